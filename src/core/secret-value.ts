@@ -1,0 +1,43 @@
+// SecretValue is the only holder of plaintext in agent-secret. Every way a value could be
+// turned into text by accident (string coercion, JSON, util.inspect, template literals)
+// yields a redaction marker; the plaintext leaves only through `reveal()`, which exec and
+// the masker call when building the child's environment or its output filter.
+
+const REDACTED = '[redacted secret]';
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+
+export class SecretValue {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  /** The plaintext. Call only where the value is handed to the approved child. */
+  reveal(): string {
+    return this.#value;
+  }
+
+  /** Length in UTF-16 code units; safe to log nowhere, but useful for masking thresholds. */
+  get length(): number {
+    return this.#value.length;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [Symbol.toPrimitive](): string {
+    return REDACTED;
+  }
+
+  [inspectSymbol](): string {
+    return REDACTED;
+  }
+}
+
+export const REDACTION_MARKER = REDACTED;

@@ -1,0 +1,94 @@
+// The approval request: what the human is shown, what the audit log records, and the only
+// list of references the provider may resolve. It holds names and references, never values.
+// Built once by request/build.ts, frozen, and passed one way: approval → provider → exec → audit.
+
+/** Where a secret came from in the command line. */
+export type SecretSource = 'profile' | 'flag' | 'env_file';
+
+export interface SecretSpec {
+  /** Environment variable name the child receives. */
+  readonly alias: string;
+  /** The `op://` reference, as written. */
+  readonly ref: string;
+  /** 1Password account; `null` means op's default account. */
+  readonly account: string | null;
+  readonly source: SecretSource;
+}
+
+/** File identity of the approved executable; re-checked just before spawn. */
+export interface ExecutableIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly mode: number;
+  readonly uid: number;
+}
+
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly name: string;
+}
+
+/** Who asked: this agent-secret process and its ancestors, nearest first. */
+export interface Requester {
+  readonly pid: number;
+  readonly chain: readonly ProcessInfo[];
+}
+
+export interface ApprovalRequest {
+  readonly reason: string;
+  /** argv exactly as given after `--`. */
+  readonly command: readonly string[];
+  /** Absolute, symlink-free path of the program that will run. */
+  readonly executable: string;
+  readonly executableIdentity: ExecutableIdentity;
+  /** Absolute, symlink-free working directory of the child. */
+  readonly cwd: string;
+  /** Sorted: profile secrets by alias, then --secret in order, then env-file secrets by alias. */
+  readonly secrets: readonly SecretSpec[];
+  readonly ttlSeconds: number;
+  readonly overrideEnv: boolean;
+  /** Aliases that replace a variable already in the child's environment (sorted). */
+  readonly overriddenAliases: readonly string[];
+  readonly warnings: readonly string[];
+  readonly requester: Requester;
+  /** Selected profile name, when one was used. */
+  readonly profile: string | null;
+  /** Config file the profile came from, when one was used. */
+  readonly configPath: string | null;
+  /** Names (never values) of plain entries from --env-file. */
+  readonly plainEnvNames: readonly string[];
+}
+
+/** The request in the snake_case wire shape shared by --dry-run --json and the approver protocol. */
+export interface WireRequest {
+  reason: string;
+  command: string[];
+  executable: string;
+  cwd: string;
+  secrets: Array<{ alias: string; ref: string; account: string | null }>;
+  ttl_seconds: number;
+  override_env: boolean;
+  overridden_aliases: string[];
+  warnings: string[];
+  requester: { pid: number; chain: Array<{ pid: number; name: string }> };
+  profile: string | null;
+}
+
+/** Converts a request to its wire shape. Pure. */
+export function toWireRequest(request: ApprovalRequest): WireRequest {
+  return {
+    reason: request.reason,
+    command: [...request.command],
+    executable: request.executable,
+    cwd: request.cwd,
+    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
+    ttl_seconds: request.ttlSeconds,
+    override_env: request.overrideEnv,
+    overridden_aliases: [...request.overriddenAliases],
+    warnings: [...request.warnings],
+    requester: { pid: request.requester.pid, chain: request.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
+    profile: request.profile,
+  };
+}
