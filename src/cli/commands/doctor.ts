@@ -1,0 +1,85 @@
+// `agent-secret doctor [--json]`: can exec work here? Checks node, op (found, version, signed
+// in, without ever prompting), the project config, the user config and approver, and the
+// audit log. Every failing check says how to fix it; exit 1 when something blocks exec.
+
+import { describeApprover } from '../../approval/index.js';
+import { checkAuditPath } from '../../audit/index.js';
+import { loadUserConfig, type UserConfig } from '../../config/user-config.js';
+import { AgentSecretError } from '../../core/errors.js';
+import { auditLogPath } from '../../platform/dirs.js';
+import { checkOp, findOp } from '../../provider/index.js';
+import { dirsInput, type CliContext } from '../context.js';
+import { writeJson, writeLines } from '../render/output.js';
+import { inspectProjectConfig } from './project-config.js';
+
+type Status = 'ok' | 'warn' | 'fail';
+interface Check {
+  name: string;
+  status: Status;
+  detail: string;
+  hint: string | null;
+}
+
+/** Runs every check and prints the report. */
+export async function runDoctor(ctx: CliContext, options: { config?: string; json?: boolean }): Promise<number> {
+  const checks: Check[] = [];
+  const add = (name: string, status: Status, detail: string, hint: string | null = null) => checks.push({ name, status, detail, hint });
+
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const nodeOk = major > 20 || (major === 20 && minor >= 19);
+  add('node', nodeOk ? 'ok' : 'fail', `node ${process.versions.node}`, nodeOk ? null : 'install Node.js 20.19 or newer');
+
+  let userConfig: UserConfig | null = null;
+  try {
+    userConfig = await loadUserConfig(dirsInput(ctx));
+    add('user_config', 'ok', userConfig.exists ? userConfig.path : `${userConfig.path} (not present; defaults apply)`);
+  } catch (error) {
+    if (!(error instanceof AgentSecretError)) throw error;
+    add('user_config', 'fail', error.message, error.hint ?? 'fix the file or remove it to use the defaults');
+  }
+
+  const opPath = findOp({ explicitPath: userConfig?.opPath, pathEnv: ctx.env.PATH });
+  const op = await checkOp({ opPath, env: ctx.env, timeoutMs: 10_000 });
+  if (!op.found) {
+    add('op', 'fail', op.error?.message ?? 'op was not found', op.error?.hint ?? 'install the 1Password CLI or set op_path in the user config');
+  } else {
+    add('op', 'ok', `${op.path ?? 'op'} ${op.version ?? '(unknown version)'}`);
+    if (op.signedIn === true) {
+      add('op_signed_in', 'ok', op.accounts.length > 0 ? `accounts: ${op.accounts.join(', ')}` : 'signed in');
+    } else {
+      add('op_signed_in', 'fail', op.error?.message ?? 'op is not signed in', op.error?.hint ?? 'unlock the 1Password app (Settings > Developer > Integrate with 1Password CLI) or run op signin');
+    }
+  }
+
+  const project = await inspectProjectConfig(ctx, options.config);
+  if (project === null) {
+    add('project_config', 'warn', 'no agent-secret.yml here or in a parent', 'optional: add one (see profiles.example.yaml) so agents can use --profile');
+  } else if (project.error !== null) {
+    add('project_config', 'fail', project.error.message, 'fix the file; agent-secret profile list shows the same error');
+  } else {
+    add('project_config', 'ok', `${project.source_path} (profiles: ${project.profiles.map((p) => p.name).join(', ')})`);
+  }
+
+  if (userConfig !== null) {
+    const approver = await describeApprover(userConfig, { platform: ctx.platform, env: ctx.env });
+    add('approver', approver.available ? 'ok' : 'fail', `${approver.name}: ${approver.detail}`, approver.available ? null : (approver.hint ?? null));
+  }
+
+  const audit = await checkAuditPath(auditLogPath(dirsInput(ctx)));
+  add('audit_log', audit.ok ? 'ok' : 'fail', audit.ok ? auditLogPath(dirsInput(ctx)) : (audit.problem ?? 'not writable'), audit.ok ? null : (audit.hint ?? null));
+
+  const ok = checks.every((c) => c.status !== 'fail');
+  if (options.json === true) {
+    writeJson(ctx.stdout, { ok, platform: `${ctx.platform}/${process.arch}`, checks });
+  } else {
+    const width = Math.max(...checks.map((c) => c.name.length));
+    writeLines(ctx.stdout, [
+      ...checks.flatMap((c) => [
+        `${c.status === 'ok' ? 'ok  ' : c.status === 'warn' ? 'warn' : 'FAIL'}  ${c.name.padEnd(width)}  ${c.detail}`,
+        ...(c.hint !== null ? [`      ${' '.repeat(width)}  fix: ${c.hint}`] : []),
+      ]),
+      ok ? 'agent-secret can run exec here.' : 'agent-secret exec will fail until the FAIL lines are fixed.',
+    ]);
+  }
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,146 @@
+// Gathers everything `exec` needs before anyone is asked: config and profile, env files, the
+// real cwd, the resolved executable and its identity, who is asking, and then the frozen
+// ApprovalRequest from the pure builder. All local validation happens here, so a bad
+// request fails before any prompt, op call or child.
+
+import { realpath, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { discoverConfig, loadConfig, loadEnvFiles, resolveProfile, type EnvFileResult, type ProjectConfig } from '../../config/index.js';
+import { AgentSecretError } from '../../core/errors.js';
+import { findMutability, resolveExecutable } from '../../exec/index.js';
+import { readRequesterChain } from '../../platform/process-tree.js';
+import { buildRequest } from '../../request/build.js';
+import type { ApprovalRequest } from '../../request/types.js';
+import type { CliContext } from '../context.js';
+
+export interface ExecOptions {
+  profile?: string;
+  secret?: string[];
+  envFile?: string[];
+  only?: string[];
+  reason?: string;
+  account?: string;
+  config?: string;
+  cwd?: string;
+  ttl?: string;
+  overrideEnv?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  reuse?: boolean;
+}
+
+export interface ExecPlan {
+  request: ApprovalRequest;
+  /** Plain env-file entries for the child (not secrets, but never printed either). */
+  plain: ReadonlyArray<{ key: string; value: string }>;
+  /** Names removed from the caller's env before secrets are added (env-file secret aliases). */
+  removeNames: readonly string[];
+}
+
+/** Validates the exec flags and builds the approval request. */
+export async function planExec(ctx: CliContext, options: ExecOptions): Promise<ExecPlan> {
+  if (options.reuse === true) {
+    throw new AgentSecretError('usage.invalid', '--reuse is not a flag: reusable approvals are chosen by the human in the approver');
+  }
+  if (options.json === true && options.dryRun !== true) {
+    throw new AgentSecretError('usage.invalid', 'exec supports --json only with --dry-run', { details: { flag: '--json' } });
+  }
+  if (ctx.childArgv === null || ctx.childArgv.length === 0) {
+    throw new AgentSecretError('usage.missing_separator', 'exec needs the command as argv after --', {
+      hint: 'for example: agent-secret exec --profile deploy -- terraform plan',
+    });
+  }
+  const only = splitOnly(options.only);
+
+  const cwd = await resolveCwd(ctx, options.cwd);
+  const secretFlags = options.secret ?? [];
+  const envFilePaths = (options.envFile ?? []).map((p) => p.trim());
+  if (envFilePaths.some((p) => p === '')) throw new AgentSecretError('usage.invalid', '--env-file needs a path', { details: { flag: '--env-file' } });
+
+  // The default profile applies only when nothing else names secrets (reference behaviour);
+  // a discovered config still supplies its top-level account to one-off and env-file refs.
+  const wantsProfile = options.profile !== undefined || (secretFlags.length === 0 && envFilePaths.length === 0);
+  const config = await findConfig(ctx, options.config, options.profile !== undefined);
+  const profile = wantsProfile && config !== null ? resolveProfile(config, options.profile) : null;
+  if (wantsProfile && config === null && options.profile === undefined) {
+    throw new AgentSecretError('usage.invalid', 'no secrets requested and no agent-secret.yml found', {
+      hint: 'pass --profile NAME, --secret ALIAS=op://vault/item/field, or --env-file PATH',
+    });
+  }
+
+  const envFile: EnvFileResult | null = envFilePaths.length > 0 ? await loadEnvFiles(envFilePaths, ctx.cwd) : null;
+  const baseEnv = childBaseEnv(ctx.env, envFile);
+  const command = ctx.childArgv;
+  const executable = await resolveExecutable(command[0] as string, { cwd, pathEnv: baseEnv.PATH });
+  const mutability = await findMutability(executable.path, { uid: ctx.uid });
+  const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
+
+  const request = buildRequest(
+    {
+      command,
+      reason: options.reason,
+      ttl: options.ttl,
+      account: options.account,
+      overrideEnv: options.overrideEnv === true,
+      secretFlags,
+      only,
+      profile,
+      configPath: config?.path ?? null,
+      configAccount: config?.account,
+      envFile,
+      env: ctx.env,
+    },
+    {
+      executable: executable.path,
+      executableIdentity: executable.identity,
+      cwd,
+      requester: { pid: ctx.pid, chain },
+      mutability,
+    },
+  );
+  return {
+    request,
+    plain: envFile?.plain.map((p) => ({ key: p.key, value: p.value })) ?? [],
+    removeNames: envFile?.secrets.map((s) => s.alias) ?? [],
+  };
+}
+
+function splitOnly(values: readonly string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim());
+  if (items.some((v) => v === '')) {
+    throw new AgentSecretError('usage.invalid', '--only must name non-empty aliases, comma-separated', { details: { flag: '--only' } });
+  }
+  return [...new Set(items)];
+}
+
+async function resolveCwd(ctx: CliContext, flag: string | undefined): Promise<string> {
+  const wanted = resolve(ctx.cwd, flag ?? '.');
+  try {
+    const real = await realpath(wanted);
+    if ((await stat(real)).isDirectory()) return real;
+  } catch {
+    // Reported below without the system's wording.
+  }
+  throw new AgentSecretError('cwd.invalid', `working directory ${wanted} does not exist or is not a directory`, { details: { flag: '--cwd' } });
+}
+
+async function findConfig(ctx: CliContext, explicitPath: string | undefined, required: boolean): Promise<ProjectConfig | null> {
+  const path = await discoverConfig({ cwd: ctx.cwd, explicitPath });
+  if (path === null) {
+    if (!required) return null;
+    throw new AgentSecretError('config.not_found', '--profile needs an agent-secret.yml, and none was found in this directory or any parent', {
+      hint: 'create agent-secret.yml (see profiles.example.yaml) or pass --config PATH',
+    });
+  }
+  return loadConfig(path);
+}
+
+// The environment the child starts from, before secrets: caller env, plain env-file entries
+// on top, env-file secret aliases removed (the env file is what supplies them).
+function childBaseEnv(env: Readonly<Record<string, string | undefined>>, envFile: EnvFileResult | null): Record<string, string | undefined> {
+  const base: Record<string, string | undefined> = { ...env };
+  for (const entry of envFile?.plain ?? []) base[entry.key] = entry.value;
+  for (const secret of envFile?.secrets ?? []) delete base[secret.alias];
+  return base;
+}

@@ -1,0 +1,112 @@
+// The approved path of `exec`: audit → prompt → resolve → spawn → audit. Fail closed at every
+// step before delivery: if the audit log cannot be written, the human says no, the prompt
+// times out or op fails, no value is resolved or handed to anyone and the child never starts.
+// Values exist only as SecretValue between resolveSecrets and buildChildEnv.
+
+import { randomBytes } from 'node:crypto';
+import { buildPrompt, selectApprover } from '../../approval/index.js';
+import { auditEvent, openAuditLog, type AuditContext } from '../../audit/index.js';
+import { loadUserConfig } from '../../config/user-config.js';
+import { AgentSecretError } from '../../core/errors.js';
+import { buildChildEnv, spawnChild, verifyIdentity } from '../../exec/index.js';
+import { auditLogPath } from '../../platform/dirs.js';
+import { findOp, resolveSecrets } from '../../provider/index.js';
+import { toWireRequest } from '../../request/types.js';
+import { dirsInput, type CliContext } from '../context.js';
+import type { ExecPlan } from './exec-plan.js';
+
+/** Asks for approval, resolves, runs the child and returns its exit code. */
+export async function runApprovedExec(ctx: CliContext, plan: ExecPlan): Promise<number> {
+  const { request } = plan;
+  const requestId = `req_${randomBytes(16).toString('hex')}`;
+  const userConfig = await loadUserConfig(dirsInput(ctx));
+  const audit = await openAuditLog(auditLogPath(dirsInput(ctx)));
+  const actx: AuditContext = { requestId, request };
+  try {
+    audit.write(auditEvent('request_received', actx));
+
+    let approver;
+    try {
+      approver = await selectApprover(userConfig, { platform: ctx.platform, env: ctx.env });
+    } catch (error) {
+      audit.write(auditEvent('approval_unavailable', actx, { error_code: codeOf(error) }));
+      throw error;
+    }
+
+    // Fail before prompting when op cannot possibly work: the human should not approve in vain.
+    const opPath = findOp({ explicitPath: userConfig.opPath, pathEnv: ctx.env.PATH });
+    if (opPath === null) {
+      audit.write(auditEvent('resolution_failed', actx, { error_code: 'provider.missing' }));
+      throw new AgentSecretError('provider.missing', 'the 1Password CLI (op) was not found', {
+        hint: 'install op, or set op_path in ~/.config/agent-secret/config.yml; then run agent-secret doctor',
+      });
+    }
+
+    const expiresAt = new Date(Date.now() + request.ttlSeconds * 1000);
+    const prompt = buildPrompt(toWireRequest(request), { id: requestId, expiresAt });
+    const decision = await approver.decide(prompt, { deadline: expiresAt.getTime() });
+    if (decision.kind === 'deny') {
+      audit.write(auditEvent('approval_denied', actx, { approver: approver.name, decision_reason: decision.reason }));
+      throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved and the command did not run`);
+    }
+    if (decision.kind === 'timeout') {
+      audit.write(auditEvent('approval_timed_out', actx, { approver: approver.name }));
+      throw new AgentSecretError('approval.timeout', 'nobody approved the request before its ttl ran out; the command did not run', {
+        hint: 'rerun when the human is at the prompt, or pass a longer --ttl (up to 10m)',
+      });
+    }
+    audit.write(auditEvent('approval_granted', actx, { approver: approver.name }));
+
+    audit.write(auditEvent('resolution_started', actx));
+    let values;
+    try {
+      values = await resolveSecrets(request.secrets, { opPath, env: ctx.env, timeoutMs: request.ttlSeconds * 1000 });
+    } catch (error) {
+      audit.write(auditEvent('resolution_failed', actx, { error_code: codeOf(error) }));
+      throw error;
+    }
+    audit.write(auditEvent('resolution_succeeded', actx));
+
+    const env = buildChildEnv({
+      base: ctx.env,
+      plain: plan.plain,
+      removeNames: plan.removeNames,
+      secrets: values,
+      extra: { AGENT_SECRET_REQUEST_ID: requestId },
+    });
+    let result;
+    try {
+      result = await spawnChild({
+        file: request.executable,
+        args: request.command.slice(1),
+        argv0: request.command[0] as string,
+        cwd: request.cwd,
+        env,
+        beforeSpawn: () => verifyIdentity(request.executable, request.executableIdentity),
+        onStart: (pid) => audit.write(auditEvent('child_started', actx, { pid })),
+      });
+    } catch (error) {
+      audit.write(auditEvent('child_spawn_failed', actx, { error_code: codeOf(error) }));
+      throw error;
+    }
+    writeAfterStart(ctx, () =>
+      audit.write(auditEvent('child_exited', actx, { ...(result.pid === undefined ? {} : { pid: result.pid }), exit_code: result.exitCode, signal: result.signal, duration_ms: result.durationMs })),
+    );
+    return result.exitCode;
+  } finally {
+    await audit.close().catch(() => undefined);
+  }
+}
+
+// After the child ran, an audit failure must not change its exit code; say so once instead.
+function writeAfterStart(ctx: CliContext, write: () => void): void {
+  try {
+    write();
+  } catch {
+    ctx.stderr.write('agent-secret: warning: the child exited but its exit could not be recorded in the audit log\n');
+  }
+}
+
+function codeOf(error: unknown): string {
+  return error instanceof AgentSecretError ? error.code : 'internal';
+}

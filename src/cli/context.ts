@@ -1,0 +1,24 @@
+// What a command may touch of the outside world, injected by cli/main.ts so that commands
+// never read process.* themselves (tests and, later, the daemon pass their own).
+
+import type { Out } from './render/output.js';
+
+export interface CliContext {
+  /** Arguments before the first `--`. */
+  readonly args: readonly string[];
+  /** Arguments after the first `--`, or null when there was none. */
+  readonly childArgv: readonly string[] | null;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly platform: NodeJS.Platform;
+  readonly homedir: string;
+  readonly pid: number;
+  readonly uid: number;
+  readonly stdout: Out;
+  readonly stderr: Out;
+}
+
+/** DirsInput for platform/dirs.ts, from a context. */
+export function dirsInput(ctx: Pick<CliContext, 'env' | 'platform' | 'homedir'>) {
+  return { env: ctx.env, platform: ctx.platform, homedir: ctx.homedir };
+}

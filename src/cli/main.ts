@@ -1,0 +1,58 @@
+// The process edge: splits argv at the first `--`, runs the command table, and turns every
+// outcome into an exit code. The only module that knows about process.* (besides the bin).
+
+import { homedir } from 'node:os';
+import { CommanderError } from 'commander';
+import { AgentSecretError } from '../core/errors.js';
+import type { CliContext } from './context.js';
+import { buildProgram } from './program.js';
+import { renderError } from './render/error.js';
+
+/** Runs agent-secret with the given arguments (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], overrides: Partial<CliContext> = {}): Promise<number> {
+  const separator = argv.indexOf('--');
+  const ctx: CliContext = {
+    args: separator === -1 ? [...argv] : argv.slice(0, separator),
+    childArgv: separator === -1 ? null : argv.slice(separator + 1),
+    env: process.env,
+    cwd: process.cwd(),
+    platform: process.platform,
+    homedir: homedir(),
+    pid: process.pid,
+    uid: typeof process.getuid === 'function' ? process.getuid() : -1,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    ...overrides,
+  };
+  const json = ctx.args.includes('--json');
+  const debug = ctx.env.AGENT_SECRET_DEBUG === '1';
+
+  try {
+    let result: Promise<number> | undefined;
+    const program = buildProgram(ctx, (r) => {
+      result = r;
+    });
+    if (ctx.args.length === 0) {
+      program.outputHelp();
+      return 0;
+    }
+    if (ctx.childArgv !== null && ctx.args[0] !== 'exec') {
+      throw new AgentSecretError('usage.invalid', '"--" separates the command to run and is only used by exec', {
+        hint: 'agent-secret exec [flags] -- COMMAND [ARGS...]',
+      });
+    }
+    await program.parseAsync([...ctx.args], { from: 'user' });
+    return result === undefined ? 0 : await result;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        return 0;
+      }
+      error = new AgentSecretError('usage.invalid', error.message.replace(/^error: /, ''), { hint: 'see agent-secret --help' });
+    }
+    const rendered = renderError(error, { debug });
+    if (json) ctx.stdout.write(`${JSON.stringify(rendered.json, null, 2)}\n`);
+    ctx.stderr.write(`${rendered.lines.join('\n')}\n`);
+    return rendered.exitCode;
+  }
+}

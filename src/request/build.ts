@@ -1,0 +1,215 @@
+// Turns parsed CLI input, the selected profile and a few injected facts about the host into
+// the exact, frozen ApprovalRequest. Pure and transport-free, so `exec --dry-run`, `exec` and
+// (later) the daemon all build the same request. Input is agent-controlled; every rule that
+// protects the human is checked here, not by the caller.
+
+import { pickAccount } from '../core/account.js';
+import { validateAlias } from '../core/alias.js';
+import { AgentSecretError } from '../core/errors.js';
+import { parseReason } from '../core/reason.js';
+import { parseRef } from '../core/ref.js';
+import { DEFAULT_TTL_SECONDS, parseTtl } from '../core/ttl.js';
+import type { ApprovalRequest, ExecutableIdentity, Requester, SecretSpec } from './types.js';
+import { buildWarnings } from './warnings.js';
+
+/** The parts of a resolved profile the builder needs (see config/ResolvedProfile). */
+export interface ProfileInput {
+  readonly name: string;
+  readonly reason: string | undefined;
+  readonly ttlSeconds: number | undefined;
+  /** The profile's own account, else the config's top-level account. */
+  readonly account: string | undefined;
+  readonly secrets: ReadonlyArray<{ alias: string; ref: string; account: string | null }>;
+}
+
+export interface BuildInput {
+  /** argv after `--`. */
+  readonly command: readonly string[];
+  readonly reason: string | undefined;
+  readonly ttl: string | undefined;
+  readonly account: string | undefined;
+  readonly overrideEnv: boolean;
+  /** `--secret ALIAS=REF`, in the order given. */
+  readonly secretFlags: readonly string[];
+  /** `--only`, already split on commas; undefined when not given. */
+  readonly only: readonly string[] | undefined;
+  readonly profile: ProfileInput | null;
+  readonly configPath: string | null;
+  /** Top-level `account` of the discovered config, used for one-off and env-file refs. */
+  readonly configAccount: string | undefined;
+  readonly envFile: {
+    readonly secrets: ReadonlyArray<{ alias: string; ref: string }>;
+    readonly plain: ReadonlyArray<{ key: string }>;
+  } | null;
+  /** The caller's environment (names matter for conflicts; account variables are read). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface HostFacts {
+  readonly executable: string;
+  readonly executableIdentity: ExecutableIdentity;
+  readonly cwd: string;
+  readonly requester: Requester;
+  readonly mutability: ReadonlyArray<{ path: string; problem: string }>;
+}
+
+/** Builds the approval request, or throws an AgentSecretError naming the flag, alias or ref. */
+export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalRequest {
+  if (input.command.length === 0 || input.command[0] === '') {
+    throw new AgentSecretError('usage.missing_separator', 'the command to run is missing after --', {
+      hint: 'for example: agent-secret exec --profile deploy -- terraform plan',
+    });
+  }
+
+  const reason = parseReason(input.reason ?? input.profile?.reason);
+  if (!reason.ok) throw new AgentSecretError('reason.invalid', `invalid reason: ${reason.message}`, { details: { flag: '--reason' } });
+
+  const ttlSeconds = resolveTtl(input);
+  const secrets = assembleSecrets(input);
+  if (secrets.length === 0) {
+    throw new AgentSecretError('usage.invalid', 'no secrets requested', {
+      hint: 'pass --profile NAME, --secret ALIAS=op://vault/item/field, or --env-file PATH',
+    });
+  }
+
+  const overriddenAliases = findConflicts(input, secrets);
+  if (overriddenAliases.length > 0 && !input.overrideEnv) {
+    throw new AgentSecretError(
+      'exec.env_conflict',
+      `${overriddenAliases.join(', ')} ${overriddenAliases.length === 1 ? 'is' : 'are'} already set in the environment`,
+      { hint: 'unset it, pick another alias, or pass --override-env to replace it for the child', details: { alias: overriddenAliases[0] as string } },
+    );
+  }
+
+  const warnings = buildWarnings({
+    command: input.command,
+    executable: facts.executable,
+    secretCount: secrets.length,
+    overriddenAliases,
+    mutability: facts.mutability,
+    parentRequestId: input.env.AGENT_SECRET_REQUEST_ID || undefined,
+  });
+
+  return deepFreeze({
+    reason: reason.reason,
+    command: [...input.command],
+    executable: facts.executable,
+    executableIdentity: { ...facts.executableIdentity },
+    cwd: facts.cwd,
+    secrets,
+    ttlSeconds,
+    overrideEnv: input.overrideEnv,
+    overriddenAliases,
+    warnings,
+    requester: { pid: facts.requester.pid, chain: facts.requester.chain.map((p) => ({ ...p })) },
+    profile: input.profile?.name ?? null,
+    configPath: input.configPath,
+    plainEnvNames: [...new Set(input.envFile?.plain.map((p) => p.key) ?? [])].sort(),
+  });
+}
+
+function resolveTtl(input: BuildInput): number {
+  if (input.ttl !== undefined) {
+    const ttl = parseTtl(input.ttl);
+    if (!ttl.ok) throw new AgentSecretError('ttl.invalid', `invalid --ttl: ${ttl.message}`, { details: { flag: '--ttl' } });
+    return ttl.seconds;
+  }
+  return input.profile?.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+}
+
+// Order: profile secrets by alias, then --secret as given, then env-file secrets by alias.
+function assembleSecrets(input: BuildInput): SecretSpec[] {
+  const only = input.only === undefined ? undefined : new Set(input.only);
+  if (only !== undefined) {
+    if (input.profile === null && (input.envFile?.secrets.length ?? 0) === 0) {
+      throw new AgentSecretError('usage.invalid', '--only needs a profile or --env-file references to filter', { details: { flag: '--only' } });
+    }
+    const known = new Set([...(input.profile?.secrets ?? []), ...(input.envFile?.secrets ?? [])].map((s) => s.alias));
+    const missing = [...only].filter((a) => !known.has(a)).sort();
+    if (missing.length > 0) {
+      throw new AgentSecretError('usage.invalid', `--only names aliases that are not in the profile or env files: ${missing.join(', ')}`, {
+        hint: `known aliases: ${[...known].sort().join(', ') || '(none)'}`,
+        details: { flag: '--only', alias: missing[0] as string },
+      });
+    }
+  }
+  const keep = (alias: string) => only === undefined || only.has(alias);
+  const fallback = {
+    flag: input.account,
+    agentSecretEnv: input.env.AGENT_SECRET_1PASSWORD_ACCOUNT,
+    opEnv: input.env.OP_ACCOUNT,
+  };
+  const oneOffAccount = pickAccount({ profile: input.profile?.account, config: input.configAccount, ...fallback });
+
+  const fromProfile: SecretSpec[] = [...(input.profile?.secrets ?? [])]
+    .filter((s) => keep(s.alias))
+    .sort((a, b) => compare(a.alias, b.alias))
+    .map((s) => ({ alias: s.alias, ref: s.ref, account: pickAccount({ secret: s.account ?? undefined, ...fallback }), source: 'profile' }));
+
+  const fromFlags: SecretSpec[] = input.secretFlags.map((text) => {
+    const eq = text.indexOf('=');
+    const alias = eq === -1 ? '' : text.slice(0, eq).trim();
+    const ref = eq === -1 ? '' : text.slice(eq + 1).trim();
+    if (alias === '' || ref === '') {
+      throw new AgentSecretError('usage.invalid', '--secret must be ALIAS=REF, for example API_TOKEN=op://Example/Item/token', { details: { flag: '--secret' } });
+    }
+    checkAlias(alias, '--secret');
+    const parsed = parseRef(ref);
+    if (!parsed.ok) {
+      throw new AgentSecretError('ref.invalid', `invalid reference for ${alias} in --secret: ${parsed.message}`, { details: { alias, flag: '--secret' } });
+    }
+    return { alias, ref, account: oneOffAccount, source: 'flag' };
+  });
+
+  const fromEnvFile: SecretSpec[] = [...(input.envFile?.secrets ?? [])]
+    .filter((s) => keep(s.alias))
+    .sort((a, b) => compare(a.alias, b.alias))
+    .map((s) => ({ alias: s.alias, ref: s.ref, account: oneOffAccount, source: 'env_file' }));
+
+  const all = [...fromProfile, ...fromFlags, ...fromEnvFile];
+  const seen = new Map<string, SecretSpec>();
+  for (const spec of all) {
+    const earlier = seen.get(spec.alias);
+    if (earlier !== undefined) {
+      throw new AgentSecretError('alias.invalid', `duplicate alias ${spec.alias}: from ${label(earlier.source)} and ${label(spec.source)}`, {
+        hint: 'each alias may be requested once; rename one of them or use --only',
+        details: { alias: spec.alias },
+      });
+    }
+    seen.set(spec.alias, spec);
+  }
+  return all;
+}
+
+function checkAlias(alias: string, flag: string): void {
+  const result = validateAlias(alias);
+  if (!result.ok) throw new AgentSecretError('alias.invalid', `invalid alias in ${flag}: ${result.message}`, { details: { alias, flag } });
+}
+
+// An alias clashes when the child's base environment (caller env + plain env-file entries,
+// minus env-file secret aliases, which the env file itself is replacing) already has it.
+function findConflicts(input: BuildInput, secrets: readonly SecretSpec[]): string[] {
+  const envFileAliases = new Set(input.envFile?.secrets.map((s) => s.alias) ?? []);
+  const plainKeys = new Set(input.envFile?.plain.map((p) => p.key) ?? []);
+  return secrets
+    .filter((s) => s.source !== 'env_file')
+    .map((s) => s.alias)
+    .filter((alias) => !envFileAliases.has(alias) && (input.env[alias] !== undefined || plainKeys.has(alias)))
+    .sort(compare);
+}
+
+function label(source: SecretSpec['source']): string {
+  return source === 'env_file' ? 'an env file' : source === 'flag' ? '--secret' : 'the profile';
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}

@@ -1,0 +1,60 @@
+// Warnings shown to the human in the prompt: things about a request that are allowed but
+// deserve a second look. Pure; input is the request being built and facts about the host.
+
+import { basename } from 'node:path';
+
+/** A request with this many secrets or more gets a high-scope warning. */
+export const MANY_SECRETS = 6;
+
+const ENV_PRINTERS = new Set(['env', 'printenv', 'set', 'export', 'declare', 'compgen']);
+const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'mksh', 'fish', 'csh', 'tcsh', 'ash', 'busybox', 'pwsh', 'nu', 'xonsh', 'elvish']);
+const INTERPRETER_EVAL_FLAGS: Record<string, readonly string[]> = {
+  node: ['-e', '--eval', '-p', '--print'],
+  python: ['-c'],
+  python3: ['-c'],
+  perl: ['-e', '-E'],
+  ruby: ['-e'],
+  php: ['-r'],
+};
+
+export interface WarningInput {
+  command: readonly string[];
+  executable: string;
+  secretCount: number;
+  overriddenAliases: readonly string[];
+  /** Problems that make the executable replaceable by the requesting user. */
+  mutability: ReadonlyArray<{ path: string; problem: string }>;
+  /** AGENT_SECRET_REQUEST_ID of an enclosing approved request, when nested. */
+  parentRequestId: string | undefined;
+}
+
+/** Lists the warnings for a request, most important first. Pure. */
+export function buildWarnings(input: WarningInput): string[] {
+  const warnings: string[] = [];
+  const names = new Set([basename(input.executable), basename(input.command[0] ?? '')]);
+  const has = (set: Set<string>) => [...names].some((n) => set.has(n));
+
+  if (input.secretCount >= MANY_SECRETS) {
+    warnings.push(`high scope: this command asks for ${input.secretCount} secrets at once`);
+  }
+  if (has(ENV_PRINTERS)) {
+    warnings.push('the command can print environment variables, including the secrets');
+  } else if (has(SHELLS)) {
+    warnings.push('the command is a shell: it can run anything with these secrets');
+  } else {
+    const evalFlags = [...names].flatMap((n) => INTERPRETER_EVAL_FLAGS[n.replace(/[0-9.]+$/, '')] ?? INTERPRETER_EVAL_FLAGS[n] ?? []);
+    if (evalFlags.length > 0 && input.command.slice(1).some((arg) => evalFlags.includes(arg))) {
+      warnings.push('the command evaluates inline code given on the command line');
+    }
+  }
+  for (const finding of input.mutability) {
+    warnings.push(`the executable can be replaced by you or others: ${finding.path} is ${finding.problem.replaceAll('_', ' ')}`);
+  }
+  if (input.overriddenAliases.length > 0) {
+    warnings.push(`replaces variables already set in the environment: ${input.overriddenAliases.join(', ')}`);
+  }
+  if (input.parentRequestId !== undefined) {
+    warnings.push(`nested: started from inside approved request ${input.parentRequestId}`);
+  }
+  return warnings;
+}
