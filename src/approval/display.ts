@@ -1,0 +1,179 @@
+// Renders an approval prompt as plain lines of text, the one layout every approver shows.
+// Every string in the prompt is agent-controlled: control, C1, bidi, zero-width and other
+// format or invisible characters are escaped (`\n`, `\x1b`, `\u202e`), and long fields are
+// clipped with a marker, so each untrusted field fills exactly the lines the layout gives it.
+
+import { formatTtl } from '../core/ttl.js';
+import type { ApprovalPrompt } from './types.js';
+
+/** Display limits, in code points (or list entries). */
+export const DISPLAY_LIMITS = {
+  reason: 400,
+  path: 400,
+  arg: 200,
+  args: 40,
+  ref: 200,
+  alias: 128,
+  account: 100,
+  warning: 300,
+  profile: 100,
+  processName: 64,
+  chain: 12,
+  secrets: 50,
+  warnings: 20,
+  overridden: 50,
+} as const;
+
+export const PROMPT_TITLE = 'agent-secret: secret access request';
+
+/** The prompt as shown: a window title and the body lines (no line contains a line break). */
+export interface RenderedPrompt {
+  title: string;
+  lines: string[];
+}
+
+// Characters that must never reach a display raw: controls, format (bidi, zero-width, BOM,
+// tags), line/paragraph separators, private use, unassigned, lone surrogates, non-ASCII
+// spaces and the Hangul fillers that render as nothing.
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u115f\u1160\u3164\uffa0]/u;
+const UNSAFE_GLOBAL = new RegExp(UNSAFE.source, 'gu');
+const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** True when the text holds a character that escapeText would escape. Pure. */
+export function hasUnsafeChars(text: string): boolean {
+  return UNSAFE.test(text);
+}
+
+/** Escapes unsafe characters as `\n`, `\t`, `\r`, `\xNN`, `\uNNNN` or `\UNNNNNNNN`. Pure. */
+export function escapeText(text: string): string {
+  return text.replace(UNSAFE_GLOBAL, escapeChar);
+}
+
+/** Clips to `max` code points, then escapes; a clipped field ends with a marker. Pure. */
+export function displayField(text: string, max: number): string {
+  const points = [...text];
+  if (points.length <= max) return escapeText(text);
+  return `${escapeText(points.slice(0, max).join(''))}${clipMarker(points.length - max)}`;
+}
+
+/** Quotes one argv element for display: bare if safe, single-quoted, or `$'…'` when it holds unsafe characters. Pure. */
+export function shellQuote(arg: string): string {
+  if (arg === '') return "''";
+  if (SHELL_SAFE.test(arg)) return arg;
+  if (UNSAFE.test(arg)) {
+    return `$'${[...arg].map((ch) => (ch === "'" || ch === '\\' ? `\\${ch}` : UNSAFE.test(ch) ? escapeChar(ch) : ch)).join('')}'`;
+  }
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The argv as one display line: each element clipped and shell-quoted, at most DISPLAY_LIMITS.args elements. Pure. */
+export function formatCommand(argv: readonly string[]): string {
+  const shown = argv.slice(0, DISPLAY_LIMITS.args).map((arg) => {
+    const points = [...arg];
+    if (points.length <= DISPLAY_LIMITS.arg) return shellQuote(arg);
+    return `${shellQuote(points.slice(0, DISPLAY_LIMITS.arg).join(''))}${clipMarker(points.length - DISPLAY_LIMITS.arg)}`;
+  });
+  const hidden = argv.length - DISPLAY_LIMITS.args;
+  return hidden > 0 ? `${shown.join(' ')} …[${hidden} more argument${hidden === 1 ? '' : 's'} not shown]` : shown.join(' ');
+}
+
+/** Time left, rounded up: `45 sec`, `1 second`, `1 min 30 sec`, `2 minutes`, or `expired`. Pure. */
+export function formatRemaining(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return 'expired';
+  const total = Math.ceil(ms / 1000);
+  if (total === 1) return '1 second';
+  if (total < 60) return `${total} sec`;
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  if (seconds === 0) return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  return `${minutes} min ${seconds} sec`;
+}
+
+/** Renders the whole request; `now` (epoch ms) fixes the time-left text. Pure. */
+export function renderPrompt(prompt: ApprovalPrompt, opts: { now: number }): RenderedPrompt {
+  const n = prompt.secrets.length;
+  const accounts = [...new Set(prompt.secrets.map((s) => accountLabel(s.account)))];
+  const lines: string[] = [
+    `Allow this command to use ${n === 1 ? 'this secret' : `these ${n} secrets`}?`,
+    '',
+    "Reason (the agent's own words):",
+    `  ${displayField(prompt.reason, DISPLAY_LIMITS.reason)}`,
+    '',
+    `Command: ${formatCommand(prompt.command)}`,
+    `Executable: ${displayField(prompt.executable, DISPLAY_LIMITS.path)}`,
+    `Working directory: ${displayField(prompt.cwd, DISPLAY_LIMITS.path)}`,
+    `${accounts.length === 1 ? 'Account' : 'Accounts'}: ${accounts.length === 0 ? '(none)' : accounts.join(', ')}`,
+    `Profile: ${prompt.profile === null ? '(none: one-off secrets)' : displayField(prompt.profile, DISPLAY_LIMITS.profile)}`,
+    '',
+    `Secrets (${n}):`,
+    ...listed(
+      prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${accountLabel(s.account)})`),
+      DISPLAY_LIMITS.secrets,
+      (hidden) => `  …[${hidden} more secret${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
+    ),
+  ];
+  if (prompt.override_env && prompt.overridden_aliases.length > 0) {
+    const shown = prompt.overridden_aliases.slice(0, DISPLAY_LIMITS.overridden).map((a) => displayField(a, DISPLAY_LIMITS.alias));
+    const hidden = prompt.overridden_aliases.length - shown.length;
+    lines.push(`Will replace existing variables: ${shown.join(', ')}${hidden > 0 ? ` …[${hidden} more]` : ''}`);
+  }
+  if (prompt.warnings.length > 0) {
+    lines.push(
+      '',
+      'Warnings:',
+      ...listed(
+        prompt.warnings.map((w) => `  ! ${displayField(w, DISPLAY_LIMITS.warning)}`),
+        DISPLAY_LIMITS.warnings,
+        (hidden) => `  ! …[${hidden} more warning${hidden === 1 ? '' : 's'} not shown]`,
+      ),
+    );
+  }
+  const remaining = formatRemaining(Date.parse(prompt.expires_at) - opts.now);
+  lines.push(
+    '',
+    `Requested by: ${formatChain(prompt)}`,
+    `Expires: ${remaining === 'expired' ? 'expired' : `in ${remaining}`} (request ttl ${formatTtl(prompt.ttl_seconds)})`,
+  );
+  if (prompt.queue.waiting > 0) {
+    lines.push(`Other requests waiting: ${prompt.queue.waiting}`);
+  }
+  return { title: PROMPT_TITLE, lines };
+}
+
+/** The rendered prompt as one text block (lines joined with `\n`). Pure. */
+export function renderPromptText(prompt: ApprovalPrompt, opts: { now: number }): string {
+  return renderPrompt(prompt, opts).lines.join('\n');
+}
+
+function formatChain(prompt: ApprovalPrompt): string {
+  const chain = prompt.requester.chain;
+  if (chain.length === 0) return `pid ${formatPid(prompt.requester.pid)}`;
+  const shown = chain.slice(0, DISPLAY_LIMITS.chain).map((p) => `${displayField(p.name, DISPLAY_LIMITS.processName)} (pid ${formatPid(p.pid)})`);
+  return chain.length > DISPLAY_LIMITS.chain ? `${shown.join(' ← ')} ← …` : shown.join(' ← ');
+}
+
+function formatPid(pid: number): string {
+  return Number.isSafeInteger(pid) ? String(pid) : '?';
+}
+
+function accountLabel(account: string | null): string {
+  return account === null ? 'default account' : displayField(account, DISPLAY_LIMITS.account);
+}
+
+function listed(lines: string[], max: number, more: (hidden: number) => string): string[] {
+  return lines.length <= max ? lines : [...lines.slice(0, max), more(lines.length - max)];
+}
+
+function clipMarker(hidden: number): string {
+  return `…[clipped: ${hidden} more character${hidden === 1 ? '' : 's'}]`;
+}
+
+function escapeChar(ch: string): string {
+  if (ch === '\n') return '\\n';
+  if (ch === '\t') return '\\t';
+  if (ch === '\r') return '\\r';
+  const cp = ch.codePointAt(0) ?? 0;
+  if (cp < 0x20 || cp === 0x7f) return `\\x${cp.toString(16).padStart(2, '0')}`;
+  if (cp <= 0xffff) return `\\u${cp.toString(16).padStart(4, '0')}`;
+  return `\\U${cp.toString(16).padStart(8, '0')}`;
+}

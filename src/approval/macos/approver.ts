@@ -1,0 +1,64 @@
+// The macOS approver: the JXA dialog, then — when the user config allows it and this Mac has
+// it — Touch ID, so a click synthesized by another process is not enough. Loaded lazily by
+// select.ts on darwin only. Every failure is a deny; no answer by the deadline is a timeout.
+
+import { DENY_REASONS, type ApprovalPrompt, type Approver, type DecideOptions, type Decision } from '../types.js';
+import { buildDialogScript } from './dialog-script.js';
+import { runDialog, type DialogResult } from './dialog.js';
+import { loadTouchId, TOUCH_ID_REASON, type TouchIdGate } from './touch-id.js';
+
+export interface MacosApproverOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  /** `touch_id` from the user config. */
+  touchId: boolean;
+  now?: () => number;
+  /** Test seams: the dialog runner and the Touch ID gate. */
+  runDialog?: (script: string, opts: { deadline: number; signal?: AbortSignal | undefined }) => Promise<DialogResult>;
+  loadTouchId?: () => Promise<TouchIdGate | null>;
+}
+
+/** Creates the macOS dialog (+ Touch ID) approver. */
+export function createMacosApprover(options: MacosApproverOptions): Approver {
+  const now = options.now ?? Date.now;
+  const show =
+    options.runDialog ??
+    ((script: string, opts: { deadline: number; signal?: AbortSignal | undefined }) =>
+      runDialog(script, { env: options.env, deadline: opts.deadline, signal: opts.signal, now }));
+  const gate = options.loadTouchId ?? (() => loadTouchId('darwin'));
+  return {
+    name: 'macos',
+    async decide(prompt: ApprovalPrompt, opts: DecideOptions): Promise<Decision> {
+      if (now() >= opts.deadline) return { kind: 'timeout' };
+      const script = buildDialogScript(prompt, { now: now(), deadline: opts.deadline });
+      const result = await show(script, { deadline: opts.deadline, signal: opts.signal });
+      if (result.kind === 'timeout') return { kind: 'timeout' };
+      if (result.kind === 'deny') return { kind: 'deny', reason: DENY_REASONS.user };
+      if (result.kind === 'failed') return { kind: 'deny', reason: result.reason };
+      if (now() > opts.deadline) return { kind: 'timeout' };
+      if (!options.touchId) return { kind: 'approve' };
+      const touchId = await gate();
+      if (touchId === null || !touchId.available()) return { kind: 'approve' };
+      const confirmed = await beforeDeadline(touchId.confirm(TOUCH_ID_REASON), opts.deadline - now());
+      if (confirmed === 'late') return { kind: 'timeout' };
+      if (!confirmed) return { kind: 'deny', reason: DENY_REASONS.touchId };
+      return now() > opts.deadline ? { kind: 'timeout' } : { kind: 'approve' };
+    },
+  };
+}
+
+// Touch ID may never answer (for example without an app bundle); the deadline still holds.
+function beforeDeadline(confirm: Promise<boolean>, ms: number): Promise<boolean | 'late'> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('late'), Math.max(0, ms));
+    confirm.then(
+      (ok) => {
+        clearTimeout(timer);
+        resolve(ok);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+    );
+  });
+}

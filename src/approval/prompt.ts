@@ -1,0 +1,28 @@
+// Builds the ApprovalPrompt from the request's wire shape: a fresh copy (the request stays
+// frozen and untouched), with the approval id, the expiry and the queue length added.
+// Pure; the strings stay exactly as the agent sent them — escaping is display.ts's job.
+
+import type { WireRequest } from '../request/types.js';
+import type { ApprovalPrompt } from './types.js';
+
+/** Builds the prompt in the documented key order. Pure. */
+export function buildPrompt(wire: WireRequest, opts: { id: string; expiresAt: Date; waiting?: number }): ApprovalPrompt {
+  return {
+    version: 1,
+    id: opts.id,
+    operation: 'exec',
+    reason: wire.reason,
+    command: [...wire.command],
+    executable: wire.executable,
+    cwd: wire.cwd,
+    secrets: wire.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
+    ttl_seconds: wire.ttl_seconds,
+    override_env: wire.override_env,
+    overridden_aliases: [...wire.overridden_aliases],
+    warnings: [...wire.warnings],
+    requester: { pid: wire.requester.pid, chain: wire.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
+    profile: wire.profile,
+    expires_at: opts.expiresAt.toISOString(),
+    queue: { waiting: opts.waiting ?? 0 },
+  };
+}

@@ -1,0 +1,234 @@
+// The user's own config, `$XDG_CONFIG_HOME/agent-secret/config.yml`: the ONLY place an approver
+// (and op_path) can be chosen — never a flag, an env var or a project file, which the agent
+// controls. The file is the trust anchor, so it must be a regular, non-symlink file of the
+// user's, not writable by others; errors are positioned and never echo the file's content.
+
+import { constants, type Stats } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
+import { dirname, isAbsolute } from 'node:path';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { AgentSecretError } from '../core/errors.js';
+import { userConfigPath, type DirsInput } from '../platform/dirs.js';
+
+export type ApproverSetting = 'auto' | 'macos' | 'zenity' | 'kdialog' | 'tty' | { command: string[] };
+
+export interface UserConfig {
+  path: string;
+  exists: boolean;
+  approver: ApproverSetting;
+  opPath: string | undefined;
+  touchId: boolean;
+}
+
+/** Largest user config accepted, in bytes. */
+export const MAX_USER_CONFIG_BYTES = 64 * 1024;
+
+const APPROVER_NAMES = ['auto', 'macos', 'zenity', 'kdialog', 'tty'] as const;
+const APPROVER_PROBLEM = `must be one of ${APPROVER_NAMES.join(', ')}, or {command: [/absolute/path/to/program, args…]}`;
+const HINT = 'fix ~/.config/agent-secret/config.yml (see README "Approvers"), or remove it to use the defaults';
+
+const noNul = (text: string) => !text.includes('\0');
+
+const CommandSchema = z
+  .array(z.string().min(1, { error: 'must not be empty' }).refine(noNul, { error: 'must not contain NUL' }), { error: 'must be a list of strings' })
+  .min(1, { error: 'must name a program' })
+  .max(64, { error: 'must have at most 64 elements' })
+  .refine((argv) => argv[0] === undefined || isAbsolute(argv[0]), { error: 'the program (first element) must be an absolute path', path: [0] });
+
+const ApproverObjectSchema = z.strictObject({ command: CommandSchema });
+const ApproverNameSchema = z.enum(APPROVER_NAMES, { error: APPROVER_PROBLEM });
+
+const UserConfigSchema = z.strictObject({
+  version: z.literal(1, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be 1') }),
+  // Checked by approverIssues, so that `{command: [relative]}` gets its own precise message.
+  approver: z.unknown().optional(),
+  op_path: z
+    .string({ error: 'must be a string' })
+    .refine((p) => isAbsolute(p), { error: 'must be an absolute path' })
+    .refine(noNul, { error: 'must not contain NUL' })
+    .optional(),
+  touch_id: z.boolean({ error: 'must be true or false' }).optional(),
+});
+
+/** Loads and validates the user config; a missing file gives the defaults. */
+export async function loadUserConfig(input: DirsInput): Promise<UserConfig> {
+  const path = userConfigPath(input);
+  const text = await readTrustedFile(path);
+  if (text === null) return { path, exists: false, approver: 'auto', opPath: undefined, touchId: true };
+  const parsed = parseUserConfig(text, path);
+  return { path, exists: true, ...parsed };
+}
+
+/** Validates the text of a user config; throws user_config.invalid with a position. Pure. */
+export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'path' | 'exists'> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, schema: 'core', strict: true });
+  const yamlError = doc.errors[0];
+  if (yamlError !== undefined) {
+    const pos = lineCounter.linePos(yamlError.pos[0]);
+    throw invalid(path, pos, 'yaml', `not valid YAML (${yamlError.code.toLowerCase().replaceAll('_', ' ')})`);
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  } catch {
+    throw invalid(path, { line: 1, col: 1 }, 'yaml', 'not valid YAML (too many aliases)');
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw invalid(path, positionOf(doc, lineCounter, []), 'yaml', 'the file must be a mapping such as "version: 1"');
+  }
+  const result = UserConfigSchema.safeParse(data);
+  const approver = parseApprover((data as Record<string, unknown>).approver);
+  const issues = [...(result.success ? [] : result.error.issues), ...approver.issues];
+  if (!result.success || issues.length > 0) {
+    const problems = issues.map((issue) => describeIssue(issue, doc, lineCounter));
+    problems.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
+    const [first, ...rest] = problems as [Problem, ...Problem[]];
+    const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
+    throw new AgentSecretError('user_config.invalid', `${path}:${first.pos.line}:${first.pos.col}: ${first.key}: ${first.problem}${more}`, {
+      hint: HINT,
+      details: { file: path, line: first.pos.line, col: first.pos.col, key: first.key },
+    });
+  }
+  return { approver: approver.value, opPath: result.data.op_path, touchId: result.data.touch_id ?? true };
+}
+
+function parseApprover(raw: unknown): { value: ApproverSetting; issues: z.core.$ZodIssue[] } {
+  if (raw === undefined) return { value: 'auto', issues: [] };
+  const schema = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? ApproverObjectSchema : ApproverNameSchema;
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    return { value: 'auto', issues: result.error.issues.map((issue) => ({ ...issue, path: ['approver', ...issue.path] })) };
+  }
+  return { value: typeof result.data === 'string' ? result.data : { command: [...result.data.command] }, issues: [] };
+}
+
+interface Position {
+  line: number;
+  col: number;
+}
+
+interface Problem {
+  pos: Position;
+  key: string;
+  problem: string;
+}
+
+// Unknown keys point at the key itself; other problems at the offending value (or its parent).
+function describeIssue(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter): Problem {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const name = issue.keys[0] ?? '';
+    const key = [...path, name].map(String).map(printableKey).join('.');
+    return { pos: keyPositionOf(doc, lc, path, name), key, problem: 'unknown key' };
+  }
+  const key = path.length === 0 ? '(top level)' : path.map(String).map(printableKey).join('.');
+  const problem = issue.message;
+  return { pos: positionOf(doc, lc, path), key, problem };
+}
+
+function positionOf(doc: Document, lc: LineCounter, path: ReadonlyArray<string | number>): Position {
+  for (let depth = path.length; depth >= 0; depth -= 1) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    if (range !== undefined) return lc.linePos(range[0]);
+  }
+  return { line: 1, col: 1 };
+}
+
+function keyPositionOf(doc: Document, lc: LineCounter, path: ReadonlyArray<string | number>, name: string): Position {
+  const parent = path.length === 0 ? doc.contents : doc.getIn(path, true);
+  if (isMap(parent)) {
+    for (const pair of parent.items) {
+      if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === name && pair.key.range !== undefined && pair.key.range !== null) {
+        return lc.linePos(pair.key.range[0]);
+      }
+    }
+  }
+  return positionOf(doc, lc, path);
+}
+
+// Key names are shown (they are names, not values), but only as short printable ASCII.
+function printableKey(key: string): string {
+  const clipped = key.length > 64 ? `${key.slice(0, 64)}…` : key;
+  return clipped.replace(/[^\x21-\x7e…]/g, '?');
+}
+
+function invalid(path: string, pos: Position, key: string, problem: string): AgentSecretError {
+  return new AgentSecretError('user_config.invalid', `${path}:${pos.line}:${pos.col}: ${key}: ${problem}`, {
+    hint: HINT,
+    details: { file: path, line: pos.line, col: pos.col, key },
+  });
+}
+
+// Reads the file only if it is safe to trust: no symlink, a regular file of this user (or
+// root), at most 64 KiB, not group/world-writable, in a directory others cannot write.
+// Opened with O_NOFOLLOW|O_NONBLOCK and re-checked on the descriptor, so a swap is caught.
+async function readTrustedFile(path: string): Promise<string | null> {
+  let before: Stats;
+  try {
+    before = await lstat(path);
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return null;
+    throw refused(path, 'cannot be read', 'check the permissions of the file and its directories');
+  }
+  checkStats(path, before);
+  await checkDirectory(path);
+
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if (errnoOf(error) === 'ELOOP') throw refused(path, 'is a symlink', 'replace the symlink with the file itself');
+    throw refused(path, 'cannot be read', 'check the permissions of the file and its directories');
+  }
+  try {
+    const stats = await handle.stat();
+    checkStats(path, stats);
+    if (stats.dev !== before.dev || stats.ino !== before.ino) throw refused(path, 'changed while it was being read', 'run the command again');
+    const buffer = Buffer.alloc(MAX_USER_CONFIG_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path and touch_id in it');
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+function checkStats(path: string, stats: Stats): void {
+  if (stats.isSymbolicLink()) throw refused(path, 'is a symlink', 'replace the symlink with the file itself');
+  if (!stats.isFile()) throw refused(path, 'is not a regular file', 'make it a plain file');
+  if (stats.size > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path and touch_id in it');
+  const uid = process.getuid?.();
+  if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) throw refused(path, 'is owned by another user', `chown it to yourself: chown "$USER" ${path}`);
+  if ((stats.mode & 0o022) !== 0) throw refused(path, 'is writable by group or others', `chmod go-w ${path}`);
+}
+
+// The agent-secret directory itself must not let others replace the file (sticky dirs excepted).
+async function checkDirectory(path: string): Promise<void> {
+  const dir = dirname(path);
+  let stats: Stats;
+  try {
+    stats = await lstat(dir);
+  } catch {
+    return;
+  }
+  if ((stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0) throw refused(path, 'is in a directory writable by group or others', `chmod go-w ${dir}`);
+}
+
+function refused(path: string, problem: string, fix: string): AgentSecretError {
+  return new AgentSecretError('user_config.invalid', `${path} ${problem}; it chooses who approves secret access, so it is not trusted`, {
+    hint: fix,
+    details: { file: path },
+  });
+}
+
+function errnoOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}

@@ -1,0 +1,240 @@
+import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DISPLAY_LIMITS, displayField, escapeText, formatCommand, formatRemaining, renderPrompt, renderPromptText, shellQuote } from '../../../src/approval/display.js';
+import { buildPrompt } from '../../../src/approval/prompt.js';
+import type { WireRequest } from '../../../src/request/types.js';
+import { NOW, samplePrompt, sampleWire } from './sample-prompt.js';
+
+// Anything a terminal or dialog could render as a line break, a reordering or nothing at all.
+const RAW_UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]/u;
+
+const NASTY = ['\n', '\r', '\t', '\x1b[2J', '\x00', '\x7f', '\u0085', '\u009b', '\u202e', '\u202a', '\u2066', '\u2069', '\u200b', '\u200d', '\ufeff', '\u2028', '\u2029', '\u00ad', '\ud800', '\udfff', '\ue000', '\u{e0041}', '\u3164', "'", '\\', '$', ' ', '"'];
+const untrusted = fc
+  .array(fc.oneof(fc.constantFrom(...NASTY), fc.string({ unit: 'binary', maxLength: 4 })), { maxLength: 12 })
+  .map((parts) => parts.join(''));
+const longish = fc.oneof(untrusted, fc.tuple(untrusted, fc.integer({ min: 0, max: 600 })).map(([s, n]) => s + 'x'.repeat(n) + s));
+
+describe('escapeText', () => {
+  it.each([
+    ['plain text', 'plain text'],
+    ['a\nb', 'a\\nb'],
+    ['tab\there', 'tab\\there'],
+    ['cr\r', 'cr\\r'],
+    ['\x1b[31mred', '\\x1b[31mred'],
+    ['nul\x00', 'nul\\x00'],
+    ['del\x7f', 'del\\x7f'],
+    ['c1\u0085', 'c1\\u0085'],
+    ['csi\u009b', 'csi\\u009b'],
+    ['rlo\u202eevil', 'rlo\\u202eevil'],
+    ['lre\u202a', 'lre\\u202a'],
+    ['isolate\u2066x\u2069', 'isolate\\u2066x\\u2069'],
+    ['zero\u200bwidth', 'zero\\u200bwidth'],
+    ['zwj\u200d', 'zwj\\u200d'],
+    ['bom\ufeff', 'bom\\ufeff'],
+    ['line\u2028sep', 'line\\u2028sep'],
+    ['para\u2029sep', 'para\\u2029sep'],
+    ['soft\u00adhyphen', 'soft\\u00adhyphen'],
+    ['nbsp\u00a0', 'nbsp\\u00a0'],
+    ['hangul\u3164filler', 'hangul\\u3164filler'],
+    ['private\ue000', 'private\\ue000'],
+    ['tag\u{e0041}', 'tag\\U000e0041'],
+    ['lone\ud800', 'lone\\ud800'],
+    ['héllo ☃ 日本語 🙂', 'héllo ☃ 日本語 🙂'],
+    ['C:\\path', 'C:\\path'],
+  ])('escapes %j as %j', (input, expected) => {
+    expect(escapeText(input)).toBe(expected);
+  });
+});
+
+describe('displayField', () => {
+  it('keeps short fields whole', () => {
+    expect(displayField('abc', 3)).toBe('abc');
+  });
+
+  it('clips long fields by code point and says how much is hidden', () => {
+    expect(displayField('a'.repeat(10), 4)).toBe('aaaa…[clipped: 6 more characters]');
+    expect(displayField('🙂🙂🙂', 2)).toBe('🙂🙂…[clipped: 1 more character]');
+  });
+
+  it('escapes after clipping, so an escape is never cut in half', () => {
+    expect(displayField('ab\ncd', 3)).toBe('ab\\n…[clipped: 2 more characters]');
+  });
+});
+
+describe('shellQuote', () => {
+  it.each([
+    ['', "''"],
+    ['plain', 'plain'],
+    ['region=eu-west-1', 'region=eu-west-1'],
+    ['/usr/bin/env', '/usr/bin/env'],
+    ['-rf', '-rf'],
+    ['a b', "'a b'"],
+    ["it's", "'it'\\''s'"],
+    ['$HOME', "'$HOME'"],
+    ['a;b|c', "'a;b|c'"],
+    ['back\\slash', "'back\\slash'"],
+    ['a\nb', "$'a\\nb'"],
+    ["x'\u202ey", "$'x\\'\\u202ey'"],
+    ['\\\x1b', "$'\\\\\\x1b'"],
+    ['\u2066', "$'\\u2066'"],
+  ])('quotes %j as %j', (arg, expected) => {
+    expect(shellQuote(arg)).toBe(expected);
+  });
+
+  it('round-trips through bash for any printable-or-not argument', () => {
+    const args = fc.sample(
+      fc.array(fc.oneof(fc.constantFrom(...NASTY.filter((c) => !/[\ud800-\udfff]/u.test(c) && c !== '\x00')), fc.string({ unit: 'grapheme', maxLength: 5 })), { maxLength: 6 }).map((p) => p.join('')),
+      { numRuns: 200, seed: 42 },
+    );
+    const script = `printf '%s\\0' ${args.map(shellQuote).join(' ')}`;
+    const out = execFileSync('bash', ['-c', script], { env: { LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', PATH: '/usr/bin:/bin' } }).toString('utf8');
+    expect(out.split('\0').slice(0, -1)).toEqual(args);
+  });
+});
+
+describe('formatCommand', () => {
+  it('joins quoted arguments with spaces', () => {
+    expect(formatCommand(['terraform', 'plan', '-var', 'region=eu west'])).toBe("terraform plan -var 'region=eu west'");
+  });
+
+  it('clips long arguments and long argument lists with markers', () => {
+    const long = 'y'.repeat(DISPLAY_LIMITS.arg + 5);
+    expect(formatCommand(['echo', long])).toBe(`echo ${'y'.repeat(DISPLAY_LIMITS.arg)}…[clipped: 5 more characters]`);
+    const many = Array.from({ length: DISPLAY_LIMITS.args + 3 }, (_, i) => `a${i}`);
+    expect(formatCommand(many)).toMatch(/ a39 …\[3 more arguments not shown\]$/);
+  });
+});
+
+describe('formatRemaining', () => {
+  it.each([
+    [0, 'expired'],
+    [-5, 'expired'],
+    [1, '1 second'],
+    [1000, '1 second'],
+    [1001, '2 sec'],
+    [45_000, '45 sec'],
+    [60_000, '1 minute'],
+    [90_000, '1 min 30 sec'],
+    [120_000, '2 minutes'],
+    [599_500, '10 minutes'],
+    [Number.NaN, 'expired'],
+  ])('%d ms → %s', (ms, text) => {
+    expect(formatRemaining(ms)).toBe(text);
+  });
+});
+
+describe('renderPrompt', () => {
+  it('renders the whole request in a fixed layout', () => {
+    const prompt = samplePrompt({ warnings: ['the command is a shell: it can run anything with these secrets'] }, { waiting: 2 });
+    expect(renderPromptText(prompt, { now: NOW + 30_000 })).toMatchInlineSnapshot(`
+      "Allow this command to use these 2 secrets?
+
+      Reason (the agent's own words):
+        deploy the staging stack
+
+      Command: terraform plan -var 'region=eu west'
+      Executable: /usr/bin/terraform
+      Working directory: /home/dev/infra
+      Accounts: acme.1password.com, default account
+      Profile: deploy
+
+      Secrets (2):
+        AWS_SECRET = op://Infra/aws/secret (acme.1password.com)
+        TF_TOKEN = op://Infra/terraform/token (default account)
+
+      Warnings:
+        ! the command is a shell: it can run anything with these secrets
+
+      Requested by: agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
+      Expires: in 1 min 30 sec (request ttl 2m)
+      Other requests waiting: 2"
+    `);
+  });
+
+  it('shows overridden variables only when override_env is set', () => {
+    const on = renderPrompt(samplePrompt({ override_env: true, overridden_aliases: ['TF_TOKEN'] }), { now: NOW }).lines;
+    const off = renderPrompt(samplePrompt({ override_env: false, overridden_aliases: ['TF_TOKEN'] }), { now: NOW }).lines;
+    expect(on).toContain('Will replace existing variables: TF_TOKEN');
+    expect(off.some((l) => l.startsWith('Will replace'))).toBe(false);
+  });
+
+  it('says "this secret" for one and names op\'s default account', () => {
+    const { lines } = renderPrompt(samplePrompt({ secrets: [{ alias: 'TOKEN', ref: 'op://v/i/f', account: null }] }), { now: NOW });
+    expect(lines[0]).toBe('Allow this command to use this secret?');
+    expect(lines).toContain('Account: default account');
+    expect(lines).toContain('  TOKEN = op://v/i/f (default account)');
+  });
+
+  it('collapses a huge secret list into a counted marker line', () => {
+    const secrets = Array.from({ length: DISPLAY_LIMITS.secrets + 7 }, (_, i) => ({ alias: `S${i}`, ref: `op://v/i/f${i}`, account: null }));
+    const { lines } = renderPrompt(samplePrompt({ secrets }), { now: NOW });
+    expect(lines).toContain('  …[7 more secrets not shown; deny if you did not expect this many]');
+  });
+
+  it('neutralises a reason that tries to draw its own lines', () => {
+    const reason = 'fix tests\nCommand: ls\u2028Executable: /bin/true\u202e';
+    const { lines } = renderPrompt(samplePrompt({ reason }), { now: NOW });
+    expect(lines[3]).toBe('  fix tests\\nCommand: ls\\u2028Executable: /bin/true\\u202e');
+    expect(lines.filter((l) => l.startsWith('Command:'))).toHaveLength(1);
+  });
+
+  it('shows an expired request as expired', () => {
+    const { lines } = renderPrompt(samplePrompt(), { now: NOW + 200_000 });
+    expect(lines).toContain('Expires: expired (request ttl 2m)');
+  });
+
+  it('never emits a raw control, bidi or format character, and each field fills exactly its lines', () => {
+    const wire = fc.record({
+      reason: longish,
+      command: fc.array(longish, { minLength: 1, maxLength: 50 }),
+      executable: longish,
+      cwd: longish,
+      secrets: fc.array(fc.record({ alias: untrusted, ref: longish, account: fc.option(untrusted, { nil: null }) }), { maxLength: 60 }),
+      ttl_seconds: fc.integer({ min: 10, max: 600 }),
+      override_env: fc.boolean(),
+      overridden_aliases: fc.array(untrusted, { maxLength: 60 }),
+      warnings: fc.array(longish, { maxLength: 25 }),
+      requester: fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), chain: fc.array(fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), name: longish }), { maxLength: 15 }) }),
+      profile: fc.option(longish, { nil: null }),
+    }) satisfies fc.Arbitrary<WireRequest>;
+    fc.assert(
+      fc.property(wire, fc.integer({ min: 0, max: 5 }), (w, waiting) => {
+        const prompt = buildPrompt(w, { id: 'req_x', expiresAt: new Date(NOW + 60_000), waiting });
+        const { title, lines } = renderPrompt(prompt, { now: NOW });
+        expect(RAW_UNSAFE.test(title)).toBe(false);
+        for (const line of lines) expect(RAW_UNSAFE.test(line)).toBe(false);
+
+        const n = w.secrets.length;
+        const secretLines = Math.min(n, DISPLAY_LIMITS.secrets) + (n > DISPLAY_LIMITS.secrets ? 1 : 0);
+        const overrideLines = w.override_env && w.overridden_aliases.length > 0 ? 1 : 0;
+        const warningLines = w.warnings.length === 0 ? 0 : 2 + Math.min(w.warnings.length, DISPLAY_LIMITS.warnings) + (w.warnings.length > DISPLAY_LIMITS.warnings ? 1 : 0);
+        expect(lines).toHaveLength(12 + secretLines + overrideLines + warningLines + 3 + (waiting > 0 ? 1 : 0));
+        expect(renderPromptText(prompt, { now: NOW }).split('\n')).toHaveLength(lines.length);
+
+        expect(lines[2]).toBe("Reason (the agent's own words):");
+        expect(lines[3]).toBe(`  ${displayField(w.reason, DISPLAY_LIMITS.reason)}`);
+        expect(lines[5]).toBe(`Command: ${formatCommand(w.command)}`);
+        expect(lines[6]).toBe(`Executable: ${displayField(w.executable, DISPLAY_LIMITS.path)}`);
+        expect(lines[7]).toBe(`Working directory: ${displayField(w.cwd, DISPLAY_LIMITS.path)}`);
+        expect(lines[11]).toBe(`Secrets (${n}):`);
+        w.secrets.slice(0, DISPLAY_LIMITS.secrets).forEach((s, i) => {
+          expect(lines[12 + i]?.startsWith(`  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (`)).toBe(true);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('builds the prompt in the documented key order without sharing arrays with the request', () => {
+    const wire = sampleWire();
+    const prompt = buildPrompt(wire, { id: 'req_1', expiresAt: new Date(NOW) });
+    expect(Object.keys(prompt)).toEqual([
+      'version', 'id', 'operation', 'reason', 'command', 'executable', 'cwd', 'secrets', 'ttl_seconds',
+      'override_env', 'overridden_aliases', 'warnings', 'requester', 'profile', 'expires_at', 'queue',
+    ]);
+    expect(prompt).toMatchObject({ version: 1, operation: 'exec', expires_at: '2030-01-02T03:04:05.000Z', queue: { waiting: 0 } });
+    expect(prompt.command).not.toBe(wire.command);
+    expect(prompt.secrets[0]).not.toBe(wire.secrets[0]);
+  });
+});

@@ -1,0 +1,192 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { renderPrompt } from '../../../src/approval/display.js';
+import { createMacosApprover } from '../../../src/approval/macos/approver.js';
+import { dialogResultFromOutcome, parseDialogOutput, type DialogResult } from '../../../src/approval/macos/dialog.js';
+import { buildDialogScript, toScriptLiteral } from '../../../src/approval/macos/dialog-script.js';
+import { loadTouchId, type TouchIdGate } from '../../../src/approval/macos/touch-id.js';
+import { NOW, samplePrompt } from './sample-prompt.js';
+
+// Every line of the script except the two string-literal assignments.
+function skeleton(script: string): string[] {
+  return script.split('\n').filter((line) => !line.startsWith('var title = ') && !line.startsWith('var text = '));
+}
+
+function literalOf(script: string, name: 'title' | 'text'): string {
+  const line = script.split('\n').find((l) => l.startsWith(`var ${name} = `)) ?? '';
+  return line.slice(`var ${name} = `.length, -1);
+}
+
+describe('buildDialogScript', () => {
+  it('produces this exact script for a fixed request', () => {
+    const script = buildDialogScript(samplePrompt({ secrets: [{ alias: 'TOKEN', ref: 'op://v/i/f', account: null }], command: ['deploy'] }), {
+      now: NOW,
+      deadline: NOW + 119_400,
+    });
+    expect(script).toMatchInlineSnapshot(`
+      "'use strict';
+      var app = Application.currentApplication();
+      app.includeStandardAdditions = true;
+      var title = "agent-secret: secret access request";
+      var text = "Allow this command to use this secret?\\n\\nReason (the agent's own words):\\n  deploy the staging stack\\n\\nCommand: deploy\\nExecutable: /usr/bin/terraform\\nWorking directory: /home/dev/infra\\nAccount: default account\\nProfile: deploy\\n\\nSecrets (1):\\n  TOKEN = op://v/i/f (default account)\\n\\nRequested by: agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)\\nExpires: in 2 minutes (request ttl 2m)";
+      var answer;
+      try {
+        app.activate();
+        var result = app.displayDialog(text, { withTitle: title, buttons: ["Deny", "Allow"], defaultButton: "Deny", cancelButton: "Deny", givingUpAfter: 119 });
+        answer = { button: String(result.buttonReturned), gaveUp: result.gaveUp === true };
+      } catch (error) {
+        answer = error.errorNumber === -128 ? { button: "Deny", gaveUp: false } : { error: Number(error.errorNumber) || 0 };
+      }
+      JSON.stringify(answer);
+      "
+    `);
+  });
+
+  it('keeps a hostile reason inside one JSON string literal', () => {
+    const reason = '"); app.doShellScript("touch /tmp/pwned"); ("\u2028\u2029\\" + `${x}` </script>';
+    const prompt = samplePrompt({ reason });
+    const script = buildDialogScript(prompt, { now: NOW, deadline: NOW + 60_000 });
+    const clean = buildDialogScript(samplePrompt(), { now: NOW, deadline: NOW + 60_000 });
+    expect(skeleton(script)).toEqual(skeleton(clean));
+    expect(script).not.toMatch(/[\u2028\u2029]/u);
+    expect(script.split('\n')).toHaveLength(clean.split('\n').length);
+    const literal = literalOf(script, 'text');
+    expect(JSON.parse(literal)).toBe(renderPrompt(prompt, { now: NOW }).lines.join('\n'));
+    expect(literal).toContain('\\"); app.doShellScript(\\"touch /tmp/pwned\\"); (\\"');
+  });
+
+  it('never lets any request text change the code around its literals', () => {
+    const clean = skeleton(buildDialogScript(samplePrompt(), { now: NOW, deadline: NOW + 60_000 }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 4 }), (reason, command) => {
+        const script = buildDialogScript(samplePrompt({ reason, command }), { now: NOW, deadline: NOW + 60_000 });
+        expect(skeleton(script)).toEqual(clean);
+        expect(typeof JSON.parse(literalOf(script, 'text'))).toBe('string');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('escapes U+2028 and U+2029 in literals', () => {
+    expect(toScriptLiteral('a\u2028b\u2029c"')).toBe('"a\\u2028b\\u2029c\\""');
+  });
+
+  it('gives up at the deadline, never under one second', () => {
+    expect(buildDialogScript(samplePrompt(), { now: NOW, deadline: NOW + 500 })).toContain('givingUpAfter: 1 }');
+  });
+});
+
+describe('parseDialogOutput', () => {
+  it.each<[string, DialogResult]>([
+    ['{"button":"Allow","gaveUp":false}\n', { kind: 'allow' }],
+    ['{"button":"Deny","gaveUp":false}\n', { kind: 'deny' }],
+    ['{"button":"","gaveUp":true}\n', { kind: 'timeout' }],
+    ['{"button":"Allow","gaveUp":true}\n', { kind: 'timeout' }],
+    ['{"error":-1743}\n', { kind: 'failed', reason: 'dialog error -1743' }],
+    ['button returned:Allow, gave up:false\n', { kind: 'allow' }],
+    ['button returned:Deny, gave up:false\n', { kind: 'deny' }],
+    ['button returned:, gave up:true\n', { kind: 'timeout' }],
+    ['button returned:Allow\n', { kind: 'allow' }],
+    ['button returned:Allow, gave up:false, extra:1\n', { kind: 'failed', reason: 'malformed approver output' }],
+    ['{"button":"allow","gaveUp":false}', { kind: 'failed', reason: 'malformed approver output' }],
+    ['{"button":"Allow"}', { kind: 'failed', reason: 'malformed approver output' }],
+    ['{"button":"Allow",', { kind: 'failed', reason: 'malformed approver output' }],
+    ['', { kind: 'failed', reason: 'malformed approver output' }],
+    ['Allow', { kind: 'failed', reason: 'malformed approver output' }],
+  ])('parses %j', (stdout, expected) => {
+    expect(parseDialogOutput(stdout)).toEqual(expected);
+  });
+
+  it('maps how osascript ended', () => {
+    expect(dialogResultFromOutcome({ kind: 'exited', exitCode: 1, stdout: '{"button":"Allow","gaveUp":false}' })).toEqual({ kind: 'failed', reason: 'approver exited 1' });
+    expect(dialogResultFromOutcome({ kind: 'deadline' })).toEqual({ kind: 'timeout' });
+    expect(dialogResultFromOutcome({ kind: 'signaled', signal: 'SIGKILL' })).toEqual({ kind: 'failed', reason: 'approver killed by SIGKILL' });
+    expect(dialogResultFromOutcome({ kind: 'spawn_failed' })).toEqual({ kind: 'failed', reason: 'approver could not be started' });
+  });
+});
+
+describe('macOS approver', () => {
+  const deadline = () => Date.now() + 60_000;
+  const gate = (available: boolean, confirm: () => Promise<boolean>): (() => Promise<TouchIdGate>) => async () => ({ available: () => available, confirm });
+
+  it('approves after Allow and a confirmed Touch ID', async () => {
+    const confirm = vi.fn(async () => true);
+    const approver = createMacosApprover({ env: {}, touchId: true, runDialog: async () => ({ kind: 'allow' }), loadTouchId: gate(true, confirm) });
+    expect(approver.name).toBe('macos');
+    await expect(approver.decide(samplePrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'approve' });
+    expect(confirm).toHaveBeenCalledTimes(1);
+  });
+
+  it('denies when Touch ID fails or is cancelled', async () => {
+    const approver = createMacosApprover({ env: {}, touchId: true, runDialog: async () => ({ kind: 'allow' }), loadTouchId: gate(true, async () => false) });
+    await expect(approver.decide(samplePrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'deny', reason: 'touch id not confirmed' });
+  });
+
+  it('times out when Touch ID never answers before the deadline', async () => {
+    const approver = createMacosApprover({ env: {}, touchId: true, runDialog: async () => ({ kind: 'allow' }), loadTouchId: gate(true, () => new Promise<boolean>(() => undefined)) });
+    await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 100 })).resolves.toEqual({ kind: 'timeout' });
+  });
+
+  it('skips Touch ID when disabled in the user config or unavailable on this Mac', async () => {
+    const confirm = vi.fn(async () => false);
+    const off = createMacosApprover({ env: {}, touchId: false, runDialog: async () => ({ kind: 'allow' }), loadTouchId: gate(true, confirm) });
+    const none = createMacosApprover({ env: {}, touchId: true, runDialog: async () => ({ kind: 'allow' }), loadTouchId: gate(false, confirm) });
+    await expect(off.decide(samplePrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'approve' });
+    await expect(none.decide(samplePrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'approve' });
+    expect(confirm).not.toHaveBeenCalled();
+  });
+
+  it.each<[DialogResult, unknown]>([
+    [{ kind: 'deny' }, { kind: 'deny', reason: 'denied by user' }],
+    [{ kind: 'timeout' }, { kind: 'timeout' }],
+    [{ kind: 'failed', reason: 'approver exited 1' }, { kind: 'deny', reason: 'approver exited 1' }],
+  ])('maps dialog result %j without asking Touch ID', async (result, decision) => {
+    const confirm = vi.fn(async () => true);
+    const approver = createMacosApprover({ env: {}, touchId: true, runDialog: async () => result, loadTouchId: gate(true, confirm) });
+    await expect(approver.decide(samplePrompt(), { deadline: deadline() })).resolves.toEqual(decision);
+    expect(confirm).not.toHaveBeenCalled();
+  });
+
+  it('does not show a dialog for an already expired request', async () => {
+    const show = vi.fn(async (): Promise<DialogResult> => ({ kind: 'allow' }));
+    const approver = createMacosApprover({ env: {}, touchId: false, runDialog: show });
+    await expect(approver.decide(samplePrompt(), { deadline: Date.now() - 1 })).resolves.toEqual({ kind: 'timeout' });
+    expect(show).not.toHaveBeenCalled();
+  });
+
+  it('hands the dialog runner the script for this prompt and the deadline', async () => {
+    const show = vi.fn(async (): Promise<DialogResult> => ({ kind: 'deny' }));
+    const approver = createMacosApprover({ env: {}, touchId: false, runDialog: show, now: () => NOW });
+    await approver.decide(samplePrompt(), { deadline: NOW + 30_000 });
+    expect(show).toHaveBeenCalledWith(buildDialogScript(samplePrompt(), { now: NOW, deadline: NOW + 30_000 }), { deadline: NOW + 30_000, signal: undefined });
+  });
+});
+
+describe('loadTouchId', () => {
+  afterEach(() => {
+    vi.doUnmock('node-mac-auth');
+  });
+
+  it('never loads the native module off macOS', async () => {
+    await expect(loadTouchId('linux')).resolves.toBeNull();
+  });
+
+  it('wraps node-mac-auth on darwin: a rejection is not a confirmation', async () => {
+    const promptTouchID = vi.fn(async () => {
+      throw new Error('user cancelled');
+    });
+    const api = { canPromptTouchID: () => true, promptTouchID };
+    vi.doMock('node-mac-auth', () => ({ ...api, default: api }));
+    const gate = await loadTouchId('darwin');
+    expect(gate?.available()).toBe(true);
+    await expect(gate?.confirm('why')).resolves.toBe(false);
+    expect(promptTouchID).toHaveBeenCalledWith({ reason: 'why' });
+  });
+
+  it('returns null when the native module cannot load', async () => {
+    vi.doMock('node-mac-auth', () => {
+      throw new Error('not built');
+    });
+    await expect(loadTouchId('darwin')).resolves.toBeNull();
+  });
+});

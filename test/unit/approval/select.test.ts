@@ -1,0 +1,188 @@
+// Approver selection matrix, with fake dialog programs in a temp directory.
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeApprover, selectApprover } from '../../../src/approval/select.js';
+import type { UserConfig, ApproverSetting } from '../../../src/config/user-config.js';
+import { AgentSecretError } from '../../../src/core/errors.js';
+import { samplePrompt } from './sample-prompt.js';
+
+const FAKE_APPROVER = fileURLToPath(new URL('../../fixtures/bin/approver', import.meta.url));
+const HINT = 'set approver in ~/.config/agent-secret/config.yml (tty, or command: [/path/to/program]); see README "Approvers"';
+
+let dir: string;
+let bin: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'agent-secret-select-'));
+  bin = join(dir, 'bin');
+  mkdirSync(bin);
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function config(approver: ApproverSetting, touchId = true): UserConfig {
+  return { path: '/home/u/.config/agent-secret/config.yml', exists: true, approver, opPath: undefined, touchId };
+}
+
+// A fake dialog: records its argv (NUL-separated) and environment, exits with the code in ./exit-code.
+function fakeDialog(name: string): string {
+  const file = join(bin, name);
+  writeFileSync(
+    file,
+    `#!/bin/sh\nd=$(dirname "$0")\nprintf '%s\\0' "$@" > "$d/${name}.argv"\nenv > "$d/${name}.env"\nexit $(cat "$d/exit-code" 2>/dev/null || echo 0)\n`,
+  );
+  chmodSync(file, 0o755);
+  return file;
+}
+
+async function unavailable(promise: Promise<unknown>): Promise<AgentSecretError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AgentSecretError);
+  expect((error as AgentSecretError).code).toBe('approval.unavailable');
+  return error as AgentSecretError;
+}
+
+const linux = (env: Record<string, string> = {}) => ({ platform: 'linux' as const, env });
+
+describe('selectApprover', () => {
+  it('runs a configured command approver', async () => {
+    const approver = await selectApprover(config({ command: [FAKE_APPROVER, 'approve'] }), linux({ ...(process.env as Record<string, string>) }));
+    expect(approver.name).toBe('command');
+    await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 10_000 })).resolves.toEqual({ kind: 'approve' });
+  });
+
+  it('refuses a command approver that is missing, not executable or writable by others', async () => {
+    const plain = join(dir, 'plain');
+    writeFileSync(plain, '#!/bin/sh\n');
+    chmodSync(plain, 0o644);
+    const shared = join(dir, 'shared');
+    writeFileSync(shared, '#!/bin/sh\n');
+    chmodSync(shared, 0o777);
+    for (const program of [join(dir, 'missing'), plain, shared]) {
+      const error = await unavailable(selectApprover(config({ command: [program] }), linux()));
+      expect(error.message).toBe(`no approver available: the approver program ${program} is missing, not executable, or writable by everyone`);
+    }
+  });
+
+  it('uses the tty approver only when configured and a terminal can be opened', async () => {
+    const tty = join(dir, 'tty');
+    writeFileSync(tty, '');
+    await expect(selectApprover(config('tty'), linux(), { ttyPath: tty })).resolves.toMatchObject({ name: 'tty' });
+    const error = await unavailable(selectApprover(config('tty'), linux(), { ttyPath: join(dir, 'no-tty') }));
+    expect(error.message).toBe('no approver available: no terminal (/dev/tty) to ask on');
+  });
+
+  it('auto on Linux without a display: no approver, with a hint to configure one', async () => {
+    fakeDialog('zenity');
+    const error = await unavailable(selectApprover(config('auto'), linux(), { searchDirs: [bin] }));
+    expect(error.message).toBe('no approver available: no desktop display for zenity/kdialog (neither DISPLAY nor WAYLAND_DISPLAY is set)');
+    expect(error.hint).toBe(HINT);
+  });
+
+  it('auto never falls back to the terminal', async () => {
+    const tty = join(dir, 'tty');
+    writeFileSync(tty, '');
+    await unavailable(selectApprover(config('auto'), linux(), { searchDirs: [bin], ttyPath: tty }));
+  });
+
+  it('auto on Linux with a display picks zenity, which shows the request and maps its exit code', async () => {
+    fakeDialog('zenity');
+    fakeDialog('kdialog');
+    const approver = await selectApprover(config('auto'), linux({ DISPLAY: ':0', ZENITY_CANCEL: '0', LD_PRELOAD: '/tmp/x.so', PATH: '/tmp/evil' }), { searchDirs: [bin] });
+    expect(approver.name).toBe('zenity');
+    await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 })).resolves.toEqual({ kind: 'approve' });
+    const argv = readFileSync(join(bin, 'zenity.argv'), 'utf8').split('\0');
+    expect(argv.slice(0, 4)).toEqual(['--question', '--no-markup', '--default-cancel', '--ok-label']);
+    const env = readFileSync(join(bin, 'zenity.env'), 'utf8');
+    expect(env).toContain('DISPLAY=:0');
+    expect(env).not.toContain('ZENITY_CANCEL');
+    expect(env).not.toContain('LD_PRELOAD');
+    expect(env).not.toContain('/tmp/evil');
+
+    writeFileSync(join(bin, 'exit-code'), '1');
+    await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 })).resolves.toEqual({ kind: 'deny', reason: 'denied by user' });
+    writeFileSync(join(bin, 'exit-code'), '5');
+    await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 })).resolves.toEqual({ kind: 'timeout' });
+    writeFileSync(join(bin, 'exit-code'), '255');
+    await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 })).resolves.toEqual({ kind: 'deny', reason: 'approver exited 255' });
+  });
+
+  it('auto on Linux falls back to kdialog, and accepts a Wayland display', async () => {
+    fakeDialog('kdialog');
+    const approver = await selectApprover(config('auto'), linux({ WAYLAND_DISPLAY: 'wayland-0' }), { searchDirs: [bin] });
+    expect(approver.name).toBe('kdialog');
+    await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 })).resolves.toEqual({ kind: 'approve' });
+    expect(readFileSync(join(bin, 'kdialog.argv'), 'utf8').split('\0')[2]).toBe('--warningyesno');
+  });
+
+  it('auto on Linux with a display but no dialog program says what to install', async () => {
+    const error = await unavailable(selectApprover(config('auto'), linux({ DISPLAY: ':0' }), { searchDirs: [bin] }));
+    expect(error.message).toBe(`no approver available: neither zenity nor kdialog is installed in ${bin}`);
+    expect(error.hint).toBe(`install zenity (or kdialog), or ${HINT}`);
+  });
+
+  it('never looks for dialogs on the caller PATH', async () => {
+    fakeDialog('zenity');
+    const description = await describeApprover(config('auto'), linux({ DISPLAY: ':0', PATH: bin }));
+    expect(description.detail).not.toContain(bin);
+  });
+
+  it('ignores a dialog program that others can rewrite', async () => {
+    chmodSync(fakeDialog('zenity'), 0o777);
+    await unavailable(selectApprover(config('zenity'), linux({ DISPLAY: ':0' }), { searchDirs: [bin] }));
+  });
+
+  it('honours an explicit zenity or kdialog choice', async () => {
+    fakeDialog('zenity');
+    fakeDialog('kdialog');
+    await expect(selectApprover(config('kdialog'), linux({ DISPLAY: ':0' }), { searchDirs: [bin] })).resolves.toMatchObject({ name: 'kdialog' });
+    await expect(selectApprover(config('zenity'), linux({ DISPLAY: ':0' }), { searchDirs: [bin] })).resolves.toMatchObject({ name: 'zenity' });
+    await unavailable(selectApprover(config('zenity'), linux(), { searchDirs: [bin] }));
+  });
+
+  it('auto on macOS is the macOS dialog', async () => {
+    await expect(selectApprover(config('auto'), { platform: 'darwin', env: {} })).resolves.toMatchObject({ name: 'macos' });
+    await expect(selectApprover(config('macos', false), { platform: 'darwin', env: {} })).resolves.toMatchObject({ name: 'macos' });
+  });
+
+  it('refuses the macOS approver elsewhere, and zenity on macOS', async () => {
+    const error = await unavailable(selectApprover(config('macos'), linux({ DISPLAY: ':0' })));
+    expect(error.message).toBe('no approver available: the macos approver needs macOS');
+    await unavailable(selectApprover(config('zenity'), { platform: 'darwin', env: { DISPLAY: ':0' } }, { searchDirs: [bin] }));
+  });
+});
+
+describe('describeApprover', () => {
+  it('reports without prompting or throwing', async () => {
+    fakeDialog('zenity');
+    await expect(describeApprover(config('auto'), linux({ DISPLAY: ':0' }), { searchDirs: [bin] })).resolves.toEqual({
+      name: 'zenity',
+      available: true,
+      detail: `${join(bin, 'zenity')} on the desktop display`,
+    });
+    await expect(describeApprover(config('auto'), linux(), { searchDirs: [bin] })).resolves.toEqual({
+      name: 'auto',
+      available: false,
+      detail: 'no desktop display for zenity/kdialog (neither DISPLAY nor WAYLAND_DISPLAY is set)',
+      hint: HINT,
+    });
+    await expect(describeApprover(config({ command: [FAKE_APPROVER, 'deny'] }), linux())).resolves.toEqual({
+      name: 'command',
+      available: true,
+      detail: `program ${FAKE_APPROVER}`,
+    });
+    await expect(describeApprover(config('auto', true), { platform: 'darwin', env: {} })).resolves.toEqual({
+      name: 'macos',
+      available: true,
+      detail: 'osascript dialog, then Touch ID when available',
+    });
+  });
+});
