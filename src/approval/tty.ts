@@ -68,8 +68,16 @@ export function openTty(path = '/dev/tty'): TtyStreams & { close(): void } {
     closeSync(readFd);
     throw error;
   }
-  const input = new ReadStream(readFd);
-  const output = new WriteStream(writeFd);
+  let input: ReadStream;
+  let output: WriteStream;
+  try {
+    input = new ReadStream(readFd);
+    output = new WriteStream(writeFd);
+  } catch (error) {
+    closeSync(readFd);
+    closeSync(writeFd);
+    throw error;
+  }
   return {
     input,
     output,
