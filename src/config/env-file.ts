@@ -1,0 +1,149 @@
+// `--env-file` (the `op run --env-file` migration path): dotenv lines, where a value starting
+// with op:// becomes a secret reference and anything else a plain env entry for the child.
+// The file is untrusted and may hold real values: errors give file:line and the problem only.
+// Quoted values must close on their own line: multi-line values are rejected, so a missing
+// quote cannot silently swallow the lines after it. No variable expansion ($X stays as written).
+
+import { resolve } from 'node:path';
+import { validateAlias } from '../core/alias.js';
+import { AgentSecretError } from '../core/errors.js';
+import { looksLikeRef, parseRef } from '../core/ref.js';
+import { withoutEcho } from './echo-guard.js';
+import { byAlias } from './name-list.js';
+import { readSmallTextFile } from './read-file.js';
+import type { EnvFilePlain, EnvFileResult, EnvFileSecret } from './types.js';
+
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const EXPORT = /^export[ \t]+/;
+const ESCAPES = new Map([['n', '\n'], ['r', '\r'], ['t', '\t'], ['\\', '\\'], ['"', '"'], ['$', '$']]);
+
+type LineResult = { ok: true; value: string } | { ok: false; problem: string; hint?: string };
+type LineEntry = { kind: 'secret' | 'plain'; key: string; value: string };
+type LineError = { kind: 'error'; problem: string; hint: string | undefined; key: string | undefined };
+
+/** Parses one env file's text (later lines win per key); never throws, returns the first problem as an AgentSecretError. */
+export function parseEnvFileText(text: string, file: string): { ok: true; result: EnvFileResult } | { ok: false; error: AgentSecretError } {
+  const secrets = new Map<string, EnvFileSecret>();
+  const plain = new Map<string, EnvFilePlain>();
+  const lines = text.split(/\r\n|\n|\r/);
+  for (const [index, source] of lines.entries()) {
+    const line = index + 1;
+    const entry = parseLine(source);
+    if (entry === null) continue;
+    if (entry.kind === 'error') {
+      return {
+        ok: false,
+        error: new AgentSecretError('env_file.invalid', `${file}:${line}: ${entry.problem}`, {
+          ...(entry.hint === undefined ? {} : { hint: entry.hint }),
+          details: { file, line, ...(entry.key === undefined ? {} : { key: entry.key }) },
+        }),
+      };
+    }
+    if (entry.kind === 'secret') {
+      plain.delete(entry.key);
+      secrets.set(entry.key, { alias: entry.key, ref: entry.value, file, line });
+    } else {
+      secrets.delete(entry.key);
+      plain.set(entry.key, { key: entry.key, value: entry.value, file, line });
+    }
+  }
+  return { ok: true, result: { secrets: [...secrets.values()].sort(byAlias), plain: [...plain.values()].sort(byKey) } };
+}
+
+/** Reads env files (paths relative to cwd) and merges them in order, the later file winning per key; throws AgentSecretError('env_file.invalid'). */
+export async function loadEnvFiles(paths: readonly string[], cwd: string): Promise<EnvFileResult> {
+  const secrets = new Map<string, EnvFileSecret>();
+  const plain = new Map<string, EnvFilePlain>();
+  for (const path of paths) {
+    const file = resolve(cwd, path);
+    const parsed = parseEnvFileText(await readSmallTextFile(file, 'env_file'), file);
+    if (!parsed.ok) throw parsed.error;
+    for (const secret of parsed.result.secrets) {
+      plain.delete(secret.alias);
+      secrets.set(secret.alias, secret);
+    }
+    for (const entry of parsed.result.plain) {
+      secrets.delete(entry.key);
+      plain.set(entry.key, entry);
+    }
+  }
+  return { secrets: [...secrets.values()].sort(byAlias), plain: [...plain.values()].sort(byKey) };
+}
+
+function parseLine(source: string): LineEntry | LineError | null {
+  let text = source.trim();
+  if (text === '' || text.startsWith('#')) return null;
+  text = text.replace(EXPORT, '');
+  const eq = text.indexOf('=');
+  if (eq === -1) return lineError('expected KEY=VALUE');
+  const key = text.slice(0, eq).trim();
+  if (key === '') return lineError('expected KEY=VALUE; the key is empty');
+  if (!KEY.test(key)) return lineError('the key must be letters, digits and _, and must not start with a digit');
+
+  const value = parseValue(text.slice(eq + 1));
+  if (!value.ok) return lineError(`${key}: ${value.problem}`, value.hint, key);
+  if (value.value.includes('\0')) return lineError(`${key}: the value contains a NUL character, which an environment cannot hold`, undefined, key);
+  if (!looksLikeRef(value.value)) return { kind: 'plain', key, value: value.value };
+
+  const alias = validateAlias(key);
+  if (!alias.ok) return lineError(`${key}: ${alias.message}`, 'a key whose value is an op:// reference becomes the alias of a secret', key);
+  const ref = parseRef(value.value);
+  if (!ref.ok) {
+    const hint = value.value.includes('$') ? 'variables are not expanded in env files; write the reference out' : undefined;
+    return lineError(`${key}: invalid reference: ${withoutEcho(ref.message, value.value)}`, hint, key);
+  }
+  return { kind: 'secret', key, value: value.value };
+}
+
+function lineError(problem: string, hint?: string, key?: string): LineError {
+  return { kind: 'error', problem, hint, key };
+}
+
+function parseValue(rest: string): LineResult {
+  const text = rest.replace(/^[ \t]+/, '');
+  const quote = text[0];
+  if (quote === "'" || quote === '"') {
+    const quoted = quote === "'" ? singleQuoted(text) : doubleQuoted(text);
+    if (!quoted.ok) return quoted;
+    const after = text.slice(quoted.end).trim();
+    if (after !== '' && !after.startsWith('#')) {
+      return { ok: false, problem: 'unexpected characters after the closing quote; only a # comment may follow' };
+    }
+    return { ok: true, value: quoted.value };
+  }
+  // Unquoted: a # at the start or after a space or tab starts a comment.
+  const comment = text.search(/(^|[ \t])#/);
+  return { ok: true, value: (comment === -1 ? text : text.slice(0, comment)).trim() };
+}
+
+const UNCLOSED = { problem: 'the quoted value is not closed on this line', hint: 'close the quote; multi-line values are not supported' };
+
+function singleQuoted(text: string): { ok: true; value: string; end: number } | { ok: false; problem: string; hint?: string } {
+  const close = text.indexOf("'", 1);
+  if (close === -1) return { ok: false, ...UNCLOSED };
+  return { ok: true, value: text.slice(1, close), end: close + 1 };
+}
+
+function doubleQuoted(text: string): { ok: true; value: string; end: number } | { ok: false; problem: string; hint?: string } {
+  let value = '';
+  for (let i = 1; i < text.length; i += 1) {
+    const ch = text[i] as string;
+    if (ch === '"') return { ok: true, value, end: i + 1 };
+    if (ch !== '\\') {
+      value += ch;
+      continue;
+    }
+    const next = text[i + 1];
+    const replacement = next === undefined ? undefined : ESCAPES.get(next);
+    if (replacement === undefined) {
+      return { ok: false, problem: 'unknown escape in a double-quoted value; use \\n \\r \\t \\\\ \\" or \\$', hint: 'use single quotes for text with backslashes' };
+    }
+    value += replacement;
+    i += 1;
+  }
+  return { ok: false, ...UNCLOSED };
+}
+
+function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}

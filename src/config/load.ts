@@ -1,0 +1,104 @@
+// The config pipeline (read → YAML → schema → rules → normalize) for agent-secret.yml, which
+// the repo controls and so is untrusted. All problems are collected and sorted by position;
+// messages carry file:line:col, key paths and expected shapes, never a value or a source line.
+
+import { isAbsolute, resolve } from 'node:path';
+import { AgentSecretError } from '../core/errors.js';
+import { parseReason } from '../core/reason.js';
+import { parseTtl } from '../core/ttl.js';
+import { positionIssues, yamlIssues } from './issues.js';
+import { byAlias } from './name-list.js';
+import { readSmallTextFile } from './read-file.js';
+import { ruleIssues } from './rules.js';
+import { configFileSchema, type ConfigFileData } from './schema.js';
+import { schemaIssues } from './schema-issues.js';
+import type { ConfigIssue, ConfigIssueCode, ProfileDefinition, ProjectConfig, SecretEntry } from './types.js';
+import { keysInOrder, MAX_ALIAS_COUNT, parseYamlText, type ParsedYaml } from './yaml-positions.js';
+
+export type ParseConfigResult = { ok: true; config: ProjectConfig } | { ok: false; issues: ConfigIssue[] };
+
+/** Parses and validates config text; `file` is used in issues as given and, made absolute, as the config's path. Never throws. */
+export function parseConfigText(text: string, file: string): ParseConfigResult {
+  let parsed: ParsedYaml & { problems: Parameters<typeof yamlIssues>[0] };
+  try {
+    parsed = parseYamlText(text);
+  } catch (error) {
+    // Stack exhaustion on pathological nesting; anything else is a bug and must surface.
+    if (!(error instanceof RangeError)) throw error;
+    return { ok: false, issues: [wholeFileIssue(file, 'yaml.syntax', 'the YAML is too deeply nested to read')] };
+  }
+  if (parsed.problems.length > 0) return { ok: false, issues: yamlIssues(parsed.problems, file) };
+
+  let data: unknown;
+  try {
+    data = parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch {
+    return { ok: false, issues: [wholeFileIssue(file, 'yaml.alias', `aliases (*name) expand too often (more than ${MAX_ALIAS_COUNT} times); write the entries out or use include:`)] };
+  }
+  const checked = configFileSchema.safeParse(data);
+  const raw = [...(checked.success ? [] : schemaIssues(checked.error.issues, data)), ...ruleIssues(data)];
+  if (raw.length > 0 || !checked.success) return { ok: false, issues: positionIssues(raw, parsed, file) };
+  return { ok: true, config: normalize(checked.data, keysInOrder(parsed, ['profiles']), isAbsolute(file) ? file : resolve(file)) };
+}
+
+/** Reads and validates the config at `path`; throws one AgentSecretError('config.invalid') naming the first problem and how many more there are. */
+export async function loadConfig(path: string): Promise<ProjectConfig> {
+  const file = resolve(path);
+  const text = await readSmallTextFile(file, 'config');
+  const result = parseConfigText(text, file);
+  if (result.ok) return result.config;
+  throw configError(result.issues, file);
+}
+
+/** The single error for a failed load: the first issue in full, the count of the rest, and their lines. */
+export function configError(issues: readonly ConfigIssue[], file: string): AgentSecretError {
+  const [first, ...rest] = issues;
+  if (first === undefined) return new AgentSecretError('config.invalid', `${file}: invalid config`, { details: { file } });
+  const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
+  const lines = [...new Set(rest.flatMap((issue) => (issue.line === undefined ? [] : [issue.line])))];
+  const elsewhere = lines.length === 0 ? undefined : `other problems at line${lines.length === 1 ? '' : 's'} ${clipList(lines)}`;
+  const hint = [first.hint, elsewhere].filter((part) => part !== undefined).join('; ');
+  return new AgentSecretError('config.invalid', `${first.message}${more}`, {
+    ...(hint === '' ? {} : { hint }),
+    details: {
+      file: first.file,
+      ...(first.line === undefined ? {} : { line: first.line }),
+      ...(first.col === undefined ? {} : { col: first.col }),
+      ...(first.key === undefined ? {} : { key: first.key }),
+    },
+  });
+}
+
+function clipList(lines: readonly number[]): string {
+  return lines.length > 8 ? `${lines.slice(0, 8).join(', ')}, …` : lines.join(', ');
+}
+
+function wholeFileIssue(file: string, code: ConfigIssueCode, problem: string): ConfigIssue {
+  return { code, message: `${file}:1:1: ${problem}`, file, line: 1, col: 1 };
+}
+
+// Only reached when schema and rules found nothing, so every parse below succeeds.
+function normalize(data: ConfigFileData, order: readonly string[], path: string): ProjectConfig {
+  const profiles = new Map<string, ProfileDefinition>();
+  const names = order.filter((name) => Object.hasOwn(data.profiles, name));
+  for (const name of names) {
+    const profile = data.profiles[name];
+    if (profile === undefined) continue;
+    const reason = profile.reason === undefined ? undefined : parseReason(profile.reason);
+    const ttl = profile.ttl === undefined ? undefined : parseTtl(profile.ttl);
+    const secrets: SecretEntry[] = Object.entries(profile.secrets ?? {}).map(([alias, secret]) => {
+      const ref = typeof secret === 'string' ? secret : secret.ref;
+      const own = typeof secret === 'string' ? undefined : secret.account;
+      return { alias, ref, account: own ?? profile.account ?? data.account ?? null };
+    });
+    profiles.set(name, {
+      name,
+      reason: reason?.ok === true ? reason.reason : undefined,
+      ttlSeconds: ttl?.ok === true ? ttl.seconds : undefined,
+      account: profile.account,
+      include: [...(profile.include ?? [])],
+      secrets: secrets.sort(byAlias),
+    });
+  }
+  return { path, account: data.account, defaultProfile: data.default_profile, profileNames: [...profiles.keys()], profiles };
+}

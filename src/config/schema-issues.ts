@@ -1,0 +1,154 @@
+// Maps zod issues from the structural schema to positioned-to-be RawIssues with plain words:
+// what kind of value was expected and what kind was found (a number, a list, …). It reads
+// the parsed value only for its type, never zod's message or issue.input.
+
+import type { z } from 'zod';
+import type { KeyPath, RawIssue } from './issues.js';
+import { PROFILE_KEYS, SECRET_KEYS, TOP_KEYS } from './schema.js';
+
+type ZodIssue = z.core.$ZodIssue;
+
+const ACCOUNT = 'a 1Password account (sign-in address, shorthand, email or ID)';
+const SECRET = 'an op:// reference, or a mapping with ref: and optional account:';
+
+/** Converts zod issues for `data` into RawIssues. */
+export function schemaIssues(issues: readonly ZodIssue[], data: unknown, base: KeyPath = []): RawIssue[] {
+  return issues.flatMap((issue) => convert(issue, data, [...base, ...(issue.path as KeyPath)]));
+}
+
+function convert(issue: ZodIssue, data: unknown, path: KeyPath): RawIssue[] {
+  const value = valueAt(data, path);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const allowed = allowedKeys(path);
+      return issue.keys.map((key) => ({
+        code: 'schema.unknown_key' as const,
+        path: [...path, key],
+        at: 'key' as const,
+        problem: `unknown key; expected ${allowed.length === 0 ? 'no other keys' : `one of ${allowed.join(', ')}`}`,
+        hint: suggest(key, allowed),
+      }));
+    }
+    case 'invalid_union': {
+      // The secret union: report the branch that matches the kind of value written.
+      const branch = isMapping(value) ? issue.errors[1] : typeof value === 'string' ? issue.errors[0] : undefined;
+      if (branch !== undefined && branch.length > 0) return schemaIssues(branch, data, path);
+      return [typeIssue(path, value)];
+    }
+    case 'invalid_value':
+      if (last(path) === 'version') {
+        return value === undefined
+          ? [{ code: 'schema.required', path, at: 'key', problem: 'is required; add version: 1' }]
+          : [{ code: 'schema.version', path, at: 'value', problem: 'must be 1, the only supported version' }];
+      }
+      return [typeIssue(path, value)];
+    default:
+      return [typeIssue(path, value)];
+  }
+}
+
+function typeIssue(path: KeyPath, value: unknown): RawIssue {
+  const expected = expectedAt(path);
+  if (path.length === 0) {
+    const problem = value === null || value === undefined ? 'the file is empty' : `the file holds ${kindOf(value)}`;
+    return { code: 'schema.type', path, at: 'value', problem: `${problem}; expected ${expected}`, hint: 'see profiles.example.yaml for a complete file' };
+  }
+  if (value === undefined) return { code: 'schema.required', path, at: 'key', problem: `is required; expected ${expected}` };
+  if (value === null) return { code: 'schema.type', path, at: 'value', problem: `is empty; expected ${expected}` };
+  if (last(path) === 'ttl' && typeof value === 'number') {
+    const hint = Number.isInteger(value) && value > 0 && value <= 86_400 ? `write ${value}s` : 'write it like 90s, 2m or 1m30s';
+    return { code: 'ttl.invalid', path, at: 'value', problem: `a bare number is not a duration; expected ${expected}`, hint };
+  }
+  return { code: 'schema.type', path, at: 'value', problem: `expected ${expected}, got ${kindOf(value)}` };
+}
+
+function expectedAt(path: KeyPath): string {
+  const key = last(path);
+  if (path.length === 0) return 'a mapping with version: 1 and profiles:';
+  if (typeof key === 'number') return 'a profile name';
+  if (path.length === 1) {
+    if (key === 'profiles') return 'a mapping of profile names to profiles';
+    if (key === 'default_profile') return 'a profile name';
+    if (key === 'account') return ACCOUNT;
+  }
+  if (path.length === 2) return `a mapping with ${PROFILE_KEYS.map((k) => `${k}:`).join(', ')}`;
+  if (path.length === 4) return SECRET;
+  switch (key) {
+    case 'reason':
+      return 'one line of text';
+    case 'ttl':
+      return 'a duration such as 90s, 2m or 1m30s';
+    case 'account':
+      return ACCOUNT;
+    case 'include':
+      return 'a list of profile names, such as [base]';
+    case 'secrets':
+      return 'a mapping of ALIAS: op://vault/item/field';
+    case 'ref':
+      return 'an op:// reference such as op://vault/item/field';
+    default:
+      return 'another kind of value';
+  }
+}
+
+function allowedKeys(path: KeyPath): readonly string[] {
+  if (path.length === 0) return TOP_KEYS;
+  if (path.length === 2 && path[0] === 'profiles') return PROFILE_KEYS;
+  if (path.length === 4 && path[2] === 'secrets') return SECRET_KEYS;
+  return [];
+}
+
+/** Describes the kind of a parsed YAML value without showing it. */
+export function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return 'an empty value';
+  if (typeof value === 'string') return 'text';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'true/false';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : 'another kind of value';
+}
+
+function isMapping(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function valueAt(data: unknown, path: KeyPath): unknown {
+  let current = data;
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, segment)) return undefined;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return current;
+}
+
+function last(path: KeyPath): string | number | undefined {
+  return path[path.length - 1];
+}
+
+// "did you mean" for a misspelt key, naming only the known key.
+function suggest(key: string, allowed: readonly string[]): string | undefined {
+  const lower = key.toLowerCase().replace(/-/g, '_');
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of allowed) {
+    const distance = lower === candidate ? 0 : editDistance(lower, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best === undefined ? undefined : `did you mean ${best}?`;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || a.length > 64) return Number.POSITIVE_INFINITY;
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? Number.POSITIVE_INFINITY;
+}

@@ -1,0 +1,68 @@
+// The shape of agent-secret.yml as zod strict schemas (unknown keys rejected at every level),
+// in two builds from one definition: a structural one for parsing, whose value rules are left
+// to rules.ts and core, and an annotated one that becomes the JSON Schema editors use.
+
+import { z } from 'zod';
+import { MAX_REASON_LENGTH } from '../core/reason.js';
+
+/** Profile names: what `--profile` and `include:` accept. */
+export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Allowed keys per level, in the order they are documented. */
+export const TOP_KEYS: readonly string[] = ['version', 'account', 'default_profile', 'profiles'];
+export const PROFILE_KEYS: readonly string[] = ['reason', 'ttl', 'account', 'include', 'secrets'];
+export const SECRET_KEYS: readonly string[] = ['ref', 'account'];
+
+// Editor-only patterns: the authoritative checks are core's parseRef/validateAlias/parseTtl.
+const SEGMENT = '[A-Za-z0-9._ -]+';
+const REF_PATTERN = new RegExp(`^op://${SEGMENT}/${SEGMENT}(/${SEGMENT})?/${SEGMENT}(\\?.+)?$`);
+const ALIAS_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
+const TTL_PATTERN = /^(\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$/;
+
+function buildSchema(forEditors: boolean) {
+  const text = (description: string, pattern?: RegExp, limits?: { min: number; max: number }) => {
+    let schema = z.string();
+    if (!forEditors) return schema;
+    if (pattern !== undefined) schema = schema.regex(pattern);
+    if (limits !== undefined) schema = schema.min(limits.min).max(limits.max);
+    return schema.describe(description);
+  };
+  const name = (description: string) => text(description, PROFILE_NAME);
+  const account = (description: string) => text(`${description}: sign-in address, shorthand, email or account ID`);
+  const ref = text('1Password secret reference: op://vault/item[/section]/field[?attribute=otp]', REF_PATTERN);
+
+  const secret = z.union([
+    ref,
+    z.strictObject({ ref, account: account('1Password account for this secret').optional() }),
+  ]);
+  const profile = z.strictObject({
+    reason: text('Why the secrets are needed; shown to the human in the prompt', undefined, { min: 1, max: MAX_REASON_LENGTH }).optional(),
+    ttl: text('How long the request may wait and live, 10s..10m, written like 90s, 2m or 1m30s', TTL_PATTERN).optional(),
+    account: account('1Password account for the secrets this profile defines').optional(),
+    include: z.array(name('Name of a profile whose secrets, reason and ttl this profile inherits')).optional(),
+    secrets: z.record(forEditors ? z.string().regex(ALIAS_PATTERN) : z.string(), secret).optional(),
+  });
+  const profiles = z.record(forEditors ? z.string().regex(PROFILE_NAME) : z.string(), profile);
+  return z.strictObject({
+    version: z.literal(1),
+    account: account('Default 1Password account for every profile').optional(),
+    default_profile: name('Profile used when exec gets no --profile').optional(),
+    profiles: forEditors ? profiles.meta({ minProperties: 1 }) : profiles,
+  });
+}
+
+/** The structural schema used when loading a file. */
+export const configFileSchema = buildSchema(false);
+
+/** What a structurally valid file parses to. */
+export type ConfigFileData = z.output<typeof configFileSchema>;
+
+/** The JSON Schema of agent-secret.yml (written to schema/agent-secret.schema.json). */
+export const configJsonSchema = (): object =>
+  z.toJSONSchema(
+    buildSchema(true).meta({
+      title: 'agent-secret project config',
+      description: 'Profiles of 1Password references that agent-secret exec may inject after a human approves.',
+    }),
+    { target: 'draft-7' },
+  );

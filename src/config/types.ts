@@ -1,0 +1,108 @@
+// Shapes the config module hands to the rest of agent-secret: the validated project config,
+// a resolved profile, positioned config issues and env-file entries. They hold names and
+// op:// references only; plain env-file values are the one exception and are never printed.
+
+/** One secret of a profile: the alias the child sees, its reference and the account it was defined with. */
+export interface SecretEntry {
+  alias: string;
+  ref: string;
+  /** secret `account` > defining profile `account` > top-level `account`; null when none is set. */
+  account: string | null;
+}
+
+/** One profile as written in the file, already validated (includes not yet applied). */
+export interface ProfileDefinition {
+  name: string;
+  reason: string | undefined;
+  ttlSeconds: number | undefined;
+  /** The profile's own `account`, if any. */
+  account: string | undefined;
+  include: string[];
+  /** The profile's own secrets, each with its account already computed, sorted by alias. */
+  secrets: SecretEntry[];
+}
+
+/** A project config file that passed every check at load. */
+export interface ProjectConfig {
+  /** Absolute path of the file. */
+  path: string;
+  /** Top-level `account`. */
+  account: string | undefined;
+  defaultProfile: string | undefined;
+  /** In file order. */
+  profileNames: string[];
+  /** Every profile by name, for include resolution. */
+  profiles: ReadonlyMap<string, ProfileDefinition>;
+}
+
+/** A profile with its includes applied. */
+export interface ResolvedProfile {
+  name: string;
+  isDefault: boolean;
+  reason: string | undefined;
+  ttlSeconds: number | undefined;
+  /** The profile's own account, else the top-level one. */
+  account: string | undefined;
+  /** As written. */
+  include: string[];
+  /** Merged, sorted by alias. */
+  secrets: SecretEntry[];
+}
+
+/** What kind of problem a config issue is. */
+export type ConfigIssueCode =
+  | 'yaml.syntax'
+  | 'yaml.duplicate_key'
+  | 'yaml.alias'
+  | 'schema.type'
+  | 'schema.required'
+  | 'schema.unknown_key'
+  | 'schema.version'
+  | 'profiles.empty'
+  | 'profile.name'
+  | 'profile.empty'
+  | 'alias.invalid'
+  | 'ref.invalid'
+  | 'ttl.invalid'
+  | 'reason.invalid'
+  | 'account.invalid'
+  | 'include.not_found'
+  | 'include.cycle'
+  | 'include.depth'
+  | 'default_profile.not_found';
+
+/** One positioned, value-free problem in a config file. */
+export interface ConfigIssue {
+  code: ConfigIssueCode;
+  /** The whole line to show: `<file>:<line>:<col>: <key path>: <what is wrong and what is expected>`. */
+  message: string;
+  file: string;
+  line?: number;
+  col?: number;
+  /** Key path such as `profiles.deploy.secrets.API_TOKEN`; names that failed validation are left out. */
+  key?: string;
+  /** The next step, when there is a specific one. */
+  hint?: string;
+}
+
+/** An env-file entry whose value is an op:// reference. */
+export interface EnvFileSecret {
+  alias: string;
+  ref: string;
+  file: string;
+  line: number;
+}
+
+/** An env-file entry with a plain value for the child's environment (never printed). */
+export interface EnvFilePlain {
+  key: string;
+  value: string;
+  file: string;
+  line: number;
+}
+
+/** Env files merged in order, the later file winning per key; secrets sorted by alias, plain by key. */
+export interface EnvFileResult {
+  secrets: EnvFileSecret[];
+  plain: EnvFilePlain[];
+}
