@@ -11,15 +11,18 @@ describe('configJsonSchema', () => {
   });
 
   it('is strict at every level and requires version and profiles', () => {
-    const schema = configJsonSchema() as Record<string, any>;
-    expect(schema.additionalProperties).toBe(false);
-    expect(schema.required).toEqual(['version', 'profiles']);
-    const profiles = schema.properties.profiles;
-    expect(profiles.minProperties).toBe(1);
-    expect(profiles.propertyNames.pattern).toBe('^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$');
-    expect(profiles.additionalProperties.additionalProperties).toBe(false);
-    const secretObject = profiles.additionalProperties.properties.secrets.additionalProperties.anyOf[1];
-    expect(secretObject.additionalProperties).toBe(false);
-    expect(Object.keys(secretObject.properties)).toEqual(['ref', 'account']);
+    // Walks the generated JSON without typing every level of it.
+    const at = (value: unknown, ...path: Array<string | number>): unknown =>
+      path.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], value);
+    const schema = configJsonSchema();
+    expect(at(schema, 'additionalProperties')).toBe(false);
+    expect(at(schema, 'required')).toEqual(['version', 'profiles']);
+    const profiles = at(schema, 'properties', 'profiles');
+    expect(at(profiles, 'minProperties')).toBe(1);
+    expect(at(profiles, 'propertyNames', 'pattern')).toBe('^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$');
+    expect(at(profiles, 'additionalProperties', 'additionalProperties')).toBe(false);
+    const secretObject = at(profiles, 'additionalProperties', 'properties', 'secrets', 'additionalProperties', 'anyOf', 1);
+    expect(at(secretObject, 'additionalProperties')).toBe(false);
+    expect(Object.keys(at(secretObject, 'properties') as object)).toEqual(['ref', 'account']);
   });
 });
