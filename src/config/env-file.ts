@@ -1,8 +1,7 @@
-// `--env-file` (the `op run --env-file` migration path): dotenv lines, where a value starting
-// with op:// becomes a secret reference and anything else a plain env entry for the child.
-// The file is untrusted and may hold real values: errors give file:line and the problem only.
-// Quoted values must close on their own line: multi-line values are rejected, so a missing
-// quote cannot silently swallow the lines after it. No variable expansion ($X stays as written).
+// `--env-file` (migration from `op run --env-file`): dotenv lines; an op:// value becomes a secret
+// reference, anything else a plain child env entry. The file is untrusted and may hold real
+// values, so errors give file:line and the problem only. Quotes must close on their own line (no
+// multi-line values: a lost quote cannot swallow later lines) and $X is never expanded.
 
 import { resolve } from 'node:path';
 import { validateAlias } from '../core/alias.js';

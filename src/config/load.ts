@@ -50,8 +50,8 @@ export async function loadConfig(path: string): Promise<ProjectConfig> {
   throw configError(result.issues, file);
 }
 
-/** The single error for a failed load: the first issue in full, the count of the rest, and their lines. */
-export function configError(issues: readonly ConfigIssue[], file: string): AgentSecretError {
+// The single error for a failed load: the first issue in full, the count of the rest, and their lines.
+function configError(issues: readonly ConfigIssue[], file: string): AgentSecretError {
   const [first, ...rest] = issues;
   if (first === undefined) return new AgentSecretError('config.invalid', `${file}: invalid config`, { details: { file } });
   const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
