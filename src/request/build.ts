@@ -87,6 +87,7 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
     secretCount: secrets.length,
     overriddenAliases,
     mutability: facts.mutability,
+    plainEnvNames: input.envFile?.plain.map((p) => p.key) ?? [],
     parentRequestId: input.env.AGENT_SECRET_REQUEST_ID || undefined,
   });
 

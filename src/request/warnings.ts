@@ -2,6 +2,7 @@
 // deserve a second look. Pure; input is the request being built and facts about the host.
 
 import { basename } from 'node:path';
+import { validateAlias } from '../core/alias.js';
 
 /** A request with this many secrets or more gets a high-scope warning. */
 export const MANY_SECRETS = 6;
@@ -24,6 +25,8 @@ export interface WarningInput {
   overriddenAliases: readonly string[];
   /** Problems that make the executable replaceable by the requesting user. */
   mutability: ReadonlyArray<{ path: string; problem: string }>;
+  /** Names of plain env-file entries (their values are not secrets, but some names change what runs). */
+  plainEnvNames: readonly string[];
   /** AGENT_SECRET_REQUEST_ID of an enclosing approved request, when nested. */
   parentRequestId: string | undefined;
 }
@@ -49,6 +52,10 @@ export function buildWarnings(input: WarningInput): string[] {
   }
   for (const finding of input.mutability) {
     warnings.push(`the executable can be replaced by you or others: ${finding.path} is ${finding.problem.replaceAll('_', ' ')}`);
+  }
+  const loaderNames = input.plainEnvNames.filter((name) => /^[A-Z_][A-Z0-9_]*$/.test(name) && !validateAlias(name).ok);
+  if (loaderNames.length > 0) {
+    warnings.push(`an env file sets ${loaderNames.join(', ')}, which can change what the command runs or loads`);
   }
   if (input.overriddenAliases.length > 0) {
     warnings.push(`replaces variables already set in the environment: ${input.overriddenAliases.join(', ')}`);

@@ -6,7 +6,8 @@ import { describeApprover } from '../../approval/index.js';
 import { checkAuditPath } from '../../audit/index.js';
 import { loadUserConfig, type UserConfig } from '../../config/user-config.js';
 import { AgentSecretError } from '../../core/errors.js';
-import { auditLogPath } from '../../platform/dirs.js';
+import { userInfo } from 'node:os';
+import { auditLogPath, userConfigPath } from '../../platform/dirs.js';
 import { checkOp, findOp } from '../../provider/index.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { writeJson, writeLines } from '../render/output.js';
@@ -33,6 +34,12 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
   try {
     userConfig = await loadUserConfig(dirsInput(ctx));
     add('user_config', 'ok', userConfig.exists ? userConfig.path : `${userConfig.path} (not present; defaults apply)`);
+    // HOME and XDG_CONFIG_HOME are environment, which an agent can set: say when the user
+    // config in use is not the one in this account's home directory.
+    const accountDefault = userConfigPath({ env: {}, platform: ctx.platform, homedir: userInfo().homedir });
+    if (userConfig.path !== accountDefault) {
+      add('user_config_location', 'warn', `using ${userConfig.path}, not ${accountDefault}`, 'HOME or XDG_CONFIG_HOME points elsewhere; make sure you chose that approver yourself');
+    }
   } catch (error) {
     if (!(error instanceof AgentSecretError)) throw error;
     add('user_config', 'fail', error.message, error.hint ?? 'fix the file or remove it to use the defaults');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pickAccount } from '../../../src/core/account.js';
+import { pickAccount, type AccountSources } from '../../../src/core/account.js';
 import { parseReason } from '../../../src/core/reason.js';
 import { formatTtl, parseTtl } from '../../../src/core/ttl.js';
 
@@ -50,7 +50,7 @@ describe('parseReason', () => {
 
 describe('pickAccount precedence', () => {
   const all = { secret: 's', profile: 'p', config: 'c', flag: 'f', agentSecretEnv: 'a', opEnv: 'o' };
-  const table: Array<[Partial<typeof all>, string | null]> = [
+  const table: Array<[AccountSources, string | null]> = [
     [all, 's'],
     [{ ...all, secret: undefined }, 'p'],
     [{ ...all, secret: undefined, profile: undefined }, 'c'],

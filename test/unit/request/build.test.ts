@@ -208,6 +208,8 @@ describe('buildRequest', () => {
     });
     it('mutable executable', () =>
       expect(warningsFor({}, { mutability: [{ path: '/home/me/bin', problem: 'owned_by_user' }] })).toContain('/home/me/bin is owned by user'));
+    it('env-file entries that change what runs', () =>
+      expect(warningsFor({ envFile: { secrets: [], plain: [{ key: 'NODE_OPTIONS' }, { key: 'LOG_LEVEL' }] } })).toContain('sets NODE_OPTIONS'));
     it('nested request', () => expect(warningsFor({ env: { AGENT_SECRET_REQUEST_ID: 'req_1' } })).toContain('nested'));
     it('none for a plain command', () => expect(warningsFor({})).toBe(''));
   });
