@@ -1,0 +1,73 @@
+// File identity of the approved executable and how replaceable its path is. The file system
+// is untrusted: anyone who can write the file or a directory above it could swap what runs.
+// Invariant: a path whose identity no longer matches the approved one is never started.
+
+import { lstat, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { dirname } from 'node:path';
+import { AgentSecretError } from '../core/errors.js';
+import type { ExecutableIdentity } from '../request/types.js';
+
+export interface MutabilityFinding {
+  path: string;
+  problem: 'owned_by_user' | 'group_writable' | 'world_writable';
+}
+
+/** The identity of a file from one stat call. Pure. */
+export function identityOf(stats: Stats): ExecutableIdentity {
+  return { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode, uid: stats.uid };
+}
+
+/** Reads the identity (device, inode, size, mtime, mode, owner) of the file at path. */
+export async function readIdentity(path: string): Promise<ExecutableIdentity> {
+  return identityOf(await stat(path));
+}
+
+/** Throws exec.identity_changed unless the file at path still has the expected identity. */
+export async function verifyIdentity(path: string, expected: ExecutableIdentity): Promise<void> {
+  let actual: ExecutableIdentity | null = null;
+  try {
+    actual = await readIdentity(path);
+  } catch {
+    // A file that vanished has changed as much as a file can.
+  }
+  if (actual === null || !sameIdentity(actual, expected)) {
+    throw new AgentSecretError('exec.identity_changed', `the approved executable changed before it could start: ${path}`, {
+      hint: 'rerun the command to approve the current file',
+    });
+  }
+}
+
+/** Lists who besides root could replace the file: it and every directory above it. */
+export async function findMutability(path: string, opts: { uid: number }): Promise<MutabilityFinding[]> {
+  let current: string;
+  try {
+    current = await realpath(path);
+  } catch {
+    current = path;
+  }
+  const findings: MutabilityFinding[] = [];
+  for (;;) {
+    const stats = await lstat(current).catch(() => null);
+    if (stats !== null) findings.push(...problemsOf(current, stats, opts.uid));
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return findings;
+}
+
+function sameIdentity(a: ExecutableIdentity, b: ExecutableIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.mode === b.mode && a.uid === b.uid;
+}
+
+// A sticky world-writable directory (/tmp) still lets any user plant or swap their own files
+// in it, so it is reported too. Root owning a path is the normal case for system binaries and
+// is not a finding; for other users, owning the file or a directory above it is.
+function problemsOf(path: string, stats: Stats, uid: number): MutabilityFinding[] {
+  const found: MutabilityFinding[] = [];
+  if (uid !== 0 && stats.uid === uid) found.push({ path, problem: 'owned_by_user' });
+  if ((stats.mode & 0o020) !== 0) found.push({ path, problem: 'group_writable' });
+  if ((stats.mode & 0o002) !== 0) found.push({ path, problem: 'world_writable' });
+  return found;
+}

@@ -1,0 +1,8 @@
+// Public surface of exec/: finding the approved program, its identity, the child's env and
+// running it. Inputs from the agent (argv, PATH) are untrusted; see each module's header.
+// Invariant: secret values leave this folder only as the child's environment.
+
+export { resolveExecutable, type ResolvedExecutable } from './resolve-executable.js';
+export { readIdentity, verifyIdentity, findMutability, type MutabilityFinding } from './identity.js';
+export { buildChildEnv, findEnvConflicts, type ChildEnvInput } from './child-env.js';
+export { spawnChild, exitCodeOf, FORWARDED_SIGNALS, type ChildResult, type SpawnChildOptions } from './spawn.js';

@@ -1,0 +1,141 @@
+// Runs the approved child: argv exec without a shell, inherited stdio, the exact env given,
+// INT/TERM/HUP/QUIT forwarded while it runs, and its exit status passed through (signal N →
+// 128+N). The env holds plaintext: it is never logged, and spawn errors are reduced to a code.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { AgentSecretError } from '../core/errors.js';
+
+export interface ChildResult {
+  exitCode: number;
+  signal: NodeJS.Signals | null;
+  pid: number | undefined;
+  durationMs: number;
+}
+
+export interface SpawnChildOptions {
+  /** Absolute path of the program (the approved executable). */
+  file: string;
+  args: readonly string[];
+  /** argv[0] the child sees; defaults to file. */
+  argv0?: string;
+  cwd: string;
+  /** The complete environment; nothing of ours is added. */
+  env: Record<string, string>;
+  /** Called right after spawn with the child's pid; if it fails, the child is stopped and the error thrown. */
+  onStart?: (pid: number) => void | Promise<void>;
+  /** Awaited before spawn; if it throws, nothing is spawned. */
+  beforeSpawn?: () => Promise<void>;
+}
+
+/** Signals passed on to the child while it runs; agent-secret itself survives them. */
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+/** How long a child gets after SIGTERM before SIGKILL when its start could not be recorded. */
+const STOP_GRACE_MS = 2000;
+
+/** Spawns the child, waits for it and returns how it ended. */
+export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> {
+  if (opts.beforeSpawn !== undefined) await opts.beforeSpawn();
+  return new Promise<ChildResult>((resolve, reject) => {
+    let child: ChildProcess;
+    // The child shares our process group (setsid would cost it the terminal), so a Ctrl-C
+    // typed at the terminal reaches it directly and once more through this forwarder.
+    const forward = (signal: NodeJS.Signals) => {
+      try {
+        child.kill(signal);
+      } catch {
+        // The child is already gone; its exit is on its way.
+      }
+    };
+    const listen = () => FORWARDED_SIGNALS.forEach((s) => process.on(s, forward));
+    const unlisten = () => FORWARDED_SIGNALS.forEach((s) => process.off(s, forward));
+
+    listen();
+    try {
+      child = spawn(opts.file, [...opts.args], {
+        cwd: opts.cwd,
+        env: opts.env,
+        stdio: 'inherit',
+        shell: false,
+        detached: false,
+        windowsHide: true,
+        ...(opts.argv0 === undefined ? {} : { argv0: opts.argv0 }),
+      });
+    } catch (error) {
+      unlisten();
+      reject(spawnFailed(opts.file, error));
+      return;
+    }
+    const started = performance.now();
+    let settled = false;
+    let startFailure: { error: unknown } | null = null;
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const stop = () => {
+      forward('SIGTERM');
+      killTimer = setTimeout(() => forward('SIGKILL'), STOP_GRACE_MS);
+    };
+    const onStartDone = runOnStart(opts.onStart, child.pid, (error) => {
+      startFailure = { error };
+      stop();
+    });
+
+    child.once('error', (error) => {
+      // After a successful spawn 'error' only reports a failed kill; 'exit' still follows.
+      if (settled || child.pid !== undefined) return;
+      settled = true;
+      unlisten();
+      reject(spawnFailed(opts.file, error));
+    });
+    child.once('exit', (code, signal) => {
+      if (settled) return;
+      settled = true;
+      unlisten();
+      clearTimeout(killTimer);
+      const durationMs = Math.round(performance.now() - started);
+      void onStartDone.then(() => {
+        if (startFailure !== null) return reject(startFailure.error);
+        resolve({ exitCode: exitCodeOf(code, signal), signal, pid: child.pid, durationMs });
+      });
+    });
+  });
+}
+
+/** The shell convention for a child's status: its exit code, or 128+N for death by signal N. Pure. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (signal !== null) {
+    const number = (constants.signals as Record<string, number | undefined>)[signal];
+    return number === undefined ? 1 : 128 + number;
+  }
+  return code ?? 1;
+}
+
+// Calls onStart once the pid is known; a throw or rejection goes to onFailure. Never rejects.
+function runOnStart(onStart: SpawnChildOptions['onStart'], pid: number | undefined, onFailure: (error: unknown) => void): Promise<void> {
+  if (onStart === undefined || pid === undefined) return Promise.resolve();
+  try {
+    const result = onStart(pid);
+    return Promise.resolve(result).catch(onFailure);
+  } catch (error) {
+    onFailure(error);
+    return Promise.resolve();
+  }
+}
+
+// Node's spawn errors can quote the options, env included: keep only the errno code.
+function spawnFailed(file: string, error: unknown): AgentSecretError {
+  const raw = (error as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(raw) ? raw : 'unknown error';
+  const hint = HINTS[code];
+  return new AgentSecretError('exec.spawn_failed', `cannot start ${file}: ${code}`, hint === undefined ? {} : { hint });
+}
+
+const HINTS: Record<string, string | undefined> = {
+  ENOENT: 'the program, its #! interpreter or the working directory no longer exists',
+  EACCES: 'check the execute permission of the program and of the directories above it',
+  ENOEXEC: 'the file is not a program this system can run; add a #! line or run it through its interpreter',
+  E2BIG: 'the arguments and environment are too large for one process',
+};

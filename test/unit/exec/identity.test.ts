@@ -1,0 +1,131 @@
+import { chmod, chown, mkdir, mkdtemp, realpath, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AgentSecretError } from '../../../src/core/errors.js';
+import { findMutability, readIdentity, verifyIdentity } from '../../../src/exec/index.js';
+
+let root: string;
+let file: string;
+const uid = process.getuid?.() ?? -1;
+const isRoot = uid === 0;
+
+beforeEach(async () => {
+  root = await realpath(await mkdtemp(join(tmpdir(), 'as-identity-')));
+  await chmod(root, 0o755);
+  file = join(root, 'prog');
+  await writeFile(file, '#!/bin/sh\necho one\n');
+  await chmod(file, 0o755);
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function expectChanged(path: string, expected: Awaited<ReturnType<typeof readIdentity>>): Promise<void> {
+  const error = await verifyIdentity(path, expected).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AgentSecretError);
+  expect((error as AgentSecretError).code).toBe('exec.identity_changed');
+  expect((error as AgentSecretError).message).toBe(`the approved executable changed before it could start: ${path}`);
+  expect((error as AgentSecretError).hint).toBe('rerun the command to approve the current file');
+}
+
+describe('readIdentity and verifyIdentity', () => {
+  it('reads device, inode, size, mtime, mode and owner', async () => {
+    const stats = await stat(file);
+    expect(await readIdentity(file)).toEqual({ dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode, uid: stats.uid });
+  });
+
+  it('accepts an unchanged file', async () => {
+    await expect(verifyIdentity(file, await readIdentity(file))).resolves.toBeUndefined();
+  });
+
+  it('detects a touched file (mtime only)', async () => {
+    const before = await readIdentity(file);
+    await utimes(file, new Date(), new Date(Date.now() + 5000));
+    await expectChanged(file, before);
+  });
+
+  it('detects a rewrite in place with the same length', async () => {
+    const before = await readIdentity(file);
+    await writeFile(file, '#!/bin/sh\necho two\n');
+    await utimes(file, new Date(), new Date(before.mtimeMs + 1000));
+    await expectChanged(file, before);
+  });
+
+  it('detects a file swapped in by rename, even with the same size and mtime', async () => {
+    const before = await readIdentity(file);
+    const other = join(root, 'other');
+    await writeFile(other, '#!/bin/sh\necho two\n');
+    await chmod(other, 0o755);
+    await utimes(other, new Date(), new Date(before.mtimeMs));
+    await rename(other, file);
+    await expectChanged(file, before);
+  });
+
+  it('detects a mode change and a deleted file', async () => {
+    const before = await readIdentity(file);
+    await chmod(file, 0o700);
+    await expectChanged(file, before);
+    await rm(file);
+    await expectChanged(file, before);
+  });
+});
+
+describe('findMutability', () => {
+  it('flags a world-writable parent directory', async () => {
+    const dir = join(root, 'open');
+    await mkdir(dir);
+    await chmod(dir, 0o777);
+    const prog = join(dir, 'prog');
+    await writeFile(prog, '');
+    await chmod(prog, 0o755);
+    const findings = await findMutability(prog, { uid: 0 });
+    expect(findings).toContainEqual({ path: dir, problem: 'world_writable' });
+    expect(findings).toContainEqual({ path: dir, problem: 'group_writable' });
+    expect(findings.filter((f) => f.path === prog)).toEqual([]);
+  });
+
+  it('flags a group-writable file and reports the file before its directories', async () => {
+    await chmod(file, 0o775);
+    const findings = await findMutability(file, { uid: 0 });
+    expect(findings[0]).toEqual({ path: file, problem: 'group_writable' });
+    expect(findings.some((f) => f.problem === 'world_writable' && f.path === file)).toBe(false);
+  });
+
+  it('flags a sticky world-writable directory too', async () => {
+    const dir = join(root, 'sticky');
+    await mkdir(dir);
+    await chmod(dir, 0o1777);
+    const prog = join(dir, 'prog');
+    await writeFile(prog, '');
+    expect(await findMutability(prog, { uid: 0 })).toContainEqual({ path: dir, problem: 'world_writable' });
+  });
+
+  it('flags a file owned by the requesting user, but never for root', async () => {
+    const owner = isRoot ? 4242 : uid;
+    if (isRoot) await chown(file, owner, 0);
+    expect(await findMutability(file, { uid: owner })).toContainEqual({ path: file, problem: 'owned_by_user' });
+    const asRoot = await findMutability(file, { uid: 0 });
+    expect(asRoot.some((f) => f.problem === 'owned_by_user')).toBe(false);
+  });
+
+  it('follows a symlink and reports on the real file', async () => {
+    await chmod(file, 0o777);
+    const link = join(root, 'link');
+    await symlink(file, link);
+    const findings = await findMutability(link, { uid: 0 });
+    expect(findings).toContainEqual({ path: file, problem: 'world_writable' });
+    expect(findings.some((f) => f.path === link)).toBe(false);
+  });
+
+  it('does not flag a root-owned system program for root', async () => {
+    const env = await realpath('/usr/bin/env');
+    const stats = await stat(env);
+    expect(stats.uid).toBe(0);
+    expect(await findMutability('/usr/bin/env', { uid: 0 })).toEqual([]);
+  });
+});
