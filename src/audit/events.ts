@@ -1,0 +1,103 @@
+// Audit events: one typed record per step of a request, built from the ApprovalRequest (names,
+// refs, argv, paths) and a few typed numbers and codes. The API takes no SecretValue and copies
+// only known fields of known primitive types, so a record is value-free by construction.
+
+import type { ApprovalRequest } from '../request/types.js';
+
+export type AuditEventType =
+  | 'request_received'
+  | 'approval_granted'
+  | 'approval_denied'
+  | 'approval_timed_out'
+  | 'approval_unavailable'
+  | 'resolution_started'
+  | 'resolution_succeeded'
+  | 'resolution_failed'
+  | 'child_started'
+  | 'child_exited'
+  | 'child_spawn_failed';
+
+export interface AuditContext {
+  requestId: string;
+  request: ApprovalRequest;
+}
+
+/** Event-specific fields; only these, with these types, ever reach a record. */
+export interface AuditExtra {
+  approver?: string;
+  decision_reason?: string;
+  error_code?: string;
+  pid?: number;
+  exit_code?: number;
+  signal?: string | null;
+  duration_ms?: number;
+  reuse?: { ttl_seconds: number; max_uses: number };
+}
+
+export interface AuditRecord extends AuditExtra {
+  readonly event: AuditEventType;
+  readonly request_id: string;
+  readonly reason: string;
+  readonly command: readonly string[];
+  readonly executable: string;
+  readonly cwd: string;
+  readonly secrets: ReadonlyArray<{ alias: string; ref: string; account: string | null }>;
+  readonly profile: string | null;
+  readonly ttl_seconds: number;
+  readonly override_env: boolean;
+  readonly overridden_aliases: readonly string[];
+  readonly requester_pid: number;
+  readonly requester_chain: ReadonlyArray<{ pid: number; name: string }>;
+}
+
+/** Text from an approver (decision reason, name) is clipped: it is theirs, not ours. */
+const MAX_FREE_TEXT = 240;
+
+/** Builds the record for one event of a request. Pure. */
+export function auditEvent(type: AuditEventType, ctx: AuditContext, extra: AuditExtra = {}): AuditRecord {
+  const { request } = ctx;
+  return {
+    event: type,
+    request_id: ctx.requestId,
+    reason: request.reason,
+    command: [...request.command],
+    executable: request.executable,
+    cwd: request.cwd,
+    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
+    profile: request.profile,
+    ttl_seconds: request.ttlSeconds,
+    override_env: request.overrideEnv,
+    overridden_aliases: [...request.overriddenAliases],
+    requester_pid: request.requester.pid,
+    requester_chain: request.requester.chain.map((p) => ({ pid: p.pid, name: p.name })),
+    ...copyExtra(extra),
+  };
+}
+
+// Copies field by field with a runtime type check, so even a cast-in object (a SecretValue
+// passed through `any`) is dropped rather than serialized.
+function copyExtra(extra: AuditExtra): AuditExtra {
+  const out: AuditExtra = {};
+  if (typeof extra.approver === 'string') out.approver = clip(extra.approver);
+  if (typeof extra.decision_reason === 'string') out.decision_reason = clip(extra.decision_reason);
+  if (typeof extra.error_code === 'string') out.error_code = clip(extra.error_code);
+  if (isInt(extra.pid)) out.pid = extra.pid;
+  if (isInt(extra.exit_code)) out.exit_code = extra.exit_code;
+  if (typeof extra.signal === 'string') out.signal = clip(extra.signal);
+  else if (extra.signal === null) out.signal = null;
+  if (isInt(extra.duration_ms)) out.duration_ms = extra.duration_ms;
+  const reuse = extra.reuse;
+  if (reuse !== undefined && isInt(reuse.ttl_seconds) && isInt(reuse.max_uses)) {
+    out.reuse = { ttl_seconds: reuse.ttl_seconds, max_uses: reuse.max_uses };
+  }
+  return out;
+}
+
+function isInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value);
+}
+
+function clip(text: string): string {
+  const chars = [...text];
+  return chars.length > MAX_FREE_TEXT ? `${chars.slice(0, MAX_FREE_TEXT).join('')}…` : text;
+}
