@@ -15,7 +15,7 @@ export interface MutabilityFinding {
 
 /** The identity of a file from one stat call. Pure. */
 export function identityOf(stats: Stats): ExecutableIdentity {
-  return { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode, uid: stats.uid };
+  return { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, mode: stats.mode, uid: stats.uid };
 }
 
 /** Reads the identity (device, inode, size, mtime, mode, owner) of the file at path. */
@@ -58,7 +58,7 @@ export async function findMutability(path: string, opts: { uid: number }): Promi
 }
 
 function sameIdentity(a: ExecutableIdentity, b: ExecutableIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.mode === b.mode && a.uid === b.uid;
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.mode === b.mode && a.uid === b.uid;
 }
 
 // A sticky world-writable directory (/tmp) still lets any user plant or swap their own files

@@ -21,6 +21,8 @@ export interface ExecutableIdentity {
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Changes on any rewrite or chmod, even when mtime is put back with utimes. */
+  readonly ctimeMs: number;
   readonly mode: number;
   readonly uid: number;
 }

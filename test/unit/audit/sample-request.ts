@@ -6,7 +6,7 @@ export function sampleRequest(overrides: Partial<ApprovalRequest> = {}): Approva
     reason: 'deploy the staging stack',
     command: ['terraform', 'apply', '-auto-approve'],
     executable: '/usr/local/bin/terraform',
-    executableIdentity: { dev: 1, ino: 2, size: 3, mtimeMs: 4, mode: 0o100755, uid: 0 },
+    executableIdentity: { dev: 1, ino: 2, size: 3, mtimeMs: 4, ctimeMs: 5, mode: 0o100755, uid: 0 },
     cwd: '/work/project',
     secrets: [
       { alias: 'AWS_SECRET_ACCESS_KEY', ref: 'op://Infra/aws/secret', account: 'team.1password.com', source: 'profile' },

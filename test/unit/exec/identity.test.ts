@@ -36,7 +36,7 @@ async function expectChanged(path: string, expected: Awaited<ReturnType<typeof r
 describe('readIdentity and verifyIdentity', () => {
   it('reads device, inode, size, mtime, mode and owner', async () => {
     const stats = await stat(file);
-    expect(await readIdentity(file)).toEqual({ dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode, uid: stats.uid });
+    expect(await readIdentity(file)).toEqual({ dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, mode: stats.mode, uid: stats.uid });
   });
 
   it('accepts an unchanged file', async () => {
@@ -127,5 +127,20 @@ describe('findMutability', () => {
     const stats = await stat(env);
     expect(stats.uid).toBe(0);
     expect(await findMutability('/usr/bin/env', { uid: 0 })).toEqual([]);
+  });
+});
+
+describe('verifyIdentity and ctime', () => {
+  it('notices a rewrite whose mtime was put back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ctime-'));
+    const file = join(dir, 'tool');
+    await writeFile(file, '#!/bin/sh\necho a\n', { mode: 0o755 });
+    const before = await readIdentity(file);
+    const { atime, mtime } = await stat(file);
+    await new Promise((r) => setTimeout(r, 20));
+    await writeFile(file, '#!/bin/sh\necho b\n');
+    await utimes(file, atime, mtime);
+    await expect(verifyIdentity(file, before)).rejects.toMatchObject({ code: 'exec.identity_changed' });
+    await rm(dir, { recursive: true, force: true });
   });
 });

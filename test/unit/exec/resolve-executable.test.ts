@@ -86,7 +86,7 @@ describe('resolveExecutable', () => {
     const found = await resolveExecutable('linked', { cwd: cwd(), pathEnv: `${root}/a` });
     expect(found.path).toBe(join(root, 'b', 'only-b'));
     const stats = await stat(join(root, 'b', 'only-b'));
-    expect(found.identity).toEqual({ dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode, uid: stats.uid });
+    expect(found.identity).toEqual({ dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, mode: stats.mode, uid: stats.uid });
   });
 
   it.each([

@@ -6,7 +6,7 @@ import { toWireRequest } from '../../../src/request/types.js';
 
 const facts: HostFacts = {
   executable: '/usr/bin/terraform',
-  executableIdentity: { dev: 1, ino: 2, size: 3, mtimeMs: 4, mode: 0o100755, uid: 0 },
+  executableIdentity: { dev: 1, ino: 2, size: 3, mtimeMs: 4, ctimeMs: 5, mode: 0o100755, uid: 0 },
   cwd: '/work/project',
   requester: { pid: 100, chain: [{ pid: 90, name: 'bash' }, { pid: 80, name: 'claude' }] },
   mutability: [],
