@@ -25,6 +25,8 @@ export interface AuditContext {
 /** Event-specific fields; only these, with these types, ever reach a record. */
 export interface AuditExtra {
   approver?: string;
+  /** The user config file that chose the approver (HOME/XDG_CONFIG_HOME are caller-set). */
+  approver_config?: string;
   decision_reason?: string;
   error_code?: string;
   pid?: number;
@@ -79,6 +81,7 @@ export function auditEvent(type: AuditEventType, ctx: AuditContext, extra: Audit
 function copyExtra(extra: AuditExtra): AuditExtra {
   const out: AuditExtra = {};
   if (typeof extra.approver === 'string') out.approver = clip(extra.approver);
+  if (typeof extra.approver_config === 'string') out.approver_config = clip(extra.approver_config);
   if (typeof extra.decision_reason === 'string') out.decision_reason = clip(extra.decision_reason);
   if (typeof extra.error_code === 'string') out.error_code = clip(extra.error_code);
   if (isInt(extra.pid)) out.pid = extra.pid;

@@ -29,7 +29,7 @@ export async function runApprovedExec(ctx: CliContext, plan: ExecPlan): Promise<
     try {
       approver = await selectApprover(userConfig, { platform: ctx.platform, env: ctx.env });
     } catch (error) {
-      audit.write(auditEvent('approval_unavailable', actx, { error_code: codeOf(error) }));
+      audit.write(auditEvent('approval_unavailable', actx, { error_code: codeOf(error), approver_config: userConfig.path }));
       throw error;
     }
 
@@ -42,20 +42,21 @@ export async function runApprovedExec(ctx: CliContext, plan: ExecPlan): Promise<
       });
     }
 
+    const chosenBy = { approver: approver.name, approver_config: userConfig.path };
     const expiresAt = new Date(Date.now() + request.ttlSeconds * 1000);
     const prompt = buildPrompt(toWireRequest(request), { id: requestId, expiresAt });
     const decision = await approver.decide(prompt, { deadline: expiresAt.getTime() });
     if (decision.kind === 'deny') {
-      audit.write(auditEvent('approval_denied', actx, { approver: approver.name, decision_reason: decision.reason }));
+      audit.write(auditEvent('approval_denied', actx, { ...chosenBy, decision_reason: decision.reason }));
       throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved and the command did not run`);
     }
     if (decision.kind === 'timeout') {
-      audit.write(auditEvent('approval_timed_out', actx, { approver: approver.name }));
+      audit.write(auditEvent('approval_timed_out', actx, chosenBy));
       throw new AgentSecretError('approval.timeout', 'nobody approved the request before its ttl ran out; the command did not run', {
         hint: 'rerun when the human is at the prompt, or pass a longer --ttl (up to 10m)',
       });
     }
-    audit.write(auditEvent('approval_granted', actx, { approver: approver.name }));
+    audit.write(auditEvent('approval_granted', actx, chosenBy));
 
     audit.write(auditEvent('resolution_started', actx));
     let values;
