@@ -1,0 +1,264 @@
+// `exec` end to end with the built binary: the fake approver decides, the fake op resolves,
+// a real child reports digests of what it received. Every run is scanned for the fake
+// vault's canary values in stdout, stderr and the audit log.
+
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FAKE_VAULT_PATH } from '../helpers/canaries.js';
+import { expectNoLeak, runClean, runCli } from '../helpers/run-cli.js';
+import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+
+const PROGRAMS = join(REPO_ROOT, 'test', 'fixtures', 'programs');
+
+interface VaultField { label: string; value?: string }
+interface Vault { accounts: Array<{ url: string; vaults: Array<{ name: string; items: Array<{ title: string; fields?: VaultField[] }> }> }> }
+const vault = JSON.parse(readFileSync(FAKE_VAULT_PATH, 'utf8')) as Vault;
+
+/** The value the fake op holds for a ref (test-side only; never printed). */
+function valueOf(ref: string, account = 'my.1password.com'): string {
+  const [vaultName, item, field] = ref.replace('op://', '').split('/');
+  const acct = vault.accounts.find((a) => a.url === account);
+  const found = acct?.vaults.find((v) => v.name === vaultName)?.items.find((i) => i.title === item)?.fields?.find((f) => f.label === field);
+  if (found === undefined) throw new Error(`no such test ref ${ref}`);
+  return found.value ?? '';
+}
+const digest = (value: string) => ({ set: true, length: value.length, sha256: createHash('sha256').update(value).digest('hex') });
+
+const CONFIG = `version: 1
+default_profile: deploy
+profiles:
+  deploy:
+    reason: Deploy the web app
+    ttl: 30s
+    secrets:
+      CF_TOKEN: op://Infra/Cloudflare/token
+      API_TOKEN: op://Infra/Deploy/api token
+      TLS_KEY: op://Infra/TLS/private key
+      NOTES: op://Infra/Deploy/notesPlain
+      UNICODE: op://Infra/Edge Cases/unicode
+      SAME_TOKEN: op://Infra/Cloudflare/token
+  two-accounts:
+    reason: Compare accounts
+    secrets:
+      MY_CF: op://Infra/Cloudflare/token
+      WORK_CF: { ref: "op://Infra/Cloudflare/token", account: work.1password.com }
+  broken:
+    reason: One reference is wrong
+    secrets:
+      CF_TOKEN: op://Infra/Cloudflare/token
+      MISSING: op://Infra/NoSuchItem/token
+`;
+const ALIASES = ['CF_TOKEN', 'API_TOKEN', 'TLS_KEY', 'NOTES', 'UNICODE', 'SAME_TOKEN'];
+
+let sb: Sandbox;
+let report: string;
+beforeEach(() => {
+  sb = createSandbox();
+  sb.write('agent-secret.yml', CONFIG);
+  report = join(sb.root, 'report.json');
+});
+afterEach(() => sb.cleanup());
+
+const reportArgs = (...aliases: string[]) => ['--', 'node', join(PROGRAMS, 'report-env.mjs'), report, ...aliases];
+const readReport = () => JSON.parse(readFileSync(report, 'utf8')) as Record<string, unknown>;
+const events = () => sb.auditEvents().map((e) => e.event);
+
+describe('approved', () => {
+  it('delivers exactly the approved values to the child and nothing to anyone else', async () => {
+    sb.useApprover('approve');
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs(...ALIASES)]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('');
+    expect(result.code).toBe(0);
+
+    const got = readReport();
+    expect(got.CF_TOKEN).toEqual(digest(valueOf('op://Infra/Cloudflare/token')));
+    expect(got.SAME_TOKEN).toEqual(got.CF_TOKEN);
+    expect(got.API_TOKEN).toEqual(digest(valueOf('op://Infra/Deploy/api token')));
+    expect(got.TLS_KEY).toEqual(digest(valueOf('op://Infra/TLS/private key')));
+    expect((got.TLS_KEY as { length: number }).length).toBeGreaterThan(40);
+    expect(got.NOTES).toEqual({ set: true, length: 0, sha256: digest('').sha256 });
+    expect(got.UNICODE).toEqual(digest(valueOf('op://Infra/Edge Cases/unicode')));
+    expect(got.AGENT_SECRET_REQUEST_ID).toMatch(/^req_[0-9a-f]{32}$/);
+
+    // One prompt that showed the whole request, one op call for the one account.
+    const prompts = sb.prompts();
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]).toMatchObject({
+      version: 1,
+      operation: 'exec',
+      id: got.AGENT_SECRET_REQUEST_ID,
+      reason: 'Deploy the web app',
+      executable: process.execPath,
+      cwd: sb.project,
+      ttl_seconds: 30,
+      profile: 'deploy',
+    });
+    expect((prompts[0] as { secrets: unknown[] }).secrets).toHaveLength(6);
+    expect(sb.opCalls()).toHaveLength(1);
+    expect(sb.opCalls()[0]?.argv[0]).toBe('inject');
+
+    expect(events()).toEqual([
+      'request_received',
+      'approval_granted',
+      'resolution_started',
+      'resolution_succeeded',
+      'child_started',
+      'child_exited',
+    ]);
+    const exited = sb.auditEvents().at(-1) as Record<string, unknown>;
+    expect(exited).toMatchObject({ request_id: got.AGENT_SECRET_REQUEST_ID, exit_code: 0 });
+    expect(sb.auditEvents()[1]).toMatchObject({ approver: 'command', approver_config: join(sb.root, 'config', 'agent-secret', 'config.yml') });
+  });
+
+  it('resolves each account in its own op batch', async () => {
+    sb.useApprover('approve');
+    const result = await runClean(sb, ['exec', '--profile', 'two-accounts', ...reportArgs('MY_CF', 'WORK_CF')]);
+    expect(result.code).toBe(0);
+    const got = readReport();
+    expect(got.MY_CF).toEqual(digest(valueOf('op://Infra/Cloudflare/token')));
+    expect(got.WORK_CF).toEqual(digest(valueOf('op://Infra/Cloudflare/token', 'work.1password.com')));
+    expect(sb.opCalls()).toHaveLength(2);
+  });
+
+  it("passes the child's exit code through", async () => {
+    sb.useApprover('approve');
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')], { env: { EXIT_WITH: '7' } });
+    expect(result.code).toBe(7);
+    expect(result.stderr).toBe('');
+    expect(sb.auditEvents().at(-1)).toMatchObject({ event: 'child_exited', exit_code: 7 });
+  });
+
+  it('a child killed by a signal gives 128+N', async () => {
+    sb.useApprover('approve');
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', '--', 'node', '-e', "process.kill(process.pid, 'SIGKILL')"]);
+    expect(result.code).toBe(137);
+    expect(sb.auditEvents().at(-1)).toMatchObject({ event: 'child_exited', exit_code: 137, signal: 'SIGKILL' });
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const) {
+    it(`forwards ${signal} to the child`, async () => {
+      sb.useApprover('approve');
+      const marker = join(sb.root, 'signal.txt');
+      let pid = 0;
+      const running = runCli(sb, ['exec', '--profile', 'deploy', '--', 'node', join(PROGRAMS, 'wait-signal.mjs'), marker], {
+        onSpawn: (p) => (pid = p),
+      });
+      const deadline = Date.now() + 15_000;
+      while (!(existsSync(marker) && readFileSync(marker, 'utf8') === 'ready') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      process.kill(pid, signal);
+      const result = await running;
+      expectNoLeak(sb, result);
+      expect(readFileSync(marker, 'utf8')).toBe(signal);
+      const numbers = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+      expect(result.code).toBe(40 + numbers[signal]);
+    });
+  }
+});
+
+describe('not approved: nothing resolved, no child', () => {
+  const cases: Array<[string, string, number, string, string]> = [
+    ['denied', 'deny', 10, 'approval_denied', 'denied'],
+    ['malformed approver output', 'garbage', 10, 'approval_denied', 'denied'],
+    ['wrong id in the answer', 'wrong-id', 10, 'approval_denied', 'denied'],
+    ['approver exits non-zero', 'exit1', 10, 'approval_denied', 'denied'],
+    ['approver crashes', 'crash', 10, 'approval_denied', 'denied'],
+  ];
+  for (const [name, mode, code, event, fragment] of cases) {
+    it(name, async () => {
+      sb.useApprover(mode);
+      const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')]);
+      expect(result.code).toBe(code);
+      expect(result.stderr).toMatch(/^agent-secret: /);
+      expect(result.stderr).toContain(fragment);
+      expect(existsSync(report)).toBe(false);
+      expect(sb.opCalls()).toEqual([]);
+      expect(events()).toEqual(['request_received', event]);
+    });
+  }
+
+  it('times out when nobody answers before the ttl', async () => {
+    sb.useApprover('hang');
+    const started = Date.now();
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', '--ttl', '10s', ...reportArgs('CF_TOKEN')]);
+    expect(result.code).toBe(11);
+    expect(result.stderr).toContain('ttl');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(existsSync(report)).toBe(false);
+    expect(sb.opCalls()).toEqual([]);
+    expect(events()).toEqual(['request_received', 'approval_timed_out']);
+  });
+
+  it('no approver available is its own exit code with a fix', async () => {
+    sb.useApprover('approve', { approver: 'auto' });
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')]);
+    expect(result.code).toBe(12);
+    expect(result.stderr).toContain('config.yml');
+    expect(sb.opCalls()).toEqual([]);
+  });
+
+  it('an unwritable audit log stops everything before the prompt', async () => {
+    sb.useApprover('approve');
+    writeFileSync(join(sb.root, 'state', 'agent-secret'), 'not a directory');
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')]);
+    expect(result.code).toBe(16);
+    expect(sb.prompts()).toEqual([]);
+    expect(sb.opCalls()).toEqual([]);
+    expect(existsSync(report)).toBe(false);
+  });
+});
+
+describe('op failures: nothing delivered, the child never starts', () => {
+  it('one bad reference among several names its alias and ref', async () => {
+    sb.useApprover('approve');
+    const result = await runClean(sb, ['exec', '--profile', 'broken', ...reportArgs('CF_TOKEN', 'MISSING')]);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain('MISSING');
+    expect(result.stderr).toContain('op://Infra/NoSuchItem/token');
+    expect(result.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(2);
+    expect(existsSync(report)).toBe(false);
+    expect(events()).toEqual(['request_received', 'approval_granted', 'resolution_started', 'resolution_failed']);
+  });
+
+  it('signed out points at doctor', async () => {
+    sb.useApprover('approve');
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')], { env: { FAKE_OP_STATE: 'signed_out' } });
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain('doctor');
+    expect(existsSync(report)).toBe(false);
+  });
+
+  it('a missing op fails before anyone is asked', async () => {
+    sb.useApprover('approve', { op_path: join(sb.root, 'no-such-op') });
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')], {
+      env: { PATH: `${join(REPO_ROOT, 'test', 'fixtures', 'programs')}:/usr/bin:/bin:${process.execPath.replace(/\/node$/, '')}` },
+    });
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain('doctor');
+    expect(sb.prompts()).toEqual([]);
+  });
+});
+
+describe('the executable', () => {
+  it('is refused if it changes between approval and start', async () => {
+    const tool = join(sb.project, 'bin', 'tool.sh');
+    mkdirSync(join(sb.project, 'bin'));
+    writeFileSync(tool, '#!/bin/sh\nexit 0\n');
+    chmodSync(tool, 0o755);
+    // The approver rewrites the tool while the human "looks at" the prompt.
+    sb.useApprover('approve');
+    const approver = join(sb.root, 'swap-approver.sh');
+    writeFileSync(approver, `#!/bin/sh\nprintf '#!/bin/sh\\nexit 3\\n' > '${tool}'\nexec '${join(REPO_ROOT, 'test', 'fixtures', 'bin', 'approver')}' approve\n`);
+    chmodSync(approver, 0o755);
+    sb.useApprover('approve', { approver: { command: [approver] } });
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', '--', tool]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('changed');
+    expect(events()).toContain('child_spawn_failed');
+    expect(events()).not.toContain('child_started');
+  });
+});
