@@ -236,14 +236,14 @@ describe('exec refuses malformed input before any prompt', () => {
 describe('config errors are positioned and never echo the file', () => {
   const CANARY = 'CANARY-pasted-into-config-5e8a';
   const cases: Array<[string, string, string[]]> = [
-    ['unknown top-level key', `version: 1\nprofiles:\n  a:\n    secrets:\n      A: op://v/i/f\nsecrets_typo: ${CANARY}\n`, ['agent-secret.yml:6:1', 'secrets_typo']],
-    ['unknown profile key', `version: 1\nprofiles:\n  a:\n    reasn: ${CANARY}\n    secrets:\n      A: op://v/i/f\n`, ['agent-secret.yml:4:5', 'reasn']],
+    ['unknown top-level key', `version: 1\nprofiles:\n  a:\n    secrets:\n      A: op://v/i/f\nsecrets_typo: ${CANARY}\n`, ['agent-secret.yml:6:1', 'unknown key']],
+    ['unknown profile key', `version: 1\nprofiles:\n  a:\n    reasn: ${CANARY}\n    secrets:\n      A: op://v/i/f\n`, ['agent-secret.yml:4:5', 'unknown key', 'did you mean reason']],
     ['bad reference', `version: 1\nprofiles:\n  a:\n    secrets:\n      A: ${CANARY}\n`, ['agent-secret.yml:5:10', 'profiles.a.secrets.A']],
     ['lower-case alias', `version: 1\nprofiles:\n  a:\n    secrets:\n      api_token: op://v/i/f\n`, ['agent-secret.yml:5:7', 'api_token']],
     ['denied alias', `version: 1\nprofiles:\n  a:\n    secrets:\n      LD_PRELOAD: op://v/i/f\n`, ['agent-secret.yml:5:7', 'LD_']],
     ['ttl out of range', `version: 1\nprofiles:\n  a:\n    ttl: 11m\n    secrets:\n      A: op://v/i/f\n`, ['agent-secret.yml:4:10', 'ttl']],
     ['include cycle', `version: 1\nprofiles:\n  a:\n    include: [b]\n    secrets:\n      A: op://v/i/f\n  b:\n    include: [a]\n    secrets:\n      B: op://v/i/f\n`, ['agent-secret.yml:', 'cycle']],
-    ['unknown include', `version: 1\nprofiles:\n  a:\n    include: [ghost]\n    secrets:\n      A: op://v/i/f\n`, ['agent-secret.yml:4:', 'ghost']],
+    ['unknown include', `version: 1\nprofiles:\n  a:\n    include: [ghost]\n    secrets:\n      A: op://v/i/f\n`, ['agent-secret.yml:4:15', 'names no profile']],
     ['wrong version', `version: 2\nprofiles:\n  a:\n    secrets:\n      A: op://v/i/f\n`, ['agent-secret.yml:1:10', 'version']],
     ['YAML syntax error', `version: 1\nprofiles:\n  a:\n    secrets:\n      A: "${CANARY}\n`, ['agent-secret.yml:']],
   ];
