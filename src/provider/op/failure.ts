@@ -1,0 +1,123 @@
+// Turns a failed op call into the AgentSecretError the user sees: which aliases and references
+// failed, op's sanitised reason, and the next step. Input is op's untrusted stderr and exit
+// status; stdout is never read here, so no value can reach a message, hint or detail.
+
+import { AgentSecretError, type ErrorDetails } from '../../core/errors.js';
+import { interpretOpFailure, type OpErrorKind, type OpFailure } from './errors.js';
+import { pinpointRefs } from './pinpoint.js';
+import type { OpRunResult } from './run-op.js';
+
+/** One unique reference of a batch and every alias that asked for it. */
+export interface BatchEntry {
+  readonly ref: string;
+  readonly aliases: readonly string[];
+}
+
+export interface FailureContext {
+  readonly account: string | null;
+  readonly entries: readonly BatchEntry[];
+  readonly timeoutMs: number;
+}
+
+const MAX_LISTED = 6;
+
+export const HINT_MISSING = 'install the 1Password CLI (op), or set op_path in ~/.config/agent-secret/config.yml; then run `agent-secret doctor`';
+export const HINT_SIGNED_OUT = 'unlock the 1Password app (Settings > Developer > Integrate with 1Password CLI) or run `op signin`; then run `agent-secret doctor`';
+export const HINT_NO_ACCOUNTS =
+  'turn on the 1Password app integration (Settings > Developer > Integrate with 1Password CLI) or add an account with `op account add`; then run `agent-secret doctor`';
+const HINT_BAD_REF = 'check the vault, item and field names (or use IDs); `op item list --vault <vault>` lists item titles without values';
+const HINT_UNKNOWN_ACCOUNT = 'check the account in the profile, --account or OP_ACCOUNT; `op account list` shows the accounts op knows';
+const HINT_DECLINED = 'approve the 1Password authorization prompt when it appears (it may be behind other windows), then retry';
+const HINT_TRANSIENT = 'make sure the 1Password app is running and unlocked, then retry';
+const HINT_RATE_LIMITED = "the service account's request quota is used up; wait as op says before retrying";
+const HINT_PERMISSION = 'the signed-in account or service account may not read this vault; check its access in 1Password';
+const HINT_TIMEOUT = 'if a 1Password authorization prompt is open, approve it; otherwise check that the 1Password app is running, then retry';
+const HINT_UNKNOWN = 'run `agent-secret doctor` to check op and the sign-in';
+
+/** "A (op://…), B, C (op://…)" for the given entries, clipped to a few. */
+export function describeEntries(entries: readonly BatchEntry[]): string {
+  const shown = entries.slice(0, MAX_LISTED).map((e) => `${e.aliases.join(', ')} (${e.ref})`);
+  const more = entries.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
+}
+
+function inAccount(account: string | null): string {
+  return account === null ? '' : ` in account ${account}`;
+}
+
+function detailsFor(entries: readonly BatchEntry[], account: string | null): ErrorDetails {
+  const first = entries[0];
+  const details: ErrorDetails = {};
+  if (first !== undefined) {
+    const alias = first.aliases[0];
+    if (alias !== undefined) details.alias = alias;
+    details.ref = first.ref;
+  }
+  if (account !== null) details.account = account;
+  return details;
+}
+
+/** The error for an op call that did not succeed. */
+export function toProviderError(result: OpRunResult, context: FailureContext): AgentSecretError {
+  const { account, entries } = context;
+  const all = describeEntries(entries);
+  const details = detailsFor(entries, account);
+  if (result.failedToStart) {
+    return new AgentSecretError('provider.missing', 'the 1Password CLI (op) could not be started', { hint: HINT_MISSING, details });
+  }
+  if (result.canceled) {
+    return new AgentSecretError('provider.failed', `resolution of ${all}${inAccount(account)} was cancelled; nothing was delivered`, { details });
+  }
+  if (result.timedOut) {
+    const seconds = Math.max(1, Math.round(context.timeoutMs / 1000));
+    return new AgentSecretError('provider.failed', `op did not finish within ${seconds}s while resolving ${all}${inAccount(account)}; nothing was delivered`, {
+      hint: HINT_TIMEOUT,
+      details,
+    });
+  }
+  if (result.overflowed) {
+    return new AgentSecretError('provider.failed', `op printed more output than expected while resolving ${all}${inAccount(account)}; nothing was delivered`, {
+      hint: HINT_UNKNOWN,
+      details,
+    });
+  }
+  return fromOpFailure(interpretOpFailure(result.stderr, result.exitCode), context);
+}
+
+/** The error for op's reported failure, naming the references it is about when it can tell. */
+export function fromOpFailure(failure: OpFailure, context: FailureContext): AgentSecretError {
+  const { account, entries } = context;
+  // Auth and availability problems concern the whole batch; only reference errors name one.
+  const specific = failure.kind === 'bad_ref' || failure.kind === 'permission' || failure.kind === 'unknown';
+  const named = specific ? pinpointRefs(failure.message, entries.map((e) => e.ref)) : [];
+  const about = named.length > 0 ? entries.filter((e) => named.includes(e.ref)) : entries;
+  const list = describeEntries(about);
+  const details = detailsFor(about, account);
+  const where = inAccount(account);
+  const reason = failure.reason;
+  const failed = (message: string, hint: string) => new AgentSecretError('provider.failed', message, { hint, details });
+  const kinds: Record<OpErrorKind, () => AgentSecretError> = {
+    bad_ref: () => failed(`op could not resolve ${list}${where}: ${reason}`, HINT_BAD_REF),
+    signed_out: () => signedOut(reason, list, where, details),
+    declined: () => failed(`1Password did not authorize op${where} (needed for ${list}): ${reason}`, HINT_DECLINED),
+    transient: () => failed(`op could not reach 1Password${where} (needed for ${list}): ${reason}`, HINT_TRANSIENT),
+    rate_limited: () => failed(`1Password refused op${where} (needed for ${list}): ${reason}`, HINT_RATE_LIMITED),
+    permission: () => failed(`op may not read ${list}${where}: ${reason}`, HINT_PERMISSION),
+    unknown: () => failed(`op could not resolve ${list}${where}: ${reason}`, HINT_UNKNOWN),
+  };
+  return kinds[failure.kind]();
+}
+
+function signedOut(reason: string, list: string, where: string, details: ErrorDetails): AgentSecretError {
+  const lower = reason.toLowerCase();
+  if (lower.includes('no account found for filter') && lower.replace('no account found for filter', '').trim() !== '') {
+    return new AgentSecretError('provider.signed_out', `op does not know the 1Password account${where} (needed for ${list}): ${reason}`, {
+      hint: HINT_UNKNOWN_ACCOUNT,
+      details,
+    });
+  }
+  if (lower.includes('no accounts configured') || lower.includes('no account found for filter')) {
+    return new AgentSecretError('provider.signed_out', `op has no 1Password account configured (needed for ${list})`, { hint: HINT_NO_ACCOUNTS, details });
+  }
+  return new AgentSecretError('provider.signed_out', `op is not signed in to 1Password${where} (needed for ${list}): ${reason}`, { hint: HINT_SIGNED_OUT, details });
+}

@@ -1,0 +1,131 @@
+// The only place agent-secret starts `op`. No shell, a cleaned explicit environment, always
+// --no-color, a timeout that escalates SIGTERM to SIGKILL, and cancellation. op's stdout may
+// hold secret values: it is returned to one parser and never logged, shown or put in an error.
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { execa } from 'execa';
+import { AgentSecretError } from '../../core/errors.js';
+
+export const DEFAULT_OP_TIMEOUT_MS = 60_000;
+/** Time between SIGTERM and SIGKILL once op must stop. */
+export const KILL_GRACE_MS = 2_000;
+const MAX_STDOUT = 32 * 1024 * 1024;
+const MAX_STDERR = 1024 * 1024;
+
+/** Variables removed from op's environment: they change op's output or load code into node. */
+const DROPPED_ENV = new Set(['NODE_DEBUG', 'NODE_OPTIONS', 'OP_DEBUG', 'OP_FORMAT', 'OP_ISO_TIMESTAMPS']);
+
+export interface OpOptions {
+  /** Absolute path to op. */
+  opPath: string;
+  /** Environment for op: the caller's environment; agent-secret removes what must not reach op. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Per op call; default 60_000. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface OpCall {
+  /** Subcommand and its own flags, e.g. ['whoami', '--format', 'json']. */
+  args: readonly string[];
+  /** Passed as --account when not null. */
+  account?: string | null;
+  /**
+   * Text handed to op through `--in-file` (a 0600 file in a fresh 0700 directory, removed when
+   * op exits). Not stdin: Node gives a child a socket, and op reads piped input only from a FIFO.
+   * Only references may go here, never a value.
+   */
+  inFile?: string;
+}
+
+export interface OpRunResult {
+  /** null when op did not exit normally (not started, timed out, killed). */
+  exitCode: number | null;
+  /** May contain secret values. Hand it to a parser only. */
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  failedToStart: boolean;
+  canceled: boolean;
+  /** op printed more than agent-secret accepts; its output is truncated and unusable. */
+  overflowed: boolean;
+}
+
+/** Builds op's environment from the caller's: defined values only, minus DROPPED_ENV. */
+export function buildOpEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const clean: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !DROPPED_ENV.has(name)) clean[name] = value;
+  }
+  return clean;
+}
+
+/** Runs op once and reports how it ended; never rejects for op's own failures. */
+export async function runOp(call: OpCall, options: OpOptions): Promise<OpRunResult> {
+  if (call.inFile === undefined) return spawnOp([...call.args], call, options);
+  const dir = await makePrivateDir(options.env);
+  try {
+    const file = join(dir, 'template');
+    try {
+      await writeFile(file, call.inFile, { mode: 0o600, flag: 'wx' });
+    } catch {
+      throw new AgentSecretError('provider.failed', 'could not write the op template to a private temporary directory', {
+        hint: 'make sure TMPDIR (or the system temporary directory) is writable and not full',
+      });
+    }
+    return await spawnOp([...call.args, '--in-file', file], call, options);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function spawnOp(args: string[], call: OpCall, options: OpOptions): Promise<OpRunResult> {
+  const account = call.account ?? null;
+  const argv = [...args, '--no-color', ...(account === null ? [] : ['--account', account])];
+  const result = await execa(options.opPath, argv, {
+    reject: false,
+    verbose: 'none',
+    stripFinalNewline: false,
+    all: false,
+    shell: false,
+    env: buildOpEnv(options.env),
+    extendEnv: false,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    encoding: 'utf8',
+    maxBuffer: { stdout: MAX_STDOUT, stderr: MAX_STDERR },
+    timeout: options.timeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
+    killSignal: 'SIGTERM',
+    forceKillAfterDelay: KILL_GRACE_MS,
+    ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+    windowsHide: true,
+  });
+  const ended = result.exitCode !== undefined || result.signal !== undefined;
+  return {
+    exitCode: result.exitCode ?? null,
+    stdout: typeof result.stdout === 'string' ? result.stdout : '',
+    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+    timedOut: result.timedOut,
+    canceled: result.isCanceled,
+    overflowed: result.isMaxBuffer,
+    failedToStart: result.failed && !ended && !result.timedOut && !result.isCanceled && !result.isMaxBuffer,
+  };
+}
+
+// The template holds references and random markers only; still keep it in a private directory.
+async function makePrivateDir(env: Readonly<Record<string, string | undefined>>): Promise<string> {
+  const candidates = [env.TMPDIR, tmpdir()].filter((d): d is string => d !== undefined && isAbsolute(d));
+  for (const base of new Set(candidates)) {
+    try {
+      return await mkdtemp(join(base, 'agent-secret-op-'));
+    } catch {
+      // try the next candidate
+    }
+  }
+  throw new AgentSecretError('provider.failed', 'could not create a private temporary directory for the op template', {
+    hint: 'make sure TMPDIR (or the system temporary directory) exists and is writable',
+  });
+}

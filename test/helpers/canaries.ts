@@ -1,0 +1,37 @@
+// The fake vault's canary values, for leak scans: every secret in test/fixtures/op-vault.json
+// carries a `CANARY…` token, and finding any token in output means a value leaked (a whole
+// value or one line of it). Reads only the committed fixture; exports names, no logic.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Path of the default vault the fake op answers from. */
+export const FAKE_VAULT_PATH = fileURLToPath(new URL('../fixtures/op-vault.json', import.meta.url));
+
+const TOKEN = /CANARY[A-Za-z0-9_-]+/g;
+
+/** Every string under a `value`, `content` or `ssh_formats` key, walked recursively. */
+function secretStrings(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap((child) => secretStrings(child));
+  if (node === null || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([key, child]) => {
+    if ((key === 'value' || key === 'content') && typeof child === 'string') return [child];
+    if (key === 'ssh_formats' && child !== null && typeof child === 'object') {
+      return Object.values(child).filter((v): v is string => typeof v === 'string');
+    }
+    return secretStrings(child);
+  });
+}
+
+/** Full secret values of the fake vault (non-empty), exactly as the fake op returns them. */
+export const CANARY_VALUES: readonly string[] = [
+  ...new Set(secretStrings(JSON.parse(readFileSync(FAKE_VAULT_PATH, 'utf8')) as unknown).filter((v) => v !== '')),
+];
+
+/** Distinct `CANARY…` tokens across all vault values: scan output for each of these. */
+export const CANARIES: string[] = [...new Set(CANARY_VALUES.flatMap((value) => value.match(TOKEN) ?? []))].sort();
+
+/** The first canary token found in text, or null. */
+export function findCanary(text: string): string | null {
+  return CANARIES.find((canary) => text.includes(canary)) ?? null;
+}
