@@ -13,7 +13,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly' } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -28,5 +28,6 @@ export default tseslint.config(
   { files: ['src/audit/**'], rules: restrict(['**/approval/*', '**/provider/*', '**/exec/*', '**/cli/*']) },
   { files: ['src/config/**', 'src/platform/**'], rules: restrict(['**/approval/*', '**/provider/*', '**/exec/*', '**/audit/*', '**/cli/*']) },
   { files: ['test/**', 'scripts/**', 'bin/**', '*.config.*'], rules: { 'no-console': 'off' } },
-  { files: ['test/fixtures/bin/*', 'scripts/**', 'bin/**'], languageOptions: { sourceType: 'module' } },
+  { files: ['test/fixtures/bin/*', 'scripts/**'], languageOptions: { sourceType: 'module' } },
+  { files: ['bin/**'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

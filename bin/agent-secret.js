@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// agent-secret entry point: checks the Node version, answers --version without loading the
-// CLI, enables the compile cache where Node has it, then hands over to dist/cli/main.js.
+// agent-secret entry point. CommonJS on purpose (bin/package.json): `--version` is answered
+// from dist/version.cjs without starting the ES module loader, which keeps it within a few
+// milliseconds of a bare `node` start. Everything else goes to dist/cli/main.js.
+'use strict';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 19)) {
@@ -9,10 +11,9 @@ if (major < 20 || (major === 20 && minor < 19)) {
 } else {
   const args = process.argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-    const { VERSION } = await import('../dist/version.js');
-    process.stdout.write(`${VERSION}\n`);
+    process.stdout.write(`${require('../dist/version.cjs')}\n`);
   } else {
-    const { enableCompileCache } = await import('node:module');
+    const { enableCompileCache } = require('node:module');
     if (typeof enableCompileCache === 'function') {
       try {
         enableCompileCache();
@@ -20,7 +21,14 @@ if (major < 20 || (major === 20 && minor < 19)) {
         // The cache is an optimisation only.
       }
     }
-    const { main } = await import('../dist/cli/main.js');
-    process.exitCode = await main(args);
+    import('../dist/cli/main.js')
+      .then(({ main }) => main(args))
+      .then((code) => {
+        process.exitCode = code;
+      })
+      .catch(() => {
+        process.stderr.write('agent-secret: cannot load dist/; run `npm run build` in the agent-secret checkout\n');
+        process.exitCode = 1;
+      });
   }
 }

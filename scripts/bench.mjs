@@ -86,11 +86,16 @@ try {
   console.log(`  agent-context --json     ${helpRuns.a.toFixed(1)} ms (${(helpRuns.a / helpRuns.b).toFixed(2)}x node; loads commander and the table only)`);
 
   // 2. Resolution: 1 vs 20 distinct references, fake op with a fixed latency per call.
-  const { buildBenchVault } = await import(join(root, 'test', 'fixtures', 'bench-vault.mjs'));
-  const vault = join(work, 'bench-vault.json');
-  const refs = buildBenchVault(vault, 20);
+  const refs = [
+    'Infra/Cloudflare/token', 'Infra/Cloudflare/username', 'Infra/Deploy/username', 'Infra/Deploy/password',
+    'Infra/Deploy/api token', 'Infra/Shared/token', 'Infra/TLS/private key', 'Infra/Edge Cases/trailing newline',
+    'Infra/Edge Cases/spaces', 'Infra/Edge Cases/quotes', 'Infra/Edge Cases/dollar', 'Infra/Edge Cases/braces',
+    'Infra/Edge Cases/unicode', 'Infra/Edge Cases/crlf', 'Data/Postgres/url', 'Data/Postgres/password',
+    'Prod/Stripe/secret key', 'Demo Vault/Demo Service/api_token', 'Demo Vault/Demo Service/username',
+    'Demo Vault/Demo Service/password',
+  ].map((path) => `op://${path}`);
   const latency = 500;
-  const execEnv = { ...env, FAKE_OP_VAULT: vault, FAKE_OP_DELAY_MS: String(latency) };
+  const execEnv = { ...env, FAKE_OP_DELAY_MS: String(latency) };
   const execArgs = (n) => [
     bin, 'exec', '--reason', 'bench', ...refs.slice(0, n).flatMap((ref, i) => ['--secret', `BENCH_${i}=${ref}`]), '--', 'true',
   ];

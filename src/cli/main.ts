@@ -43,12 +43,13 @@ export async function main(argv: readonly string[], overrides: Partial<CliContex
     }
     await program.parseAsync([...ctx.args], { from: 'user' });
     return result === undefined ? 0 : await result;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+  } catch (thrown) {
+    let error = thrown;
+    if (thrown instanceof CommanderError) {
+      if (thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version' || thrown.code === 'commander.help') {
         return 0;
       }
-      error = new AgentSecretError('usage.invalid', error.message.replace(/^error: /, ''), { hint: 'see agent-secret --help' });
+      error = new AgentSecretError('usage.invalid', thrown.message.replace(/^error: /, ''), { hint: 'see agent-secret --help' });
     }
     const rendered = renderError(error, { debug });
     if (json) ctx.stdout.write(`${JSON.stringify(rendered.json, null, 2)}\n`);
