@@ -19,6 +19,8 @@ export function buildPrompt(wire: WireRequest, opts: { id: string; expiresAt: Da
     ttl_seconds: wire.ttl_seconds,
     override_env: wire.override_env,
     overridden_aliases: [...wire.overridden_aliases],
+    allow_mutable_executable: wire.allow_mutable_executable,
+    pristine: wire.pristine,
     warnings: [...wire.warnings],
     requester: { pid: wire.requester.pid, chain: wire.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
     profile: wire.profile,

@@ -16,6 +16,9 @@ export interface CliContext {
   readonly uid: number;
   readonly stdout: Out;
   readonly stderr: Out;
+  /** Whether our stdout/stderr are terminals (decides output masking). */
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
 }
 
 /** DirsInput for platform/dirs.ts, from a context. */

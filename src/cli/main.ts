@@ -22,6 +22,8 @@ export async function main(argv: readonly string[], overrides: Partial<CliContex
     uid: typeof process.getuid === 'function' ? process.getuid() : -1,
     stdout: process.stdout,
     stderr: process.stderr,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
     ...overrides,
   };
   const json = ctx.args.includes('--json');

@@ -95,6 +95,7 @@ function normalize(data: ConfigFileData, order: readonly string[], path: string)
       name,
       reason: reason?.ok === true ? reason.reason : undefined,
       ttlSeconds: ttl?.ok === true ? ttl.seconds : undefined,
+      mask: profile.mask,
       account: profile.account,
       include: [...(profile.include ?? [])],
       secrets: secrets.sort(byAlias),

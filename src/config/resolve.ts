@@ -9,6 +9,7 @@ import type { ProfileDefinition, ProjectConfig, ResolvedProfile, SecretEntry } f
 interface Inherited {
   reason: string | undefined;
   ttlSeconds: number | undefined;
+  mask: boolean | undefined;
   secrets: Map<string, SecretEntry>;
 }
 
@@ -35,6 +36,7 @@ export function resolveProfile(config: ProjectConfig, name: string | undefined):
     isDefault: profile.name === config.defaultProfile,
     reason: merged.reason,
     ttlSeconds: merged.ttlSeconds,
+    mask: merged.mask,
     account: profile.account ?? config.account,
     include: [...profile.include],
     secrets: [...merged.secrets.values()].map((s) => ({ ...s })).sort(byAlias),
@@ -49,7 +51,7 @@ function merge(config: ProjectConfig, profile: ProfileDefinition, memo: Map<stri
   if (path.includes(profile.name)) {
     throw new AgentSecretError('config.invalid', `${config.path}: include cycle: ${[...path, profile.name].join(' -> ')}`, { details: { file: config.path } });
   }
-  const result: Inherited = { reason: undefined, ttlSeconds: undefined, secrets: new Map() };
+  const result: Inherited = { reason: undefined, ttlSeconds: undefined, mask: undefined, secrets: new Map() };
   for (const includeName of profile.include) {
     const included = config.profiles.get(includeName);
     if (included === undefined) {
@@ -60,10 +62,12 @@ function merge(config: ProjectConfig, profile: ProfileDefinition, memo: Map<stri
     const inherited = merge(config, included, memo, [...path, profile.name]);
     result.reason = inherited.reason ?? result.reason;
     result.ttlSeconds = inherited.ttlSeconds ?? result.ttlSeconds;
+    result.mask = inherited.mask ?? result.mask;
     for (const [alias, secret] of inherited.secrets) result.secrets.set(alias, secret);
   }
   result.reason = profile.reason ?? result.reason;
   result.ttlSeconds = profile.ttlSeconds ?? result.ttlSeconds;
+  result.mask = profile.mask ?? result.mask;
   for (const secret of profile.secrets) result.secrets.set(secret.alias, secret);
   memo.set(profile.name, result);
   return result;

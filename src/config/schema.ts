@@ -10,7 +10,7 @@ export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Allowed keys per level, in the order they are documented. */
 export const TOP_KEYS: readonly string[] = ['version', 'account', 'default_profile', 'profiles'];
-export const PROFILE_KEYS: readonly string[] = ['reason', 'ttl', 'account', 'include', 'secrets'];
+export const PROFILE_KEYS: readonly string[] = ['reason', 'ttl', 'account', 'include', 'mask', 'secrets'];
 export const SECRET_KEYS: readonly string[] = ['ref', 'account'];
 
 // Editor-only patterns: the authoritative checks are core's parseRef/validateAlias/parseTtl.
@@ -40,6 +40,7 @@ function buildSchema(forEditors: boolean) {
     ttl: text('How long the request may wait and live, 10s..10m, written like 90s, 2m or 1m30s', TTL_PATTERN).optional(),
     account: account('1Password account for the secrets this profile defines').optional(),
     include: z.array(name('Name of a profile whose secrets, reason and ttl this profile inherits')).optional(),
+    mask: z.boolean({ error: 'must be true or false' }).meta({ description: 'false: never mask the child output, even when it is captured (default: mask when not a terminal)' }).optional(),
     secrets: z.record(forEditors ? z.string().regex(ALIAS_PATTERN) : z.string(), secret).optional(),
   });
   const profiles = z.record(forEditors ? z.string().regex(PROFILE_NAME) : z.string(), profile);

@@ -15,6 +15,8 @@ export interface ProfileDefinition {
   name: string;
   reason: string | undefined;
   ttlSeconds: number | undefined;
+  /** The profile's own `mask`, if any. */
+  mask: boolean | undefined;
   /** The profile's own `account`, if any. */
   account: string | undefined;
   include: string[];
@@ -43,6 +45,8 @@ export interface ResolvedProfile {
   ttlSeconds: number | undefined;
   /** The profile's own account, else the top-level one. */
   account: string | undefined;
+  /** Output masking: own value, else the last include that sets it. */
+  mask: boolean | undefined;
   /** As written. */
   include: string[];
   /** Merged, sorted by alias. */

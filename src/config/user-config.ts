@@ -19,6 +19,8 @@ export interface UserConfig {
   approver: ApproverSetting;
   opPath: string | undefined;
   touchId: boolean;
+  /** Absolute install prefixes whose executables are trusted although the user owns them. */
+  trustedDirs: string[];
 }
 
 /** Largest user config accepted, in bytes. */
@@ -49,13 +51,25 @@ const UserConfigSchema = z.strictObject({
     .refine(noNul, { error: 'must not contain NUL' })
     .optional(),
   touch_id: z.boolean({ error: 'must be true or false' }).optional(),
+  // Install prefixes the human trusts even though they own them (Homebrew, nvm, npm globals):
+  // executables under them are not refused as mutable. Only this file can say so.
+  trusted_dirs: z
+    .array(
+      z
+        .string({ error: 'must be a string' })
+        .refine((p) => isAbsolute(p), { error: 'must be an absolute path' })
+        .refine(noNul, { error: 'must not contain NUL' }),
+      { error: 'must be a list of absolute paths' },
+    )
+    .max(32, { error: 'at most 32 entries' })
+    .optional(),
 });
 
 /** Loads and validates the user config; a missing file gives the defaults. */
 export async function loadUserConfig(input: DirsInput): Promise<UserConfig> {
   const path = userConfigPath(input);
   const text = await readTrustedFile(path);
-  if (text === null) return { path, exists: false, approver: 'auto', opPath: undefined, touchId: true };
+  if (text === null) return { path, exists: false, approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [] };
   const parsed = parseUserConfig(text, path);
   return { path, exists: true, ...parsed };
 }
@@ -91,7 +105,7 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
       details: { file: path, line: first.pos.line, col: first.pos.col, key: first.key },
     });
   }
-  return { approver: approver.value, opPath: result.data.op_path, touchId: result.data.touch_id ?? true };
+  return { approver: approver.value, opPath: result.data.op_path, touchId: result.data.touch_id ?? true, trustedDirs: result.data.trusted_dirs ?? [] };
 }
 
 function parseApprover(raw: unknown): { value: ApproverSetting; issues: z.core.$ZodIssue[] } {
@@ -194,7 +208,7 @@ async function readTrustedFile(path: string): Promise<string | null> {
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    if (length > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path and touch_id in it');
+    if (length > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id and trusted_dirs in it');
     return buffer.subarray(0, length).toString('utf8');
   } finally {
     await handle.close().catch(() => undefined);
@@ -204,7 +218,7 @@ async function readTrustedFile(path: string): Promise<string | null> {
 function checkStats(path: string, stats: Stats): void {
   if (stats.isSymbolicLink()) throw refused(path, 'is a symlink', 'replace the symlink with the file itself');
   if (!stats.isFile()) throw refused(path, 'is not a regular file', 'make it a plain file');
-  if (stats.size > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path and touch_id in it');
+  if (stats.size > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id and trusted_dirs in it');
   const uid = process.getuid?.();
   if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) throw refused(path, 'is owned by another user', `chown it to yourself: chown "$USER" ${path}`);
   if ((stats.mode & 0o022) !== 0) throw refused(path, 'is writable by group or others', `chmod go-w ${path}`);

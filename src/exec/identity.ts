@@ -10,7 +10,7 @@ import type { ExecutableIdentity } from '../request/types.js';
 
 export interface MutabilityFinding {
   path: string;
-  problem: 'owned_by_user' | 'group_writable' | 'world_writable';
+  problem: 'owned_by_user' | 'owned_by_other_user' | 'group_writable' | 'world_writable';
 }
 
 /** The identity of a file from one stat call. Pure. */
@@ -47,9 +47,11 @@ export async function findMutability(path: string, opts: { uid: number }): Promi
     current = path;
   }
   const findings: MutabilityFinding[] = [];
+  let below: Stats | null = null;
   for (;;) {
     const stats = await lstat(current).catch(() => null);
-    if (stats !== null) findings.push(...problemsOf(current, stats, opts.uid));
+    if (stats !== null) findings.push(...problemsOf(current, stats, opts.uid, below));
+    below = stats;
     const parent = dirname(current);
     if (parent === current) break;
     current = parent;
@@ -61,13 +63,19 @@ function sameIdentity(a: ExecutableIdentity, b: ExecutableIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.mode === b.mode && a.uid === b.uid;
 }
 
-// A sticky world-writable directory (/tmp) still lets any user plant or swap their own files
-// in it, so it is reported too. Root owning a path is the normal case for system binaries and
-// is not a finding; for other users, owning the file or a directory above it is.
-function problemsOf(path: string, stats: Stats, uid: number): MutabilityFinding[] {
+// Whoever can write a path component can swap what runs. Root owns system binaries, so root
+// ownership is never a finding; another user owning a component is; for non-root callers,
+// owning it yourself is too (the agent runs as you). A sticky world-writable directory (/tmp)
+// only lets others rename their own entries, so it is safe when the entry below it belongs
+// to root or to the caller.
+function problemsOf(path: string, stats: Stats, uid: number, below: Stats | null): MutabilityFinding[] {
   const found: MutabilityFinding[] = [];
+  if (stats.uid !== 0 && stats.uid !== uid) found.push({ path, problem: 'owned_by_other_user' });
   if (uid !== 0 && stats.uid === uid) found.push({ path, problem: 'owned_by_user' });
-  if ((stats.mode & 0o020) !== 0) found.push({ path, problem: 'group_writable' });
-  if ((stats.mode & 0o002) !== 0) found.push({ path, problem: 'world_writable' });
+  const stickyAndSafe = stats.isDirectory() && (stats.mode & 0o1000) !== 0 && below !== null && (below.uid === 0 || below.uid === uid);
+  if (!stickyAndSafe) {
+    if ((stats.mode & 0o020) !== 0) found.push({ path, problem: 'group_writable' });
+    if ((stats.mode & 0o002) !== 0) found.push({ path, problem: 'world_writable' });
+  }
   return found;
 }

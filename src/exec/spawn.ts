@@ -4,6 +4,8 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { finished } from 'node:stream/promises';
+import type { Transform, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { AgentSecretError } from '../core/errors.js';
@@ -28,6 +30,14 @@ export interface SpawnChildOptions {
   onStart?: (pid: number) => void | Promise<void>;
   /** Awaited before spawn; if it throws, nothing is spawned. */
   beforeSpawn?: () => Promise<void>;
+  /**
+   * Pipe the child's stdout and stderr through these transforms into the destinations
+   * instead of inheriting them (output masking). The result waits until both are drained.
+   */
+  output?: {
+    stdout: { transform: Transform; destination: Writable };
+    stderr: { transform: Transform; destination: Writable };
+  };
 }
 
 /** Signals passed on to the child while it runs; agent-secret itself survives them. */
@@ -58,7 +68,7 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
       child = spawn(opts.file, [...opts.args], {
         cwd: opts.cwd,
         env: opts.env,
-        stdio: 'inherit',
+        stdio: opts.output === undefined ? 'inherit' : ['inherit', 'pipe', 'pipe'],
         shell: false,
         detached: false,
         windowsHide: true,
@@ -70,6 +80,7 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
       return;
     }
     const started = performance.now();
+    const drained = pipeOutput(child, opts.output);
     let settled = false;
     let startFailure: { error: unknown } | null = null;
     let killTimer: NodeJS.Timeout | undefined;
@@ -96,12 +107,28 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
       unlisten();
       clearTimeout(killTimer);
       const durationMs = Math.round(performance.now() - started);
-      void onStartDone.then(() => {
+      void Promise.all([onStartDone, drained]).then(() => {
         if (startFailure !== null) return reject(startFailure.error);
         resolve({ exitCode: exitCodeOf(code, signal), signal, pid: child.pid, durationMs });
       });
     });
   });
+}
+
+// Connects child output → transform → destination (without ending the destination, which
+// is our own stdout/stderr) and resolves once everything the child wrote has been flushed.
+function pipeOutput(child: ChildProcess, output: SpawnChildOptions['output']): Promise<void> {
+  if (output === undefined || child.stdout === null || child.stderr === null) return Promise.resolve();
+  const streams = [
+    [child.stdout, output.stdout],
+    [child.stderr, output.stderr],
+  ] as const;
+  return Promise.all(
+    streams.map(([source, { transform, destination }]) => {
+      source.pipe(transform).pipe(destination, { end: false });
+      return finished(transform).catch(() => undefined);
+    }),
+  ).then(() => undefined);
 }
 
 /** The shell convention for a child's status: its exit code, or 128+N for death by signal N. Pure. */

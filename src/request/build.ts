@@ -29,6 +29,8 @@ export interface BuildInput {
   readonly ttl: string | undefined;
   readonly account: string | undefined;
   readonly overrideEnv: boolean;
+  readonly allowMutableExecutable: boolean;
+  readonly pristine: boolean;
   /** `--secret ALIAS=REF`, in the order given. */
   readonly secretFlags: readonly string[];
   /** `--only`, already split on commas; undefined when not given. */
@@ -51,6 +53,15 @@ export interface HostFacts {
   readonly cwd: string;
   readonly requester: Requester;
   readonly mutability: ReadonlyArray<{ path: string; problem: string }>;
+}
+
+/** With --pristine the child starts from only these variables of the caller's environment. */
+export const PRISTINE_ENV_NAMES = ['PATH', 'HOME', 'USER', 'LANG', 'TERM', 'TMPDIR'] as const;
+
+/** The caller's environment as the child would inherit it (before env-file entries and secrets). */
+export function inheritedEnv(env: Readonly<Record<string, string | undefined>>, pristine: boolean): Record<string, string | undefined> {
+  if (!pristine) return { ...env };
+  return Object.fromEntries(PRISTINE_ENV_NAMES.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
 }
 
 /** Builds the approval request, or throws an AgentSecretError naming the flag, alias or ref. */
@@ -81,6 +92,18 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
     );
   }
 
+  if (facts.mutability.length > 0 && !input.allowMutableExecutable) {
+    const first = facts.mutability[0] as { path: string; problem: string };
+    throw new AgentSecretError(
+      'exec.mutable_executable',
+      `refusing ${facts.executable}: ${first.path} is ${first.problem.replaceAll('_', ' ')}, so it could be swapped after approval`,
+      {
+        hint: 'install it where only root can write, list its install prefix under trusted_dirs in ~/.config/agent-secret/config.yml, or rerun with --allow-mutable-executable if you trust it',
+        details: { flag: '--allow-mutable-executable' },
+      },
+    );
+  }
+
   const warnings = buildWarnings({
     command: input.command,
     executable: facts.executable,
@@ -100,6 +123,8 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
     secrets,
     ttlSeconds,
     overrideEnv: input.overrideEnv,
+    allowMutableExecutable: input.allowMutableExecutable,
+    pristine: input.pristine,
     overriddenAliases,
     warnings,
     requester: { pid: facts.requester.pid, chain: facts.requester.chain.map((p) => ({ ...p })) },
@@ -192,10 +217,11 @@ function checkAlias(alias: string, flag: string): void {
 function findConflicts(input: BuildInput, secrets: readonly SecretSpec[]): string[] {
   const envFileAliases = new Set(input.envFile?.secrets.map((s) => s.alias) ?? []);
   const plainKeys = new Set(input.envFile?.plain.map((p) => p.key) ?? []);
+  const inherited = inheritedEnv(input.env, input.pristine);
   return secrets
     .filter((s) => s.source !== 'env_file')
     .map((s) => s.alias)
-    .filter((alias) => !envFileAliases.has(alias) && (input.env[alias] !== undefined || plainKeys.has(alias)))
+    .filter((alias) => !envFileAliases.has(alias) && (inherited[alias] !== undefined || plainKeys.has(alias)))
     .sort(compare);
 }
 

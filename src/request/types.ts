@@ -51,6 +51,10 @@ export interface ApprovalRequest {
   readonly secrets: readonly SecretSpec[];
   readonly ttlSeconds: number;
   readonly overrideEnv: boolean;
+  /** The human is asked to run an executable that someone other than root could replace. */
+  readonly allowMutableExecutable: boolean;
+  /** The child starts from a minimal environment (PRISTINE_ENV_NAMES) instead of the caller's. */
+  readonly pristine: boolean;
   /** Aliases that replace a variable already in the child's environment (sorted). */
   readonly overriddenAliases: readonly string[];
   readonly warnings: readonly string[];
@@ -73,6 +77,8 @@ export interface WireRequest {
   ttl_seconds: number;
   override_env: boolean;
   overridden_aliases: string[];
+  allow_mutable_executable: boolean;
+  pristine: boolean;
   warnings: string[];
   requester: { pid: number; chain: Array<{ pid: number; name: string }> };
   profile: string | null;
@@ -89,6 +95,8 @@ export function toWireRequest(request: ApprovalRequest): WireRequest {
     ttl_seconds: request.ttlSeconds,
     override_env: request.overrideEnv,
     overridden_aliases: [...request.overriddenAliases],
+    allow_mutable_executable: request.allowMutableExecutable,
+    pristine: request.pristine,
     warnings: [...request.warnings],
     requester: { pid: request.requester.pid, chain: request.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
     profile: request.profile,

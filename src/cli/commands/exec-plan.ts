@@ -9,9 +9,10 @@ import { discoverConfig, loadConfig, loadEnvFiles, resolveProfile, type EnvFileR
 import { AgentSecretError } from '../../core/errors.js';
 import { findMutability, resolveExecutable } from '../../exec/index.js';
 import { readRequesterChain } from '../../platform/process-tree.js';
-import { buildRequest } from '../../request/build.js';
+import { loadUserConfig } from '../../config/user-config.js';
+import { buildRequest, inheritedEnv } from '../../request/build.js';
 import type { ApprovalRequest } from '../../request/types.js';
-import type { CliContext } from '../context.js';
+import { dirsInput, type CliContext } from '../context.js';
 
 export interface ExecOptions {
   profile?: string;
@@ -24,6 +25,10 @@ export interface ExecOptions {
   cwd?: string;
   ttl?: string;
   overrideEnv?: boolean;
+  allowMutableExecutable?: boolean;
+  pristine?: boolean;
+  /** --mask (true) / --no-mask (false); undefined: mask when output is not a terminal. */
+  mask?: boolean;
   dryRun?: boolean;
   json?: boolean;
   reuse?: boolean;
@@ -35,6 +40,8 @@ export interface ExecPlan {
   plain: ReadonlyArray<{ key: string; value: string }>;
   /** Names removed from the caller's env before secrets are added (env-file secret aliases). */
   removeNames: readonly string[];
+  /** Pipe the child's output through the masker: --mask/--no-mask, else the profile's `mask: false`, else when output is captured. */
+  mask: boolean;
 }
 
 /** Validates the exec flags and builds the approval request. */
@@ -69,10 +76,14 @@ export async function planExec(ctx: CliContext, options: ExecOptions): Promise<E
   }
 
   const envFile: EnvFileResult | null = envFilePaths.length > 0 ? await loadEnvFiles(envFilePaths, ctx.cwd) : null;
-  const baseEnv = childBaseEnv(ctx.env, envFile);
+  const pristine = options.pristine === true;
+  const baseEnv = childBaseEnv(inheritedEnv(ctx.env, pristine), envFile);
   const command = ctx.childArgv;
   const executable = await resolveExecutable(command[0] as string, { cwd, pathEnv: baseEnv.PATH });
-  const mutability = await findMutability(executable.path, { uid: ctx.uid });
+  const { trustedDirs } = await loadUserConfig(dirsInput(ctx));
+  const mutability = (await findMutability(executable.path, { uid: ctx.uid })).filter(
+    (finding) => !trustedDirs.some((dir) => finding.path === dir || finding.path.startsWith(`${dir.replace(/\/+$/, '')}/`)),
+  );
   const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
 
   const request = buildRequest(
@@ -82,6 +93,8 @@ export async function planExec(ctx: CliContext, options: ExecOptions): Promise<E
       ttl: options.ttl,
       account: options.account,
       overrideEnv: options.overrideEnv === true,
+      allowMutableExecutable: options.allowMutableExecutable === true,
+      pristine,
       secretFlags,
       only,
       profile,
@@ -102,6 +115,7 @@ export async function planExec(ctx: CliContext, options: ExecOptions): Promise<E
     request,
     plain: envFile?.plain.map((p) => ({ key: p.key, value: p.value })) ?? [],
     removeNames: envFile?.secrets.map((s) => s.alias) ?? [],
+    mask: options.mask ?? (profile?.mask === false ? false : !(ctx.stdoutIsTTY && ctx.stderrIsTTY)),
   };
 }
 
@@ -136,7 +150,7 @@ async function findConfig(ctx: CliContext, explicitPath: string | undefined, req
   return loadConfig(path);
 }
 
-// The environment the child starts from, before secrets: caller env, plain env-file entries
+// The environment the child starts from, before secrets: inherited env, plain env-file entries
 // on top, env-file secret aliases removed (the env file is what supplies them).
 function childBaseEnv(env: Readonly<Record<string, string | undefined>>, envFile: EnvFileResult | null): Record<string, string | undefined> {
   const base: Record<string, string | undefined> = { ...env };

@@ -11,7 +11,9 @@ import { AgentSecretError } from '../../core/errors.js';
 import { buildChildEnv, spawnChild, verifyIdentity } from '../../exec/index.js';
 import { auditLogPath } from '../../platform/dirs.js';
 import { findOp, resolveSecrets } from '../../provider/index.js';
+import { inheritedEnv } from '../../request/build.js';
 import { toWireRequest } from '../../request/types.js';
+import type { SecretValue } from '../../core/secret-value.js';
 import { dirsInput, type CliContext } from '../context.js';
 import type { ExecPlan } from './exec-plan.js';
 
@@ -68,8 +70,9 @@ export async function runApprovedExec(ctx: CliContext, plan: ExecPlan): Promise<
     }
     audit.write(auditEvent('resolution_succeeded', actx));
 
+    const output = plan.mask ? await maskedOutput(ctx, values) : undefined;
     const env = buildChildEnv({
-      base: ctx.env,
+      base: inheritedEnv(ctx.env, request.pristine),
       plain: plan.plain,
       removeNames: plan.removeNames,
       secrets: values,
@@ -83,6 +86,7 @@ export async function runApprovedExec(ctx: CliContext, plan: ExecPlan): Promise<
         argv0: request.command[0] as string,
         cwd: request.cwd,
         env,
+        ...(output === undefined ? {} : { output }),
         beforeSpawn: () => verifyIdentity(request.executable, request.executableIdentity),
         onStart: (pid) => audit.write(auditEvent('child_started', actx, { pid })),
       });
@@ -106,6 +110,22 @@ function writeAfterStart(ctx: CliContext, write: () => void): void {
   } catch {
     ctx.stderr.write('agent-secret: warning: the child exited but its exit could not be recorded in the audit log\n');
   }
+}
+
+// One masker per stream (each keeps its own held-back tail). Values too short to mask safely
+// are named (never shown) on stderr, since the prompt came before anyone knew their length.
+async function maskedOutput(ctx: CliContext, values: ReadonlyMap<string, SecretValue>) {
+  const { createMasker, MIN_MASK_LENGTH } = await import('../../mask/masker.js');
+  const { createMaskTransform } = await import('../../mask/stream.js');
+  const plain = [...values.values()].map((v) => v.reveal());
+  const short = [...values.entries()].filter(([, v]) => v.length > 0 && [...v.reveal()].length < MIN_MASK_LENGTH).map(([alias]) => alias);
+  if (short.length > 0) {
+    ctx.stderr.write(`agent-secret: warning: ${short.join(', ')} ${short.length === 1 ? 'is' : 'are'} shorter than ${MIN_MASK_LENGTH} characters and will not be masked in the output\n`);
+  }
+  return {
+    stdout: { transform: createMaskTransform(createMasker(plain)), destination: process.stdout },
+    stderr: { transform: createMaskTransform(createMasker(plain)), destination: process.stderr },
+  };
 }
 
 function codeOf(error: unknown): string {

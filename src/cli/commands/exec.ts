@@ -12,20 +12,21 @@ import { planExec, type ExecOptions } from './exec-plan.js';
 export async function runExec(ctx: CliContext, options: ExecOptions): Promise<number> {
   const plan = await planExec(ctx, options);
   if (options.dryRun === true) {
-    printDryRun(ctx, plan.request, options.json === true);
+    printDryRun(ctx, plan.request, plan.mask, options.json === true);
     return 0;
   }
   const { runApprovedExec } = await import('./exec-run.js');
   return runApprovedExec(ctx, plan);
 }
 
-function printDryRun(ctx: CliContext, request: ApprovalRequest, json: boolean): void {
+function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, json: boolean): void {
   if (json) {
     writeJson(ctx.stdout, {
       ok: true,
       dry_run: true,
       would_prompt: true,
       would_spawn: false,
+      output_masked: mask,
       request: toWireRequest(request),
       notes: [
         'validated locally: config, references, accounts, cwd, executable',
@@ -44,6 +45,7 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, json: boolean): 
     `executable:  ${request.executable}`,
     `cwd:         ${request.cwd}`,
     `ttl:         ${formatTtl(request.ttlSeconds)}`,
+    `output:      ${mask ? 'masked (secret values replaced in the command output)' : 'not masked'}${request.pristine ? '; minimal environment (--pristine)' : ''}`,
     ...(request.profile === null ? [] : [`profile:     ${request.profile} (${request.configPath ?? ''})`]),
     `secrets:`,
     ...request.secrets.map(

@@ -194,6 +194,8 @@ describe('renderPrompt', () => {
       ttl_seconds: fc.integer({ min: 10, max: 600 }),
       override_env: fc.boolean(),
       overridden_aliases: fc.array(untrusted, { maxLength: 60 }),
+      allow_mutable_executable: fc.boolean(),
+      pristine: fc.boolean(),
       warnings: fc.array(longish, { maxLength: 25 }),
       requester: fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), chain: fc.array(fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), name: longish }), { maxLength: 15 }) }),
       profile: fc.option(longish, { nil: null }),
@@ -231,7 +233,7 @@ describe('renderPrompt', () => {
     const prompt = buildPrompt(wire, { id: 'req_1', expiresAt: new Date(NOW) });
     expect(Object.keys(prompt)).toEqual([
       'version', 'id', 'operation', 'reason', 'command', 'executable', 'cwd', 'secrets', 'ttl_seconds',
-      'override_env', 'overridden_aliases', 'warnings', 'requester', 'profile', 'expires_at', 'queue',
+      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'warnings', 'requester', 'profile', 'expires_at', 'queue',
     ]);
     expect(prompt).toMatchObject({ version: 1, operation: 'exec', expires_at: '2030-01-02T03:04:05.000Z', queue: { waiting: 0 } });
     expect(prompt.command).not.toBe(wire.command);

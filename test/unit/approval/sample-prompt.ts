@@ -19,6 +19,8 @@ export function sampleWire(overrides: Partial<WireRequest> = {}): WireRequest {
     ttl_seconds: 120,
     override_env: false,
     overridden_aliases: [],
+    allow_mutable_executable: false,
+    pristine: false,
     warnings: [],
     requester: { pid: 4242, chain: [{ pid: 4242, name: 'agent-secret' }, { pid: 4000, name: 'bash' }, { pid: 3000, name: 'claude' }] },
     profile: 'deploy',

@@ -26,7 +26,7 @@ afterEach(() => {
 });
 
 function config(approver: ApproverSetting, touchId = true): UserConfig {
-  return { path: '/home/u/.config/agent-secret/config.yml', exists: true, approver, opPath: undefined, touchId };
+  return { path: '/home/u/.config/agent-secret/config.yml', exists: true, approver, opPath: undefined, touchId, trustedDirs: [] };
 }
 
 // A fake dialog: records its argv (NUL-separated) and environment, exits with the code in ./exit-code.

@@ -14,6 +14,8 @@ export function sampleRequest(overrides: Partial<ApprovalRequest> = {}): Approva
     ],
     ttlSeconds: 120,
     overrideEnv: false,
+    allowMutableExecutable: false,
+    pristine: false,
     overriddenAliases: [],
     warnings: ['the command is a shell: it can run anything with these secrets'],
     requester: { pid: 4242, chain: [{ pid: 4241, name: 'claude' }, { pid: 4000, name: 'zsh' }] },

@@ -21,11 +21,12 @@ function problem(text: string): string {
 
 describe('parseUserConfig', () => {
   it.each([
-    ['version: 1\n', { approver: 'auto', opPath: undefined, touchId: true }],
-    ['version: 1\napprover: tty\ntouch_id: false\n', { approver: 'tty', opPath: undefined, touchId: false }],
-    ['version: 1\napprover: zenity\nop_path: /opt/op/op\n', { approver: 'zenity', opPath: '/opt/op/op', touchId: true }],
-    ['version: 1\napprover:\n  command: [/usr/local/bin/phone-approve, --device, pixel]\n', { approver: { command: ['/usr/local/bin/phone-approve', '--device', 'pixel'] }, opPath: undefined, touchId: true }],
-    ['{"version": 1, "approver": "macos"}', { approver: 'macos', opPath: undefined, touchId: true }],
+    ['version: 1\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [] }],
+    ['version: 1\napprover: tty\ntouch_id: false\n', { approver: 'tty', opPath: undefined, touchId: false, trustedDirs: [] }],
+    ['version: 1\napprover: zenity\nop_path: /opt/op/op\n', { approver: 'zenity', opPath: '/opt/op/op', touchId: true, trustedDirs: [] }],
+    ['version: 1\napprover:\n  command: [/usr/local/bin/phone-approve, --device, pixel]\n', { approver: { command: ['/usr/local/bin/phone-approve', '--device', 'pixel'] }, opPath: undefined, touchId: true, trustedDirs: [] }],
+    ['version: 1\ntrusted_dirs: [/opt/homebrew, /home/me/.nvm]\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: ['/opt/homebrew', '/home/me/.nvm'] }],
+    ['{"version": 1, "approver": "macos"}', { approver: 'macos', opPath: undefined, touchId: true, trustedDirs: [] }],
   ])('accepts %j', (text, expected) => {
     expect(parseUserConfig(text, FILE)).toEqual(expected);
   });
@@ -97,7 +98,7 @@ describe('loadUserConfig', () => {
   };
 
   it('gives the defaults when the file does not exist', async () => {
-    await expect(loadUserConfig(input())).resolves.toEqual({ path: file, exists: false, approver: 'auto', opPath: undefined, touchId: true });
+    await expect(loadUserConfig(input())).resolves.toEqual({ path: file, exists: false, approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [] });
   });
 
   it('defaults to ~/.config when XDG_CONFIG_HOME is not set', async () => {
@@ -107,7 +108,7 @@ describe('loadUserConfig', () => {
 
   it('loads a private regular file', async () => {
     writeFileSync(file, 'version: 1\napprover:\n  command: [/bin/true]\n', { mode: 0o600 });
-    await expect(loadUserConfig(input())).resolves.toEqual({ path: file, exists: true, approver: { command: ['/bin/true'] }, opPath: undefined, touchId: true });
+    await expect(loadUserConfig(input())).resolves.toEqual({ path: file, exists: true, approver: { command: ['/bin/true'] }, opPath: undefined, touchId: true, trustedDirs: [] });
   });
 
   it('refuses a symlink, even to a good file', async () => {

@@ -96,13 +96,27 @@ describe('findMutability', () => {
     expect(findings.some((f) => f.problem === 'world_writable' && f.path === file)).toBe(false);
   });
 
-  it('flags a sticky world-writable directory too', async () => {
+  it('accepts a sticky world-writable directory when the entry below it is ours or root\'s', async () => {
     const dir = join(root, 'sticky');
     await mkdir(dir);
     await chmod(dir, 0o1777);
     const prog = join(dir, 'prog');
     await writeFile(prog, '');
-    expect(await findMutability(prog, { uid: 0 })).toContainEqual({ path: dir, problem: 'world_writable' });
+    const findings = await findMutability(prog, { uid: isRoot ? 0 : uid });
+    expect(findings.filter((f) => f.path === dir)).toEqual([]);
+  });
+
+  it('flags a sticky directory and the entry when another user owns the entry', async () => {
+    if (!isRoot) return; // chown to another user needs root; the rule above covers non-root callers
+    const dir = join(root, 'sticky-other');
+    await mkdir(dir);
+    await chmod(dir, 0o1777);
+    const prog = join(dir, 'prog');
+    await writeFile(prog, '');
+    await chown(prog, 4242, 4242);
+    const findings = await findMutability(prog, { uid: 0 });
+    expect(findings).toContainEqual({ path: prog, problem: 'owned_by_other_user' });
+    expect(findings).toContainEqual({ path: dir, problem: 'world_writable' });
   });
 
   it('flags a file owned by the requesting user, but never for root', async () => {

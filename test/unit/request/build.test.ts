@@ -30,6 +30,8 @@ function input(overrides: Partial<BuildInput> = {}): BuildInput {
     ttl: undefined,
     account: undefined,
     overrideEnv: false,
+    allowMutableExecutable: false,
+    pristine: false,
     secretFlags: [],
     only: undefined,
     profile,
@@ -55,6 +57,7 @@ describe('buildRequest', () => {
   it('produces the exact wire request for a profile', () => {
     expect(toWireRequest(buildRequest(input(), facts))).toMatchInlineSnapshot(`
       {
+        "allow_mutable_executable": false,
         "command": [
           "terraform",
           "plan",
@@ -63,6 +66,7 @@ describe('buildRequest', () => {
         "executable": "/usr/bin/terraform",
         "overridden_aliases": [],
         "override_env": false,
+        "pristine": false,
         "profile": "terraform-cloudflare",
         "reason": "Plan the Cloudflare DNS change",
         "requester": {
@@ -177,6 +181,21 @@ describe('buildRequest', () => {
     });
   }
 
+  it('refuses a mutable executable unless --allow-mutable-executable', () => {
+    const mutable = { ...facts, mutability: [{ path: '/home/me/bin/tool', problem: 'owned_by_user' }] };
+    const error = failure(() => buildRequest(input(), mutable));
+    expect(error.code).toBe('exec.mutable_executable');
+    expect(error.message).toContain('/home/me/bin/tool is owned by user');
+    expect(error.hint).toContain('--allow-mutable-executable');
+    expect(buildRequest(input({ allowMutableExecutable: true }), mutable).allowMutableExecutable).toBe(true);
+  });
+
+  it('--pristine: only the minimal environment counts for collisions', () => {
+    const env = { CLOUDFLARE_API_TOKEN: 'set by the caller', PATH: '/usr/bin' };
+    expect(failure(() => buildRequest(input({ env }), facts)).code).toBe('exec.env_conflict');
+    expect(buildRequest(input({ env, pristine: true }), facts).pristine).toBe(true);
+  });
+
   it('--override-env allows a collision and lists it', () => {
     const request = buildRequest(input({ env: { CLOUDFLARE_API_TOKEN: 'already' }, overrideEnv: true }), facts);
     expect(request.overriddenAliases).toEqual(['CLOUDFLARE_API_TOKEN']);
@@ -206,8 +225,8 @@ describe('buildRequest', () => {
       const many = Array.from({ length: 6 }, (_, i) => `S${i}=op://v/i/f${i}`);
       expect(warningsFor({ profile: null, reason: 'r', secretFlags: many })).toContain('6 secrets');
     });
-    it('mutable executable', () =>
-      expect(warningsFor({}, { mutability: [{ path: '/home/me/bin', problem: 'owned_by_user' }] })).toContain('/home/me/bin is owned by user'));
+    it('mutable executable, when allowed', () =>
+      expect(warningsFor({ allowMutableExecutable: true }, { mutability: [{ path: '/home/me/bin', problem: 'owned_by_user' }] })).toContain('/home/me/bin is owned by user'));
     it('env-file entries that change what runs', () =>
       expect(warningsFor({ envFile: { secrets: [], plain: [{ key: 'NODE_OPTIONS' }, { key: 'LOG_LEVEL' }] } })).toContain('sets NODE_OPTIONS'));
     it('nested request', () => expect(warningsFor({ env: { AGENT_SECRET_REQUEST_ID: 'req_1' } })).toContain('nested'));
