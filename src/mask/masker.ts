@@ -1,0 +1,197 @@
+// Streaming byte masker for a child's output: each maximal run of overlapping occurrences of the
+// values and their encoded forms becomes one MASK_TEXT (adjacent runs stay separate). Input:
+// untrusted output, chunked arbitrarily. Invariant: output equals the whole-stream replacement
+// for any chunking; bytes are held only while they may begin an occurrence (< longest pattern).
+
+import { AgentSecretError } from '../core/errors.js';
+import { buildPatternIndex, type PatternIndex } from './pattern-index.js';
+import { createCandidates, scanCandidates, type Candidates } from './scan-candidates.js';
+import { maskVariants } from './variants.js';
+
+export const MASK_TEXT = '<concealed by agent-secret>';
+export const MIN_MASK_LENGTH = 4;
+
+const MASK_BYTES = Buffer.from(MASK_TEXT, 'utf8');
+const EMPTY = Buffer.alloc(0);
+
+export interface MaskerOptions {
+  /** Values with fewer characters (Unicode code points) than this are not masked; default MIN_MASK_LENGTH. */
+  minLength?: number;
+}
+
+export interface Masker {
+  /** Feed a chunk; returns the bytes that are safe to emit now (holds back at most (longest pattern - 1) bytes). The result may share memory with `chunk`. */
+  push(chunk: Buffer): Buffer;
+  /** End of stream: returns the remaining bytes, masked. */
+  end(): Buffer;
+  /** Distinct byte patterns searched for. */
+  readonly patternCount: number;
+  /** Distinct values skipped for being shorter than the minimum length. */
+  readonly skipped: number;
+  /** Bytes currently held back (for tests and diagnostics). */
+  readonly heldBytes: number;
+}
+
+/** Builds a masker for the given values and all their encoded forms. */
+export function createMasker(values: readonly string[], options: MaskerOptions = {}): Masker {
+  const minLength = options.minLength ?? MIN_MASK_LENGTH;
+  const patterns: Uint8Array[] = [];
+  let skipped = 0;
+  for (const value of new Set(values)) {
+    if (codePointLength(value) < minLength || value.length === 0) {
+      skipped += 1;
+      continue;
+    }
+    for (const form of maskVariants(value)) patterns.push(Buffer.from(form, 'utf8'));
+  }
+  const index = buildPatternIndex(patterns);
+  const scanner = new Scanner(index);
+  return {
+    push: (chunk) => scanner.push(chunk, false),
+    end: () => scanner.push(EMPTY, true),
+    patternCount: index.patterns.length,
+    skipped,
+    get heldBytes() {
+      return scanner.heldBytes;
+    },
+  };
+}
+
+// What one push has produced so far, in positions of the buffer being scanned: the mask region
+// that is open (bytes before regionEnd are covered) and the first byte not yet accounted for.
+interface Run {
+  readonly parts: Buffer[];
+  regionEnd: number;
+  emitted: number;
+}
+
+// Stream state between pushes. `held` starts at the first position not yet examined as a
+// possible occurrence start; its first `covered` bytes lie inside a mask already emitted.
+class Scanner {
+  readonly #index: PatternIndex;
+  readonly #candidates: Candidates = createCandidates();
+  #held: Buffer = EMPTY;
+  #covered = 0;
+  #ended = false;
+
+  constructor(index: PatternIndex) {
+    this.#index = index;
+  }
+
+  get heldBytes(): number {
+    return this.#held.length;
+  }
+
+  push(chunk: Buffer, final: boolean): Buffer {
+    if (this.#ended) throw new AgentSecretError('internal', 'The output masker was used after the end of its stream.');
+    if (final) this.#ended = true;
+    if (this.#index.window === 0) return chunk;
+    const run: Run = { parts: [], regionEnd: this.#covered, emitted: this.#covered };
+    const held = this.#held;
+    let data = chunk;
+    if (held.length > 0 && chunk.length <= this.#index.maxLength) {
+      data = Buffer.concat([held, chunk]);
+    } else if (held.length > 0) {
+      this.#crossBoundary(held, chunk, run);
+    }
+    const hold = this.#scan(data, final, run);
+    if (run.emitted < hold) run.parts.push(data.subarray(run.emitted, hold));
+    this.#held = hold < data.length ? Buffer.from(data.subarray(hold)) : EMPTY;
+    this.#covered = Math.max(0, run.regionEnd - hold);
+    const { parts } = run;
+    if (parts.length === 0) return EMPTY;
+    if (parts.length === 1 && parts[0] !== MASK_BYTES) return parts[0]!;
+    return Buffer.concat(parts);
+  }
+
+  // Examines the held start positions against the held bytes plus the first maxLength bytes of
+  // a long chunk (enough to decide every one of them), so the chunk itself is never copied;
+  // then moves `run` into the chunk's positions.
+  #crossBoundary(held: Buffer, chunk: Buffer, run: Run): void {
+    const head = Buffer.concat([held, chunk.subarray(0, this.#index.maxLength)]);
+    for (let i = 0; i < held.length; i += 1) {
+      const length = this.#longestAt(head, i, false);
+      if (length > 0) record(run, head, i, length);
+    }
+    if (run.emitted < held.length) run.parts.push(head.subarray(run.emitted, held.length));
+    run.emitted = Math.max(run.emitted, held.length) - held.length;
+    run.regionEnd -= held.length;
+  }
+
+  // Records every occurrence in `data`; returns where to start holding back (data.length: nothing).
+  #scan(data: Buffer, final: boolean, run: Run): number {
+    const candidates = this.#candidates;
+    scanCandidates(this.#index, data, candidates);
+    const { out, from, count } = candidates;
+    for (let lane = 0; lane < from.length; lane += 1) {
+      for (let k = from[lane]!, stopAt = k + count[lane]!; k < stopAt; k += 1) {
+        const i = out[k]!;
+        const length = this.#longestAt(data, i, final);
+        if (length < 0) return i;
+        if (length > 0) record(run, data, i, length);
+      }
+    }
+    if (final) return data.length;
+    const live = this.#firstLivePrefix(data, Math.max(0, data.length - this.#index.window + 1));
+    return live < 0 ? data.length : live;
+  }
+
+  // Length of the longest pattern occurring at i (0: none), or -1 when a longer pattern is
+  // still possible and needs bytes not yet seen. Needs i + window <= data.length.
+  #longestAt(data: Buffer, i: number, final: boolean): number {
+    const { shift, lead, window, startPairs, bucketStart, bucketItems, patterns } = this.#index;
+    const end = i + window - 1;
+    const block = (data[end - lead]! << 8) | data[end]!;
+    if (shift[block] !== 0) return 0;
+    if (window >= 2 && startPairs[(data[i]! << 8) | data[i + 1]!] === 0) return 0;
+    const available = data.length - i;
+    for (let k = bucketStart[block]!, stopAt = bucketStart[block + 1]!; k < stopAt; k += 1) {
+      const pattern = patterns[bucketItems[k]!]!;
+      if (pattern.length > available) {
+        if (!final && matchesAt(data, i, pattern, available)) return -1;
+      } else if (matchesAt(data, i, pattern, pattern.length)) {
+        return pattern.length;
+      }
+    }
+    return 0;
+  }
+
+  // First position from `from` on where the rest of the data is a proper prefix of a pattern
+  // (the window did not fit there, so every pattern is longer than what is left), or -1.
+  #firstLivePrefix(data: Buffer, from: number): number {
+    const { firstStart, firstItems, patterns } = this.#index;
+    for (let j = from; j < data.length; j += 1) {
+      const byte = data[j]!;
+      const rest = data.length - j;
+      for (let k = firstStart[byte]!, stopAt = firstStart[byte + 1]!; k < stopAt; k += 1) {
+        if (matchesAt(data, j, patterns[firstItems[k]!]!, rest)) return j;
+      }
+    }
+    return -1;
+  }
+}
+
+// An occurrence [i, i + length): opens a new mask, or extends the open one it overlaps.
+function record(run: Run, data: Buffer, i: number, length: number): void {
+  if (i >= run.regionEnd) {
+    if (i > run.emitted) run.parts.push(data.subarray(run.emitted, i));
+    run.parts.push(MASK_BYTES);
+    run.regionEnd = i + length;
+  } else if (i + length > run.regionEnd) {
+    run.regionEnd = i + length;
+  }
+  run.emitted = run.regionEnd;
+}
+
+function matchesAt(data: Buffer, at: number, pattern: Uint8Array, count: number): boolean {
+  for (let k = 0; k < count; k += 1) {
+    if (data[at + k] !== pattern[k]) return false;
+  }
+  return true;
+}
+
+function codePointLength(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
+}
