@@ -1,20 +1,34 @@
-// The append-only audit log: one JSON line per event, written synchronously through pino to a
-// private file and fsync'd. The path's directory and file are untrusted until checked: no
-// symlinks, ours, not shared. Invariant: a write that did not reach the file throws.
+// The append-only audit log: one JSON line per event in a private file (dir 0700, file 0600, no
+// symlinks, fsync'd), chained by `seq` and `prev_hash` (chain.ts). pino is the serializer: it
+// renders each record into a line in memory; the append itself (lock, read the last line, link,
+// rotate, write, fsync, unlock) is ours, because the link must be computed under the same lock
+// as the write when several processes append. Invariant: a write that did not reach the file throws.
 
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { access, lstat, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import pino from 'pino';
 import { AgentSecretError } from '../core/errors.js';
+import { nextLink, type ChainLink } from './chain.js';
 import type { AuditRecord } from './events.js';
+import { codeOf, currentUid, dirProblem, errnoProblem, fileProblem, type Problem } from './fs-checks.js';
+import { acquireLock, type LockOptions } from './lock.js';
+import { DEFAULT_KEEP_ROTATED, DEFAULT_MAX_BYTES, lockPath, readTail, readTailOf, rotate, rotatedPath } from './trail.js';
 
 export interface AuditLog {
   readonly path: string;
-  /** Appends one record and syncs it to disk; throws audit.unwritable when it could not. */
+  /** Appends one record to the chain and syncs it to disk; throws audit.unwritable when it could not. */
   write(record: AuditRecord): void;
   close(): Promise<void>;
+}
+
+export interface AuditLogOptions {
+  /** Rotate before a line would take the current file past this size (default 10 MiB). */
+  maxBytes?: number;
+  /** Rotated files kept, `.1` … `.N` (default 5). */
+  keepRotated?: number;
+  lock?: LockOptions;
 }
 
 export interface AuditPathCheck {
@@ -26,44 +40,15 @@ export interface AuditPathCheck {
 /** Version of the line format; the first key of every line. */
 export const AUDIT_SCHEMA_VERSION = 1;
 
-interface Problem {
-  reason: string;
-  hint: string;
-}
-
-// O_NONBLOCK: a FIFO planted at the path fails with ENXIO instead of blocking the open.
-const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+// O_NONBLOCK: a FIFO planted at the path cannot block the open. O_RDWR: the last line is read back.
+const OPEN_FLAGS = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** Opens (creating if needed) the audit log after checking its directory and file; throws audit.unwritable. */
-export async function openAuditLog(path: string): Promise<AuditLog> {
+export async function openAuditLog(path: string, options: AuditLogOptions = {}): Promise<AuditLog> {
   const uid = currentUid();
-  const dir = dirname(path);
-  await prepareDir(path, dir, uid);
-  const before = await lstat(path).catch((error: unknown) => {
-    if (codeOf(error) === 'ENOENT') return null;
-    throw unwritable(path, errnoProblem(error, path));
-  });
-  if (before !== null) throwIf(path, fileProblem(before, path, uid));
-
-  let fd: number;
-  try {
-    fd = openSync(path, OPEN_FLAGS, 0o600);
-  } catch (error) {
-    throw unwritable(path, errnoProblem(error, path));
-  }
-  try {
-    const opened = fstatSync(fd);
-    // The checked path must still be what was opened; a new file gets exactly 0600 whatever the umask.
-    if (before !== null && (before.dev !== opened.dev || before.ino !== opened.ino)) {
-      throw unwritable(path, { reason: 'the file was replaced while it was being opened', hint: 'rerun the command' });
-    }
-    throwIf(path, fileProblem(opened, path, uid));
-    if (before === null) fchmodSync(fd, 0o600);
-  } catch (error) {
-    closeSync(fd);
-    throw error instanceof AgentSecretError ? error : unwritable(path, errnoProblem(error, path));
-  }
-  return createLog(path, fd);
+  await prepareDir(path, dirname(path), uid);
+  closeSync(openChecked(path, uid));
+  return createLog(path, uid, options);
 }
 
 /** Says whether the audit log could be opened and written, without creating or changing anything. */
@@ -74,13 +59,86 @@ export async function checkAuditPath(path: string): Promise<AuditPathCheck> {
   return problem === null ? { ok: true } : { ok: false, problem: message(path, problem), hint: problem.hint };
 }
 
-function createLog(path: string, fd: number): AuditLog {
-  const stream = pino.destination({ fd, sync: true, fsync: true });
-  let failure: string | null = null;
+function createLog(path: string, uid: number, options: AuditLogOptions): AuditLog {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const keep = options.keepRotated ?? DEFAULT_KEEP_ROTATED;
+  const serialize = createSerializer();
   let closed = false;
-  stream.on('error', (error: unknown) => {
-    failure ??= codeOf(error) ?? 'write failed';
-  });
+  return {
+    path,
+    write(record: AuditRecord): void {
+      if (closed) throw unwritable(path, { reason: 'the log was already closed', hint: 'this is a bug in agent-secret; please report it' });
+      const lock = acquireLock(lockPath(path), options.lock);
+      if (!lock.ok) throw unwritable(path, lock.problem);
+      try {
+        append(path, uid, (link) => serialize(record, link), maxBytes, keep);
+      } catch (error) {
+        throw error instanceof AgentSecretError ? error : unwritable(path, errnoProblem(error, path));
+      } finally {
+        lock.release();
+      }
+    },
+    close(): Promise<void> {
+      closed = true;
+      return Promise.resolve();
+    },
+  };
+}
+
+// Under the lock: link to the last line, rotate if this line would overflow the file, append,
+// fsync. A failed write is cut back off, so that no partial line is left behind.
+function append(path: string, uid: number, render: (link: ChainLink) => Buffer, maxBytes: number, keep: number): void {
+  const dir = dirname(path);
+  const dirStats = lstatSync(dir);
+  throwIf(path, dirProblem(dirStats, dir, uid));
+  let fd = openChecked(path, uid);
+  try {
+    let size = fstatSync(fd).size;
+    const line = render(linkAfter(path, fd, size));
+    if (size > 0 && size + line.length > maxBytes) {
+      closeSync(fd);
+      fd = -1;
+      rotate(path, keep);
+      fd = openChecked(path, uid);
+      size = fstatSync(fd).size;
+    }
+    try {
+      let done = 0;
+      while (done < line.length) done += writeSync(fd, line, done, line.length - done);
+      fsyncSync(fd);
+    } catch (error) {
+      try {
+        ftruncateSync(fd, size);
+      } catch {
+        // The write error below is what matters; verify will name the damaged line.
+      }
+      throw error;
+    }
+  } finally {
+    if (fd !== -1) closeSync(fd);
+  }
+}
+
+// The link continues from the current file's last line, or from the newest rotated file when
+// the current one is empty (just rotated), or from the genesis string when there is neither.
+function linkAfter(path: string, fd: number, size: number): ChainLink {
+  let tail = readTail(fd, size);
+  let where = path;
+  if (tail.kind === 'empty') {
+    where = rotatedPath(path, 1);
+    const rotated = readTailOf(where);
+    if (rotated.kind === 'not_a_file') throw damaged(path, `${where} is not a regular file`);
+    tail = rotated;
+  }
+  if (tail.kind === 'damaged') throw damaged(path, `${where}: ${tail.reason}`);
+  const link = nextLink(tail.kind === 'line' ? tail.bytes : null);
+  if (link === null) throw damaged(path, `${where}: its last line is not an audit record`);
+  return link;
+}
+
+// pino renders a record into one line; the destination only captures it.
+function createSerializer(): (record: AuditRecord, link: ChainLink) => Buffer {
+  let captured = '';
   const logger = pino(
     {
       base: null,
@@ -89,25 +147,52 @@ function createLog(path: string, fd: number): AuditLog {
       formatters: { level: () => ({ schema_version: AUDIT_SCHEMA_VERSION }) },
       timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
     },
-    stream,
+    {
+      write(text: string): void {
+        captured = text;
+      },
+    },
   );
-  return {
-    path,
-    write(record: AuditRecord): void {
-      if (closed) throw unwritable(path, { reason: 'the log was already closed', hint: 'this is a bug in agent-secret; please report it' });
-      if (failure === null) logger.info(record);
-      if (failure !== null) throw unwritable(path, errnoProblem({ code: failure }, path));
-    },
-    close(): Promise<void> {
-      if (closed) return Promise.resolve();
-      closed = true;
-      return new Promise<void>((resolve) => {
-        stream.once('close', () => resolve());
-        stream.once('error', () => resolve());
-        stream.end();
-      });
-    },
+  return (record, link) => {
+    captured = '';
+    // The chain fields come first and cannot be overridden by a record carrying the same keys.
+    logger.info(Object.assign({ seq: link.seq, prev_hash: link.prev_hash }, record, { seq: link.seq, prev_hash: link.prev_hash }));
+    if (!captured.endsWith('\n') || captured.indexOf('\n') !== captured.length - 1) {
+      throw new AgentSecretError('internal', 'an audit record did not serialize to one line');
+    }
+    return Buffer.from(captured, 'utf8');
   };
+}
+
+// Checks the path, opens it without following links, and checks that what was opened is what
+// was checked. A new file gets exactly 0600 whatever the umask.
+function openChecked(path: string, uid: number): number {
+  let before: Stats | null;
+  try {
+    before = lstatSync(path);
+  } catch (error) {
+    if (codeOf(error) !== 'ENOENT') throw unwritable(path, errnoProblem(error, path));
+    before = null;
+  }
+  if (before !== null) throwIf(path, fileProblem(before, path, uid));
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS, 0o600);
+  } catch (error) {
+    throw unwritable(path, errnoProblem(error, path));
+  }
+  try {
+    const opened = fstatSync(fd);
+    if (before !== null && (before.dev !== opened.dev || before.ino !== opened.ino)) {
+      throw unwritable(path, { reason: 'the file was replaced while it was being opened', hint: 'rerun the command' });
+    }
+    throwIf(path, fileProblem(opened, path, uid));
+    if (before === null) fchmodSync(fd, 0o600);
+  } catch (error) {
+    closeSync(fd);
+    throw error instanceof AgentSecretError ? error : unwritable(path, errnoProblem(error, path));
+  }
+  return fd;
 }
 
 // Creates the directory 0700 if missing. An existing one must be a real directory owned by
@@ -185,49 +270,11 @@ async function creatableProblem(dir: string): Promise<Problem | null> {
   }
 }
 
-function dirProblem(stats: Stats, dir: string, uid: number): Problem | null {
-  if (stats.isSymbolicLink()) {
-    return { reason: `${dir} is a symlink`, hint: `the audit directory must be a real directory: remove the link ${dir} and rerun` };
-  }
-  if (!stats.isDirectory()) return { reason: `${dir} is not a directory`, hint: `move ${dir} away and rerun; it is created automatically` };
-  if (stats.uid !== uid) {
-    return { reason: `${dir} belongs to another user (uid ${stats.uid})`, hint: `the audit directory must be yours: move ${dir} away and rerun` };
-  }
-  return null;
-}
-
-function fileProblem(stats: Stats, path: string, uid: number): Problem | null {
-  if (stats.isSymbolicLink()) return { reason: 'it is a symlink', hint: `remove the link ${path}; agent-secret creates the file itself` };
-  if (!stats.isFile()) return { reason: 'it is not a regular file', hint: `move ${path} away and rerun` };
-  if (stats.uid !== uid) return { reason: `it belongs to another user (uid ${stats.uid})`, hint: `move ${path} away and rerun` };
-  if ((stats.mode & 0o077) !== 0) {
-    return { reason: `it is readable or writable by others (mode ${(stats.mode & 0o777).toString(8)})`, hint: `chmod 600 ${path}` };
-  }
-  return null;
-}
-
-// Only the errno code is kept: a system message may carry text we did not choose.
-function errnoProblem(error: unknown, where: string): Problem {
-  const code = codeOf(error) ?? 'unknown error';
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return { reason: code, hint: `${where} must be writable by you; check its owner and permissions, then run agent-secret doctor` };
-    case 'ELOOP':
-      return { reason: 'it is a symlink', hint: `remove the link ${where}; agent-secret creates the file itself` };
-    case 'ENXIO':
-      return { reason: 'it is not a regular file', hint: `move ${where} away and rerun` };
-    case 'ENOTDIR':
-    case 'EEXIST':
-      return { reason: code, hint: `a file is in the way of the audit directory; move it away, or point XDG_STATE_HOME elsewhere` };
-    case 'ENOSPC':
-    case 'EDQUOT':
-    case 'EROFS':
-    case 'EIO':
-      return { reason: code, hint: 'free disk space or fix the file system, then rerun' };
-    default:
-      return { reason: code, hint: 'run agent-secret doctor to check the audit log' };
-  }
+function damaged(path: string, reason: string): AgentSecretError {
+  return unwritable(path, {
+    reason: `the chain cannot be continued: ${reason}`,
+    hint: `run agent-secret audit verify; then move ${path} away (keep it as evidence) to start a new file`,
+  });
 }
 
 function throwIf(path: string, problem: Problem | null): void {
@@ -240,13 +287,4 @@ function unwritable(path: string, problem: Problem): AgentSecretError {
 
 function message(path: string, problem: Problem): string {
   return `cannot write the audit log ${path}: ${problem.reason}`;
-}
-
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : undefined;
-}
-
-function currentUid(): number {
-  return process.geteuid?.() ?? -1;
 }

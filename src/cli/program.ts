@@ -110,6 +110,32 @@ Start here:
     });
 
   program
+    .command('audit')
+    .summary('show recent requests from the audit log, or verify its hash chain')
+    .description('Show recent requests from the audit log (one row per request; never a value), or, with "verify", check that no line was edited, removed, inserted or reordered.')
+    .argument('[action]', '"verify": check the hash chain of the whole trail (rotated files included)')
+    .option('--since <duration>', 'only requests newer than this: 30m, 1h, 2d')
+    .option('--profile <name>', 'only requests for this profile')
+    .option('--outcome <outcome>', 'only requests that ended so: approved, denied, timed_out or failed')
+    .option('--limit <n>', 'at most the newest n requests (default 50)')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret audit                        the last 50 requests: time, requester, decision, exit code
+  agent-secret audit --since 1h --outcome denied
+  agent-secret audit --profile deploy --limit 10 --json
+  agent-secret audit verify                 exit 0 when the trail is intact, 1 naming the first broken line
+  agent-secret audit verify --json`,
+    )
+    .action(async (action: string | undefined, options) => {
+      const { runAudit } = await import('./commands/audit.js');
+      run(runAudit(ctx, action, options));
+    });
+
+  program
     .command('agent-context')
     .description('machine-readable summary of commands, flags, exit codes and profiles, for coding agents')
     .option('--config <path>', 'config file instead of discovering agent-secret.yml')

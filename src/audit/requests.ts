@@ -1,0 +1,129 @@
+// Audit events grouped into requests, for `agent-secret audit`: one summary per request id with
+// its time, requester, command, profile, aliases, decision and exit code. Only these fields are
+// read from a line (a zod schema strips everything else), and no value exists in the log. Pure.
+
+import { z } from 'zod';
+import type { TrailSnapshot } from './reader.js';
+
+export type AuditDecision = 'approved' | 'denied' | 'timed_out' | 'unavailable';
+export type AuditOutcome = 'approved' | 'denied' | 'timed_out' | 'failed' | 'pending';
+
+/** The outcomes `--outcome` accepts. */
+export const OUTCOME_FILTERS: readonly AuditOutcome[] = ['approved', 'denied', 'timed_out', 'failed'];
+
+export interface RequestSummary {
+  request_id: string;
+  /** ISO time of the request's first event. */
+  time: string;
+  /** The nearest process in the requester chain that is not agent-secret itself. */
+  requester: { name: string; pid: number } | null;
+  command: string[];
+  profile: string | null;
+  aliases: string[];
+  decision: AuditDecision | null;
+  /** approved (and delivered), denied, timed_out, failed (no approver, op or spawn failed), pending (no end recorded). */
+  outcome: AuditOutcome;
+  exit_code: number | null;
+}
+
+export interface RequestFilter {
+  /** Only requests at or after this time (epoch ms). */
+  sinceMs?: number;
+  profile?: string;
+  outcome?: AuditOutcome;
+  /** The newest N, still in time order. */
+  limit?: number;
+}
+
+const lineSchema = z.object({
+  timestamp: z.string(),
+  event: z.string(),
+  request_id: z.string(),
+  command: z.array(z.string()).catch([]),
+  profile: z.string().nullable().catch(null),
+  secrets: z.array(z.object({ alias: z.string() })).catch([]),
+  requester_chain: z.array(z.object({ pid: z.number().int(), name: z.string() })).catch([]),
+  exit_code: z.number().int().optional().catch(undefined),
+});
+type Line = z.infer<typeof lineSchema>;
+
+const DECISIONS: Readonly<Record<string, AuditDecision>> = {
+  approval_granted: 'approved',
+  approval_denied: 'denied',
+  approval_timed_out: 'timed_out',
+  approval_unavailable: 'unavailable',
+};
+const FAILURES = new Set(['resolution_failed', 'child_spawn_failed']);
+
+/** Groups the trail's events by request id, in the order requests were first seen. */
+export function summarizeRequests(snapshot: TrailSnapshot): { requests: RequestSummary[]; unreadable: number } {
+  const groups = new Map<string, Line[]>();
+  let unreadable = 0;
+  for (const file of snapshot.files) {
+    for (const text of file.bytes.toString('utf8').split('\n')) {
+      if (text === '') continue;
+      const line = parseLine(text);
+      if (line === null) {
+        unreadable++;
+        continue;
+      }
+      const group = groups.get(line.request_id);
+      if (group === undefined) groups.set(line.request_id, [line]);
+      else group.push(line);
+    }
+  }
+  return { requests: [...groups.values()].map(summarize), unreadable };
+}
+
+/** Applies the filters, then keeps the newest `limit`. */
+export function filterRequests(requests: readonly RequestSummary[], filter: RequestFilter): RequestSummary[] {
+  const kept = requests.filter(
+    (r) =>
+      (filter.sinceMs === undefined || Date.parse(r.time) >= filter.sinceMs) &&
+      (filter.profile === undefined || r.profile === filter.profile) &&
+      (filter.outcome === undefined || r.outcome === filter.outcome),
+  );
+  return filter.limit === undefined ? kept : kept.slice(Math.max(0, kept.length - filter.limit));
+}
+
+function parseLine(text: string): Line | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = lineSchema.safeParse(value);
+  if (!parsed.success || Number.isNaN(Date.parse(parsed.data.timestamp))) return null;
+  return parsed.data;
+}
+
+function summarize(lines: Line[]): RequestSummary {
+  const first = lines[0] as Line;
+  let decision: AuditDecision | null = null;
+  let failed = false;
+  let exitCode: number | null = null;
+  for (const line of lines) {
+    decision = DECISIONS[line.event] ?? decision;
+    if (FAILURES.has(line.event)) failed = true;
+    if (line.event === 'child_exited' && line.exit_code !== undefined) exitCode = line.exit_code;
+  }
+  const requester = first.requester_chain.find((p) => p.name !== 'agent-secret');
+  return {
+    request_id: first.request_id,
+    time: new Date(Date.parse(first.timestamp)).toISOString(),
+    requester: requester === undefined ? null : { name: requester.name, pid: requester.pid },
+    command: first.command,
+    profile: first.profile,
+    aliases: first.secrets.map((s) => s.alias),
+    decision,
+    outcome: outcomeOf(decision, failed),
+    exit_code: exitCode,
+  };
+}
+
+function outcomeOf(decision: AuditDecision | null, failed: boolean): AuditOutcome {
+  if (decision === 'denied' || decision === 'timed_out') return decision;
+  if (decision === 'unavailable' || failed) return 'failed';
+  return decision === 'approved' ? 'approved' : 'pending';
+}

@@ -1,0 +1,183 @@
+// Requests read back from the trail, and the `audit` command on top of them: grouping by request
+// id, decision and outcome, the nearest non-agent-secret requester, filters, the table and the
+// JSON document, usage errors, and `audit verify` through the command table.
+
+import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { auditEvent, filterRequests, openAuditLog, readAuditTrail, summarizeRequests, type AuditEventType, type AuditExtra } from '../../../src/audit/index.js';
+import { main } from '../../../src/cli/main.js';
+import { sampleRequest } from './sample-request.js';
+
+let root: string;
+let file: string;
+beforeEach(async () => {
+  root = await realpath(await mkdtemp(join(tmpdir(), 'as-requests-')));
+  file = join(root, 'state', 'agent-secret', 'audit.jsonl');
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+type Step = [AuditEventType, AuditExtra?];
+const nested = { pid: 50, chain: [{ pid: 49, name: 'agent-secret' }, { pid: 48, name: 'claude' }, { pid: 1, name: 'init' }] };
+
+async function record(requests: Array<{ id: string; steps: Step[]; profile?: string | null; requester?: typeof nested }>): Promise<void> {
+  const log = await openAuditLog(file);
+  for (const r of requests) {
+    const request = sampleRequest({
+      ...(r.profile === undefined ? {} : { profile: r.profile }),
+      ...(r.requester === undefined ? {} : { requester: r.requester }),
+      command: ['terraform', 'apply', "it's"],
+    });
+    for (const [type, extra] of r.steps) log.write(auditEvent(type, { requestId: r.id, request }, extra));
+  }
+  await log.close();
+}
+
+const SIX = [
+  { id: 'req_ok', steps: [['request_received'], ['approval_granted', { approver: 'program' }], ['resolution_started'], ['resolution_succeeded'], ['child_started', { pid: 9 }], ['child_exited', { exit_code: 3 }]] as Step[] },
+  { id: 'req_no', steps: [['request_received'], ['approval_denied', { decision_reason: 'no' }]] as Step[], profile: 'other' },
+  { id: 'req_late', steps: [['request_received'], ['approval_timed_out']] as Step[] },
+  { id: 'req_none', steps: [['request_received'], ['approval_unavailable', { error_code: 'approval.unavailable' }]] as Step[] },
+  { id: 'req_op', steps: [['request_received'], ['approval_granted'], ['resolution_started'], ['resolution_failed', { error_code: 'provider.failed' }]] as Step[], requester: nested },
+  { id: 'req_wait', steps: [['request_received']] as Step[], profile: null },
+];
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    env: { HOME: root, XDG_STATE_HOME: join(root, 'state') },
+    platform: 'linux',
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
+  return { code, stdout, stderr };
+}
+
+describe('summarizeRequests', () => {
+  it('groups events by request id with decision, outcome, requester and exit code', async () => {
+    await record(SIX);
+    const { requests, unreadable } = summarizeRequests(await readAuditTrail(file));
+    expect(unreadable).toBe(0);
+    expect(requests.map((r) => [r.request_id, r.decision, r.outcome, r.exit_code])).toEqual([
+      ['req_ok', 'approved', 'approved', 3],
+      ['req_no', 'denied', 'denied', null],
+      ['req_late', 'timed_out', 'timed_out', null],
+      ['req_none', 'unavailable', 'failed', null],
+      ['req_op', 'approved', 'failed', null],
+      ['req_wait', null, 'pending', null],
+    ]);
+    expect(requests[0]).toEqual({
+      request_id: 'req_ok',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      requester: { name: 'claude', pid: 4241 },
+      command: ['terraform', 'apply', "it's"],
+      profile: 'deploy',
+      aliases: ['AWS_SECRET_ACCESS_KEY', 'TF_TOKEN'],
+      decision: 'approved',
+      outcome: 'approved',
+      exit_code: 3,
+    });
+    // The nearest process that is not agent-secret itself (a nested exec).
+    expect(requests[4]?.requester).toEqual({ name: 'claude', pid: 48 });
+  });
+
+  it('filters by time, profile and outcome, and keeps the newest `limit` in time order', async () => {
+    await record(SIX);
+    const { requests } = summarizeRequests(await readAuditTrail(file));
+    expect(filterRequests(requests, { profile: 'other' }).map((r) => r.request_id)).toEqual(['req_no']);
+    expect(filterRequests(requests, { outcome: 'failed' }).map((r) => r.request_id)).toEqual(['req_none', 'req_op']);
+    expect(filterRequests(requests, { limit: 2 }).map((r) => r.request_id)).toEqual(['req_op', 'req_wait']);
+    expect(filterRequests(requests, { sinceMs: Date.now() + 60_000 })).toEqual([]);
+    expect(filterRequests(requests, { sinceMs: Date.now() - 60_000 })).toHaveLength(6);
+  });
+
+  it('skips and counts lines that are not audit records; never copies fields it does not know', async () => {
+    await record(SIX.slice(0, 1));
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, `${text}garbage\n{"timestamp":"x","event":"e","request_id":"r"}\n${text.split('\n')[0]?.replace('"cwd"', '"value":"CANARY","cwd"')}\n`);
+    const { requests, unreadable } = summarizeRequests(await readAuditTrail(file));
+    expect(unreadable).toBe(2);
+    expect(JSON.stringify(requests)).not.toContain('CANARY');
+  });
+});
+
+describe('agent-secret audit', () => {
+  it('prints a table, one row per request, with shell-quoted commands', async () => {
+    await record(SIX);
+    const result = await cli(['audit']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    const rows = result.stdout.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^TIME \(UTC\)\s+REQUESTER\s+DECISION\s+EXIT\s+PROFILE \/ ALIASES\s+COMMAND$/);
+    expect(rows).toHaveLength(7);
+    expect(rows[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}claude \(4241\)\s+approved\s+3\s+deploy: AWS_SECRET_ACCESS_KEY,TF_TO…\s+terraform apply 'it'\\''s'$/);
+    expect(rows.slice(2).map((r) => r.split(/\s{2,}/)[2])).toEqual(['denied', 'timed out', 'unavailable', 'approved', 'pending']);
+    expect(rows[6]).toContain(' -: AWS');
+  });
+
+  it('--json prints {schema_version, requests}; filters apply', async () => {
+    await record(SIX);
+    const result = await cli(['audit', '--json', '--outcome', 'denied', '--since', '1h']);
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { schema_version: string; requests: Array<Record<string, unknown>> };
+    expect(Object.keys(doc)).toEqual(['schema_version', 'requests']);
+    expect(doc.schema_version).toBe('1');
+    expect(doc.requests.map((r) => r.request_id)).toEqual(['req_no']);
+    expect(Object.keys(doc.requests[0] as object)).toEqual(['request_id', 'time', 'requester', 'command', 'profile', 'aliases', 'decision', 'outcome', 'exit_code']);
+  });
+
+  it('says so when there is no trail yet, and creates nothing', async () => {
+    const result = await cli(['audit']);
+    expect(result).toEqual({ code: 0, stdout: 'no requests in the audit log yet\n', stderr: '' });
+    await expect(readFile(file)).rejects.toThrow();
+  });
+
+  const usage: Array<[string[], RegExp]> = [
+    [['audit', '--since', '5x'], /--since takes a duration such as 30m, 1h or 2d/],
+    [['audit', '--since', '1h30m'], /--since takes a duration/],
+    [['audit', '--outcome', 'maybe'], /--outcome takes one of approved, denied, timed_out, failed/],
+    [['audit', '--limit', '0'], /--limit takes a whole number from 1/],
+    [['audit', 'verify', '--since', '1h'], /--since is not used by audit verify/],
+    [['audit', 'frobnicate'], /unknown audit action; the only one is verify/],
+    [['audit', 'verify', 'extra'], /too many arguments|unknown command/],
+  ];
+  for (const [args, message] of usage) {
+    it(`${args.join(' ')} is a usage error (exit 2)`, async () => {
+      const result = await cli(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stdout).toBe('');
+    });
+  }
+
+  it('audit verify: exit 0 with a count, or 1 naming the broken line with the hint', async () => {
+    await record(SIX);
+    const ok = await cli(['audit', 'verify']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^audit trail intact: 17 events \(seq 1\.\.17\) in 1 file\nlast hash: [0-9a-f]{64}\n$/);
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[7] = (lines[7] as string).replace('"decision_reason":"no"', '"decision_reason":"yes"');
+    await writeFile(file, lines.join('\n'));
+    const broken = await cli(['audit', 'verify']);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr).toBe(
+      `agent-secret: the audit trail is broken: ${file} line 8 (seq 8) was edited after it was written: it no longer matches the prev_hash of ${file} line 9 (seq 9)\n` +
+        'hint: the audit trail was modified after it was written; compare with a backup\n',
+    );
+    const json = await cli(['audit', 'verify', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      schema_version: '1',
+      ok: false,
+      events: 8,
+      broken: { file, line: 8, seq: 8, problem: 'hash_mismatch' },
+      error: { code: 'check.failed', exit_code: 1, details: { file, line: 8 } },
+    });
+    expect(json.stderr).toContain('agent-secret: the audit trail is broken');
+  });
+});
