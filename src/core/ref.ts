@@ -82,11 +82,48 @@ export function parseRef(raw: string): RefResult {
   };
 }
 
+/** An item (not a field) reference: `op://vault/item`, as `item describe` takes it. */
+export interface ItemRef {
+  /** Normalised: `op://vault/item` (a trailing `/*` removed). */
+  readonly raw: string;
+  readonly vault: string;
+  readonly item: string;
+}
+
+export type ItemRefResult = { ok: true; ref: ItemRef } | { ok: false; message: string };
+
+const ITEM_SHAPE = 'expected op://vault/item or op://vault/item/*';
+
+/** Parses `op://vault/item` (or `op://vault/item/*`) with the segment rules of parseRef. Pure. */
+export function parseItemRef(raw: string): ItemRefResult {
+  if (raw.length === 0) return fail('must not be empty');
+  if (raw.trim() !== raw) return fail('must not start or end with whitespace');
+  if (!raw.startsWith('op://')) return fail(`must start with op:// (${ITEM_SHAPE})`);
+  const path = raw.slice('op://'.length).replace(/\/\*$/, '');
+  if (path.includes('?') || path.includes('#')) return fail(`an item reference takes no query or fragment (${ITEM_SHAPE})`);
+  const segments = path.split('/');
+  if (segments.length < 2) return fail(`too few '/': ${ITEM_SHAPE}`);
+  if (segments.length > 2) return fail(`too many '/' for an item (${ITEM_SHAPE}); a name containing '/' must be referenced by its ID`);
+  for (const segment of segments) {
+    if (segment.length === 0) return fail(`path segments must not be empty (${ITEM_SHAPE})`);
+    if (!isRefSegment(segment)) {
+      return fail('names may contain only letters, digits, space, ".", "-" and "_" and must not start or end with a space; refer to anything else by its ID');
+    }
+  }
+  const [vault, item] = segments as [string, string];
+  return { ok: true, ref: { raw: `op://${vault}/${item}`, vault, item } };
+}
+
+/** True when a name can stand as one path segment of a reference (else op wants its ID). Pure. */
+export function isRefSegment(name: string): boolean {
+  return SEGMENT.test(name) && name.trim() === name;
+}
+
 /** True when the string looks like a reference (used to classify env-file entries). */
 export function looksLikeRef(value: string): boolean {
   return value.startsWith('op://');
 }
 
-function fail(message: string): RefResult {
+function fail(message: string): { ok: false; message: string } {
   return { ok: false, message };
 }

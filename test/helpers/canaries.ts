@@ -9,13 +9,15 @@ import { fileURLToPath } from 'node:url';
 export const FAKE_VAULT_PATH = fileURLToPath(new URL('../fixtures/op-vault.json', import.meta.url));
 
 const TOKEN = /CANARY[A-Za-z0-9_-]+/g;
+/** Keys whose strings are secret or derived from a secret (a login's additional_information is its username; a URL may embed a token). */
+const VALUE_KEYS = new Set(['value', 'content', 'href', 'additional_information']);
 
-/** Every string under a `value`, `content` or `ssh_formats` key, walked recursively. */
+/** Every string under a `value`, `content`, `href`, `additional_information` or `ssh_formats` key, walked recursively. */
 function secretStrings(node: unknown): string[] {
   if (Array.isArray(node)) return node.flatMap((child) => secretStrings(child));
   if (node === null || typeof node !== 'object') return [];
   return Object.entries(node).flatMap(([key, child]) => {
-    if ((key === 'value' || key === 'content') && typeof child === 'string') return [child];
+    if (VALUE_KEYS.has(key) && typeof child === 'string') return [child];
     if (key === 'ssh_formats' && child !== null && typeof child === 'object') {
       return Object.values(child).filter((v): v is string => typeof v === 'string');
     }
