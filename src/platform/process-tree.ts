@@ -1,6 +1,8 @@
 // Who asked: the ancestors of this process, nearest first, read from /proc on Linux and from
-// `ps` elsewhere. Process names are chosen by those processes: untrusted, so they are cleaned
-// of control characters and clipped. Invariant: reading the chain never throws.
+// `ps` elsewhere. Two readers: the requester chain (pid and a display name, for prompts) and
+// the ancestry (pid, ppid, uid, gid, start time, executable path, for session binding).
+// Process names are chosen by those processes: untrusted, so display names are cleaned of
+// control characters and clipped. Invariant: reading never throws.
 
 import { readFile, readlink } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -111,4 +113,148 @@ async function readPsEntry(pid: number): Promise<ProcEntry | null> {
   if (result.exitCode !== 0 || typeof result.stdout !== 'string') return null;
   const entry = parsePsLine(result.stdout);
   return entry === null || entry.pid !== pid ? null : entry;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ancestry for session binding: who a process is, precisely enough to recognise it again.
+
+/** One process of an ancestry. Identity for binding is (pid, uid, gid, startTime, path). */
+export interface AncestryEntry {
+  pid: number;
+  ppid: number;
+  /** Effective user id. */
+  uid: number;
+  /** Effective group id. */
+  gid: number;
+  /** Opaque and stable for the life of the process: /proc stat field 22 on Linux, `ps` lstart on macOS. */
+  startTime: string;
+  /** The executable: /proc/<pid>/exe on Linux, `ps` comm on macOS when it is an absolute path; null when unknown. */
+  path: string | null;
+  /** Basename of the executable (of comm when the path is unknown), raw: clean it before showing it. */
+  name: string;
+}
+
+const DEFAULT_ANCESTRY_DEPTH = 64;
+
+/**
+ * The process `pid` (depth 0) and its ancestors up to depth `maxDepth` (default 64), nearest
+ * first, ending at pid 1, at a process that cannot be read (it exited, or belongs to someone
+ * we cannot see), or at a loop. Never throws; an unreadable `pid` gives [].
+ */
+export async function readAncestry(opts: { pid: number; platform: NodeJS.Platform; maxDepth?: number }): Promise<AncestryEntry[]> {
+  const maxDepth = opts.maxDepth ?? DEFAULT_ANCESTRY_DEPTH;
+  if (opts.platform === 'win32' || !isPid(opts.pid) || !Number.isInteger(maxDepth) || maxDepth < 0) return [];
+  const read = opts.platform === 'linux' ? readProcAncestryEntry : readPsAncestryEntry;
+  const ancestry: AncestryEntry[] = [];
+  const seen = new Set<number>();
+  try {
+    let pid = opts.pid;
+    while (ancestry.length <= maxDepth && isPid(pid) && !seen.has(pid)) {
+      seen.add(pid);
+      const entry = await read(pid);
+      if (entry === null) break;
+      ancestry.push(entry);
+      if (entry.pid === 1) break;
+      pid = entry.ppid;
+    }
+  } catch {
+    // A process that exits mid-walk ends the ancestry; what was read so far stands.
+  }
+  return ancestry;
+}
+
+/** Parses /proc/<pid>/stat with the start time (field 22, clock ticks after boot). Pure. */
+export function parseProcStatFull(text: string): { pid: number; comm: string; ppid: number; startTime: string } | null {
+  const base = parseProcStat(text);
+  if (base === null) return null;
+  // Fields after the comm start at field 3 (state); field 22 is the 20th of them.
+  const startTime = text.slice(text.lastIndexOf(')') + 1).trim().split(' ')[19];
+  if (startTime === undefined || !/^\d+$/.test(startTime)) return null;
+  return { ...base, startTime };
+}
+
+/** The effective uid and gid from /proc/<pid>/status (`Uid:` and `Gid:` lines: real, effective, saved, fs). Pure. */
+export function parseProcStatus(text: string): { uid: number; gid: number } | null {
+  const uid = /^Uid:[ \t]+\d+[ \t]+(\d+)\b/m.exec(text)?.[1];
+  const gid = /^Gid:[ \t]+\d+[ \t]+(\d+)\b/m.exec(text)?.[1];
+  if (uid === undefined || gid === undefined) return null;
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Builds an entry from the three /proc reads of one process; null when stat or status is missing or names another pid. Pure. */
+export function procAncestryEntry(pid: number, statText: string | null, statusText: string | null, exeLink: string | null): AncestryEntry | null {
+  const stat = statText === null ? null : parseProcStatFull(statText);
+  const ids = statusText === null ? null : parseProcStatus(statusText);
+  if (stat === null || ids === null || stat.pid !== pid) return null;
+  const path = exeLink === null || exeLink === '' ? null : exeLink;
+  // A deleted executable keeps its link text with " (deleted)": the path stays as the kernel says it.
+  const name = path === null ? stat.comm : basename(path.replace(/ \(deleted\)$/, ''));
+  return { pid: stat.pid, ppid: stat.ppid, uid: ids.uid, gid: ids.gid, startTime: stat.startTime, path, name: name === '' ? stat.comm : name };
+}
+
+/** The exact argv for `/bin/ps` to describe one process for the ancestry. Pure. */
+export function psAncestryArgs(pid: number): string[] {
+  return ['-o', 'pid=,ppid=,uid=,gid=,lstart=,comm=', '-p', String(pid)];
+}
+
+// lstart under LC_ALL=C: weekday, month, day (space padded), time, year: `Tue Mar  4 09:05:07 2025`.
+const PS_ANCESTRY_LINE = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([A-Z][a-z]{2}\s+[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}\s+\d{4})\s(.*)$/;
+
+/** Parses the output of `ps -o pid=,ppid=,uid=,gid=,lstart=,comm= -p PID`; the start time has its padding collapsed. Pure. */
+export function parsePsAncestryLine(text: string): { pid: number; ppid: number; uid: number; gid: number; startTime: string; comm: string } | null {
+  const line = text.split('\n').find((l) => l.trim().length > 0);
+  const match = line === undefined ? null : PS_ANCESTRY_LINE.exec(line);
+  if (match === null) return null;
+  const [, pid, ppid, uid, gid, lstart, comm] = match as unknown as [string, string, string, string, string, string, string];
+  const trimmed = comm.trim();
+  if (trimmed.length === 0) return null;
+  return { pid: Number(pid), ppid: Number(ppid), uid: Number(uid), gid: Number(gid), startTime: lstart.split(/\s+/).join(' '), comm: trimmed };
+}
+
+/** Builds an entry from parsed `ps` output: comm is the path when absolute, and its basename is the name. Pure. */
+export function psAncestryEntry(parsed: { pid: number; ppid: number; uid: number; gid: number; startTime: string; comm: string }): AncestryEntry {
+  const { comm } = parsed;
+  const name = comm.endsWith('/') ? comm : basename(comm);
+  return {
+    pid: parsed.pid,
+    ppid: parsed.ppid,
+    uid: parsed.uid,
+    gid: parsed.gid,
+    startTime: parsed.startTime,
+    path: comm.startsWith('/') ? comm : null,
+    name: name === '' ? comm : name,
+  };
+}
+
+function isPid(pid: number): boolean {
+  return Number.isSafeInteger(pid) && pid > 0;
+}
+
+// stat is read again after status and exe: if the start time changed, the pid was reused
+// while we looked and the reads describe two processes.
+async function readProcAncestryEntry(pid: number): Promise<AncestryEntry | null> {
+  const statText = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  const statusText = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => null);
+  const exeLink = await readlink(`/proc/${pid}/exe`).catch(() => null);
+  const again = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  const entry = procAncestryEntry(pid, statText, statusText, exeLink);
+  if (entry === null || again === null || parseProcStatFull(again)?.startTime !== entry.startTime) return null;
+  return entry;
+}
+
+async function readPsAncestryEntry(pid: number): Promise<AncestryEntry | null> {
+  const result = await execa('/bin/ps', psAncestryArgs(pid), {
+    reject: false,
+    timeout: PS_TIMEOUT_MS,
+    env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
+    extendEnv: false,
+    stdin: 'ignore',
+    stderr: 'ignore',
+    verbose: 'none',
+    stripFinalNewline: false,
+    maxBuffer: 64 * 1024,
+  });
+  if (result.exitCode !== 0 || typeof result.stdout !== 'string') return null;
+  const parsed = parsePsAncestryLine(result.stdout);
+  return parsed === null || parsed.pid !== pid ? null : psAncestryEntry(parsed);
 }
