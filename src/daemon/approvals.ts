@@ -1,0 +1,331 @@
+// Reusable approvals: "allow this exact request again for a while". The store keeps each live
+// approval with its reuse key (reuse-key.ts), its expiry, its use count and the values resolved
+// for it. It is generic over the cached value type, so it never sees a SecretValue; the broker
+// passes `onDrop`, which clears them.
+//
+// Expiry: the human chooses the duration (1 s .. the request ttl) and it is counted from the
+// moment of approval (`approvedAt`, default: the time of create()). The reference counts from
+// the request's receipt instead, so time spent queued and in the prompt eats the window and a
+// request approved late in its ttl gets an approval that is nearly dead; here the human gets
+// the duration they picked. An approval therefore lives at most receipt + 2 × ttl.
+//
+// Uses: the first delivery counts as one use and is reserved by create(). A match reserves a
+// use (reserve); in-flight reservations count against the limit, so concurrent deliveries can
+// never exceed maxUses. `commit()` after the deliver frame was written spends the use;
+// `release()` on any failure before that gives it back. Both are idempotent and the first call
+// wins. Right before writing, the broker checks `reservation.live()`: false once the approval
+// expired or was revoked (then release and fail; the values are gone).
+//
+// Values leave the store only through `onDrop`, exactly once per value set: when an approval is
+// dropped (expiry noticed by reserve/list/sweep/size/nextExpiry or the optional timer,
+// exhaustion at the last commit, revoke, revokeAll) and, for the replaced set, on replaceValues.
+// A revoked or expired approval is dropped at once even while a delivery is in flight; that
+// delivery sees live() === false. Nothing here does I/O; the clock is injected.
+
+import { randomBytes } from 'node:crypto';
+import { AgentSecretError } from '../core/errors.js';
+
+/** Bounds of a reusable approval, whatever the approver asked for. */
+export const REUSE_BOUNDS = Object.freeze({ minTtlSeconds: 1, maxUses: 20 } as const);
+
+/** Value-free description of an approval, for `approvals list` and the audit log. */
+export interface ApprovalSummary {
+  reason: string;
+  command: string[];
+  cwd: string;
+  aliases: string[];
+  profile: string | null;
+}
+
+/** A live approval. The object is the store's own: counters and `values` change in place. */
+export interface ReusableApproval<V> {
+  /** 'appr_' + 16 hex digits. */
+  readonly id: string;
+  readonly key: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly maxUses: number;
+  /** Deliveries committed. */
+  readonly used: number;
+  /** Deliveries reserved and not yet committed or released. */
+  readonly reserved: number;
+  readonly summary: ApprovalSummary;
+  /** The cached values; read them right before delivering (replaceValues swaps them). */
+  readonly values: V;
+}
+
+export interface Reservation {
+  readonly approvalId: string;
+  /** True while the approval is live (not expired, revoked or dropped) and this reservation is neither committed nor released. */
+  live(): boolean;
+  /** The deliver frame was written: the use is spent. Idempotent; no effect after release(). */
+  commit(): void;
+  /** Nothing was delivered: the use goes back. Idempotent; no effect after commit(). */
+  release(): void;
+}
+
+export interface ApprovalListing {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly maxUses: number;
+  readonly used: number;
+  readonly reserved: number;
+  readonly summary: ApprovalSummary;
+}
+
+export interface CreateApprovalInput<V> {
+  readonly key: string;
+  /** Already bounded by clampReuse. */
+  readonly ttlSeconds: number;
+  readonly maxUses: number;
+  readonly summary: ApprovalSummary;
+  readonly values: V;
+  /** When the human approved (epoch ms); the ttl counts from here. Default: now(). */
+  readonly approvedAt?: number;
+}
+
+export interface Grant<V> {
+  readonly approval: ReusableApproval<V>;
+  readonly reservation: Reservation;
+}
+
+export interface ApprovalStore<V> {
+  /** Stores a new approval with its first delivery already reserved. */
+  create(input: CreateApprovalInput<V>): Grant<V>;
+  /** Reserves a use of a live approval with this key, or null when none has a use left. Drops dead ones it meets. */
+  reserve(key: string): Grant<V> | null;
+  /** --force-refresh: the new values replace the cached ones; the old set goes to onDrop. No-op (new set to onDrop) when the approval is gone. */
+  replaceValues(approvalId: string, values: V): void;
+  /** Live approvals, oldest first, never with values. Prunes dead ones. */
+  list(): ApprovalListing[];
+  /** Drops one approval; false when there is no live approval with this id. */
+  revoke(id: string): boolean;
+  /** Drops every approval; returns how many live ones there were. */
+  revokeAll(): number;
+  /** Drops expired and exhausted approvals. */
+  sweep(): void;
+  /** Number of live approvals (prunes first). */
+  size(): number;
+  /** Earliest expiry of a live approval, or null; the broker may sweep then. */
+  nextExpiry(): number | null;
+}
+
+export interface ApprovalStoreOptions<V> {
+  now: () => number;
+  /** Receives every value set that leaves the store, exactly once. */
+  onDrop: (values: V) => void;
+  randomId?: () => string;
+  /** When given, the store sweeps itself at the earliest expiry (values cleared on time, not on the next lookup). */
+  setTimer?: (fn: () => void, ms: number) => { clear(): void };
+}
+
+interface Entry<V> {
+  id: string;
+  key: string;
+  createdAt: number;
+  expiresAt: number;
+  maxUses: number;
+  used: number;
+  reserved: number;
+  summary: ApprovalSummary;
+  values: V;
+  dropped: boolean;
+}
+
+/** Bounds the approver's reuse answer: null when not a positive integer pair, else ttl ≤ the request ttl and uses ≤ 20. */
+export function clampReuse(reuse: { ttlSeconds: number; maxUses: number }, requestTtlSeconds: number): { ttlSeconds: number; maxUses: number } | null {
+  const { ttlSeconds, maxUses } = reuse;
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < REUSE_BOUNDS.minTtlSeconds) return null;
+  if (!Number.isSafeInteger(maxUses) || maxUses < 1) return null;
+  if (!Number.isSafeInteger(requestTtlSeconds) || requestTtlSeconds < REUSE_BOUNDS.minTtlSeconds) return null;
+  return { ttlSeconds: Math.min(ttlSeconds, requestTtlSeconds), maxUses: Math.min(maxUses, REUSE_BOUNDS.maxUses) };
+}
+
+function defaultId(): string {
+  return `appr_${randomBytes(8).toString('hex')}`;
+}
+
+// setTimeout cannot wait longer than this (about 24.8 days); a longer wait fires early and re-arms.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export function createApprovalStore<V>(opts: ApprovalStoreOptions<V>): ApprovalStore<V> {
+  const { now, onDrop } = opts;
+  const randomId = opts.randomId ?? defaultId;
+  /** Creation order: oldest first. */
+  const byId = new Map<string, Entry<V>>();
+  let timer: { clear(): void } | null = null;
+  let timerAt: number | null = null;
+
+  const isExpired = (entry: Entry<V>, at: number): boolean => at >= entry.expiresAt;
+  const isExhausted = (entry: Entry<V>): boolean => entry.used >= entry.maxUses && entry.reserved === 0;
+
+  function drop(entry: Entry<V>): void {
+    if (entry.dropped) return;
+    entry.dropped = true;
+    byId.delete(entry.id);
+    const values = entry.values;
+    onDrop(values);
+  }
+
+  function prune(): void {
+    const at = now();
+    for (const entry of [...byId.values()]) {
+      if (isExpired(entry, at) || isExhausted(entry)) drop(entry);
+    }
+    arm();
+  }
+
+  // Keeps one timer at the earliest expiry, when a timer source was given.
+  function arm(): void {
+    if (opts.setTimer === undefined) return;
+    let earliest: number | null = null;
+    for (const entry of byId.values()) if (earliest === null || entry.expiresAt < earliest) earliest = entry.expiresAt;
+    if (earliest === timerAt) return;
+    timer?.clear();
+    timer = null;
+    timerAt = earliest;
+    if (earliest === null) return;
+    const ms = Math.min(Math.max(0, earliest - now()), MAX_TIMER_MS);
+    timer = opts.setTimer(() => {
+      timer = null;
+      timerAt = null;
+      prune();
+    }, ms);
+  }
+
+  function reservationFor(entry: Entry<V>): Reservation {
+    entry.reserved += 1;
+    let settled = false;
+    return {
+      approvalId: entry.id,
+      live: () => !settled && !entry.dropped && !isExpired(entry, now()),
+      commit: () => {
+        if (settled) return;
+        settled = true;
+        entry.reserved -= 1;
+        entry.used += 1;
+        if (!entry.dropped && isExhausted(entry)) {
+          drop(entry);
+          arm();
+        }
+      },
+      release: () => {
+        if (settled) return;
+        settled = true;
+        entry.reserved -= 1;
+      },
+    };
+  }
+
+  function uniqueId(): string {
+    for (let attempt = 0; attempt < 8; attempt += 1) {
+      const id = randomId();
+      if (!byId.has(id)) return id;
+    }
+    throw new AgentSecretError('internal', 'could not pick a unique approval id');
+  }
+
+  return {
+    create(input) {
+      const bounded = clampReuse(input, input.ttlSeconds);
+      if (bounded === null || bounded.maxUses !== input.maxUses) {
+        throw new AgentSecretError('internal', 'a reusable approval was created outside its bounds', { hint: 'pass the approver answer through clampReuse first' });
+      }
+      const createdAt = now();
+      const entry: Entry<V> = {
+        id: uniqueId(),
+        key: input.key,
+        createdAt,
+        expiresAt: (input.approvedAt ?? createdAt) + input.ttlSeconds * 1000,
+        maxUses: input.maxUses,
+        used: 0,
+        reserved: 0,
+        summary: copySummary(input.summary),
+        values: input.values,
+        dropped: false,
+      };
+      byId.set(entry.id, entry);
+      const reservation = reservationFor(entry);
+      arm();
+      return { approval: entry, reservation };
+    },
+
+    reserve(key) {
+      const at = now();
+      let found: Entry<V> | null = null;
+      for (const entry of [...byId.values()]) {
+        if (entry.key !== key) continue;
+        if (isExpired(entry, at) || isExhausted(entry)) {
+          drop(entry);
+          continue;
+        }
+        if (found === null && entry.used + entry.reserved < entry.maxUses) found = entry;
+      }
+      arm();
+      if (found === null) return null;
+      return { approval: found, reservation: reservationFor(found) };
+    },
+
+    replaceValues(approvalId, values) {
+      const entry = byId.get(approvalId);
+      if (entry === undefined || entry.dropped) {
+        onDrop(values);
+        return;
+      }
+      const old = entry.values;
+      entry.values = values;
+      if (old !== values) onDrop(old);
+    },
+
+    list() {
+      prune();
+      return [...byId.values()].map((entry) => ({
+        id: entry.id,
+        createdAt: entry.createdAt,
+        expiresAt: entry.expiresAt,
+        maxUses: entry.maxUses,
+        used: entry.used,
+        reserved: entry.reserved,
+        summary: copySummary(entry.summary),
+      }));
+    },
+
+    revoke(id) {
+      prune();
+      const entry = byId.get(id);
+      if (entry === undefined) return false;
+      drop(entry);
+      arm();
+      return true;
+    },
+
+    revokeAll() {
+      prune();
+      const entries = [...byId.values()];
+      for (const entry of entries) drop(entry);
+      arm();
+      return entries.length;
+    },
+
+    sweep() {
+      prune();
+    },
+
+    size() {
+      prune();
+      return byId.size;
+    },
+
+    nextExpiry() {
+      prune();
+      let earliest: number | null = null;
+      for (const entry of byId.values()) if (earliest === null || entry.expiresAt < earliest) earliest = entry.expiresAt;
+      return earliest;
+    },
+  };
+}
+
+function copySummary(summary: ApprovalSummary): ApprovalSummary {
+  return { reason: summary.reason, command: [...summary.command], cwd: summary.cwd, aliases: [...summary.aliases], profile: summary.profile };
+}
