@@ -76,10 +76,14 @@ export function psArgs(pid: number): string[] {
 
 /** A process name made safe to show: control, bidi and zero-width characters replaced, 64 chars at most. Pure. */
 export function cleanName(name: string): string {
+  const chars = [...cleanChars(name)];
+  return chars.length > MAX_NAME_LENGTH ? chars.slice(0, MAX_NAME_LENGTH).join('') : chars.join('');
+}
+
+/** Text made safe to show, unclipped: control, bidi and zero-width characters replaced by '?'. Pure. */
+export function cleanChars(text: string): string {
   // eslint-disable-next-line no-control-regex
-  const cleaned = name.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/gu, '?');
-  const chars = [...cleaned];
-  return chars.length > MAX_NAME_LENGTH ? chars.slice(0, MAX_NAME_LENGTH).join('') : cleaned;
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/gu, '?');
 }
 
 // The kernel cuts comm at 15 bytes; when /proc/<pid>/exe is readable (our own processes)
