@@ -146,3 +146,23 @@ export function interpretOpFailure(stderr: string, exitCode: number | null): OpF
     message: first.message,
   };
 }
+
+/** One candidate op lists after `More than one item matches …`. */
+export interface AmbiguousItem {
+  vault: string;
+  id: string;
+}
+
+const AMBIGUOUS_LINE = /^\* for the item .* in vault (.+): ([A-Za-z0-9]{20,40})$/;
+
+/** The vault names and item IDs op lists under an ambiguous item name (at most `max`); [] when there are none. */
+export function ambiguousItems(stderr: string, max = 6): AmbiguousItem[] {
+  const first = parseOpStderr(stderr).errors[0];
+  if (first === undefined || !first.message.toLowerCase().includes('more than one item matches')) return [];
+  const found: AmbiguousItem[] = [];
+  for (const line of first.continuation) {
+    const match = AMBIGUOUS_LINE.exec(line);
+    if (match !== null && found.length < max) found.push({ vault: sanitizeOpText(match[1] ?? '', 64), id: match[2] ?? '' });
+  }
+  return found;
+}

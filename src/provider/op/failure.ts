@@ -3,7 +3,7 @@
 // status; stdout is never read here, so no value can reach a message, hint or detail.
 
 import { AgentSecretError, type ErrorDetails } from '../../core/errors.js';
-import { interpretOpFailure, type OpErrorKind, type OpFailure } from './errors.js';
+import { ambiguousItems, interpretOpFailure, type OpErrorKind, type OpFailure } from './errors.js';
 import { pinpointRefs } from './pinpoint.js';
 import type { OpRunResult } from './run-op.js';
 
@@ -120,4 +120,50 @@ function signedOut(reason: string, list: string, where: string, details: ErrorDe
     return new AgentSecretError('provider.signed_out', `op has no 1Password account configured (needed for ${list})`, { hint: HINT_NO_ACCOUNTS, details });
   }
   return new AgentSecretError('provider.signed_out', `op is not signed in to 1Password${where} (needed for ${list}): ${reason}`, { hint: HINT_SIGNED_OUT, details });
+}
+
+/** What one `op item get` call was for (item describe). */
+export interface ItemFailureContext {
+  /** The item reference as the user gave it, normalised: op://vault/item. */
+  readonly itemRef: string;
+  /** Its vault segment, for the ID references suggested when the item name is ambiguous. */
+  readonly vault: string;
+  readonly account: string | null;
+  readonly timeoutMs: number;
+}
+
+const HINT_BAD_ITEM = 'check the vault and item names (or use IDs); `op item list --vault <vault>` lists item titles without values';
+
+/** The error for an `op item get` call that did not succeed; like toProviderError, for one item. */
+export function toItemError(result: OpRunResult, context: ItemFailureContext): AgentSecretError {
+  const { itemRef, account } = context;
+  const where = inAccount(account);
+  const details: ErrorDetails = account === null ? { ref: itemRef } : { ref: itemRef, account };
+  const failed = (message: string, hint?: string) => new AgentSecretError('provider.failed', message, { ...(hint === undefined ? {} : { hint }), details });
+  if (result.failedToStart) {
+    return new AgentSecretError('provider.missing', 'the 1Password CLI (op) could not be started', { hint: HINT_MISSING, details });
+  }
+  if (result.canceled) return failed(`reading ${itemRef}${where} was cancelled`);
+  if (result.timedOut) {
+    const seconds = Math.max(1, Math.round(context.timeoutMs / 1000));
+    return failed(`op did not finish within ${seconds}s while reading ${itemRef}${where}`, HINT_TIMEOUT);
+  }
+  if (result.overflowed) return failed(`op printed more output than expected for ${itemRef}${where}`, HINT_UNKNOWN);
+  const failure = interpretOpFailure(result.stderr, result.exitCode);
+  const reason = failure.reason;
+  const kinds: Record<OpErrorKind, () => AgentSecretError> = {
+    bad_ref: () => {
+      const candidates = ambiguousItems(result.stderr);
+      if (candidates.length === 0) return failed(`op could not find ${itemRef}${where}: ${reason}`, HINT_BAD_ITEM);
+      const refs = candidates.map((c) => `op://${context.vault}/${c.id}`);
+      return failed(`more than one item matches ${itemRef}${where}`, `name the item by its ID: ${refs.join(', ')}`);
+    },
+    signed_out: () => signedOut(reason, itemRef, where, details),
+    declined: () => failed(`1Password did not authorize op${where} (needed for ${itemRef}): ${reason}`, HINT_DECLINED),
+    transient: () => failed(`op could not reach 1Password${where} (needed for ${itemRef}): ${reason}`, HINT_TRANSIENT),
+    rate_limited: () => failed(`1Password refused op${where} (needed for ${itemRef}): ${reason}`, HINT_RATE_LIMITED),
+    permission: () => failed(`op may not read ${itemRef}${where}: ${reason}`, HINT_PERMISSION),
+    unknown: () => failed(`op could not read ${itemRef}${where}: ${reason}`, HINT_UNKNOWN),
+  };
+  return kinds[failure.kind]();
 }
