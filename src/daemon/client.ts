@@ -1,0 +1,295 @@
+// The CLI's side of the daemon socket. openConversation connects (starting
+// `agent-secret daemon serve` detached when allowed and none answers), says hello, replaces a
+// daemon of another version once, and sends the first frame. Error frames from the daemon become
+// AgentSecretErrors with its (value-free) code, message and hint; a connection that is refused
+// or dropped is daemon.unavailable.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { AgentSecretError, listErrorCodes, type ErrorCode } from '../core/errors.js';
+import type { DirsInput } from '../platform/dirs.js';
+import { VERSION } from '../version.js';
+import { FramingError, LineReader } from './framing.js';
+import { connectUnix, errnoOf, isProcessRunning, readPidFile } from './instance.js';
+import { daemonPaths, prepareRuntimeDir, type DaemonPaths } from './paths.js';
+import { PROTOCOL_VERSION, encodeFrame, parseDaemonFrame, type Frame } from './protocol.js';
+
+export interface ClientConversation {
+  send(type: string, body: Record<string, unknown>): Promise<void>;
+  /** The daemon's next frame; an `error` frame is thrown as an AgentSecretError. */
+  receive(opts?: { timeoutMs?: number }): Promise<Frame>;
+  close(): void;
+}
+
+export interface OpenOptions {
+  dirs: DirsInput;
+  /** The environment a started daemon gets (op and the approver run with it). */
+  env: Record<string, string | undefined>;
+  autoStart: boolean;
+  firstType: string;
+  firstBody: Record<string, unknown>;
+}
+
+export interface DaemonStatus {
+  running: boolean;
+  pid?: number;
+  version?: string;
+  started_at?: string;
+}
+
+export const START_TIMEOUT_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 2_000;
+const REPLY_TIMEOUT_MS = 5_000;
+const STOP_WAIT_MS = 5_000;
+const BIN = fileURLToPath(new URL('../../bin/agent-secret.js', import.meta.url));
+const KNOWN_CODES = new Set<string>(listErrorCodes().map((entry) => entry.code));
+const STATUS_HINT = 'run agent-secret daemon status';
+
+/** Opens a conversation with the daemon and sends its first frame. */
+export async function openConversation(opts: OpenOptions): Promise<ClientConversation> {
+  const paths = daemonPaths(opts.dirs);
+  for (let attempt = 0; ; attempt += 1) {
+    const conv = await connectConversation(paths, opts);
+    let hello: Frame;
+    try {
+      await conv.send('hello', { version: VERSION, protocol: PROTOCOL_VERSION });
+      hello = await conv.receive({ timeoutMs: REPLY_TIMEOUT_MS });
+      if (hello.type !== 'hello.ok') throw protocolError('the daemon did not answer hello');
+    } catch (error) {
+      conv.close();
+      throw error;
+    }
+    const theirs = typeof hello.body.version === 'string' ? hello.body.version : '';
+    if (theirs === VERSION && hello.body.retiring !== true) {
+      try {
+        await conv.send(opts.firstType, opts.firstBody);
+      } catch (error) {
+        conv.close();
+        throw error;
+      }
+      return conv;
+    }
+    conv.close();
+    // A retiring daemon (other version, or its code changed) has let go of the socket already;
+    // one that is not retiring is asked to stop. Then a fresh one starts, once.
+    if (attempt > 0 || !opts.autoStart) {
+      throw new AgentSecretError('daemon.unavailable', `the running agent-secret daemon is version ${displayVersion(theirs)}; this is ${VERSION}`, {
+        hint: 'run agent-secret daemon stop, then retry',
+      });
+    }
+    if (hello.body.retiring !== true) await stopDaemon(opts.dirs);
+  }
+}
+
+/** Asks a running daemon for its status; never starts one. */
+export async function daemonStatus(dirs: DirsInput): Promise<DaemonStatus> {
+  const paths = daemonPaths(dirs);
+  const conv = await connectExisting(paths);
+  if (conv === null) return { running: false };
+  try {
+    await conv.send('daemon.status', {});
+    const reply = await conv.receive({ timeoutMs: REPLY_TIMEOUT_MS });
+    if (reply.type !== 'daemon.status.ok') throw protocolError('the daemon did not answer daemon.status');
+    const status: DaemonStatus = { running: true };
+    const { pid, version, started_at: startedAt } = reply.body;
+    if (isPid(pid)) status.pid = pid;
+    if (typeof version === 'string') status.version = displayVersion(version);
+    if (typeof startedAt === 'string' && !Number.isNaN(Date.parse(startedAt)) && startedAt.length <= 40) status.started_at = startedAt;
+    return status;
+  } finally {
+    conv.close();
+  }
+}
+
+/** Stops a running daemon and waits until it is gone; false when none was running. */
+export async function stopDaemon(dirs: DirsInput): Promise<boolean> {
+  const paths = daemonPaths(dirs);
+  const conv = await connectExisting(paths);
+  if (conv === null) return false;
+  let pid = readPidFile(paths.pidFile)?.pid;
+  try {
+    await conv.send('daemon.stop', {});
+    const reply = await conv.receive({ timeoutMs: REPLY_TIMEOUT_MS });
+    if (reply.type !== 'daemon.stop.ok') throw protocolError('the daemon did not answer daemon.stop');
+    if (isPid(reply.body.pid)) pid = reply.body.pid;
+  } finally {
+    conv.close();
+  }
+  const deadline = Date.now() + STOP_WAIT_MS;
+  for (;;) {
+    const answering = await isAnswering(paths.socket);
+    const alive = pid !== undefined && pid !== process.pid && isProcessRunning(pid);
+    if (!answering && !alive) return true;
+    if (Date.now() >= deadline) {
+      throw new AgentSecretError('daemon.unavailable', `the agent-secret daemon${pid === undefined ? '' : ` (pid ${pid})`} is still running after daemon stop`, {
+        hint: pid === undefined ? STATUS_HINT : `kill ${pid}`,
+      });
+    }
+    await sleep(25);
+  }
+}
+
+// Connects, starting a daemon when allowed and none answers.
+async function connectConversation(paths: DaemonPaths, opts: OpenOptions): Promise<SocketConversation> {
+  if (!opts.autoStart) {
+    const conv = await connectExisting(paths);
+    if (conv === null) throw notRunning();
+    return conv;
+  }
+  prepareRuntimeDir(paths, { create: true });
+  const first = await tryConnect(paths.socket);
+  if (first !== null) return first;
+  const child = spawn(process.execPath, [BIN, 'daemon', 'serve'], { detached: true, stdio: 'ignore', env: definedEnv(opts.env), cwd: '/' });
+  let exitCode: number | null | undefined;
+  child.once('exit', (code, signal) => (exitCode = signal === null ? code : 128));
+  child.once('error', () => (exitCode = 127));
+  child.unref();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let backoff = 5;
+  for (;;) {
+    const conv = await tryConnect(paths.socket);
+    if (conv !== null) return conv;
+    if (exitCode !== undefined && exitCode !== 0) {
+      throw new AgentSecretError('daemon.unavailable', `the agent-secret daemon exited while starting (exit ${exitCode})`, {
+        hint: 'run agent-secret daemon serve in a terminal to see why',
+      });
+    }
+    if (Date.now() >= deadline) {
+      throw new AgentSecretError('daemon.unavailable', `the agent-secret daemon did not start within ${START_TIMEOUT_MS / 1000} s`, {
+        hint: 'run agent-secret daemon serve in a terminal to see why',
+      });
+    }
+    await sleep(backoff);
+    backoff = Math.min(backoff * 2, 100);
+  }
+}
+
+// Connects to a daemon that is already there; null when none is.
+async function connectExisting(paths: DaemonPaths): Promise<SocketConversation | null> {
+  if (!prepareRuntimeDir(paths, { create: false })) return null;
+  return tryConnect(paths.socket);
+}
+
+async function tryConnect(socketPath: string): Promise<SocketConversation | null> {
+  try {
+    return new SocketConversation(await connectUnix(socketPath, CONNECT_TIMEOUT_MS));
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno === 'ENOENT' || errno === 'ECONNREFUSED') return null;
+    throw new AgentSecretError('daemon.unavailable', `cannot connect to the agent-secret daemon at ${socketPath} (${errno ?? 'unknown error'})`, {
+      hint: STATUS_HINT,
+    });
+  }
+}
+
+async function isAnswering(socketPath: string): Promise<boolean> {
+  try {
+    (await connectUnix(socketPath, CONNECT_TIMEOUT_MS)).destroy();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+class SocketConversation implements ClientConversation {
+  readonly #socket: Socket;
+  readonly #reader: LineReader;
+  readonly #id = randomBytes(9).toString('base64url');
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+    this.#reader = new LineReader(socket);
+    socket.on('error', () => undefined);
+  }
+
+  send(type: string, body: Record<string, unknown>): Promise<void> {
+    let bytes: Buffer;
+    try {
+      bytes = encodeFrame({ v: PROTOCOL_VERSION, id: this.#id, type, body });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#socket.destroyed || !this.#socket.writable) return Promise.reject(dropped());
+    return new Promise((resolve, reject) => {
+      this.#socket.write(bytes, (error) => (error ? reject(dropped()) : resolve()));
+    });
+  }
+
+  async receive(opts: { timeoutMs?: number } = {}): Promise<Frame> {
+    let line: Buffer;
+    try {
+      line = await this.#reader.next(opts.timeoutMs);
+    } catch (error) {
+      if (!(error instanceof FramingError)) throw error;
+      switch (error.kind) {
+        case 'closed':
+          throw dropped();
+        case 'timeout':
+          throw new AgentSecretError('daemon.unavailable', 'the agent-secret daemon did not answer in time', { hint: STATUS_HINT });
+        default:
+          throw protocolError('the daemon sent a frame over the limit or did not finish it');
+      }
+    }
+    const frame = parseDaemonFrame(line);
+    if (frame.type === 'error' && (frame.id === this.#id || frame.id === '_')) throw errorFromFrame(frame.body);
+    if (frame.id !== this.#id) throw protocolError('the daemon answered with another conversation id');
+    return frame;
+  }
+
+  close(): void {
+    this.#reader.fail('closed');
+    this.#socket.destroy();
+  }
+}
+
+/** Turns an `error` frame's body into the error to throw (pure; exported for tests). */
+export function errorFromFrame(body: Record<string, unknown>): AgentSecretError {
+  const code = typeof body.code === 'string' && KNOWN_CODES.has(body.code) ? (body.code as ErrorCode) : null;
+  if (code === null) return protocolError('the daemon sent an error with an unknown code');
+  const message = cleanText(body.message) ?? 'the agent-secret daemon reported an error';
+  const hint = cleanText(body.hint);
+  return new AgentSecretError(code, message, hint === undefined ? {} : { hint });
+}
+
+// The daemon's texts are ours and value-free; still, show no control characters and nothing long.
+function cleanText(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  // eslint-disable-next-line no-control-regex
+  const text = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/gu, ' ').trim();
+  if (text === '') return undefined;
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+}
+
+function displayVersion(version: string): string {
+  return /^[0-9A-Za-z.+-]{1,40}$/.test(version) ? version : 'unknown';
+}
+
+function isPid(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+function notRunning(): AgentSecretError {
+  return new AgentSecretError('daemon.unavailable', 'the agent-secret daemon is not running', { hint: 'run agent-secret daemon start' });
+}
+
+function dropped(): AgentSecretError {
+  return new AgentSecretError('daemon.unavailable', 'the agent-secret daemon closed the connection', { hint: STATUS_HINT });
+}
+
+function protocolError(message: string): AgentSecretError {
+  return new AgentSecretError('daemon.protocol', `the daemon protocol was broken: ${message}`, {
+    hint: 'agent-secret and its daemon may be of different versions; run agent-secret daemon stop and retry',
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,478 @@
+// The daemon's transport and lifecycle; it knows nothing about secrets. One instance per user
+// (start lock, then a live probe of the socket; a socket that refuses is stale and replaced),
+// one conversation per connection, read timeouts, a bad frame answered with one `error` frame
+// and a closed connection, idle exit, upgrade exit and clean shutdown. The server answers
+// `hello`, `daemon.status` and `daemon.stop` itself; every other frame opens a conversation
+// that hooks.handler runs.
+
+import { chmodSync, lstatSync, statSync, type Stats } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
+import type { DirsInput } from '../platform/dirs.js';
+import { FramingError, LineReader } from './framing.js';
+import { acquireStartLock, connectUnix, errnoOf, removePidFileIfOurs, unlinkQuietly, writePidFile } from './instance.js';
+import { daemonPaths, prepareRuntimeDir, type DaemonPaths } from './paths.js';
+import { CLIENT_FRAME_TYPES, PROTOCOL_VERSION, encodeFrame, parseDaemonFrame, parseFrame, type Frame } from './protocol.js';
+
+export interface Conversation {
+  /** The validated first frame (client types only; never `hello`). */
+  readonly first: Frame;
+  /** Sends a frame with the conversation's id; resolves once written, rejects when the connection is gone. */
+  send(type: string, body: Record<string, unknown>): Promise<void>;
+  /**
+   * The client's next frame. Rejects with daemon.protocol on a bad frame or a timeout (the
+   * client then got an `error` frame and the connection is closing), with daemon.unavailable
+   * when the client went away or the daemon is stopping. Without timeoutMs it waits until then.
+   */
+  receive(opts?: { timeoutMs?: number }): Promise<Frame>;
+  /** Aborted when the client disconnects or the daemon shuts down. */
+  readonly signal: AbortSignal;
+}
+
+/** Runs one conversation. AgentSecretErrors become `error` frames; anything else a generic one. */
+export type Handler = (conv: Conversation) => Promise<void>;
+
+export interface DaemonHooks {
+  handler: Handler;
+  /** Nothing queued, cached or live: the daemon may exit when idle. */
+  isIdle(): boolean;
+  /** Cancel prompts, abort op calls, clear every value. Called once, on any shutdown. */
+  shutdown(): Promise<void>;
+}
+
+export type DaemonLog = (event: string, fields?: Record<string, unknown>) => void;
+
+export interface ServeOptions {
+  dirs: DirsInput;
+  version: string;
+  /** Quiet period before an idle exit. */
+  idleMs: number;
+  hooks: DaemonHooks;
+  log?: DaemonLog;
+  /** The file whose change means "upgraded" (default: this module's own file). */
+  entryFile?: string;
+  /** Shut down when aborted (tests, embedding). */
+  stopSignal?: AbortSignal;
+  /** Shut down on SIGTERM, SIGINT and SIGHUP (default true). */
+  handleSignals?: boolean;
+  /** Read timeouts (defaults: first frame 10 s, rest of a started frame 5 s). */
+  timeouts?: { firstFrameMs?: number; partialFrameMs?: number };
+  /** Called once the socket accepts connections. */
+  onListening?: (info: { socket: string; pid: number }) => void;
+}
+
+export const FIRST_FRAME_TIMEOUT_MS = 10_000;
+const SHUTDOWN_GRACE_MS = 2_000;
+const CLOSE_LINGER_MS = 2_000;
+const UNKNOWN_ID = '_';
+const SERVER_TYPES = new Set<string>(['hello', 'daemon.status', 'daemon.stop']);
+
+interface Connection {
+  readonly socket: Socket;
+  readonly reader: LineReader;
+  readonly controller: AbortController;
+  id: string | undefined;
+  ending: boolean;
+  closed: boolean;
+}
+
+type State = 'running' | 'retiring' | 'stopping' | 'stopped';
+
+/** Runs the daemon until a clean shutdown; resolves at once, quietly, when another daemon answers. */
+export async function serveDaemon(opts: ServeOptions): Promise<void> {
+  const log: DaemonLog = opts.log ?? (() => undefined);
+  const paths = daemonPaths(opts.dirs);
+  prepareRuntimeDir(paths, { create: true });
+
+  const release = await acquireStartLock(paths.lockFile);
+  let server: Server;
+  let socketStats: Stats;
+  const startedAt = new Date().toISOString();
+  try {
+    const existing = await probeSocket(paths);
+    if (existing === 'live') {
+      log('already_running', { socket: paths.socket });
+      return;
+    }
+    if (existing === 'stale') {
+      unlinkQuietly(paths.socket);
+      log('stale_socket_removed', { socket: paths.socket });
+    }
+    server = createServer({ allowHalfOpen: true });
+    await listen(server, paths.socket);
+    chmodSync(paths.socket, 0o600);
+    socketStats = lstatSync(paths.socket);
+    writePidFile(paths.pidFile, { pid: process.pid, version: opts.version, started_at: startedAt });
+  } finally {
+    release();
+  }
+
+  const runtime = new DaemonRuntime(opts, log, paths, server, socketStats, startedAt);
+  log('listening', { socket: paths.socket, pid: process.pid, version: opts.version, fallback_dir: paths.fallback });
+  opts.onListening?.({ socket: paths.socket, pid: process.pid });
+  return runtime.stopped;
+}
+
+class DaemonRuntime {
+  readonly stopped: Promise<void>;
+  #resolveStopped!: () => void;
+  #state: State = 'running';
+  readonly #connections = new Set<Connection>();
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #idleTimer: NodeJS.Timeout;
+  #idleSince = Date.now();
+  readonly #entryFile: string;
+  readonly #entryStamp: string | null;
+  readonly #firstFrameMs: number;
+  readonly #partialFrameMs: number | undefined;
+  readonly #signalHandler = () => void this.shutdown('signal');
+  readonly #opts: ServeOptions;
+  readonly #log: DaemonLog;
+  readonly #paths: DaemonPaths;
+  readonly #server: Server;
+  readonly #socketStats: Stats;
+  readonly #startedAt: string;
+
+  constructor(opts: ServeOptions, log: DaemonLog, paths: DaemonPaths, server: Server, socketStats: Stats, startedAt: string) {
+    this.#opts = opts;
+    this.#log = log;
+    this.#paths = paths;
+    this.#server = server;
+    this.#socketStats = socketStats;
+    this.#startedAt = startedAt;
+    this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    this.#entryFile = opts.entryFile ?? fileURLToPath(import.meta.url);
+    this.#entryStamp = stampOf(this.#entryFile);
+    this.#firstFrameMs = opts.timeouts?.firstFrameMs ?? FIRST_FRAME_TIMEOUT_MS;
+    this.#partialFrameMs = opts.timeouts?.partialFrameMs;
+
+    server.on('connection', (socket) => this.#accept(socket));
+    server.on('error', (error) => log('server_error', { errno: errnoOf(error) ?? 'unknown' }));
+    const tick = Math.max(10, Math.min(Math.floor(opts.idleMs / 4), 30_000));
+    this.#idleTimer = setInterval(() => this.#checkIdle(), tick);
+    if (opts.handleSignals !== false) {
+      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, this.#signalHandler);
+    }
+    if (opts.stopSignal !== undefined) {
+      if (opts.stopSignal.aborted) void this.shutdown('stop');
+      else opts.stopSignal.addEventListener('abort', () => void this.shutdown('stop'), { once: true });
+    }
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#state !== 'running' && this.#state !== 'retiring') {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => undefined);
+    const readerOptions = this.#partialFrameMs === undefined ? {} : { partialTimeoutMs: this.#partialFrameMs };
+    const conn: Connection = { socket, reader: new LineReader(socket, readerOptions), controller: new AbortController(), id: undefined, ending: false, closed: false };
+    this.#connections.add(conn);
+    this.#idleSince = Date.now();
+    const closed = new Promise<void>((resolve) =>
+      socket.once('close', () => {
+        conn.closed = true;
+        conn.controller.abort(unavailable('the client closed the connection'));
+        resolve();
+      }),
+    );
+    const task = this.#serve(conn);
+    const whole = Promise.all([task, closed]).then(() => {
+      this.#connections.delete(conn);
+      this.#tasks.delete(whole);
+      this.#idleSince = Date.now();
+      if (this.#state === 'retiring' && this.#connections.size === 0) void this.shutdown('upgrade');
+    });
+    this.#tasks.add(whole);
+  }
+
+  async #serve(conn: Connection): Promise<void> {
+    try {
+      this.#checkUpgrade();
+      let frame = await this.#receive(conn, this.#firstFrameMs, true);
+      if (frame.type === 'hello') {
+        conn.id = frame.id;
+        const clientVersion = frame.body.version;
+        if (typeof clientVersion !== 'string') throw protocol('hello must carry the client version');
+        if (clientVersion !== this.#opts.version) this.#retire('version');
+        await this.#send(conn, 'hello.ok', {
+          version: this.#opts.version,
+          pid: process.pid,
+          protocol: PROTOCOL_VERSION,
+          retiring: this.#state !== 'running',
+        });
+        frame = await this.#receive(conn, this.#firstFrameMs, true);
+        if (frame.type === 'hello') throw protocol('hello may be sent once');
+      }
+      conn.id = frame.id;
+      if (frame.type === 'daemon.status') {
+        await this.#send(conn, 'daemon.status.ok', {
+          pid: process.pid,
+          version: this.#opts.version,
+          started_at: this.#startedAt,
+          connections: this.#connections.size - 1,
+          retiring: this.#state !== 'running',
+        });
+      } else if (frame.type === 'daemon.stop') {
+        await this.#send(conn, 'daemon.stop.ok', { pid: process.pid });
+        this.#end(conn);
+        void this.shutdown('stop');
+      } else {
+        await this.#opts.hooks.handler(this.#conversation(conn, frame));
+      }
+    } catch (error) {
+      this.#fail(conn, error);
+    } finally {
+      this.#end(conn);
+    }
+  }
+
+  #conversation(conn: Connection, first: Frame): Conversation {
+    return {
+      first,
+      send: (type, body) => this.#send(conn, type, body),
+      receive: (options) => this.#receive(conn, options?.timeoutMs, false),
+      signal: conn.controller.signal,
+    };
+  }
+
+  // Every receive failure ends the conversation: a bad frame or a timeout gets one error frame.
+  async #receive(conn: Connection, timeoutMs: number | undefined, opening: boolean): Promise<Frame> {
+    const signal = conn.controller.signal;
+    if (signal.aborted) throw reasonOf(signal);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(reasonOf(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    let line: Buffer;
+    try {
+      line = await Promise.race([conn.reader.next(timeoutMs), aborted]);
+    } catch (error) {
+      throw this.#fail(conn, error instanceof FramingError ? framingError(error) : error);
+    } finally {
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+      aborted.catch(() => undefined);
+    }
+    let frame: Frame;
+    try {
+      frame = parseFrame(line, CLIENT_FRAME_TYPES);
+    } catch (error) {
+      throw this.#fail(conn, error);
+    }
+    if (conn.id !== undefined && frame.id !== conn.id) throw this.#fail(conn, protocol('a frame carries another conversation id'));
+    // hello, daemon.status and daemon.stop only open a connection; they never join a conversation.
+    if (!opening && SERVER_TYPES.has(frame.type)) throw this.#fail(conn, protocol('this frame type may only open a connection'));
+    return frame;
+  }
+
+  #send(conn: Connection, type: string, body: Record<string, unknown>): Promise<void> {
+    if (conn.ending || conn.closed) return Promise.reject(unavailable('the client closed the connection'));
+    let bytes: Buffer;
+    try {
+      bytes = encodeFrame({ v: PROTOCOL_VERSION, id: conn.id ?? UNKNOWN_ID, type, body });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      conn.socket.write(bytes, (error) => (error ? reject(unavailable('the client closed the connection')) : resolve()));
+    });
+  }
+
+  // Answers an error with one error frame (unless the connection is already ending) and ends it.
+  #fail(conn: Connection, error: unknown): unknown {
+    if (conn.ending || conn.closed) return error;
+    const known = isAgentSecretError(error);
+    if (known) this.#log(error.code === 'daemon.protocol' ? 'bad_frame' : 'request_failed', { code: error.code });
+    else this.#log('handler_failed', { code: 'internal' });
+    const body = known
+      ? { code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) }
+      : { code: 'internal', message: 'the agent-secret daemon failed while handling the request', hint: 'rerun; if it happens again, run agent-secret daemon stop' };
+    const bytes = encodeFrame({ v: PROTOCOL_VERSION, id: conn.id ?? UNKNOWN_ID, type: 'error', body });
+    this.#end(conn, bytes);
+    return error;
+  }
+
+  // Half-closes after the last frame, drops whatever the client still sends (closing with unread
+  // input could reset the connection before the client reads our reply), then lets go.
+  #end(conn: Connection, last?: Buffer): void {
+    if (conn.ending || conn.closed) return;
+    conn.ending = true;
+    conn.reader.fail('closed');
+    const socket = conn.socket;
+    if (last === undefined) socket.end();
+    else socket.end(last);
+    socket.resume();
+    const timer = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  #checkIdle(): void {
+    if (this.#state !== 'running') return;
+    const now = Date.now();
+    if (this.#connections.size > 0 || !this.#hooksIdle()) {
+      this.#idleSince = now;
+      return;
+    }
+    if (now - this.#idleSince >= this.#opts.idleMs) void this.shutdown('idle');
+  }
+
+  #hooksIdle(): boolean {
+    try {
+      return this.#opts.hooks.isIdle();
+    } catch {
+      return false;
+    }
+  }
+
+  // Upgrade exit: the version differs, or the file this code was loaded from changed.
+  #checkUpgrade(): void {
+    if (this.#state !== 'running') return;
+    const stamp = stampOf(this.#entryFile);
+    if (stamp === null || stamp !== this.#entryStamp) this.#retire('code_changed');
+  }
+
+  // Stops accepting (a fresh daemon may start at once), finishes open conversations, then exits.
+  #retire(why: string): void {
+    if (this.#state !== 'running') return;
+    this.#state = 'retiring';
+    this.#log('retiring', { why });
+    this.#stopListening();
+    removePidFileIfOurs(this.#paths.pidFile, process.pid);
+  }
+
+  /** Clean shutdown: stop accepting, abort conversations, let the hooks clear everything, close. */
+  async shutdown(reason: string): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return this.stopped;
+    this.#state = 'stopping';
+    this.#log('shutdown', { reason });
+    clearInterval(this.#idleTimer);
+    this.#stopListening();
+    const stopping = unavailable('the agent-secret daemon stopped before the request was answered');
+    for (const conn of this.#connections) conn.controller.abort(stopping);
+    try {
+      await this.#opts.hooks.shutdown();
+    } catch {
+      this.#log('hooks_shutdown_failed');
+    }
+    await Promise.race([Promise.all([...this.#tasks]), delay(SHUTDOWN_GRACE_MS)]);
+    for (const conn of this.#connections) {
+      this.#fail(conn, stopping);
+    }
+    await Promise.race([Promise.all([...this.#tasks]), delay(SHUTDOWN_GRACE_MS)]);
+    for (const conn of this.#connections) conn.socket.destroy();
+    removePidFileIfOurs(this.#paths.pidFile, process.pid);
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(signal, this.#signalHandler);
+    this.#state = 'stopped';
+    this.#log('stopped', { reason });
+    this.#resolveStopped();
+    return this.stopped;
+  }
+
+  #stopListening(): void {
+    if (!this.#server.listening) return;
+    this.#server.close();
+    // Unlink only our own socket: after a retire, a newer daemon may already listen at the path.
+    try {
+      const now = lstatSync(this.#paths.socket);
+      if (now.ino === this.#socketStats.ino && now.dev === this.#socketStats.dev) unlinkQuietly(this.#paths.socket);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** What is at the socket path: nothing, a daemon that answers, or a stale socket file. */
+async function probeSocket(paths: DaemonPaths): Promise<'absent' | 'live' | 'stale'> {
+  let stats: Stats;
+  try {
+    stats = lstatSync(paths.socket);
+  } catch {
+    return 'absent';
+  }
+  if (!stats.isSocket()) {
+    throw new AgentSecretError('daemon.unavailable', `${paths.socket} is in the way of the daemon socket: it is not a socket`, {
+      hint: `move ${paths.socket} away, then run agent-secret daemon start`,
+    });
+  }
+  let socket: Socket;
+  try {
+    socket = await connectUnix(paths.socket, 1_000);
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno === 'ECONNREFUSED' || errno === 'ENOENT') return errno === 'ENOENT' ? 'absent' : 'stale';
+    throw new AgentSecretError('daemon.unavailable', `cannot probe the daemon socket ${paths.socket} (${errno ?? 'unknown error'})`, {
+      hint: `if no agent-secret daemon runs, remove ${paths.socket} and run agent-secret daemon start`,
+    });
+  }
+  // Someone listens. A daemon answers daemon.status; anything listening is left alone either way.
+  try {
+    socket.write(encodeFrame({ v: PROTOCOL_VERSION, id: 'probe', type: 'daemon.status', body: {} }));
+    const reader = new LineReader(socket);
+    parseDaemonFrame(await reader.next(2_000));
+  } catch {
+    // Listening but not answering like a daemon: still not ours to replace.
+  } finally {
+    socket.destroy();
+  }
+  return 'live';
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      reject(
+        new AgentSecretError('daemon.unavailable', `cannot listen on the daemon socket ${path} (${errnoOf(error) ?? 'unknown error'})`, {
+          hint: 'run agent-secret daemon status; if no daemon runs, remove the socket file and retry',
+        }),
+      );
+    };
+    server.once('error', onError);
+    server.listen(path, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function stampOf(file: string): string | null {
+  try {
+    const stats = statSync(file);
+    return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+  } catch {
+    return null;
+  }
+}
+
+function framingError(error: FramingError): AgentSecretError {
+  switch (error.kind) {
+    case 'too_large':
+      return protocol('a frame is larger than the 1 MiB limit');
+    case 'partial_timeout':
+      return protocol('a frame was started but not finished in time');
+    case 'timeout':
+      return protocol('no frame arrived in time');
+    case 'closed':
+      return unavailable('the client closed the connection');
+  }
+}
+
+function reasonOf(signal: AbortSignal): unknown {
+  return isAgentSecretError(signal.reason) ? signal.reason : unavailable('the conversation was aborted');
+}
+
+function protocol(message: string): AgentSecretError {
+  return new AgentSecretError('daemon.protocol', `the daemon protocol was broken: ${message}`, {
+    hint: 'agent-secret and its daemon may be of different versions; run agent-secret daemon stop and retry',
+  });
+}
+
+function unavailable(message: string): AgentSecretError {
+  return new AgentSecretError('daemon.unavailable', message, { hint: 'rerun; agent-secret starts the daemon again on demand (see agent-secret daemon status)' });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
