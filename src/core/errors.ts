@@ -64,6 +64,7 @@ const CODE_KINDS = {
   'daemon.protocol': 'daemon',
   'audit.unwritable': 'audit',
   'check.failed': 'failure',
+  'install.failed': 'failure',
   internal: 'failure',
 } as const satisfies Record<string, ExitKind>;
 
