@@ -136,6 +136,48 @@ Examples:
     });
 
   program
+    .command('guard')
+    .summary('Claude Code PreToolUse hook: block op reads and .env dumps, name the agent-secret command instead')
+    .description('Read a Claude Code PreToolUse hook call (JSON) on stdin. A Bash command or Read that would show a secret to the agent (op read/run/inject/signin/item get, cat/grep/source of a file holding op:// references or values) gets a deny naming the agent-secret command to use; anything else, malformed input included, prints nothing. Always exits 0.')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  echo '{"tool_name":"Bash","tool_input":{"command":"op read op://Vault/Item/field"}}' | agent-secret guard
+  agent-secret hook-install                 register it in ~/.claude/settings.json
+
+A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README for what it cannot catch.`,
+    )
+    .action(async () => {
+      const { runGuard } = await import('./commands/guard.js');
+      run(runGuard(ctx, process.stdin));
+    });
+
+  program
+    .command('skill-install')
+    .description('install the agent-secret skill into ~/.agents/skills and ~/.claude/skills (idempotent)')
+    .option('--force', 'replace an installed skill that differs from this version')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret skill-install\n  agent-secret skill-install --force --json')
+    .action(async (options) => {
+      const { runSkillInstall } = await import('./commands/install.js');
+      run(runSkillInstall(ctx, options));
+    });
+
+  program
+    .command('hook-install')
+    .description('add `agent-secret guard` as a PreToolUse hook to ~/.claude/settings.json, keeping every other setting (idempotent)')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret hook-install\n  agent-secret hook-install --json')
+    .action(async (options) => {
+      const { runHookInstall } = await import('./commands/install.js');
+      run(runHookInstall(ctx, options));
+    });
+
+  program
     .command('agent-context')
     .description('machine-readable summary of commands, flags, exit codes and profiles, for coding agents')
     .option('--config <path>', 'config file instead of discovering agent-secret.yml')

@@ -1,0 +1,233 @@
+// Agent guardrails end to end: `agent-secret guard` answering Claude Code PreToolUse calls on
+// stdin, `skill-install` and `hook-install` writing into a sandbox HOME (twice: idempotent), and
+// the hook command that hook-install writes actually running the guard. Every run is scanned for
+// the fake vault's canaries; the sandbox .env holds one of them as a value.
+
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CANARIES, CANARY_VALUES } from '../helpers/canaries.js';
+import { expectNoLeak, runClean } from '../helpers/run-cli.js';
+import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+
+let sb: Sandbox;
+beforeEach(() => {
+  sb = createSandbox();
+});
+afterEach(() => sb.cleanup());
+
+const SECRET = CANARY_VALUES.find((value) => !/\s/.test(value) && CANARIES.some((canary) => value.includes(canary)))!;
+
+function hookCall(tool: 'Bash' | 'Read', toolInput: Record<string, unknown>, cwd: string): string {
+  return JSON.stringify({ session_id: 's1', transcript_path: '/tmp/t.jsonl', cwd, hook_event_name: 'PreToolUse', tool_name: tool, tool_input: toolInput, tool_use_id: 'toolu_1' });
+}
+
+function denyReason(stdout: string): string {
+  const lines = stdout.split('\n').filter((line) => line !== '');
+  expect(lines).toHaveLength(1);
+  const parsed = JSON.parse(lines[0]!) as { hookSpecificOutput: { hookEventName: string; permissionDecision: string; permissionDecisionReason: string } };
+  expect(parsed.hookSpecificOutput.hookEventName).toBe('PreToolUse');
+  expect(parsed.hookSpecificOutput.permissionDecision).toBe('deny');
+  return parsed.hookSpecificOutput.permissionDecisionReason;
+}
+
+describe('agent-secret guard', () => {
+  beforeEach(() => {
+    sb.write('.env', `API_TOKEN=op://Engineering/Deploy/token\nSTRIPE_SECRET_KEY=${SECRET}\n`);
+    sb.write('.env.example', 'API_TOKEN=\nSTRIPE_SECRET_KEY=<your key>\n');
+    sb.write('README.md', '# app\n');
+  });
+
+  it('denies op read with the agent-secret exec command to use, exit 0', async () => {
+    const result = await runClean(sb, ['guard'], { input: hookCall('Bash', { command: 'export T=$(op read op://Engineering/Deploy/token) && ./deploy.sh' }, sb.project) });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(denyReason(result.stdout)).toContain('agent-secret exec --secret NAME=op://Engineering/Deploy/token');
+  });
+
+  it('denies op run through sudo and bash -c, suggesting the same command under agent-secret exec', async () => {
+    const result = await runClean(sb, ['guard'], { input: hookCall('Bash', { command: "sudo bash -c 'op run --env-file .env -- npm run migrate'" }, sb.project) });
+    expect(denyReason(result.stdout)).toContain('agent-secret exec --env-file .env -- npm run migrate');
+  });
+
+  it('denies cat of an env file holding values, relative to the hook cwd, without quoting the file', async () => {
+    const result = await runClean(sb, ['guard'], { input: hookCall('Bash', { command: 'cat .env | grep STRIPE' }, sb.project), cwd: sb.root });
+    const reason = denyReason(result.stdout);
+    expect(reason).toContain('agent-secret exec --dry-run --env-file .env');
+    expect(reason).not.toContain(SECRET);
+    expect(reason).not.toContain('op://Engineering');
+  });
+
+  it('denies the Read tool on the env file (absolute path)', async () => {
+    const result = await runClean(sb, ['guard'], { input: hookCall('Read', { file_path: join(sb.project, '.env') }, sb.project) });
+    expect(denyReason(result.stdout)).toContain(`--env-file ${join(sb.project, '.env')}`);
+  });
+
+  const allowed: Array<[string, 'Bash' | 'Read', Record<string, unknown>]> = [
+    ['op whoami', 'Bash', { command: 'op whoami' }],
+    ['agent-secret exec', 'Bash', { command: 'agent-secret exec --env-file .env -- npm run migrate' }],
+    ['quoted text', 'Bash', { command: 'git commit -m "block op read and cat .env"' }],
+    ['cat README.md', 'Bash', { command: 'cat README.md' }],
+    ['a template with placeholders', 'Bash', { command: 'cat .env.example' }],
+    ['Read of an ordinary file', 'Read', { file_path: 'README.md' }],
+  ];
+  for (const [name, tool, input] of allowed) {
+    it(`allows ${name}: no output, exit 0`, async () => {
+      const result = await runClean(sb, ['guard'], { input: hookCall(tool, input, sb.project) });
+      expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    });
+  }
+
+  for (const [name, input] of [
+    ['empty stdin', ''],
+    ['not JSON', 'op read op://a/b/c'],
+    ['a JSON array', '[1,2]'],
+    ['no tool_input', '{"tool_name":"Bash"}'],
+    ['another event', JSON.stringify({ hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'op read op://a/b/c' } })],
+  ]) {
+    it(`allows malformed or foreign input silently (${name})`, async () => {
+      const result = await runClean(sb, ['guard'], { input });
+      expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    });
+  }
+});
+
+describe('agent-secret skill-install', () => {
+  const skill = readFileSync(join(REPO_ROOT, 'skills', 'agent-secret', 'SKILL.md'), 'utf8');
+  const targets = () => [join(sb.home, '.agents', 'skills', 'agent-secret', 'SKILL.md'), join(sb.home, '.claude', 'skills', 'agent-secret', 'SKILL.md')];
+
+  it('installs into both skill directories, then reports unchanged (JSON)', async () => {
+    const first = await runClean(sb, ['skill-install', '--json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({
+      schema_version: '1',
+      changed: true,
+      skills: targets().map((path) => ({ path, outcome: 'installed' })),
+    });
+    for (const path of targets()) expect(readFileSync(path, 'utf8')).toBe(skill);
+    const second = await runClean(sb, ['skill-install', '--json']);
+    expect(JSON.parse(second.stdout)).toMatchObject({ changed: false, skills: targets().map((path) => ({ path, outcome: 'unchanged' })) });
+  });
+
+  it('refuses to overwrite an edited skill without --force (touching neither file), replaces it with --force', async () => {
+    await runClean(sb, ['skill-install']);
+    const [agents, claude] = targets() as [string, string];
+    writeFileSync(claude, 'my local edits\n');
+    const refused = await runClean(sb, ['skill-install']);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(`agent-secret: ${claude} differs from this version's skill; nothing was changed`);
+    expect(refused.stderr).toContain('hint: rerun with --force');
+    expect(readFileSync(claude, 'utf8')).toBe('my local edits\n');
+    const forced = await runClean(sb, ['skill-install', '--force']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toBe(`unchanged: ${agents}\nreplaced: ${claude}\n`);
+    expect(readFileSync(claude, 'utf8')).toBe(skill);
+  });
+});
+
+describe('agent-secret hook-install', () => {
+  const settingsPath = () => join(sb.home, '.claude', 'settings.json');
+  const OTHER = {
+    model: 'opus',
+    permissions: { allow: ['Bash(npm test)'] },
+    hooks: {
+      PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: '/home/me/bin/no-force-push.sh' }] }],
+      Stop: [{ hooks: [{ type: 'command', command: 'notify-send done' }] }],
+    },
+  };
+
+  it('adds the guard, keeps every other setting, and a second run changes nothing', async () => {
+    mkdirSync(join(sb.home, '.claude'), { recursive: true });
+    writeFileSync(settingsPath(), `${JSON.stringify(OTHER, null, 4)}\n`);
+    const first = await runClean(sb, ['hook-install', '--json']);
+    expect(first.code).toBe(0);
+    const report = JSON.parse(first.stdout) as { hook_command: string };
+    expect(report).toMatchObject({ schema_version: '1', settings_path: settingsPath(), matcher: 'Bash|Read', changed: true, action: 'added', warnings: [] });
+    expect(report.hook_command).toMatch(/agent-secret\.js guard$/);
+    const written = readFileSync(settingsPath(), 'utf8');
+    expect(written).toContain('\n    "model"');
+    expect(JSON.parse(written)).toEqual({
+      ...OTHER,
+      hooks: { ...OTHER.hooks, PreToolUse: [...OTHER.hooks.PreToolUse, { matcher: 'Bash|Read', hooks: [{ type: 'command', command: report.hook_command }] }] },
+    });
+    const second = await runClean(sb, ['hook-install']);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`the agent-secret guard hook is already in ${settingsPath()}`);
+    expect(readFileSync(settingsPath(), 'utf8')).toBe(written);
+  });
+
+  it('creates settings.json when there is none, and the command it writes runs the guard', async () => {
+    const result = await runClean(sb, ['hook-install']);
+    expect(result.stdout).toContain(`added the agent-secret guard hook (Bash|Read) to ${settingsPath()}`);
+    const settings = JSON.parse(readFileSync(settingsPath(), 'utf8')) as { hooks: { PreToolUse: Array<{ hooks: Array<{ command: string }> }> } };
+    const command = settings.hooks.PreToolUse[0]!.hooks[0]!.command;
+    // As Claude Code runs it: through a shell, with a PATH that knows neither node nor agent-secret.
+    const hook = spawnSync('/bin/sh', ['-c', command], {
+      input: JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'op item get Deploy' }, cwd: sb.project }),
+      env: { HOME: sb.home, PATH: '/nonexistent' },
+      encoding: 'utf8',
+    });
+    expect(hook.status).toBe(0);
+    const reason = denyReason(hook.stdout);
+    expect(reason).toContain('agent-secret exec --secret NAME=op://<vault>/<item>/<field>');
+    expectNoLeak(sb, { code: hook.status, signal: null, stdout: hook.stdout, stderr: hook.stderr, pid: hook.pid });
+  });
+
+  it('updates a guard entry from an earlier install instead of adding a second one', async () => {
+    mkdirSync(join(sb.home, '.claude'), { recursive: true });
+    writeFileSync(settingsPath(), JSON.stringify({ hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'agent-secret guard' }] }] } }));
+    const result = await runClean(sb, ['hook-install', '--json']);
+    expect(JSON.parse(result.stdout)).toMatchObject({ changed: true, action: 'updated' });
+    const settings = JSON.parse(readFileSync(settingsPath(), 'utf8')) as { hooks: { PreToolUse: unknown[] } };
+    expect(settings.hooks.PreToolUse).toHaveLength(1);
+  });
+
+  it('writes through a symlinked settings.json, which stays a symlink', async () => {
+    const dotfiles = join(sb.root, 'dotfiles');
+    mkdirSync(dotfiles);
+    writeFileSync(join(dotfiles, 'claude-settings.json'), '{"model":"opus"}\n');
+    mkdirSync(join(sb.home, '.claude'), { recursive: true });
+    symlinkSync(join(dotfiles, 'claude-settings.json'), settingsPath());
+    expect((await runClean(sb, ['hook-install'])).code).toBe(0);
+    expect(lstatSync(settingsPath()).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dotfiles, 'claude-settings.json'), 'utf8'))).toMatchObject({ model: 'opus', hooks: { PreToolUse: [{ matcher: 'Bash|Read' }] } });
+  });
+
+  for (const [name, content, message] of [
+    ['not valid JSON', '{"model": "opus",', 'is not valid JSON; nothing was changed'],
+    ['hooks of the wrong shape', '{"hooks": {"PreToolUse": {"matcher": "Bash"}}}', '"hooks.PreToolUse" is not a JSON array; nothing was changed'],
+  ]) {
+    it(`refuses settings.json that is ${name} (exit 2, file untouched)`, async () => {
+      mkdirSync(join(sb.home, '.claude'), { recursive: true });
+      writeFileSync(settingsPath(), content);
+      const result = await runClean(sb, ['hook-install', '--json']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`agent-secret: ${settingsPath()}`);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toMatch(/hint: .*rerun agent-secret hook-install/);
+      expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: 'usage.invalid', exit_code: 2 } });
+      expect(readFileSync(settingsPath(), 'utf8')).toBe(content);
+    });
+  }
+});
+
+describe('the command table', () => {
+  it('agent-context --json lists guard, skill-install and hook-install with their flags', async () => {
+    const result = await runClean(sb, ['agent-context', '--json']);
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { commands: Record<string, { flags: Array<{ name: string }> }> };
+    expect(doc.commands.guard).toBeDefined();
+    expect(doc.commands['skill-install']!.flags.map((flag) => flag.name)).toEqual(['--force', '--json']);
+    expect(doc.commands['hook-install']!.flags.map((flag) => flag.name)).toEqual(['--json']);
+  });
+  for (const command of ['guard', 'skill-install', 'hook-install']) {
+    it(`${command} --help shows usage with examples`, async () => {
+      const result = await runClean(sb, [command, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`Usage: agent-secret ${command}`);
+      expect(result.stdout).toMatch(/Examples:/);
+    });
+  }
+});
