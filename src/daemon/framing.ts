@@ -1,8 +1,10 @@
 // Splits a socket's byte stream into lines without ever holding more than the frame limit plus
 // the chunk being looked at. A line that grows past the limit, or a started line that does not
 // end within the partial-frame timeout (slow-loris), fails the reader for good. Complete lines
-// wait in a queue while nobody asks for them, and the socket is paused meanwhile, so a client
-// cannot make us buffer without bound by sending many small frames either.
+// wait in a queue while nobody asks for them; when there are many, or they and the started line
+// reach the frame limit, the socket is paused, so a client cannot make us buffer more than the
+// limit plus one chunk by sending many small frames either. (Below that the socket keeps
+// reading, so a disconnect is always seen.)
 
 import type { Socket } from 'node:net';
 import { MAX_FRAME_BYTES } from './protocol.js';
@@ -25,7 +27,12 @@ export class FramingError extends Error {
 export interface LineReaderOptions {
   maxBytes?: number;
   partialTimeoutMs?: number;
+  /** Called when the stream itself goes bad (too_large, partial_timeout), even while nobody waits. */
+  onFailure?: (kind: FramingFailure) => void;
 }
+
+/** Complete lines held for a reader before the socket is paused. */
+export const MAX_QUEUED_LINES = 8;
 
 interface Waiter {
   resolve: (line: Buffer) => void;
@@ -39,7 +46,9 @@ export class LineReader {
   readonly #socket: Socket;
   readonly #maxBytes: number;
   readonly #partialTimeoutMs: number;
+  readonly #onFailure: ((kind: FramingFailure) => void) | undefined;
   readonly #lines: Buffer[] = [];
+  #queuedBytes = 0;
   #parts: Buffer[] = [];
   #partBytes = 0;
   #partialTimer: NodeJS.Timeout | undefined;
@@ -51,6 +60,7 @@ export class LineReader {
     this.#socket = socket;
     this.#maxBytes = options.maxBytes ?? MAX_FRAME_BYTES;
     this.#partialTimeoutMs = options.partialTimeoutMs ?? PARTIAL_FRAME_TIMEOUT_MS;
+    this.#onFailure = options.onFailure;
     socket.on('data', this.#onData);
     socket.on('end', this.#onClose);
     socket.on('close', this.#onClose);
@@ -62,10 +72,16 @@ export class LineReader {
     return this.#failure;
   }
 
+  /** Bytes held: queued lines plus the started one. */
+  get bufferedBytes(): number {
+    return this.#queuedBytes + this.#partBytes;
+  }
+
   /** The next complete line (newline removed). Without timeoutMs it waits until one comes or the socket closes. */
   next(timeoutMs?: number): Promise<Buffer> {
     const queued = this.#lines.shift();
     if (queued !== undefined) {
+      this.#queuedBytes -= queued.length;
       this.#maybeResume();
       return Promise.resolve(queued);
     }
@@ -96,6 +112,7 @@ export class LineReader {
     if (kind !== 'closed') this.#socket.pause();
     // Lines already complete are still handed out before the failure.
     if (this.#lines.length === 0) this.#rejectWaiter(kind);
+    if (kind === 'too_large' || kind === 'partial_timeout') this.#onFailure?.(kind);
   }
 
   readonly #onData = (chunk: Buffer): void => {
@@ -120,8 +137,13 @@ export class LineReader {
       this.#partBytes += rest.length;
       this.#armPartial();
     }
-    if (this.#lines.length > 0 && this.#waiter === undefined) this.#pause();
+    if (this.#overQueued()) this.#pause();
   };
+
+  // Held lines plus the started one stay under the frame limit (plus the chunk in hand).
+  #overQueued(): boolean {
+    return this.#lines.length > 0 && (this.#lines.length >= MAX_QUEUED_LINES || this.#queuedBytes + this.#partBytes >= this.#maxBytes);
+  }
 
   readonly #onClose = (): void => {
     this.fail('closed');
@@ -136,6 +158,7 @@ export class LineReader {
       return;
     }
     this.#lines.push(line);
+    this.#queuedBytes += line.length;
   }
 
   #rejectWaiter(kind: FramingFailure): void {
@@ -169,7 +192,7 @@ export class LineReader {
   }
 
   #maybeResume(): void {
-    if (!this.#paused || this.#lines.length > 0 || this.#failure !== undefined) return;
+    if (!this.#paused || this.#overQueued() || this.#failure !== undefined) return;
     this.#paused = false;
     this.#socket.resume();
     this.#armPartial();

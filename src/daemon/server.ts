@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
 import type { DirsInput } from '../platform/dirs.js';
-import { FramingError, LineReader } from './framing.js';
+import { FramingError, LineReader, type FramingFailure } from './framing.js';
 import { acquireStartLock, connectUnix, errnoOf, removePidFileIfOurs, unlinkQuietly, writePidFile } from './instance.js';
 import { daemonPaths, prepareRuntimeDir, type DaemonPaths } from './paths.js';
 import { CLIENT_FRAME_TYPES, PROTOCOL_VERSION, encodeFrame, parseDaemonFrame, parseFrame, type Frame } from './protocol.js';
@@ -72,6 +72,8 @@ interface Connection {
   readonly socket: Socket;
   readonly reader: LineReader;
   readonly controller: AbortController;
+  /** Resolves when the socket has closed. */
+  closed$: Promise<void>;
   id: string | undefined;
   ending: boolean;
   closed: boolean;
@@ -99,7 +101,8 @@ export async function serveDaemon(opts: ServeOptions): Promise<void> {
       unlinkQuietly(paths.socket);
       log('stale_socket_removed', { socket: paths.socket });
     }
-    server = createServer({ allowHalfOpen: true });
+    // A client that ends its side has left: the conversation's signal is aborted.
+    server = createServer({ allowHalfOpen: false });
     await listen(server, paths.socket);
     chmodSync(paths.socket, 0o600);
     socketStats = lstatSync(paths.socket);
@@ -166,19 +169,29 @@ class DaemonRuntime {
       return;
     }
     socket.on('error', () => undefined);
-    const readerOptions = this.#partialFrameMs === undefined ? {} : { partialTimeoutMs: this.#partialFrameMs };
-    const conn: Connection = { socket, reader: new LineReader(socket, readerOptions), controller: new AbortController(), id: undefined, ending: false, closed: false };
-    this.#connections.add(conn);
-    this.#idleSince = Date.now();
-    const closed = new Promise<void>((resolve) =>
+    // A frame over the limit or left unfinished is answered at once, even while nobody reads.
+    const onFailure = (kind: FramingFailure) => void this.#fail(conn, framingError(new FramingError(kind)));
+    const readerOptions = this.#partialFrameMs === undefined ? { onFailure } : { onFailure, partialTimeoutMs: this.#partialFrameMs };
+    const conn: Connection = {
+      socket,
+      reader: new LineReader(socket, readerOptions),
+      controller: new AbortController(),
+      closed$: Promise.resolve(),
+      id: undefined,
+      ending: false,
+      closed: false,
+    };
+    conn.closed$ = new Promise<void>((resolve) =>
       socket.once('close', () => {
         conn.closed = true;
         conn.controller.abort(unavailable('the client closed the connection'));
         resolve();
       }),
     );
+    this.#connections.add(conn);
+    this.#idleSince = Date.now();
     const task = this.#serve(conn);
-    const whole = Promise.all([task, closed]).then(() => {
+    const whole = Promise.all([task, conn.closed$]).then(() => {
       this.#connections.delete(conn);
       this.#tasks.delete(whole);
       this.#idleSince = Date.now();
@@ -250,6 +263,11 @@ class DaemonRuntime {
     try {
       line = await Promise.race([conn.reader.next(timeoutMs), aborted]);
     } catch (error) {
+      if (error instanceof FramingError && error.kind === 'closed') {
+        // The client is done sending (or gone): nothing to answer.
+        this.#end(conn);
+        throw framingError(error);
+      }
       throw this.#fail(conn, error instanceof FramingError ? framingError(error) : error);
     } finally {
       if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
@@ -299,6 +317,7 @@ class DaemonRuntime {
   #end(conn: Connection, last?: Buffer): void {
     if (conn.ending || conn.closed) return;
     conn.ending = true;
+    conn.controller.abort(unavailable('the conversation ended'));
     conn.reader.fail('closed');
     const socket = conn.socket;
     if (last === undefined) socket.end();
@@ -358,11 +377,11 @@ class DaemonRuntime {
       this.#log('hooks_shutdown_failed');
     }
     await Promise.race([Promise.all([...this.#tasks]), delay(SHUTDOWN_GRACE_MS)]);
-    for (const conn of this.#connections) {
-      this.#fail(conn, stopping);
-    }
-    await Promise.race([Promise.all([...this.#tasks]), delay(SHUTDOWN_GRACE_MS)]);
-    for (const conn of this.#connections) conn.socket.destroy();
+    // Conversations whose handler did not finish are told and closed.
+    const left = [...this.#connections];
+    for (const conn of left) this.#fail(conn, stopping);
+    await Promise.race([Promise.all(left.map((conn) => conn.closed$)), delay(CLOSE_LINGER_MS)]);
+    for (const conn of left) conn.socket.destroy();
     removePidFileIfOurs(this.#paths.pidFile, process.pid);
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(signal, this.#signalHandler);
     this.#state = 'stopped';
