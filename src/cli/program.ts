@@ -135,6 +135,49 @@ Examples:
       run(runAudit(ctx, action, options));
     });
 
+  const daemon = program
+    .command('daemon')
+    .summary('start, stop or check the per-user agent-secret daemon')
+    .description('The daemon holds the prompt queue, reusable approvals and sessions for every agent of this user. Commands that need it start it on demand; it exits after a quiet period.');
+  daemon
+    .command('start')
+    .description('start the daemon unless one of this version already runs, then show it')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret daemon start\n  agent-secret daemon start --json')
+    .action(async (options) => {
+      const { runDaemonStart } = await import('./commands/daemon.js');
+      run(runDaemonStart(ctx, options));
+    });
+  daemon
+    .command('stop')
+    .description('stop the daemon: pending prompts are cancelled and every held value and approval is dropped')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret daemon stop\n  agent-secret daemon stop --json')
+    .action(async (options) => {
+      const { runDaemonStop } = await import('./commands/daemon.js');
+      run(runDaemonStop(ctx, options));
+    });
+  daemon
+    .command('status')
+    .description('show whether the daemon runs (exit 0) or not (exit 1); never starts it')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret daemon status\n  agent-secret daemon status --json')
+    .action(async (options) => {
+      const { runDaemonStatus } = await import('./commands/daemon.js');
+      run(runDaemonStatus(ctx, options));
+    });
+  daemon
+    .command('serve', { hidden: true })
+    .description('run the daemon in the foreground (what a detached start runs)')
+    .allowExcessArguments(false)
+    .action(async () => {
+      const { runDaemonServe } = await import('./commands/daemon.js');
+      run(runDaemonServe(ctx));
+    });
+
   program
     .command('guard')
     .summary('Claude Code PreToolUse hook: block op reads and .env dumps, name the agent-secret command instead')
