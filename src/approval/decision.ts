@@ -1,11 +1,12 @@
 // The approver-program answer: one JSON object `{"id", "decision", "reuse"?}` on stdout.
 // The output is untrusted and never shown; anything but an exact, valid answer for this
-// prompt's id is a deny with a fixed, value-free reason.
+// prompt's id is a deny with a fixed, value-free reason. `reuse` is valid only on an approval
+// of a prompt that allows it (exec); elsewhere the program misread the prompt: malformed.
 
 import { z } from 'zod';
 import { DENY_REASONS, type ApprovalPrompt, type Decision } from './types.js';
 
-/** Most reuses an approver may grant. */
+/** Most uses an approver program may name (the daemon keeps at most 20: REUSE_LIMITS.maxUses). */
 export const MAX_REUSE_USES = 100;
 
 /** Shape of a program's answer (snake_case, as on the wire). */
@@ -23,7 +24,7 @@ export const ProgramAnswerSchema = z.strictObject({
 export type ProgramAnswer = z.infer<typeof ProgramAnswerSchema>;
 
 /** Turns a program's stdout into a Decision for this prompt. Pure. */
-export function parseProgramAnswer(stdout: string, prompt: Pick<ApprovalPrompt, 'id' | 'ttl_seconds'>): Decision {
+export function parseProgramAnswer(stdout: string, prompt: Pick<ApprovalPrompt, 'id' | 'ttl_seconds' | 'allows_reusable'>): Decision {
   let json: unknown;
   try {
     json = JSON.parse(stdout);
@@ -38,6 +39,7 @@ export function parseProgramAnswer(stdout: string, prompt: Pick<ApprovalPrompt, 
     return { kind: 'deny', reason: answer.reuse === undefined ? DENY_REASONS.user : DENY_REASONS.malformed };
   }
   if (answer.reuse === undefined) return { kind: 'approve' };
+  if (prompt.allows_reusable !== true) return { kind: 'deny', reason: DENY_REASONS.malformed };
   if (answer.reuse.ttl_seconds > prompt.ttl_seconds) return { kind: 'deny', reason: DENY_REASONS.malformed };
   return { kind: 'approve', reuse: { ttlSeconds: answer.reuse.ttl_seconds, maxUses: answer.reuse.max_uses } };
 }

@@ -4,7 +4,7 @@
 // clipped with a marker, so each untrusted field fills exactly the lines the layout gives it.
 
 import { formatTtl } from '../core/ttl.js';
-import type { ApprovalPrompt } from './types.js';
+import type { ApprovalPrompt, PromptOperation } from './types.js';
 
 /** Display limits, in code points (or list entries). */
 export const DISPLAY_LIMITS = {
@@ -22,9 +22,18 @@ export const DISPLAY_LIMITS = {
   secrets: 50,
   warnings: 20,
   overridden: 50,
+  binding: 300,
 } as const;
 
-export const PROMPT_TITLE = 'agent-secret: secret access request';
+/** Window titles per operation. */
+export const PROMPT_TITLES = {
+  exec: 'agent-secret: secret access request',
+  item_describe: 'agent-secret: item metadata request',
+  session_create: 'agent-secret: session access request',
+} as const satisfies Record<PromptOperation, string>;
+
+/** The exec title (kept for callers of the first version). */
+export const PROMPT_TITLE = PROMPT_TITLES.exec;
 
 /** The prompt as shown: a window title and the body lines (no line contains a line break). */
 export interface RenderedPrompt {
@@ -91,10 +100,11 @@ export function formatRemaining(ms: number): string {
 
 /** Renders the whole request; `now` (epoch ms) fixes the time-left text. Pure. */
 export function renderPrompt(prompt: ApprovalPrompt, opts: { now: number }): RenderedPrompt {
+  const operation = knownOperation(prompt.operation);
   const n = prompt.secrets.length;
   const accounts = [...new Set(prompt.secrets.map((s) => accountLabel(s.account)))];
   const lines: string[] = [
-    `Allow this command to use ${n === 1 ? 'this secret' : `these ${n} secrets`}?`,
+    question(prompt, operation),
     '',
     "Reason (the agent's own words):",
     `  ${displayField(prompt.reason, DISPLAY_LIMITS.reason)}`,
@@ -104,13 +114,25 @@ export function renderPrompt(prompt: ApprovalPrompt, opts: { now: number }): Ren
     `Working directory: ${displayField(prompt.cwd, DISPLAY_LIMITS.path)}`,
     `${accounts.length === 1 ? 'Account' : 'Accounts'}: ${accounts.length === 0 ? '(none)' : accounts.join(', ')}`,
     `Profile: ${prompt.profile === null ? '(none: one-off secrets)' : displayField(prompt.profile, DISPLAY_LIMITS.profile)}`,
+    ...scopeLines(prompt, operation),
     '',
-    `Secrets (${n}):`,
-    ...listed(
-      prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${accountLabel(s.account)})`),
-      DISPLAY_LIMITS.secrets,
-      (hidden) => `  …[${hidden} more secret${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
-    ),
+    ...(operation === 'item_describe'
+      ? [
+          n === 1 ? 'Item:' : `Items (${n}):`,
+          ...listed(
+            prompt.secrets.map((s) => `  ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${accountLabel(s.account)})`),
+            DISPLAY_LIMITS.secrets,
+            (hidden) => `  …[${hidden} more item${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
+          ),
+        ]
+      : [
+          `Secrets (${n}):`,
+          ...listed(
+            prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${accountLabel(s.account)})`),
+            DISPLAY_LIMITS.secrets,
+            (hidden) => `  …[${hidden} more secret${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
+          ),
+        ]),
   ];
   if (prompt.override_env && prompt.overridden_aliases.length > 0) {
     const shown = prompt.overridden_aliases.slice(0, DISPLAY_LIMITS.overridden).map((a) => displayField(a, DISPLAY_LIMITS.alias));
@@ -137,12 +159,70 @@ export function renderPrompt(prompt: ApprovalPrompt, opts: { now: number }): Ren
   if (prompt.queue.waiting > 0) {
     lines.push(`Other requests waiting: ${prompt.queue.waiting}`);
   }
-  return { title: PROMPT_TITLE, lines };
+  return { title: PROMPT_TITLES[operation], lines };
 }
 
 /** The rendered prompt as one text block (lines joined with `\n`). Pure. */
 export function renderPromptText(prompt: ApprovalPrompt, opts: { now: number }): string {
   return renderPrompt(prompt, opts).lines.join('\n');
+}
+
+// An operation this version does not know is shown as the broadest one it knows (exec), never hidden.
+function knownOperation(operation: unknown): PromptOperation {
+  return operation === 'item_describe' || operation === 'session_create' ? operation : 'exec';
+}
+
+function question(prompt: ApprovalPrompt, operation: PromptOperation): string {
+  const n = prompt.secrets.length;
+  const these = n === 1 ? 'this secret' : `these ${n} secrets`;
+  switch (operation) {
+    case 'exec':
+      return `Allow this command to use ${these}?`;
+    case 'item_describe':
+      return 'Allow this command to read the field names (never the values) of this 1Password item?';
+    case 'session_create': {
+      const session = prompt.session;
+      if (session === undefined) return `Allow a session to read ${these}? (The session details are missing: deny.)`;
+      return `Allow ${boundProcess(session.binding)} to read ${these} up to ${times(session.max_reads)} in the next ${formatSeconds(session.ttl_seconds)}?`;
+    }
+  }
+}
+
+function scopeLines(prompt: ApprovalPrompt, operation: PromptOperation): string[] {
+  switch (operation) {
+    case 'exec':
+      return [`Scope: ${prompt.allows_reusable ? 'same exact command only' : 'this run only'}`];
+    case 'item_describe':
+      return ['Scope: one read of field names, types and sections; every value is dropped'];
+    case 'session_create': {
+      const session = prompt.session;
+      if (session === undefined) return ['Scope: one session (details missing)'];
+      return [
+        `Scope: one session: up to ${reads(session.max_reads)} within ${formatSeconds(session.ttl_seconds)} of approval, from the bound process and this directory only`,
+        `Bound to: ${boundProcess(session.binding)}`,
+      ];
+    }
+  }
+}
+
+// The binding is daemon-made but holds process names and paths the agent chose: escaped and clipped.
+function boundProcess(binding: string): string {
+  const text = typeof binding === 'string' ? binding.replace(/^\s*bound to\s+/i, '') : '';
+  return text.trim() === '' ? 'the bound process' : displayField(text, DISPLAY_LIMITS.binding);
+}
+
+function times(count: number): string {
+  if (!Number.isSafeInteger(count) || count < 0) return '? times';
+  return count === 1 ? 'once' : `${count} times`;
+}
+
+function reads(count: number): string {
+  if (!Number.isSafeInteger(count) || count < 0) return '? reads';
+  return count === 1 ? '1 read' : `${count} reads`;
+}
+
+function formatSeconds(seconds: number): string {
+  return Number.isFinite(seconds) && seconds > 0 ? formatRemaining(seconds * 1000) : '? seconds';
 }
 
 function formatChain(prompt: ApprovalPrompt): string {

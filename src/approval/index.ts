@@ -2,8 +2,9 @@
 // file; the macOS leaves (approval/macos/*, node-mac-auth) stay out so Linux never loads them.
 // Prompts hold agent-controlled text; decisions are values and never carry approver output.
 
-export type { ApprovalPrompt, Approver, DecideOptions, Decision, HostInfo } from './types.js';
-export { buildPrompt } from './prompt.js';
+export type { ApprovalPrompt, Approver, DecideOptions, Decision, HostInfo, PromptOperation, PromptSession, ReuseGrant } from './types.js';
+export { buildPrompt, type BuildPromptOptions } from './prompt.js';
 export { selectApprover, describeApprover, NO_APPROVER_HINT, type ApproverDescription, type SelectOptions } from './select.js';
-export { renderPrompt, renderPromptText, escapeText, shellQuote, type RenderedPrompt } from './display.js';
+export { renderPrompt, renderPromptText, escapeText, shellQuote, PROMPT_TITLES, type RenderedPrompt } from './display.js';
+export { REUSE_LIMITS, checkReuse, reuseChoices, type ReuseChoices } from './reuse-choice.js';
 export { parseProgramAnswer, ProgramAnswerSchema } from './decision.js';

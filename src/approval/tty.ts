@@ -1,11 +1,15 @@
 // The terminal approver (opt-in only: an agent may own the terminal, so `auto` never picks it).
-// Prints the whole escaped request to /dev/tty and reads one line; only "y" or "yes" approves,
-// anything else — empty, EOF, a cancel — denies, and no answer by the deadline is a timeout.
+// Prints the whole escaped request to /dev/tty and reads answers line by line: only "y"/"yes"
+// (or "o"/"once") approves once, "a"/"again" asks how long and how often the same exact request
+// may run again (exec only); anything else — empty, EOF, a cancel, a bad duration — denies, and
+// no answer by the deadline is a timeout. Enter alone never approves.
 
 import { openSync, closeSync, constants } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { ReadStream, WriteStream } from 'node:tty';
+import { formatTtl } from '../core/ttl.js';
 import { renderPrompt } from './display.js';
+import { durationLabel, offersReuse, parseTypedDuration, parseTypedUses, reuseChoices, REUSE_LIMITS, usesLabel } from './reuse-choice.js';
 import { DENY_REASONS, type ApprovalPrompt, type Approver, type DecideOptions, type Decision } from './types.js';
 
 /** Longest answer line read before giving up (a deny). */
@@ -16,16 +20,41 @@ export interface TtyStreams {
   output: Writable;
 }
 
-/** Shows the prompt on `output` and reads the answer from `input`; the streams are not closed. */
+/** The question after the request when it may be allowed again (exec). */
+export const REUSABLE_QUESTION = [
+  '  y  allow once',
+  '  a  allow this exact request again for a while (you choose how long and how many runs)',
+  '  N  deny (the default)',
+  'Answer [y/a/N]: ',
+].join('\n');
+
+/** The duration question for a request ttl. Pure. */
+export function durationQuestion(ttlSeconds: number): string {
+  const examples = reuseChoices(ttlSeconds).durations.map((d) => formatTtl(d.value));
+  return `Allow again for how long? Up to ${durationLabel(ttlSeconds)}, e.g. ${examples.join(', ')} [${durationLabel(ttlSeconds)}]: `;
+}
+
+/** The use-count question. */
+export const USES_QUESTION = `How many runs in total, this one included? ${REUSE_LIMITS.minUses} to ${REUSE_LIMITS.maxUses}, e.g. 3, 5, 10, 20 [${REUSE_LIMITS.defaultUses}]: `;
+
+type Step = { kind: 'answer' } | { kind: 'duration' } | { kind: 'uses'; ttlSeconds: number };
+
+/** Shows the prompt on `output` and reads the answers from `input`; the streams are not closed. */
 export function askOnStreams(prompt: ApprovalPrompt, io: TtyStreams, opts: DecideOptions & { now?: () => number }): Promise<Decision> {
   const now = opts.now ?? Date.now;
   if (now() >= opts.deadline) return Promise.resolve({ kind: 'timeout' });
+  const reusable = offersReuse(prompt);
   const { title, lines } = renderPrompt(prompt, { now: now() });
-  io.output.write(`\n${title}\n${'='.repeat(title.length)}\n${lines.join('\n')}\n\nAllow? [y/N] `);
+  io.output.write(`\n${title}\n${'='.repeat(title.length)}\n${lines.join('\n')}\n\n${reusable ? REUSABLE_QUESTION : 'Allow? [y/N] '}`);
 
   return new Promise<Decision>((resolve) => {
     let buffered = '';
+    let skipLineFeed = false;
+    let settled = false;
+    let step: Step = { kind: 'answer' };
     const finish = (decision: Decision, note?: string) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       io.input.off('data', onData);
       io.input.off('end', onEnd);
@@ -35,16 +64,52 @@ export function askOnStreams(prompt: ApprovalPrompt, io: TtyStreams, opts: Decid
       if (note !== undefined) io.output.write(note);
       resolve(decision);
     };
-    const onData = (chunk: Buffer | string) => {
-      buffered += chunk.toString();
-      const end = buffered.search(/[\r\n]/);
-      if (end === -1) {
-        if (buffered.length > MAX_ANSWER) finish({ kind: 'deny', reason: DENY_REASONS.user }, '\nDenied.\n');
-        return;
+    const deny = (note: string) => finish({ kind: 'deny', reason: DENY_REASONS.user }, note);
+    const onLine = (line: string) => {
+      const answer = line.trim().toLowerCase();
+      switch (step.kind) {
+        case 'answer':
+          if (answer === 'y' || answer === 'yes' || answer === 'o' || answer === 'once') return finish({ kind: 'approve' }, 'Approved.\n');
+          if (reusable && (answer === 'a' || answer === 'again')) {
+            step = { kind: 'duration' };
+            io.output.write(durationQuestion(prompt.ttl_seconds));
+            return;
+          }
+          return deny('Denied.\n');
+        case 'duration': {
+          const ttlSeconds = parseTypedDuration(line, prompt.ttl_seconds);
+          if (ttlSeconds === null) return deny(`Denied (not a duration from 1s to ${formatTtl(prompt.ttl_seconds)}).\n`);
+          step = { kind: 'uses', ttlSeconds };
+          io.output.write(USES_QUESTION);
+          return;
+        }
+        case 'uses': {
+          const maxUses = parseTypedUses(line);
+          if (maxUses === null) return deny(`Denied (not a whole number from ${REUSE_LIMITS.minUses} to ${REUSE_LIMITS.maxUses}).\n`);
+          return finish(
+            { kind: 'approve', reuse: { ttlSeconds: step.ttlSeconds, maxUses } },
+            `Approved: ${usesLabel(maxUses)} of this exact command within ${durationLabel(step.ttlSeconds)}.\n`,
+          );
+        }
       }
-      const answer = buffered.slice(0, end).trim().toLowerCase();
-      if (answer === 'y' || answer === 'yes') finish({ kind: 'approve' }, 'Approved.\n');
-      else finish({ kind: 'deny', reason: DENY_REASONS.user }, 'Denied.\n');
+    };
+    const onData = (chunk: Buffer | string) => {
+      let text = chunk.toString();
+      // "\r\n" ends one line, even when it is split across chunks.
+      if (skipLineFeed && text.startsWith('\n')) text = text.slice(1);
+      skipLineFeed = false;
+      buffered += text;
+      for (let end = buffered.search(/[\r\n]/); end !== -1 && !settled; end = buffered.search(/[\r\n]/)) {
+        const line = buffered.slice(0, end);
+        let rest = buffered.slice(end + 1);
+        if (buffered[end] === '\r') {
+          if (rest.startsWith('\n')) rest = rest.slice(1);
+          else if (rest === '') skipLineFeed = true;
+        }
+        buffered = rest;
+        onLine(line);
+      }
+      if (!settled && buffered.length > MAX_ANSWER) deny('\nDenied.\n');
     };
     const onEnd = () => finish({ kind: 'deny', reason: DENY_REASONS.terminalClosed }, '\nDenied (no answer).\n');
     const onAbort = () => finish({ kind: 'deny', reason: DENY_REASONS.cancelled }, '\nCancelled; denied.\n');

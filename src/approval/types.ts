@@ -4,17 +4,39 @@
 
 import type { WireRequest } from '../request/types.js';
 
+/** How long and how often an approval may serve the same exact request again (exec only). */
+export interface ReuseGrant {
+  /** Counted from the approval; 1 .. the request ttl. */
+  ttlSeconds: number;
+  /** Deliveries in total, the first one included; 1..20 from the interactive approvers. */
+  maxUses: number;
+}
+
 /** What the human (or the approver program) decided. Deny reasons are value-free, for audit and diagnostics. */
-export type Decision =
-  | { kind: 'approve'; reuse?: { ttlSeconds: number; maxUses: number } }
-  | { kind: 'deny'; reason: string }
-  | { kind: 'timeout' };
+export type Decision = { kind: 'approve'; reuse?: ReuseGrant } | { kind: 'deny'; reason: string } | { kind: 'timeout' };
+
+/** What an approval unlocks: running a command with secrets, reading an item's field names, or a session. */
+export type PromptOperation = 'exec' | 'item_describe' | 'session_create';
+
+/** The session a `session_create` prompt asks for. */
+export interface PromptSession {
+  /** Reads the session allows in total. */
+  max_reads: number;
+  /** How long the session lives after the approval. */
+  ttl_seconds: number;
+  /** The process the token is bound to, as a person reads it: `zsh (pid 123, /bin/zsh)`. */
+  binding: string;
+}
 
 /** The request as shown to an approver; also the JSON written to an approver program's stdin. */
 export interface ApprovalPrompt extends WireRequest {
   version: 1;
   id: string;
-  operation: 'exec';
+  operation: PromptOperation;
+  /** True only for exec: the approver may offer "allow this exact request again for a while". */
+  allows_reusable: boolean;
+  /** Present only for session_create. */
+  session?: PromptSession;
   /** ISO 8601. */
   expires_at: string;
   queue: { waiting: number };

@@ -2,7 +2,8 @@
 // it — Touch ID, so a click synthesized by another process is not enough. Loaded lazily by
 // select.ts on darwin only. Every failure is a deny; no answer by the deadline is a timeout.
 
-import { DENY_REASONS, type ApprovalPrompt, type Approver, type DecideOptions, type Decision } from '../types.js';
+import { checkReuse, offersReuse, reuseChoices } from '../reuse-choice.js';
+import { DENY_REASONS, type ApprovalPrompt, type Approver, type DecideOptions, type Decision, type ReuseGrant } from '../types.js';
 import { buildDialogScript } from './dialog-script.js';
 import { runDialog, type DialogResult } from './dialog.js';
 import { loadTouchId, TOUCH_ID_REASON, type TouchIdGate } from './touch-id.js';
@@ -34,16 +35,33 @@ export function createMacosApprover(options: MacosApproverOptions): Approver {
       if (result.kind === 'timeout') return { kind: 'timeout' };
       if (result.kind === 'deny') return { kind: 'deny', reason: DENY_REASONS.user };
       if (result.kind === 'failed') return { kind: 'deny', reason: result.reason };
+      let reuse: ReuseGrant | undefined;
+      if (result.kind === 'allow_again') {
+        const chosen = chosenReuse(prompt, result.duration, result.uses);
+        if (chosen === null) return { kind: 'deny', reason: DENY_REASONS.malformed };
+        reuse = chosen;
+      }
+      const approve: Decision = reuse === undefined ? { kind: 'approve' } : { kind: 'approve', reuse };
       if (now() > opts.deadline) return { kind: 'timeout' };
-      if (!options.touchId) return { kind: 'approve' };
+      if (!options.touchId) return approve;
       const touchId = await gate();
-      if (touchId === null || !touchId.available()) return { kind: 'approve' };
+      if (touchId === null || !touchId.available()) return approve;
       const confirmed = await beforeDeadline(touchId.confirm(TOUCH_ID_REASON), opts.deadline - now());
       if (confirmed === 'late') return { kind: 'timeout' };
       if (!confirmed) return { kind: 'deny', reason: DENY_REASONS.touchId };
-      return now() > opts.deadline ? { kind: 'timeout' } : { kind: 'approve' };
+      return now() > opts.deadline ? { kind: 'timeout' } : approve;
     },
   };
+}
+
+/** The labels chosen after "Allow again…" → the grant, when the prompt offers reuse and both are offered labels. Pure. */
+export function chosenReuse(prompt: ApprovalPrompt, duration: string, uses: string): ReuseGrant | null {
+  if (!offersReuse(prompt)) return null;
+  const choices = reuseChoices(prompt.ttl_seconds);
+  const ttlSeconds = choices.durations.find((d) => d.label === duration)?.value;
+  const maxUses = choices.uses.find((u) => u.label === uses)?.value;
+  if (ttlSeconds === undefined || maxUses === undefined) return null;
+  return checkReuse({ ttlSeconds, maxUses }, prompt.ttl_seconds);
 }
 
 // Touch ID may never answer (for example without an app bundle); the deadline still holds.

@@ -1,14 +1,18 @@
 // Runs the JXA dialog with /usr/bin/osascript (scrubbed environment, killed at the deadline)
 // and parses what it prints. osascript's output is untrusted and never shown; anything but a
-// clear "Allow" that did not give up is a deny or a timeout.
+// clear "Allow"/"Allow once" (or "Allow again…" with two chosen labels) that did not give up is
+// a deny or a timeout. The labels are matched against the offered choices by approver.ts.
 
 import { buildDialogEnv, MACOS_BIN_DIRS, trustedHome } from '../approver-env.js';
 import { runApproverProcess, type RunOutcome } from '../run-approver-process.js';
+import { MACOS_AGAIN_BUTTON } from './dialog-script.js';
 
 export const OSASCRIPT = '/usr/bin/osascript';
 
 export type DialogResult =
   | { kind: 'allow' }
+  /** "Allow again…" with the labels chosen in the two lists (not yet checked against the offer). */
+  | { kind: 'allow_again'; duration: string; uses: string }
   | { kind: 'deny' }
   | { kind: 'timeout' }
   | { kind: 'failed'; reason: string };
@@ -26,6 +30,10 @@ export function parseDialogOutput(stdout: string): DialogResult {
     if (typeof json !== 'object' || json === null) return { kind: 'failed', reason: 'malformed approver output' };
     const record = json as Record<string, unknown>;
     if (typeof record.error === 'number') return { kind: 'failed', reason: `dialog error ${Math.trunc(record.error)}` };
+    if (record.button === MACOS_AGAIN_BUTTON && record.gaveUp === false) {
+      if (typeof record.duration !== 'string' || typeof record.uses !== 'string') return { kind: 'failed', reason: 'malformed approver output' };
+      return { kind: 'allow_again', duration: record.duration, uses: record.uses };
+    }
     return fromButton(record.button, record.gaveUp);
   }
   const match = /^button returned:(Allow|Deny|), gave up:(true|false)$/.exec(text) ?? /^button returned:(Allow|Deny)$/.exec(text);
@@ -71,7 +79,7 @@ export async function runDialog(
 function fromButton(button: unknown, gaveUp: unknown): DialogResult {
   if (gaveUp === true) return { kind: 'timeout' };
   if (gaveUp !== false) return { kind: 'failed', reason: 'malformed approver output' };
-  if (button === 'Allow') return { kind: 'allow' };
+  if (button === 'Allow' || button === 'Allow once') return { kind: 'allow' };
   if (button === 'Deny') return { kind: 'deny' };
   return { kind: 'failed', reason: 'malformed approver output' };
 }

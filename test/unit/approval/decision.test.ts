@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProgramAnswer, ProgramAnswerSchema } from '../../../src/approval/decision.js';
 
-const prompt = { id: 'req_1', ttl_seconds: 120 };
+const prompt = { id: 'req_1', ttl_seconds: 120, allows_reusable: true };
 const answer = (value: unknown) => parseProgramAnswer(JSON.stringify(value), prompt);
 
 describe('parseProgramAnswer', () => {
@@ -33,6 +33,20 @@ describe('parseProgramAnswer', () => {
       expect(parseProgramAnswer(stdout, prompt)).toEqual({ kind: 'deny', reason: 'malformed approver output' });
     },
   );
+
+  describe('for a prompt that allows no reuse (item_describe, session_create)', () => {
+    const once = { id: 'req_1', ttl_seconds: 120, allows_reusable: false };
+    it.each([
+      [{ id: 'req_1', decision: 'approve' }, { kind: 'approve' }],
+      [{ id: 'req_1', decision: 'deny' }, { kind: 'deny', reason: 'denied by user' }],
+      [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 60, max_uses: 3 } }, { kind: 'deny', reason: 'malformed approver output' }],
+      [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 1, max_uses: 1 } }, { kind: 'deny', reason: 'malformed approver output' }],
+      [{ id: 'req_1', decision: 'deny', reuse: { ttl_seconds: 60, max_uses: 3 } }, { kind: 'deny', reason: 'malformed approver output' }],
+      [{ id: 'req_2', decision: 'approve', reuse: { ttl_seconds: 60, max_uses: 3 } }, { kind: 'deny', reason: 'wrong id' }],
+    ])('%j → %j (a reuse there means the program misread the prompt)', (value, expected) => {
+      expect(parseProgramAnswer(JSON.stringify(value), once)).toEqual(expected);
+    });
+  });
 
   it('checks the id before trusting an approval', () => {
     expect(parseProgramAnswer('{"id":"REQ_1","decision":"approve"}', prompt)).toEqual({ kind: 'deny', reason: 'wrong id' });

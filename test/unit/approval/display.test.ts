@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DISPLAY_LIMITS, displayField, escapeText, formatCommand, formatRemaining, renderPrompt, renderPromptText, shellQuote } from '../../../src/approval/display.js';
+import { DISPLAY_LIMITS, displayField, escapeText, formatCommand, formatRemaining, PROMPT_TITLES, renderPrompt, renderPromptText, shellQuote } from '../../../src/approval/display.js';
 import { buildPrompt } from '../../../src/approval/prompt.js';
+import type { PromptOperation } from '../../../src/approval/types.js';
 import type { WireRequest } from '../../../src/request/types.js';
 import { NOW, samplePrompt, sampleWire } from './sample-prompt.js';
 
@@ -138,6 +139,7 @@ describe('renderPrompt', () => {
       Working directory: /home/dev/infra
       Accounts: acme.1password.com, default account
       Profile: deploy
+      Scope: same exact command only
 
       Secrets (2):
         AWS_SECRET = op://Infra/aws/secret (acme.1password.com)
@@ -211,7 +213,7 @@ describe('renderPrompt', () => {
         const secretLines = Math.min(n, DISPLAY_LIMITS.secrets) + (n > DISPLAY_LIMITS.secrets ? 1 : 0);
         const overrideLines = w.override_env && w.overridden_aliases.length > 0 ? 1 : 0;
         const warningLines = w.warnings.length === 0 ? 0 : 2 + Math.min(w.warnings.length, DISPLAY_LIMITS.warnings) + (w.warnings.length > DISPLAY_LIMITS.warnings ? 1 : 0);
-        expect(lines).toHaveLength(12 + secretLines + overrideLines + warningLines + 3 + (waiting > 0 ? 1 : 0));
+        expect(lines).toHaveLength(13 + secretLines + overrideLines + warningLines + 3 + (waiting > 0 ? 1 : 0));
         expect(renderPromptText(prompt, { now: NOW }).split('\n')).toHaveLength(lines.length);
 
         expect(lines[2]).toBe("Reason (the agent's own words):");
@@ -219,9 +221,10 @@ describe('renderPrompt', () => {
         expect(lines[5]).toBe(`Command: ${formatCommand(w.command)}`);
         expect(lines[6]).toBe(`Executable: ${displayField(w.executable, DISPLAY_LIMITS.path)}`);
         expect(lines[7]).toBe(`Working directory: ${displayField(w.cwd, DISPLAY_LIMITS.path)}`);
-        expect(lines[11]).toBe(`Secrets (${n}):`);
+        expect(lines[10]).toBe('Scope: same exact command only');
+        expect(lines[12]).toBe(`Secrets (${n}):`);
         w.secrets.slice(0, DISPLAY_LIMITS.secrets).forEach((s, i) => {
-          expect(lines[12 + i]?.startsWith(`  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (`)).toBe(true);
+          expect(lines[13 + i]?.startsWith(`  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (`)).toBe(true);
         });
       }),
       { numRuns: 300 },
@@ -232,11 +235,146 @@ describe('renderPrompt', () => {
     const wire = sampleWire();
     const prompt = buildPrompt(wire, { id: 'req_1', expiresAt: new Date(NOW) });
     expect(Object.keys(prompt)).toEqual([
-      'version', 'id', 'operation', 'reason', 'command', 'executable', 'cwd', 'secrets', 'ttl_seconds',
+      'version', 'id', 'operation', 'allows_reusable', 'reason', 'command', 'executable', 'cwd', 'secrets', 'ttl_seconds',
       'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'warnings', 'requester', 'profile', 'expires_at', 'queue',
     ]);
-    expect(prompt).toMatchObject({ version: 1, operation: 'exec', expires_at: '2030-01-02T03:04:05.000Z', queue: { waiting: 0 } });
+    expect(prompt).toMatchObject({ version: 1, operation: 'exec', allows_reusable: true, expires_at: '2030-01-02T03:04:05.000Z', queue: { waiting: 0 } });
+    expect(prompt).not.toHaveProperty('session');
     expect(prompt.command).not.toBe(wire.command);
     expect(prompt.secrets[0]).not.toBe(wire.secrets[0]);
+  });
+});
+
+describe('operations', () => {
+  const session = { max_reads: 5, ttl_seconds: 300, binding: 'zsh (pid 123, /bin/zsh)' };
+  const item = sampleWire({
+    command: ['agent-secret', 'item', 'describe', 'op://Private/GitHub'],
+    executable: '/usr/local/bin/node',
+    secrets: [{ alias: 'GitHub', ref: 'op://Private/GitHub', account: null }],
+    profile: null,
+  });
+
+  it.each<[PromptOperation, boolean]>([
+    ['exec', true],
+    ['item_describe', false],
+    ['session_create', false],
+  ])('%s prompts allow a reusable approval: %s', (operation, reusable) => {
+    const prompt = buildPrompt(sampleWire(), { id: 'req_1', expiresAt: new Date(NOW), operation, session });
+    expect(prompt.operation).toBe(operation);
+    expect(prompt.allows_reusable).toBe(reusable);
+  });
+
+  it('keeps the session only on session_create, in the documented key order', () => {
+    const created = buildPrompt(sampleWire(), { id: 'req_1', expiresAt: new Date(NOW), operation: 'session_create', session });
+    expect(Object.keys(created).slice(-3)).toEqual(['session', 'expires_at', 'queue']);
+    expect(created.session).toEqual(session);
+    expect(created.session).not.toBe(session);
+    expect(buildPrompt(sampleWire(), { id: 'req_1', expiresAt: new Date(NOW), operation: 'item_describe', session })).not.toHaveProperty('session');
+  });
+
+  it('renders item describe: its own title and question, the item instead of secrets, no alias', () => {
+    const prompt = buildPrompt(item, { id: 'req_1', expiresAt: new Date(NOW + 60_000), operation: 'item_describe' });
+    const { title } = renderPrompt(prompt, { now: NOW });
+    expect(title).toBe('agent-secret: item metadata request');
+    expect(renderPromptText(prompt, { now: NOW })).toMatchInlineSnapshot(`
+      "Allow this command to read the field names (never the values) of this 1Password item?
+
+      Reason (the agent's own words):
+        deploy the staging stack
+
+      Command: agent-secret item describe op://Private/GitHub
+      Executable: /usr/local/bin/node
+      Working directory: /home/dev/infra
+      Account: default account
+      Profile: (none: one-off secrets)
+      Scope: one read of field names, types and sections; every value is dropped
+
+      Item:
+        op://Private/GitHub (default account)
+
+      Requested by: agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
+      Expires: in 1 minute (request ttl 2m)"
+    `);
+  });
+
+  it('renders session create: who may read how often for how long, and the binding', () => {
+    const prompt = buildPrompt(sampleWire(), { id: 'req_1', expiresAt: new Date(NOW + 60_000), operation: 'session_create', session });
+    expect(renderPrompt(prompt, { now: NOW }).title).toBe('agent-secret: session access request');
+    expect(renderPromptText(prompt, { now: NOW })).toMatchInlineSnapshot(`
+      "Allow zsh (pid 123, /bin/zsh) to read these 2 secrets up to 5 times in the next 5 minutes?
+
+      Reason (the agent's own words):
+        deploy the staging stack
+
+      Command: terraform plan -var 'region=eu west'
+      Executable: /usr/bin/terraform
+      Working directory: /home/dev/infra
+      Accounts: acme.1password.com, default account
+      Profile: deploy
+      Scope: one session: up to 5 reads within 5 minutes of approval, from the bound process and this directory only
+      Bound to: zsh (pid 123, /bin/zsh)
+
+      Secrets (2):
+        AWS_SECRET = op://Infra/aws/secret (acme.1password.com)
+        TF_TOKEN = op://Infra/terraform/token (default account)
+
+      Requested by: agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
+      Expires: in 1 minute (request ttl 2m)"
+    `);
+  });
+
+  it.each([
+    [{ max_reads: 1, ttl_seconds: 90, binding: 'bound to bash (pid 7)' }, 'Allow bash (pid 7) to read this secret up to once in the next 1 min 30 sec?'],
+    [{ max_reads: 100, ttl_seconds: 10, binding: '' }, 'Allow the bound process to read this secret up to 100 times in the next 10 sec?'],
+    [{ max_reads: 2, ttl_seconds: 60, binding: 'evil\n(pid 1)\u202e' }, 'Allow evil\\n(pid 1)\\u202e to read this secret up to 2 times in the next 1 minute?'],
+  ])('session question for %j', (s, question) => {
+    const prompt = buildPrompt(sampleWire({ secrets: [{ alias: 'T', ref: 'op://v/i/f', account: null }] }), { id: 'r', expiresAt: new Date(NOW), operation: 'session_create', session: s });
+    expect(renderPrompt(prompt, { now: NOW }).lines[0]).toBe(question);
+  });
+
+  it('says so when a session prompt lacks its session, and shows an unknown operation as an exec', () => {
+    const missing = buildPrompt(sampleWire(), { id: 'r', expiresAt: new Date(NOW), operation: 'session_create' });
+    expect(renderPrompt(missing, { now: NOW }).lines[0]).toBe('Allow a session to read these 2 secrets? (The session details are missing: deny.)');
+    const odd = { ...buildPrompt(sampleWire(), { id: 'r', expiresAt: new Date(NOW) }), operation: 'delete_vault' as PromptOperation, allows_reusable: false };
+    expect(renderPrompt(odd, { now: NOW }).title).toBe('agent-secret: secret access request');
+    expect(renderPrompt(odd, { now: NOW }).lines).toContain('Scope: this run only');
+  });
+
+  it('escapes every agent-controlled field for every operation, and each field fills exactly its lines', () => {
+    const wire = fc.record({
+      reason: longish,
+      command: fc.array(longish, { minLength: 1, maxLength: 5 }),
+      executable: longish,
+      cwd: longish,
+      secrets: fc.array(fc.record({ alias: untrusted, ref: longish, account: fc.option(untrusted, { nil: null }) }), { minLength: 1, maxLength: 5 }),
+      ttl_seconds: fc.integer({ min: 10, max: 600 }),
+      override_env: fc.boolean(),
+      overridden_aliases: fc.array(untrusted, { maxLength: 3 }),
+      allow_mutable_executable: fc.boolean(),
+      pristine: fc.boolean(),
+      warnings: fc.array(longish, { maxLength: 3 }),
+      requester: fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), chain: fc.array(fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), name: longish }), { maxLength: 3 }) }),
+      profile: fc.option(longish, { nil: null }),
+    }) satisfies fc.Arbitrary<WireRequest>;
+    const sessionArb = fc.record({ max_reads: fc.integer({ min: 1, max: 100 }), ttl_seconds: fc.integer({ min: 10, max: 600 }), binding: longish });
+    fc.assert(
+      fc.property(wire, fc.constantFrom<PromptOperation>('exec', 'item_describe', 'session_create'), sessionArb, (w, operation, s) => {
+        const prompt = buildPrompt(w, { id: 'req_x', expiresAt: new Date(NOW + 60_000), operation, session: s });
+        const { title, lines } = renderPrompt(prompt, { now: NOW });
+        expect(title).toBe(PROMPT_TITLES[operation]);
+        expect(RAW_UNSAFE.test(title)).toBe(false);
+        for (const line of lines) expect(RAW_UNSAFE.test(line)).toBe(false);
+        expect(renderPromptText(prompt, { now: NOW }).split('\n')).toHaveLength(lines.length);
+        expect(lines[3]).toBe(`  ${displayField(w.reason, DISPLAY_LIMITS.reason)}`);
+        expect(lines.filter((l) => l.startsWith('Scope: '))).toHaveLength(1);
+        if (operation === 'session_create') {
+          expect(lines[11]).toBe(`Bound to: ${s.binding.replace(/^\s*bound to\s+/i, '').trim() === '' ? 'the bound process' : displayField(s.binding.replace(/^\s*bound to\s+/i, ''), DISPLAY_LIMITS.binding)}`);
+          expect(lines[0]?.endsWith(`in the next ${formatRemaining(s.ttl_seconds * 1000)}?`)).toBe(true);
+        }
+        const heading = operation === 'session_create' ? 13 : 12;
+        expect(lines[heading]).toBe(operation === 'item_describe' ? (w.secrets.length === 1 ? 'Item:' : `Items (${w.secrets.length}):`) : `Secrets (${w.secrets.length}):`);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

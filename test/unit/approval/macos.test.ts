@@ -1,11 +1,18 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderPrompt } from '../../../src/approval/display.js';
-import { createMacosApprover } from '../../../src/approval/macos/approver.js';
+import { runInNewContext } from 'node:vm';
+import { chosenReuse, createMacosApprover } from '../../../src/approval/macos/approver.js';
 import { dialogResultFromOutcome, parseDialogOutput, type DialogResult } from '../../../src/approval/macos/dialog.js';
 import { buildDialogScript, toScriptLiteral } from '../../../src/approval/macos/dialog-script.js';
 import { loadTouchId, type TouchIdGate } from '../../../src/approval/macos/touch-id.js';
-import { NOW, samplePrompt } from './sample-prompt.js';
+import { buildPrompt } from '../../../src/approval/prompt.js';
+import type { ApprovalPrompt } from '../../../src/approval/types.js';
+import { NOW, samplePrompt, sampleWire } from './sample-prompt.js';
+
+function itemPrompt(): ApprovalPrompt {
+  return buildPrompt(sampleWire({ secrets: [{ alias: 'GitHub', ref: 'op://Private/GitHub', account: null }] }), { id: 'req_item', expiresAt: new Date(NOW + 120_000), operation: 'item_describe' });
+}
 
 // Every line of the script except the two string-literal assignments.
 function skeleton(script: string): string[] {
@@ -28,18 +35,32 @@ describe('buildDialogScript', () => {
       var app = Application.currentApplication();
       app.includeStandardAdditions = true;
       var title = "agent-secret: secret access request";
-      var text = "Allow this command to use this secret?\\n\\nReason (the agent's own words):\\n  deploy the staging stack\\n\\nCommand: deploy\\nExecutable: /usr/bin/terraform\\nWorking directory: /home/dev/infra\\nAccount: default account\\nProfile: deploy\\n\\nSecrets (1):\\n  TOKEN = op://v/i/f (default account)\\n\\nRequested by: agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)\\nExpires: in 2 minutes (request ttl 2m)";
+      var text = "Allow this command to use this secret?\\n\\nReason (the agent's own words):\\n  deploy the staging stack\\n\\nCommand: deploy\\nExecutable: /usr/bin/terraform\\nWorking directory: /home/dev/infra\\nAccount: default account\\nProfile: deploy\\nScope: same exact command only\\n\\nSecrets (1):\\n  TOKEN = op://v/i/f (default account)\\n\\nRequested by: agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)\\nExpires: in 2 minutes (request ttl 2m)";
       var answer;
       try {
         app.activate();
-        var result = app.displayDialog(text, { withTitle: title, buttons: ["Deny", "Allow"], defaultButton: "Deny", cancelButton: "Deny", givingUpAfter: 119 });
+        var result = app.displayDialog(text, { withTitle: title, buttons: ["Deny", "Allow once", "Allow again…"], defaultButton: "Deny", cancelButton: "Deny", givingUpAfter: 119 });
         answer = { button: String(result.buttonReturned), gaveUp: result.gaveUp === true };
+        if (answer.button === "Allow again…" && !answer.gaveUp) {
+          var durations = ["2 minutes", "1 minute"];
+          var uses = ["3", "5", "10", "20"];
+          var howLong = app.chooseFromList(durations, { withTitle: title, withPrompt: "Allow this exact request again for how long? At most 2 minutes.", defaultItems: [durations[0]], okButtonName: "Next", cancelButtonName: "Deny", multipleSelectionsAllowed: false, emptySelectionAllowed: false });
+          var howMany = howLong === false ? false : app.chooseFromList(uses, { withTitle: title, withPrompt: "How many runs in total, this one included?", defaultItems: [uses[0]], okButtonName: "Allow again", cancelButtonName: "Deny", multipleSelectionsAllowed: false, emptySelectionAllowed: false });
+          answer = howMany === false ? { button: "Deny", gaveUp: false } : { button: answer.button, gaveUp: false, duration: String(howLong[0]), uses: String(howMany[0]) };
+        }
       } catch (error) {
         answer = error.errorNumber === -128 ? { button: "Deny", gaveUp: false } : { error: Number(error.errorNumber) || 0 };
       }
       JSON.stringify(answer);
       "
     `);
+  });
+
+  it('offers only Deny and Allow when the prompt allows no reuse', () => {
+    const script = buildDialogScript(itemPrompt(), { now: NOW, deadline: NOW + 60_000 });
+    expect(script).toContain('buttons: ["Deny", "Allow"], defaultButton: "Deny", cancelButton: "Deny", givingUpAfter: 60 });');
+    expect(script).not.toContain('chooseFromList');
+    expect(script).not.toContain('Allow again');
   });
 
   it('keeps a hostile reason inside one JSON string literal', () => {
@@ -76,8 +97,61 @@ describe('buildDialogScript', () => {
   });
 });
 
+describe('the script under a simulated JXA', () => {
+  // Runs the script with a stand-in for Application: the buttons and lists answer as given, and
+  // every call is recorded (so the test also sees what the dialogs were asked to show).
+  function simulate(script: string, answers: { button: string; gaveUp?: boolean; lists?: Array<string[] | false> }) {
+    const calls: Array<{ fn: string; args: unknown[] }> = [];
+    const lists = [...(answers.lists ?? [])];
+    const app = {
+      includeStandardAdditions: false,
+      activate: () => undefined,
+      displayDialog: (...args: unknown[]) => {
+        calls.push({ fn: 'displayDialog', args });
+        if (answers.button === 'Deny') throw Object.assign(new Error('cancel'), { errorNumber: -128 });
+        return { buttonReturned: answers.button, gaveUp: answers.gaveUp === true };
+      },
+      chooseFromList: (...args: unknown[]) => {
+        calls.push({ fn: 'chooseFromList', args });
+        return lists.shift() ?? false;
+      },
+    };
+    const out = runInNewContext(script, { Application: { currentApplication: () => app } }) as string;
+    return { result: parseDialogOutput(out), calls };
+  }
+
+  const script = () => buildDialogScript(samplePrompt(), { now: NOW, deadline: NOW + 60_000 });
+
+  it.each<[{ button: string; gaveUp?: boolean; lists?: Array<string[] | false> }, DialogResult]>([
+    [{ button: 'Allow once' }, { kind: 'allow' }],
+    [{ button: 'Deny' }, { kind: 'deny' }],
+    [{ button: '', gaveUp: true }, { kind: 'timeout' }],
+    [{ button: 'Allow again…', lists: [['1 minute'], ['10']] }, { kind: 'allow_again', duration: '1 minute', uses: '10' }],
+    [{ button: 'Allow again…', lists: [false] }, { kind: 'deny' }],
+    [{ button: 'Allow again…', lists: [['2 minutes'], false] }, { kind: 'deny' }],
+  ])('%j → %j', (answers, expected) => {
+    expect(simulate(script(), answers).result).toEqual(expected);
+  });
+
+  it('shows the duration list (default: the ttl) and then the runs list (default: 3), both cancelling to Deny', () => {
+    const { calls } = simulate(script(), { button: 'Allow again…', lists: [['2 minutes'], ['3']] });
+    expect(calls.map((c) => c.fn)).toEqual(['displayDialog', 'chooseFromList', 'chooseFromList']);
+    expect(calls[1]?.args[0]).toEqual(['2 minutes', '1 minute']);
+    expect(calls[1]?.args[1]).toMatchObject({ defaultItems: ['2 minutes'], cancelButtonName: 'Deny', multipleSelectionsAllowed: false, emptySelectionAllowed: false });
+    expect(calls[2]?.args[0]).toEqual(['3', '5', '10', '20']);
+    expect(calls[2]?.args[1]).toMatchObject({ defaultItems: ['3'], okButtonName: 'Allow again', cancelButtonName: 'Deny' });
+    expect(calls[0]?.args[1]).toMatchObject({ defaultButton: 'Deny', cancelButton: 'Deny' });
+  });
+});
+
 describe('parseDialogOutput', () => {
   it.each<[string, DialogResult]>([
+    ['{"button":"Allow once","gaveUp":false}\n', { kind: 'allow' }],
+    ['{"button":"Allow again…","gaveUp":false,"duration":"1 minute","uses":"5"}\n', { kind: 'allow_again', duration: '1 minute', uses: '5' }],
+    ['{"button":"Allow again…","gaveUp":true,"duration":"1 minute","uses":"5"}\n', { kind: 'timeout' }],
+    ['{"button":"Allow again…","gaveUp":false}\n', { kind: 'failed', reason: 'malformed approver output' }],
+    ['{"button":"Allow again…","gaveUp":false,"duration":60,"uses":"5"}\n', { kind: 'failed', reason: 'malformed approver output' }],
+    ['{"button":"Allow again","gaveUp":false,"duration":"1 minute","uses":"5"}\n', { kind: 'failed', reason: 'malformed approver output' }],
     ['{"button":"Allow","gaveUp":false}\n', { kind: 'allow' }],
     ['{"button":"Deny","gaveUp":false}\n', { kind: 'deny' }],
     ['{"button":"","gaveUp":true}\n', { kind: 'timeout' }],
@@ -105,6 +179,22 @@ describe('parseDialogOutput', () => {
   });
 });
 
+describe('chosenReuse', () => {
+  it.each([
+    ['2 minutes', '3', { ttlSeconds: 120, maxUses: 3 }],
+    ['1 minute', '20', { ttlSeconds: 60, maxUses: 20 }],
+    ['5 minutes', '3', null],
+    ['2 minutes', '4', null],
+    ['', '', null],
+  ])('%j, %j → %j (ttl 2m)', (duration, uses, grant) => {
+    expect(chosenReuse(samplePrompt(), duration, uses)).toEqual(grant);
+  });
+
+  it('never grants a reuse on a prompt that does not allow it', () => {
+    expect(chosenReuse(itemPrompt(), '2 minutes', '3')).toBeNull();
+  });
+});
+
 describe('macOS approver', () => {
   const deadline = () => Date.now() + 60_000;
   const gate = (available: boolean, confirm: () => Promise<boolean>): (() => Promise<TouchIdGate>) => async () => ({ available: () => available, confirm });
@@ -115,6 +205,27 @@ describe('macOS approver', () => {
     expect(approver.name).toBe('macos');
     await expect(approver.decide(samplePrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'approve' });
     expect(confirm).toHaveBeenCalledTimes(1);
+  });
+
+  it('approves with the chosen reuse after "Allow again…" and Touch ID', async () => {
+    const confirm = vi.fn(async () => true);
+    const approver = createMacosApprover({
+      env: {},
+      touchId: true,
+      runDialog: async () => ({ kind: 'allow_again', duration: '1 minute', uses: '5' }),
+      loadTouchId: gate(true, confirm),
+    });
+    await expect(approver.decide(samplePrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'approve', reuse: { ttlSeconds: 60, maxUses: 5 } });
+    expect(confirm).toHaveBeenCalledTimes(1);
+  });
+
+  it('denies labels it did not offer, and a reuse on a prompt without reuse, before Touch ID', async () => {
+    const confirm = vi.fn(async () => true);
+    const odd = createMacosApprover({ env: {}, touchId: true, runDialog: async () => ({ kind: 'allow_again', duration: '1 hour', uses: '5' }), loadTouchId: gate(true, confirm) });
+    await expect(odd.decide(samplePrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'deny', reason: 'malformed approver output' });
+    const item = createMacosApprover({ env: {}, touchId: true, runDialog: async () => ({ kind: 'allow_again', duration: '2 minutes', uses: '3' }), loadTouchId: gate(true, confirm) });
+    await expect(item.decide(itemPrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'deny', reason: 'malformed approver output' });
+    expect(confirm).not.toHaveBeenCalled();
   });
 
   it('denies when Touch ID fails or is cancelled', async () => {

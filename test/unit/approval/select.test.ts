@@ -29,15 +29,40 @@ function config(approver: ApproverSetting, touchId = true): UserConfig {
   return { path: '/home/u/.config/agent-secret/config.yml', exists: true, approver, opPath: undefined, touchId, trustedDirs: [] };
 }
 
-// A fake dialog: records its argv (NUL-separated) and environment, exits with the code in ./exit-code.
+// A fake dialog: records its argv (NUL-separated; also per call as <name>.argv.<n>) and
+// environment, prints ./out.<n> when present, exits with ./exit.<n> or else ./exit-code (0).
 function fakeDialog(name: string): string {
   const file = join(bin, name);
   writeFileSync(
     file,
-    `#!/bin/sh\nd=$(dirname "$0")\nprintf '%s\\0' "$@" > "$d/${name}.argv"\nenv > "$d/${name}.env"\nexit $(cat "$d/exit-code" 2>/dev/null || echo 0)\n`,
+    [
+      '#!/bin/sh',
+      'd=$(dirname "$0")',
+      `n=$(( $(cat "$d/${name}.count" 2>/dev/null || echo 0) + 1 ))`,
+      `echo "$n" > "$d/${name}.count"`,
+      `printf '%s\\0' "$@" > "$d/${name}.argv"`,
+      `printf '%s\\0' "$@" > "$d/${name}.argv.$n"`,
+      `env > "$d/${name}.env"`,
+      '[ -f "$d/out.$n" ] && cat "$d/out.$n"',
+      '[ -f "$d/exit.$n" ] && exit $(cat "$d/exit.$n")',
+      'exit $(cat "$d/exit-code" 2>/dev/null || echo 0)',
+      '',
+    ].join('\n'),
   );
   chmodSync(file, 0o755);
   return file;
+}
+
+// The answers of the next dialogs, in order: [exit code, stdout].
+function script(answers: Array<[number, string]>): void {
+  answers.forEach(([code, out], i) => {
+    writeFileSync(join(bin, `exit.${i + 1}`), String(code));
+    writeFileSync(join(bin, `out.${i + 1}`), out);
+  });
+}
+
+function argvOf(name: string, call: number): string[] {
+  return readFileSync(join(bin, `${name}.argv.${call}`), 'utf8').split('\0').slice(0, -1);
 }
 
 async function unavailable(promise: Promise<unknown>): Promise<AgentSecretError> {
@@ -117,10 +142,56 @@ describe('selectApprover', () => {
 
   it('auto on Linux falls back to kdialog, and accepts a Wayland display', async () => {
     fakeDialog('kdialog');
+    script([
+      [0, ''],
+      [0, 'once\n'],
+    ]);
     const approver = await selectApprover(config('auto'), linux({ WAYLAND_DISPLAY: 'wayland-0' }), { searchDirs: [bin] });
     expect(approver.name).toBe('kdialog');
     await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 })).resolves.toEqual({ kind: 'approve' });
-    expect(readFileSync(join(bin, 'kdialog.argv'), 'utf8').split('\0')[2]).toBe('--warningyesno');
+    expect(argvOf('kdialog', 1)[2]).toBe('--warningcontinuecancel');
+    expect(argvOf('kdialog', 2)[2]).toBe('--radiolist');
+  });
+
+  it('zenity: "Allow again..." then the form gives a reusable approval; Return on the form keeps the defaults', async () => {
+    fakeDialog('zenity');
+    script([
+      [1, 'Allow again for a while...\n'],
+      [0, '1 minute|10\n'],
+      [1, 'Allow again for a while...\n'],
+      [0, '|\n'],
+      [1, 'Allow again for a while...\n'],
+      [1, ''],
+    ]);
+    const approver = await selectApprover(config('zenity'), linux({ DISPLAY: ':0' }), { searchDirs: [bin] });
+    const decide = () => approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 });
+    await expect(decide()).resolves.toEqual({ kind: 'approve', reuse: { ttlSeconds: 60, maxUses: 10 } });
+    expect(argvOf('zenity', 1)).toContain('--extra-button');
+    expect(argvOf('zenity', 2)[0]).toBe('--forms');
+    await expect(decide()).resolves.toEqual({ kind: 'approve', reuse: { ttlSeconds: 120, maxUses: 3 } });
+    await expect(decide()).resolves.toEqual({ kind: 'deny', reason: 'denied by user' });
+  });
+
+  it('kdialog: Allow... → Allow again → a duration × runs row gives a reusable approval; every cancel denies', async () => {
+    fakeDialog('kdialog');
+    script([
+      [0, ''],
+      [0, 'again\n'],
+      [0, '60s-5\n'],
+      [0, ''],
+      [0, 'deny\n'],
+      [2, ''],
+      [0, ''],
+      [0, 'again\n'],
+      [1, ''],
+    ]);
+    const approver = await selectApprover(config('kdialog'), linux({ DISPLAY: ':0' }), { searchDirs: [bin] });
+    const decide = () => approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 });
+    await expect(decide()).resolves.toEqual({ kind: 'approve', reuse: { ttlSeconds: 60, maxUses: 5 } });
+    expect(argvOf('kdialog', 3).slice(4, 7)).toEqual(['120s-3', 'for 2 minutes, 3 runs (this one and 2 more)', 'on']);
+    await expect(decide()).resolves.toEqual({ kind: 'deny', reason: 'denied by user' });
+    await expect(decide()).resolves.toEqual({ kind: 'deny', reason: 'denied by user' });
+    await expect(decide()).resolves.toEqual({ kind: 'deny', reason: 'denied by user' });
   });
 
   it('auto on Linux with a display but no dialog program says what to install', async () => {

@@ -2,7 +2,8 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { askOnStreams, createTtyApprover } from '../../../src/approval/tty.js';
-import { NOW, samplePrompt } from './sample-prompt.js';
+import { buildPrompt } from '../../../src/approval/prompt.js';
+import { NOW, samplePrompt, sampleWire } from './sample-prompt.js';
 
 function streams() {
   const input = new PassThrough();
@@ -22,6 +23,8 @@ describe('askOnStreams', () => {
     ['Y\n', { kind: 'approve' }],
     ['yes\n', { kind: 'approve' }],
     ['  yes  \r', { kind: 'approve' }],
+    ['o\n', { kind: 'approve' }],
+    ['once\n', { kind: 'approve' }],
     ['n\n', { kind: 'deny', reason: 'denied by user' }],
     ['\n', { kind: 'deny', reason: 'denied by user' }],
     ['yep\n', { kind: 'deny', reason: 'denied by user' }],
@@ -42,8 +45,76 @@ describe('askOnStreams', () => {
     expect(shown).toContain('agent-secret: secret access request\n===================================\n');
     expect(shown).toContain('\n  hi\\x1b[2J\\u202e\n');
     expect(shown).toContain('Command: terraform plan -var \'region=eu west\'\n');
-    expect(shown).toContain('\n\nAllow? [y/N] ');
+    expect(shown).toContain('\n\n  y  allow once\n  a  allow this exact request again for a while (you choose how long and how many runs)\n  N  deny (the default)\nAnswer [y/a/N]: ');
     expect(shown).not.toContain('\x1b');
+  });
+
+  it('asks a plain yes/no for a prompt that allows no reuse, and "a" denies there', async () => {
+    const io = streams();
+    const prompt = buildPrompt(sampleWire(), { id: 'req_1', expiresAt: new Date(NOW + 60_000), operation: 'item_describe' });
+    const pending = askOnStreams(prompt, io, { deadline: later() });
+    io.input.write('a\n');
+    await expect(pending).resolves.toEqual({ kind: 'deny', reason: 'denied by user' });
+    expect(io.shown()).toContain('agent-secret: item metadata request');
+    expect(io.shown()).toContain('\n\nAllow? [y/N] Denied.\n');
+    expect(io.shown()).not.toContain('Answer [y/a/N]');
+  });
+
+  it.each([
+    ['a\n\n\n', { kind: 'approve', reuse: { ttlSeconds: 120, maxUses: 3 } }],
+    ['again\n90s\n7\n', { kind: 'approve', reuse: { ttlSeconds: 90, maxUses: 7 } }],
+    ['a\r\n1m\r\n20\r\n', { kind: 'approve', reuse: { ttlSeconds: 60, maxUses: 20 } }],
+    ['A\n2m\n1\n', { kind: 'approve', reuse: { ttlSeconds: 120, maxUses: 1 } }],
+    ['a\n3m\n', { kind: 'deny', reason: 'denied by user' }],
+    ['a\n90\n', { kind: 'deny', reason: 'denied by user' }],
+    ['a\n1m\n21\n', { kind: 'deny', reason: 'denied by user' }],
+    ['a\n1m\n0\n', { kind: 'deny', reason: 'denied by user' }],
+    ['a\n1m\nthree\n', { kind: 'deny', reason: 'denied by user' }],
+  ])('allow again %j → %j', async (typed, decision) => {
+    const io = streams();
+    const pending = askOnStreams(samplePrompt(), io, { deadline: later() });
+    io.input.write(typed);
+    await expect(pending).resolves.toEqual(decision);
+  });
+
+  it('asks how long (up to the ttl) and how many runs, and says what was granted', async () => {
+    const io = streams();
+    const pending = askOnStreams(samplePrompt(), io, { deadline: later() });
+    io.input.write('a\n');
+    io.input.write('90s\n');
+    io.input.write('5\n');
+    await pending;
+    expect(io.shown()).toContain(
+      'Answer [y/a/N]: Allow again for how long? Up to 2 minutes, e.g. 2m, 1m [2 minutes]: ' +
+        'How many runs in total, this one included? 1 to 20, e.g. 3, 5, 10, 20 [3]: ' +
+        'Approved: 5 runs (this one and 4 more) of this exact command within 1 min 30 sec.\n',
+    );
+  });
+
+  it('does not take the line feed of a CRLF split across chunks as an answer', async () => {
+    const io = streams();
+    const pending = askOnStreams(samplePrompt(), io, { deadline: later() });
+    io.input.write('a\r');
+    await new Promise((r) => setTimeout(r, 20));
+    io.input.write('\n');
+    await new Promise((r) => setTimeout(r, 20));
+    io.input.write('bogus\n');
+    await expect(pending).resolves.toEqual({ kind: 'deny', reason: 'denied by user' });
+  });
+
+  it('times out in the middle of the reuse questions', async () => {
+    const io = streams();
+    const pending = askOnStreams(samplePrompt(), io, { deadline: Date.now() + 150 });
+    io.input.write('a\n1m\n');
+    await expect(pending).resolves.toEqual({ kind: 'timeout' });
+  });
+
+  it('explains a wrong duration with the allowed range', async () => {
+    const io = streams();
+    const pending = askOnStreams(samplePrompt(), io, { deadline: later() });
+    io.input.write('a\n5m\n');
+    await pending;
+    expect(io.shown()).toContain('Denied (not a duration from 1s to 2m).\n');
   });
 
   it('waits for a whole line even when it arrives in pieces', async () => {
