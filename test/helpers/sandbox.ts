@@ -50,6 +50,8 @@ export function createSandbox(): Sandbox {
     XDG_RUNTIME_DIR: join(root, 'runtime'),
     FAKE_OP_LOG: opLog,
     FAKE_APPROVER_LOG: approverLog,
+    // A safety net: a daemon left behind by a test exits on its own (cleanup() stops it anyway).
+    AGENT_SECRET_DAEMON_IDLE_MS: '30000',
   };
   const auditPath = join(root, 'state', 'agent-secret', 'audit.jsonl');
   const readJsonl = (path: string) =>
@@ -89,7 +91,48 @@ export function createSandbox(): Sandbox {
     prompts: () => readJsonl(approverLog),
     auditEvents: () => readJsonl(auditPath),
     cleanup() {
+      stopSandboxDaemon(join(root, 'runtime', 'agent-secret', 'daemon.pid'));
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Stops the daemon a sandbox started (its pid file): SIGTERM, a short wait, then SIGKILL. */
+function stopSandboxDaemon(pidFile: string): void {
+  let pid: unknown;
+  try {
+    pid = (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid?: unknown }).pid;
+  } catch {
+    return;
+  }
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 1 || pid === process.pid || !isDaemonProcess(pid)) return;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return;
+    }
+    const deadline = Date.now() + 3_000;
+    while (isDaemonProcess(pid) && Date.now() < deadline) Atomics.wait(cell, 0, 0, 20);
+    if (!isDaemonProcess(pid)) return;
+  }
+}
+
+// Alive, not a zombie, and (where /proc tells) an `agent-secret daemon serve`: never signal a reused pid.
+function isDaemonProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  if (!existsSync('/proc/self/stat')) return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.includes('daemon') && argv.includes('serve');
+  } catch {
+    return false;
+  }
 }

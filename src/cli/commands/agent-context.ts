@@ -14,7 +14,9 @@ import { inspectProjectConfig } from './project-config.js';
 export async function runAgentContext(ctx: CliContext, program: Command, options: { config?: string }): Promise<number> {
   const commands: Record<string, unknown> = {};
   const visit = (command: Command, prefix: string) => {
+    const visible = new Set(command.createHelp().visibleCommands(command));
     for (const sub of command.commands) {
+      if (!visible.has(sub)) continue; // hidden, like `daemon serve`
       const name = `${prefix}${sub.name()}`;
       if (sub.commands.length > 0) {
         visit(sub, `${name} `);
