@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
 import { parseReason } from '../core/reason.js';
+import { checkBindNames, type BindingPolicy } from '../core/session-bind.js';
 import { parseTtl } from '../core/ttl.js';
 import { positionIssues, yamlIssues } from './issues.js';
 import { byAlias } from './name-list.js';
@@ -97,9 +98,19 @@ function normalize(data: ConfigFileData, order: readonly string[], path: string)
       ttlSeconds: ttl?.ok === true ? ttl.seconds : undefined,
       mask: profile.mask,
       account: profile.account,
+      ...(profile.session?.bind === undefined ? {} : { sessionBind: bindingOf(profile.session.bind) }),
       include: [...(profile.include ?? [])],
       secrets: secrets.sort(byAlias),
     });
   }
   return { path, account: data.account, defaultProfile: data.default_profile, profileNames: [...profiles.keys()], profiles };
+}
+
+// Rules have checked the shape and every value: a word is auto or parent, a mapping has one key.
+function bindingOf(bind: string | { ancestor?: number | undefined; ancestor_name?: string | undefined; ancestor_names?: string[] | undefined }): BindingPolicy {
+  if (typeof bind === 'string') return bind === 'parent' ? { mode: 'ancestor', depth: 1 } : { mode: 'auto' };
+  if (bind.ancestor !== undefined) return { mode: 'ancestor', depth: bind.ancestor as 1 | 2 | 3 };
+  const names = bind.ancestor_names ?? (bind.ancestor_name === undefined ? [] : [bind.ancestor_name]);
+  const checked = checkBindNames(names);
+  return { mode: 'ancestor_name', names: checked.ok ? checked.value : [] };
 }

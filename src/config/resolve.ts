@@ -3,6 +3,7 @@
 // account of the profile that defined it. The profile name comes from the agent's flags.
 
 import { AgentSecretError } from '../core/errors.js';
+import type { BindingPolicy } from '../core/session-bind.js';
 import { byAlias, listNames } from './name-list.js';
 import type { ProfileDefinition, ProjectConfig, ResolvedProfile, SecretEntry } from './types.js';
 
@@ -10,6 +11,7 @@ interface Inherited {
   reason: string | undefined;
   ttlSeconds: number | undefined;
   mask: boolean | undefined;
+  sessionBind: BindingPolicy | undefined;
   secrets: Map<string, SecretEntry>;
 }
 
@@ -37,6 +39,7 @@ export function resolveProfile(config: ProjectConfig, name: string | undefined):
     reason: merged.reason,
     ttlSeconds: merged.ttlSeconds,
     mask: merged.mask,
+    ...(merged.sessionBind === undefined ? {} : { sessionBind: merged.sessionBind }),
     account: profile.account ?? config.account,
     include: [...profile.include],
     secrets: [...merged.secrets.values()].map((s) => ({ ...s })).sort(byAlias),
@@ -51,7 +54,7 @@ function merge(config: ProjectConfig, profile: ProfileDefinition, memo: Map<stri
   if (path.includes(profile.name)) {
     throw new AgentSecretError('config.invalid', `${config.path}: include cycle: ${[...path, profile.name].join(' -> ')}`, { details: { file: config.path } });
   }
-  const result: Inherited = { reason: undefined, ttlSeconds: undefined, mask: undefined, secrets: new Map() };
+  const result: Inherited = { reason: undefined, ttlSeconds: undefined, mask: undefined, sessionBind: undefined, secrets: new Map() };
   for (const includeName of profile.include) {
     const included = config.profiles.get(includeName);
     if (included === undefined) {
@@ -63,11 +66,13 @@ function merge(config: ProjectConfig, profile: ProfileDefinition, memo: Map<stri
     result.reason = inherited.reason ?? result.reason;
     result.ttlSeconds = inherited.ttlSeconds ?? result.ttlSeconds;
     result.mask = inherited.mask ?? result.mask;
+    result.sessionBind = inherited.sessionBind ?? result.sessionBind;
     for (const [alias, secret] of inherited.secrets) result.secrets.set(alias, secret);
   }
   result.reason = profile.reason ?? result.reason;
   result.ttlSeconds = profile.ttlSeconds ?? result.ttlSeconds;
   result.mask = profile.mask ?? result.mask;
+  result.sessionBind = profile.sessionBind ?? result.sessionBind;
   for (const secret of profile.secrets) result.secrets.set(secret.alias, secret);
   memo.set(profile.name, result);
   return result;

@@ -6,11 +6,12 @@ import { validateAccount } from '../core/account.js';
 import { validateAlias } from '../core/alias.js';
 import { parseReason } from '../core/reason.js';
 import { parseRef } from '../core/ref.js';
+import { checkBindDepth, checkBindName, MAX_BIND_NAMES } from '../core/session-bind.js';
 import { parseTtl } from '../core/ttl.js';
 import { withoutEcho } from './echo-guard.js';
 import { ENV_NAME, type KeyPath, type RawIssue } from './issues.js';
 import { listNames } from './name-list.js';
-import { PROFILE_KEYS, PROFILE_NAME } from './schema.js';
+import { BIND_KEYS, PROFILE_KEYS, PROFILE_NAME } from './schema.js';
 
 /** Longest allowed include chain (profile → include → include …). */
 export const MAX_INCLUDE_DEPTH = 16;
@@ -77,6 +78,7 @@ function checkProfile(issues: RawIssue[], name: string, profile: Mapping, known:
       });
     });
   }
+  if (isMapping(profile.session)) checkSessionBind(issues, at('session', 'bind'), profile.session.bind);
   if (isMapping(profile.secrets)) {
     for (const [alias, secret] of Object.entries(profile.secrets)) {
       const aliasResult = validateAlias(alias);
@@ -90,6 +92,43 @@ function checkProfile(issues: RawIssue[], name: string, profile: Mapping, known:
         if (typeof secret.account === 'string') checkAccount(issues, at('secrets', alias, 'account'), secret.account);
       }
     }
+  }
+}
+
+// session.bind: auto | parent | {ancestor: 1..3} | {ancestor_name: X} | {ancestor_names: [X, …]}.
+// Wrong kinds of value are the schema's to report; names are never quoted back.
+function checkSessionBind(issues: RawIssue[], path: KeyPath, bind: unknown): void {
+  const bindIssue = (where: KeyPath, problem: string, at: 'key' | 'value' = 'value'): void => {
+    issues.push({ code: 'session.bind', path: where, at, problem });
+  };
+  if (typeof bind === 'string') {
+    if (bind !== 'auto' && bind !== 'parent') bindIssue(path, 'must be auto, parent, or a mapping with one of ancestor:, ancestor_name:, ancestor_names:');
+    return;
+  }
+  if (!isMapping(bind)) return;
+  const set = BIND_KEYS.filter((key) => Object.hasOwn(bind, key));
+  const unknown = Object.keys(bind).some((key) => !BIND_KEYS.includes(key));
+  if (set.length > 1) bindIssue(path, `sets ${set.join(' and ')}; set exactly one of ancestor:, ancestor_name:, ancestor_names:`);
+  if (set.length === 0 && !unknown) bindIssue(path, 'sets nothing; set exactly one of ancestor:, ancestor_name:, ancestor_names:');
+  if (typeof bind.ancestor === 'number') {
+    const depth = checkBindDepth(bind.ancestor);
+    if (!depth.ok) bindIssue([...path, 'ancestor'], depth.message);
+  }
+  if (typeof bind.ancestor_name === 'string') {
+    const name = checkBindName(bind.ancestor_name);
+    if (!name.ok) bindIssue([...path, 'ancestor_name'], name.message);
+  }
+  if (Array.isArray(bind.ancestor_names)) {
+    const list: unknown[] = bind.ancestor_names;
+    if (list.length === 0) bindIssue([...path, 'ancestor_names'], 'is empty; list at least one executable name, such as [zsh]');
+    const distinct = new Set<string>();
+    list.forEach((entry, index) => {
+      if (typeof entry !== 'string') return;
+      const name = checkBindName(entry);
+      if (name.ok) distinct.add(name.value);
+      else bindIssue([...path, 'ancestor_names', index], name.message);
+    });
+    if (distinct.size > MAX_BIND_NAMES) bindIssue([...path, 'ancestor_names'], `lists ${distinct.size} different names; at most ${MAX_BIND_NAMES} are allowed`, 'key');
   }
 }
 

@@ -4,12 +4,14 @@
 
 import type { z } from 'zod';
 import type { KeyPath, RawIssue } from './issues.js';
-import { PROFILE_KEYS, SECRET_KEYS, TOP_KEYS } from './schema.js';
+import { BIND_KEYS, PROFILE_KEYS, SECRET_KEYS, SESSION_KEYS, TOP_KEYS } from './schema.js';
 
 type ZodIssue = z.core.$ZodIssue;
 
 const ACCOUNT = 'a 1Password account (sign-in address, shorthand, email or ID)';
 const SECRET = 'an op:// reference, or a mapping with ref: and optional account:';
+const BIND = 'auto, parent, or a mapping with one of ancestor:, ancestor_name:, ancestor_names:';
+const BIND_NAME = 'an executable name such as zsh';
 
 /** Converts zod issues for `data` into RawIssues. */
 export function schemaIssues(issues: readonly ZodIssue[], data: unknown, base: KeyPath = []): RawIssue[] {
@@ -65,6 +67,7 @@ function typeIssue(path: KeyPath, value: unknown): RawIssue {
 function expectedAt(path: KeyPath): string {
   const key = last(path);
   if (path.length === 0) return 'a mapping with version: 1 and profiles:';
+  if (path[2] === 'session') return expectedInSession(path);
   if (typeof key === 'number') return 'a profile name';
   if (path.length === 1) {
     if (key === 'profiles') return 'a mapping of profile names to profiles';
@@ -72,7 +75,7 @@ function expectedAt(path: KeyPath): string {
     if (key === 'account') return ACCOUNT;
   }
   if (path.length === 2) return `a mapping with ${PROFILE_KEYS.map((k) => `${k}:`).join(', ')}`;
-  if (path.length === 4) return SECRET;
+  if (path.length === 4 && path[2] === 'secrets') return SECRET;
   switch (key) {
     case 'reason':
       return 'one line of text';
@@ -91,10 +94,27 @@ function expectedAt(path: KeyPath): string {
   }
 }
 
+function expectedInSession(path: KeyPath): string {
+  if (path.length === 3) return 'a mapping with bind:';
+  if (path.length === 4) return BIND;
+  switch (path[4]) {
+    case 'ancestor':
+      return 'an ancestor depth: 1, 2 or 3';
+    case 'ancestor_name':
+      return BIND_NAME;
+    case 'ancestor_names':
+      return path.length === 5 ? 'a list of executable names, such as [zsh, tmux]' : BIND_NAME;
+    default:
+      return 'another kind of value';
+  }
+}
+
 function allowedKeys(path: KeyPath): readonly string[] {
   if (path.length === 0) return TOP_KEYS;
   if (path.length === 2 && path[0] === 'profiles') return PROFILE_KEYS;
   if (path.length === 4 && path[2] === 'secrets') return SECRET_KEYS;
+  if (path.length === 3 && path[2] === 'session') return SESSION_KEYS;
+  if (path.length === 4 && path[2] === 'session' && path[3] === 'bind') return BIND_KEYS;
   return [];
 }
 

@@ -4,14 +4,18 @@
 
 import { z } from 'zod';
 import { MAX_REASON_LENGTH } from '../core/reason.js';
+import { MAX_BIND_DEPTH, MAX_BIND_NAMES } from '../core/session-bind.js';
 
 /** Profile names: what `--profile` and `include:` accept. */
 export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Allowed keys per level, in the order they are documented. */
 export const TOP_KEYS: readonly string[] = ['version', 'account', 'default_profile', 'profiles'];
-export const PROFILE_KEYS: readonly string[] = ['reason', 'ttl', 'account', 'include', 'mask', 'secrets'];
+export const PROFILE_KEYS: readonly string[] = ['reason', 'ttl', 'account', 'include', 'mask', 'session', 'secrets'];
 export const SECRET_KEYS: readonly string[] = ['ref', 'account'];
+export const SESSION_KEYS: readonly string[] = ['bind'];
+/** A `session.bind` mapping sets exactly one of these. */
+export const BIND_KEYS: readonly string[] = ['ancestor', 'ancestor_name', 'ancestor_names'];
 
 // Editor-only patterns: the authoritative checks are core's parseRef/validateAlias/parseTtl.
 const SEGMENT = '[A-Za-z0-9._ -]+';
@@ -35,12 +39,27 @@ function buildSchema(forEditors: boolean) {
     ref,
     z.strictObject({ ref, account: account('1Password account for this secret').optional() }),
   ]);
+  // Structurally a word or a mapping; rules.ts checks the word, the one key and the values.
+  // eslint-disable-next-line no-control-regex
+  const bindName = text('Executable basename of an ancestor process, such as zsh or tmux (no /)', /^[^/\u0000]+$/, { min: 1, max: 128 });
+  const bind = forEditors
+    ? z
+        .union([
+          z.enum(['auto', 'parent']).describe('auto: the nearest stable ancestor, over nested shells of the same executable; parent: the direct parent of agent-secret'),
+          z.strictObject({ ancestor: z.int().min(1).max(MAX_BIND_DEPTH).describe('Bind to exactly this ancestor depth (1 = parent)') }),
+          z.strictObject({ ancestor_name: bindName }),
+          z.strictObject({ ancestor_names: z.array(bindName).min(1).max(MAX_BIND_NAMES).describe('Bind to the nearest ancestor with one of these executable names') }),
+        ])
+        .describe('Which process a session token is bound to; the session-create flags override it')
+    : z.union([z.string(), z.strictObject({ ancestor: z.number().optional(), ancestor_name: z.string().optional(), ancestor_names: z.array(z.string()).optional() })]);
+  const session = z.strictObject({ bind: bind.optional() });
   const profile = z.strictObject({
     reason: text('Why the secrets are needed; shown to the human in the prompt', undefined, { min: 1, max: MAX_REASON_LENGTH }).optional(),
     ttl: text('How long the request may wait and live, 10s..10m, written like 90s, 2m or 1m30s', TTL_PATTERN).optional(),
     account: account('1Password account for the secrets this profile defines').optional(),
     include: z.array(name('Name of a profile whose secrets, reason and ttl this profile inherits')).optional(),
     mask: z.boolean({ error: 'must be true or false' }).meta({ description: 'false: never mask the child output, even when it is captured (default: mask when not a terminal)' }).optional(),
+    session: (forEditors ? session.describe('Settings for agent-secret session create') : session).optional(),
     secrets: z.record(forEditors ? z.string().regex(ALIAS_PATTERN) : z.string(), secret).optional(),
   });
   const profiles = z.record(forEditors ? z.string().regex(PROFILE_NAME) : z.string(), profile);

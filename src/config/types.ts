@@ -2,6 +2,8 @@
 // a resolved profile, positioned config issues and env-file entries. They hold names and
 // op:// references only; plain env-file values are the one exception and are never printed.
 
+import type { BindingPolicy } from '../core/session-bind.js';
+
 /** One secret of a profile: the alias the child sees, its reference and the account it was defined with. */
 export interface SecretEntry {
   alias: string;
@@ -19,6 +21,8 @@ export interface ProfileDefinition {
   mask: boolean | undefined;
   /** The profile's own `account`, if any. */
   account: string | undefined;
+  /** The profile's own `session.bind`, if any (`parent` is ancestor depth 1). */
+  sessionBind?: BindingPolicy | undefined;
   include: string[];
   /** The profile's own secrets, each with its account already computed, sorted by alias. */
   secrets: SecretEntry[];
@@ -47,6 +51,8 @@ export interface ResolvedProfile {
   account: string | undefined;
   /** Output masking: own value, else the last include that sets it. */
   mask: boolean | undefined;
+  /** Session binding for `session create`: own `session.bind`, else the last include that sets it; flags override it. */
+  sessionBind?: BindingPolicy | undefined;
   /** As written. */
   include: string[];
   /** Merged, sorted by alias. */
@@ -70,6 +76,7 @@ export type ConfigIssueCode =
   | 'ttl.invalid'
   | 'reason.invalid'
   | 'account.invalid'
+  | 'session.bind'
   | 'include.not_found'
   | 'include.cycle'
   | 'include.depth'
