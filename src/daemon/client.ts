@@ -12,7 +12,7 @@ import { AgentSecretError, listErrorCodes, type ErrorCode } from '../core/errors
 import type { DirsInput } from '../platform/dirs.js';
 import { VERSION } from '../version.js';
 import { FramingError, LineReader } from './framing.js';
-import { connectUnix, errnoOf, isProcessRunning, readPidFile } from './instance.js';
+import { connectUnix, errnoOf, isProcessRunning, readPidFile, tryLock } from './instance.js';
 import { daemonPaths, prepareRuntimeDir, type DaemonPaths } from './paths.js';
 import { PROTOCOL_VERSION, encodeFrame, parseDaemonFrame, type Frame } from './protocol.js';
 
@@ -141,28 +141,40 @@ async function connectConversation(paths: DaemonPaths, opts: OpenOptions): Promi
   prepareRuntimeDir(paths, { create: true });
   const first = await tryConnect(paths.socket);
   if (first !== null) return first;
-  const child = spawn(process.execPath, [BIN, 'daemon', 'serve'], { detached: true, stdio: 'ignore', env: definedEnv(opts.env), cwd: '/' });
-  let exitCode: number | null | undefined;
-  child.once('exit', (code, signal) => (exitCode = signal === null ? code : 128));
-  child.once('error', () => (exitCode = 127));
-  child.unref();
+  // Parallel clients: the one holding the spawn lock starts the daemon, the others wait for it
+  // (and take over when that client went away without a daemon answering).
   const deadline = Date.now() + START_TIMEOUT_MS;
+  let release: (() => void) | null = null;
+  let exitCode: number | null | undefined;
   let backoff = 5;
-  for (;;) {
-    const conv = await tryConnect(paths.socket);
-    if (conv !== null) return conv;
-    if (exitCode !== undefined && exitCode !== 0) {
-      throw new AgentSecretError('daemon.unavailable', `the agent-secret daemon exited while starting (exit ${exitCode})`, {
-        hint: 'run agent-secret daemon serve in a terminal to see why',
-      });
+  try {
+    for (;;) {
+      if (release === null) {
+        release = tryLock(paths.spawnLockFile);
+        if (release !== null) {
+          const child = spawn(process.execPath, [BIN, 'daemon', 'serve'], { detached: true, stdio: 'ignore', env: definedEnv(opts.env), cwd: '/' });
+          child.once('exit', (code, signal) => (exitCode = signal === null ? code : 128));
+          child.once('error', () => (exitCode = 127));
+          child.unref();
+        }
+      }
+      const conv = await tryConnect(paths.socket);
+      if (conv !== null) return conv;
+      if (exitCode !== undefined && exitCode !== 0) {
+        throw new AgentSecretError('daemon.unavailable', `the agent-secret daemon exited while starting (exit ${exitCode})`, {
+          hint: 'run agent-secret daemon serve in a terminal to see why',
+        });
+      }
+      if (Date.now() >= deadline) {
+        throw new AgentSecretError('daemon.unavailable', `the agent-secret daemon did not start within ${START_TIMEOUT_MS / 1000} s`, {
+          hint: 'run agent-secret daemon serve in a terminal to see why',
+        });
+      }
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, 50);
     }
-    if (Date.now() >= deadline) {
-      throw new AgentSecretError('daemon.unavailable', `the agent-secret daemon did not start within ${START_TIMEOUT_MS / 1000} s`, {
-        hint: 'run agent-secret daemon serve in a terminal to see why',
-      });
-    }
-    await sleep(backoff);
-    backoff = Math.min(backoff * 2, 100);
+  } finally {
+    release?.();
   }
 }
 

@@ -1,5 +1,5 @@
-// One daemon per user: the start lock (daemon.lock, created exclusively while a daemon starts),
-// the pid file (daemon.pid, JSON), Unix-socket connects with a deadline, and "is that process
+// One daemon per user: the locks (daemon.lock, created exclusively while a daemon starts;
+// daemon.spawn.lock, held by the one client that spawns it), the pid file (daemon.pid, JSON), Unix-socket connects with a deadline, and "is that process
 // still running". Shared by the server (single instance, stale socket) and the client
 // (auto-start, stop). Filesystem errors are described by errno code only.
 
@@ -65,8 +65,26 @@ export function isProcessRunning(pid: number): boolean {
  */
 export async function acquireStartLock(lockPath: string, timeoutMs = START_LOCK_STALE_MS + 2_000): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
-  const content = `${process.pid}\n${randomBytes(8).toString('hex')}\n`;
   for (;;) {
+    const release = tryLock(lockPath);
+    if (release !== null) return release;
+    if (Date.now() >= deadline) {
+      throw new AgentSecretError('daemon.unavailable', `another agent-secret daemon is starting and holds ${lockPath}`, {
+        hint: `rerun in a moment; if no agent-secret daemon is running, remove ${lockPath}`,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 25));
+  }
+}
+
+/**
+ * Creates the lock file exclusively (our pid and a nonce in it) and returns its release, or null
+ * when a live holder has it. A lock left by a dead process, or older than START_LOCK_STALE_MS,
+ * is removed first. Release removes the lock only while it is still ours.
+ */
+export function tryLock(lockPath: string): (() => void) | null {
+  const content = `${process.pid}\n${randomBytes(8).toString('hex')}\n`;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       const fd = openSync(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       try {
@@ -79,19 +97,14 @@ export async function acquireStartLock(lockPath: string, timeoutMs = START_LOCK_
       };
     } catch (error) {
       if (errnoOf(error) !== 'EEXIST') {
-        throw new AgentSecretError('daemon.unavailable', `cannot create the daemon start lock ${lockPath} (${errnoOf(error) ?? 'unknown error'})`, {
+        throw new AgentSecretError('daemon.unavailable', `cannot create the lock ${lockPath} (${errnoOf(error) ?? 'unknown error'})`, {
           hint: 'check the permissions of the runtime directory, then run agent-secret daemon start',
         });
       }
     }
     removeIfStale(lockPath);
-    if (Date.now() >= deadline) {
-      throw new AgentSecretError('daemon.unavailable', `another agent-secret daemon is starting and holds ${lockPath}`, {
-        hint: `rerun in a moment; if no agent-secret daemon is running, remove ${lockPath}`,
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 25));
   }
+  return null;
 }
 
 function removeIfStale(lockPath: string): void {

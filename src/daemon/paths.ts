@@ -16,6 +16,8 @@ export interface DaemonPaths {
   pidFile: string;
   /** Created exclusively while a daemon starts (single instance). */
   lockFile: string;
+  /** Held by the one client that spawns a daemon, so parallel clients do not each spawn one. */
+  spawnLockFile: string;
   /** True when the runtime dir was too deep for a socket path and /tmp/agent-secret-<uid> is used. */
   fallback: boolean;
 }
@@ -42,6 +44,7 @@ export function daemonPaths(dirs: DirsInput, uid: number = currentUid()): Daemon
     socket: join(dir, SOCKET_NAME),
     pidFile: join(dir, 'daemon.pid'),
     lockFile: join(dir, 'daemon.lock'),
+    spawnLockFile: join(dir, 'daemon.spawn.lock'),
     fallback: !fits,
   };
 }

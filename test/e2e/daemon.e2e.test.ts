@@ -116,6 +116,18 @@ describe('daemon start, status, stop', () => {
     expect(JSON.parse(none.stdout)).toEqual({ schema_version: '1', stopped: true, was_running: false });
   });
 
+  it('parallel starts in a fresh sandbox all find one and the same daemon', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, () => runClean(sb, ['daemon', 'start', '--json'])));
+    expect(results.map((r) => r.code)).toEqual(Array(8).fill(0));
+    const pids = new Set(results.map((r) => (JSON.parse(r.stdout) as { pid: number }).pid));
+    expect(pids.size).toBe(1);
+    const [pid] = [...pids] as [number];
+    expect(alive(pid)).toBe(true);
+    expect(JSON.parse(readFileSync(pidFile, 'utf8'))).toMatchObject({ pid });
+    expect(existsSync(join(runtime, 'daemon.lock'))).toBe(false);
+    expect(existsSync(join(runtime, 'daemon.spawn.lock'))).toBe(false);
+  });
+
   it('stop --json reports the daemon it stopped', async () => {
     await startDaemon();
     const stopped = await runClean(sb, ['daemon', 'stop', '--json']);

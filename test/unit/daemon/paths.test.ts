@@ -25,6 +25,7 @@ describe('daemonPaths', () => {
       socket: `${dir}/daemon.sock`,
       pidFile: `${dir}/daemon.pid`,
       lockFile: `${dir}/daemon.lock`,
+      spawnLockFile: `${dir}/daemon.spawn.lock`,
       fallback: false,
     });
   });
