@@ -79,13 +79,14 @@ describe('agent-secret guard', () => {
     });
   }
 
-  for (const [name, input] of [
+  const malformed: Array<[string, string]> = [
     ['empty stdin', ''],
     ['not JSON', 'op read op://a/b/c'],
     ['a JSON array', '[1,2]'],
     ['no tool_input', '{"tool_name":"Bash"}'],
     ['another event', JSON.stringify({ hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'op read op://a/b/c' } })],
-  ]) {
+  ];
+  for (const [name, input] of malformed) {
     it(`allows malformed or foreign input silently (${name})`, async () => {
       const result = await runClean(sb, ['guard'], { input });
       expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' });
@@ -195,10 +196,11 @@ describe('agent-secret hook-install', () => {
     expect(JSON.parse(readFileSync(join(dotfiles, 'claude-settings.json'), 'utf8'))).toMatchObject({ model: 'opus', hooks: { PreToolUse: [{ matcher: 'Bash|Read' }] } });
   });
 
-  for (const [name, content, message] of [
+  const invalid: Array<[string, string, string]> = [
     ['not valid JSON', '{"model": "opus",', 'is not valid JSON; nothing was changed'],
     ['hooks of the wrong shape', '{"hooks": {"PreToolUse": {"matcher": "Bash"}}}', '"hooks.PreToolUse" is not a JSON array; nothing was changed'],
-  ]) {
+  ];
+  for (const [name, content, message] of invalid) {
     it(`refuses settings.json that is ${name} (exit 2, file untouched)`, async () => {
       mkdirSync(join(sb.home, '.claude'), { recursive: true });
       writeFileSync(settingsPath(), content);
