@@ -15,7 +15,16 @@ export type AuditEventType =
   | 'resolution_failed'
   | 'child_started'
   | 'child_exited'
-  | 'child_spawn_failed';
+  | 'child_spawn_failed'
+  | 'approval_reused'
+  | 'approval_reuse_missed'
+  | 'approval_refreshed'
+  | 'approval_cancelled'
+  | 'client_lost'
+  | 'session_created'
+  | 'session_resolved'
+  | 'session_refused'
+  | 'session_destroyed';
 
 export interface AuditContext {
   requestId: string;
@@ -34,6 +43,17 @@ export interface AuditExtra {
   signal?: string | null;
   duration_ms?: number;
   reuse?: { ttl_seconds: number; max_uses: number };
+  /** The reusable approval that served (or was created by) this request. */
+  approval_id?: string;
+  /** Uses of that approval left after this one. */
+  remaining_uses?: number;
+  force_refresh?: boolean;
+  reuse_only?: boolean;
+  session_id?: string;
+  max_reads?: number;
+  remaining_reads?: number;
+  /** Which process a session is bound to, described (name, pid, path). */
+  session_binding?: string;
 }
 
 export interface AuditRecord extends AuditExtra {
@@ -93,6 +113,14 @@ function copyExtra(extra: AuditExtra): AuditExtra {
   if (reuse !== undefined && isInt(reuse.ttl_seconds) && isInt(reuse.max_uses)) {
     out.reuse = { ttl_seconds: reuse.ttl_seconds, max_uses: reuse.max_uses };
   }
+  if (typeof extra.approval_id === 'string') out.approval_id = clip(extra.approval_id);
+  if (isInt(extra.remaining_uses)) out.remaining_uses = extra.remaining_uses;
+  if (extra.force_refresh === true) out.force_refresh = true;
+  if (extra.reuse_only === true) out.reuse_only = true;
+  if (typeof extra.session_id === 'string') out.session_id = clip(extra.session_id);
+  if (isInt(extra.max_reads)) out.max_reads = extra.max_reads;
+  if (isInt(extra.remaining_reads)) out.remaining_reads = extra.remaining_reads;
+  if (typeof extra.session_binding === 'string') out.session_binding = clip(extra.session_binding);
   return out;
 }
 

@@ -38,8 +38,8 @@ export async function main(argv: readonly string[], overrides: Partial<CliContex
       program.outputHelp();
       return 0;
     }
-    if (ctx.childArgv !== null && ctx.args[0] !== 'exec') {
-      throw new AgentSecretError('usage.invalid', '"--" separates the command to run and is only used by exec', {
+    if (ctx.childArgv !== null && ctx.args[0] !== 'exec' && ctx.args[0] !== 'with-session') {
+      throw new AgentSecretError('usage.invalid', '"--" separates the command to run and is only used by exec and with-session', {
         hint: 'agent-secret exec [flags] -- COMMAND [ARGS...]',
       });
     }

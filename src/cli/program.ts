@@ -62,6 +62,8 @@ Start here:
     .option('--pristine', 'start the command from a minimal environment: PATH, HOME, USER, LANG, TERM, TMPDIR, plus the secrets')
     .option('--mask', 'mask secret values in the command output even on a terminal')
     .option('--no-mask', 'never mask the command output (default: mask when output is captured, not a terminal)')
+    .option('--reuse-only', 'use a live reusable approval for this exact request, or fail (exit 14) without prompting')
+    .option('--force-refresh', 'with a matching reusable approval: resolve every reference again through op')
     .option('--dry-run', 'validate everything and print the request; no prompt, no op call, no child')
     .option('--json', 'with --dry-run: print the request as JSON')
     .addOption(new Option('--reuse', 'not supported: reusable approvals are chosen in the approver').hideHelp())
@@ -107,6 +109,129 @@ Start here:
     .action(async (options) => {
       const { runDoctor } = await import('./commands/doctor.js');
       run(runDoctor(ctx, options));
+    });
+
+  const item = program.command('item').summary('inspect 1Password items without reading their values').description('Inspect 1Password items: field names, types and references, never values.');
+  item
+    .command('describe')
+    .description('after one approval, list the fields of a 1Password item (labels, types, sections, ready-to-use op:// references), every value stripped')
+    .argument('<ref>', 'the item: op://vault/item')
+    .option('--account <account>', '1Password account (default: the project config account, AGENT_SECRET_1PASSWORD_ACCOUNT, OP_ACCOUNT)')
+    .option('--config <path>', 'config file instead of discovering agent-secret.yml')
+    .option('--format <format>', 'text, json or env-refs (lines ALIAS=op://… for an env file)', 'text')
+    .option('--prefix <prefix>', 'prefix for the generated variable names, e.g. GITHUB')
+    .option('--reason <text>', 'why (shown to the human; default: "Inspect 1Password item metadata")')
+    .option('--ttl <duration>', 'how long the request may wait for approval, 10s..10m (default 2m)')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret item describe op://Infra/GitHub
+  agent-secret item describe op://Infra/GitHub --format env-refs --prefix GITHUB >> .env.op
+  agent-secret item describe op://Infra/GitHub --format json`,
+    )
+    .action(async (ref: string, options) => {
+      const { runItemDescribe } = await import('./commands/item.js');
+      run(runItemDescribe(ctx, ref, options));
+    });
+
+  const session = program
+    .command('session')
+    .summary('approve secrets once for several commands in one process tree')
+    .description('A session is one approval for a set of secrets, read by with-session up to --max-reads times until its ttl ends, only from the process tree it is bound to and its directory.');
+  session
+    .command('create')
+    .description('ask the human once; print a session id and a token (shown once) for with-session')
+    .option('--profile <name>', 'profile from agent-secret.yml (default: default_profile)')
+    .option('--secret <ALIAS=REF>', 'one-off secret, e.g. API_TOKEN=op://Vault/Item/field (repeatable)', collect)
+    .option('--env-file <path>', 'dotenv file: op:// values become secrets (repeatable)', collect)
+    .option('--only <aliases>', 'only these profile/env-file aliases, comma-separated (repeatable)', collect)
+    .option('--reason <text>', "why (shown to the human; default: the profile's reason)")
+    .option('--account <account>', '1Password account for secrets that name none')
+    .option('--config <path>', 'config file instead of discovering agent-secret.yml')
+    .option('--cwd <dir>', 'the directory with-session must run in (default: current directory)')
+    .option('--ttl <duration>', 'how long the session lives after approval, 10s..10m (default: profile ttl or 2m)')
+    .option('--max-reads <n>', 'how many with-session runs may read it, 1..100 (default 1)')
+    .option('--override-env', 'let with-session replace variables already set in its environment')
+    .option('--bind-parent', 'bind to the direct parent of this command')
+    .option('--bind-ancestor <n>', 'bind to the ancestor at depth n (1..3)')
+    .option('--bind-ancestor-name <name>', 'bind to the nearest ancestor running this program (repeatable)', collect)
+    .option('--json [format]', 'print JSON; --json=compact for one line')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret session create --profile deploy --max-reads 5 --ttl 10m
+  agent-secret session create --profile deploy --bind-ancestor-name zsh --json=compact
+  agent-secret with-session astok_… -- npm run deploy`,
+    )
+    .action(async (options) => {
+      const { runSessionCreate } = await import('./commands/session.js');
+      run(runSessionCreate(ctx, options));
+    });
+  session
+    .command('list')
+    .description('list live sessions (never tokens or values)')
+    .option('--json [format]', 'print JSON; --json=compact for one line')
+    .allowExcessArguments(false)
+    .action(async (options) => {
+      const { runSessionList } = await import('./commands/session.js');
+      run(runSessionList(ctx, options));
+    });
+  session
+    .command('destroy')
+    .description('end a session now and drop its values from the daemon')
+    .argument('[id]', 'session id (asid_…), from session list')
+    .option('--all', 'destroy every live session')
+    .option('--json [format]', 'print JSON; --json=compact for one line')
+    .allowExcessArguments(false)
+    .action(async (id: string | undefined, options) => {
+      const { runSessionDestroy } = await import('./commands/session.js');
+      run(runSessionDestroy(ctx, id, options));
+    });
+  program
+    .command('with-session')
+    .summary('run a command with the values of a session')
+    .description('Read a session (one of its reads) and run the command with its values; only from the bound process tree and the session directory.')
+    .argument('<token>', 'the token session create printed')
+    .option('--only <aliases>', 'only these aliases of the session, comma-separated (repeatable)', collect)
+    .option('--cwd <dir>', 'working directory; must be the session directory (default: current directory)')
+    .option('--mask', 'mask secret values in the command output even on a terminal')
+    .option('--no-mask', 'never mask the command output')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret with-session astok_… -- npm test\n  agent-secret with-session astok_… --only DATABASE_URL -- npm run migrate')
+    .action(async (token: string, options) => {
+      const { runWithSession } = await import('./commands/session.js');
+      run(runWithSession(ctx, token, options));
+    });
+
+  const approvals = program
+    .command('approvals')
+    .summary('list or revoke the reusable approvals the daemon holds')
+    .description('Reusable approvals are granted in the approver ("allow this exact request again for a while"); the daemon holds them until they expire or run out of uses. See and end them here.');
+  approvals
+    .command('list')
+    .description('list live reusable approvals: id, uses left, expiry, reason, command, cwd, aliases (never a value)')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret approvals list\n  agent-secret approvals list --json')
+    .action(async (options) => {
+      const { runApprovalsList } = await import('./commands/approvals.js');
+      run(runApprovalsList(ctx, options));
+    });
+  approvals
+    .command('revoke')
+    .description('end a reusable approval now and drop its values from the daemon')
+    .argument('[id]', 'approval id (appr_…), from approvals list')
+    .option('--all', 'revoke every live reusable approval')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret approvals revoke appr_3f2a…\n  agent-secret approvals revoke --all')
+    .action(async (id: string | undefined, options) => {
+      const { runApprovalsRevoke } = await import('./commands/approvals.js');
+      run(runApprovalsRevoke(ctx, id, options));
     });
 
   program

@@ -2,29 +2,14 @@
 // a real child reports digests of what it received. Every run is scanned for the fake
 // vault's canary values in stdout, stderr and the audit log.
 
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FAKE_VAULT_PATH } from '../helpers/canaries.js';
 import { expectNoLeak, runClean, runCli } from '../helpers/run-cli.js';
 import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { digest, valueOf } from '../helpers/vault.js';
 
 const PROGRAMS = join(REPO_ROOT, 'test', 'fixtures', 'programs');
-
-interface VaultField { label: string; value?: string }
-interface Vault { accounts: Array<{ url: string; vaults: Array<{ name: string; items: Array<{ title: string; fields?: VaultField[] }> }> }> }
-const vault = JSON.parse(readFileSync(FAKE_VAULT_PATH, 'utf8')) as Vault;
-
-/** The value the fake op holds for a ref (test-side only; never printed). */
-function valueOf(ref: string, account = 'my.1password.com'): string {
-  const [vaultName, item, field] = ref.replace('op://', '').split('/');
-  const acct = vault.accounts.find((a) => a.url === account);
-  const found = acct?.vaults.find((v) => v.name === vaultName)?.items.find((i) => i.title === item)?.fields?.find((f) => f.label === field);
-  if (found === undefined) throw new Error(`no such test ref ${ref}`);
-  return found.value ?? '';
-}
-const digest = (value: string) => ({ set: true, length: value.length, sha256: createHash('sha256').update(value).digest('hex') });
 
 const CONFIG = `version: 1
 default_profile: deploy

@@ -22,6 +22,8 @@ export interface RunOptions {
   /** Called once the process has started, e.g. to send it a signal. */
   onSpawn?: (pid: number) => void;
   timeoutMs?: number;
+  /** Run agent-secret as the child of a short-lived `sh` (its parent is then that shell, not the test). */
+  viaShell?: boolean;
 }
 
 /** Runs agent-secret with args and returns its exit code and output. */
@@ -29,7 +31,8 @@ export function runCli(sandbox: Sandbox, args: string[], options: RunOptions = {
   return new Promise((resolve, reject) => {
     const env = { ...sandbox.env, ...options.env };
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const [file, argv] = options.viaShell === true ? ['/bin/sh', ['-c', '"$0" "$@"; exit $?', process.execPath, BIN, ...args]] : [process.execPath, [BIN, ...args]];
+    const child = spawn(file as string, argv as string[], {
       cwd: options.cwd ?? sandbox.project,
       env: env as Record<string, string>,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -7,11 +7,12 @@ import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { discoverConfig, loadConfig, loadEnvFiles, resolveProfile, type EnvFileResult, type ProjectConfig } from '../../config/index.js';
 import { AgentSecretError } from '../../core/errors.js';
-import { findMutability, resolveExecutable } from '../../exec/index.js';
+import { findMutability, readIdentity, resolveExecutable } from '../../exec/index.js';
 import { readRequesterChain } from '../../platform/process-tree.js';
 import { loadUserConfig } from '../../config/user-config.js';
 import { buildRequest, inheritedEnv } from '../../request/build.js';
 import type { ApprovalRequest } from '../../request/types.js';
+import type { BindingPolicy } from '../../core/session-bind.js';
 import { dirsInput, type CliContext } from '../context.js';
 
 export interface ExecOptions {
@@ -29,6 +30,8 @@ export interface ExecOptions {
   pristine?: boolean;
   /** --mask (true) / --no-mask (false); undefined: mask when output is not a terminal. */
   mask?: boolean;
+  reuseOnly?: boolean;
+  forceRefresh?: boolean;
   dryRun?: boolean;
   json?: boolean;
   reuse?: boolean;
@@ -42,10 +45,18 @@ export interface ExecPlan {
   removeNames: readonly string[];
   /** Pipe the child's output through the masker: --mask/--no-mask, else the profile's `mask: false`, else when output is captured. */
   mask: boolean;
+  /** The profile's `session.bind` (session create only; flags override it). */
+  sessionBind?: BindingPolicy | null;
 }
 
-/** Validates the exec flags and builds the approval request. */
-export async function planExec(ctx: CliContext, options: ExecOptions): Promise<ExecPlan> {
+/**
+ * Validates the exec flags and builds the approval request. For `session create` (target
+ * 'session') there is no child: the command is agent-secret's own command line, the executable
+ * is the running node, and no collision with the caller's environment is checked (the session's
+ * later readers have their own environments).
+ */
+export async function planExec(ctx: CliContext, options: ExecOptions, target: 'child' | 'session' = 'child'): Promise<ExecPlan> {
+  if (target === 'session') return planWith(ctx, options, ['agent-secret', ...ctx.args], 'session');
   if (options.reuse === true) {
     throw new AgentSecretError('usage.invalid', '--reuse is not a flag: reusable approvals are chosen by the human in the approver');
   }
@@ -57,6 +68,10 @@ export async function planExec(ctx: CliContext, options: ExecOptions): Promise<E
       hint: 'for example: agent-secret exec --profile deploy -- terraform plan',
     });
   }
+  return planWith(ctx, options, ctx.childArgv, 'child');
+}
+
+async function planWith(ctx: CliContext, options: ExecOptions, command: readonly string[], target: 'child' | 'session'): Promise<ExecPlan> {
   const only = splitOnly(options.only);
 
   const cwd = await resolveCwd(ctx, options.cwd);
@@ -78,12 +93,17 @@ export async function planExec(ctx: CliContext, options: ExecOptions): Promise<E
   const envFile: EnvFileResult | null = envFilePaths.length > 0 ? await loadEnvFiles(envFilePaths, ctx.cwd) : null;
   const pristine = options.pristine === true;
   const baseEnv = childBaseEnv(inheritedEnv(ctx.env, pristine), envFile);
-  const command = ctx.childArgv;
-  const executable = await resolveExecutable(command[0] as string, { cwd, pathEnv: baseEnv.PATH });
+  const executable =
+    target === 'session'
+      ? { path: await realpath(process.execPath), identity: await readIdentity(await realpath(process.execPath)) }
+      : await resolveExecutable(command[0] as string, { cwd, pathEnv: baseEnv.PATH });
   const { trustedDirs } = await loadUserConfig(dirsInput(ctx));
-  const mutability = (await findMutability(executable.path, { uid: ctx.uid })).filter(
-    (finding) => !trustedDirs.some((dir) => finding.path === dir || finding.path.startsWith(`${dir.replace(/\/+$/, '')}/`)),
-  );
+  const mutability =
+    target === 'session'
+      ? []
+      : (await findMutability(executable.path, { uid: ctx.uid })).filter(
+          (finding) => !trustedDirs.some((dir) => finding.path === dir || finding.path.startsWith(`${dir.replace(/\/+$/, '')}/`)),
+        );
   const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
 
   const request = buildRequest(
@@ -101,7 +121,7 @@ export async function planExec(ctx: CliContext, options: ExecOptions): Promise<E
       configPath: config?.path ?? null,
       configAccount: config?.account,
       envFile,
-      env: ctx.env,
+      env: target === 'session' ? {} : ctx.env,
     },
     {
       executable: executable.path,
@@ -116,6 +136,7 @@ export async function planExec(ctx: CliContext, options: ExecOptions): Promise<E
     plain: envFile?.plain.map((p) => ({ key: p.key, value: p.value })) ?? [],
     removeNames: envFile?.secrets.map((s) => s.alias) ?? [],
     mask: options.mask ?? (profile?.mask === false ? false : !(ctx.stdoutIsTTY && ctx.stderrIsTTY)),
+    sessionBind: profile?.sessionBind ?? null,
   };
 }
 

@@ -1,24 +1,91 @@
-// The approved path of `exec`: audit → prompt → resolve → spawn → audit. Fail closed at every
-// step before delivery: if the audit log cannot be written, the human says no, the prompt
-// times out or op fails, no value is resolved or handed to anyone and the child never starts.
-// Values exist only as SecretValue between resolveSecrets and buildChildEnv.
+// The approved path of `exec`. Normally the per-user daemon asks, resolves and audits, and this
+// process receives the values over the socket and runs the child (reporting start and exit
+// back). With the tty approver, which needs this process's terminal, the same steps run here
+// in-process: audit → prompt → resolve → spawn → audit. Fail closed at every step before
+// delivery. Values exist only as SecretValue between delivery and buildChildEnv.
 
 import { randomBytes } from 'node:crypto';
 import { buildPrompt, selectApprover } from '../../approval/index.js';
 import { auditEvent, openAuditLog, type AuditContext } from '../../audit/index.js';
 import { loadUserConfig } from '../../config/user-config.js';
 import { AgentSecretError } from '../../core/errors.js';
-import { buildChildEnv, spawnChild, verifyIdentity } from '../../exec/index.js';
+import { SecretValue } from '../../core/secret-value.js';
+import { buildChildEnv, spawnChild, verifyIdentity, type ChildResult } from '../../exec/index.js';
 import { auditLogPath } from '../../platform/dirs.js';
 import { findOp, resolveSecrets } from '../../provider/index.js';
-import { inheritedEnv } from '../../request/build.js';
+import { inheritedEnv, PRISTINE_ENV_NAMES } from '../../request/build.js';
 import { toWireRequest } from '../../request/types.js';
-import type { SecretValue } from '../../core/secret-value.js';
 import { dirsInput, type CliContext } from '../context.js';
 import type { ExecPlan } from './exec-plan.js';
 
-/** Asks for approval, resolves, runs the child and returns its exit code. */
-export async function runApprovedExec(ctx: CliContext, plan: ExecPlan): Promise<number> {
+export interface RunOptions {
+  reuseOnly: boolean;
+  forceRefresh: boolean;
+}
+
+/** Gets the request approved and resolved (by the daemon, or in-process for tty), runs the child, returns its exit code. */
+export async function runApprovedExec(ctx: CliContext, plan: ExecPlan, options: RunOptions = { reuseOnly: false, forceRefresh: false }): Promise<number> {
+  const userConfig = await loadUserConfig(dirsInput(ctx));
+  if (userConfig.approver === 'tty') {
+    if (options.reuseOnly || options.forceRefresh) {
+      throw new AgentSecretError('usage.invalid', '--reuse-only and --force-refresh need the daemon, and the tty approver runs without it', {
+        hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable approvals',
+      });
+    }
+    return runInProcess(ctx, plan);
+  }
+  return runThroughDaemon(ctx, plan, options);
+}
+
+async function runThroughDaemon(ctx: CliContext, plan: ExecPlan, options: RunOptions): Promise<number> {
+  const { openConversation } = await import('../../daemon/client.js');
+  const { environmentFingerprint } = await import('../../daemon/reuse-key.js');
+  const { ExecDeliverBodySchema, requestToBody } = await import('../../daemon/messages.js');
+  const { request } = plan;
+  const fingerprint = environmentFingerprint({
+    env: ctx.env,
+    pristine: request.pristine,
+    pristineNames: PRISTINE_ENV_NAMES,
+    overriddenAliases: request.overriddenAliases,
+    plain: plan.plain.map((p) => [p.key, p.value] as const),
+  });
+  const conv = await openConversation({
+    dirs: dirsInput(ctx),
+    env: { ...ctx.env },
+    autoStart: true,
+    firstType: 'exec.request',
+    firstBody: { request: requestToBody(request), fingerprint, reuse_only: options.reuseOnly, force_refresh: options.forceRefresh },
+  });
+  try {
+    let frame = await conv.receive();
+    while (frame.type === 'exec.queued') frame = await conv.receive();
+    const parsed = frame.type === 'exec.deliver' ? ExecDeliverBodySchema.safeParse(frame.body) : null;
+    if (parsed === null || !parsed.success) {
+      throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon answered with something other than the approved values', {
+        hint: 'agent-secret daemon stop, then retry; agent-secret doctor shows the setup',
+      });
+    }
+    const values = new Map<string, SecretValue>();
+    for (const spec of request.secrets) {
+      const value = parsed.data.env[spec.alias];
+      if (value === undefined) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon delivered an incomplete set of values; the command did not run');
+      values.set(spec.alias, new SecretValue(value));
+    }
+    const requestId = parsed.data.request_id;
+    const result = await runChild(ctx, plan, values, requestId, {
+      onStart: (pid) => void conv.send('exec.started', { pid }).catch(() => undefined),
+      onSpawnFailed: (code) => conv.send('exec.spawn_failed', { error_code: code }).catch(() => undefined),
+    });
+    await conv.send('exec.exited', { exit_code: result.exitCode, signal: result.signal, duration_ms: Math.round(result.durationMs) }).catch(() => undefined);
+    await conv.receive({ timeoutMs: 2000 }).catch(() => undefined);
+    return result.exitCode;
+  } finally {
+    conv.close();
+  }
+}
+
+/** The tty approver's path: every step in this process. */
+async function runInProcess(ctx: CliContext, plan: ExecPlan): Promise<number> {
   const { request } = plan;
   const requestId = `req_${randomBytes(16).toString('hex')}`;
   const userConfig = await loadUserConfig(dirsInput(ctx));
@@ -70,36 +137,49 @@ export async function runApprovedExec(ctx: CliContext, plan: ExecPlan): Promise<
     }
     audit.write(auditEvent('resolution_succeeded', actx));
 
-    const output = plan.mask ? await maskedOutput(ctx, values) : undefined;
-    const env = buildChildEnv({
-      base: inheritedEnv(ctx.env, request.pristine),
-      plain: plan.plain,
-      removeNames: plan.removeNames,
-      secrets: values,
-      extra: { AGENT_SECRET_REQUEST_ID: requestId },
+    const result = await runChild(ctx, plan, values, requestId, {
+      onStart: (pid) => audit.write(auditEvent('child_started', actx, { pid })),
+      onSpawnFailed: (code) => audit.write(auditEvent('child_spawn_failed', actx, { error_code: code })),
     });
-    let result;
-    try {
-      result = await spawnChild({
-        file: request.executable,
-        args: request.command.slice(1),
-        argv0: request.command[0] as string,
-        cwd: request.cwd,
-        env,
-        ...(output === undefined ? {} : { output }),
-        beforeSpawn: () => verifyIdentity(request.executable, request.executableIdentity),
-        onStart: (pid) => audit.write(auditEvent('child_started', actx, { pid })),
-      });
-    } catch (error) {
-      audit.write(auditEvent('child_spawn_failed', actx, { error_code: codeOf(error) }));
-      throw error;
-    }
     writeAfterStart(ctx, () =>
       audit.write(auditEvent('child_exited', actx, { ...(result.pid === undefined ? {} : { pid: result.pid }), exit_code: result.exitCode, signal: result.signal, duration_ms: result.durationMs })),
     );
     return result.exitCode;
   } finally {
     await audit.close().catch(() => undefined);
+  }
+}
+
+export interface ChildHooks {
+  onStart(pid: number): void;
+  onSpawnFailed(errorCode: string): unknown;
+}
+
+/** Masking set up, environment built, identity re-checked just before spawn, child run (exec and with-session). */
+export async function runChild(ctx: CliContext, plan: ExecPlan, values: ReadonlyMap<string, SecretValue>, requestId: string, hooks: ChildHooks): Promise<ChildResult> {
+  const { request } = plan;
+  const output = plan.mask ? await maskedOutput(ctx, values) : undefined;
+  const env = buildChildEnv({
+    base: inheritedEnv(ctx.env, request.pristine),
+    plain: plan.plain,
+    removeNames: plan.removeNames,
+    secrets: values,
+    extra: { AGENT_SECRET_REQUEST_ID: requestId },
+  });
+  try {
+    return await spawnChild({
+      file: request.executable,
+      args: request.command.slice(1),
+      argv0: request.command[0] as string,
+      cwd: request.cwd,
+      env,
+      ...(output === undefined ? {} : { output }),
+      beforeSpawn: () => verifyIdentity(request.executable, request.executableIdentity),
+      onStart: (pid) => hooks.onStart(pid),
+    });
+  } catch (error) {
+    await hooks.onSpawnFailed(codeOf(error));
+    throw error;
   }
 }
 

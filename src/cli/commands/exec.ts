@@ -12,19 +12,19 @@ import { planExec, type ExecOptions } from './exec-plan.js';
 export async function runExec(ctx: CliContext, options: ExecOptions): Promise<number> {
   const plan = await planExec(ctx, options);
   if (options.dryRun === true) {
-    printDryRun(ctx, plan.request, plan.mask, options.json === true);
+    printDryRun(ctx, plan.request, plan.mask, options.json === true, options.reuseOnly === true);
     return 0;
   }
   const { runApprovedExec } = await import('./exec-run.js');
-  return runApprovedExec(ctx, plan);
+  return runApprovedExec(ctx, plan, { reuseOnly: options.reuseOnly === true, forceRefresh: options.forceRefresh === true });
 }
 
-function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, json: boolean): void {
+function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, json: boolean, reuseOnly: boolean): void {
   if (json) {
     writeJson(ctx.stdout, {
       ok: true,
       dry_run: true,
-      would_prompt: true,
+      would_prompt: !reuseOnly,
       would_spawn: false,
       output_masked: mask,
       request: toWireRequest(request),

@@ -1,0 +1,96 @@
+// `agent-secret approvals list|revoke`: see and end the reusable approvals the daemon holds.
+// Listing shows what the human approved (reason, command, cwd, aliases), uses and expiry, never
+// a value. Neither command starts the daemon: with no daemon there is nothing live to show.
+
+import { z } from 'zod';
+import { AgentSecretError, isAgentSecretError } from '../../core/errors.js';
+import { dirsInput, type CliContext } from '../context.js';
+import { shellQuote, writeJson, writeLines } from '../render/output.js';
+
+const listingSchema = z.object({
+  approvals: z.array(
+    z.object({
+      id: z.string(),
+      expires_at: z.string(),
+      max_uses: z.number().int(),
+      used: z.number().int(),
+      remaining_uses: z.number().int(),
+      reason: z.string(),
+      command: z.array(z.string()),
+      cwd: z.string(),
+      aliases: z.array(z.string()),
+      profile: z.string().nullable(),
+    }),
+  ),
+});
+type Listing = z.infer<typeof listingSchema>['approvals'];
+
+const APPROVAL_ID = /^appr_[A-Za-z0-9_-]{1,64}$/;
+
+export async function runApprovalsList(ctx: CliContext, options: { json?: boolean }): Promise<number> {
+  const approvals = await ask(ctx, 'approvals.list', {}, (body) => {
+    const parsed = listingSchema.safeParse(body);
+    if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable approvals list');
+    return parsed.data.approvals;
+  });
+  const list: Listing = approvals ?? [];
+  if (options.json === true) {
+    writeJson(ctx.stdout, { daemon_running: approvals !== null, approvals: list });
+    return 0;
+  }
+  if (list.length === 0) {
+    writeLines(ctx.stdout, [approvals === null ? 'no live reusable approvals (the daemon is not running)' : 'no live reusable approvals']);
+    return 0;
+  }
+  const now = Date.now();
+  writeLines(
+    ctx.stdout,
+    list.flatMap((a) => [
+      `${a.id}  ${a.remaining_uses} of ${a.max_uses} uses left, expires in ${Math.max(0, Math.ceil((Date.parse(a.expires_at) - now) / 1000))}s`,
+      `  reason:  ${a.reason}`,
+      `  command: ${a.command.map(shellQuote).join(' ')}`,
+      `  cwd:     ${a.cwd}`,
+      `  secrets: ${a.aliases.join(', ')}${a.profile === null ? '' : ` (profile ${a.profile})`}`,
+    ]),
+  );
+  return 0;
+}
+
+export async function runApprovalsRevoke(ctx: CliContext, id: string | undefined, options: { all?: boolean; json?: boolean }): Promise<number> {
+  if ((id === undefined) === (options.all !== true)) {
+    throw new AgentSecretError('usage.invalid', 'approvals revoke needs exactly one of: an approval id, or --all', { hint: 'agent-secret approvals list shows the ids' });
+  }
+  if (id !== undefined && !APPROVAL_ID.test(id)) {
+    throw new AgentSecretError('usage.invalid', 'approval ids look like appr_…', { hint: 'agent-secret approvals list shows the ids' });
+  }
+  const revoked = await ask(ctx, 'approvals.revoke', id === undefined ? { all: true } : { id }, (body) => {
+    const parsed = z.object({ revoked: z.number().int().nonnegative() }).safeParse(body);
+    if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable answer');
+    return parsed.data.revoked;
+  });
+  if (revoked === null && id !== undefined) {
+    throw new AgentSecretError('usage.invalid', `no live reusable approval ${id} (the daemon is not running)`);
+  }
+  const count = revoked ?? 0;
+  if (options.json === true) writeJson(ctx.stdout, { revoked: count });
+  else writeLines(ctx.stdout, [`revoked ${count} reusable approval${count === 1 ? '' : 's'}; their values were dropped from the daemon`]);
+  return 0;
+}
+
+// One request to a running daemon; null when none runs (nothing is live then).
+async function ask<T>(ctx: CliContext, type: string, body: Record<string, unknown>, read: (body: Record<string, unknown>) => T): Promise<T | null> {
+  const { openConversation } = await import('../../daemon/client.js');
+  let conv;
+  try {
+    conv = await openConversation({ dirs: dirsInput(ctx), env: { ...ctx.env }, autoStart: false, firstType: type, firstBody: body });
+  } catch (error) {
+    if (isAgentSecretError(error) && error.code === 'daemon.unavailable') return null;
+    throw error;
+  }
+  try {
+    const frame = await conv.receive({ timeoutMs: 10_000 });
+    return read(frame.body);
+  } finally {
+    conv.close();
+  }
+}

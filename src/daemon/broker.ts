@@ -1,0 +1,617 @@
+// The daemon's broker: everything between a request arriving on the socket and its values
+// leaving on that socket. It re-validates the request, serves it from a live reusable approval
+// or queues it for the one prompt at a time, resolves exactly the approved references through
+// op, records every step in the audit log, and holds values (SecretValue, in memory only) for
+// reusable approvals and sessions until they expire, run out, are revoked or the daemon stops.
+
+import { randomBytes } from 'node:crypto';
+import { buildPrompt, selectApprover, type PromptOperation, type PromptSession } from '../approval/index.js';
+import { auditEvent, openAuditLog, type AuditContext, type AuditExtra, type AuditLog } from '../audit/index.js';
+import { loadUserConfig, type UserConfig } from '../config/user-config.js';
+import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
+import type { SecretValue } from '../core/secret-value.js';
+import { auditLogPath, type DirsInput } from '../platform/dirs.js';
+import { findOp, resolveSecrets } from '../provider/index.js';
+import { checkItemRef, describeItem } from '../provider/op/item.js';
+import { toWireRequest, type ApprovalRequest } from '../request/types.js';
+import { clampReuse, createApprovalStore, type Reservation } from './approvals.js';
+import {
+  ApprovalsRevokeBodySchema,
+  ExecExitedBodySchema,
+  ExecRequestBodySchema,
+  ExecSpawnFailedBodySchema,
+  ExecStartedBodySchema,
+  ItemDescribeBodySchema,
+  SessionCreateBodySchema,
+  SessionDestroyBodySchema,
+  SessionResolveBodySchema,
+  bodyToRequest,
+} from './messages.js';
+import { createPromptQueue } from './queue.js';
+import { reuseKey } from './reuse-key.js';
+import type { Conversation, DaemonHooks } from './server.js';
+import { metaRequest, validateMetaRequest, validateRequest, validateSecretsRequest } from './validate.js';
+import { chooseAnchor, describeProcess } from './binding.js';
+import { createSessionStore, SESSION_ERRORS } from './sessions.js';
+import { checkBindNames, type BindingPolicy } from '../core/session-bind.js';
+import { readAncestry } from '../platform/process-tree.js';
+
+type Values = Map<string, SecretValue>;
+
+/** A queued request: when a reusable approval is granted, the broker hands it a reserved use. */
+interface Pending {
+  handoff: { approvalId: string; values: Values; reservation: Reservation; remaining: number } | null;
+}
+
+export interface BrokerOptions {
+  dirs: DirsInput;
+  /** The daemon's environment: op and the approver run with it. */
+  env: Readonly<Record<string, string | undefined>>;
+  platform: NodeJS.Platform;
+  uid?: number;
+  now?: () => number;
+}
+
+/** Creates the broker the daemon server calls for every conversation. */
+export function createBroker(opts: BrokerOptions): DaemonHooks {
+  const now = opts.now ?? Date.now;
+  const uid = opts.uid ?? process.getuid?.() ?? -1;
+  // Strings cannot be wiped in JS; dropping every reference is what "clearing" can mean here.
+  const timer = (fn: () => void, ms: number) => {
+    const handle = setTimeout(fn, ms);
+    handle.unref();
+    return { clear: () => clearTimeout(handle) };
+  };
+  // Values are dropped at expiry by the stores' own timers, not only on the next lookup.
+  const approvals = createApprovalStore<Values>({ now, onDrop: (values) => values.clear(), setTimer: timer });
+  // Session values, and the value-free request each session was created from (for the audit log).
+  const sessionRequests = new Map<string, ApprovalRequest>();
+  const sessions = createSessionStore<Values>({
+    now,
+    onDrop: (values) => values.clear(),
+    setTimer: timer,
+  });
+  const queue = createPromptQueue<Pending>({ now });
+  const controllers = new Set<AbortController>();
+  const closers = new Map<AbortController, () => void>();
+  let active = 0;
+
+  async function handleExec(conv: Conversation): Promise<void> {
+    const body = parseBody(ExecRequestBodySchema, conv.first.body);
+    const request = bodyToRequest(body.request);
+    const userConfig = await loadUserConfig(opts.dirs);
+    await validateRequest(request, { uid, trustedDirs: userConfig.trustedDirs });
+
+    const requestId = `req_${randomBytes(16).toString('hex')}`;
+    const deadline = now() + request.ttlSeconds * 1000;
+    const key = reuseKey(request, body.fingerprint);
+    const actx: AuditContext = { requestId, request };
+    const flags: AuditExtra = { ...(body.force_refresh ? { force_refresh: true } : {}), ...(body.reuse_only ? { reuse_only: true } : {}) };
+    const audit = await openAuditLog(auditLogPath(opts.dirs));
+    const abort = track(conv);
+    let reservation: Reservation | null = null;
+    try {
+      audit.write(auditEvent('request_received', actx, flags));
+      const reusedGrant = takeReuse(key, audit, actx, flags);
+      if (reusedGrant === null && body.reuse_only) {
+        audit.write(auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' }));
+        throw new AgentSecretError('reuse.none', 'no live reusable approval matches this exact request; nothing was asked or resolved', {
+          hint: 'run without --reuse-only to ask the human, or see agent-secret approvals list',
+        });
+      }
+      let grant: Grant = reusedGrant ?? (await promptAndResolve({ conv, request, requestId, key, deadline, userConfig, audit, actx, signal: abort.signal }));
+      reservation = grant.reservation;
+      if (body.force_refresh && grant.reused && grant.approvalId !== null) {
+        const approvalId = grant.approvalId;
+        const values = await resolve(request, userConfig, audit, actx, deadline, abort.signal);
+        approvals.replaceValues(approvalId, values);
+        grant = { ...grant, values };
+        audit.write(auditEvent('approval_refreshed', actx, { approval_id: approvalId }));
+      }
+
+      // A revoke or expiry between reservation and now drops the values: never deliver a partial set.
+      if (!reservation.live() || request.secrets.some((s) => !grant.values.has(s.alias))) {
+        throw new AgentSecretError('reuse.none', 'the reusable approval ended (revoked or expired) before its values were delivered; nothing was delivered', {
+          hint: 'rerun the command to ask again',
+        });
+      }
+      const env: Record<string, string> = {};
+      for (const [alias, value] of grant.values) env[alias] = value.reveal();
+      await conv.send('exec.deliver', { request_id: requestId, env, approval_id: grant.approvalId, reused: grant.reused });
+      reservation.commit();
+      reservation = null;
+      await followChild(conv, audit, actx);
+    } catch (error) {
+      reservation?.release();
+      throw error;
+    } finally {
+      untrack(conv, abort);
+      await audit.close().catch(() => undefined);
+    }
+  }
+
+  interface Grant {
+    approvalId: string | null;
+    values: Values;
+    reservation: Reservation;
+    reused: boolean;
+  }
+
+  function takeReuse(key: string, audit: AuditLog, actx: AuditContext, flags: AuditExtra): (Grant & { approvalId: string }) | null {
+    const found = approvals.reserve(key);
+    if (found === null) return null;
+    const { approval, reservation } = found;
+    const remaining = approval.maxUses - approval.used - approval.reserved;
+    try {
+      audit.write(auditEvent('approval_reused', actx, { ...flags, approval_id: approval.id, remaining_uses: remaining }));
+    } catch (error) {
+      reservation.release();
+      throw error;
+    }
+    return { approvalId: approval.id, values: approval.values, reservation, reused: true };
+  }
+
+  async function promptAndResolve(input: {
+    conv: Conversation;
+    request: ApprovalRequest;
+    requestId: string;
+    key: string;
+    deadline: number;
+    userConfig: UserConfig;
+    audit: AuditLog;
+    actx: AuditContext;
+    signal: AbortSignal;
+  }): Promise<Grant> {
+    const { request, requestId, key, deadline, userConfig, audit, actx, signal } = input;
+    const pending: Pending = { handoff: null };
+    await input.conv.send('exec.queued', { waiting: queue.waiting() });
+    for (;;) {
+      let outcome;
+      try {
+        outcome = await queue.enqueue({ id: requestId, key, deadline, item: pending }, signal);
+      } catch (error) {
+        auditQueueFailure(error, audit, actx);
+        throw error;
+      }
+      if (outcome === 'turn') break;
+      if (pending.handoff !== null) {
+        // Served from a reusable approval granted to an identical request ahead of this one.
+        const { approvalId, values, reservation, remaining } = pending.handoff;
+        audit.write(auditEvent('approval_reused', actx, { approval_id: approvalId, remaining_uses: remaining }));
+        return { approvalId, values, reservation, reused: true };
+      }
+      // Coalesced, but the approval ran out first: wait for a turn again.
+    }
+    try {
+      const again = takeReuse(key, audit, actx, {});
+      if (again !== null) return again;
+      return await askHuman({ request, requestId, key, deadline, userConfig, audit, actx, signal });
+    } finally {
+      queue.done(requestId);
+    }
+  }
+
+  async function askHuman(input: {
+    request: ApprovalRequest;
+    requestId: string;
+    key: string;
+    deadline: number;
+    userConfig: UserConfig;
+    audit: AuditLog;
+    actx: AuditContext;
+    signal: AbortSignal;
+  }): Promise<Grant> {
+    const { request, requestId, key, deadline, userConfig, audit, actx, signal } = input;
+    const { opPath, reuse } = await decide({ request, requestId, deadline, userConfig, audit, actx, signal, operation: 'exec' });
+    const values = await resolveWith(opPath, request, audit, actx, deadline, signal);
+    if (reuse === null || reuse.maxUses < 2) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
+
+    const { approval, reservation } = approvals.create({
+      key,
+      ttlSeconds: reuse.ttlSeconds,
+      maxUses: reuse.maxUses,
+      summary: { reason: request.reason, command: [...request.command], cwd: request.cwd, aliases: request.secrets.map((s) => s.alias), profile: request.profile },
+      values,
+    });
+    // Identical requests waiting behind this one are served from the new approval, in arrival order.
+    for (const entry of queue.takeMatching(key, approval.maxUses - approval.used - approval.reserved)) {
+      const next = approvals.reserve(key);
+      entry.item.handoff =
+        next === null ? null : { approvalId: next.approval.id, values: next.approval.values, reservation: next.reservation, remaining: next.approval.maxUses - next.approval.used - next.approval.reserved };
+    }
+    return { approvalId: approval.id, values, reservation, reused: false };
+  }
+
+  /** Asks the human about one request (the caller holds the turn); audits the answer; throws unless approved. */
+  async function decide(input: {
+    request: ApprovalRequest;
+    requestId: string;
+    deadline: number;
+    userConfig: UserConfig;
+    audit: AuditLog;
+    actx: AuditContext;
+    signal: AbortSignal;
+    operation: PromptOperation;
+    session?: PromptSession;
+  }): Promise<{ opPath: string; reuse: { ttlSeconds: number; maxUses: number } | null }> {
+    const { request, requestId, deadline, userConfig, audit, actx, signal } = input;
+    let approver;
+    try {
+      approver = await selectApprover(userConfig, { platform: opts.platform, env: opts.env });
+    } catch (error) {
+      audit.write(auditEvent('approval_unavailable', actx, { error_code: codeOf(error), approver_config: userConfig.path }));
+      throw error;
+    }
+    // Fail before prompting when op cannot possibly work: the human should not approve in vain.
+    const opPath = requireOp(userConfig, audit, actx);
+    const chosenBy = { approver: approver.name, approver_config: userConfig.path };
+    const prompt = buildPrompt(toWireRequest(request), {
+      id: requestId,
+      expiresAt: new Date(deadline),
+      waiting: queue.waitingFor(requestId),
+      operation: input.operation,
+      ...(input.session === undefined ? {} : { session: input.session }),
+    });
+    const decision = await approver.decide(prompt, { deadline, signal });
+    if (decision.kind === 'deny') {
+      audit.write(auditEvent('approval_denied', actx, { ...chosenBy, decision_reason: decision.reason }));
+      throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved${input.operation === 'exec' ? ' and the command did not run' : ''}`);
+    }
+    if (decision.kind === 'timeout' || now() >= deadline) {
+      audit.write(auditEvent('approval_timed_out', actx, chosenBy));
+      throw new AgentSecretError('approval.timeout', 'nobody approved the request before its ttl ran out; nothing was resolved', {
+        hint: 'rerun when the human is at the prompt, or pass a longer --ttl (up to 10m)',
+      });
+    }
+    const reuse = input.operation === 'exec' && decision.reuse !== undefined ? clampReuse(decision.reuse, request.ttlSeconds) : null;
+    audit.write(auditEvent('approval_granted', actx, { ...chosenBy, ...(reuse === null ? {} : { reuse: { ttl_seconds: reuse.ttlSeconds, max_uses: reuse.maxUses } }) }));
+    return { opPath, reuse };
+  }
+
+  /** Waits for the prompt turn (one prompt at a time), runs fn holding it, passes the turn on. */
+  async function withTurn<T>(requestId: string, deadline: number, signal: AbortSignal, audit: AuditLog, actx: AuditContext, fn: () => Promise<T>): Promise<T> {
+    try {
+      await queue.enqueue({ id: requestId, key: `single:${requestId}`, deadline, item: { handoff: null } }, signal);
+    } catch (error) {
+      auditQueueFailure(error, audit, actx);
+      throw error;
+    }
+    try {
+      return await fn();
+    } finally {
+      queue.done(requestId);
+    }
+  }
+
+  function auditQueueFailure(error: unknown, audit: AuditLog, actx: AuditContext): void {
+    if (isAgentSecretError(error) && error.code === 'approval.timeout') {
+      audit.write(auditEvent('approval_timed_out', actx, { decision_reason: 'expired while queued' }));
+    } else {
+      audit.write(auditEvent('approval_cancelled', actx, { error_code: codeOf(error) }));
+    }
+  }
+
+  function requireOp(userConfig: UserConfig, audit: AuditLog, actx: AuditContext): string {
+    const opPath = findOp({ explicitPath: userConfig.opPath, pathEnv: opts.env.PATH });
+    if (opPath !== null) return opPath;
+    audit.write(auditEvent('resolution_failed', actx, { error_code: 'provider.missing' }));
+    throw new AgentSecretError('provider.missing', 'the 1Password CLI (op) was not found by the agent-secret daemon', {
+      hint: 'install op, or set op_path in ~/.config/agent-secret/config.yml; then run agent-secret doctor',
+    });
+  }
+
+  async function resolve(request: ApprovalRequest, userConfig: UserConfig, audit: AuditLog, actx: AuditContext, deadline: number, signal: AbortSignal): Promise<Values> {
+    return resolveWith(requireOp(userConfig, audit, actx), request, audit, actx, deadline, signal);
+  }
+
+  async function resolveWith(opPath: string, request: ApprovalRequest, audit: AuditLog, actx: AuditContext, deadline: number, signal: AbortSignal): Promise<Values> {
+    audit.write(auditEvent('resolution_started', actx));
+    try {
+      const values = await resolveSecrets(request.secrets, { opPath, env: opts.env, timeoutMs: Math.max(1000, deadline - now()), signal });
+      audit.write(auditEvent('resolution_succeeded', actx));
+      return values;
+    } catch (error) {
+      audit.write(auditEvent('resolution_failed', actx, { error_code: codeOf(error) }));
+      throw error;
+    }
+  }
+
+  // After delivery the client runs the child and reports it; the daemon only records.
+  async function followChild(conv: Conversation, audit: AuditLog, actx: AuditContext): Promise<void> {
+    try {
+      const started = await conv.receive();
+      if (started.type !== 'exec.started') {
+        const failed = ExecSpawnFailedBodySchema.safeParse(started.body);
+        audit.write(auditEvent('child_spawn_failed', actx, { error_code: failed.success ? failed.data.error_code : 'daemon.protocol' }));
+        return;
+      }
+      const { pid } = parseBody(ExecStartedBodySchema, started.body);
+      audit.write(auditEvent('child_started', actx, { pid }));
+      const exited = await conv.receive();
+      if (exited.type !== 'exec.exited') throw new AgentSecretError('daemon.protocol', 'expected exec.exited');
+      const result = parseBody(ExecExitedBodySchema, exited.body);
+      audit.write(auditEvent('child_exited', actx, { pid, exit_code: result.exit_code, signal: result.signal, duration_ms: result.duration_ms }));
+      await conv.send('exec.exited.ok', {}).catch(() => undefined);
+    } catch (error) {
+      // The client went away after delivery: the child may still run; record what is known.
+      audit.write(auditEvent('client_lost', actx, { error_code: codeOf(error) }));
+    }
+  }
+
+  async function handleApprovalsList(conv: Conversation): Promise<void> {
+    const list = approvals.list().map((a) => ({
+      id: a.id,
+      expires_at: new Date(a.expiresAt).toISOString(),
+      max_uses: a.maxUses,
+      used: a.used,
+      remaining_uses: Math.max(0, a.maxUses - a.used - a.reserved),
+      reason: a.summary.reason,
+      command: a.summary.command,
+      cwd: a.summary.cwd,
+      aliases: a.summary.aliases,
+      profile: a.summary.profile,
+    }));
+    await conv.send('approvals.list.ok', { approvals: list });
+  }
+
+  async function handleApprovalsRevoke(conv: Conversation): Promise<void> {
+    const body = parseBody(ApprovalsRevokeBodySchema, conv.first.body);
+    if ('all' in body) {
+      await conv.send('approvals.revoke.ok', { revoked: approvals.revokeAll() });
+      return;
+    }
+    if (!approvals.revoke(body.id)) {
+      throw new AgentSecretError('usage.invalid', `no live reusable approval ${body.id}`, { hint: 'see agent-secret approvals list' });
+    }
+    await conv.send('approvals.revoke.ok', { revoked: 1 });
+  }
+
+  // item describe: one prompt (never reusable), one `op item get`, a value-free description back.
+  async function handleItemDescribe(conv: Conversation): Promise<void> {
+    const body = parseBody(ItemDescribeBodySchema, conv.first.body);
+    const ref = checkItemRef(body.ref);
+    const request = metaRequest(body, [{ alias: 'ITEM', ref: ref.raw, account: body.account, source: 'flag' }]);
+    await validateMetaRequest(request);
+    const requestId = `req_${randomBytes(16).toString('hex')}`;
+    const deadline = now() + request.ttlSeconds * 1000;
+    const actx: AuditContext = { requestId, request };
+    const userConfig = await loadUserConfig(opts.dirs);
+    const audit = await openAuditLog(auditLogPath(opts.dirs));
+    const abort = track(conv);
+    try {
+      audit.write(auditEvent('request_received', actx));
+      const { opPath } = await withTurn(requestId, deadline, abort.signal, audit, actx, () =>
+        decide({ request, requestId, deadline, userConfig, audit, actx, signal: abort.signal, operation: 'item_describe' }),
+      );
+      audit.write(auditEvent('resolution_started', actx));
+      let description;
+      try {
+        description = await describeItem({ itemRef: ref.raw, account: body.account, opPath, env: opts.env, timeoutMs: Math.max(1000, deadline - now()), signal: abort.signal });
+      } catch (error) {
+        audit.write(auditEvent('resolution_failed', actx, { error_code: codeOf(error) }));
+        throw error;
+      }
+      audit.write(auditEvent('resolution_succeeded', actx));
+      await conv.send('item.describe.ok', { request_id: requestId, description: { ...description } });
+    } finally {
+      untrack(conv, abort);
+      await audit.close().catch(() => undefined);
+    }
+  }
+
+  function track(conv: Conversation): AbortController {
+    const abort = new AbortController();
+    const onClose = () => abort.abort();
+    conv.signal.addEventListener('abort', onClose, { once: true });
+    closers.set(abort, () => conv.signal.removeEventListener('abort', onClose));
+    controllers.add(abort);
+    return abort;
+  }
+
+  function untrack(_conv: Conversation, abort: AbortController): void {
+    closers.get(abort)?.();
+    closers.delete(abort);
+    controllers.delete(abort);
+  }
+
+  // session create: one prompt for a bag of references, bound to a process tree; the values stay
+  // here and are read by with-session up to max_reads times until the session expires.
+  async function handleSessionCreate(conv: Conversation): Promise<void> {
+    const body = parseBody(SessionCreateBodySchema, conv.first.body);
+    const request = bodyToRequest(body.request);
+    await validateSecretsRequest(request);
+    const policy = checkPolicy(body.binding);
+    const ancestry = await readAncestry({ pid: body.pid, platform: opts.platform });
+    if (ancestry[0]?.pid !== body.pid || ancestry[0].uid !== uid) {
+      throw new AgentSecretError('check.failed', 'the session create process could not be identified; nothing was asked');
+    }
+    const bound = chooseAnchor(policy, ancestry, { uid, gid: process.getegid?.() ?? ancestry[0].gid });
+    const bindingText = describeProcess(bound.anchor);
+    const requestId = `req_${randomBytes(16).toString('hex')}`;
+    const deadline = now() + request.ttlSeconds * 1000;
+    const actx: AuditContext = { requestId, request };
+    const userConfig = await loadUserConfig(opts.dirs);
+    const audit = await openAuditLog(auditLogPath(opts.dirs));
+    const abort = track(conv);
+    try {
+      audit.write(auditEvent('request_received', actx, { max_reads: body.max_reads, session_binding: bindingText }));
+      const { opPath } = await withTurn(requestId, deadline, abort.signal, audit, actx, () =>
+        decide({
+          request,
+          requestId,
+          deadline,
+          userConfig,
+          audit,
+          actx,
+          signal: abort.signal,
+          operation: 'session_create',
+          session: { max_reads: body.max_reads, ttl_seconds: request.ttlSeconds, binding: bindingText },
+        }),
+      );
+      const values = await resolveWith(opPath, request, audit, actx, deadline, abort.signal);
+      const created = sessions.create({
+        ttlSeconds: request.ttlSeconds,
+        maxReads: body.max_reads,
+        cwd: request.cwd,
+        aliases: request.secrets.map((s) => s.alias),
+        reason: request.reason,
+        overrideEnv: request.overrideEnv,
+        binding: { policy, anchor: bound.anchor, depth: bound.depth, ...(bound.matchedName === undefined ? {} : { matchedName: bound.matchedName }) },
+        values,
+      });
+      sessionRequests.set(created.id, request);
+      try {
+        audit.write(auditEvent('session_created', actx, { session_id: created.id, max_reads: body.max_reads, session_binding: bindingText }));
+      } catch (error) {
+        sessions.destroy(created.id);
+        throw error;
+      }
+      await conv.send('session.created', {
+        request_id: requestId,
+        session_id: created.id,
+        session_token: created.token,
+        aliases: [...created.session.aliases],
+        expires_at: new Date(created.session.expiresAt).toISOString(),
+        max_reads: created.session.maxReads,
+        remaining_reads: created.session.remainingReads,
+        binding: { mode: policy.mode, depth: bound.depth, process: bindingText },
+      });
+    } finally {
+      untrack(conv, abort);
+      await audit.close().catch(() => undefined);
+    }
+  }
+
+  // with-session: the token, the directory and the caller's process tree decide; no prompt.
+  async function handleSessionResolve(conv: Conversation): Promise<void> {
+    const body = parseBody(SessionResolveBodySchema, conv.first.body);
+    const ancestry = await readAncestry({ pid: body.pid, platform: opts.platform });
+    const requestId = `req_${randomBytes(16).toString('hex')}`;
+    const audit = await openAuditLog(auditLogPath(opts.dirs));
+    let resolved;
+    try {
+      try {
+        if (ancestry[0]?.pid !== body.pid || ancestry[0].uid !== uid) throw new AgentSecretError('check.failed', SESSION_ERRORS.notBound);
+        resolved = sessions.resolve({ token: body.token, cwd: body.cwd, callerAncestry: ancestry, only: body.only ?? undefined });
+      } catch (error) {
+        // Nothing about the session is known to a caller with a wrong token; record the refusal only.
+        audit.write(auditEvent('session_refused', { requestId, request: withSessionRequest(body, null, []) }, { error_code: codeOf(error) }));
+        throw error;
+      }
+      const { session, values, aliases, reservation } = resolved;
+      const origin = sessionRequests.get(session.id) ?? null;
+      const actx: AuditContext = { requestId, request: withSessionRequest(body, origin, aliases) };
+      try {
+        audit.write(auditEvent('session_resolved', actx, { session_id: session.id, max_reads: session.maxReads, remaining_reads: session.remainingReads - 1 }));
+        const env: Record<string, string> = {};
+        for (const alias of aliases) {
+          const value = values.get(alias);
+          if (value !== undefined) env[alias] = value.reveal();
+        }
+        if (!reservation.live()) throw new AgentSecretError('usage.invalid', SESSION_ERRORS.unknownToken);
+        await conv.send('session.deliver', { request_id: requestId, session_id: session.id, env, override_env: session.overrideEnv, remaining_reads: session.remainingReads - 1 });
+        reservation.commit();
+      } catch (error) {
+        reservation.release();
+        throw error;
+      }
+      await followChild(conv, audit, actx);
+    } finally {
+      await audit.close().catch(() => undefined);
+    }
+  }
+
+  async function handleSessionList(conv: Conversation): Promise<void> {
+    const list = sessions.list().map((info) => ({
+      session_id: info.id,
+      reason: info.reason,
+      cwd: info.cwd,
+      aliases: [...info.aliases],
+      expires_at: new Date(info.expiresAt).toISOString(),
+      max_reads: info.maxReads,
+      remaining_reads: info.remainingReads,
+      override_env: info.overrideEnv,
+      binding: { mode: info.binding.policy.mode, depth: info.binding.depth, process: describeProcess(info.binding.anchor) },
+    }));
+    await conv.send('session.list.ok', { sessions: list });
+  }
+
+  async function handleSessionDestroy(conv: Conversation): Promise<void> {
+    const body = parseBody(SessionDestroyBodySchema, conv.first.body);
+    if ('all' in body) {
+      await conv.send('session.destroy.ok', { destroyed: sessions.destroyAll() });
+      return;
+    }
+    if (!sessions.destroy(body.id)) throw new AgentSecretError('usage.invalid', `no live session ${body.id}`, { hint: 'see agent-secret session list' });
+    await conv.send('session.destroy.ok', { destroyed: 1 });
+  }
+
+  const handlers: Record<string, (conv: Conversation) => Promise<void>> = {
+    'session.create': handleSessionCreate,
+    'session.resolve': handleSessionResolve,
+    'session.list': handleSessionList,
+    'session.destroy': handleSessionDestroy,
+    'exec.request': handleExec,
+    'item.describe': handleItemDescribe,
+    'approvals.list': handleApprovalsList,
+    'approvals.revoke': handleApprovalsRevoke,
+  };
+
+  return {
+    async handler(conv) {
+      const handle = handlers[conv.first.type];
+      if (handle === undefined) throw new AgentSecretError('daemon.protocol', `this daemon does not handle ${conv.first.type}`);
+      active += 1;
+      try {
+        await handle(conv);
+      } finally {
+        active -= 1;
+      }
+    },
+    isIdle() {
+      approvals.sweep();
+      for (const id of sessionRequests.keys()) if (!sessions.list().some((x) => x.id === id)) sessionRequests.delete(id);
+      return active === 0 && queue.size() === 0 && approvals.size() === 0 && sessions.size() === 0;
+    },
+    async shutdown() {
+      queue.cancelAll(new AgentSecretError('daemon.unavailable', 'the agent-secret daemon stopped before the request was answered'));
+      for (const controller of controllers) controller.abort();
+      approvals.revokeAll();
+      sessions.destroyAll();
+      sessionRequests.clear();
+    },
+  };
+}
+
+// The request as the audit log records a with-session read: its own command and directory, and
+// the selected aliases with the references the session was created for.
+function withSessionRequest(body: { command: string[]; executable: string; cwd: string; pid: number }, origin: ApprovalRequest | null, aliases: readonly string[]): ApprovalRequest {
+  const secrets = origin === null ? [] : origin.secrets.filter((s) => aliases.includes(s.alias));
+  return {
+    ...(origin ?? metaRequest({ reason: 'session read', ttl_seconds: 0, command: body.command, executable: body.executable, cwd: body.cwd, requester: { pid: body.pid, chain: [] } }, [])),
+    command: [...body.command],
+    executable: body.executable,
+    cwd: body.cwd,
+    secrets,
+    requester: { pid: body.pid, chain: [] },
+  };
+}
+
+function checkPolicy(policy: BindingPolicy): BindingPolicy {
+  if (policy.mode !== 'ancestor_name') return policy;
+  const names = checkBindNames(policy.names);
+  if (!names.ok) throw new AgentSecretError('usage.invalid', `session binding: ${names.message}`);
+  return { mode: 'ancestor_name', names: names.value };
+}
+
+const NO_RESERVATION: Reservation = { approvalId: '', live: () => true, commit() {}, release() {} };
+
+function parseBody<T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false } }, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the request body does not match the protocol');
+  return parsed.data;
+}
+
+function codeOf(error: unknown): string {
+  return isAgentSecretError(error) ? error.code : 'internal';
+}

@@ -1,0 +1,186 @@
+// The bodies of the daemon protocol's frames (the envelope is protocol.ts's): zod schemas for
+// what a client may send, and the conversions between the frozen ApprovalRequest and its body.
+// Input from the socket is untrusted: the broker re-validates the request (refs, aliases, ttl,
+// reason, cwd, executable identity) before anyone is asked. Values appear only in deliver bodies.
+
+import { z } from 'zod';
+import type { ApprovalRequest, ExecutableIdentity } from '../request/types.js';
+
+const identity = z.strictObject({
+  dev: z.number(),
+  ino: z.number(),
+  size: z.number(),
+  mtime_ms: z.number(),
+  ctime_ms: z.number(),
+  mode: z.number().int(),
+  uid: z.number().int(),
+});
+
+const processInfo = z.strictObject({ pid: z.number().int().nonnegative(), name: z.string().max(256) });
+
+/** The full ApprovalRequest, snake_case. */
+export const RequestBodySchema = z.strictObject({
+  reason: z.string().max(4096),
+  command: z.array(z.string().max(64 * 1024)).min(1).max(4096),
+  executable: z.string().min(1).max(4096),
+  executable_identity: identity,
+  cwd: z.string().min(1).max(4096),
+  secrets: z
+    .array(
+      z.strictObject({
+        alias: z.string().max(256),
+        ref: z.string().max(4096),
+        account: z.string().max(256).nullable(),
+        source: z.enum(['profile', 'flag', 'env_file']),
+      }),
+    )
+    .min(1)
+    .max(200),
+  ttl_seconds: z.number().int(),
+  override_env: z.boolean(),
+  allow_mutable_executable: z.boolean(),
+  pristine: z.boolean(),
+  overridden_aliases: z.array(z.string().max(256)).max(200),
+  warnings: z.array(z.string().max(4096)).max(50),
+  requester: z.strictObject({ pid: z.number().int().nonnegative(), chain: z.array(processInfo).max(64) }),
+  profile: z.string().max(256).nullable(),
+  config_path: z.string().max(4096).nullable(),
+  plain_env_names: z.array(z.string().max(256)).max(500),
+});
+export type RequestBody = z.infer<typeof RequestBodySchema>;
+
+export const ExecRequestBodySchema = z.strictObject({
+  request: RequestBodySchema,
+  /** environmentFingerprint() of the caller's environment, computed by the client. */
+  fingerprint: z.string().regex(/^env-v1:[0-9a-f]{64}$/),
+  reuse_only: z.boolean(),
+  force_refresh: z.boolean(),
+});
+export type ExecRequestBody = z.infer<typeof ExecRequestBodySchema>;
+
+export const ExecStartedBodySchema = z.strictObject({ pid: z.number().int().positive() });
+export const ExecExitedBodySchema = z.strictObject({
+  exit_code: z.number().int(),
+  signal: z.string().max(32).nullable(),
+  duration_ms: z.number().int().nonnegative(),
+});
+export const ExecSpawnFailedBodySchema = z.strictObject({ error_code: z.string().max(64) });
+
+/** What the daemon delivers for an approved exec. `env` holds values: never log this body. */
+export const ExecDeliverBodySchema = z.strictObject({
+  request_id: z.string().regex(/^req_[0-9a-f]{32}$/),
+  env: z.record(z.string(), z.string()),
+  approval_id: z.string().nullable(),
+  reused: z.boolean(),
+});
+
+export const ExecQueuedBodySchema = z.strictObject({ waiting: z.number().int().nonnegative() });
+
+export const ApprovalsRevokeBodySchema = z.union([
+  z.strictObject({ id: z.string().regex(/^appr_[A-Za-z0-9_-]{1,64}$/) }),
+  z.strictObject({ all: z.literal(true) }),
+]);
+
+/** What every non-exec request carries so the prompt and audit log can say who asked, how, where. */
+const MetaFields = {
+  reason: z.string().max(4096),
+  ttl_seconds: z.number().int(),
+  /** The agent-secret command line that asked (shown as the command). */
+  command: z.array(z.string().max(64 * 1024)).min(1).max(4096),
+  /** The agent-secret program that asked. */
+  executable: z.string().min(1).max(4096),
+  cwd: z.string().min(1).max(4096),
+  requester: z.strictObject({ pid: z.number().int().nonnegative(), chain: z.array(processInfo).max(64) }),
+};
+export type MetaBody = z.infer<z.ZodObject<typeof MetaFields>>;
+
+export const ItemDescribeBodySchema = z.strictObject({
+  ...MetaFields,
+  ref: z.string().max(4096),
+  account: z.string().max(256).nullable(),
+});
+
+const bindingPolicy = z.union([
+  z.strictObject({ mode: z.literal('auto') }),
+  z.strictObject({ mode: z.literal('ancestor'), depth: z.union([z.literal(1), z.literal(2), z.literal(3)]) }),
+  z.strictObject({ mode: z.literal('ancestor_name'), names: z.array(z.string().min(1).max(128)).min(1).max(16) }),
+]);
+
+export const SessionCreateBodySchema = z.strictObject({
+  request: RequestBodySchema,
+  max_reads: z.number().int().min(1).max(100),
+  binding: bindingPolicy,
+  /** The `session create` process: its ancestry decides the anchor. */
+  pid: z.number().int().positive(),
+});
+
+export const SessionResolveBodySchema = z.strictObject({
+  token: z.string().regex(/^astok_[A-Za-z0-9_-]{1,128}$/),
+  cwd: z.string().min(1).max(4096),
+  only: z.array(z.string().max(256)).max(200).nullable(),
+  /** The `with-session` process: its ancestry must contain the session's anchor. */
+  pid: z.number().int().positive(),
+  command: z.array(z.string().max(64 * 1024)).min(1).max(4096),
+  executable: z.string().min(1).max(4096),
+});
+
+export const SessionDestroyBodySchema = z.union([
+  z.strictObject({ id: z.string().regex(/^asid_[A-Za-z0-9_-]{1,64}$/) }),
+  z.strictObject({ all: z.literal(true) }),
+]);
+
+/** What with-session receives: values of the selected aliases. Never log this body. */
+export const SessionDeliverBodySchema = z.strictObject({
+  request_id: z.string().regex(/^req_[0-9a-f]{32}$/),
+  session_id: z.string(),
+  env: z.record(z.string(), z.string()),
+  override_env: z.boolean(),
+  remaining_reads: z.number().int().nonnegative(),
+});
+
+/** ApprovalRequest → body. Pure. */
+export function requestToBody(request: ApprovalRequest): RequestBody {
+  const id = request.executableIdentity;
+  return {
+    reason: request.reason,
+    command: [...request.command],
+    executable: request.executable,
+    executable_identity: { dev: id.dev, ino: id.ino, size: id.size, mtime_ms: id.mtimeMs, ctime_ms: id.ctimeMs, mode: id.mode, uid: id.uid },
+    cwd: request.cwd,
+    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, source: s.source })),
+    ttl_seconds: request.ttlSeconds,
+    override_env: request.overrideEnv,
+    allow_mutable_executable: request.allowMutableExecutable,
+    pristine: request.pristine,
+    overridden_aliases: [...request.overriddenAliases],
+    warnings: [...request.warnings],
+    requester: { pid: request.requester.pid, chain: request.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
+    profile: request.profile,
+    config_path: request.configPath,
+    plain_env_names: [...request.plainEnvNames],
+  };
+}
+
+/** Body → ApprovalRequest (shape only; the broker validates the content). Pure. */
+export function bodyToRequest(body: RequestBody): ApprovalRequest {
+  const id = body.executable_identity;
+  const executableIdentity: ExecutableIdentity = { dev: id.dev, ino: id.ino, size: id.size, mtimeMs: id.mtime_ms, ctimeMs: id.ctime_ms, mode: id.mode, uid: id.uid };
+  return Object.freeze({
+    reason: body.reason,
+    command: Object.freeze([...body.command]),
+    executable: body.executable,
+    executableIdentity: Object.freeze(executableIdentity),
+    cwd: body.cwd,
+    secrets: Object.freeze(body.secrets.map((s) => Object.freeze({ alias: s.alias, ref: s.ref, account: s.account, source: s.source }))),
+    ttlSeconds: body.ttl_seconds,
+    overrideEnv: body.override_env,
+    allowMutableExecutable: body.allow_mutable_executable,
+    pristine: body.pristine,
+    overriddenAliases: Object.freeze([...body.overridden_aliases]),
+    warnings: Object.freeze([...body.warnings]),
+    requester: Object.freeze({ pid: body.requester.pid, chain: Object.freeze(body.requester.chain.map((p) => Object.freeze({ ...p }))) }),
+    profile: body.profile,
+    configPath: body.config_path,
+    plainEnvNames: Object.freeze([...body.plain_env_names]),
+  });
+}
