@@ -4,11 +4,14 @@
 //   1. startup: `agent-secret --version` vs `node empty.js` (target ratio <= 1.3)
 //   2. resolution: `exec` with 1 vs 20 references against the fake op with a fixed per-call
 //      latency (target ratio <= 1.5)
-//   3. masking (when built): masked vs plain pipe throughput (target >= 0.5)
+//   3. reused exec: `exec --reuse-only -- true` served by the daemon from a reusable approval vs
+//      `node empty.js` (target ratio <= 1.6), then 50 parallel reused execs (p50/p99) and the
+//      daemon's resident memory afterwards (target < 80 MB)
+//   4. masking (when built): masked vs plain pipe throughput (target >= 0.5)
 // Runs in a throwaway HOME with the fake op and an approving fake approver.
 
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,27 +45,69 @@ function sideBySide(a, b, runs) {
   return { a: median(ta), b: median(tb) };
 }
 
-function sandboxEnv() {
-  const home = join(work, 'home');
-  const config = join(work, 'config', 'agent-secret');
+// One throwaway user per approver mode: its own config, state and daemon.
+function sandboxEnv(mode = 'approve', name = 'main') {
+  const base = join(work, name);
+  const home = join(base, 'home');
+  const config = join(base, 'config', 'agent-secret');
   mkdirSync(home, { recursive: true });
   mkdirSync(config, { recursive: true, mode: 0o700 });
+  mkdirSync(join(base, 'run'), { recursive: true, mode: 0o700 });
   writeFileSync(
     join(config, 'config.yml'),
-    JSON.stringify({ version: 1, approver: { command: [join(fixtures, 'approver'), 'approve'] }, op_path: join(fixtures, 'op') }),
+    JSON.stringify({ version: 1, approver: { command: [join(fixtures, 'approver'), mode] }, op_path: join(fixtures, 'op') }),
     { mode: 0o600 },
   );
   return {
     HOME: home,
     PATH: [dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
-    XDG_CONFIG_HOME: join(work, 'config'),
-    XDG_STATE_HOME: join(work, 'state'),
+    XDG_CONFIG_HOME: join(base, 'config'),
+    XDG_STATE_HOME: join(base, 'state'),
+    XDG_RUNTIME_DIR: join(base, 'run'),
     LANG: 'C.UTF-8',
   };
 }
 
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function timeAsync(command, args, options) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], ...options });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${stderr.slice(0, 300)}`));
+      else resolve(ms);
+    });
+  });
+}
+
+function daemonRssMb(env) {
+  const pidFile = join(env.XDG_RUNTIME_DIR, 'agent-secret', 'daemon.pid');
+  if (!existsSync(pidFile)) return null;
+  const { pid } = JSON.parse(readFileSync(pidFile, 'utf8'));
+  if (process.platform === 'linux') {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? null : Number(match[1]) / 1024;
+  }
+  const ps = spawnSync('/bin/ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' });
+  return ps.status === 0 ? Number(ps.stdout.trim()) / 1024 : null;
+}
+
+const daemons = [];
+function stopDaemon(env) {
+  spawnSync(process.execPath, [bin, 'daemon', 'stop'], { env, stdio: 'ignore' });
+}
+
 try {
   const env = sandboxEnv();
+  daemons.push(env);
   const empty = join(work, 'empty.js');
   writeFileSync(empty, '');
 
@@ -109,7 +154,37 @@ try {
   console.log(`  20 references            ${resolve.a.toFixed(0)} ms`);
   console.log(`  ratio                    ${(resolve.a / resolve.b).toFixed(2)}x   (target <= 1.50x)`);
 
-  // 3. Masking throughput, when the masker is built.
+  // 3. Reused exec: the daemon serves it from a reusable approval (no prompt, no op call).
+  const reuseEnv = sandboxEnv('approve-reuse:600:20', 'reuse');
+  daemons.push(reuseEnv);
+  const reusedArgs = (tag, ...flags) => [bin, 'exec', '--reason', `bench reuse ${tag}`, '--ttl', '10m', '--secret', 'BENCH=op://Infra/Cloudflare/token', ...flags, '--', 'true'];
+  const prime = (tag) => time(process.execPath, reusedArgs(tag), { env: reuseEnv, cwd: work }); // the one prompt: 20 uses, 1 spent
+  const timedReuse = [];
+  const timedNode = [];
+  for (let round = 0; round < 3; round += 1) {
+    prime(`serial ${round}`);
+    for (let i = 0; i < 19; i += 1) {
+      timedReuse.push(time(process.execPath, reusedArgs(`serial ${round}`, '--reuse-only'), { env: reuseEnv, cwd: work }));
+      timedNode.push(time(process.execPath, [empty], { env }));
+    }
+  }
+  const reused = median(timedReuse);
+  const nodeEmpty = median(timedNode);
+  console.log(`\nreused exec (exec --reuse-only -- true; median of ${timedReuse.length}, alternating with node)`);
+  console.log(`  node empty.js            ${nodeEmpty.toFixed(1)} ms`);
+  console.log(`  reused exec              ${reused.toFixed(1)} ms`);
+  console.log(`  ratio                    ${(reused / nodeEmpty).toFixed(2)}x   (target <= 1.60x)`);
+
+  // 50 parallel reused execs over three approvals of 20 uses each (a use count is at most 20).
+  for (const tag of ['p0', 'p1', 'p2']) prime(tag);
+  const parallel = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => timeAsync(process.execPath, reusedArgs(`p${i % 3}`, '--reuse-only'), { env: reuseEnv, cwd: work })),
+  );
+  console.log(`  50 parallel reused execs: all succeeded; p50 ${percentile(parallel, 50).toFixed(0)} ms, p99 ${percentile(parallel, 99).toFixed(0)} ms`);
+  const rss = daemonRssMb(reuseEnv);
+  console.log(`  daemon resident memory   ${rss === null ? 'unknown' : `${rss.toFixed(1)} MB`}   (target < 80 MB)`);
+
+  // 4. Masking throughput, when the masker is built.
   const maskBench = join(root, 'scripts', 'bench-mask.mjs');
   if (existsSync(join(root, 'dist', 'mask', 'masker.js')) && existsSync(maskBench)) {
     console.log('');
@@ -117,5 +192,6 @@ try {
     if (result.status !== 0) process.exitCode = 1;
   }
 } finally {
+  for (const daemonEnv of daemons) stopDaemon(daemonEnv);
   rmSync(work, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { TrailSnapshot } from './reader.js';
 
-export type AuditDecision = 'approved' | 'denied' | 'timed_out' | 'unavailable';
+export type AuditDecision = 'approved' | 'reused' | 'session' | 'denied' | 'timed_out' | 'unavailable';
 export type AuditOutcome = 'approved' | 'denied' | 'timed_out' | 'failed' | 'pending';
 
 /** The outcomes `--outcome` accepts. */
@@ -52,8 +52,12 @@ const DECISIONS: Readonly<Record<string, AuditDecision>> = {
   approval_denied: 'denied',
   approval_timed_out: 'timed_out',
   approval_unavailable: 'unavailable',
+  /** Served by a reusable approval, no prompt. */
+  approval_reused: 'reused',
+  /** A with-session read of an approved session. */
+  session_resolved: 'session',
 };
-const FAILURES = new Set(['resolution_failed', 'child_spawn_failed']);
+const FAILURES = new Set(['resolution_failed', 'child_spawn_failed', 'approval_reuse_missed', 'approval_cancelled', 'session_refused']);
 
 /** Groups the trail's events by request id, in the order requests were first seen. */
 export function summarizeRequests(snapshot: TrailSnapshot): { requests: RequestSummary[]; unreadable: number } {
@@ -125,5 +129,5 @@ function summarize(lines: Line[]): RequestSummary {
 function outcomeOf(decision: AuditDecision | null, failed: boolean): AuditOutcome {
   if (decision === 'denied' || decision === 'timed_out') return decision;
   if (decision === 'unavailable' || failed) return 'failed';
-  return decision === 'approved' ? 'approved' : 'pending';
+  return decision === 'approved' || decision === 'reused' || decision === 'session' ? 'approved' : 'pending';
 }

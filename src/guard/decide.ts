@@ -155,8 +155,16 @@ function opSuggestion(verb: string, after: readonly string[]): { suggestion: str
     case 'items get':
     case 'get item': {
       const ref = itemReference(after);
+      if (ref !== null) {
+        return {
+          suggestion: `agent-secret exec --secret NAME=${quote(ref)} --reason "<why>" -- ${CMD} (references in this project: agent-secret profile show)`,
+          why: reveals,
+        };
+      }
+      // Looking at an item: its field names and references, never the values.
+      const item = itemOnlyReference(after);
       return {
-        suggestion: `agent-secret exec --secret NAME=${ref === null ? 'op://<vault>/<item>/<field>' : quote(ref)} --reason "<why>" -- ${CMD} (references in this project: agent-secret profile show)`,
+        suggestion: `agent-secret item describe ${item === null ? 'op://<vault>/<item>' : quote(item)} (field names and op:// references, never values), then agent-secret exec --secret NAME=op://… -- ${CMD}`,
         why: reveals,
       };
     }
@@ -173,6 +181,15 @@ function itemReference(after: readonly string[]): string | null {
   if (vault === undefined || field === undefined || item === undefined) return null;
   if ([vault, item, field].some((part) => part === '' || /[/$`]/.test(part))) return null;
   return `op://${vault}/${item}/${field}`;
+}
+
+// `op item get ITEM --vault V` → op://V/ITEM when both are plain text.
+function itemOnlyReference(after: readonly string[]): string | null {
+  const vault = optionValues(after, '--vault')[0];
+  const item = positionals(after, new Set(['--vault', '--fields', '--account', '--format', '--session', '--config', '--otp', '--share-link']))[0];
+  if (vault === undefined || item === undefined) return null;
+  if ([vault, item].some((part) => part === '' || /[/$`]/.test(part))) return null;
+  return `op://${vault}/${item}`;
 }
 
 function optionValues(args: readonly string[], name: string): string[] {

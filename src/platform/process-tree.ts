@@ -6,7 +6,6 @@
 
 import { readFile, readlink } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { execa } from 'execa';
 import type { ProcessInfo } from '../request/types.js';
 
 const DEFAULT_MAX_DEPTH = 6;
@@ -103,6 +102,8 @@ async function readProcEntry(pid: number): Promise<ProcEntry | null> {
 
 // One `ps` call per ancestor: a fixed program, a fixed env and argv, no shell, output parsed only.
 async function readPsEntry(pid: number): Promise<ProcEntry | null> {
+  // execa only where ps is used (macOS), so Linux never pays for loading it.
+  const { execa } = await import('execa');
   const result = await execa('/bin/ps', psArgs(pid), {
     reject: false,
     timeout: PS_TIMEOUT_MS,
@@ -247,6 +248,7 @@ async function readProcAncestryEntry(pid: number): Promise<AncestryEntry | null>
 }
 
 async function readPsAncestryEntry(pid: number): Promise<AncestryEntry | null> {
+  const { execa } = await import('execa');
   const result = await execa('/bin/ps', psAncestryArgs(pid), {
     reject: false,
     timeout: PS_TIMEOUT_MS,

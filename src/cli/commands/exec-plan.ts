@@ -5,7 +5,8 @@
 
 import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { discoverConfig, loadConfig, loadEnvFiles, resolveProfile, type EnvFileResult, type ProjectConfig } from '../../config/index.js';
+import { discoverConfig } from '../../config/discover.js';
+import type { EnvFileResult, ProjectConfig } from '../../config/index.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { findMutability, readIdentity, resolveExecutable } from '../../exec/index.js';
 import { readRequesterChain } from '../../platform/process-tree.js';
@@ -83,14 +84,15 @@ async function planWith(ctx: CliContext, options: ExecOptions, command: readonly
   // a discovered config still supplies its top-level account to one-off and env-file refs.
   const wantsProfile = options.profile !== undefined || (secretFlags.length === 0 && envFilePaths.length === 0);
   const config = await findConfig(ctx, options.config, options.profile !== undefined);
-  const profile = wantsProfile && config !== null ? resolveProfile(config, options.profile) : null;
+  const profile = wantsProfile && config !== null ? (await import('../../config/resolve.js')).resolveProfile(config, options.profile) : null;
   if (wantsProfile && config === null && options.profile === undefined) {
     throw new AgentSecretError('usage.invalid', 'no secrets requested and no agent-secret.yml found', {
       hint: 'pass --profile NAME, --secret ALIAS=op://vault/item/field, or --env-file PATH',
     });
   }
 
-  const envFile: EnvFileResult | null = envFilePaths.length > 0 ? await loadEnvFiles(envFilePaths, ctx.cwd) : null;
+  // The YAML and schema code loads only when there is a file to read.
+  const envFile: EnvFileResult | null = envFilePaths.length > 0 ? await (await import('../../config/env-file.js')).loadEnvFiles(envFilePaths, ctx.cwd) : null;
   const pristine = options.pristine === true;
   const baseEnv = childBaseEnv(inheritedEnv(ctx.env, pristine), envFile);
   const executable =
@@ -168,6 +170,7 @@ async function findConfig(ctx: CliContext, explicitPath: string | undefined, req
       hint: 'create agent-secret.yml (see profiles.example.yaml) or pass --config PATH',
     });
   }
+  const { loadConfig } = await import('../../config/load.js');
   return loadConfig(path);
 }
 

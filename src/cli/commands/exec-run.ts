@@ -5,14 +5,12 @@
 // delivery. Values exist only as SecretValue between delivery and buildChildEnv.
 
 import { randomBytes } from 'node:crypto';
-import { buildPrompt, selectApprover } from '../../approval/index.js';
-import { auditEvent, openAuditLog, type AuditContext } from '../../audit/index.js';
+import type { AuditContext } from '../../audit/index.js';
 import { loadUserConfig } from '../../config/user-config.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { buildChildEnv, spawnChild, verifyIdentity, type ChildResult } from '../../exec/index.js';
 import { auditLogPath } from '../../platform/dirs.js';
-import { findOp, resolveSecrets } from '../../provider/index.js';
 import { inheritedEnv, PRISTINE_ENV_NAMES } from '../../request/build.js';
 import { toWireRequest } from '../../request/types.js';
 import { dirsInput, type CliContext } from '../context.js';
@@ -86,6 +84,10 @@ async function runThroughDaemon(ctx: CliContext, plan: ExecPlan, options: RunOpt
 
 /** The tty approver's path: every step in this process. */
 async function runInProcess(ctx: CliContext, plan: ExecPlan): Promise<number> {
+  // Loaded only here: the daemon path needs none of them.
+  const { buildPrompt, selectApprover } = await import('../../approval/index.js');
+  const { auditEvent, openAuditLog } = await import('../../audit/index.js');
+  const { findOp, resolveSecrets } = await import('../../provider/index.js');
   const { request } = plan;
   const requestId = `req_${randomBytes(16).toString('hex')}`;
   const userConfig = await loadUserConfig(dirsInput(ctx));
