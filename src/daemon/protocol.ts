@@ -15,6 +15,7 @@ export const CLIENT_FRAME_TYPES = [
   'exec.started',
   'exec.exited',
   'exec.spawn_failed',
+  'exec.spawn_failed',
   'session.create',
   'session.resolve',
   'session.list',
