@@ -172,7 +172,7 @@ describe('agent-secret hook-install', () => {
     });
     expect(hook.status).toBe(0);
     const reason = denyReason(hook.stdout);
-    expect(reason).toContain('agent-secret exec --secret NAME=op://<vault>/<item>/<field>');
+    expect(reason).toContain('agent-secret item describe op://<vault>/<item>');
     expectNoLeak(sb, { code: hook.status, signal: null, stdout: hook.stdout, stderr: hook.stderr, pid: hook.pid });
   });
 
