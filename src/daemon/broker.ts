@@ -237,6 +237,12 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     const { request, requestId, deadline, userConfig, audit, actx, signal } = input;
     let approver;
     try {
+      if (userConfig.approver === 'tty') {
+        // The daemon has no terminal; exec with the tty approver runs in the CLI instead.
+        throw new AgentSecretError('approval.unavailable', 'the tty approver can only ask for exec, which then runs without the daemon', {
+          hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for sessions and item describe',
+        });
+      }
       approver = await selectApprover(userConfig, { platform: opts.platform, env: opts.env });
     } catch (error) {
       audit.write(auditEvent('approval_unavailable', actx, { error_code: codeOf(error), approver_config: userConfig.path }));

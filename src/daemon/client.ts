@@ -152,7 +152,7 @@ async function connectConversation(paths: DaemonPaths, opts: OpenOptions): Promi
       if (release === null) {
         release = tryLock(paths.spawnLockFile);
         if (release !== null) {
-          const child = spawn(process.execPath, [BIN, 'daemon', 'serve'], { detached: true, stdio: 'ignore', env: definedEnv(opts.env), cwd: '/' });
+          const child = spawn(process.execPath, [BIN, 'daemon', 'serve'], { detached: true, stdio: 'ignore', env: daemonEnv(opts.env), cwd: '/' });
           child.once('exit', (code, signal) => (exitCode = signal === null ? code : 128));
           child.once('error', () => (exitCode = 127));
           child.unref();
@@ -280,6 +280,20 @@ function displayVersion(version: string): string {
 
 function isPid(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+/** Variables that load code into a process: the daemon outlives the agent that started it and holds everyone's values, so it never inherits them. */
+export const DAEMON_ENV_DROPPED = ['NODE_OPTIONS', 'NODE_PATH', 'BASH_ENV', 'ENV', 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'RUBYOPT', 'RUBYLIB'] as const;
+const DAEMON_ENV_DROPPED_PREFIXES = ['LD_', 'DYLD_'] as const;
+
+/** The environment a daemon is started with: the caller's, without code-loading variables. Pure. */
+export function daemonEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const dropped = new Set<string>(DAEMON_ENV_DROPPED);
+  const out = definedEnv(env);
+  for (const name of Object.keys(out)) {
+    if (dropped.has(name) || DAEMON_ENV_DROPPED_PREFIXES.some((prefix) => name.startsWith(prefix))) delete out[name];
+  }
+  return out;
 }
 
 function definedEnv(env: Record<string, string | undefined>): Record<string, string> {

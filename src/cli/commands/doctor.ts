@@ -75,6 +75,23 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
   const audit = await checkAuditPath(auditLogPath(dirsInput(ctx)));
   add('audit_log', audit.ok ? 'ok' : 'fail', audit.ok ? auditLogPath(dirsInput(ctx)) : (audit.problem ?? 'not writable'), audit.ok ? null : (audit.hint ?? null));
 
+  // The daemon starts on demand; doctor only looks (never starts one) and checks its directory.
+  try {
+    const { daemonStatus } = await import('../../daemon/client.js');
+    const { daemonPaths, prepareRuntimeDir } = await import('../../daemon/paths.js');
+    const paths = daemonPaths(dirsInput(ctx));
+    prepareRuntimeDir(paths, { create: false });
+    const status = await daemonStatus(dirsInput(ctx));
+    add(
+      'daemon',
+      'ok',
+      status.running ? `running (pid ${status.pid ?? '?'}, version ${status.version ?? '?'})` : 'not running (starts on the first exec; agent-secret daemon start)',
+    );
+  } catch (error) {
+    if (!(error instanceof AgentSecretError)) throw error;
+    add('daemon', 'fail', error.message, error.hint ?? 'agent-secret daemon stop, then retry');
+  }
+
   const ok = checks.every((c) => c.status !== 'fail');
   if (options.json === true) {
     writeJson(ctx.stdout, { ok, platform: `${ctx.platform}/${process.arch}`, checks });

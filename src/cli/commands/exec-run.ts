@@ -115,7 +115,8 @@ async function runInProcess(ctx: CliContext, plan: ExecPlan): Promise<number> {
 
     const chosenBy = { approver: approver.name, approver_config: userConfig.path };
     const expiresAt = new Date(Date.now() + request.ttlSeconds * 1000);
-    const prompt = buildPrompt(toWireRequest(request), { id: requestId, expiresAt });
+    // Reusable approvals live in the daemon; without it, "again for a while" is not offered.
+    const prompt = { ...buildPrompt(toWireRequest(request), { id: requestId, expiresAt }), allows_reusable: false };
     const decision = await approver.decide(prompt, { deadline: expiresAt.getTime() });
     if (decision.kind === 'deny') {
       audit.write(auditEvent('approval_denied', actx, { ...chosenBy, decision_reason: decision.reason }));

@@ -168,7 +168,7 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
     firstBody: { token, cwd, only: only ?? null, pid: ctx.pid, command: [...argv], executable: executable.path },
   }).catch((error: unknown) => {
     if (isAgentSecretError(error) && error.code === 'daemon.unavailable') {
-      throw new AgentSecretError('usage.invalid', 'unknown or expired session token (the agent-secret daemon is not running)', { hint: 'create a new session with agent-secret session create' });
+      throw new AgentSecretError('check.failed', 'unknown or expired session token (the agent-secret daemon is not running)', { hint: 'create a new session with agent-secret session create' });
     }
     throw error;
   });
