@@ -80,6 +80,11 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     const body = parseBody(ExecRequestBodySchema, conv.first.body);
     const request = bodyToRequest(body.request);
     const userConfig = await loadUserConfig(opts.dirs);
+    if (userConfig.approver === 'tty') {
+      // The daemon has no terminal: the CLI asks on its own and runs every step itself.
+      await conv.send('exec.in_process', { reason: 'tty_approver' });
+      return;
+    }
     await validateRequest(request, { uid, trustedDirs: userConfig.trustedDirs });
 
     const requestId = `req_${randomBytes(16).toString('hex')}`;

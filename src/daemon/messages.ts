@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import type { ApprovalRequest, ExecutableIdentity } from '../request/types.js';
 
+// The client side lives in wire.ts without zod, so a reused exec does not load the schema library.
+export { requestToBody } from './wire.js';
+
 const identity = z.strictObject({
   dev: z.number(),
   ino: z.number(),
@@ -137,29 +140,6 @@ export const SessionDeliverBodySchema = z.strictObject({
   override_env: z.boolean(),
   remaining_reads: z.number().int().nonnegative(),
 });
-
-/** ApprovalRequest → body. Pure. */
-export function requestToBody(request: ApprovalRequest): RequestBody {
-  const id = request.executableIdentity;
-  return {
-    reason: request.reason,
-    command: [...request.command],
-    executable: request.executable,
-    executable_identity: { dev: id.dev, ino: id.ino, size: id.size, mtime_ms: id.mtimeMs, ctime_ms: id.ctimeMs, mode: id.mode, uid: id.uid },
-    cwd: request.cwd,
-    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, source: s.source })),
-    ttl_seconds: request.ttlSeconds,
-    override_env: request.overrideEnv,
-    allow_mutable_executable: request.allowMutableExecutable,
-    pristine: request.pristine,
-    overridden_aliases: [...request.overriddenAliases],
-    warnings: [...request.warnings],
-    requester: { pid: request.requester.pid, chain: request.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
-    profile: request.profile,
-    config_path: request.configPath,
-    plain_env_names: [...request.plainEnvNames],
-  };
-}
 
 /** Body → ApprovalRequest (shape only; the broker validates the content). Pure. */
 export function bodyToRequest(body: RequestBody): ApprovalRequest {

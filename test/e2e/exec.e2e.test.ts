@@ -247,3 +247,31 @@ describe('the executable', () => {
     expect(events()).not.toContain('child_started');
   });
 });
+
+describe('the tty approver runs every step in the CLI, without the daemon', () => {
+  const useTty = (text: string) => {
+    const dir = join(sb.root, 'config', 'agent-secret');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'config.yml'), text, { mode: 0o600 });
+  };
+  const daemonPidFile = () => join(sb.root, 'runtime', 'agent-secret', 'daemon.pid');
+
+  it('approver: tty with no terminal to ask on: exit 12, no daemon started, nothing resolved', async () => {
+    useTty(`version: 1\napprover: tty\nop_path: ${JSON.stringify(join(REPO_ROOT, 'test', 'fixtures', 'bin', 'op'))}\n`);
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')]);
+    expect(result.code).toBe(12);
+    expect(existsSync(daemonPidFile())).toBe(false);
+    expect(sb.opCalls()).toHaveLength(0);
+    expect(existsSync(report)).toBe(false);
+    expect(events()).toEqual(['request_received', 'approval_unavailable']);
+    expect((await runClean(sb, ['exec', '--profile', 'deploy', '--reuse-only', ...reportArgs('CF_TOKEN')])).code).toBe(2);
+  });
+
+  it('a spelling the quick look misses is sent back by the daemon and still asks in the CLI', async () => {
+    useTty(`{version: 1, approver: tty}\n`);
+    const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')]);
+    expect(result.code).toBe(12);
+    expect(sb.opCalls()).toHaveLength(0);
+    expect(events()).toEqual(['request_received', 'approval_unavailable']);
+  });
+});

@@ -10,7 +10,6 @@ import type { EnvFileResult, ProjectConfig } from '../../config/index.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { findMutability, readIdentity, resolveExecutable } from '../../exec/index.js';
 import { readRequesterChain } from '../../platform/process-tree.js';
-import { loadUserConfig } from '../../config/user-config.js';
 import { buildRequest, inheritedEnv } from '../../request/build.js';
 import type { ApprovalRequest } from '../../request/types.js';
 import type { BindingPolicy } from '../../core/session-bind.js';
@@ -99,13 +98,7 @@ async function planWith(ctx: CliContext, options: ExecOptions, command: readonly
     target === 'session'
       ? { path: await realpath(process.execPath), identity: await readIdentity(await realpath(process.execPath)) }
       : await resolveExecutable(command[0] as string, { cwd, pathEnv: baseEnv.PATH });
-  const { trustedDirs } = await loadUserConfig(dirsInput(ctx));
-  const mutability =
-    target === 'session'
-      ? []
-      : (await findMutability(executable.path, { uid: ctx.uid })).filter(
-          (finding) => !trustedDirs.some((dir) => finding.path === dir || finding.path.startsWith(`${dir.replace(/\/+$/, '')}/`)),
-        );
+  const mutability = target === 'session' ? [] : await mutabilityFindings(ctx, executable.path);
   const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
 
   const request = buildRequest(
@@ -140,6 +133,16 @@ async function planWith(ctx: CliContext, options: ExecOptions, command: readonly
     mask: options.mask ?? (profile?.mask === false ? false : !(ctx.stdoutIsTTY && ctx.stderrIsTTY)),
     sessionBind: profile?.sessionBind ?? null,
   };
+}
+
+// Findings that trusted_dirs in the user config do not excuse. The user config (YAML and its
+// schema) is read only when there is a finding, which keeps it off the common path.
+async function mutabilityFindings(ctx: CliContext, path: string) {
+  const findings = await findMutability(path, { uid: ctx.uid });
+  if (findings.length === 0) return findings;
+  const { loadUserConfig } = await import('../../config/user-config.js');
+  const { trustedDirs } = await loadUserConfig(dirsInput(ctx));
+  return findings.filter((finding) => !trustedDirs.some((dir) => finding.path === dir || finding.path.startsWith(`${dir.replace(/\/+$/, '')}/`)));
 }
 
 function splitOnly(values: readonly string[] | undefined): string[] | undefined {

@@ -6,11 +6,10 @@
 
 import { randomBytes } from 'node:crypto';
 import type { AuditContext } from '../../audit/index.js';
-import { loadUserConfig } from '../../config/user-config.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { buildChildEnv, spawnChild, verifyIdentity, type ChildResult } from '../../exec/index.js';
-import { auditLogPath } from '../../platform/dirs.js';
+import { auditLogPath, userConfigPath } from '../../platform/dirs.js';
 import { inheritedEnv, PRISTINE_ENV_NAMES } from '../../request/build.js';
 import { toWireRequest } from '../../request/types.js';
 import { dirsInput, type CliContext } from '../context.js';
@@ -23,22 +22,36 @@ export interface RunOptions {
 
 /** Gets the request approved and resolved (by the daemon, or in-process for tty), runs the child, returns its exit code. */
 export async function runApprovedExec(ctx: CliContext, plan: ExecPlan, options: RunOptions = { reuseOnly: false, forceRefresh: false }): Promise<number> {
-  const userConfig = await loadUserConfig(dirsInput(ctx));
-  if (userConfig.approver === 'tty') {
-    if (options.reuseOnly || options.forceRefresh) {
-      throw new AgentSecretError('usage.invalid', '--reuse-only and --force-refresh need the daemon, and the tty approver runs without it', {
-        hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable approvals',
-      });
-    }
+  // A cheap look at the user config text keeps tty users off the daemon entirely; the daemon
+  // (which parses the file properly) sends anyone this misses back with exec.in_process.
+  if (await looksLikeTtyApprover(ctx)) {
+    if (options.reuseOnly || options.forceRefresh) throw ttyWithoutDaemon();
     return runInProcess(ctx, plan);
   }
   return runThroughDaemon(ctx, plan, options);
 }
 
+/** True when the user config plainly sets `approver: tty` (YAML or JSON spelling). */
+export function mentionsTtyApprover(text: string): boolean {
+  return /^approver[ \t]*:[ \t]*["']?tty["']?[ \t]*(#.*)?$/m.test(text) || /"approver"\s*:\s*"tty"/.test(text);
+}
+
+async function looksLikeTtyApprover(ctx: CliContext): Promise<boolean> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(userConfigPath(dirsInput(ctx)), 'utf8').catch(() => '');
+  return mentionsTtyApprover(text);
+}
+
+function ttyWithoutDaemon(): AgentSecretError {
+  return new AgentSecretError('usage.invalid', '--reuse-only and --force-refresh need the daemon, and the tty approver runs without it', {
+    hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable approvals',
+  });
+}
+
 async function runThroughDaemon(ctx: CliContext, plan: ExecPlan, options: RunOptions): Promise<number> {
   const { openConversation } = await import('../../daemon/client.js');
   const { environmentFingerprint } = await import('../../daemon/reuse-key.js');
-  const { ExecDeliverBodySchema, requestToBody } = await import('../../daemon/messages.js');
+  const { readExecDeliver, requestToBody } = await import('../../daemon/wire.js');
   const { request } = plan;
   const fingerprint = environmentFingerprint({
     env: ctx.env,
@@ -54,23 +67,30 @@ async function runThroughDaemon(ctx: CliContext, plan: ExecPlan, options: RunOpt
     firstType: 'exec.request',
     firstBody: { request: requestToBody(request), fingerprint, reuse_only: options.reuseOnly, force_refresh: options.forceRefresh },
   });
+  let closed = false;
   try {
     let frame = await conv.receive();
     while (frame.type === 'exec.queued') frame = await conv.receive();
-    const parsed = frame.type === 'exec.deliver' ? ExecDeliverBodySchema.safeParse(frame.body) : null;
-    if (parsed === null || !parsed.success) {
+    if (frame.type === 'exec.in_process') {
+      // The user chose the tty approver: it needs this process's terminal, so every step runs here.
+      conv.close();
+      closed = true;
+      if (options.reuseOnly || options.forceRefresh) throw ttyWithoutDaemon();
+      return await runInProcess(ctx, plan);
+    }
+    const delivered = frame.type === 'exec.deliver' ? readExecDeliver(frame.body) : null;
+    if (delivered === null) {
       throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon answered with something other than the approved values', {
         hint: 'agent-secret daemon stop, then retry; agent-secret doctor shows the setup',
       });
     }
     const values = new Map<string, SecretValue>();
     for (const spec of request.secrets) {
-      const value = parsed.data.env[spec.alias];
+      const value = delivered.env[spec.alias];
       if (value === undefined) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon delivered an incomplete set of values; the command did not run');
       values.set(spec.alias, new SecretValue(value));
     }
-    const requestId = parsed.data.request_id;
-    const result = await runChild(ctx, plan, values, requestId, {
+    const result = await runChild(ctx, plan, values, delivered.request_id, {
       onStart: (pid) => void conv.send('exec.started', { pid }).catch(() => undefined),
       onSpawnFailed: (code) => conv.send('exec.spawn_failed', { error_code: code }).catch(() => undefined),
     });
@@ -78,13 +98,14 @@ async function runThroughDaemon(ctx: CliContext, plan: ExecPlan, options: RunOpt
     await conv.receive({ timeoutMs: 2000 }).catch(() => undefined);
     return result.exitCode;
   } finally {
-    conv.close();
+    if (!closed) conv.close();
   }
 }
 
 /** The tty approver's path: every step in this process. */
 async function runInProcess(ctx: CliContext, plan: ExecPlan): Promise<number> {
   // Loaded only here: the daemon path needs none of them.
+  const { loadUserConfig } = await import('../../config/user-config.js');
   const { buildPrompt, selectApprover } = await import('../../approval/index.js');
   const { auditEvent, openAuditLog } = await import('../../audit/index.js');
   const { findOp, resolveSecrets } = await import('../../provider/index.js');

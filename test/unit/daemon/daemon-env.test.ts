@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { daemonEnv, DAEMON_ENV_DROPPED } from '../../../src/daemon/client.js';
 
 describe('daemonEnv', () => {
-  it.each([
-    ...DAEMON_ENV_DROPPED.map((name) => [name, false] as const),
+  const table: Array<[string, boolean]> = [
+    ...DAEMON_ENV_DROPPED.map((name): [string, boolean] => [name, false]),
     ['LD_PRELOAD', false],
     ['LD_LIBRARY_PATH', false],
     ['DYLD_INSERT_LIBRARIES', false],
@@ -16,7 +16,8 @@ describe('daemonEnv', () => {
     ['OP_ACCOUNT', true],
     ['XDG_RUNTIME_DIR', true],
     ['NODE_ENV', true],
-  ])('%s kept: %s', (name, kept) => {
+  ];
+  it.each(table)('%s kept: %s', (name, kept) => {
     const env = daemonEnv({ [name]: 'x', PATH: '/usr/bin' });
     expect(name in env).toBe(kept);
     expect(env.PATH).toBe('/usr/bin');
