@@ -24,7 +24,8 @@ export type AuditEventType =
   | 'session_created'
   | 'session_resolved'
   | 'session_refused'
-  | 'session_destroyed';
+  | 'session_destroyed'
+  | 'approval_revoked';
 
 export interface AuditContext {
   requestId: string;

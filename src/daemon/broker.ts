@@ -65,7 +65,9 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
   // Values are dropped at expiry by the stores' own timers, not only on the next lookup.
   const approvals = createApprovalStore<Values>({ now, onDrop: (values) => values.clear(), setTimer: timer });
   // Session values, and the value-free request each session was created from (for the audit log).
-  const sessionRequests = new Map<string, ApprovalRequest>();
+  const sessionRequests = new Map<string, Origin>();
+  // The request each reusable approval was granted to, for the audit line when it is revoked.
+  const approvalRequests = new Map<string, Origin>();
   const sessions = createSessionStore<Values>({
     now,
     onDrop: (values) => values.clear(),
@@ -218,6 +220,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       summary: { reason: request.reason, command: [...request.command], cwd: request.cwd, aliases: request.secrets.map((s) => s.alias), profile: request.profile },
       values,
     });
+    approvalRequests.set(approval.id, { request, requestId });
     // Identical requests waiting behind this one are served from the new approval, in arrival order.
     for (const entry of queue.takeMatching(key, approval.maxUses - approval.used - approval.reserved)) {
       const next = approvals.reserve(key);
@@ -367,14 +370,32 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
 
   async function handleApprovalsRevoke(conv: Conversation): Promise<void> {
     const body = parseBody(ApprovalsRevokeBodySchema, conv.first.body);
-    if ('all' in body) {
-      await conv.send('approvals.revoke.ok', { revoked: approvals.revokeAll() });
-      return;
-    }
-    if (!approvals.revoke(body.id)) {
+    const ids = 'all' in body ? approvals.list().map((a) => a.id) : [body.id];
+    const revoked = ids.filter((id) => approvals.revoke(id));
+    if (!('all' in body) && revoked.length === 0) {
       throw new AgentSecretError('usage.invalid', `no live reusable approval ${body.id}`, { hint: 'see agent-secret approvals list' });
     }
-    await conv.send('approvals.revoke.ok', { revoked: 1 });
+    await auditEnded(revoked, approvalRequests, 'approval_revoked', (id) => ({ approval_id: id }));
+    await conv.send('approvals.revoke.ok', { revoked: revoked.length });
+  }
+
+  // Revoke and destroy happen first (ending access never waits on the log); each is then recorded
+  // under the request that created it. A log that cannot be written does not undo the end.
+  async function auditEnded(ids: readonly string[], origins: Map<string, Origin>, type: 'approval_revoked' | 'session_destroyed', extra: (id: string) => AuditExtra): Promise<void> {
+    if (ids.length === 0) return;
+    let audit: AuditLog | null = null;
+    try {
+      audit = await openAuditLog(auditLogPath(opts.dirs));
+      for (const id of ids) {
+        const origin = origins.get(id);
+        origins.delete(id);
+        if (origin !== undefined) audit.write(auditEvent(type, { requestId: origin.requestId, request: origin.request }, extra(id)));
+      }
+    } catch {
+      // Recorded as far as possible; the approval or session is gone either way.
+    } finally {
+      await audit?.close().catch(() => undefined);
+    }
   }
 
   // item describe: one prompt (never reusable), one `op item get`, a value-free description back.
@@ -470,7 +491,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
         binding: { policy, anchor: bound.anchor, depth: bound.depth, ...(bound.matchedName === undefined ? {} : { matchedName: bound.matchedName }) },
         values,
       });
-      sessionRequests.set(created.id, request);
+      sessionRequests.set(created.id, { request, requestId });
       try {
         audit.write(auditEvent('session_created', actx, { session_id: created.id, max_reads: body.max_reads, session_binding: bindingText }));
       } catch (error) {
@@ -510,7 +531,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
         throw error;
       }
       const { session, values, aliases, reservation } = resolved;
-      const origin = sessionRequests.get(session.id) ?? null;
+      const origin = sessionRequests.get(session.id)?.request ?? null;
       const actx: AuditContext = { requestId, request: withSessionRequest(body, origin, aliases) };
       try {
         audit.write(auditEvent('session_resolved', actx, { session_id: session.id, max_reads: session.maxReads, remaining_reads: session.remainingReads - 1 }));
@@ -549,12 +570,11 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
 
   async function handleSessionDestroy(conv: Conversation): Promise<void> {
     const body = parseBody(SessionDestroyBodySchema, conv.first.body);
-    if ('all' in body) {
-      await conv.send('session.destroy.ok', { destroyed: sessions.destroyAll() });
-      return;
-    }
-    if (!sessions.destroy(body.id)) throw new AgentSecretError('usage.invalid', `no live session ${body.id}`, { hint: 'see agent-secret session list' });
-    await conv.send('session.destroy.ok', { destroyed: 1 });
+    const ids = 'all' in body ? sessions.list().map((x) => x.id) : [body.id];
+    const destroyed = ids.filter((id) => sessions.destroy(id));
+    if (!('all' in body) && destroyed.length === 0) throw new AgentSecretError('usage.invalid', `no live session ${body.id}`, { hint: 'see agent-secret session list' });
+    await auditEnded(destroyed, sessionRequests, 'session_destroyed', (id) => ({ session_id: id }));
+    await conv.send('session.destroy.ok', { destroyed: destroyed.length });
   }
 
   const handlers: Record<string, (conv: Conversation) => Promise<void>> = {
@@ -581,7 +601,10 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     },
     isIdle() {
       approvals.sweep();
-      for (const id of sessionRequests.keys()) if (!sessions.list().some((x) => x.id === id)) sessionRequests.delete(id);
+      const liveSessions = new Set(sessions.list().map((x) => x.id));
+      for (const id of sessionRequests.keys()) if (!liveSessions.has(id)) sessionRequests.delete(id);
+      const liveApprovals = new Set(approvals.list().map((a) => a.id));
+      for (const id of approvalRequests.keys()) if (!liveApprovals.has(id)) approvalRequests.delete(id);
       return active === 0 && queue.size() === 0 && approvals.size() === 0 && sessions.size() === 0;
     },
     async shutdown() {
@@ -590,6 +613,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       approvals.revokeAll();
       sessions.destroyAll();
       sessionRequests.clear();
+      approvalRequests.clear();
     },
   };
 }
@@ -613,6 +637,12 @@ function checkPolicy(policy: BindingPolicy): BindingPolicy {
   const names = checkBindNames(policy.names);
   if (!names.ok) throw new AgentSecretError('usage.invalid', `session binding: ${names.message}`);
   return { mode: 'ancestor_name', names: names.value };
+}
+
+/** The value-free request that created an approval or a session, and its request id. */
+interface Origin {
+  request: ApprovalRequest;
+  requestId: string;
 }
 
 const NO_RESERVATION: Reservation = { approvalId: '', live: () => true, commit() {}, release() {} };

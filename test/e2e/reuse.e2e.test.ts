@@ -117,6 +117,7 @@ describe('reusable approvals', () => {
 
     const revoked = await runClean(sb, ['approvals', 'revoke', body.approvals[0]?.id ?? '']);
     expect(revoked.code).toBe(0);
+    expect(sb.auditEvents().filter((e) => e.event === 'approval_revoked')).toEqual([expect.objectContaining({ approval_id: body.approvals[0]?.id })]);
     expect((await runClean(sb, execArgs('--reuse-only'))).code).toBe(14);
     expect(JSON.parse((await runClean(sb, ['approvals', 'list', '--json'])).stdout)).toMatchObject({ approvals: [] });
     expect((await runClean(sb, ['approvals', 'revoke', '--all'])).code).toBe(0);

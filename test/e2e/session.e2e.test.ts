@@ -85,6 +85,7 @@ describe('sessions', () => {
     expect(text.stdout).not.toContain(session.session_token);
 
     expect((await runClean(sb, ['session', 'destroy', session.session_id])).code).toBe(0);
+    expect(sb.auditEvents().filter((e) => e.event === 'session_destroyed')).toEqual([expect.objectContaining({ session_id: session.session_id })]);
     const after = await runClean(sb, ['with-session', session.session_token, ...reportCmd('a')]);
     expect(after.code).not.toBe(0);
     expect((await runClean(sb, ['session', 'list', '--json=compact'])).stdout.trim()).toBe('{"schema_version":"1","sessions":[]}');

@@ -74,6 +74,11 @@ export async function runSessionCreate(ctx: CliContext, options: SessionCreateOp
   const maxReads = parseMaxReads(options.maxReads);
   const { planExec } = await import('./exec-plan.js');
   const plan = await planExec(ctx, { ...options, json: false }, 'session');
+  if (plan.plain.length > 0) {
+    // A session holds secrets only; plain env-file entries are the caller's to set.
+    const names = [...new Set(plan.plain.map((p) => p.key))].sort();
+    ctx.stderr.write(`agent-secret: warning: a session holds only op:// references; the plain entries ${names.join(', ')} are not part of it\n`);
+  }
   const policy = parseBindingFlags(
     { bindParent: options.bindParent, bindAncestor: options.bindAncestor, bindAncestorName: options.bindAncestorName },
     plan.sessionBind ?? undefined,
