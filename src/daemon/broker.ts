@@ -106,7 +106,8 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
           hint: 'run without --reuse-only to ask the human, or see agent-secret approvals list',
         });
       }
-      let grant: Grant = reusedGrant ?? (await promptAndResolve({ conv, request, requestId, key, deadline, userConfig, audit, actx, signal: abort.signal }));
+      const scope: Scope = { request, requestId, deadline, userConfig, audit, actx, signal: abort.signal };
+      let grant: Grant = reusedGrant ?? (await promptAndResolve(scope, key, conv));
       reservation = grant.reservation;
       if (body.force_refresh && grant.reused && grant.approvalId !== null) {
         const approvalId = grant.approvalId;
@@ -158,20 +159,10 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     return { approvalId: approval.id, values: approval.values, reservation, reused: true };
   }
 
-  async function promptAndResolve(input: {
-    conv: Conversation;
-    request: ApprovalRequest;
-    requestId: string;
-    key: string;
-    deadline: number;
-    userConfig: UserConfig;
-    audit: AuditLog;
-    actx: AuditContext;
-    signal: AbortSignal;
-  }): Promise<Grant> {
-    const { request, requestId, key, deadline, userConfig, audit, actx, signal } = input;
+  async function promptAndResolve(scope: Scope, key: string, conv: Conversation): Promise<Grant> {
+    const { requestId, deadline, audit, actx, signal } = scope;
     const pending: Pending = { handoff: null };
-    await input.conv.send('exec.queued', { waiting: queue.waiting() });
+    await conv.send('exec.queued', { waiting: queue.waiting() });
     for (;;) {
       let outcome;
       try {
@@ -192,24 +183,15 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     try {
       const again = takeReuse(key, audit, actx, {});
       if (again !== null) return again;
-      return await askHuman({ request, requestId, key, deadline, userConfig, audit, actx, signal });
+      return await askHuman(scope, key);
     } finally {
       queue.done(requestId);
     }
   }
 
-  async function askHuman(input: {
-    request: ApprovalRequest;
-    requestId: string;
-    key: string;
-    deadline: number;
-    userConfig: UserConfig;
-    audit: AuditLog;
-    actx: AuditContext;
-    signal: AbortSignal;
-  }): Promise<Grant> {
-    const { request, requestId, key, deadline, userConfig, audit, actx, signal } = input;
-    const { opPath, reuse } = await decide({ request, requestId, deadline, userConfig, audit, actx, signal, operation: 'exec' });
+  async function askHuman(scope: Scope, key: string): Promise<Grant> {
+    const { request, requestId, deadline, audit, actx, signal } = scope;
+    const { opPath, reuse } = await decide(scope, 'exec');
     const values = await resolveWith(opPath, request, audit, actx, deadline, signal);
     if (reuse === null || reuse.maxUses < 2) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
 
@@ -231,18 +213,8 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
   }
 
   /** Asks the human about one request (the caller holds the turn); audits the answer; throws unless approved. */
-  async function decide(input: {
-    request: ApprovalRequest;
-    requestId: string;
-    deadline: number;
-    userConfig: UserConfig;
-    audit: AuditLog;
-    actx: AuditContext;
-    signal: AbortSignal;
-    operation: PromptOperation;
-    session?: PromptSession;
-  }): Promise<{ opPath: string; reuse: { ttlSeconds: number; maxUses: number } | null }> {
-    const { request, requestId, deadline, userConfig, audit, actx, signal } = input;
+  async function decide(scope: Scope, operation: PromptOperation, session?: PromptSession): Promise<{ opPath: string; reuse: { ttlSeconds: number; maxUses: number } | null }> {
+    const { request, requestId, deadline, userConfig, audit, actx, signal } = scope;
     let approver;
     try {
       if (userConfig.approver === 'tty') {
@@ -263,13 +235,13 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       id: requestId,
       expiresAt: new Date(deadline),
       waiting: queue.waitingFor(requestId),
-      operation: input.operation,
-      ...(input.session === undefined ? {} : { session: input.session }),
+      operation,
+      ...(session === undefined ? {} : { session }),
     });
     const decision = await approver.decide(prompt, { deadline, signal });
     if (decision.kind === 'deny') {
       audit.write(auditEvent('approval_denied', actx, { ...chosenBy, decision_reason: decision.reason }));
-      throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved${input.operation === 'exec' ? ' and the command did not run' : ''}`);
+      throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved${operation === 'exec' ? ' and the command did not run' : ''}`);
     }
     if (decision.kind === 'timeout' || now() >= deadline) {
       audit.write(auditEvent('approval_timed_out', actx, chosenBy));
@@ -277,7 +249,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
         hint: 'rerun when the human is at the prompt, or pass a longer --ttl (up to 10m)',
       });
     }
-    const reuse = input.operation === 'exec' && decision.reuse !== undefined ? clampReuse(decision.reuse, request.ttlSeconds) : null;
+    const reuse = operation === 'exec' && decision.reuse !== undefined ? clampReuse(decision.reuse, request.ttlSeconds) : null;
     audit.write(auditEvent('approval_granted', actx, { ...chosenBy, ...(reuse === null ? {} : { reuse: { ttl_seconds: reuse.ttlSeconds, max_uses: reuse.maxUses } }) }));
     return { opPath, reuse };
   }
@@ -413,7 +385,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     try {
       audit.write(auditEvent('request_received', actx));
       const { opPath } = await withTurn(requestId, deadline, abort.signal, audit, actx, () =>
-        decide({ request, requestId, deadline, userConfig, audit, actx, signal: abort.signal, operation: 'item_describe' }),
+        decide({ request, requestId, deadline, userConfig, audit, actx, signal: abort.signal }, 'item_describe'),
       );
       audit.write(auditEvent('resolution_started', actx));
       let description;
@@ -468,16 +440,10 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     try {
       audit.write(auditEvent('request_received', actx, { max_reads: body.max_reads, session_binding: bindingText }));
       const { opPath } = await withTurn(requestId, deadline, abort.signal, audit, actx, () =>
-        decide({
-          request,
-          requestId,
-          deadline,
-          userConfig,
-          audit,
-          actx,
-          signal: abort.signal,
-          operation: 'session_create',
-          session: { max_reads: body.max_reads, ttl_seconds: request.ttlSeconds, binding: bindingText },
+        decide({ request, requestId, deadline, userConfig, audit, actx, signal: abort.signal }, 'session_create', {
+          max_reads: body.max_reads,
+          ttl_seconds: request.ttlSeconds,
+          binding: bindingText,
         }),
       );
       const values = await resolveWith(opPath, request, audit, actx, deadline, abort.signal);
@@ -637,6 +603,18 @@ function checkPolicy(policy: BindingPolicy): BindingPolicy {
   const names = checkBindNames(policy.names);
   if (!names.ok) throw new AgentSecretError('usage.invalid', `session binding: ${names.message}`);
   return { mode: 'ancestor_name', names: names.value };
+}
+
+/** One request being handled: what it asks, its audit log, its deadline and cancellation. */
+interface Scope {
+  request: ApprovalRequest;
+  requestId: string;
+  /** Epoch ms: receipt + ttl. */
+  deadline: number;
+  userConfig: UserConfig;
+  audit: AuditLog;
+  actx: AuditContext;
+  signal: AbortSignal;
 }
 
 /** The value-free request that created an approval or a session, and its request id. */

@@ -154,7 +154,8 @@ function splitOnly(values: readonly string[] | undefined): string[] | undefined 
   return [...new Set(items)];
 }
 
-async function resolveCwd(ctx: CliContext, flag: string | undefined): Promise<string> {
+/** The working directory a flag names (default: the caller's), absolute and symlink-free; cwd.invalid otherwise. */
+export async function resolveCwd(ctx: CliContext, flag: string | undefined): Promise<string> {
   const wanted = resolve(ctx.cwd, flag ?? '.');
   try {
     const real = await realpath(wanted);

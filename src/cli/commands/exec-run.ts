@@ -90,16 +90,28 @@ async function runThroughDaemon(ctx: CliContext, plan: ExecPlan, options: RunOpt
       if (value === undefined) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon delivered an incomplete set of values; the command did not run');
       values.set(spec.alias, new SecretValue(value));
     }
-    const result = await runChild(ctx, plan, values, delivered.request_id, {
-      onStart: (pid) => void conv.send('exec.started', { pid }).catch(() => undefined),
-      onSpawnFailed: (code) => conv.send('exec.spawn_failed', { error_code: code }).catch(() => undefined),
-    });
-    await conv.send('exec.exited', { exit_code: result.exitCode, signal: result.signal, duration_ms: Math.round(result.durationMs) }).catch(() => undefined);
-    await conv.receive({ timeoutMs: 2000 }).catch(() => undefined);
-    return result.exitCode;
+    return await runChildForDaemon(ctx, plan, values, delivered.request_id, conv);
   } finally {
     if (!closed) conv.close();
   }
+}
+
+/** The part of a conversation this module needs to report a child to the daemon. */
+export interface ChildReportChannel {
+  send(type: string, body: Record<string, unknown>): Promise<void>;
+  receive(opts?: { timeoutMs?: number }): Promise<unknown>;
+}
+
+/** Runs the child with delivered values and tells the daemon when it started and how it ended (exec and with-session). */
+export async function runChildForDaemon(ctx: CliContext, plan: ExecPlan, values: ReadonlyMap<string, SecretValue>, requestId: string, conv: ChildReportChannel): Promise<number> {
+  const result = await runChild(ctx, plan, values, requestId, {
+    onStart: (pid) => void conv.send('exec.started', { pid }).catch(() => undefined),
+    onSpawnFailed: (code) => conv.send('exec.spawn_failed', { error_code: code }).catch(() => undefined),
+  });
+  await conv.send('exec.exited', { exit_code: result.exitCode, signal: result.signal, duration_ms: Math.round(result.durationMs) }).catch(() => undefined);
+  // The daemon answers once the exit is in the audit log.
+  await conv.receive({ timeoutMs: 2000 }).catch(() => undefined);
+  return result.exitCode;
 }
 
 /** The tty approver's path: every step in this process. */

@@ -3,13 +3,10 @@
 // token is printed once by `session create` and is accepted only from the bound process tree
 // and the session's directory. No command here prints a value; list never prints a token.
 
-import { realpath, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AgentSecretError, isAgentSecretError } from '../../core/errors.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { findEnvConflicts, resolveExecutable } from '../../exec/index.js';
-import { readRequesterChain } from '../../platform/process-tree.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { writeJson, writeLines, type Out } from '../render/output.js';
 import type { ExecOptions } from './exec-plan.js';
@@ -160,6 +157,7 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
   }
   const only = options.only?.flatMap((o) => o.split(',')).map((o) => o.trim());
   if (only?.some((o) => o === '') === true) throw new AgentSecretError('usage.invalid', '--only must name non-empty aliases, comma-separated', { details: { flag: '--only' } });
+  const { resolveCwd } = await import('./exec-plan.js');
   const cwd = await resolveCwd(ctx, options.cwd);
   const executable = await resolveExecutable(argv[0] as string, { cwd, pathEnv: ctx.env.PATH });
 
@@ -190,9 +188,9 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
         hint: 'unset it, or create the session with --override-env',
       });
     }
-    const { runChild } = await import('./exec-run.js');
-    const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
-    const result = await runChild(
+    const { runChildForDaemon } = await import('./exec-run.js');
+    // runChild reads the executable, argv, cwd and environment settings of this request shape.
+    return await runChildForDaemon(
       ctx,
       {
         request: {
@@ -208,7 +206,7 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
           pristine: false,
           overriddenAliases: conflicts,
           warnings: [],
-          requester: { pid: ctx.pid, chain },
+          requester: { pid: ctx.pid, chain: [] },
           profile: null,
           configPath: null,
           plainEnvNames: [],
@@ -219,28 +217,11 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
       },
       values,
       parsed.data.request_id,
-      {
-        onStart: (pid) => void conv.send('exec.started', { pid }).catch(() => undefined),
-        onSpawnFailed: (code) => conv.send('exec.spawn_failed', { error_code: code }).catch(() => undefined),
-      },
+      conv,
     );
-    await conv.send('exec.exited', { exit_code: result.exitCode, signal: result.signal, duration_ms: Math.round(result.durationMs) }).catch(() => undefined);
-    await conv.receive({ timeoutMs: 2000 }).catch(() => undefined);
-    return result.exitCode;
   } finally {
     conv.close();
   }
-}
-
-async function resolveCwd(ctx: CliContext, flag: string | undefined): Promise<string> {
-  const wanted = resolve(ctx.cwd, flag ?? '.');
-  try {
-    const real = await realpath(wanted);
-    if ((await stat(real)).isDirectory()) return real;
-  } catch {
-    // Reported below without the system's wording.
-  }
-  throw new AgentSecretError('cwd.invalid', `working directory ${wanted} does not exist or is not a directory`, { details: { flag: '--cwd' } });
 }
 
 // One request and its one answer; null when no daemon runs and startDaemon is false.
