@@ -48,9 +48,12 @@ export async function runAgentContext(ctx: CliContext, program: Command, options
     conventions: {
       json_flag: '--json',
       dry_run_flag: '--dry-run',
+      no_prompt_flag: '--reuse-only',
       argv_separator: '--',
       secret_safety: [
         'never run op directly; ask for secrets through agent-secret exec',
+        'to find references, use agent-secret item describe op://vault/item (field names, never values), not op item get',
+        'a command the human allowed again for a while runs without a new prompt; exec --reuse-only checks that without prompting (exit 14: nothing to reuse)',
         'run exec --dry-run --json first to see exactly what the human will be asked',
         'never print, log, commit or write a secret value; prove it arrived with test -n "$ALIAS"',
         'avoid env, printenv, set -x and debug logging in secret-backed commands',
