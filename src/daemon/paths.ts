@@ -2,8 +2,11 @@
 // directory private: a real directory (not a symlink), ours, mode 0700 (no group or world
 // bits). A Unix socket path must fit in sun_path (108 bytes on Linux, 104 on macOS, NUL
 // included); when the runtime dir is too deep for that, everything moves to the short private
-// directory /tmp/agent-secret-<uid>/ under the same checks.
+// directory /tmp/agent-secret-<uid>-<8 hex of the runtime dir's SHA-256>/ under the same checks:
+// one daemon per runtime dir still, so two HOMEs of one uid never share a daemon (macOS runtime
+// dirs under a deep HOME are the usual case).
 
+import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
@@ -18,7 +21,7 @@ export interface DaemonPaths {
   lockFile: string;
   /** Held by the one client that spawns a daemon, so parallel clients do not each spawn one. */
   spawnLockFile: string;
-  /** True when the runtime dir was too deep for a socket path and /tmp/agent-secret-<uid> is used. */
+  /** True when the runtime dir was too deep for a socket path and /tmp/agent-secret-<uid>-<hash> is used. */
   fallback: boolean;
 }
 
@@ -38,7 +41,7 @@ export function currentUid(): number {
 export function daemonPaths(dirs: DirsInput, uid: number = currentUid()): DaemonPaths {
   const preferred = runtimeDir(dirs);
   const fits = Buffer.byteLength(join(preferred, SOCKET_NAME)) <= socketPathLimit(dirs.platform);
-  const dir = fits ? preferred : `/tmp/agent-secret-${uid}`;
+  const dir = fits ? preferred : `/tmp/agent-secret-${uid}-${createHash('sha256').update(preferred).digest('hex').slice(0, 8)}`;
   return {
     dir,
     socket: join(dir, SOCKET_NAME),

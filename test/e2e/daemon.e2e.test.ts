@@ -18,7 +18,7 @@ let version: string;
 
 beforeEach(() => {
   sb = createSandbox();
-  runtime = join(sb.root, 'runtime', 'agent-secret');
+  runtime = sb.daemonDir;
   socketPath = join(runtime, 'daemon.sock');
   pidFile = join(runtime, 'daemon.pid');
   version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -1,7 +1,7 @@
 // `agent-secret doctor` with the built binary: every check passes in a healthy sandbox, and each
 // failure says how to fix it and makes the exit code non-zero. doctor never prompts or resolves.
 
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runClean } from '../helpers/run-cli.js';
@@ -61,7 +61,7 @@ describe('doctor', () => {
   });
 
   it('an unwritable audit location fails with a fix', async () => {
-    writeFileSync(join(sb.root, 'state', 'agent-secret'), 'not a directory');
+    writeFileSync(dirname(sb.auditPath), 'not a directory');
     const result = await runClean(sb, ['doctor', '--json']);
     expect(result.code).toBe(1);
     expect(checksOf(result.stdout).audit_log).toMatchObject({ status: 'fail' });

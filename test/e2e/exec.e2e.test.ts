@@ -3,7 +3,7 @@
 // vault's canary values in stdout, stderr and the audit log.
 
 import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectNoLeak, runClean, runCli } from '../helpers/run-cli.js';
 import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
@@ -188,7 +188,7 @@ describe('not approved: nothing resolved, no child', () => {
 
   it('an unwritable audit log stops everything before the prompt', async () => {
     sb.useApprover('approve');
-    writeFileSync(join(sb.root, 'state', 'agent-secret'), 'not a directory');
+    writeFileSync(dirname(sb.auditPath), 'not a directory');
     const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')]);
     expect(result.code).toBe(16);
     expect(sb.prompts()).toEqual([]);
@@ -254,7 +254,7 @@ describe('the tty approver runs every step in the CLI, without the daemon', () =
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, 'config.yml'), text, { mode: 0o600 });
   };
-  const daemonPidFile = () => join(sb.root, 'runtime', 'agent-secret', 'daemon.pid');
+  const daemonPidFile = () => sb.daemonPidFile;
 
   it('approver: tty with no terminal to ask on: exit 12, no daemon started, nothing resolved', async () => {
     useTty(`version: 1\napprover: tty\nop_path: ${JSON.stringify(join(REPO_ROOT, 'test', 'fixtures', 'bin', 'op'))}\n`);

@@ -171,8 +171,7 @@ describe('the daemon going away', () => {
 });
 
 function daemonPid(sandbox: Sandbox): number {
-  const dir = join(sandbox.root, 'runtime', 'agent-secret');
-  const info = JSON.parse(readFileSync(join(dir, 'daemon.pid'), 'utf8')) as { pid: number };
+  const info = JSON.parse(readFileSync(sandbox.daemonPidFile, 'utf8')) as { pid: number };
   return info.pid;
 }
 

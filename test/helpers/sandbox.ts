@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { daemonPaths } from '../../src/daemon/paths.js';
+import { auditLogPath } from '../../src/platform/dirs.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const FIXTURE_BIN = join(REPO_ROOT, 'test', 'fixtures', 'bin');
@@ -19,6 +21,9 @@ export interface Sandbox {
   opLog: string;
   approverLog: string;
   auditPath: string;
+  /** Where this sandbox's daemon keeps its socket and pid file (as the product computes it, per platform). */
+  daemonDir: string;
+  daemonPidFile: string;
   /** Writes the user config choosing the fake approver in the given mode. */
   useApprover(mode: string, extra?: Record<string, unknown>): void;
   /** Writes a file relative to the project directory. */
@@ -53,7 +58,10 @@ export function createSandbox(): Sandbox {
     // A safety net: a daemon left behind by a test exits on its own (cleanup() stops it anyway).
     AGENT_SECRET_DAEMON_IDLE_MS: '30000',
   };
-  const auditPath = join(root, 'state', 'agent-secret', 'audit.jsonl');
+  // Computed as the product does, so macOS (~/Library/...) and Linux (XDG dirs) both match.
+  const dirs = { env, platform: process.platform, homedir: home };
+  const auditPath = auditLogPath(dirs);
+  const daemon = daemonPaths(dirs);
   const readJsonl = (path: string) =>
     existsSync(path)
       ? readFileSync(path, 'utf8')
@@ -70,6 +78,8 @@ export function createSandbox(): Sandbox {
     opLog,
     approverLog,
     auditPath,
+    daemonDir: daemon.dir,
+    daemonPidFile: daemon.pidFile,
     useApprover(mode, extra = {}) {
       const dir = join(root, 'config', 'agent-secret');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -91,7 +101,9 @@ export function createSandbox(): Sandbox {
     prompts: () => readJsonl(approverLog),
     auditEvents: () => readJsonl(auditPath),
     cleanup() {
-      stopSandboxDaemon(join(root, 'runtime', 'agent-secret', 'daemon.pid'));
+      stopSandboxDaemon(daemon.pidFile);
+      // A deep sandbox path moves the daemon to a short /tmp directory of its own: remove it too.
+      if (daemon.fallback) rmSync(daemon.dir, { recursive: true, force: true });
       rmSync(root, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,4 @@
-// Daemon paths: where the runtime dir is on each platform, the fallback to /tmp/agent-secret-<uid>
+// Daemon paths: where the runtime dir is on each platform, the fallback to /tmp/agent-secret-<uid>-<hash>
 // when a socket path would not fit in sun_path, and the checks that keep the directory private.
 
 import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -30,10 +30,14 @@ describe('daemonPaths', () => {
     });
   });
 
-  it('falls back to /tmp/agent-secret-<uid> when the socket path would not fit in sun_path', () => {
+  it('falls back to /tmp/agent-secret-<uid>-<hash> when the socket path would not fit in sun_path', () => {
     const deep = `/${'d'.repeat(120)}`;
     const paths = daemonPaths(linux({ XDG_RUNTIME_DIR: deep }), 501);
-    expect(paths).toMatchObject({ dir: '/tmp/agent-secret-501', socket: '/tmp/agent-secret-501/daemon.sock', fallback: true });
+    expect(paths.dir).toMatch(/^\/tmp\/agent-secret-501-[0-9a-f]{8}$/);
+    expect(paths).toMatchObject({ socket: `${paths.dir}/daemon.sock`, fallback: true });
+    // The same runtime dir always maps to the same place; another one (another HOME) never shares it.
+    expect(daemonPaths(linux({ XDG_RUNTIME_DIR: deep }), 501).dir).toBe(paths.dir);
+    expect(daemonPaths(linux({ XDG_RUNTIME_DIR: `${deep}x` }), 501).dir).not.toBe(paths.dir);
   });
 
   it('uses the limit of each platform, counted in bytes', () => {
