@@ -128,6 +128,8 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       await conv.send('exec.deliver', { request_id: requestId, env, approval_id: grant.approvalId, reused: grant.reused });
       reservation.commit();
       reservation = null;
+      // Values of a one-time approval have nothing left to serve: drop them now, not at GC.
+      if (grant.approvalId === null) grant.values.clear();
       await followChild(conv, audit, actx);
     } catch (error) {
       reservation?.release();
@@ -501,12 +503,10 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       const actx: AuditContext = { requestId, request: withSessionRequest(body, origin, aliases) };
       try {
         audit.write(auditEvent('session_resolved', actx, { session_id: session.id, max_reads: session.maxReads, remaining_reads: session.remainingReads - 1 }));
+        // A session destroyed or expired since the check has dropped its values: deliver all or nothing.
+        if (!reservation.live() || aliases.some((alias) => !values.has(alias))) throw new AgentSecretError('check.failed', SESSION_ERRORS.unknownToken);
         const env: Record<string, string> = {};
-        for (const alias of aliases) {
-          const value = values.get(alias);
-          if (value !== undefined) env[alias] = value.reveal();
-        }
-        if (!reservation.live()) throw new AgentSecretError('usage.invalid', SESSION_ERRORS.unknownToken);
+        for (const alias of aliases) env[alias] = (values.get(alias) as SecretValue).reveal();
         await conv.send('session.deliver', { request_id: requestId, session_id: session.id, env, override_env: session.overrideEnv, remaining_reads: session.remainingReads - 1 });
         reservation.commit();
       } catch (error) {
