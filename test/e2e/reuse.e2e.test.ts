@@ -138,8 +138,8 @@ describe('one prompt queue', () => {
   }, 90_000);
 
   it('prompts one at a time and tells each prompt how many others wait', async () => {
-    // Each prompt takes 2.5 s; the three requests arrive well within the first one.
-    sb.useApprover('slow:2500');
+    // Each prompt takes 4 s; the three requests arrive well within the first one, even on a busy machine.
+    sb.useApprover('slow:4000');
     const results = await Promise.all(
       ['x', 'y', 'z'].map((name, i) => sleep(i * 400).then(() => runCli(sb, ['exec', '--profile', 'cf', '--reason', `Request ${name}`, ...execArgs().slice(3)], { timeoutMs: 40_000 }))),
     );
@@ -150,7 +150,7 @@ describe('one prompt queue', () => {
     // While the second prompt is shown the third request waits; the last one has nobody behind it.
     expect(prompts.slice(1).map((p) => p.queue.waiting)).toEqual([1, 0]);
     expect(prompts.map((p) => p.reason).sort()).toEqual(['Request x', 'Request y', 'Request z']);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('the daemon going away', () => {
