@@ -21,6 +21,22 @@ export interface UserConfig {
   touchId: boolean;
   /** Absolute install prefixes whose executables are trusted although the user owns them. */
   trustedDirs: string[];
+  /** `daemon_idle_timeout`: how long an idle daemon waits before it exits, in ms (unset: the default). */
+  daemonIdleMs?: number;
+}
+
+/** `daemon_idle_timeout` bounds: 10 seconds .. 7 days. */
+const IDLE_PATTERN = /^([1-9][0-9]{0,6})(s|m|h|d)$/;
+const IDLE_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const MIN_IDLE_MS = 10_000;
+const MAX_IDLE_MS = 7 * 86_400_000;
+
+/** Parses `30s`, `10m`, `2h`, `1d` within 10s..7d; null otherwise. Pure. */
+export function parseIdleTimeout(text: string): number | null {
+  const match = IDLE_PATTERN.exec(text);
+  if (match === null) return null;
+  const ms = Number(match[1]) * IDLE_UNIT_MS[match[2] as keyof typeof IDLE_UNIT_MS];
+  return ms >= MIN_IDLE_MS && ms <= MAX_IDLE_MS ? ms : null;
 }
 
 /** Largest user config accepted, in bytes. */
@@ -62,6 +78,10 @@ const UserConfigSchema = z.strictObject({
       { error: 'must be a list of absolute paths' },
     )
     .max(32, { error: 'at most 32 entries' })
+    .optional(),
+  daemon_idle_timeout: z
+    .string({ error: 'must be a duration such as 10m' })
+    .refine((t) => parseIdleTimeout(t) !== null, { error: 'must be a duration between 10s and 7d, such as 30m or 2h' })
     .optional(),
 });
 
@@ -105,7 +125,14 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
       details: { file: path, line: first.pos.line, col: first.pos.col, key: first.key },
     });
   }
-  return { approver: approver.value, opPath: result.data.op_path, touchId: result.data.touch_id ?? true, trustedDirs: result.data.trusted_dirs ?? [] };
+  const idle = result.data.daemon_idle_timeout === undefined ? null : parseIdleTimeout(result.data.daemon_idle_timeout);
+  return {
+    approver: approver.value,
+    opPath: result.data.op_path,
+    touchId: result.data.touch_id ?? true,
+    trustedDirs: result.data.trusted_dirs ?? [],
+    ...(idle === null ? {} : { daemonIdleMs: idle }),
+  };
 }
 
 function parseApprover(raw: unknown): { value: ApproverSetting; issues: z.core.$ZodIssue[] } {
@@ -208,7 +235,7 @@ async function readTrustedFile(path: string): Promise<string | null> {
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    if (length > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id and trusted_dirs in it');
+    if (length > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs and daemon_idle_timeout in it');
     return buffer.subarray(0, length).toString('utf8');
   } finally {
     await handle.close().catch(() => undefined);
@@ -218,7 +245,7 @@ async function readTrustedFile(path: string): Promise<string | null> {
 function checkStats(path: string, stats: Stats): void {
   if (stats.isSymbolicLink()) throw refused(path, 'is a symlink', 'replace the symlink with the file itself');
   if (!stats.isFile()) throw refused(path, 'is not a regular file', 'make it a plain file');
-  if (stats.size > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id and trusted_dirs in it');
+  if (stats.size > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs and daemon_idle_timeout in it');
   const uid = process.getuid?.();
   if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) throw refused(path, 'is owned by another user', `chown it to yourself: chown "$USER" ${path}`);
   if ((stats.mode & 0o022) !== 0) throw refused(path, 'is writable by group or others', `chmod go-w ${path}`);

@@ -73,7 +73,14 @@ export async function runDaemonServe(ctx: CliContext): Promise<number> {
   const hooks = createBroker({ dirs, env: ctx.env, platform: ctx.platform });
   const log: DaemonLog | undefined =
     ctx.env.AGENT_SECRET_DEBUG === '1' ? (event, fields = {}) => ctx.stderr.write(`${JSON.stringify({ daemon: event, ...fields })}\n`) : undefined;
-  await serveDaemon({ dirs, version: VERSION, idleMs: parseIdleMs(ctx.env.AGENT_SECRET_DAEMON_IDLE_MS), hooks, ...(log === undefined ? {} : { log }) });
+  // The quiet period: AGENT_SECRET_DAEMON_IDLE_MS (tests), else daemon_idle_timeout in the user config, else 10 minutes.
+  const { loadUserConfig } = await import('../../config/user-config.js');
+  const configured = await loadUserConfig(dirs).then(
+    (config) => config.daemonIdleMs,
+    () => undefined,
+  );
+  const idleMs = ctx.env.AGENT_SECRET_DAEMON_IDLE_MS === undefined ? (configured ?? DEFAULT_IDLE_MS) : parseIdleMs(ctx.env.AGENT_SECRET_DAEMON_IDLE_MS);
+  await serveDaemon({ dirs, version: VERSION, idleMs, hooks, ...(log === undefined ? {} : { log }) });
   // Every value was dropped at shutdown; a handle someone left open must not keep the process up.
   setTimeout(() => process.exit(0), 1_000).unref();
   return 0;

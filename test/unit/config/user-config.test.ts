@@ -27,6 +27,8 @@ describe('parseUserConfig', () => {
     ['version: 1\napprover:\n  command: [/usr/local/bin/phone-approve, --device, pixel]\n', { approver: { command: ['/usr/local/bin/phone-approve', '--device', 'pixel'] }, opPath: undefined, touchId: true, trustedDirs: [] }],
     ['version: 1\ntrusted_dirs: [/opt/homebrew, /home/me/.nvm]\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: ['/opt/homebrew', '/home/me/.nvm'] }],
     ['{"version": 1, "approver": "macos"}', { approver: 'macos', opPath: undefined, touchId: true, trustedDirs: [] }],
+    ['version: 1\ndaemon_idle_timeout: 30m\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [], daemonIdleMs: 1_800_000 }],
+    ['version: 1\ndaemon_idle_timeout: 10s\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [], daemonIdleMs: 10_000 }],
   ])('accepts %j', (text, expected) => {
     expect(parseUserConfig(text, FILE)).toEqual(expected);
   });
@@ -38,6 +40,9 @@ describe('parseUserConfig', () => {
     ['version: 1\napprover:\n  command: /bin/true\n', `${FILE}:3:12: approver.command: must be a list of strings`],
     ['version: 1\napprover:\n  command: [/bin/true]\n  shell: true\n', `${FILE}:4:3: approver.shell: unknown key`],
     ['version: 1\ncolour: blue\n', `${FILE}:2:1: colour: unknown key`],
+    ['version: 1\ndaemon_idle_timeout: 5s\n', `${FILE}:2:22: daemon_idle_timeout: must be a duration between 10s and 7d, such as 30m or 2h`],
+    ['version: 1\ndaemon_idle_timeout: 8d\n', `${FILE}:2:22: daemon_idle_timeout: must be a duration between 10s and 7d, such as 30m or 2h`],
+    ['version: 1\ndaemon_idle_timeout: 600\n', `${FILE}:2:22: daemon_idle_timeout: must be a duration such as 10m`],
     ['version: 2\n', `${FILE}:1:10: version: must be 1`],
     ['approver: tty\n', `${FILE}:1:1: version: is required`],
     ['version: 1\nop_path: op\n', `${FILE}:2:10: op_path: must be an absolute path`],
