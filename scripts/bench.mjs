@@ -175,6 +175,16 @@ try {
   console.log(`  reused exec              ${reused.toFixed(1)} ms`);
   console.log(`  ratio                    ${(reused / nodeEmpty).toFixed(2)}x   (target <= 1.60x)`);
 
+  // The same with a profile: the project config (YAML and its schema) is parsed on every run.
+  const profileDir = join(work, 'profile-project');
+  mkdirSync(profileDir, { recursive: true });
+  writeFileSync(join(profileDir, 'agent-secret.yml'), 'version: 1\nprofiles:\n  bench:\n    reason: bench reuse profile\n    ttl: 10m\n    secrets:\n      BENCH: op://Infra/Cloudflare/token\n');
+  const profileArgs = (...flags) => [bin, 'exec', '--profile', 'bench', ...flags, '--', 'true'];
+  time(process.execPath, profileArgs(), { env: reuseEnv, cwd: profileDir });
+  const timedProfile = [];
+  for (let i = 0; i < 19; i += 1) timedProfile.push(time(process.execPath, profileArgs('--reuse-only'), { env: reuseEnv, cwd: profileDir }));
+  console.log(`  reused exec --profile    ${median(timedProfile).toFixed(1)} ms (${(median(timedProfile) / nodeEmpty).toFixed(2)}x node; parses agent-secret.yml)`);
+
   // 50 parallel reused execs over three approvals of 20 uses each (a use count is at most 20).
   for (const tag of ['p0', 'p1', 'p2']) prime(tag);
   const parallel = await Promise.all(
