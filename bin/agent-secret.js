@@ -13,14 +13,7 @@ if (major < 20 || (major === 20 && minor < 19)) {
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
     process.stdout.write(`${require('../dist/version.cjs')}\n`);
   } else {
-    const { enableCompileCache } = require('node:module');
-    if (typeof enableCompileCache === 'function') {
-      try {
-        enableCompileCache();
-      } catch {
-        // The cache is an optimisation only.
-      }
-    }
+    enablePrivateCompileCache();
     import('../dist/cli/main.js')
       .then(({ main }) => main(args))
       .then((code) => {
@@ -30,5 +23,28 @@ if (major < 20 || (major === 20 && minor < 19)) {
         process.stderr.write('agent-secret: cannot load dist/; run `npm run build` in the agent-secret checkout\n');
         process.exitCode = 1;
       });
+  }
+}
+
+// Node 22+ can cache compiled code. Its default directory is under os.tmpdir(), which is shared
+// on Linux: cached bytecode written by someone else would run in this process. So the cache is
+// used only in a directory of our own (0700, owned by us, no symlink); anywhere else, not at all.
+function enablePrivateCompileCache() {
+  const { enableCompileCache } = require('node:module');
+  if (typeof enableCompileCache !== 'function' || typeof process.getuid !== 'function') return;
+  try {
+    const { lstatSync, mkdirSync } = require('node:fs');
+    const { homedir } = require('node:os');
+    const { isAbsolute, join } = require('node:path');
+    const home = isAbsolute(process.env.HOME || '') ? process.env.HOME : homedir();
+    const xdg = process.env.XDG_CACHE_HOME;
+    const base = process.platform === 'darwin' ? join(home, 'Library', 'Caches') : xdg && isAbsolute(xdg) ? xdg : join(home, '.cache');
+    const dir = join(base, 'agent-secret', 'compile-cache');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stats = lstatSync(dir);
+    if (!stats.isDirectory() || stats.uid !== process.getuid() || (stats.mode & 0o077) !== 0) return;
+    enableCompileCache(dir);
+  } catch {
+    // The cache is an optimisation only.
   }
 }

@@ -283,7 +283,7 @@ function isPid(value: unknown): value is number {
 }
 
 /** Variables that load code into a process: the daemon outlives the agent that started it and holds everyone's values, so it never inherits them. */
-export const DAEMON_ENV_DROPPED = ['NODE_OPTIONS', 'NODE_PATH', 'BASH_ENV', 'ENV', 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'RUBYOPT', 'RUBYLIB'] as const;
+export const DAEMON_ENV_DROPPED = ['NODE_OPTIONS', 'NODE_PATH', 'NODE_COMPILE_CACHE', 'BASH_ENV', 'ENV', 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'RUBYOPT', 'RUBYLIB'] as const;
 const DAEMON_ENV_DROPPED_PREFIXES = ['LD_', 'DYLD_'] as const;
 
 /** The environment a daemon is started with: the caller's, without code-loading variables. Pure. */
