@@ -287,6 +287,8 @@ class DaemonRuntime {
 
   #send(conn: Connection, type: string, body: Record<string, unknown>): Promise<void> {
     if (conn.ending || conn.closed) return Promise.reject(unavailable('the client closed the connection'));
+    // Once shutdown began (or the client left) a handler that finishes late sends nothing, values least of all.
+    if (conn.controller.signal.aborted) return Promise.reject(reasonOf(conn.controller.signal));
     let bytes: Buffer;
     try {
       bytes = encodeFrame({ v: PROTOCOL_VERSION, id: conn.id ?? UNKNOWN_ID, type, body });

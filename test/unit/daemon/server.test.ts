@@ -670,6 +670,38 @@ describe('shutdown', () => {
     await served;
   });
 
+  it('nothing but the error frame is sent once shutdown began, even when the handler finishes its work after it', async () => {
+    const resolved = deferred();
+    const sent = deferred<string>();
+    const begun = deferred();
+    await start({
+      handler: async (conv) => {
+        begun.resolve();
+        // Resolution finished just as the daemon began to stop: the values must not go out.
+        await resolved.promise;
+        await conv.send('exec.deliver', { env: { TOKEN: 'delivered-after-stop' } }).then(
+          () => sent.resolve('sent'),
+          (error: unknown) => {
+            sent.resolve('refused');
+            throw error;
+          },
+        );
+      },
+      shutdown: async () => {
+        shutdowns += 1;
+        resolved.resolve();
+      },
+    });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    await begun.promise;
+    stop.abort();
+    expect(await sent.promise).toBe('refused');
+    const error = await caught(conv.receive());
+    conv.close();
+    expect(error.code).toBe('daemon.unavailable');
+    await served;
+  });
+
   it('a handler that ignores shutdown is cut off after the grace period', async () => {
     const started = deferred<Conversation>();
     await start({
