@@ -241,6 +241,11 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       ...(session === undefined ? {} : { session }),
     });
     const decision = await approver.decide(prompt, { deadline, signal });
+    // Cut short by a daemon stop or the client leaving: cancelled, not a denial by the human.
+    if (signal.aborted) {
+      audit.write(auditEvent('approval_cancelled', actx, { ...chosenBy, error_code: codeOf(signal.reason) }));
+      throw signal.reason;
+    }
     if (decision.kind === 'deny') {
       audit.write(auditEvent('approval_denied', actx, { ...chosenBy, decision_reason: decision.reason }));
       throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved${operation === 'exec' ? ' and the command did not run' : ''}`);
@@ -407,7 +412,8 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
 
   function track(conv: Conversation): AbortController {
     const abort = new AbortController();
-    const onClose = () => abort.abort();
+    // Keep the conversation's reason (daemon.unavailable at shutdown): a queued request fails with it, not as internal.
+    const onClose = () => abort.abort(conv.signal.reason);
     conv.signal.addEventListener('abort', onClose, { once: true });
     closers.set(abort, () => conv.signal.removeEventListener('abort', onClose));
     controllers.add(abort);
@@ -466,16 +472,28 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
         sessions.destroy(created.id);
         throw error;
       }
-      await conv.send('session.created', {
-        request_id: requestId,
-        session_id: created.id,
-        session_token: created.token,
-        aliases: [...created.session.aliases],
-        expires_at: new Date(created.session.expiresAt).toISOString(),
-        max_reads: created.session.maxReads,
-        remaining_reads: created.session.remainingReads,
-        binding: { mode: policy.mode, depth: bound.depth, process: bindingText },
-      });
+      try {
+        await conv.send('session.created', {
+          request_id: requestId,
+          session_id: created.id,
+          session_token: created.token,
+          aliases: [...created.session.aliases],
+          expires_at: new Date(created.session.expiresAt).toISOString(),
+          max_reads: created.session.maxReads,
+          remaining_reads: created.session.remainingReads,
+          binding: { mode: policy.mode, depth: bound.depth, process: bindingText },
+        });
+      } catch (error) {
+        // Nobody got the token: nobody can read the session, so its values go now, not at its ttl.
+        sessions.destroy(created.id);
+        sessionRequests.delete(created.id);
+        try {
+          audit.write(auditEvent('session_destroyed', actx, { session_id: created.id, error_code: codeOf(error) }));
+        } catch {
+          // The session is gone either way.
+        }
+        throw error;
+      }
     } finally {
       untrack(conv, abort);
       await audit.close().catch(() => undefined);

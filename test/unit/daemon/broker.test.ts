@@ -1,0 +1,99 @@
+// The broker as a component, without the socket: a fake conversation, the real stores, the fake
+// approver and the fake op of test/fixtures/bin in a sandbox HOME. For the paths an end-to-end
+// test cannot time: a client that is gone exactly when its values or its token would be sent.
+
+import { readFileSync, existsSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createBroker } from '../../../src/daemon/broker.js';
+import type { Conversation, DaemonHooks } from '../../../src/daemon/server.js';
+import { CANARIES } from '../../helpers/canaries.js';
+import { createSandbox, type Sandbox } from '../../helpers/sandbox.js';
+
+let sandbox: Sandbox;
+let broker: DaemonHooks;
+
+beforeEach(() => {
+  sandbox = createSandbox();
+  sandbox.useApprover('approve');
+  broker = createBroker({ dirs: { env: sandbox.env, platform: process.platform, homedir: sandbox.home }, env: sandbox.env, platform: process.platform });
+});
+
+afterEach(async () => {
+  await broker.shutdown();
+  sandbox.cleanup();
+});
+
+interface FakeConv extends Conversation {
+  sent: Array<{ type: string; body: Record<string, unknown> }>;
+}
+
+/** A conversation whose client is gone when the broker sends a frame of type `failOn`. */
+function conversation(type: string, body: Record<string, unknown>, failOn: string | null = null): FakeConv {
+  const abort = new AbortController();
+  const sent: FakeConv['sent'] = [];
+  return {
+    first: { v: 1, id: 'c1', type, body },
+    sent,
+    signal: abort.signal,
+    send(frameType, frameBody) {
+      if (frameType === failOn) {
+        abort.abort();
+        return Promise.reject(new Error('the client closed the connection'));
+      }
+      sent.push({ type: frameType, body: frameBody });
+      return Promise.resolve();
+    },
+    receive: () => Promise.reject(new Error('the client closed the connection')),
+  };
+}
+
+function requestBody(): Record<string, unknown> {
+  return {
+    reason: 'broker unit test',
+    command: ['agent-secret', 'session', 'create'],
+    executable: process.execPath,
+    executable_identity: { dev: 0, ino: 0, size: 0, mtime_ms: 0, ctime_ms: 0, mode: 0, uid: 0 },
+    cwd: sandbox.project,
+    secrets: [{ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', account: null, source: 'flag' }],
+    ttl_seconds: 60,
+    override_env: false,
+    allow_mutable_executable: false,
+    pristine: false,
+    overridden_aliases: [],
+    warnings: [],
+    requester: { pid: process.pid, chain: [] },
+    profile: null,
+    config_path: null,
+    plain_env_names: [],
+  };
+}
+
+function expectNoCanary(): void {
+  const audit = existsSync(sandbox.auditPath) ? readFileSync(sandbox.auditPath, 'utf8') : '';
+  for (const canary of CANARIES) expect(audit).not.toContain(canary);
+}
+
+describe('session create', () => {
+  it('a client gone when the token would be sent leaves no session (its values are dropped at once)', async () => {
+    const conv = conversation('session.create', { request: requestBody(), max_reads: 2, binding: { mode: 'ancestor', depth: 1 }, pid: process.pid }, 'session.created');
+    await expect(broker.handler(conv)).rejects.toThrow();
+    expect(sandbox.opCalls().length).toBeGreaterThan(0);
+
+    const list = conversation('session.list', {});
+    await broker.handler(list);
+    expect(list.sent[0]?.body).toEqual({ sessions: [] });
+    expect(broker.isIdle()).toBe(true);
+    expect(sandbox.auditEvents().map((e) => e.event)).toContain('session_destroyed');
+    expectNoCanary();
+  });
+
+  it('a client that stays gets its token and the session lives', async () => {
+    const conv = conversation('session.create', { request: requestBody(), max_reads: 2, binding: { mode: 'ancestor', depth: 1 }, pid: process.pid });
+    await broker.handler(conv);
+    expect(conv.sent.map((f) => f.type)).toEqual(['session.created']);
+    const list = conversation('session.list', {});
+    await broker.handler(list);
+    expect((list.sent[0]?.body.sessions as unknown[]).length).toBe(1);
+    expectNoCanary();
+  });
+});
