@@ -193,7 +193,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
 
   async function askHuman(scope: Scope, key: string): Promise<Grant> {
     const { request, requestId, deadline, audit, actx, signal } = scope;
-    const { opPath, reuse } = await decide(scope, 'exec');
+    const { opPath, reuse, approvedAt } = await decide(scope, 'exec');
     const values = await resolveWith(opPath, request, audit, actx, deadline, signal);
     if (reuse === null || reuse.maxUses < 2) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
 
@@ -201,6 +201,8 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       key,
       ttlSeconds: reuse.ttlSeconds,
       maxUses: reuse.maxUses,
+      // The window the human chose starts at the approval, not after op answered.
+      approvedAt,
       summary: { reason: request.reason, command: [...request.command], cwd: request.cwd, aliases: request.secrets.map((s) => s.alias), profile: request.profile },
       values,
     });
@@ -215,7 +217,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
   }
 
   /** Asks the human about one request (the caller holds the turn); audits the answer; throws unless approved. */
-  async function decide(scope: Scope, operation: PromptOperation, session?: PromptSession): Promise<{ opPath: string; reuse: { ttlSeconds: number; maxUses: number } | null }> {
+  async function decide(scope: Scope, operation: PromptOperation, session?: PromptSession): Promise<{ opPath: string; reuse: { ttlSeconds: number; maxUses: number } | null; approvedAt: number }> {
     const { request, requestId, deadline, userConfig, audit, actx, signal } = scope;
     let approver;
     try {
@@ -241,6 +243,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       ...(session === undefined ? {} : { session }),
     });
     const decision = await approver.decide(prompt, { deadline, signal });
+    const approvedAt = now();
     // Cut short by a daemon stop or the client leaving: cancelled, not a denial by the human.
     if (signal.aborted) {
       audit.write(auditEvent('approval_cancelled', actx, { ...chosenBy, error_code: codeOf(signal.reason) }));
@@ -250,7 +253,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       audit.write(auditEvent('approval_denied', actx, { ...chosenBy, decision_reason: decision.reason }));
       throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved${operation === 'exec' ? ' and the command did not run' : ''}`);
     }
-    if (decision.kind === 'timeout' || now() >= deadline) {
+    if (decision.kind === 'timeout' || approvedAt >= deadline) {
       audit.write(auditEvent('approval_timed_out', actx, chosenBy));
       throw new AgentSecretError('approval.timeout', 'nobody approved the request before its ttl ran out; nothing was resolved', {
         hint: 'rerun when the human is at the prompt, or pass a longer --ttl (up to 10m)',
@@ -258,7 +261,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     }
     const reuse = operation === 'exec' && decision.reuse !== undefined ? clampReuse(decision.reuse, request.ttlSeconds) : null;
     audit.write(auditEvent('approval_granted', actx, { ...chosenBy, ...(reuse === null ? {} : { reuse: { ttl_seconds: reuse.ttlSeconds, max_uses: reuse.maxUses } }) }));
-    return { opPath, reuse };
+    return { opPath, reuse, approvedAt };
   }
 
   /** Waits for the prompt turn (one prompt at a time), runs fn holding it, passes the turn on. */

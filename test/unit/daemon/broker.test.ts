@@ -2,7 +2,7 @@
 // approver and the fake op of test/fixtures/bin in a sandbox HOME. For the paths an end-to-end
 // test cannot time: a client that is gone exactly when its values or its token would be sent.
 
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBroker } from '../../../src/daemon/broker.js';
 import type { Conversation, DaemonHooks } from '../../../src/daemon/server.js';
@@ -94,6 +94,37 @@ describe('session create', () => {
     const list = conversation('session.list', {});
     await broker.handler(list);
     expect((list.sent[0]?.body.sessions as unknown[]).length).toBe(1);
+    expectNoCanary();
+  });
+});
+
+describe('exec with a reusable approval', () => {
+  it('the approval lives the duration the human chose from the moment of approval, not from after op answered', async () => {
+    sandbox.useApprover('approve-reuse:30:5');
+    await broker.shutdown();
+    broker = createBroker({
+      dirs: { env: sandbox.env, platform: process.platform, homedir: sandbox.home },
+      env: { ...sandbox.env, FAKE_OP_DELAY_MS: '1500' },
+      platform: process.platform,
+    });
+    const executable = realpathSync('/bin/true');
+    const st = statSync(executable);
+    const request = {
+      ...requestBody(),
+      command: ['true'],
+      executable,
+      executable_identity: { dev: st.dev, ino: st.ino, size: st.size, mtime_ms: st.mtimeMs, ctime_ms: st.ctimeMs, mode: st.mode, uid: st.uid },
+    };
+    const conv = conversation('exec.request', { request, fingerprint: `env-v1:${'0'.repeat(64)}`, reuse_only: false, force_refresh: false });
+    await broker.handler(conv);
+    expect(conv.sent.map((f) => f.type)).toEqual(['exec.queued', 'exec.deliver']);
+
+    const granted = sandbox.auditEvents().find((e) => e.event === 'approval_granted');
+    const list = conversation('approvals.list', {});
+    await broker.handler(list);
+    const [approval] = list.sent[0]?.body.approvals as Array<{ expires_at: string }>;
+    // op took 1.5 s after the approval; the 30 s window must not start after it.
+    expect(Date.parse(approval?.expires_at ?? '') - Date.parse(String(granted?.timestamp))).toBeLessThanOrEqual(30_000);
     expectNoCanary();
   });
 });
