@@ -195,7 +195,8 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     const { request, requestId, deadline, audit, actx, signal } = scope;
     const { opPath, reuse, approvedAt } = await decide(scope, 'exec');
     const values = await resolveWith(opPath, request, audit, actx, deadline, signal);
-    if (reuse === null || reuse.maxUses < 2) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
+    // A window that ran out while op answered still lets this approved run go, once.
+    if (reuse === null || reuse.maxUses < 2 || approvedAt + reuse.ttlSeconds * 1000 <= now()) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
 
     const { approval, reservation } = approvals.create({
       key,

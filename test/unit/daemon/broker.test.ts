@@ -99,23 +99,43 @@ describe('session create', () => {
 });
 
 describe('exec with a reusable approval', () => {
-  it('the approval lives the duration the human chose from the moment of approval, not from after op answered', async () => {
-    sandbox.useApprover('approve-reuse:30:5');
-    await broker.shutdown();
-    broker = createBroker({
-      dirs: { env: sandbox.env, platform: process.platform, homedir: sandbox.home },
-      env: { ...sandbox.env, FAKE_OP_DELAY_MS: '1500' },
-      platform: process.platform,
-    });
+  function execRequest(): Record<string, unknown> {
     const executable = realpathSync('/bin/true');
     const st = statSync(executable);
-    const request = {
+    return {
       ...requestBody(),
       command: ['true'],
       executable,
       executable_identity: { dev: st.dev, ino: st.ino, size: st.size, mtime_ms: st.mtimeMs, ctime_ms: st.ctimeMs, mode: st.mode, uid: st.uid },
     };
-    const conv = conversation('exec.request', { request, fingerprint: `env-v1:${'0'.repeat(64)}`, reuse_only: false, force_refresh: false });
+  }
+
+  function slowOpBroker(): DaemonHooks {
+    return createBroker({
+      dirs: { env: sandbox.env, platform: process.platform, homedir: sandbox.home },
+      env: { ...sandbox.env, FAKE_OP_DELAY_MS: '1500' },
+      platform: process.platform,
+    });
+  }
+
+  it('a reuse window shorter than op took still delivers the approved run, and keeps no approval', async () => {
+    sandbox.useApprover('approve-reuse:1:5');
+    await broker.shutdown();
+    broker = slowOpBroker();
+    const conv = conversation('exec.request', { request: execRequest(), fingerprint: `env-v1:${'0'.repeat(64)}`, reuse_only: false, force_refresh: false });
+    await broker.handler(conv);
+    expect(conv.sent.map((f) => f.type)).toEqual(['exec.queued', 'exec.deliver']);
+    const list = conversation('approvals.list', {});
+    await broker.handler(list);
+    expect(list.sent[0]?.body).toEqual({ approvals: [] });
+    expectNoCanary();
+  });
+
+  it('the approval lives the duration the human chose from the moment of approval, not from after op answered', async () => {
+    sandbox.useApprover('approve-reuse:30:5');
+    await broker.shutdown();
+    broker = slowOpBroker();
+    const conv = conversation('exec.request', { request: execRequest(), fingerprint: `env-v1:${'0'.repeat(64)}`, reuse_only: false, force_refresh: false });
     await broker.handler(conv);
     expect(conv.sent.map((f) => f.type)).toEqual(['exec.queued', 'exec.deliver']);
 
