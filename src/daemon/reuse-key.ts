@@ -4,7 +4,8 @@
 // reason, argv, the resolved executable and its file identity, cwd, the secrets with their
 // references and accounts, the ttl and the override settings. The caller's environment takes
 // part through a fingerprint of only the variables that change what runs or how code loads
-// (PATH, loader and interpreter variables, git's config and exec path), the variables an
+// (PATH, loader and interpreter variables, git's config and exec path, programs git, ssh and
+// npm run for the command), the variables an
 // approved alias replaces, and the plain env-file entries. Everything else (PWD, SHLVL,
 // terminal and agent session ids, timestamps) is churn: it does not re-prompt.
 //
@@ -52,18 +53,36 @@ export const FINGERPRINT_EXACT: readonly string[] = Object.freeze([
   'GIT_SSH_COMMAND',
   'GIT_ASKPASS',
   'GIT_TEMPLATE_DIR',
+  // Programs git, ssh and editors-by-convention run on the command's behalf.
+  'GIT_PROXY_COMMAND',
+  'GIT_EXTERNAL_DIFF',
+  'GIT_PAGER',
+  'GIT_EDITOR',
+  'GIT_SEQUENCE_EDITOR',
+  'PAGER',
+  'EDITOR',
+  'VISUAL',
+  'SSH_ASKPASS',
   'GOFLAGS',
+  'GOTOOLCHAIN',
+  'RUSTC',
   'RUSTC_WRAPPER',
+  'RUSTC_WORKSPACE_WRAPPER',
 ]);
 
 /** Variables whose name starts with one of these are part of the fingerprint. */
 export const FINGERPRINT_PREFIXES: readonly string[] = Object.freeze(['LD_', 'DYLD_', 'GIT_CONFIG']);
 
+/** Like FINGERPRINT_PREFIXES, in any letter case (npm reads `npm_config_*` so: script_shell, node_options, …). */
+export const FINGERPRINT_PREFIXES_ANY_CASE: readonly string[] = Object.freeze(['npm_config_']);
+
 const EXACT = new Set(FINGERPRINT_EXACT);
 
 /** True when a variable of the caller's environment takes part in the fingerprint (whatever the mode). */
 export function isFingerprinted(name: string): boolean {
-  return EXACT.has(name) || FINGERPRINT_PREFIXES.some((prefix) => name.startsWith(prefix));
+  if (EXACT.has(name) || FINGERPRINT_PREFIXES.some((prefix) => name.startsWith(prefix))) return true;
+  const lower = name.toLowerCase();
+  return FINGERPRINT_PREFIXES_ANY_CASE.some((prefix) => lower.startsWith(prefix));
 }
 
 export interface FingerprintInput {

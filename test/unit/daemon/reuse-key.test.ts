@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { environmentFingerprint, FINGERPRINT_EXACT, FINGERPRINT_PREFIXES, reuseKey, type FingerprintInput } from '../../../src/daemon/reuse-key.js';
+import { environmentFingerprint, FINGERPRINT_EXACT, FINGERPRINT_PREFIXES, isFingerprinted, reuseKey, type FingerprintInput } from '../../../src/daemon/reuse-key.js';
 import { PRISTINE_ENV_NAMES } from '../../../src/request/build.js';
 import type { ApprovalRequest } from '../../../src/request/types.js';
 import { sampleRequest } from '../audit/sample-request.js';
@@ -171,6 +171,21 @@ describe('environmentFingerprint', () => {
     ['GIT_CONFIG_COUNT added', { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.sshCommand', GIT_CONFIG_VALUE_0: 'sh /tmp/x' }],
     ['PYTHONPATH added', { PYTHONPATH: '/tmp' }],
     ['BASH_ENV added', { BASH_ENV: '/tmp/rc' }],
+    // Programs git, ssh, npm, cargo and go run on the approved command's behalf.
+    ['GIT_PROXY_COMMAND added', { GIT_PROXY_COMMAND: '/tmp/x' }],
+    ['GIT_EXTERNAL_DIFF added', { GIT_EXTERNAL_DIFF: '/tmp/x' }],
+    ['GIT_PAGER added', { GIT_PAGER: '/tmp/x' }],
+    ['PAGER added', { PAGER: '/tmp/x' }],
+    ['GIT_EDITOR added', { GIT_EDITOR: '/tmp/x' }],
+    ['GIT_SEQUENCE_EDITOR added', { GIT_SEQUENCE_EDITOR: '/tmp/x' }],
+    ['EDITOR added', { EDITOR: '/tmp/x' }],
+    ['VISUAL added', { VISUAL: '/tmp/x' }],
+    ['SSH_ASKPASS added', { SSH_ASKPASS: '/tmp/x' }],
+    ['npm_config_script_shell added', { npm_config_script_shell: '/tmp/x' }],
+    ['NPM_CONFIG_NODE_OPTIONS added (npm reads these in any case)', { NPM_CONFIG_NODE_OPTIONS: '--require /tmp/x.js' }],
+    ['RUSTC added', { RUSTC: '/tmp/x' }],
+    ['RUSTC_WORKSPACE_WRAPPER added', { RUSTC_WORKSPACE_WRAPPER: '/tmp/x' }],
+    ['GOTOOLCHAIN added', { GOTOOLCHAIN: 'go1.99.0' }],
   ];
 
   it.each(significant)('changes with %s', (_name, change) => {
@@ -243,7 +258,7 @@ describe('environmentFingerprint', () => {
   });
 
   it('ignores any variable outside the fingerprinted set, whatever its name and value (property)', () => {
-    const fingerprinted = (name: string) => FINGERPRINT_EXACT.includes(name) || FINGERPRINT_PREFIXES.some((p) => name.startsWith(p));
+    const fingerprinted = isFingerprinted;
     fc.assert(
       fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 12 }), { maxKeys: 6 }), (extra) => {
         const env: Record<string, string> = { ...callerEnv };
