@@ -2,7 +2,7 @@
 // approver answering "allow again for a while", the fake op counting calls, real children
 // reporting digests of what they received. Every run is scanned for canary values.
 
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -121,6 +121,20 @@ describe('reusable approvals', () => {
     expect((await runClean(sb, execArgs('--reuse-only'))).code).toBe(14);
     expect(JSON.parse((await runClean(sb, ['approvals', 'list', '--json'])).stdout)).toMatchObject({ approvals: [] });
     expect((await runClean(sb, ['approvals', 'revoke', '--all'])).code).toBe(0);
+  });
+});
+
+describe('approvals list text', () => {
+  it('shows a working directory with terminal escapes in its name escaped, never raw', async () => {
+    sb.useApprover('approve-reuse:60:5');
+    const dir = join(sb.project, 'x\u001b]0;owned\u0007\u001b[2Jy');
+    mkdirSync(dir);
+    expect((await runClean(sb, ['exec', '--profile', 'cf', '--cwd', dir, '--', 'true'])).code).toBe(0);
+    const text = await runClean(sb, ['approvals', 'list']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).not.toContain('\u001b');
+    expect(text.stdout).not.toContain('\u0007');
+    expect(text.stdout).toContain('\\x1b]0;owned\\x07');
   });
 });
 

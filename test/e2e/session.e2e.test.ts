@@ -2,7 +2,7 @@
 // bound process tree and the session directory, reads counted, list without tokens, destroy,
 // and refusals (outside the tree, another directory, a wrong token). Canary scans on every run.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runClean } from '../helpers/run-cli.js';
@@ -72,6 +72,17 @@ describe('sessions', () => {
     expect(readReport('a').API_TOKEN).toEqual({ set: false });
     const wrong = await runClean(sb, ['with-session', session.session_token, '--only', 'NOPE', ...reportCmd('b')]);
     expect(wrong.code).not.toBe(0);
+  });
+
+  it('list shows a session directory with terminal escapes in its name escaped, never raw', async () => {
+    const dir = join(sb.project, 'x\u001b]0;owned\u0007\u001b[2Jy');
+    mkdirSync(dir);
+    expect((await runClean(sb, ['session', 'create', '--profile', 'cf', '--cwd', dir])).code).toBe(0);
+    const text = await runClean(sb, ['session', 'list']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).not.toContain('\u001b');
+    expect(text.stdout).not.toContain('\u0007');
+    expect(text.stdout).toContain('\\x1b]0;owned\\x07');
   });
 
   it('list shows sessions without tokens; destroy ends them', async () => {

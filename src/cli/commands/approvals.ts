@@ -49,8 +49,9 @@ export async function runApprovalsList(ctx: CliContext, options: { json?: boolea
       `${a.id}  ${a.remaining_uses} of ${a.max_uses} uses left, expires in ${Math.max(0, Math.ceil((Date.parse(a.expires_at) - now) / 1000))}s`,
       `  reason:  ${a.reason}`,
       `  command: ${a.command.map(shellQuote).join(' ')}`,
-      `  cwd:     ${a.cwd}`,
-      `  secrets: ${a.aliases.join(', ')}${a.profile === null ? '' : ` (profile ${a.profile})`}`,
+      // A directory name can hold terminal escapes: shown quoted and escaped like the command.
+      `  cwd:     ${shellQuote(a.cwd)}`,
+      `  secrets: ${a.aliases.join(', ')}${a.profile === null ? '' : ` (profile ${shellQuote(a.profile)})`}`,
     ]),
   );
   return 0;

@@ -8,7 +8,7 @@ import { AgentSecretError, isAgentSecretError } from '../../core/errors.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { findEnvConflicts, resolveExecutable } from '../../exec/index.js';
 import { dirsInput, type CliContext } from '../context.js';
-import { writeJson, writeLines, type Out } from '../render/output.js';
+import { shellQuote, writeJson, writeLines, type Out } from '../render/output.js';
 import type { ExecOptions } from './exec-plan.js';
 
 export interface SessionCreateOptions extends Omit<ExecOptions, 'json'> {
@@ -120,7 +120,8 @@ export async function runSessionList(ctx: CliContext, options: { json?: boolean 
     sessions.flatMap((s) => [
       `${s.session_id}  ${s.remaining_reads} of ${s.max_reads} reads left, expires ${s.expires_at}`,
       `  reason:   ${s.reason}`,
-      `  cwd:      ${s.cwd}`,
+      // A directory name can hold terminal escapes: shown quoted and escaped.
+      `  cwd:      ${shellQuote(s.cwd)}`,
       `  secrets:  ${s.aliases.join(', ')}`,
       `  bound to: ${s.binding.process}`,
     ]),
