@@ -177,7 +177,13 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       if (pending.handoff !== null) {
         // Served from a reusable approval granted to an identical request ahead of this one.
         const { approvalId, values, reservation, remaining } = pending.handoff;
-        audit.write(auditEvent('approval_reused', actx, { approval_id: approvalId, remaining_uses: remaining }));
+        try {
+          audit.write(auditEvent('approval_reused', actx, { approval_id: approvalId, remaining_uses: remaining }));
+        } catch (error) {
+          // Not delivered: the use goes back, or it stays reserved until the approval expires.
+          reservation.release();
+          throw error;
+        }
         return { approvalId, values, reservation, reused: true };
       }
       // Coalesced, but the approval ran out first: wait for a turn again.
