@@ -30,7 +30,7 @@ import {
 import { createPromptQueue } from './queue.js';
 import { reuseKey } from './reuse-key.js';
 import type { Conversation, DaemonHooks } from './server.js';
-import { metaRequest, validateMetaRequest, validateRequest, validateSecretsRequest } from './validate.js';
+import { metaRequest, validateMetaRequest, validateRequest, validateSecretsRequest, withOwnWarnings } from './validate.js';
 import { chooseAnchor, describeProcess } from './binding.js';
 import { createSessionStore, SESSION_ERRORS } from './sessions.js';
 import { checkBindNames, type BindingPolicy } from '../core/session-bind.js';
@@ -80,14 +80,15 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
 
   async function handleExec(conv: Conversation): Promise<void> {
     const body = parseBody(ExecRequestBodySchema, conv.first.body);
-    const request = bodyToRequest(body.request);
     const userConfig = await loadUserConfig(opts.dirs);
     if (userConfig.approver === 'tty') {
       // The daemon has no terminal: the CLI asks on its own and runs every step itself.
       await conv.send('exec.in_process', { reason: 'tty_approver' });
       return;
     }
-    await validateRequest(request, { uid, trustedDirs: userConfig.trustedDirs });
+    const planned = bodyToRequest(body.request);
+    await validateRequest(planned, { uid, trustedDirs: userConfig.trustedDirs });
+    const request = await withOwnWarnings(planned, { uid, trustedDirs: userConfig.trustedDirs });
 
     const requestId = `req_${randomBytes(16).toString('hex')}`;
     const deadline = now() + request.ttlSeconds * 1000;

@@ -12,6 +12,7 @@ import { parseRef } from '../core/ref.js';
 import { checkTtlRange } from '../core/ttl.js';
 import { findMutability, verifyIdentity } from '../exec/index.js';
 import type { ApprovalRequest, SecretSpec } from '../request/types.js';
+import { buildWarnings } from '../request/warnings.js';
 import type { MetaBody } from './messages.js';
 
 /** Throws a usage-kind AgentSecretError when the request is not one the CLI could have built. */
@@ -22,13 +23,38 @@ export async function validateRequest(request: ApprovalRequest, opts: { uid: num
   }
   await verifyIdentity(request.executable, request.executableIdentity);
   if (!request.allowMutableExecutable) {
-    const findings = (await findMutability(request.executable, { uid: opts.uid })).filter(
-      (f) => !opts.trustedDirs.some((dir) => f.path === dir || f.path.startsWith(`${dir.replace(/\/+$/, '')}/`)),
-    );
+    const findings = await untrustedFindings(request.executable, opts);
     if (findings.length > 0) {
       throw new AgentSecretError('exec.mutable_executable', 'the request executable could be swapped after approval and --allow-mutable-executable was not given');
     }
   }
+}
+
+/**
+ * The request with the prompt warnings the daemon can derive itself (shell, env printer, inline
+ * code, many secrets, a replaceable executable, overrides, plain env-file names) first, then any
+ * others the client sent (the nested-request one only it can know). A client of its own cannot
+ * hide a warning from the human by leaving it out. Call after validateRequest.
+ */
+export async function withOwnWarnings(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[] }): Promise<ApprovalRequest> {
+  const own = buildWarnings({
+    command: request.command,
+    executable: request.executable,
+    secretCount: request.secrets.length,
+    overriddenAliases: request.overriddenAliases,
+    mutability: request.allowMutableExecutable ? await untrustedFindings(request.executable, opts) : [],
+    plainEnvNames: request.plainEnvNames,
+    parentRequestId: undefined,
+  });
+  const warnings = [...own, ...request.warnings.filter((w) => !own.includes(w))];
+  return Object.freeze({ ...request, warnings: Object.freeze(warnings) });
+}
+
+// Mutability findings that trusted_dirs in the daemon's user config do not excuse.
+async function untrustedFindings(executable: string, opts: { uid: number; trustedDirs: readonly string[] }) {
+  return (await findMutability(executable, { uid: opts.uid })).filter(
+    (f) => !opts.trustedDirs.some((dir) => f.path === dir || f.path.startsWith(`${dir.replace(/\/+$/, '')}/`)),
+  );
 }
 
 /** Reason, ttl, aliases, references, accounts, overrides and cwd: everything but the executable (session create runs none). */

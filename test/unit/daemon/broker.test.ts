@@ -148,3 +148,24 @@ describe('exec with a reusable approval', () => {
     expectNoCanary();
   });
 });
+
+describe('prompt warnings', () => {
+  it('are the daemon\'s own for what it can see (a shell), whatever warnings the client sent', async () => {
+    const executable = realpathSync('/bin/sh');
+    const st = statSync(executable);
+    const request = {
+      ...requestBody(),
+      command: ['sh', '-c', 'true'],
+      executable,
+      executable_identity: { dev: st.dev, ino: st.ino, size: st.size, mtime_ms: st.mtimeMs, ctime_ms: st.ctimeMs, mode: st.mode, uid: st.uid },
+      // A client of its own that leaves the warnings out (or writes its own).
+      warnings: ['nothing to see here'],
+    };
+    const conv = conversation('exec.request', { request, fingerprint: `env-v1:${'0'.repeat(64)}`, reuse_only: false, force_refresh: false });
+    await broker.handler(conv);
+    const [prompt] = sandbox.prompts() as Array<{ warnings: string[] }>;
+    expect(prompt?.warnings[0]).toMatch(/shell/);
+    expect(prompt?.warnings).toContain('nothing to see here');
+    expectNoCanary();
+  });
+});
