@@ -441,8 +441,9 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
   // here and are read by with-session up to max_reads times until the session expires.
   async function handleSessionCreate(conv: Conversation): Promise<void> {
     const body = parseBody(SessionCreateBodySchema, conv.first.body);
-    const request = bodyToRequest(body.request);
-    await validateSecretsRequest(request);
+    const planned = bodyToRequest(body.request);
+    await validateSecretsRequest(planned);
+    const request = await withOwnWarnings(planned, null);
     const policy = checkPolicy(body.binding);
     const ancestry = await readAncestry({ pid: body.pid, platform: opts.platform });
     if (ancestry[0]?.pid !== body.pid || ancestry[0].uid !== uid) {

@@ -36,13 +36,14 @@ export async function validateRequest(request: ApprovalRequest, opts: { uid: num
  * others the client sent (the nested-request one only it can know). A client of its own cannot
  * hide a warning from the human by leaving it out. Call after validateRequest.
  */
-export async function withOwnWarnings(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[] }): Promise<ApprovalRequest> {
+export async function withOwnWarnings(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[] } | null): Promise<ApprovalRequest> {
   const own = buildWarnings({
     command: request.command,
     executable: request.executable,
     secretCount: request.secrets.length,
     overriddenAliases: request.overriddenAliases,
-    mutability: request.allowMutableExecutable ? await untrustedFindings(request.executable, opts) : [],
+    // null: no child runs on approval (session create), so there is no executable to look at.
+    mutability: opts !== null && request.allowMutableExecutable ? await untrustedFindings(request.executable, opts) : [],
     plainEnvNames: request.plainEnvNames,
     parentRequestId: undefined,
   });
