@@ -3,13 +3,13 @@
 // its `approval_reused` line cannot be written (it never delivers), so the approval keeps every
 // use the human granted. The audit writer is wrapped (vi.mock) to fail on that one event.
 
-import { realpathSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
 import { createBroker } from '../../../src/daemon/broker.js';
 import type { Conversation, DaemonHooks } from '../../../src/daemon/server.js';
 import type * as AuditModule from '../../../src/audit/index.js';
+import { requestBodyFor } from '../../helpers/request-body.js';
 import { createSandbox, type Sandbox } from '../../helpers/sandbox.js';
 
 const failing = { event: null as string | null };
@@ -61,27 +61,8 @@ function conversation(type: string, body: Record<string, unknown>): Conversation
 }
 
 function execBody(): Record<string, unknown> {
-  const executable = realpathSync('/bin/true');
-  const st = statSync(executable);
   return {
-    request: {
-      reason: 'broker audit failure test',
-      command: ['true'],
-      executable,
-      executable_identity: { dev: st.dev, ino: st.ino, size: st.size, mtime_ms: st.mtimeMs, ctime_ms: st.ctimeMs, mode: st.mode, uid: st.uid },
-      cwd: sandbox.project,
-      secrets: [{ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', account: null, source: 'flag' }],
-      ttl_seconds: 60,
-      override_env: false,
-      allow_mutable_executable: false,
-      pristine: false,
-      overridden_aliases: [],
-      warnings: [],
-      requester: { pid: process.pid, chain: [] },
-      profile: null,
-      config_path: null,
-      plain_env_names: [],
-    },
+    request: requestBodyFor({ cwd: sandbox.project, command: ['true'], executable: '/bin/true', reason: 'broker audit failure test' }),
     fingerprint: `env-v1:${'0'.repeat(64)}`,
     reuse_only: false,
     force_refresh: false,

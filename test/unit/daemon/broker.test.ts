@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBroker } from '../../../src/daemon/broker.js';
 import type { Conversation, DaemonHooks } from '../../../src/daemon/server.js';
 import { CANARIES } from '../../helpers/canaries.js';
+import { requestBodyFor } from '../../helpers/request-body.js';
 import { createSandbox, type Sandbox } from '../../helpers/sandbox.js';
 
 let sandbox: Sandbox;
@@ -48,24 +49,7 @@ function conversation(type: string, body: Record<string, unknown>, failOn: strin
 }
 
 function requestBody(): Record<string, unknown> {
-  return {
-    reason: 'broker unit test',
-    command: ['agent-secret', 'session', 'create'],
-    executable: process.execPath,
-    executable_identity: { dev: 0, ino: 0, size: 0, mtime_ms: 0, ctime_ms: 0, mode: 0, uid: 0 },
-    cwd: sandbox.project,
-    secrets: [{ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', account: null, source: 'flag' }],
-    ttl_seconds: 60,
-    override_env: false,
-    allow_mutable_executable: false,
-    pristine: false,
-    overridden_aliases: [],
-    warnings: [],
-    requester: { pid: process.pid, chain: [] },
-    profile: null,
-    config_path: null,
-    plain_env_names: [],
-  };
+  return requestBodyFor({ cwd: sandbox.project, command: ['agent-secret', 'session', 'create'], executable: process.execPath, reason: 'broker unit test' });
 }
 
 function expectNoCanary(): void {

@@ -1,0 +1,28 @@
+// A well-formed `request` body (the ApprovalRequest in its snake_case wire shape) for tests
+// that talk to the broker directly: one secret from the fake vault, run in `cwd`. The
+// executable identity is read from the file, so the daemon's re-validation accepts it.
+
+import { realpathSync, statSync } from 'node:fs';
+
+export function requestBodyFor(opts: { cwd: string; command: string[]; executable: string; reason: string }): Record<string, unknown> {
+  const executable = realpathSync(opts.executable);
+  const st = statSync(executable);
+  return {
+    reason: opts.reason,
+    command: opts.command,
+    executable,
+    executable_identity: { dev: st.dev, ino: st.ino, size: st.size, mtime_ms: st.mtimeMs, ctime_ms: st.ctimeMs, mode: st.mode, uid: st.uid },
+    cwd: opts.cwd,
+    secrets: [{ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', account: null, source: 'flag' }],
+    ttl_seconds: 60,
+    override_env: false,
+    allow_mutable_executable: false,
+    pristine: false,
+    overridden_aliases: [],
+    warnings: [],
+    requester: { pid: process.pid, chain: [] },
+    profile: null,
+    config_path: null,
+    plain_env_names: [],
+  };
+}
