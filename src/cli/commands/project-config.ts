@@ -2,7 +2,13 @@
 // agent-context), reporting problems as data instead of failing.
 
 import { AgentSecretError } from '../../core/errors.js';
-import { discoverConfig, loadConfig, type ProjectConfig } from '../../config/index.js';
+import { discoverConfig } from '../../config/discover.js';
+import type { ProjectConfig } from '../../config/index.js';
+
+// The YAML parser and schema load only when a config file was found.
+async function loadConfig(path: string): Promise<ProjectConfig> {
+  return (await import('../../config/load.js')).loadConfig(path);
+}
 import type { CliContext } from '../context.js';
 
 export interface ProjectConfigSummary {
