@@ -6,7 +6,7 @@
 
 import { buildDialogEnv, trustedHome, TRUSTED_BIN_DIRS } from './approver-env.js';
 import { checkReuse, durationLabel, offersReuse } from './reuse-choice.js';
-import { runApproverProcess } from './run-approver-process.js';
+import { decisionForUnansweredRun, runApproverProcess } from './run-approver-process.js';
 import { DENY_REASONS, type ApprovalPrompt, type Approver, type DecideOptions, type Decision, type ReuseGrant } from './types.js';
 
 /** The dialogs of one flow: the request itself, a deny/once/again choice (kdialog only), the reuse bounds. */
@@ -67,26 +67,13 @@ export function createDialogApprover(spec: DialogApproverSpec): Approver {
           maxOutput: 64 * 1024,
           now,
         });
-        switch (outcome.kind) {
-          case 'exited': {
-            const answer = spec.flow.read(stage, { exitCode: outcome.exitCode, stdout: outcome.stdout }, prompt);
-            if (answer.kind === 'next') {
-              stage = answer.stage;
-              continue;
-            }
-            return decisionOf(answer, prompt, now() > opts.deadline);
-          }
-          case 'signaled':
-            return { kind: 'deny', reason: `approver killed by ${outcome.signal}` };
-          case 'deadline':
-            return { kind: 'timeout' };
-          case 'aborted':
-            return { kind: 'deny', reason: DENY_REASONS.cancelled };
-          case 'overflow':
-            return { kind: 'deny', reason: DENY_REASONS.tooLarge };
-          case 'spawn_failed':
-            return { kind: 'deny', reason: DENY_REASONS.notStarted };
+        if (outcome.kind !== 'exited') return decisionForUnansweredRun(outcome);
+        const answer = spec.flow.read(stage, { exitCode: outcome.exitCode, stdout: outcome.stdout }, prompt);
+        if (answer.kind === 'next') {
+          stage = answer.stage;
+          continue;
         }
+        return decisionOf(answer, prompt, now() > opts.deadline);
       }
       return { kind: 'deny', reason: DENY_REASONS.malformed };
     },

@@ -4,7 +4,7 @@
 
 import { parseProgramAnswer } from './decision.js';
 import { buildProgramEnv, nodeDir } from './approver-env.js';
-import { runApproverProcess } from './run-approver-process.js';
+import { decisionForUnansweredRun, runApproverProcess } from './run-approver-process.js';
 import { DENY_REASONS, type ApprovalPrompt, type Approver, type DecideOptions, type Decision } from './types.js';
 
 /** Largest answer read from an approver program, in bytes. */
@@ -46,22 +46,9 @@ function decisionFromOutcome(
   deadline: number,
   now: () => number,
 ): Decision {
-  switch (outcome.kind) {
-    case 'exited': {
-      if (outcome.exitCode !== 0) return { kind: 'deny', reason: `approver exited ${outcome.exitCode}` };
-      const decision = parseProgramAnswer(outcome.stdout.trim(), prompt);
-      // A late approval is a timeout (a late deny stays a deny).
-      return decision.kind === 'approve' && now() > deadline ? { kind: 'timeout' } : decision;
-    }
-    case 'signaled':
-      return { kind: 'deny', reason: `approver killed by ${outcome.signal}` };
-    case 'deadline':
-      return { kind: 'timeout' };
-    case 'aborted':
-      return { kind: 'deny', reason: DENY_REASONS.cancelled };
-    case 'overflow':
-      return { kind: 'deny', reason: DENY_REASONS.tooLarge };
-    case 'spawn_failed':
-      return { kind: 'deny', reason: DENY_REASONS.notStarted };
-  }
+  if (outcome.kind !== 'exited') return decisionForUnansweredRun(outcome);
+  if (outcome.exitCode !== 0) return { kind: 'deny', reason: `approver exited ${outcome.exitCode}` };
+  const decision = parseProgramAnswer(outcome.stdout.trim(), prompt);
+  // A late approval is a timeout (a late deny stays a deny).
+  return decision.kind === 'approve' && now() > deadline ? { kind: 'timeout' } : decision;
 }

@@ -3,6 +3,7 @@
 // stdout capped. The child's output is untrusted and returned only for a parser, never shown.
 
 import { spawn } from 'node:child_process';
+import { DENY_REASONS, type Decision } from './types.js';
 
 export interface RunApproverOptions {
   file: string;
@@ -25,6 +26,22 @@ export type RunOutcome =
   | { kind: 'aborted' }
   | { kind: 'overflow' }
   | { kind: 'spawn_failed' };
+
+/** The decision for a run that ended without an answer to read (every approver treats these alike). */
+export function decisionForUnansweredRun(outcome: Exclude<RunOutcome, { kind: 'exited' }>): Decision {
+  switch (outcome.kind) {
+    case 'signaled':
+      return { kind: 'deny', reason: `approver killed by ${outcome.signal}` };
+    case 'deadline':
+      return { kind: 'timeout' };
+    case 'aborted':
+      return { kind: 'deny', reason: DENY_REASONS.cancelled };
+    case 'overflow':
+      return { kind: 'deny', reason: DENY_REASONS.tooLarge };
+    case 'spawn_failed':
+      return { kind: 'deny', reason: DENY_REASONS.notStarted };
+  }
+}
 
 /** Spawns the child and settles with how it ended; never rejects. */
 export function runApproverProcess(options: RunApproverOptions): Promise<RunOutcome> {

@@ -102,9 +102,16 @@ async function readProcEntry(pid: number): Promise<ProcEntry | null> {
 
 // One `ps` call per ancestor: a fixed program, a fixed env and argv, no shell, output parsed only.
 async function readPsEntry(pid: number): Promise<ProcEntry | null> {
-  // execa only where ps is used (macOS), so Linux never pays for loading it.
+  const stdout = await runPs(psArgs(pid));
+  const entry = stdout === null ? null : parsePsLine(stdout);
+  return entry === null || entry.pid !== pid ? null : entry;
+}
+
+// Runs /bin/ps with fixed argv and env; its stdout, or null when it failed. execa is loaded only
+// here (macOS), so Linux never pays for it.
+async function runPs(args: string[]): Promise<string | null> {
   const { execa } = await import('execa');
-  const result = await execa('/bin/ps', psArgs(pid), {
+  const result = await execa('/bin/ps', args, {
     reject: false,
     timeout: PS_TIMEOUT_MS,
     env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
@@ -115,9 +122,7 @@ async function readPsEntry(pid: number): Promise<ProcEntry | null> {
     stripFinalNewline: false,
     maxBuffer: 64 * 1024,
   });
-  if (result.exitCode !== 0 || typeof result.stdout !== 'string') return null;
-  const entry = parsePsLine(result.stdout);
-  return entry === null || entry.pid !== pid ? null : entry;
+  return result.exitCode !== 0 || typeof result.stdout !== 'string' ? null : result.stdout;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,19 +253,7 @@ async function readProcAncestryEntry(pid: number): Promise<AncestryEntry | null>
 }
 
 async function readPsAncestryEntry(pid: number): Promise<AncestryEntry | null> {
-  const { execa } = await import('execa');
-  const result = await execa('/bin/ps', psAncestryArgs(pid), {
-    reject: false,
-    timeout: PS_TIMEOUT_MS,
-    env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
-    extendEnv: false,
-    stdin: 'ignore',
-    stderr: 'ignore',
-    verbose: 'none',
-    stripFinalNewline: false,
-    maxBuffer: 64 * 1024,
-  });
-  if (result.exitCode !== 0 || typeof result.stdout !== 'string') return null;
-  const parsed = parsePsAncestryLine(result.stdout);
+  const stdout = await runPs(psAncestryArgs(pid));
+  const parsed = stdout === null ? null : parsePsAncestryLine(stdout);
   return parsed === null || parsed.pid !== pid ? null : psAncestryEntry(parsed);
 }
