@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // agent-secret entry point. CommonJS on purpose (bin/package.json): `--version` is answered
 // from dist/version.cjs without starting the ES module loader, which keeps it within a few
-// milliseconds of a bare `node` start. Everything else goes to dist/cli/main.js.
+// milliseconds of a bare `node` start; `exec` tries dist/fast-exec.cjs first (same reason).
+// Everything else goes to dist/cli/main.js.
 'use strict';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -14,15 +15,31 @@ if (major < 20 || (major === 20 && minor < 19)) {
     process.stdout.write(`${require('../dist/version.cjs')}\n`);
   } else {
     enablePrivateCompileCache();
-    import('../dist/cli/main.js')
-      .then(({ main }) => main(args))
+    // exec goes first to the fast path (dist/fast-exec.cjs, one CommonJS file): with a daemon
+    // running it does the whole exec; otherwise it answers null and the full CLI runs.
+    const fast = args[0] === 'exec' ? loadFastExec() : null;
+    (fast === null ? Promise.resolve(null) : fast(args))
+      .then((code) => (code === null ? runFullCli(args) : code))
       .then((code) => {
         process.exitCode = code;
-      })
-      .catch(() => {
-        process.stderr.write('agent-secret: cannot load dist/; run `npm run build` in the agent-secret checkout\n');
-        process.exitCode = 1;
       });
+  }
+}
+
+function runFullCli(args) {
+  return import('../dist/cli/main.js')
+    .then(({ main }) => main(args))
+    .catch(() => {
+      process.stderr.write('agent-secret: cannot load dist/; run `npm run build` in the agent-secret checkout\n');
+      return 1;
+    });
+}
+
+function loadFastExec() {
+  try {
+    return require('../dist/fast-exec.cjs').fastExec;
+  } catch {
+    return null;
   }
 }
 

@@ -50,6 +50,8 @@ export interface AuditExtra {
   remaining_uses?: number;
   force_refresh?: boolean;
   reuse_only?: boolean;
+  /** 'daemon' when the daemon built the request from the caller's argv (the reused-exec fast path). */
+  planned_by?: 'daemon';
   session_id?: string;
   max_reads?: number;
   remaining_reads?: number;
@@ -118,6 +120,7 @@ function copyExtra(extra: AuditExtra): AuditExtra {
   if (isInt(extra.remaining_uses)) out.remaining_uses = extra.remaining_uses;
   if (extra.force_refresh === true) out.force_refresh = true;
   if (extra.reuse_only === true) out.reuse_only = true;
+  if (extra.planned_by === 'daemon') out.planned_by = 'daemon';
   if (typeof extra.session_id === 'string') out.session_id = clip(extra.session_id);
   if (isInt(extra.max_reads)) out.max_reads = extra.max_reads;
   if (isInt(extra.remaining_reads)) out.remaining_reads = extra.remaining_reads;

@@ -4,6 +4,7 @@
 
 import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
+import type { ExecOptions } from './commands/exec-plan.js';
 import type { CliContext } from './context.js';
 
 export type RunResult = number;
@@ -44,30 +45,12 @@ Start here:
   agent-secret agent-context --json        everything an agent needs, as JSON`,
     );
 
-  program
-    .command('exec')
-    .summary('run a command with approved secrets in its environment')
-    .description('Build an exact approval request, ask the human, resolve the approved references through op, and run the command with them.')
-    .option('--profile <name>', 'profile from agent-secret.yml (default: default_profile)')
-    .option('--secret <ALIAS=REF>', 'one-off secret, e.g. API_TOKEN=op://Vault/Item/field (repeatable)', collect)
-    .option('--env-file <path>', 'dotenv file: op:// values become secrets, others plain variables (repeatable)', collect)
-    .option('--only <aliases>', 'only these profile/env-file aliases, comma-separated (repeatable)', collect)
-    .option('--reason <text>', "why the secrets are needed (shown to the human; default: the profile's reason)")
-    .option('--account <account>', '1Password account for secrets that name none')
-    .option('--config <path>', 'config file instead of discovering agent-secret.yml')
-    .option('--cwd <dir>', 'working directory of the command (default: current directory)')
-    .option('--ttl <duration>', 'how long the request may wait for approval, 10s..10m (default: profile ttl or 2m)')
-    .option('--override-env', 'allow secrets to replace variables already set in the environment')
-    .option('--allow-mutable-executable', 'run an executable that you or others could replace (the prompt shows a warning)')
-    .option('--pristine', 'start the command from a minimal environment: PATH, HOME, USER, LANG, TERM, TMPDIR, plus the secrets')
-    .option('--mask', 'mask secret values in the command output even on a terminal')
-    .option('--no-mask', 'never mask the command output (default: mask when output is captured, not a terminal)')
-    .option('--reuse-only', 'use a live reusable approval for this exact request, or fail (exit 14) without prompting')
-    .option('--force-refresh', 'with a matching reusable approval: resolve every reference again through op')
-    .option('--dry-run', 'validate everything and print the request; no prompt, no op call, no child')
-    .option('--json', 'with --dry-run: print the request as JSON')
-    .addOption(new Option('--reuse', 'not supported: reusable approvals are chosen in the approver').hideHelp())
-    .allowExcessArguments(false)
+  defineExecOptions(
+    program
+      .command('exec')
+      .summary('run a command with approved secrets in its environment')
+      .description('Build an exact approval request, ask the human, resolve the approved references through op, and run the command with them.'),
+  )
     .addHelpText('after', EXEC_EXAMPLES)
     .action(async (options) => {
       const { runExec } = await import('./commands/exec.js');
@@ -368,4 +351,44 @@ A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README f
     });
 
   return program;
+}
+
+/** The options of `exec`, defined once: for the command table and for the daemon, which plans a reused exec from the caller's argv (parseExecOptions). */
+function defineExecOptions(command: Command): Command {
+  return command
+    .option('--profile <name>', 'profile from agent-secret.yml (default: default_profile)')
+    .option('--secret <ALIAS=REF>', 'one-off secret, e.g. API_TOKEN=op://Vault/Item/field (repeatable)', collect)
+    .option('--env-file <path>', 'dotenv file: op:// values become secrets, others plain variables (repeatable)', collect)
+    .option('--only <aliases>', 'only these profile/env-file aliases, comma-separated (repeatable)', collect)
+    .option('--reason <text>', "why the secrets are needed (shown to the human; default: the profile's reason)")
+    .option('--account <account>', '1Password account for secrets that name none')
+    .option('--config <path>', 'config file instead of discovering agent-secret.yml')
+    .option('--cwd <dir>', 'working directory of the command (default: current directory)')
+    .option('--ttl <duration>', 'how long the request may wait for approval, 10s..10m (default: profile ttl or 2m)')
+    .option('--override-env', 'allow secrets to replace variables already set in the environment')
+    .option('--allow-mutable-executable', 'run an executable that you or others could replace (the prompt shows a warning)')
+    .option('--pristine', 'start the command from a minimal environment: PATH, HOME, USER, LANG, TERM, TMPDIR, plus the secrets')
+    .option('--mask', 'mask secret values in the command output even on a terminal')
+    .option('--no-mask', 'never mask the command output (default: mask when output is captured, not a terminal)')
+    .option('--reuse-only', 'use a live reusable approval for this exact request, or fail (exit 14) without prompting')
+    .option('--force-refresh', 'with a matching reusable approval: resolve every reference again through op')
+    .option('--dry-run', 'validate everything and print the request; no prompt, no op call, no child')
+    .option('--json', 'with --dry-run: print the request as JSON')
+    .addOption(new Option('--reuse', 'not supported: reusable approvals are chosen in the approver').hideHelp())
+    .allowExcessArguments(false);
+}
+
+/**
+ * Parses the flags of `exec` (what comes between `exec` and `--`) the way the command table
+ * does, printing nothing. Throws commander's error for anything the table would reject or
+ * answer itself (--help).
+ */
+export function parseExecOptions(args: readonly string[]): ExecOptions {
+  const command = defineExecOptions(new Command('exec'))
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined })
+    .action(() => undefined);
+  command.parse([...args], { from: 'user' });
+  return command.opts<ExecOptions>();
 }

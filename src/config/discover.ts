@@ -14,17 +14,23 @@ export const CONFIG_FILE_NAMES: readonly string[] = Object.freeze(['agent-secret
 export async function discoverConfig(opts: { cwd: string; explicitPath?: string | undefined }): Promise<string | null> {
   const cwd = resolve(opts.cwd);
   if (opts.explicitPath !== undefined) return checkExplicit(cwd, opts.explicitPath);
+  const candidates: string[] = [];
   for (let dir = cwd; ; dir = dirname(dir)) {
-    for (const name of CONFIG_FILE_NAMES) {
-      const candidate = join(dir, name);
-      const kind = await kindOf(candidate);
-      if (kind === 'file') return candidate;
-      if (kind === 'other') {
-        throw new AgentSecretError('config.unreadable', `config file must be a regular file: ${candidate}`, { details: { file: candidate } });
-      }
-    }
-    if (dirname(dir) === dir) return null;
+    for (const name of CONFIG_FILE_NAMES) candidates.push(join(dir, name));
+    if (dirname(dir) === dir) break;
   }
+  // All candidates are looked at together (one wait instead of one per name and directory);
+  // the first that exists decides, nearest first, exactly as a walk would.
+  const kinds = await Promise.allSettled(candidates.map(kindOf));
+  for (const [i, candidate] of candidates.entries()) {
+    const kind = kinds[i]!;
+    if (kind.status === 'rejected') throw kind.reason;
+    if (kind.value === 'file') return candidate;
+    if (kind.value === 'other') {
+      throw new AgentSecretError('config.unreadable', `config file must be a regular file: ${candidate}`, { details: { file: candidate } });
+    }
+  }
+  return null;
 }
 
 async function checkExplicit(cwd: string, explicitPath: string): Promise<string> {

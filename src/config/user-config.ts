@@ -94,6 +94,30 @@ export async function loadUserConfig(input: DirsInput): Promise<UserConfig> {
   return { path, exists: true, ...parsed };
 }
 
+/**
+ * A loader for a process that reads the user config at every request (the daemon): the file is
+ * read and parsed again only when it or its directory changed (lstat: device, inode, size,
+ * mode, owner, mtime, ctime), so the checks and the parse are those of loadUserConfig.
+ */
+export function createUserConfigLoader(): (input: DirsInput) => Promise<UserConfig> {
+  let last: { key: string; config: UserConfig } | null = null;
+  return async (input) => {
+    const path = userConfigPath(input);
+    const key = await changeKey(path);
+    if (key !== null && last?.key === key) return last.config;
+    const config = await loadUserConfig(input);
+    last = key === null ? null : { key, config };
+    return config;
+  };
+}
+
+async function changeKey(path: string): Promise<string | null> {
+  const [file, dir] = await Promise.all([lstat(path).catch(() => null), lstat(dirname(path)).catch(() => null)]);
+  if (file === null || dir === null) return null;
+  const of = (s: Stats) => [s.dev, s.ino, s.size, s.mode, s.uid, s.mtimeMs, s.ctimeMs].join(':');
+  return `${path}\0${of(file)}\0${of(dir)}`;
+}
+
 /** Validates the text of a user config; throws user_config.invalid with a position. Pure. */
 export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'path' | 'exists'> {
   const lineCounter = new LineCounter();

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { buildPrompt, selectApprover, type PromptOperation, type PromptSession } from '../approval/index.js';
 import { auditEvent, openAuditLog, type AuditContext, type AuditExtra, type AuditLog } from '../audit/index.js';
-import { loadUserConfig, type UserConfig } from '../config/user-config.js';
+import { createUserConfigLoader, type UserConfig } from '../config/user-config.js';
 import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
 import { auditLogPath, type DirsInput } from '../platform/dirs.js';
@@ -18,6 +18,7 @@ import { clampReuse, createApprovalStore, type Reservation } from './approvals.j
 import {
   ApprovalsRevokeBodySchema,
   ExecExitedBodySchema,
+  ExecArgvBodySchema,
   ExecRequestBodySchema,
   ExecSpawnFailedBodySchema,
   ExecStartedBodySchema,
@@ -27,8 +28,10 @@ import {
   SessionResolveBodySchema,
   bodyToRequest,
 } from './messages.js';
+import { planFromArgv } from './plan-argv.js';
 import { createPromptQueue } from './queue.js';
 import { reuseKey } from './reuse-key.js';
+import { spawnBody, type SpawnBody } from './wire.js';
 import type { Conversation, DaemonHooks } from './server.js';
 import { metaRequest, validateMetaRequest, validateRequest, validateSecretsRequest, withOwnWarnings } from './validate.js';
 import { chooseAnchor, describeProcess } from './binding.js';
@@ -74,34 +77,63 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     setTimer: timer,
   });
   const queue = createPromptQueue<Pending>({ now });
+  // Read at every request; parsed again only when the file changed.
+  const userConfigOf = createUserConfigLoader();
   const controllers = new Set<AbortController>();
   const closers = new Map<AbortController, () => void>();
   let active = 0;
 
   async function handleExec(conv: Conversation): Promise<void> {
     const body = parseBody(ExecRequestBodySchema, conv.first.body);
-    const userConfig = await loadUserConfig(opts.dirs);
+    const userConfig = await userConfigOf(opts.dirs);
     if (userConfig.approver === 'tty') {
       // The daemon has no terminal: the CLI asks on its own and runs every step itself.
       await conv.send('exec.in_process', { reason: 'tty_approver' });
       return;
     }
-    const planned = bodyToRequest(body.request);
+    const how: ExecHow = { fingerprint: body.fingerprint, reuseOnly: body.reuse_only, forceRefresh: body.force_refresh, spawn: null };
+    await serveExec(conv, userConfig, bodyToRequest(body.request), how);
+  }
+
+  // The fast path: the caller sent its argv; the daemon plans, then serves it like any exec and
+  // tells the caller how to start the child. Anything the CLI reports itself goes back to it.
+  async function handleExecArgv(conv: Conversation): Promise<void> {
+    const body = parseBody(ExecArgvBodySchema, conv.first.body);
+    const userConfig = await userConfigOf(opts.dirs);
+    if (userConfig.approver === 'tty') {
+      await conv.send('exec.in_process', { reason: 'tty_approver' });
+      return;
+    }
+    const planned = await planFromArgv(body, uid);
+    if (planned === null) {
+      await conv.send('exec.in_process', { reason: 'plan_locally' });
+      return;
+    }
+    const { plan } = planned;
+    const how: ExecHow = { fingerprint: planned.fingerprint, reuseOnly: planned.reuseOnly, forceRefresh: planned.forceRefresh, spawn: spawnBody(plan) };
+    await serveExec(conv, userConfig, plan.request, how);
+  }
+
+  async function serveExec(conv: Conversation, userConfig: UserConfig, planned: ApprovalRequest, how: ExecHow): Promise<void> {
     await validateRequest(planned, { uid, trustedDirs: userConfig.trustedDirs });
     const request = await withOwnWarnings(planned, { uid, trustedDirs: userConfig.trustedDirs });
 
     const requestId = `req_${randomBytes(16).toString('hex')}`;
     const deadline = now() + request.ttlSeconds * 1000;
-    const key = reuseKey(request, body.fingerprint);
+    const key = reuseKey(request, how.fingerprint);
     const actx: AuditContext = { requestId, request };
-    const flags: AuditExtra = { ...(body.force_refresh ? { force_refresh: true } : {}), ...(body.reuse_only ? { reuse_only: true } : {}) };
+    const flags: AuditExtra = {
+      ...(how.forceRefresh ? { force_refresh: true } : {}),
+      ...(how.reuseOnly ? { reuse_only: true } : {}),
+      ...(how.spawn === null ? {} : { planned_by: 'daemon' as const }),
+    };
     const audit = await openAuditLog(auditLogPath(opts.dirs));
     const abort = track(conv);
     let reservation: Reservation | null = null;
     try {
       audit.write(auditEvent('request_received', actx, flags));
       const reusedGrant = takeReuse(key, audit, actx, flags);
-      if (reusedGrant === null && body.reuse_only) {
+      if (reusedGrant === null && how.reuseOnly) {
         audit.write(auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' }));
         throw new AgentSecretError('reuse.none', 'no live reusable approval matches this exact request; nothing was asked or resolved', {
           hint: 'run without --reuse-only to ask the human, or see agent-secret approvals list',
@@ -110,7 +142,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       const scope: Scope = { request, requestId, deadline, userConfig, audit, actx, signal: abort.signal };
       let grant: Grant = reusedGrant ?? (await promptAndResolve(scope, key, conv));
       reservation = grant.reservation;
-      if (body.force_refresh && grant.reused && grant.approvalId !== null) {
+      if (how.forceRefresh && grant.reused && grant.approvalId !== null) {
         const approvalId = grant.approvalId;
         const values = await resolve(request, userConfig, audit, actx, deadline, abort.signal);
         approvals.replaceValues(approvalId, values);
@@ -126,7 +158,13 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       }
       const env: Record<string, string> = {};
       for (const [alias, value] of grant.values) env[alias] = value.reveal();
-      await conv.send('exec.deliver', { request_id: requestId, env, approval_id: grant.approvalId, reused: grant.reused });
+      await conv.send('exec.deliver', {
+        request_id: requestId,
+        env,
+        approval_id: grant.approvalId,
+        reused: grant.reused,
+        ...(how.spawn === null ? {} : { spawn: how.spawn }),
+      });
       reservation.commit();
       reservation = null;
       // Values of a one-time approval have nothing left to serve: drop them now, not at GC.
@@ -397,7 +435,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     const requestId = `req_${randomBytes(16).toString('hex')}`;
     const deadline = now() + request.ttlSeconds * 1000;
     const actx: AuditContext = { requestId, request };
-    const userConfig = await loadUserConfig(opts.dirs);
+    const userConfig = await userConfigOf(opts.dirs);
     const audit = await openAuditLog(auditLogPath(opts.dirs));
     const abort = track(conv);
     try {
@@ -454,7 +492,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     const requestId = `req_${randomBytes(16).toString('hex')}`;
     const deadline = now() + request.ttlSeconds * 1000;
     const actx: AuditContext = { requestId, request };
-    const userConfig = await loadUserConfig(opts.dirs);
+    const userConfig = await userConfigOf(opts.dirs);
     const audit = await openAuditLog(auditLogPath(opts.dirs));
     const abort = track(conv);
     try {
@@ -579,6 +617,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     'session.list': handleSessionList,
     'session.destroy': handleSessionDestroy,
     'exec.request': handleExec,
+    'exec.argv': handleExecArgv,
     'item.describe': handleItemDescribe,
     'approvals.list': handleApprovalsList,
     'approvals.revoke': handleApprovalsRevoke,
@@ -645,6 +684,14 @@ interface Scope {
   audit: AuditLog;
   actx: AuditContext;
   signal: AbortSignal;
+}
+
+/** How an exec arrived: its environment fingerprint, its flags, and (planned here) how the caller starts the child. */
+interface ExecHow {
+  fingerprint: string;
+  reuseOnly: boolean;
+  forceRefresh: boolean;
+  spawn: SpawnBody | null;
 }
 
 /** The value-free request that created an approval or a session, and its request id. */

@@ -61,6 +61,23 @@ export const ExecRequestBodySchema = z.strictObject({
 });
 export type ExecRequestBody = z.infer<typeof ExecRequestBodySchema>;
 
+/**
+ * exec as the caller typed it, for the daemon to plan (the reused-exec fast path): the flags
+ * between `exec` and `--`, the command after it, and what the plan depends on in the caller's
+ * process. `env` is the caller's whole environment (never logged, dropped after planning).
+ */
+export const ExecArgvBodySchema = z.strictObject({
+  args: z.array(z.string().max(64 * 1024)).max(4096),
+  command: z.array(z.string().max(64 * 1024)).min(1).max(4096),
+  cwd: z.string().min(1).max(4096),
+  env: z.record(z.string().max(64 * 1024), z.string()),
+  homedir: z.string().max(4096),
+  pid: z.number().int().positive(),
+  stdout_is_tty: z.boolean(),
+  stderr_is_tty: z.boolean(),
+});
+export type ExecArgvBody = z.infer<typeof ExecArgvBodySchema>;
+
 export const ExecStartedBodySchema = z.strictObject({ pid: z.number().int().positive() });
 export const ExecExitedBodySchema = z.strictObject({
   exit_code: z.number().int(),

@@ -12,9 +12,9 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 export const CLIENT_FRAME_TYPES = [
   'hello',
   'exec.request',
+  'exec.argv',
   'exec.started',
   'exec.exited',
-  'exec.spawn_failed',
   'exec.spawn_failed',
   'session.create',
   'session.resolve',

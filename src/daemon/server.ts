@@ -209,14 +209,13 @@ class DaemonRuntime {
         const clientVersion = frame.body.version;
         if (typeof clientVersion !== 'string') throw protocol('hello must carry the client version');
         if (clientVersion !== this.#opts.version) this.#retire('version');
-        await this.#send(conn, 'hello.ok', {
-          version: this.#opts.version,
-          pid: process.pid,
-          protocol: PROTOCOL_VERSION,
-          retiring: this.#state !== 'running',
-        });
+        const retiring = this.#state !== 'running';
+        await this.#send(conn, 'hello.ok', { version: this.#opts.version, pid: process.pid, protocol: PROTOCOL_VERSION, retiring });
         frame = await this.#receive(conn, this.#firstFrameMs, true);
         if (frame.type === 'hello') throw protocol('hello may be sent once');
+        // A client may send its request right behind hello without waiting for the answer; one
+        // that hello told to go elsewhere (another version, or retiring) is not served here.
+        if (retiring) throw protocol('this daemon is retiring; connect again');
       }
       conn.id = frame.id;
       if (frame.type === 'daemon.status') {

@@ -2,17 +2,18 @@
 // what the daemon delivers. A reused exec loads this, not the schemas in messages.ts (the
 // daemon validates what it receives there). Pure.
 
-import type { ApprovalRequest } from '../request/types.js';
+import type { ChildSpec } from '../cli/commands/exec-child.js';
+import type { ExecPlan } from '../cli/commands/exec-plan.js';
+import type { ApprovalRequest, ExecutableIdentity } from '../request/types.js';
 import type { RequestBody } from './messages.js';
 
 /** ApprovalRequest → body. Pure. */
 export function requestToBody(request: ApprovalRequest): RequestBody {
-  const id = request.executableIdentity;
   return {
     reason: request.reason,
     command: [...request.command],
     executable: request.executable,
-    executable_identity: { dev: id.dev, ino: id.ino, size: id.size, mtime_ms: id.mtimeMs, ctime_ms: id.ctimeMs, mode: id.mode, uid: id.uid },
+    executable_identity: identityToBody(request.executableIdentity),
     cwd: request.cwd,
     secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, source: s.source })),
     ttl_seconds: request.ttlSeconds,
@@ -49,4 +50,73 @@ export function readExecDeliver(body: Record<string, unknown>): ExecDeliver | nu
   if (approvalId !== null && typeof approvalId !== 'string') return null;
   if (typeof reused !== 'boolean') return null;
   return { request_id: requestId, env: values, approval_id: approvalId, reused };
+}
+
+type IdentityBody = RequestBody['executable_identity'];
+
+function identityToBody(id: ExecutableIdentity): IdentityBody {
+  return { dev: id.dev, ino: id.ino, size: id.size, mtime_ms: id.mtimeMs, ctime_ms: id.ctimeMs, mode: id.mode, uid: id.uid };
+}
+
+/** How the caller starts the child of an exec the daemon planned (exec.deliver's `spawn`). */
+export interface SpawnBody {
+  command: string[];
+  executable: string;
+  executable_identity: IdentityBody;
+  cwd: string;
+  pristine: boolean;
+  plain: Array<{ key: string; value: string }>;
+  remove_names: string[];
+  mask: boolean;
+}
+
+/** ExecPlan → spawn body. Pure. */
+export function spawnBody(plan: ExecPlan): SpawnBody {
+  const { request } = plan;
+  return {
+    command: [...request.command],
+    executable: request.executable,
+    executable_identity: identityToBody(request.executableIdentity),
+    cwd: request.cwd,
+    pristine: request.pristine,
+    plain: plan.plain.map((p) => ({ key: p.key, value: p.value })),
+    remove_names: [...plan.removeNames],
+    mask: plan.mask,
+  };
+}
+
+/** Checks an exec.deliver `spawn` body by hand; null when it is not one. Pure. */
+export function readSpawnSpec(value: unknown): ChildSpec | null {
+  if (!isRecord(value)) return null;
+  const { command, executable, executable_identity: id, cwd, pristine, plain, remove_names: removeNames, mask } = value;
+  if (!isStrings(command) || command.length === 0 || !isStrings(removeNames)) return null;
+  if (typeof executable !== 'string' || !executable.startsWith('/') || typeof cwd !== 'string' || !cwd.startsWith('/')) return null;
+  if (typeof pristine !== 'boolean' || typeof mask !== 'boolean' || !Array.isArray(plain)) return null;
+  const entries: Array<{ key: string; value: string }> = [];
+  for (const entry of plain) {
+    if (!isRecord(entry) || typeof entry.key !== 'string' || typeof entry.value !== 'string') return null;
+    entries.push({ key: entry.key, value: entry.value });
+  }
+  if (!isRecord(id)) return null;
+  const numbers = [id.dev, id.ino, id.size, id.mtime_ms, id.ctime_ms, id.mode, id.uid];
+  if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) return null;
+  const [dev, ino, size, mtimeMs, ctimeMs, mode, uid] = numbers as number[];
+  return {
+    command,
+    executable,
+    identity: { dev, ino, size, mtimeMs, ctimeMs, mode, uid } as ExecutableIdentity,
+    cwd,
+    pristine,
+    plain: entries,
+    removeNames,
+    mask,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isStrings(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }

@@ -32,8 +32,15 @@ export interface Masker {
   readonly heldBytes: number;
 }
 
-/** Builds a masker for the given values and all their encoded forms. */
-export function createMasker(values: readonly string[], options: MaskerOptions = {}): Masker {
+/** The patterns of a set of values, compiled once; any number of maskers (one per stream) can share them. */
+export interface MaskPatterns {
+  readonly index: PatternIndex;
+  /** Distinct values skipped for being shorter than the minimum length. */
+  readonly skipped: number;
+}
+
+/** Compiles the values and all their encoded forms into the masker's search tables. */
+export function compileMaskPatterns(values: readonly string[], options: MaskerOptions = {}): MaskPatterns {
   const minLength = options.minLength ?? MIN_MASK_LENGTH;
   const patterns: Uint8Array[] = [];
   let skipped = 0;
@@ -44,7 +51,17 @@ export function createMasker(values: readonly string[], options: MaskerOptions =
     }
     for (const form of maskVariants(value)) patterns.push(Buffer.from(form, 'utf8'));
   }
-  const index = buildPatternIndex(patterns);
+  return { index: buildPatternIndex(patterns), skipped };
+}
+
+/** Builds a masker for the given values and all their encoded forms. */
+export function createMasker(values: readonly string[], options: MaskerOptions = {}): Masker {
+  return maskerFor(compileMaskPatterns(values, options));
+}
+
+/** A masker (one stream's state) over compiled patterns. */
+export function maskerFor(compiled: MaskPatterns): Masker {
+  const { index, skipped } = compiled;
   const scanner = new Scanner(index);
   return {
     push: (chunk) => scanner.push(chunk, false),

@@ -69,17 +69,20 @@ function blockAt(bytes: Uint8Array, end: number, lead: number): number {
 }
 
 // Compressed buckets: the items of key k, in input order, are items[start[k] .. start[k + 1]).
+// start[k] counts the keys below k; it is filled a run at a time (a masker is built at every
+// exec, and a loop over all 65536 slots costs milliseconds before it is optimized).
 function groupBy(keys: readonly number[], size: number): { start: Int32Array; items: Int32Array } {
+  const order = keys.map((_key, index) => index).sort((a, b) => keys[a]! - keys[b]! || a - b);
   const start = new Int32Array(size + 1);
-  for (const key of keys) start[key + 1]! += 1;
-  for (let k = 0; k < size; k += 1) start[k + 1]! += start[k]!;
-  const fill = start.slice(0, size);
-  const items = new Int32Array(keys.length);
-  keys.forEach((key, index) => {
-    items[fill[key]!] = index;
-    fill[key]! += 1;
+  let next = 0;
+  order.forEach((index, below) => {
+    const key = keys[index]!;
+    if (key < next) return;
+    start.fill(below, next, key + 1);
+    next = key + 1;
   });
-  return { start, items };
+  start.fill(keys.length, next, size + 1);
+  return { start, items: Int32Array.from(order) };
 }
 
 function distinctLongestFirst(input: readonly Uint8Array[]): Uint8Array[] {

@@ -4,7 +4,7 @@
 // Process names are chosen by those processes: untrusted, so display names are cleaned of
 // control characters and clipped. Invariant: reading never throws.
 
-import { readFile, readlink } from 'node:fs/promises';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ProcessInfo } from '../request/types.js';
 
@@ -87,13 +87,15 @@ export function cleanChars(text: string): string {
 
 // The kernel cuts comm at 15 bytes; when /proc/<pid>/exe is readable (our own processes)
 // and its basename starts with the cut name, the full program name is shown instead.
+// /proc is read synchronously: its files are generated in memory and never wait on a disk, and a
+// walk of a dozen small reads is several times faster without a thread-pool hop for each.
 async function readProcEntry(pid: number): Promise<ProcEntry | null> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  const text = procText(`/proc/${pid}/stat`);
   const stat = text === null ? null : parseProcStat(text);
   if (stat === null || stat.pid !== pid) return null;
   let name = stat.comm;
   if (Buffer.byteLength(name) >= COMM_LIMIT) {
-    const exe = await readlink(`/proc/${pid}/exe`).catch(() => null);
+    const exe = procLink(`/proc/${pid}/exe`);
     const exeName = exe === null ? '' : basename(exe.replace(/ \(deleted\)$/, ''));
     if (exeName.startsWith(name)) name = exeName;
   }
@@ -243,13 +245,29 @@ function isPid(pid: number): boolean {
 // stat is read again after status and exe: if the start time changed, the pid was reused
 // while we looked and the reads describe two processes.
 async function readProcAncestryEntry(pid: number): Promise<AncestryEntry | null> {
-  const statText = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  const statusText = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => null);
-  const exeLink = await readlink(`/proc/${pid}/exe`).catch(() => null);
-  const again = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  const statText = procText(`/proc/${pid}/stat`);
+  const statusText = procText(`/proc/${pid}/status`);
+  const exeLink = procLink(`/proc/${pid}/exe`);
+  const again = procText(`/proc/${pid}/stat`);
   const entry = procAncestryEntry(pid, statText, statusText, exeLink);
   if (entry === null || again === null || parseProcStatFull(again)?.startTime !== entry.startTime) return null;
   return entry;
+}
+
+function procText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function procLink(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
 }
 
 async function readPsAncestryEntry(pid: number): Promise<AncestryEntry | null> {

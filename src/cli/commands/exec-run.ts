@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import type { AuditContext } from '../../audit/index.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { buildChildEnv, spawnChild, verifyIdentity, type ChildResult } from '../../exec/index.js';
 import { auditLogPath, userConfigPath } from '../../platform/dirs.js';
-import { inheritedEnv, PRISTINE_ENV_NAMES } from '../../request/build.js';
+import { PRISTINE_ENV_NAMES } from '../../request/build.js';
 import { toWireRequest } from '../../request/types.js';
 import { dirsInput, type CliContext } from '../context.js';
+import { childSpecOf, codeOf, runChild, runChildForDaemon } from './exec-child.js';
 import type { ExecPlan } from './exec-plan.js';
 
 export interface RunOptions {
@@ -90,28 +90,10 @@ async function runThroughDaemon(ctx: CliContext, plan: ExecPlan, options: RunOpt
       if (value === undefined) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon delivered an incomplete set of values; the command did not run');
       values.set(spec.alias, new SecretValue(value));
     }
-    return await runChildForDaemon(ctx, plan, values, delivered.request_id, conv);
+    return await runChildForDaemon(ctx, childSpecOf(plan), values, delivered.request_id, conv);
   } finally {
     if (!closed) conv.close();
   }
-}
-
-/** The part of a conversation this module needs to report a child to the daemon. */
-export interface ChildReportChannel {
-  send(type: string, body: Record<string, unknown>): Promise<void>;
-  receive(opts?: { timeoutMs?: number }): Promise<unknown>;
-}
-
-/** Runs the child with delivered values and tells the daemon when it started and how it ended (exec and with-session). */
-export async function runChildForDaemon(ctx: CliContext, plan: ExecPlan, values: ReadonlyMap<string, SecretValue>, requestId: string, conv: ChildReportChannel): Promise<number> {
-  const result = await runChild(ctx, plan, values, requestId, {
-    onStart: (pid) => void conv.send('exec.started', { pid }).catch(() => undefined),
-    onSpawnFailed: (code) => conv.send('exec.spawn_failed', { error_code: code }).catch(() => undefined),
-  });
-  await conv.send('exec.exited', { exit_code: result.exitCode, signal: result.signal, duration_ms: Math.round(result.durationMs) }).catch(() => undefined);
-  // The daemon answers once the exit is in the audit log.
-  await conv.receive({ timeoutMs: 2000 }).catch(() => undefined);
-  return result.exitCode;
 }
 
 /** The tty approver's path: every step in this process. */
@@ -173,7 +155,7 @@ async function runInProcess(ctx: CliContext, plan: ExecPlan): Promise<number> {
     }
     audit.write(auditEvent('resolution_succeeded', actx));
 
-    const result = await runChild(ctx, plan, values, requestId, {
+    const result = await runChild(ctx, childSpecOf(plan), values, requestId, {
       onStart: (pid) => audit.write(auditEvent('child_started', actx, { pid })),
       onSpawnFailed: (code) => audit.write(auditEvent('child_spawn_failed', actx, { error_code: code })),
     });
@@ -186,39 +168,6 @@ async function runInProcess(ctx: CliContext, plan: ExecPlan): Promise<number> {
   }
 }
 
-export interface ChildHooks {
-  onStart(pid: number): void;
-  onSpawnFailed(errorCode: string): unknown;
-}
-
-/** Masking set up, environment built, identity re-checked just before spawn, child run (exec and with-session). */
-export async function runChild(ctx: CliContext, plan: ExecPlan, values: ReadonlyMap<string, SecretValue>, requestId: string, hooks: ChildHooks): Promise<ChildResult> {
-  const { request } = plan;
-  const output = plan.mask ? await maskedOutput(ctx, values) : undefined;
-  const env = buildChildEnv({
-    base: inheritedEnv(ctx.env, request.pristine),
-    plain: plan.plain,
-    removeNames: plan.removeNames,
-    secrets: values,
-    extra: { AGENT_SECRET_REQUEST_ID: requestId },
-  });
-  try {
-    return await spawnChild({
-      file: request.executable,
-      args: request.command.slice(1),
-      argv0: request.command[0] as string,
-      cwd: request.cwd,
-      env,
-      ...(output === undefined ? {} : { output }),
-      beforeSpawn: () => verifyIdentity(request.executable, request.executableIdentity),
-      onStart: (pid) => hooks.onStart(pid),
-    });
-  } catch (error) {
-    await hooks.onSpawnFailed(codeOf(error));
-    throw error;
-  }
-}
-
 // After the child ran, an audit failure must not change its exit code; say so once instead.
 function writeAfterStart(ctx: CliContext, write: () => void): void {
   try {
@@ -226,24 +175,4 @@ function writeAfterStart(ctx: CliContext, write: () => void): void {
   } catch {
     ctx.stderr.write('agent-secret: warning: the child exited but its exit could not be recorded in the audit log\n');
   }
-}
-
-// One masker per stream (each keeps its own held-back tail). Values too short to mask safely
-// are named (never shown) on stderr, since the prompt came before anyone knew their length.
-async function maskedOutput(ctx: CliContext, values: ReadonlyMap<string, SecretValue>) {
-  const { createMasker, MIN_MASK_LENGTH } = await import('../../mask/masker.js');
-  const { createMaskTransform } = await import('../../mask/stream.js');
-  const plain = [...values.values()].map((v) => v.reveal());
-  const short = [...values.entries()].filter(([, v]) => v.length > 0 && [...v.reveal()].length < MIN_MASK_LENGTH).map(([alias]) => alias);
-  if (short.length > 0) {
-    ctx.stderr.write(`agent-secret: warning: ${short.join(', ')} ${short.length === 1 ? 'is' : 'are'} shorter than ${MIN_MASK_LENGTH} characters and will not be masked in the output\n`);
-  }
-  return {
-    stdout: { transform: createMaskTransform(createMasker(plain)), destination: process.stdout },
-    stderr: { transform: createMaskTransform(createMasker(plain)), destination: process.stderr },
-  };
-}
-
-function codeOf(error: unknown): string {
-  return error instanceof AgentSecretError ? error.code : 'internal';
 }

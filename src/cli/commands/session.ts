@@ -189,37 +189,18 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
         hint: 'unset it, or create the session with --override-env',
       });
     }
-    const { runChildForDaemon } = await import('./exec-run.js');
-    // runChild reads the executable, argv, cwd and environment settings of this request shape.
-    return await runChildForDaemon(
-      ctx,
-      {
-        request: {
-          reason: 'session read',
-          command: [...argv],
-          executable: executable.path,
-          executableIdentity: executable.identity,
-          cwd,
-          secrets: aliases.map((alias) => ({ alias, ref: '', account: null, source: 'flag' as const })),
-          ttlSeconds: 0,
-          overrideEnv: parsed.data.override_env,
-          allowMutableExecutable: true,
-          pristine: false,
-          overriddenAliases: conflicts,
-          warnings: [],
-          requester: { pid: ctx.pid, chain: [] },
-          profile: null,
-          configPath: null,
-          plainEnvNames: [],
-        },
-        plain: [],
-        removeNames: [],
-        mask: options.mask ?? !(ctx.stdoutIsTTY && ctx.stderrIsTTY),
-      },
-      values,
-      parsed.data.request_id,
-      conv,
-    );
+    const { runChildForDaemon } = await import('./exec-child.js');
+    const spec = {
+      command: argv,
+      executable: executable.path,
+      identity: executable.identity,
+      cwd,
+      pristine: false,
+      plain: [],
+      removeNames: [],
+      mask: options.mask ?? !(ctx.stdoutIsTTY && ctx.stderrIsTTY),
+    };
+    return await runChildForDaemon(ctx, spec, values, parsed.data.request_id, conv);
   } finally {
     conv.close();
   }

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
-import { createMasker, MASK_TEXT, type Masker } from '../../../src/mask/masker.js';
+import { compileMaskPatterns, createMasker, MASK_TEXT, maskerFor, type Masker } from '../../../src/mask/masker.js';
 import { maskVariants } from '../../../src/mask/variants.js';
 import { patternsFor, rawSegments, referenceMask } from './reference.js';
 
@@ -233,5 +233,22 @@ describe('createMasker: properties', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('maskerFor: maskers sharing compiled patterns', () => {
+  it('keep their own held-back bytes (stdout and stderr of one child)', () => {
+    const patterns = compileMaskPatterns([CANARY]);
+    const out = maskerFor(patterns);
+    const err = maskerFor(patterns);
+    const half = CANARY.length >> 1;
+    const a: Buffer[] = [];
+    const b: Buffer[] = [];
+    a.push(out.push(Buffer.from(`x${CANARY.slice(0, half)}`)));
+    b.push(err.push(Buffer.from('plain ')));
+    a.push(out.push(Buffer.from(`${CANARY.slice(half)}y`)), out.end());
+    b.push(err.push(Buffer.from(CANARY)), err.end());
+    expect(Buffer.concat(a).toString()).toBe(`x${M}y`);
+    expect(Buffer.concat(b).toString()).toBe(`plain ${M}`);
   });
 });
