@@ -20,6 +20,8 @@ export interface AuditLog {
   readonly path: string;
   /** Appends one record to the chain and syncs it to disk; throws audit.unwritable when it could not. */
   write(record: AuditRecord): void;
+  /** Appends records in order with one lock and one sync: all of them reached the file, or none (throws audit.unwritable). */
+  writeAll(records: readonly AuditRecord[]): void;
   close(): Promise<void>;
 }
 
@@ -67,11 +69,15 @@ function createLog(path: string, uid: number, options: AuditLogOptions): AuditLo
   return {
     path,
     write(record: AuditRecord): void {
+      this.writeAll([record]);
+    },
+    writeAll(records: readonly AuditRecord[]): void {
       if (closed) throw unwritable(path, { reason: 'the log was already closed', hint: 'this is a bug in agent-secret; please report it' });
+      if (records.length === 0) return;
       const lock = acquireLock(lockPath(path), options.lock);
       if (!lock.ok) throw unwritable(path, lock.problem);
       try {
-        append(path, uid, (link) => serialize(record, link), maxBytes, keep);
+        append(path, uid, (link) => renderChained(records, link, serialize), maxBytes, keep);
       } catch (error) {
         throw error instanceof AgentSecretError ? error : unwritable(path, errnoProblem(error, path));
       } finally {
@@ -83,6 +89,19 @@ function createLog(path: string, uid: number, options: AuditLogOptions): AuditLo
       return Promise.resolve();
     },
   };
+}
+
+// Lines for records in order, each linked to the one before it (the first to `link`).
+function renderChained(records: readonly AuditRecord[], link: ChainLink, serialize: (record: AuditRecord, link: ChainLink) => Buffer): Buffer {
+  const lines: Buffer[] = [];
+  let next: ChainLink | null = link;
+  for (const record of records) {
+    if (next === null) throw new AgentSecretError('internal', 'an audit record did not serialize to a chainable line');
+    const line = serialize(record, next);
+    lines.push(line);
+    next = nextLink(line.subarray(0, line.length - 1));
+  }
+  return Buffer.concat(lines);
 }
 
 // Under the lock: link to the last line, rotate if this line would overflow the file, append,

@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { buildPrompt, selectApprover, type PromptOperation, type PromptSession } from '../approval/index.js';
-import { auditEvent, openAuditLog, type AuditContext, type AuditExtra, type AuditLog } from '../audit/index.js';
+import { auditEvent, openAuditLog, type AuditContext, type AuditExtra, type AuditLog, type AuditRecord } from '../audit/index.js';
 import { createUserConfigLoader, type UserConfig } from '../config/user-config.js';
 import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
@@ -115,6 +115,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
   }
 
   async function serveExec(conv: Conversation, userConfig: UserConfig, planned: ApprovalRequest, how: ExecHow): Promise<void> {
+    // Also when planned here: the plan used the caller's user config, the daemon's own decides.
     await validateRequest(planned, { uid, trustedDirs: userConfig.trustedDirs });
     const request = await withOwnWarnings(planned, { uid, trustedDirs: userConfig.trustedDirs });
 
@@ -131,14 +132,16 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     const abort = track(conv);
     let reservation: Reservation | null = null;
     try {
-      audit.write(auditEvent('request_received', actx, flags));
-      const reusedGrant = takeReuse(key, audit, actx, flags);
+      // Receipt and reuse go to the log together (one lock, one sync): a reused exec waits for them.
+      const received = auditEvent('request_received', actx, flags);
+      const reusedGrant = takeReuse(key, audit, actx, flags, [received]);
       if (reusedGrant === null && how.reuseOnly) {
-        audit.write(auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' }));
+        audit.writeAll([received, auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' })]);
         throw new AgentSecretError('reuse.none', 'no live reusable approval matches this exact request; nothing was asked or resolved', {
           hint: 'run without --reuse-only to ask the human, or see agent-secret approvals list',
         });
       }
+      if (reusedGrant === null) audit.write(received);
       const scope: Scope = { request, requestId, deadline, userConfig, audit, actx, signal: abort.signal };
       let grant: Grant = reusedGrant ?? (await promptAndResolve(scope, key, conv));
       reservation = grant.reservation;
@@ -186,13 +189,14 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     reused: boolean;
   }
 
-  function takeReuse(key: string, audit: AuditLog, actx: AuditContext, flags: AuditExtra): (Grant & { approvalId: string }) | null {
+  // A use of a live approval for this key, reserved, with its line (after `before`) in the log; null when none is live.
+  function takeReuse(key: string, audit: AuditLog, actx: AuditContext, flags: AuditExtra, before: AuditRecord[] = []): (Grant & { approvalId: string }) | null {
     const found = approvals.reserve(key);
     if (found === null) return null;
     const { approval, reservation } = found;
     const remaining = approval.maxUses - approval.used - approval.reserved;
     try {
-      audit.write(auditEvent('approval_reused', actx, { ...flags, approval_id: approval.id, remaining_uses: remaining }));
+      audit.writeAll([...before, auditEvent('approval_reused', actx, { ...flags, approval_id: approval.id, remaining_uses: remaining })]);
     } catch (error) {
       reservation.release();
       throw error;

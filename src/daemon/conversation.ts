@@ -4,7 +4,6 @@
 // also starts and stops daemons) and the reused-exec fast path (cli/fast-exec.ts), which is
 // bundled into one CommonJS file: nothing here may use import.meta.
 
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { AgentSecretError, listErrorCodes, type ErrorCode } from '../core/errors.js';
 import { FramingError, LineReader } from './framing.js';
@@ -20,6 +19,7 @@ export interface ClientConversation {
 }
 
 const CONNECT_TIMEOUT_MS = 2_000;
+let nextId = 1;
 const KNOWN_CODES = new Set<string>(listErrorCodes().map((entry) => entry.code));
 export const STATUS_HINT = 'run agent-secret daemon status';
 
@@ -53,7 +53,8 @@ export async function isAnswering(socketPath: string): Promise<boolean> {
 class SocketConversation implements ClientConversation {
   readonly #socket: Socket;
   readonly #reader: LineReader;
-  readonly #id = randomBytes(9).toString('base64url');
+  // Ids only pair frames within one connection, so they need to be distinct, not secret.
+  readonly #id = `${process.pid.toString(36)}-${(nextId++).toString(36)}`;
 
   constructor(socket: Socket) {
     this.#socket = socket;

@@ -3,10 +3,10 @@
 // still running". Shared by the server (single instance, stale socket) and the client
 // (auto-start, stop). Filesystem errors are described by errno code only.
 
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { AgentSecretError } from '../core/errors.js';
+import { nodeCrypto } from '../core/node-crypto.js';
 
 export const START_LOCK_STALE_MS = 10_000;
 
@@ -83,7 +83,7 @@ export async function acquireStartLock(lockPath: string, timeoutMs = START_LOCK_
  * is removed first. Release removes the lock only while it is still ours.
  */
 export function tryLock(lockPath: string): (() => void) | null {
-  const content = `${process.pid}\n${randomBytes(8).toString('hex')}\n`;
+  const content = `${process.pid}\n${nodeCrypto().randomBytes(8).toString('hex')}\n`;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       const fd = openSync(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);

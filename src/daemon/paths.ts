@@ -6,10 +6,10 @@
 // one daemon per runtime dir still, so two HOMEs of one uid never share a daemon (macOS runtime
 // dirs under a deep HOME are the usual case).
 
-import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
+import { nodeCrypto } from '../core/node-crypto.js';
 import { runtimeDir, type DirsInput } from '../platform/dirs.js';
 
 export interface DaemonPaths {
@@ -41,7 +41,7 @@ export function currentUid(): number {
 export function daemonPaths(dirs: DirsInput, uid: number = currentUid()): DaemonPaths {
   const preferred = runtimeDir(dirs);
   const fits = Buffer.byteLength(join(preferred, SOCKET_NAME)) <= socketPathLimit(dirs.platform);
-  const dir = fits ? preferred : `/tmp/agent-secret-${uid}-${createHash('sha256').update(preferred).digest('hex').slice(0, 8)}`;
+  const dir = fits ? preferred : `/tmp/agent-secret-${uid}-${nodeCrypto().createHash('sha256').update(preferred).digest('hex').slice(0, 8)}`;
   return {
     dir,
     socket: join(dir, SOCKET_NAME),

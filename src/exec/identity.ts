@@ -2,8 +2,8 @@
 // is untrusted: anyone who can write the file or a directory above it could swap what runs.
 // Invariant: a path whose identity no longer matches the approved one is never started.
 
-import { lstat, realpath, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { stat as statCallback, type Stats } from 'node:fs';
+import { lstat, realpath } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
 import type { ExecutableIdentity } from '../request/types.js';
@@ -20,7 +20,9 @@ export function identityOf(stats: Stats): ExecutableIdentity {
 
 /** Reads the identity (device, inode, size, mtime, mode, owner) of the file at path. */
 export async function readIdentity(path: string): Promise<ExecutableIdentity> {
-  return identityOf(await stat(path));
+  // The callback form: the reused-exec fast path checks identity without loading node:fs/promises.
+  const stats = await new Promise<Stats>((resolve, reject) => statCallback(path, (error, result) => (error ? reject(error) : resolve(result))));
+  return identityOf(stats);
 }
 
 /** Throws exec.identity_changed unless the file at path still has the expected identity. */

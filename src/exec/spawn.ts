@@ -7,7 +7,6 @@ import type { ChildProcess } from 'node:child_process';
 import { finished } from 'node:stream/promises';
 import type { Transform, Writable } from 'node:stream';
 import { constants } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { AgentSecretError } from '../core/errors.js';
 
 export interface ChildResult {
@@ -79,7 +78,7 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
       reject(spawnFailed(opts.file, error));
       return;
     }
-    const started = performance.now();
+    const started = process.hrtime.bigint();
     const drained = pipeOutput(child, opts.output);
     let settled = false;
     let startFailure: { error: unknown } | null = null;
@@ -106,7 +105,7 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
       settled = true;
       unlisten();
       clearTimeout(killTimer);
-      const durationMs = Math.round(performance.now() - started);
+      const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
       void Promise.all([onStartDone, drained]).then(() => {
         if (startFailure !== null) return reject(startFailure.error);
         resolve({ exitCode: exitCodeOf(code, signal), signal, pid: child.pid, durationMs });

@@ -73,6 +73,24 @@ describe('the chain', () => {
     });
   });
 
+  it('writeAll links its records to each other and to what came before, like single writes', async () => {
+    await writeEvents(2);
+    const log = await openAuditLog(file);
+    const ctx = { requestId: 'req_batch', request: sampleRequest() };
+    log.writeAll([auditEvent('request_received', ctx), auditEvent('approval_reused', ctx, { approval_id: 'apr_1', remaining_uses: 3 })]);
+    log.writeAll([]);
+    log.write(auditEvent('child_started', ctx, { pid: 7 }));
+    await log.close();
+    const text = await lines();
+    expect(text.map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(['request_received', 'approval_granted', 'request_received', 'approval_reused', 'child_started']);
+    text.forEach((l, i) => {
+      const record = JSON.parse(l) as { seq: number; prev_hash: string };
+      expect(record.seq).toBe(i + 1);
+      expect(record.prev_hash).toBe(i === 0 ? GENESIS_HASH : sha256(text[i - 1] as string));
+    });
+    expect((await verifyAuditTrail(file)).ok).toBe(true);
+  });
+
   it('an absent or empty trail verifies as empty, and verify creates nothing', async () => {
     expect(await verifyAuditTrail(file)).toMatchObject({ ok: true, events: 0, history: 'empty', files: [] });
     expect(existsSync(join(root, 'agent-secret'))).toBe(false);

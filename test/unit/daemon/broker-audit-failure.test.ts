@@ -23,8 +23,11 @@ vi.mock('../../../src/audit/index.js', async (importOriginal) => {
       return {
         path: log.path,
         write(record: Parameters<typeof log.write>[0]) {
-          if (record.event === failing.event) throw new AgentSecretError('audit.unwritable', 'the audit log could not be written (test)');
-          log.write(record);
+          this.writeAll([record]);
+        },
+        writeAll(records: Parameters<typeof log.writeAll>[0]) {
+          if (records.some((record) => record.event === failing.event)) throw new AgentSecretError('audit.unwritable', 'the audit log could not be written (test)');
+          log.writeAll(records);
         },
         close: () => log.close(),
       };
