@@ -5,7 +5,7 @@
 //   2. resolution: `exec` with 1 vs 20 references against the fake op with a fixed per-call
 //      latency (target ratio <= 1.5)
 //   3. reused exec: `exec --reuse-only -- true` served by the daemon from a reusable approval vs
-//      `node empty.js` (target ratio <= 1.6), then 50 parallel reused execs (p50/p99) and the
+//      `node empty.js` (target ratio <= 1.6) and against a minimal floor client, then 50 parallel reused execs (p50/p99) and the
 //      daemon's resident memory afterwards (target < 80 MB)
 //   4. masking (when built): masked vs plain pipe throughput (target >= 0.5)
 // Runs in a throwaway HOME with the fake op and an approving fake approver.
@@ -100,6 +100,22 @@ function daemonRssMb(env) {
   return ps.status === 0 ? Number(ps.stdout.trim()) / 1024 : null;
 }
 
+// The exec.request body the floor client sends, planned once here as the CLI would plan
+// `exec --reason REASON --ttl 10m --secret BENCH=... -- true` in `work` (reuse key included).
+async function floorRequestBody(env, reason) {
+  const { planExec } = await import(join(root, 'dist', 'cli', 'commands', 'exec-plan.js'));
+  const { requestToBody } = await import(join(root, 'dist', 'daemon', 'wire.js'));
+  const { environmentFingerprint } = await import(join(root, 'dist', 'daemon', 'reuse-key.js'));
+  const { PRISTINE_ENV_NAMES } = await import(join(root, 'dist', 'request', 'build.js'));
+  const silent = { write: () => true };
+  const ctx = { args: ['exec'], childArgv: ['true'], env, cwd: work, platform: process.platform, homedir: env.HOME, pid: process.pid, uid: process.getuid(), stdout: silent, stderr: silent, stdoutIsTTY: false, stderrIsTTY: false };
+  const plan = await planExec(ctx, { reason, ttl: '10m', secret: ['BENCH=op://Infra/Cloudflare/token'], mask: false });
+  const fingerprint = environmentFingerprint({ env, pristine: false, pristineNames: PRISTINE_ENV_NAMES, overriddenAliases: [], plain: [] });
+  const file = join(work, `floor-${reason.replace(/\W+/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ request: requestToBody(plan.request), fingerprint, reuse_only: true, force_refresh: false }));
+  return file;
+}
+
 const daemons = [];
 function stopDaemon(env) {
   spawnSync(process.execPath, [bin, 'daemon', 'stop'], { env, stdio: 'ignore' });
@@ -159,21 +175,30 @@ try {
   daemons.push(reuseEnv);
   const reusedArgs = (tag, ...flags) => [bin, 'exec', '--reason', `bench reuse ${tag}`, '--ttl', '10m', '--secret', 'BENCH=op://Infra/Cloudflare/token', ...flags, '--', 'true'];
   const prime = (tag) => time(process.execPath, reusedArgs(tag), { env: reuseEnv, cwd: work }); // the one prompt: 20 uses, 1 spent
+  // The floor client's request differs only in its reason: "bench reuse floor N".
+  const floorClient = join(root, 'scripts', 'bench-floor-client.cjs');
+  const floorSocket = join(reuseEnv.XDG_RUNTIME_DIR, 'agent-secret', 'daemon.sock');
   const timedReuse = [];
   const timedNode = [];
+  const timedFloor = [];
   for (let round = 0; round < 3; round += 1) {
     prime(`serial ${round}`);
+    prime(`floor ${round}`);
+    const floorBody = await floorRequestBody(reuseEnv, `bench reuse floor ${round}`);
     for (let i = 0; i < 19; i += 1) {
       timedReuse.push(time(process.execPath, reusedArgs(`serial ${round}`, '--reuse-only'), { env: reuseEnv, cwd: work }));
       timedNode.push(time(process.execPath, [empty], { env }));
+      timedFloor.push(time(process.execPath, [floorClient, floorSocket, floorBody], { env: reuseEnv, cwd: work }));
     }
   }
   const reused = median(timedReuse);
   const nodeEmpty = median(timedNode);
-  console.log(`\nreused exec (exec --reuse-only -- true; median of ${timedReuse.length}, alternating with node)`);
+  const floor = median(timedFloor);
+  console.log(`\nreused exec (exec --reuse-only -- true; median of ${timedReuse.length}, alternating with node and the floor client)`);
   console.log(`  node empty.js            ${nodeEmpty.toFixed(1)} ms`);
   console.log(`  reused exec              ${reused.toFixed(1)} ms`);
   console.log(`  ratio                    ${(reused / nodeEmpty).toFixed(2)}x   (target <= 1.60x)`);
+  console.log(`  floor client             ${floor.toFixed(1)} ms (${(floor / nodeEmpty).toFixed(2)}x node; prebuilt request, no planning, masking or checks: what any client of this daemon pays)`);
 
   // The same with a profile: the project config (YAML and its schema) is parsed on every run.
   const profileDir = join(work, 'profile-project');

@@ -19,6 +19,7 @@ vi.mock('../../../src/cli/commands/doctor.js', () => ({
 }));
 
 const { main } = await import('../../../src/cli/main.js');
+const { parseExecOptions } = await import('../../../src/cli/program.js');
 
 function sink() {
   let text = '';
@@ -58,6 +59,27 @@ describe('argv → command options', () => {
       expect(calls).toEqual([{ command, args: args.map((a) => (typeof a === 'object' ? expect.objectContaining(a as object) : a)) }]);
     });
   }
+});
+
+describe('parseExecOptions: the daemon reads exec flags as the command table does', () => {
+  const rows = [
+    ['exec', '--profile', 'p', '--', 'ls'],
+    ['exec', '--secret', 'A=op://a/b/c', '--secret', 'B=op://a/b/d', '--only', 'A,B', '--only', 'C', '--', 'ls'],
+    ['exec', '--dry-run', '--json', '--override-env', '--ttl', '90s', '--cwd', 'x', '--', 'ls'],
+    ['exec', '--reason=why', '--account=acct', '--config=c.yml', '--no-mask', '--reuse-only', '--force-refresh', '--pristine', '--', 'ls'],
+    ['exec', '--mask', '--allow-mutable-executable', '--env-file', 'a.env', '--', 'ls'],
+  ];
+  for (const argv of rows) {
+    it(argv.join(' '), async () => {
+      await run(argv);
+      expect(calls).toHaveLength(1);
+      expect(parseExecOptions(argv.slice(1, argv.indexOf('--')))).toEqual(calls[0]?.args[0]);
+    });
+  }
+
+  it.each([[['--bogus']], [['--help']], [['--ttl']], [['extra-argument']]])('throws for %j, printing nothing', (args) => {
+    expect(() => parseExecOptions(args)).toThrow();
+  });
 });
 
 describe('edge rules', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadUserConfig, parseUserConfig } from '../../../src/config/user-config.js';
+import { createUserConfigLoader, loadUserConfig, parseUserConfig } from '../../../src/config/user-config.js';
 import { AgentSecretError } from '../../../src/core/errors.js';
 
 const FILE = '/home/u/.config/agent-secret/config.yml';
@@ -156,5 +156,38 @@ describe('loadUserConfig', () => {
     const error = await refusal();
     expect(error.message.startsWith(`${file}:2:11: approver: `)).toBe(true);
     expect(error.details).toEqual({ file, line: 2, col: 11, key: 'approver' });
+  });
+});
+
+describe('createUserConfigLoader (the daemon reads the config at every request)', () => {
+  let root: string;
+  let file: string;
+  const input = () => ({ env: { XDG_CONFIG_HOME: root }, platform: 'linux' as const, homedir: '/nonexistent' });
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'agent-secret-user-config-'));
+    mkdirSync(join(root, 'agent-secret'), { mode: 0o700 });
+    file = join(root, 'agent-secret', 'config.yml');
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('parses again only when the file changed, and sees a new, a changed, a removed and a refused file', async () => {
+    const load = createUserConfigLoader();
+    expect((await load(input())).exists).toBe(false);
+    writeFileSync(file, 'version: 1\napprover: zenity\n', { mode: 0o600 });
+    const first = await load(input());
+    expect(first.approver).toBe('zenity');
+    expect(await load(input())).toBe(first);
+
+    writeFileSync(file, 'version: 1\napprover: kdialog\n', { mode: 0o600 });
+    expect((await load(input())).approver).toBe('kdialog');
+
+    chmodSync(file, 0o666);
+    await expect(load(input())).rejects.toThrow(AgentSecretError);
+    chmodSync(file, 0o600);
+    expect((await load(input())).approver).toBe('kdialog');
+
+    rmSync(file);
+    expect((await load(input())).exists).toBe(false);
   });
 });

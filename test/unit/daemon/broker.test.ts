@@ -164,3 +164,56 @@ describe('session create prompt warnings', () => {
     expectNoCanary();
   });
 });
+
+describe('exec.argv (the fast path): the daemon plans from the caller argv', () => {
+  const argvBody = (args: string[], command: string[] = ['/bin/true']) => ({
+    args,
+    command,
+    cwd: sandbox.project,
+    env: { ...sandbox.env },
+    homedir: sandbox.home,
+    pid: process.pid,
+    stdout_is_tty: false,
+    stderr_is_tty: false,
+  });
+
+  it('plans, delivers the values with how to start the child, and records planned_by', async () => {
+    const conv = conversation('exec.argv', argvBody(['--reason', 'fast path unit test', '--secret', 'CF_TOKEN=op://Infra/Cloudflare/token']));
+    // The fake client leaves right after delivery; how the broker ends that is not this test's matter.
+    await broker.handler(conv).catch(() => undefined);
+    const deliver = conv.sent.find((f) => f.type === 'exec.deliver');
+    expect(Object.keys(deliver?.body.env as object)).toEqual(['CF_TOKEN']);
+    expect(deliver?.body.spawn).toMatchObject({
+      command: ['/bin/true'],
+      executable: realpathSync('/bin/true'),
+      cwd: realpathSync(sandbox.project),
+      pristine: false,
+      plain: [],
+      remove_names: [],
+      mask: true,
+    });
+    expect(sandbox.auditEvents().find((e) => e.event === 'request_received')?.planned_by).toBe('daemon');
+    expectNoCanary();
+  });
+
+  it.each([
+    ['help', ['--help']],
+    ['a dry run', ['--dry-run', '--secret', 'T=op://Infra/Cloudflare/token']],
+    ['an unknown flag', ['--bogus']],
+    ['a bad reference', ['--secret', 'T=not-a-ref']],
+    ['no secrets and no config', []],
+  ])('sends %s back to the CLI to plan and report locally, recording nothing', async (_name, args) => {
+    const conv = conversation('exec.argv', argvBody(args));
+    await broker.handler(conv);
+    expect(conv.sent).toEqual([{ type: 'exec.in_process', body: { reason: 'plan_locally' } }]);
+    expect(sandbox.auditEvents()).toEqual([]);
+    expect(sandbox.prompts()).toEqual([]);
+  });
+
+  it('sends exec with the tty approver back to the CLI, which has the terminal', async () => {
+    sandbox.useApprover('approve', { approver: 'tty' });
+    const conv = conversation('exec.argv', argvBody(['--secret', 'T=op://Infra/Cloudflare/token']));
+    await broker.handler(conv);
+    expect(conv.sent).toEqual([{ type: 'exec.in_process', body: { reason: 'tty_approver' } }]);
+  });
+});

@@ -616,6 +616,24 @@ describe('upgrade exit', () => {
     expect(shutdowns).toBe(1);
   });
 
+  it('a request sent right behind a hello that retired the daemon is refused, never handled', async () => {
+    let handled = 0;
+    await start({
+      handler: async () => {
+        handled += 1;
+      },
+    });
+    const client = await raw();
+    client.socket.write(frame('hello', { version: '0.0.0-older', protocol: 1 }) + frame('exec.argv', {}));
+    const frames = await client.frames;
+    client.socket.destroy();
+    expect(frames.map((f) => f.type)).toEqual(['hello.ok', 'error']);
+    expect(frames[0]?.body.retiring).toBe(true);
+    expect(frames[1]?.body.code).toBe('daemon.protocol');
+    expect(handled).toBe(0);
+    await served;
+  });
+
   it('a changed entry file retires the daemon on the next connection; the client is told', async () => {
     const entry = join(root, 'entry.js');
     writeFileSync(entry, '// v1');
