@@ -29,5 +29,5 @@ export default tseslint.config(
   { files: ['src/config/**', 'src/platform/**'], rules: restrict(['**/approval/*', '**/provider/*', '**/exec/*', '**/audit/*', '**/cli/*']) },
   { files: ['test/**', 'scripts/**', 'bin/**', '*.config.*'], rules: { 'no-console': 'off' } },
   { files: ['test/fixtures/bin/*', 'scripts/**'], languageOptions: { sourceType: 'module' } },
-  { files: ['bin/**'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['bin/**', 'scripts/**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );
