@@ -14,6 +14,7 @@ import { homedir } from 'node:os';
 import { AgentSecretError } from '../core/errors.js';
 import { SecretValue } from '../core/secret-value.js';
 import { connectExisting, type ClientConversation } from '../daemon/conversation.js';
+import type { ExecArgvBody } from '../daemon/messages.js';
 import { daemonPaths } from '../daemon/paths.js';
 import { PROTOCOL_VERSION, type Frame } from '../daemon/protocol.js';
 import { readExecDeliver, readSpawnSpec } from '../daemon/wire.js';
@@ -32,19 +33,30 @@ export async function fastExec(argv: readonly string[]): Promise<number | null> 
   const args = argv.slice(1, separator);
   if (args.some((arg) => LOCAL_FLAGS.has(arg))) return null;
 
-  const env = process.env;
-  const home = homedir();
+  let body: ExecArgvBody;
   let conv: ClientConversation | null;
   try {
-    conv = await connectExisting(daemonPaths({ env, platform: process.platform, homedir: home }));
+    const home = homedir();
+    body = {
+      args,
+      command: argv.slice(separator + 1),
+      cwd: process.cwd(),
+      env: definedEnv(process.env),
+      homedir: home,
+      pid: process.pid,
+      stdout_is_tty: process.stdout.isTTY === true,
+      stderr_is_tty: process.stderr.isTTY === true,
+    };
+    conv = await connectExisting(daemonPaths({ env: process.env, platform: process.platform, homedir: home }));
   } catch {
+    // A deleted cwd, an unsafe runtime dir, a refused connection: the full CLI says what is wrong.
     return null;
   }
   if (conv === null) return null;
   try {
-    return await converse(conv, args, argv.slice(separator + 1), home);
+    return await converse(conv, body);
   } catch (error) {
-    const rendered = renderError(error, { debug: env.AGENT_SECRET_DEBUG === '1' });
+    const rendered = renderError(error, { debug: process.env.AGENT_SECRET_DEBUG === '1' });
     process.stderr.write(`${rendered.lines.join('\n')}\n`);
     return rendered.exitCode;
   } finally {
@@ -53,17 +65,7 @@ export async function fastExec(argv: readonly string[]): Promise<number | null> 
 }
 
 // null until the daemon has taken the request; from then on, an exit code or a throw.
-async function converse(conv: ClientConversation, args: string[], command: string[], home: string): Promise<number | null> {
-  const body = {
-    args,
-    command,
-    cwd: process.cwd(),
-    env: definedEnv(process.env),
-    homedir: home,
-    pid: process.pid,
-    stdout_is_tty: process.stdout.isTTY === true,
-    stderr_is_tty: process.stderr.isTTY === true,
-  };
+async function converse(conv: ClientConversation, body: ExecArgvBody): Promise<number | null> {
   // Both frames go out at once; a daemon that answers hello with another version or "retiring"
   // does not serve the second. A frame that cannot be sent (too large) means: plan locally.
   const sent = Promise.all([conv.send('hello', { version: VERSION, protocol: PROTOCOL_VERSION }), conv.send('exec.argv', body)]);
