@@ -142,7 +142,7 @@ async function connectConversation(paths: DaemonPaths, opts: OpenOptions): Promi
       if (release === null) {
         release = tryLock(paths.spawnLockFile);
         if (release !== null) {
-          const child = spawn(process.execPath, [BIN, 'daemon', 'serve'], { detached: true, stdio: 'ignore', env: daemonEnv(opts.env), cwd: '/' });
+          const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, BIN, 'daemon', 'serve'], { detached: true, stdio: 'ignore', env: daemonEnv(opts.env), cwd: '/' });
           child.once('exit', (code, signal) => (exitCode = signal === null ? code : 128));
           child.once('error', () => (exitCode = 127));
           child.unref();
@@ -175,6 +175,13 @@ function displayVersion(version: string): string {
 function isPid(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
+
+/**
+ * Node flags of the daemon. A young generation of 2 MB semi-spaces (Node's default is 16): the
+ * daemon allocates little per request but lives long, and a burst of requests would otherwise
+ * leave it tens of MB larger (bench: 50 parallel reused execs, 82 -> 69 MB resident).
+ */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2'] as const;
 
 /** Variables that load code into a process: the daemon outlives the agent that started it and holds everyone's values, so it never inherits them. */
 export const DAEMON_ENV_DROPPED = ['NODE_OPTIONS', 'NODE_PATH', 'NODE_COMPILE_CACHE', 'BASH_ENV', 'ENV', 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'RUBYOPT', 'RUBYLIB'] as const;

@@ -65,6 +65,11 @@ describe('exec through a running daemon', () => {
     writeFileSync(join(tools, 'report-env'), `#!/bin/sh\nexec node ${APPEND_ENV} ${runs()} CF_TOKEN DEPLOY_USER REGION PWD_MARK\n`);
     chmodSync(join(tools, 'report-env'), 0o755);
     expect((await runCli(sb, ['daemon', 'start'])).code).toBe(0);
+    if (process.platform === 'linux') {
+      // The daemon runs with a small young generation (its resident size after a burst).
+      const { pid } = JSON.parse(readFileSync(sb.daemonPidFile, 'utf8')) as { pid: number };
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=2');
+    }
 
     const env = { PATH: `${tools}:${sb.env.PATH}` };
     const result = await runClean(sb, ['exec', '--profile', 'cf', '--env-file', '.env.op', '--cwd', 'sub', '--allow-mutable-executable', '--', 'report-env'], { env });
