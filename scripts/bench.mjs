@@ -105,12 +105,11 @@ function daemonRssMb(env) {
 async function floorRequestBody(env, reason) {
   const { planExec } = await import(join(root, 'dist', 'cli', 'commands', 'exec-plan.js'));
   const { requestToBody } = await import(join(root, 'dist', 'daemon', 'wire.js'));
-  const { environmentFingerprint } = await import(join(root, 'dist', 'daemon', 'reuse-key.js'));
-  const { PRISTINE_ENV_NAMES } = await import(join(root, 'dist', 'request', 'build.js'));
+  const { planFingerprint } = await import(join(root, 'dist', 'daemon', 'reuse-key.js'));
   const silent = { write: () => true };
   const ctx = { args: ['exec'], childArgv: ['true'], env, cwd: work, platform: process.platform, homedir: env.HOME, pid: process.pid, uid: process.getuid(), stdout: silent, stderr: silent, stdoutIsTTY: false, stderrIsTTY: false };
   const plan = await planExec(ctx, { reason, ttl: '10m', secret: ['BENCH=op://Infra/Cloudflare/token'], mask: false });
-  const fingerprint = environmentFingerprint({ env, pristine: false, pristineNames: PRISTINE_ENV_NAMES, overriddenAliases: [], plain: [] });
+  const fingerprint = planFingerprint(env, plan);
   const file = join(work, `floor-${reason.replace(/\W+/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ request: requestToBody(plan.request), fingerprint, reuse_only: true, force_refresh: false }));
   return file;

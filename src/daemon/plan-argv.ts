@@ -8,9 +8,8 @@
 import type { ExecPlan } from '../cli/commands/exec-plan.js';
 import type { CliContext } from '../cli/context.js';
 import type { Out } from '../cli/render/output.js';
-import { PRISTINE_ENV_NAMES } from '../request/build.js';
 import type { ExecArgvBody } from './messages.js';
-import { environmentFingerprint } from './reuse-key.js';
+import { planFingerprint } from './reuse-key.js';
 
 export interface ArgvPlan {
   plan: ExecPlan;
@@ -55,13 +54,6 @@ export async function planFromArgv(body: ExecArgvBody, uid: number): Promise<Arg
   } catch {
     return null;
   }
-  const { request } = plan;
-  const fingerprint = environmentFingerprint({
-    env: body.env,
-    pristine: request.pristine,
-    pristineNames: PRISTINE_ENV_NAMES,
-    overriddenAliases: request.overriddenAliases,
-    plain: plan.plain.map((p) => [p.key, p.value] as const),
-  });
+  const fingerprint = planFingerprint(body.env, plan);
   return { plan, fingerprint, reuseOnly, forceRefresh };
 }

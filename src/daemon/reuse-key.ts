@@ -17,6 +17,7 @@
 // clear. They live in daemon memory only and are not written to the audit log.
 
 import { createHash } from 'node:crypto';
+import { PRISTINE_ENV_NAMES } from '../request/build.js';
 import type { ApprovalRequest } from '../request/types.js';
 
 /**
@@ -119,6 +120,17 @@ export function environmentFingerprint(input: FingerprintInput): string {
   const plain = [...plainMap.entries()].sort((a, b) => compare(a[0], b[0]));
 
   return `env-v1:${sha256(JSON.stringify({ pristine: input.pristine, env, plain }))}`;
+}
+
+/** The fingerprint of the caller's environment for a planned exec (CLI and fast path alike). */
+export function planFingerprint(env: FingerprintInput['env'], plan: { request: Pick<ApprovalRequest, 'pristine' | 'overriddenAliases'>; plain: ReadonlyArray<{ key: string; value: string }> }): string {
+  return environmentFingerprint({
+    env,
+    pristine: plan.request.pristine,
+    pristineNames: PRISTINE_ENV_NAMES,
+    overriddenAliases: plan.request.overriddenAliases,
+    plain: plan.plain.map((p) => [p.key, p.value] as const),
+  });
 }
 
 /**

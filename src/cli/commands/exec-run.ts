@@ -9,7 +9,6 @@ import type { AuditContext } from '../../audit/index.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { auditLogPath, userConfigPath } from '../../platform/dirs.js';
-import { PRISTINE_ENV_NAMES } from '../../request/build.js';
 import { toWireRequest } from '../../request/types.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { childSpecOf, codeOf, runChild, runChildForDaemon } from './exec-child.js';
@@ -50,16 +49,10 @@ function ttyWithoutDaemon(): AgentSecretError {
 
 async function runThroughDaemon(ctx: CliContext, plan: ExecPlan, options: RunOptions): Promise<number> {
   const { openConversation } = await import('../../daemon/client.js');
-  const { environmentFingerprint } = await import('../../daemon/reuse-key.js');
+  const { planFingerprint } = await import('../../daemon/reuse-key.js');
   const { readExecDeliver, requestToBody } = await import('../../daemon/wire.js');
   const { request } = plan;
-  const fingerprint = environmentFingerprint({
-    env: ctx.env,
-    pristine: request.pristine,
-    pristineNames: PRISTINE_ENV_NAMES,
-    overriddenAliases: request.overriddenAliases,
-    plain: plan.plain.map((p) => [p.key, p.value] as const),
-  });
+  const fingerprint = planFingerprint(ctx.env, plan);
   const conv = await openConversation({
     dirs: dirsInput(ctx),
     env: { ...ctx.env },

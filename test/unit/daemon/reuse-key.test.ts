@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { environmentFingerprint, FINGERPRINT_EXACT, FINGERPRINT_PREFIXES, isFingerprinted, reuseKey, type FingerprintInput } from '../../../src/daemon/reuse-key.js';
+import { environmentFingerprint, FINGERPRINT_EXACT, FINGERPRINT_PREFIXES, isFingerprinted, planFingerprint, reuseKey, type FingerprintInput } from '../../../src/daemon/reuse-key.js';
 import { PRISTINE_ENV_NAMES } from '../../../src/request/build.js';
 import type { ApprovalRequest } from '../../../src/request/types.js';
 import { sampleRequest } from '../audit/sample-request.js';
@@ -267,5 +267,16 @@ describe('environmentFingerprint', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('planFingerprint', () => {
+  it("is the environment fingerprint of a plan's pristine setting, overridden aliases and plain entries", () => {
+    const env = { PATH: '/usr/bin', NODE_OPTIONS: '--x', API_TOKEN: 'old' };
+    const plan = { request: { pristine: true, overriddenAliases: ['API_TOKEN'] }, plain: [{ key: 'REGION', value: 'eu' }] };
+    expect(planFingerprint(env, plan)).toBe(
+      environmentFingerprint({ env, pristine: true, pristineNames: PRISTINE_ENV_NAMES, overriddenAliases: ['API_TOKEN'], plain: [['REGION', 'eu']] }),
+    );
+    expect(planFingerprint(env, { ...plan, plain: [] })).not.toBe(planFingerprint(env, plan));
   });
 });
