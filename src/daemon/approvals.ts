@@ -24,6 +24,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { AgentSecretError } from '../core/errors.js';
+import { createLeaseTable, type Lease } from './lease-table.js';
 
 /** Bounds of a reusable approval, whatever the approver asked for. */
 export const REUSE_BOUNDS = Object.freeze({ minTtlSeconds: 1, maxUses: 20 } as const);
@@ -120,17 +121,12 @@ export interface ApprovalStoreOptions<V> {
   setTimer?: (fn: () => void, ms: number) => { clear(): void };
 }
 
-interface Entry<V> {
-  id: string;
+interface Entry<V> extends Lease<V> {
   key: string;
   createdAt: number;
-  expiresAt: number;
-  maxUses: number;
-  used: number;
-  reserved: number;
   summary: ApprovalSummary;
-  values: V;
-  dropped: boolean;
+  /** What callers get: the entry's live state under the approval's names. */
+  view: ReusableApproval<V>;
 }
 
 /** Bounds the approver's reuse answer: null when not a positive integer pair, else ttl ≤ the request ttl and uses ≤ 20. */
@@ -146,82 +142,20 @@ function defaultId(): string {
   return `appr_${randomBytes(8).toString('hex')}`;
 }
 
-// setTimeout cannot wait longer than this (about 24.8 days); a longer wait fires early and re-arms.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export function createApprovalStore<V>(opts: ApprovalStoreOptions<V>): ApprovalStore<V> {
   const { now, onDrop } = opts;
   const randomId = opts.randomId ?? defaultId;
-  /** Creation order: oldest first. */
-  const byId = new Map<string, Entry<V>>();
-  let timer: { clear(): void } | null = null;
-  let timerAt: number | null = null;
+  const table = createLeaseTable<V, Entry<V>>({ now, onDrop, ...(opts.setTimer === undefined ? {} : { setTimer: opts.setTimer }) });
 
-  const isExpired = (entry: Entry<V>, at: number): boolean => at >= entry.expiresAt;
-  const isExhausted = (entry: Entry<V>): boolean => entry.used >= entry.maxUses && entry.reserved === 0;
-
-  function drop(entry: Entry<V>): void {
-    if (entry.dropped) return;
-    entry.dropped = true;
-    byId.delete(entry.id);
-    const values = entry.values;
-    onDrop(values);
-  }
-
-  function prune(): void {
-    const at = now();
-    for (const entry of [...byId.values()]) {
-      if (isExpired(entry, at) || isExhausted(entry)) drop(entry);
-    }
-    arm();
-  }
-
-  // Keeps one timer at the earliest expiry, when a timer source was given.
-  function arm(): void {
-    if (opts.setTimer === undefined) return;
-    let earliest: number | null = null;
-    for (const entry of byId.values()) if (earliest === null || entry.expiresAt < earliest) earliest = entry.expiresAt;
-    if (earliest === timerAt) return;
-    timer?.clear();
-    timer = null;
-    timerAt = earliest;
-    if (earliest === null) return;
-    const ms = Math.min(Math.max(0, earliest - now()), MAX_TIMER_MS);
-    timer = opts.setTimer(() => {
-      timer = null;
-      timerAt = null;
-      prune();
-    }, ms);
-  }
-
-  function reservationFor(entry: Entry<V>): Reservation {
-    entry.reserved += 1;
-    let settled = false;
-    return {
-      approvalId: entry.id,
-      live: () => !settled && !entry.dropped && !isExpired(entry, now()),
-      commit: () => {
-        if (settled) return;
-        settled = true;
-        entry.reserved -= 1;
-        entry.used += 1;
-        if (!entry.dropped && isExhausted(entry)) {
-          drop(entry);
-          arm();
-        }
-      },
-      release: () => {
-        if (settled) return;
-        settled = true;
-        entry.reserved -= 1;
-      },
-    };
-  }
+  const reservationFor = (entry: Entry<V>): Reservation => {
+    const { id, live, commit, release } = table.reserve(entry);
+    return { approvalId: id, live, commit, release };
+  };
 
   function uniqueId(): string {
     for (let attempt = 0; attempt < 8; attempt += 1) {
       const id = randomId();
-      if (!byId.has(id)) return id;
+      if (!table.has(id)) return id;
     }
     throw new AgentSecretError('internal', 'could not pick a unique approval id');
   }
@@ -233,42 +167,42 @@ export function createApprovalStore<V>(opts: ApprovalStoreOptions<V>): ApprovalS
         throw new AgentSecretError('internal', 'a reusable approval was created outside its bounds', { hint: 'pass the approver answer through clampReuse first' });
       }
       const createdAt = now();
-      const entry: Entry<V> = {
+      const entry = {
         id: uniqueId(),
         key: input.key,
         createdAt,
         expiresAt: (input.approvedAt ?? createdAt) + input.ttlSeconds * 1000,
-        maxUses: input.maxUses,
-        used: 0,
+        limit: input.maxUses,
+        spent: 0,
         reserved: 0,
         summary: copySummary(input.summary),
         values: input.values,
         dropped: false,
-      };
-      byId.set(entry.id, entry);
+      } as Entry<V>;
+      entry.view = viewOf(entry);
+      table.add(entry);
       const reservation = reservationFor(entry);
-      arm();
-      return { approval: entry, reservation };
+      return { approval: entry.view, reservation };
     },
 
     reserve(key) {
       const at = now();
       let found: Entry<V> | null = null;
-      for (const entry of [...byId.values()]) {
+      for (const entry of table.all()) {
         if (entry.key !== key) continue;
-        if (isExpired(entry, at) || isExhausted(entry)) {
-          drop(entry);
+        if (table.isDead(entry, at)) {
+          table.drop(entry);
           continue;
         }
-        if (found === null && entry.used + entry.reserved < entry.maxUses) found = entry;
+        if (found === null && entry.spent + entry.reserved < entry.limit) found = entry;
       }
-      arm();
+      table.arm();
       if (found === null) return null;
-      return { approval: found, reservation: reservationFor(found) };
+      return { approval: found.view, reservation: reservationFor(found) };
     },
 
     replaceValues(approvalId, values) {
-      const entry = byId.get(approvalId);
+      const entry = table.get(approvalId);
       if (entry === undefined || entry.dropped) {
         onDrop(values);
         return;
@@ -279,49 +213,50 @@ export function createApprovalStore<V>(opts: ApprovalStoreOptions<V>): ApprovalS
     },
 
     list() {
-      prune();
-      return [...byId.values()].map((entry) => ({
+      return table.live().map((entry) => ({
         id: entry.id,
         createdAt: entry.createdAt,
         expiresAt: entry.expiresAt,
-        maxUses: entry.maxUses,
-        used: entry.used,
+        maxUses: entry.limit,
+        used: entry.spent,
         reserved: entry.reserved,
         summary: copySummary(entry.summary),
       }));
     },
 
     revoke(id) {
-      prune();
-      const entry = byId.get(id);
+      table.live();
+      const entry = table.get(id);
       if (entry === undefined) return false;
-      drop(entry);
-      arm();
+      table.drop(entry);
       return true;
     },
 
-    revokeAll() {
-      prune();
-      const entries = [...byId.values()];
-      for (const entry of entries) drop(entry);
-      arm();
-      return entries.length;
-    },
+    revokeAll: () => table.dropAll(),
+    sweep: () => void table.live(),
+    size: () => table.size(),
+    nextExpiry: () => table.nextExpiry(),
+  };
+}
 
-    sweep() {
-      prune();
+function viewOf<V>(entry: Entry<V>): ReusableApproval<V> {
+  return {
+    id: entry.id,
+    key: entry.key,
+    createdAt: entry.createdAt,
+    expiresAt: entry.expiresAt,
+    get maxUses() {
+      return entry.limit;
     },
-
-    size() {
-      prune();
-      return byId.size;
+    get used() {
+      return entry.spent;
     },
-
-    nextExpiry() {
-      prune();
-      let earliest: number | null = null;
-      for (const entry of byId.values()) if (earliest === null || entry.expiresAt < earliest) earliest = entry.expiresAt;
-      return earliest;
+    get reserved() {
+      return entry.reserved;
+    },
+    summary: entry.summary,
+    get values() {
+      return entry.values;
     },
   };
 }

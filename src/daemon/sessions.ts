@@ -24,6 +24,7 @@ import { AgentSecretError } from '../core/errors.js';
 import type { BindingPolicy } from '../core/session-bind.js';
 import { cleanChars, type AncestryEntry } from '../platform/process-tree.js';
 import { describeProcess, isBoundCaller } from './binding.js';
+import { createLeaseTable, type Lease } from './lease-table.js';
 
 export const SESSION_BOUNDS = Object.freeze({ minReads: 1, maxReads: 100 } as const);
 
@@ -147,8 +148,7 @@ export interface SessionStoreOptions<V> {
   setTimer?: (fn: () => void, ms: number) => { clear(): void };
 }
 
-interface Entry<V> {
-  id: string;
+interface Entry<V> extends Lease<V> {
   tokenHash: Buffer;
   reason: string;
   cwd: string;
@@ -156,12 +156,6 @@ interface Entry<V> {
   overrideEnv: boolean;
   binding: SessionBinding;
   createdAt: number;
-  expiresAt: number;
-  maxReads: number;
-  reads: number;
-  reserved: number;
-  values: V;
-  dropped: boolean;
 }
 
 /** Parses `--max-reads N` (default 1): an integer 1..100. Throws usage.invalid. Pure. */
@@ -177,74 +171,15 @@ export function parseMaxReads(text: string | undefined): number {
   return reads;
 }
 
-// setTimeout cannot wait longer than this (about 24.8 days); a longer wait fires early and re-arms.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export function createSessionStore<V>(opts: SessionStoreOptions<V>): SessionStore<V> {
   const { now, onDrop } = opts;
   const random = opts.randomBytes ?? cryptoRandomBytes;
-  const byId = new Map<string, Entry<V>>();
-  let timer: { clear(): void } | null = null;
-  let timerAt: number | null = null;
+  const table = createLeaseTable<V, Entry<V>>({ now, onDrop, ...(opts.setTimer === undefined ? {} : { setTimer: opts.setTimer }) });
 
-  const isExpired = (entry: Entry<V>, at: number): boolean => at >= entry.expiresAt;
-  const isExhausted = (entry: Entry<V>): boolean => entry.reads >= entry.maxReads && entry.reserved === 0;
-
-  function drop(entry: Entry<V>): void {
-    if (entry.dropped) return;
-    entry.dropped = true;
-    byId.delete(entry.id);
-    onDrop(entry.values);
-  }
-
-  function prune(): void {
-    const at = now();
-    for (const entry of [...byId.values()]) {
-      if (isExpired(entry, at) || isExhausted(entry)) drop(entry);
-    }
-    arm();
-  }
-
-  function arm(): void {
-    if (opts.setTimer === undefined) return;
-    let earliest: number | null = null;
-    for (const entry of byId.values()) if (earliest === null || entry.expiresAt < earliest) earliest = entry.expiresAt;
-    if (earliest === timerAt) return;
-    timer?.clear();
-    timer = null;
-    timerAt = earliest;
-    if (earliest === null) return;
-    const ms = Math.min(Math.max(0, earliest - now()), MAX_TIMER_MS);
-    timer = opts.setTimer(() => {
-      timer = null;
-      timerAt = null;
-      prune();
-    }, ms);
-  }
-
-  function reservationFor(entry: Entry<V>): SessionReservation {
-    entry.reserved += 1;
-    let settled = false;
-    return {
-      sessionId: entry.id,
-      live: () => !settled && !entry.dropped && !isExpired(entry, now()),
-      commit: () => {
-        if (settled) return;
-        settled = true;
-        entry.reserved -= 1;
-        entry.reads += 1;
-        if (!entry.dropped && isExhausted(entry)) {
-          drop(entry);
-          arm();
-        }
-      },
-      release: () => {
-        if (settled) return;
-        settled = true;
-        entry.reserved -= 1;
-      },
-    };
-  }
+  const reservationFor = (entry: Entry<V>): SessionReservation => {
+    const { id, live, commit, release } = table.reserve(entry);
+    return { sessionId: id, live, commit, release };
+  };
 
   function randomText(bytes: number): string {
     const buffer = random(bytes);
@@ -256,7 +191,7 @@ export function createSessionStore<V>(opts: SessionStoreOptions<V>): SessionStor
   function findByToken(token: string): Entry<V> | undefined {
     const hash = sha256(SESSION_TOKEN_PATTERN.test(token) && token.length <= 128 ? token : '');
     let found: Entry<V> | undefined;
-    for (const entry of byId.values()) {
+    for (const entry of table.all()) {
       if (timingSafeEqual(hash, entry.tokenHash) && found === undefined) found = entry;
     }
     return found;
@@ -269,7 +204,7 @@ export function createSessionStore<V>(opts: SessionStoreOptions<V>): SessionStor
       try {
         checkCreateInput(input);
         let id = `asid_${randomText(ID_BYTES)}`;
-        for (let attempt = 0; byId.has(id); attempt += 1) {
+        for (let attempt = 0; table.has(id); attempt += 1) {
           if (attempt >= 8) throw new AgentSecretError('internal', 'could not pick a unique session id');
           id = `asid_${randomText(ID_BYTES)}`;
         }
@@ -285,8 +220,8 @@ export function createSessionStore<V>(opts: SessionStoreOptions<V>): SessionStor
           binding: copyBinding(input.binding),
           createdAt,
           expiresAt: createdAt + input.ttlSeconds * 1000,
-          maxReads: input.maxReads,
-          reads: 0,
+          limit: input.maxReads,
+          spent: 0,
           reserved: 0,
           values: input.values,
           dropped: false,
@@ -295,13 +230,12 @@ export function createSessionStore<V>(opts: SessionStoreOptions<V>): SessionStor
         onDrop(input.values);
         throw error;
       }
-      byId.set(entry.id, entry);
-      arm();
+      table.add(entry);
       return { id: entry.id, token, session: infoOf(entry) };
     },
 
     resolve(input) {
-      prune();
+      table.live();
       const entry = findByToken(input.token);
       if (entry === undefined) {
         throw new AgentSecretError('check.failed', SESSION_ERRORS.unknownToken, {
@@ -331,7 +265,7 @@ export function createSessionStore<V>(opts: SessionStoreOptions<V>): SessionStor
         }
         aliases = wanted;
       }
-      if (entry.reads + entry.reserved >= entry.maxReads) {
+      if (entry.spent + entry.reserved >= entry.limit) {
         throw new AgentSecretError('check.failed', SESSION_ERRORS.noReads, {
           hint: entry.reserved > 0 ? 'the last reads are being delivered to other callers; create a new session if you need more' : 'create a new session with a higher --max-reads',
         });
@@ -341,42 +275,21 @@ export function createSessionStore<V>(opts: SessionStoreOptions<V>): SessionStor
     },
 
     list() {
-      prune();
-      return [...byId.values()].sort((a, b) => a.expiresAt - b.expiresAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(infoOf);
+      return table.live().sort((a, b) => a.expiresAt - b.expiresAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(infoOf);
     },
 
     destroy(id) {
-      prune();
-      const entry = byId.get(id);
+      table.live();
+      const entry = table.get(id);
       if (entry === undefined) return false;
-      drop(entry);
-      arm();
+      table.drop(entry);
       return true;
     },
 
-    destroyAll() {
-      prune();
-      const entries = [...byId.values()];
-      for (const entry of entries) drop(entry);
-      arm();
-      return entries.length;
-    },
-
-    sweep() {
-      prune();
-    },
-
-    size() {
-      prune();
-      return byId.size;
-    },
-
-    nextExpiry() {
-      prune();
-      let earliest: number | null = null;
-      for (const entry of byId.values()) if (earliest === null || entry.expiresAt < earliest) earliest = entry.expiresAt;
-      return earliest;
-    },
+    destroyAll: () => table.dropAll(),
+    sweep: () => void table.live(),
+    size: () => table.size(),
+    nextExpiry: () => table.nextExpiry(),
   };
 }
 
@@ -422,8 +335,8 @@ function infoOf(entry: Entry<unknown>): SessionInfo {
     binding: Object.freeze(copyBinding(entry.binding)),
     createdAt: entry.createdAt,
     expiresAt: entry.expiresAt,
-    maxReads: entry.maxReads,
-    remainingReads: entry.maxReads - entry.reads,
+    maxReads: entry.limit,
+    remainingReads: entry.limit - entry.spent,
     inFlightReads: entry.reserved,
   });
 }
