@@ -85,12 +85,8 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
 
   async function handleExec(conv: Conversation): Promise<void> {
     const body = parseBody(ExecRequestBodySchema, conv.first.body);
-    const userConfig = await userConfigOf(opts.dirs);
-    if (userConfig.approver === 'tty') {
-      // The daemon has no terminal: the CLI asks on its own and runs every step itself.
-      await conv.send('exec.in_process', { reason: 'tty_approver' });
-      return;
-    }
+    const userConfig = await execUserConfig(conv);
+    if (userConfig === null) return;
     const how: ExecHow = { fingerprint: body.fingerprint, reuseOnly: body.reuse_only, forceRefresh: body.force_refresh, spawn: null };
     await serveExec(conv, userConfig, bodyToRequest(body.request), how);
   }
@@ -99,11 +95,8 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
   // tells the caller how to start the child. Anything the CLI reports itself goes back to it.
   async function handleExecArgv(conv: Conversation): Promise<void> {
     const body = parseBody(ExecArgvBodySchema, conv.first.body);
-    const userConfig = await userConfigOf(opts.dirs);
-    if (userConfig.approver === 'tty') {
-      await conv.send('exec.in_process', { reason: 'tty_approver' });
-      return;
-    }
+    const userConfig = await execUserConfig(conv);
+    if (userConfig === null) return;
     const planned = await planFromArgv(body, uid);
     if (planned === null) {
       await conv.send('exec.in_process', { reason: 'plan_locally' });
@@ -112,6 +105,15 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     const { plan } = planned;
     const how: ExecHow = { fingerprint: planned.fingerprint, reuseOnly: planned.reuseOnly, forceRefresh: planned.forceRefresh, spawn: spawnBody(plan) };
     await serveExec(conv, userConfig, plan.request, how);
+  }
+
+  // The user config for an exec, or null after telling the CLI to run it itself: the daemon has
+  // no terminal, so with the tty approver the CLI asks on its own and runs every step.
+  async function execUserConfig(conv: Conversation): Promise<UserConfig | null> {
+    const userConfig = await userConfigOf(opts.dirs);
+    if (userConfig.approver !== 'tty') return userConfig;
+    await conv.send('exec.in_process', { reason: 'tty_approver' });
+    return null;
   }
 
   async function serveExec(conv: Conversation, userConfig: UserConfig, planned: ApprovalRequest, how: ExecHow): Promise<void> {
