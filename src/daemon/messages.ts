@@ -64,7 +64,7 @@ export type ExecRequestBody = z.infer<typeof ExecRequestBodySchema>;
 /**
  * exec as the caller typed it, for the daemon to plan (the reused-exec fast path): the flags
  * between `exec` and `--`, the command after it, and what the plan depends on in the caller's
- * process. `env` is the caller's whole environment (never logged, dropped after planning).
+ * process. `env` is the caller's whole environment (never logged or stored; held only while the conversation lasts).
  */
 export const ExecArgvBodySchema = z.strictObject({
   args: z.array(z.string().max(64 * 1024)).max(4096),
