@@ -19,7 +19,15 @@ if (major < 20 || (major === 20 && minor < 19)) {
     // running it does the whole exec; otherwise it answers null and the full CLI runs.
     const fast = args[0] === 'exec' ? loadFastExec() : null;
     (fast === null ? Promise.resolve(null) : fast(args))
-      .then((code) => (code === null ? runFullCli(args) : code))
+      .then(
+        (code) => (code === null ? runFullCli(args) : code),
+        // Never retried through the full CLI: the request may already have been served.
+        (error) => {
+          const debug = process.env.AGENT_SECRET_DEBUG === '1' && error instanceof Error ? `\n${error.stack}` : '';
+          process.stderr.write(`agent-secret: internal error in the exec fast path; rerun with AGENT_SECRET_DEBUG=1 to see it, and report it${debug}\n`);
+          return 1;
+        },
+      )
       .then((code) => {
         process.exitCode = code;
       });
