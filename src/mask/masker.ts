@@ -74,6 +74,28 @@ export function maskerFor(compiled: MaskPatterns): Masker {
   };
 }
 
+/**
+ * A masker built on first use: a child that prints nothing (many do) never pays for compiling the
+ * patterns. Same output as the masker `build` returns; end() without any push returns nothing.
+ */
+export function deferredMasker(build: () => Masker): Masker {
+  let masker: Masker | null = null;
+  const get = (): Masker => (masker ??= build());
+  return {
+    push: (chunk) => get().push(chunk),
+    end: () => (masker === null ? EMPTY : masker.end()),
+    get patternCount() {
+      return get().patternCount;
+    },
+    get skipped() {
+      return get().skipped;
+    },
+    get heldBytes() {
+      return masker === null ? 0 : masker.heldBytes;
+    },
+  };
+}
+
 // What one push has produced so far, in positions of the buffer being scanned: the mask region
 // that is open (bytes before regionEnd are covered) and the first byte not yet accounted for.
 interface Run {

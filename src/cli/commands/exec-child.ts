@@ -8,6 +8,7 @@ import type { SecretValue } from '../../core/secret-value.js';
 import { buildChildEnv, spawnChild, verifyIdentity, type ChildResult } from '../../exec/index.js';
 import { inheritedEnv } from '../../request/build.js';
 import type { ExecutableIdentity } from '../../request/types.js';
+import type { MaskPatterns } from '../../mask/masker.js';
 import type { CliContext } from '../context.js';
 import type { ExecPlan } from './exec-plan.js';
 
@@ -99,17 +100,19 @@ export async function runChildForDaemon(ctx: ChildContext, spec: ChildSpec, valu
 // One masker per stream (each keeps its own held-back tail). Values too short to mask safely
 // are named (never shown) on stderr, since the prompt came before anyone knew their length.
 async function maskedOutput(ctx: ChildContext, values: ReadonlyMap<string, SecretValue>) {
-  const { compileMaskPatterns, maskerFor, MIN_MASK_LENGTH } = await import('../../mask/masker.js');
+  const { compileMaskPatterns, deferredMasker, maskerFor, MIN_MASK_LENGTH } = await import('../../mask/masker.js');
   const { createMaskTransform } = await import('../../mask/stream.js');
   const plain = [...values.values()].map((v) => v.reveal());
   const short = [...values.entries()].filter(([, v]) => v.length > 0 && [...v.reveal()].length < MIN_MASK_LENGTH).map(([alias]) => alias);
   if (short.length > 0) {
     ctx.stderr.write(`agent-secret: warning: ${short.join(', ')} ${short.length === 1 ? 'is' : 'are'} shorter than ${MIN_MASK_LENGTH} characters and will not be masked in the output\n`);
   }
-  const patterns = compileMaskPatterns(plain);
+  // Compiled once for both streams, and only when the child first writes something.
+  let patterns: MaskPatterns | undefined;
+  const masker = () => deferredMasker(() => maskerFor((patterns ??= compileMaskPatterns(plain))));
   return {
-    stdout: { transform: createMaskTransform(maskerFor(patterns)), destination: process.stdout },
-    stderr: { transform: createMaskTransform(maskerFor(patterns)), destination: process.stderr },
+    stdout: { transform: createMaskTransform(masker()), destination: process.stdout },
+    stderr: { transform: createMaskTransform(masker()), destination: process.stderr },
   };
 }
 

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
-import { compileMaskPatterns, createMasker, MASK_TEXT, maskerFor, type Masker } from '../../../src/mask/masker.js';
+import { compileMaskPatterns, createMasker, deferredMasker, MASK_TEXT, maskerFor, type Masker } from '../../../src/mask/masker.js';
 import { maskVariants } from '../../../src/mask/variants.js';
 import { patternsFor, rawSegments, referenceMask } from './reference.js';
 
@@ -250,5 +250,33 @@ describe('maskerFor: maskers sharing compiled patterns', () => {
     b.push(err.push(Buffer.from(CANARY)), err.end());
     expect(Buffer.concat(a).toString()).toBe(`x${M}y`);
     expect(Buffer.concat(b).toString()).toBe(`plain ${M}`);
+  });
+});
+
+describe('deferredMasker', () => {
+  it('builds nothing for a stream that ends without output', () => {
+    let builds = 0;
+    const masker = deferredMasker(() => {
+      builds += 1;
+      return createMasker([CANARY]);
+    });
+    expect(masker.heldBytes).toBe(0);
+    expect(masker.end().length).toBe(0);
+    expect(builds).toBe(0);
+  });
+
+  it('masks exactly like the masker it builds, for any chunking, building it once', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'x', CANARY, CANARY.slice(0, 9), '\n'), { maxLength: 12 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 }), (parts, sizes) => {
+        let builds = 0;
+        const text = parts.join('');
+        const deferred = deferredMasker(() => {
+          builds += 1;
+          return createMasker([CANARY]);
+        });
+        expect(run(deferred, text, sizes)).toBe(mask([CANARY], text, sizes));
+        expect(builds).toBe(text.length === 0 ? 0 : 1);
+      }),
+    );
   });
 });
