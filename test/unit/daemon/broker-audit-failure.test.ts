@@ -65,7 +65,7 @@ function conversation(type: string, body: Record<string, unknown>): Conversation
 
 function execBody(): Record<string, unknown> {
   return {
-    request: requestBodyFor({ cwd: sandbox.project, command: ['true'], executable: '/bin/true', reason: 'broker audit failure test' }),
+    request: requestBodyFor({ cwd: sandbox.project, command: ['true'], executable: '/usr/bin/true', reason: 'broker audit failure test' }),
     fingerprint: `env-v1:${'0'.repeat(64)}`,
     reuse_only: false,
     force_refresh: false,

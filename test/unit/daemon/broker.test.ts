@@ -84,7 +84,7 @@ describe('session create', () => {
 
 describe('exec with a reusable approval', () => {
   function execRequest(): Record<string, unknown> {
-    const executable = realpathSync('/bin/true');
+    const executable = realpathSync('/usr/bin/true');
     const st = statSync(executable);
     return {
       ...requestBody(),
@@ -166,7 +166,7 @@ describe('session create prompt warnings', () => {
 });
 
 describe('exec.argv (the fast path): the daemon plans from the caller argv', () => {
-  const argvBody = (args: string[], command: string[] = ['/bin/true']) => ({
+  const argvBody = (args: string[], command: string[] = ['/usr/bin/true']) => ({
     args,
     command,
     cwd: sandbox.project,
@@ -184,8 +184,8 @@ describe('exec.argv (the fast path): the daemon plans from the caller argv', () 
     const deliver = conv.sent.find((f) => f.type === 'exec.deliver');
     expect(Object.keys(deliver?.body.env as object)).toEqual(['CF_TOKEN']);
     expect(deliver?.body.spawn).toMatchObject({
-      command: ['/bin/true'],
-      executable: realpathSync('/bin/true'),
+      command: ['/usr/bin/true'],
+      executable: realpathSync('/usr/bin/true'),
       cwd: realpathSync(sandbox.project),
       pristine: false,
       plain: [],

@@ -76,7 +76,7 @@ describe('checkOp against the fake op', () => {
   it('refuses op 1.x and a program that prints no version', async () => {
     expect((await check({ FAKE_OP_VERSION: '1.12.4' })).error?.message).toBe('op 1.12.4 is not supported; agent-secret needs op 2.x');
     expect((await check({ FAKE_OP_VERSION: '2.18.0-beta.01' })).version).toBe('2.18.0-beta.01');
-    const notOp = await check({}, '/bin/false');
+    const notOp = await check({}, '/usr/bin/false'); // /usr/bin on macOS and Linux alike
     expect(notOp).toMatchObject({ found: true, version: null, error: { code: 'provider.failed' } });
   });
 
