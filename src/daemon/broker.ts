@@ -121,67 +121,61 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     await validateRequest(planned, { uid, trustedDirs: userConfig.trustedDirs });
     const request = await withOwnWarnings(planned, { uid, trustedDirs: userConfig.trustedDirs });
 
-    const requestId = `req_${randomBytes(16).toString('hex')}`;
-    const deadline = now() + request.ttlSeconds * 1000;
     const key = reuseKey(request, how.fingerprint);
-    const actx: AuditContext = { requestId, request };
     const flags: AuditExtra = {
       ...(how.forceRefresh ? { force_refresh: true } : {}),
       ...(how.reuseOnly ? { reuse_only: true } : {}),
       ...(how.spawn === null ? {} : { planned_by: 'daemon' as const }),
     };
-    const audit = await openAuditLog(auditLogPath(opts.dirs));
-    const abort = track(conv);
-    let reservation: Reservation | null = null;
-    try {
-      // Receipt and reuse go to the log together (one lock, one sync): a reused exec waits for them.
-      const received = auditEvent('request_received', actx, flags);
-      const reusedGrant = takeReuse(key, audit, actx, flags, [received]);
-      if (reusedGrant === null && how.reuseOnly) {
-        audit.writeAll([received, auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' })]);
-        throw new AgentSecretError('reuse.none', 'no live reusable approval matches this exact request; nothing was asked or resolved', {
-          hint: 'run without --reuse-only to ask the human, or see agent-secret approvals list',
-        });
-      }
-      if (reusedGrant === null) audit.write(received);
-      const scope: Scope = { request, requestId, deadline, userConfig, audit, actx, signal: abort.signal };
-      let grant: Grant = reusedGrant ?? (await promptAndResolve(scope, key, conv));
-      reservation = grant.reservation;
-      if (how.forceRefresh && grant.reused && grant.approvalId !== null) {
-        const approvalId = grant.approvalId;
-        const values = await resolve(request, userConfig, audit, actx, deadline, abort.signal);
-        approvals.replaceValues(approvalId, values);
-        grant = { ...grant, values };
-        audit.write(auditEvent('approval_refreshed', actx, { approval_id: approvalId }));
-      }
+    await withScope(conv, request, userConfig, async (scope) => {
+      const { requestId, deadline, audit, actx, signal } = scope;
+      let reservation: Reservation | null = null;
+      try {
+        // Receipt and reuse go to the log together (one lock, one sync): a reused exec waits for them.
+        const received = auditEvent('request_received', actx, flags);
+        const reusedGrant = takeReuse(key, audit, actx, flags, [received]);
+        if (reusedGrant === null && how.reuseOnly) {
+          audit.writeAll([received, auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' })]);
+          throw new AgentSecretError('reuse.none', 'no live reusable approval matches this exact request; nothing was asked or resolved', {
+            hint: 'run without --reuse-only to ask the human, or see agent-secret approvals list',
+          });
+        }
+        if (reusedGrant === null) audit.write(received);
+        let grant: Grant = reusedGrant ?? (await promptAndResolve(scope, key, conv));
+        reservation = grant.reservation;
+        if (how.forceRefresh && grant.reused && grant.approvalId !== null) {
+          const approvalId = grant.approvalId;
+          const values = await resolve(request, userConfig, audit, actx, deadline, signal);
+          approvals.replaceValues(approvalId, values);
+          grant = { ...grant, values };
+          audit.write(auditEvent('approval_refreshed', actx, { approval_id: approvalId }));
+        }
 
-      // A revoke or expiry between reservation and now drops the values: never deliver a partial set.
-      if (!reservation.live() || request.secrets.some((s) => !grant.values.has(s.alias))) {
-        throw new AgentSecretError('reuse.none', 'the reusable approval ended (revoked or expired) before its values were delivered; nothing was delivered', {
-          hint: 'rerun the command to ask again',
+        // A revoke or expiry between reservation and now drops the values: never deliver a partial set.
+        if (!reservation.live() || request.secrets.some((s) => !grant.values.has(s.alias))) {
+          throw new AgentSecretError('reuse.none', 'the reusable approval ended (revoked or expired) before its values were delivered; nothing was delivered', {
+            hint: 'rerun the command to ask again',
+          });
+        }
+        const env: Record<string, string> = {};
+        for (const [alias, value] of grant.values) env[alias] = value.reveal();
+        await conv.send('exec.deliver', {
+          request_id: requestId,
+          env,
+          approval_id: grant.approvalId,
+          reused: grant.reused,
+          ...(how.spawn === null ? {} : { spawn: how.spawn }),
         });
+        reservation.commit();
+        reservation = null;
+        // Values of a one-time approval have nothing left to serve: drop them now, not at GC.
+        if (grant.approvalId === null) grant.values.clear();
+        await followChild(conv, audit, actx);
+      } catch (error) {
+        reservation?.release();
+        throw error;
       }
-      const env: Record<string, string> = {};
-      for (const [alias, value] of grant.values) env[alias] = value.reveal();
-      await conv.send('exec.deliver', {
-        request_id: requestId,
-        env,
-        approval_id: grant.approvalId,
-        reused: grant.reused,
-        ...(how.spawn === null ? {} : { spawn: how.spawn }),
-      });
-      reservation.commit();
-      reservation = null;
-      // Values of a one-time approval have nothing left to serve: drop them now, not at GC.
-      if (grant.approvalId === null) grant.values.clear();
-      await followChild(conv, audit, actx);
-    } catch (error) {
-      reservation?.release();
-      throw error;
-    } finally {
-      untrack(conv, abort);
-      await audit.close().catch(() => undefined);
-    }
+    });
   }
 
   interface Grant {
@@ -438,27 +432,32 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     const ref = checkItemRef(body.ref);
     const request = metaRequest(body, [{ alias: 'ITEM', ref: ref.raw, account: body.account, source: 'flag' }]);
     await validateMetaRequest(request);
-    const requestId = `req_${randomBytes(16).toString('hex')}`;
-    const deadline = now() + request.ttlSeconds * 1000;
-    const actx: AuditContext = { requestId, request };
     const userConfig = await userConfigOf(opts.dirs);
-    const audit = await openAuditLog(auditLogPath(opts.dirs));
-    const abort = track(conv);
-    try {
+    await withScope(conv, request, userConfig, async (scope) => {
+      const { requestId, deadline, audit, actx, signal } = scope;
       audit.write(auditEvent('request_received', actx));
-      const { opPath } = await withTurn(requestId, deadline, abort.signal, audit, actx, () =>
-        decide({ request, requestId, deadline, userConfig, audit, actx, signal: abort.signal }, 'item_describe'),
-      );
+      const { opPath } = await withTurn(requestId, deadline, signal, audit, actx, () => decide(scope, 'item_describe'));
       audit.write(auditEvent('resolution_started', actx));
       let description;
       try {
-        description = await describeItem({ itemRef: ref.raw, account: body.account, opPath, env: opts.env, timeoutMs: Math.max(1000, deadline - now()), signal: abort.signal });
+        description = await describeItem({ itemRef: ref.raw, account: body.account, opPath, env: opts.env, timeoutMs: Math.max(1000, deadline - now()), signal });
       } catch (error) {
         audit.write(auditEvent('resolution_failed', actx, { error_code: codeOf(error) }));
         throw error;
       }
       audit.write(auditEvent('resolution_succeeded', actx));
       await conv.send('item.describe.ok', { request_id: requestId, description: { ...description } });
+    });
+  }
+
+  // One request's id, deadline (receipt + ttl), audit log and cancellation, for the length of `fn`.
+  async function withScope(conv: Conversation, request: ApprovalRequest, userConfig: UserConfig, fn: (scope: Scope) => Promise<void>): Promise<void> {
+    const requestId = `req_${randomBytes(16).toString('hex')}`;
+    const deadline = now() + request.ttlSeconds * 1000;
+    const audit = await openAuditLog(auditLogPath(opts.dirs));
+    const abort = track(conv);
+    try {
+      await fn({ request, requestId, deadline, userConfig, audit, actx: { requestId, request }, signal: abort.signal });
     } finally {
       untrack(conv, abort);
       await audit.close().catch(() => undefined);
@@ -495,22 +494,18 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     }
     const bound = chooseAnchor(policy, ancestry, { uid, gid: process.getegid?.() ?? ancestry[0].gid });
     const bindingText = describeProcess(bound.anchor);
-    const requestId = `req_${randomBytes(16).toString('hex')}`;
-    const deadline = now() + request.ttlSeconds * 1000;
-    const actx: AuditContext = { requestId, request };
     const userConfig = await userConfigOf(opts.dirs);
-    const audit = await openAuditLog(auditLogPath(opts.dirs));
-    const abort = track(conv);
-    try {
+    await withScope(conv, request, userConfig, async (scope) => {
+      const { requestId, deadline, audit, actx, signal } = scope;
       audit.write(auditEvent('request_received', actx, { max_reads: body.max_reads, session_binding: bindingText }));
-      const { opPath } = await withTurn(requestId, deadline, abort.signal, audit, actx, () =>
-        decide({ request, requestId, deadline, userConfig, audit, actx, signal: abort.signal }, 'session_create', {
+      const { opPath } = await withTurn(requestId, deadline, signal, audit, actx, () =>
+        decide(scope, 'session_create', {
           max_reads: body.max_reads,
           ttl_seconds: request.ttlSeconds,
           binding: bindingText,
         }),
       );
-      const values = await resolveWith(opPath, request, audit, actx, deadline, abort.signal);
+      const values = await resolveWith(opPath, request, audit, actx, deadline, signal);
       const created = sessions.create({
         ttlSeconds: request.ttlSeconds,
         maxReads: body.max_reads,
@@ -550,10 +545,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
         }
         throw error;
       }
-    } finally {
-      untrack(conv, abort);
-      await audit.close().catch(() => undefined);
-    }
+    });
   }
 
   // with-session: the token, the directory and the caller's process tree decide; no prompt.
