@@ -13,7 +13,7 @@
 import { homedir } from 'node:os';
 import { AgentSecretError } from '../core/errors.js';
 import { SecretValue } from '../core/secret-value.js';
-import { connectExisting, type ClientConversation } from '../daemon/conversation.js';
+import { connectExisting, definedEnv, type ClientConversation } from '../daemon/conversation.js';
 import type { ExecArgvBody } from '../daemon/messages.js';
 import { daemonPaths } from '../daemon/paths.js';
 import { PROTOCOL_VERSION, type Frame } from '../daemon/protocol.js';
@@ -91,10 +91,4 @@ async function converse(conv: ClientConversation, body: ExecArgvBody): Promise<n
   }
   const values = new Map(Object.entries(delivered.env).map(([alias, value]) => [alias, new SecretValue(value)] as const));
   return runChildForDaemon({ env: process.env, stderr: process.stderr }, spec, values, delivered.request_id, conv);
-}
-
-function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
-  return out;
 }

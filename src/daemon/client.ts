@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { AgentSecretError } from '../core/errors.js';
 import type { DirsInput } from '../platform/dirs.js';
 import { VERSION } from '../version.js';
-import { connectExisting, isAnswering, protocolError, STATUS_HINT, tryConnect, type ClientConversation } from './conversation.js';
+import { connectExisting, definedEnv, isAnswering, protocolError, STATUS_HINT, tryConnect, type ClientConversation } from './conversation.js';
 import { isProcessRunning, readPidFile, tryLock } from './instance.js';
 import { daemonPaths, prepareRuntimeDir, type DaemonPaths } from './paths.js';
 import { PROTOCOL_VERSION, type Frame } from './protocol.js';
@@ -194,12 +194,6 @@ export function daemonEnv(env: Record<string, string | undefined>): Record<strin
   for (const name of Object.keys(out)) {
     if (dropped.has(name) || DAEMON_ENV_DROPPED_PREFIXES.some((prefix) => name.startsWith(prefix))) delete out[name];
   }
-  return out;
-}
-
-function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
   return out;
 }
 

@@ -23,6 +23,13 @@ let nextId = 1;
 const KNOWN_CODES = new Set<string>(listErrorCodes().map((entry) => entry.code));
 export const STATUS_HINT = 'run agent-secret daemon status';
 
+/** An environment as it travels to the daemon or a spawned one: the variables that are set. Pure. */
+export function definedEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
 // Connects to a daemon that is already there; null when none is.
 export async function connectExisting(paths: DaemonPaths): Promise<ClientConversation | null> {
   if (!prepareRuntimeDir(paths, { create: false })) return null;

@@ -18,14 +18,10 @@ export interface ArgvPlan {
   forceRefresh: boolean;
 }
 
-/** Flags whose output the CLI prints itself: such an exec is always planned locally. */
-const LOCAL_FLAGS = new Set(['--help', '-h', '--dry-run', '--json']);
-
 const SILENT: Out = { write: () => true };
 
 /** The plan for an exec.argv body, or null when the caller should plan (and report) it locally. */
 export async function planFromArgv(body: ExecArgvBody, uid: number): Promise<ArgvPlan | null> {
-  if (body.args.some((arg) => LOCAL_FLAGS.has(arg))) return null;
   const { parseExecOptions } = await import('../cli/program.js');
   const { planExec } = await import('../cli/commands/exec-plan.js');
   const ctx: CliContext = {
@@ -46,6 +42,7 @@ export async function planFromArgv(body: ExecArgvBody, uid: number): Promise<Arg
   let reuseOnly: boolean;
   let forceRefresh: boolean;
   try {
+    // --help throws here; a dry run and --json print the request, which the CLI does itself.
     const options = parseExecOptions(body.args);
     if (options.dryRun === true || options.json === true) return null;
     reuseOnly = options.reuseOnly === true;
