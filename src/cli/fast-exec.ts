@@ -11,6 +11,7 @@
 // moment the request is sent it never falls back: an error is reported with the exit table.
 
 import { homedir } from 'node:os';
+import { isatty } from 'node:tty';
 import { AgentSecretError } from '../core/errors.js';
 import { SecretValue } from '../core/secret-value.js';
 import { connectExisting, definedEnv, type ClientConversation } from '../daemon/conversation.js';
@@ -44,8 +45,9 @@ export async function fastExec(argv: readonly string[]): Promise<number | null> 
       env: definedEnv(process.env),
       homedir: home,
       pid: process.pid,
-      stdout_is_tty: process.stdout.isTTY === true,
-      stderr_is_tty: process.stderr.isTTY === true,
+      // isatty, not process.stdout.isTTY: that getter builds a whole stream we may never use.
+      stdout_is_tty: isatty(1),
+      stderr_is_tty: isatty(2),
     };
     conv = await connectExisting(daemonPaths({ env: process.env, platform: process.platform, homedir: home }));
   } catch {
@@ -90,5 +92,5 @@ async function converse(conv: ClientConversation, body: ExecArgvBody): Promise<n
     });
   }
   const values = new Map(Object.entries(delivered.env).map(([alias, value]) => [alias, new SecretValue(value)] as const));
-  return runChildForDaemon({ env: process.env, stderr: process.stderr }, spec, values, delivered.request_id, conv);
+  return runChildForDaemon({ env: process.env, stderr: { write: (text: string) => process.stderr.write(text) } }, spec, values, delivered.request_id, conv);
 }

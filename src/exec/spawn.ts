@@ -4,8 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { finished } from 'node:stream/promises';
-import type { Transform, Writable } from 'node:stream';
+import { finished, type Readable, type Transform, type Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { AgentSecretError } from '../core/errors.js';
 
@@ -30,13 +29,17 @@ export interface SpawnChildOptions {
   /** Awaited before spawn; if it throws, nothing is spawned. */
   beforeSpawn?: () => Promise<void>;
   /**
-   * Pipe the child's stdout and stderr through these transforms into the destinations
-   * instead of inheriting them (output masking). The result waits until both are drained.
+   * Pipe the child's stdout and/or stderr through a transform into a destination instead of
+   * inheriting it (output masking); a stream left out is inherited. The result waits until
+   * the piped streams are drained.
    */
-  output?: {
-    stdout: { transform: Transform; destination: Writable };
-    stderr: { transform: Transform; destination: Writable };
-  };
+  output?: { stdout?: PipedOutput; stderr?: PipedOutput };
+}
+
+/** One piped output stream. The destination is asked for only when there is output to write. */
+export interface PipedOutput {
+  transform: Transform;
+  destination: () => Writable;
 }
 
 /** Signals passed on to the child while it runs; agent-secret itself survives them. */
@@ -67,7 +70,7 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
       child = spawn(opts.file, [...opts.args], {
         cwd: opts.cwd,
         env: opts.env,
-        stdio: opts.output === undefined ? 'inherit' : ['inherit', 'pipe', 'pipe'],
+        stdio: ['inherit', opts.output?.stdout === undefined ? 'inherit' : 'pipe', opts.output?.stderr === undefined ? 'inherit' : 'pipe'],
         shell: false,
         detached: false,
         windowsHide: true,
@@ -114,20 +117,28 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
   });
 }
 
-// Connects child output → transform → destination (without ending the destination, which
-// is our own stdout/stderr) and resolves once everything the child wrote has been flushed.
+// Connects each piped child stream → transform → destination (never ending the destination,
+// which is our own stdout/stderr) and resolves once everything the child wrote has been
+// passed on. The destination is looked up on the first chunk: a silent child never makes
+// Node set up our own output streams.
 function pipeOutput(child: ChildProcess, output: SpawnChildOptions['output']): Promise<void> {
-  if (output === undefined || child.stdout === null || child.stderr === null) return Promise.resolve();
   const streams = [
-    [child.stdout, output.stdout],
-    [child.stderr, output.stderr],
+    [child.stdout, output?.stdout],
+    [child.stderr, output?.stderr],
   ] as const;
-  return Promise.all(
-    streams.map(([source, { transform, destination }]) => {
-      source.pipe(transform).pipe(destination, { end: false });
-      return finished(transform).catch(() => undefined);
-    }),
-  ).then(() => undefined);
+  return Promise.all(streams.map(([source, piped]) => (source === null || piped === undefined ? undefined : pump(source, piped)))).then(() => undefined);
+}
+
+function pump(source: Readable, { transform, destination }: PipedOutput): Promise<void> {
+  source.pipe(transform);
+  transform.on('data', (chunk: Buffer) => {
+    const out = destination();
+    if (!out.write(chunk)) {
+      transform.pause();
+      out.once('drain', () => transform.resume());
+    }
+  });
+  return new Promise((resolve) => finished(transform, () => resolve()));
 }
 
 /** The shell convention for a child's status: its exit code, or 128+N for death by signal N. Pure. */

@@ -65,6 +65,14 @@ describe('output masking (captured output, as an agent runs it)', () => {
     expect(result.stdout).toBe('<concealed by agent-secret>\n');
   });
 
+  it('leaves a stream that goes to /dev/null to the child and still conceals the captured one', async () => {
+    // The child says what its stdout is (our /dev/null, inherited, or a pipe from the masker) on stderr.
+    const code = "const s = require('fs').fstatSync(1); process.stdout.write(process.env.API_TOKEN); process.stderr.write((s.isCharacterDevice() ? 'null' : 'pipe') + ' ' + process.env.API_TOKEN + '\\n')";
+    const result = await runClean(sb, ['exec', '--profile', 'cf', '--', 'node', '-e', code], { stdoutToNull: true });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('null <concealed by agent-secret>\n');
+  });
+
   it('--no-mask and profile mask: false turn it off (the value reaches the output)', async () => {
     for (const args of [['--profile', 'cf', '--no-mask'], ['--profile', 'cf-unmasked']]) {
       const result = await runCli(sb, ['exec', ...args, '--', 'node', join(PROGRAMS, 'print-secret.mjs'), 'API_TOKEN']);

@@ -24,6 +24,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Run agent-secret as the child of a short-lived `sh` (its parent is then that shell, not the test). */
   viaShell?: boolean;
+  /** Give agent-secret /dev/null as its stdout instead of a pipe (stdout is then ''). */
+  stdoutToNull?: boolean;
 }
 
 /** Runs agent-secret with args and returns its exit code and output. */
@@ -35,12 +37,12 @@ export function runCli(sandbox: Sandbox, args: string[], options: RunOptions = {
     const child = spawn(file as string, argv as string[], {
       cwd: options.cwd ?? sandbox.project,
       env: env as Record<string, string>,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', options.stdoutToNull === true ? 'ignore' : 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -48,7 +50,7 @@ export function runCli(sandbox: Sandbox, args: string[], options: RunOptions = {
       resolve({ code, signal, stdout, stderr, pid: child.pid });
     });
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
-    child.stdin.end(options.input ?? '');
+    child.stdin?.end(options.input ?? '');
   });
 }
 

@@ -5,7 +5,7 @@
 
 import { AgentSecretError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';
-import { buildChildEnv, spawnChild, verifyIdentity, type ChildResult } from '../../exec/index.js';
+import { buildChildEnv, isNullDevice, spawnChild, verifyIdentity, type ChildResult, type SpawnChildOptions } from '../../exec/index.js';
 import { inheritedEnv } from '../../request/build.js';
 import type { ExecutableIdentity } from '../../request/types.js';
 import type { MaskPatterns } from '../../mask/masker.js';
@@ -97,9 +97,12 @@ export async function runChildForDaemon(ctx: ChildContext, spec: ChildSpec, valu
   return result.exitCode;
 }
 
-// One masker per stream (each keeps its own held-back tail). Values too short to mask safely
-// are named (never shown) on stderr, since the prompt came before anyone knew their length.
-async function maskedOutput(ctx: ChildContext, values: ReadonlyMap<string, SecretValue>) {
+// One masker per stream (each keeps its own held-back tail). A stream of ours that is the null
+// device is left to the child: what it writes there reaches nobody. Values too short to mask
+// safely are named (never shown) on stderr, since the prompt came before anyone knew their length.
+async function maskedOutput(ctx: ChildContext, values: ReadonlyMap<string, SecretValue>): Promise<SpawnChildOptions['output']> {
+  const piped = { stdout: !isNullDevice(1), stderr: !isNullDevice(2) };
+  if (!piped.stdout && !piped.stderr) return undefined;
   const { compileMaskPatterns, deferredMasker, maskerFor, MIN_MASK_LENGTH } = await import('../../mask/masker.js');
   const { createMaskTransform } = await import('../../mask/stream.js');
   const plain = [...values.values()].map((v) => v.reveal());
@@ -111,8 +114,8 @@ async function maskedOutput(ctx: ChildContext, values: ReadonlyMap<string, Secre
   let patterns: MaskPatterns | undefined;
   const masker = () => deferredMasker(() => maskerFor((patterns ??= compileMaskPatterns(plain))));
   return {
-    stdout: { transform: createMaskTransform(masker()), destination: process.stdout },
-    stderr: { transform: createMaskTransform(masker()), destination: process.stderr },
+    ...(piped.stdout ? { stdout: { transform: createMaskTransform(masker()), destination: () => process.stdout } } : {}),
+    ...(piped.stderr ? { stderr: { transform: createMaskTransform(masker()), destination: () => process.stderr } } : {}),
   };
 }
 

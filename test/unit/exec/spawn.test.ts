@@ -1,11 +1,12 @@
 import { chmod, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
+import { Transform, Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
-import { FORWARDED_SIGNALS, exitCodeOf, spawnChild } from '../../../src/exec/index.js';
+import { FORWARDED_SIGNALS, exitCodeOf, spawnChild, type SpawnChildOptions } from '../../../src/exec/index.js';
 
 const children = fileURLToPath(new URL('../../fixtures/children/', import.meta.url));
 const node = process.execPath;
@@ -127,6 +128,71 @@ describe('spawnChild', () => {
     const error = await rejection(spawnChild({ file: node, args: ['-e', ''], cwd: dir, env: { TOKEN: `${CANARY}\0` } }));
     expect(error.code).toBe('exec.spawn_failed');
     expect(`${error.message} ${error.hint} ${error.stack}`).not.toContain(CANARY);
+  });
+
+  describe('piped output', () => {
+    const upper = () =>
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          callback(null, Buffer.from(chunk.toString('utf8').toUpperCase()));
+        },
+      });
+    // A destination that takes each chunk on a later turn, so a fast child must be held back.
+    const slowSink = (highWaterMark: number) => {
+      const chunks: Buffer[] = [];
+      const sink = new Writable({
+        highWaterMark,
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk);
+          setImmediate(callback);
+        },
+      });
+      return { sink, text: () => Buffer.concat(chunks).toString('utf8') };
+    };
+    const runCode = (code: string, output: NonNullable<SpawnChildOptions['output']>) =>
+      spawnChild({ file: node, args: ['-e', code], cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, output });
+
+    it('sends a piped stream through its transform to its destination', async () => {
+      const out = slowSink(16 * 1024);
+      const result = await runCode("process.stdout.write('abc'); process.stdout.write('def')", { stdout: { transform: upper(), destination: () => out.sink } });
+      expect(result.exitCode).toBe(0);
+      expect(out.text()).toBe('ABCDEF');
+    });
+
+    it('asks for no destination when the child writes nothing', async () => {
+      let asked = 0;
+      const destination = () => {
+        asked += 1;
+        return slowSink(1024).sink;
+      };
+      const result = await runCode('process.exitCode = 3', { stdout: { transform: upper(), destination }, stderr: { transform: upper(), destination } });
+      expect(result.exitCode).toBe(3);
+      expect(asked).toBe(0);
+    });
+
+    it('pipes only the streams it is given; the other one is inherited', async () => {
+      const out = slowSink(1024);
+      const code = "const { fstatSync } = require('fs'); process.stdout.write(fstatSync(2).isFIFO() || fstatSync(2).isSocket() ? 'two' : 'one')";
+      // Our own stderr (the test runner's) is not the pipe spawnChild would have made.
+      const inheritedIsPipe = (() => {
+        const stats = fstatSync(2);
+        return stats.isFIFO() || stats.isSocket();
+      })();
+      const result = await runCode(code, { stdout: { transform: upper(), destination: () => out.sink } });
+      expect(result.exitCode).toBe(0);
+      expect(out.text()).toBe(inheritedIsPipe ? 'TWO' : 'ONE');
+      const both = slowSink(1024);
+      await runCode(code, { stdout: { transform: upper(), destination: () => both.sink }, stderr: { transform: upper(), destination: () => slowSink(1024).sink } });
+      expect(both.text()).toBe('TWO');
+    });
+
+    it('holds a fast child back for a slow destination and delivers every byte', async () => {
+      const out = slowSink(1024);
+      const code = "const chunk = 'x'.repeat(65536); for (let i = 0; i < 32; i += 1) process.stdout.write(chunk)";
+      const result = await runCode(code, { stdout: { transform: upper(), destination: () => out.sink } });
+      expect(result.exitCode).toBe(0);
+      expect(out.text()).toBe('X'.repeat(32 * 65536));
+    });
   });
 
   it('removes its signal handlers after the child exits and after a spawn failure', async () => {
