@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import { isatty } from 'node:tty';
 import { AgentSecretError } from '../core/errors.js';
 import { SecretValue } from '../core/secret-value.js';
-import { connectExisting, definedEnv, type ClientConversation } from '../daemon/conversation.js';
+import { connectExisting, definedEnv, isNoAnswer, type ClientConversation } from '../daemon/conversation.js';
 import type { ExecArgvBody } from '../daemon/messages.js';
 import { daemonPaths } from '../daemon/paths.js';
 import { PROTOCOL_VERSION, type Frame } from '../daemon/protocol.js';
@@ -75,8 +75,11 @@ async function converse(conv: ClientConversation, body: ExecArgvBody): Promise<n
   try {
     await sent;
     hello = await conv.receive({ timeoutMs: HELLO_TIMEOUT_MS });
-  } catch {
+  } catch (error) {
     sent.catch(() => undefined);
+    // A daemon that took the connection and does not answer would keep the full CLI waiting
+    // just as long again, for the same message: say it now.
+    if (isNoAnswer(error)) throw error;
     return null;
   }
   if (hello.type !== 'hello.ok' || hello.body.version !== VERSION || hello.body.retiring === true) return null;

@@ -19,6 +19,12 @@ export interface ClientConversation {
 }
 
 const CONNECT_TIMEOUT_MS = 2_000;
+const NO_ANSWER = Symbol('no answer in time');
+
+/** Whether error is a receive that timed out: the daemon took the connection but did not answer. */
+export function isNoAnswer(error: unknown): boolean {
+  return error instanceof AgentSecretError && error.cause === NO_ANSWER;
+}
 let nextId = 1;
 const KNOWN_CODES = new Set<string>(listErrorCodes().map((entry) => entry.code));
 export const STATUS_HINT = 'run agent-secret daemon status';
@@ -92,7 +98,7 @@ class SocketConversation implements ClientConversation {
         case 'closed':
           throw dropped();
         case 'timeout':
-          throw new AgentSecretError('daemon.unavailable', 'the agent-secret daemon did not answer in time', { hint: STATUS_HINT });
+          throw new AgentSecretError('daemon.unavailable', 'the agent-secret daemon did not answer in time', { hint: STATUS_HINT, cause: NO_ANSWER });
         default:
           throw protocolError('the daemon sent a frame over the limit or did not finish it');
       }

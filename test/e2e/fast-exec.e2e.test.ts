@@ -4,11 +4,15 @@
 // Built binary, fake op and approver, canary scans on every run.
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectNoLeak, runCli, runClean } from '../helpers/run-cli.js';
 import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
 import { digest, valueOf } from '../helpers/vault.js';
+import { exitCodeFor } from '../../src/core/errors.js';
+
+const DAEMON_EXIT = exitCodeFor('daemon.unavailable');
 
 const APPEND_ENV = join(REPO_ROOT, 'test', 'fixtures', 'programs', 'append-env.mjs');
 const TOKEN_REF = 'op://Infra/Cloudflare/token';
@@ -112,5 +116,29 @@ describe('exec through a running daemon', () => {
     }
     expect(sb.prompts()).toHaveLength(0);
     expect(received()).toHaveLength(0);
+  });
+
+  it('a daemon that takes the connection and never answers is reported once, not waited for twice', async () => {
+    // Stands in for a hung daemon: accepts, reads, never writes.
+    mkdirSync(sb.daemonDir, { recursive: true, mode: 0o700 });
+    chmodSync(sb.daemonDir, 0o700);
+    let connections = 0;
+    const sockets: Socket[] = [];
+    const hung = createServer((socket) => {
+      connections += 1;
+      sockets.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => hung.listen(join(sb.daemonDir, 'daemon.sock'), resolve));
+    try {
+      const result = await runClean(sb, ['exec', '--reason', 'Purge the CDN cache', '--secret', `CF_TOKEN=${TOKEN_REF}`, '--', 'node', APPEND_ENV, runs(), 'CF_TOKEN']);
+      expect(result.code).toBe(DAEMON_EXIT);
+      expect(result.stderr).toContain('the agent-secret daemon did not answer in time');
+      expect(connections).toBe(1);
+      expect(seen('CF_TOKEN')).toEqual([]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hung.close(resolve));
+    }
   });
 });
