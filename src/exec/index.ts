@@ -5,5 +5,6 @@
 export { resolveExecutable, type ResolvedExecutable } from './resolve-executable.js';
 export { readIdentity, verifyIdentity, findMutability, type MutabilityFinding } from './identity.js';
 export { buildChildEnv, findEnvConflicts, type ChildEnvInput } from './child-env.js';
-export { spawnChild, exitCodeOf, FORWARDED_SIGNALS, type ChildResult, type PipedOutput, type SpawnChildOptions } from './spawn.js';
+export { spawnChild, exitCodeOf, FORWARDED_SIGNALS, type ChildResult, type SpawnChildOptions } from './spawn.js';
+export { pumpThrough, type OutputFilter, type PipedOutput } from './pump.js';
 export { isNullDevice } from './null-device.js';

@@ -4,9 +4,9 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { finished, type Readable, type Transform, type Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { AgentSecretError } from '../core/errors.js';
+import { pumpThrough, type PipedOutput } from './pump.js';
 
 export interface ChildResult {
   exitCode: number;
@@ -29,17 +29,11 @@ export interface SpawnChildOptions {
   /** Awaited before spawn; if it throws, nothing is spawned. */
   beforeSpawn?: () => Promise<void>;
   /**
-   * Pipe the child's stdout and/or stderr through a transform into a destination instead of
+   * Pipe the child's stdout and/or stderr through a filter into a destination instead of
    * inheriting it (output masking); a stream left out is inherited. The result waits until
    * the piped streams are drained.
    */
   output?: { stdout?: PipedOutput; stderr?: PipedOutput };
-}
-
-/** One piped output stream. The destination is asked for only when there is output to write. */
-export interface PipedOutput {
-  transform: Transform;
-  destination: () => Writable;
 }
 
 /** Signals passed on to the child while it runs; agent-secret itself survives them. */
@@ -117,28 +111,14 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
   });
 }
 
-// Connects each piped child stream → transform → destination (never ending the destination,
-// which is our own stdout/stderr) and resolves once everything the child wrote has been
-// passed on. The destination is looked up on the first chunk: a silent child never makes
-// Node set up our own output streams.
+// Connects each piped child stream through its filter to its destination and resolves once
+// everything the child wrote has been passed on.
 function pipeOutput(child: ChildProcess, output: SpawnChildOptions['output']): Promise<void> {
   const streams = [
     [child.stdout, output?.stdout],
     [child.stderr, output?.stderr],
   ] as const;
-  return Promise.all(streams.map(([source, piped]) => (source === null || piped === undefined ? undefined : pump(source, piped)))).then(() => undefined);
-}
-
-function pump(source: Readable, { transform, destination }: PipedOutput): Promise<void> {
-  source.pipe(transform);
-  transform.on('data', (chunk: Buffer) => {
-    const out = destination();
-    if (!out.write(chunk)) {
-      transform.pause();
-      out.once('drain', () => transform.resume());
-    }
-  });
-  return new Promise((resolve) => finished(transform, () => resolve()));
+  return Promise.all(streams.map(([source, piped]) => (source === null || piped === undefined ? undefined : pumpThrough(source, piped)))).then(() => undefined);
 }
 
 /** The shell convention for a child's status: its exit code, or 128+N for death by signal N. Pure. */

@@ -104,7 +104,6 @@ async function maskedOutput(ctx: ChildContext, values: ReadonlyMap<string, Secre
   const piped = { stdout: !isNullDevice(1), stderr: !isNullDevice(2) };
   if (!piped.stdout && !piped.stderr) return undefined;
   const { compileMaskPatterns, deferredMasker, maskerFor, MIN_MASK_LENGTH } = await import('../../mask/masker.js');
-  const { createMaskTransform } = await import('../../mask/stream.js');
   const plain = [...values.values()].map((v) => v.reveal());
   const short = [...values.entries()].filter(([, v]) => v.length > 0 && [...v.reveal()].length < MIN_MASK_LENGTH).map(([alias]) => alias);
   if (short.length > 0) {
@@ -114,8 +113,8 @@ async function maskedOutput(ctx: ChildContext, values: ReadonlyMap<string, Secre
   let patterns: MaskPatterns | undefined;
   const masker = () => deferredMasker(() => maskerFor((patterns ??= compileMaskPatterns(plain))));
   return {
-    ...(piped.stdout ? { stdout: { transform: createMaskTransform(masker()), destination: () => process.stdout } } : {}),
-    ...(piped.stderr ? { stderr: { transform: createMaskTransform(masker()), destination: () => process.stderr } } : {}),
+    ...(piped.stdout ? { stdout: { filter: masker(), destination: () => process.stdout } } : {}),
+    ...(piped.stderr ? { stderr: { filter: masker(), destination: () => process.stderr } } : {}),
   };
 }
 

@@ -17,7 +17,7 @@ let spawnModule: string;
 beforeAll(async () => {
   dir = await realpath(await mkdtemp(join(tmpdir(), 'as-signals-')));
   const out = join(dir, 'compiled');
-  for (const file of ['exec/spawn.ts', 'core/errors.ts']) {
+  for (const file of ['exec/spawn.ts', 'exec/pump.ts', 'core/errors.ts']) {
     const { outputText } = ts.transpileModule(await readFile(join(src, file), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
     });

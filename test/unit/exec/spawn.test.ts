@@ -1,6 +1,6 @@
 import { chmod, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { existsSync, fstatSync } from 'node:fs';
-import { Transform, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,12 +131,10 @@ describe('spawnChild', () => {
   });
 
   describe('piped output', () => {
-    const upper = () =>
-      new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          callback(null, Buffer.from(chunk.toString('utf8').toUpperCase()));
-        },
-      });
+    const upper = () => ({
+      push: (chunk: Buffer) => Buffer.from(chunk.toString('utf8').toUpperCase()),
+      end: () => Buffer.alloc(0),
+    });
     // A destination that takes each chunk on a later turn, so a fast child must be held back.
     const slowSink = (highWaterMark: number) => {
       const chunks: Buffer[] = [];
@@ -152,9 +150,9 @@ describe('spawnChild', () => {
     const runCode = (code: string, output: NonNullable<SpawnChildOptions['output']>) =>
       spawnChild({ file: node, args: ['-e', code], cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, output });
 
-    it('sends a piped stream through its transform to its destination', async () => {
+    it('sends a piped stream through its filter to its destination', async () => {
       const out = slowSink(16 * 1024);
-      const result = await runCode("process.stdout.write('abc'); process.stdout.write('def')", { stdout: { transform: upper(), destination: () => out.sink } });
+      const result = await runCode("process.stdout.write('abc'); process.stdout.write('def')", { stdout: { filter: upper(), destination: () => out.sink } });
       expect(result.exitCode).toBe(0);
       expect(out.text()).toBe('ABCDEF');
     });
@@ -165,7 +163,7 @@ describe('spawnChild', () => {
         asked += 1;
         return slowSink(1024).sink;
       };
-      const result = await runCode('process.exitCode = 3', { stdout: { transform: upper(), destination }, stderr: { transform: upper(), destination } });
+      const result = await runCode('process.exitCode = 3', { stdout: { filter: upper(), destination }, stderr: { filter: upper(), destination } });
       expect(result.exitCode).toBe(3);
       expect(asked).toBe(0);
     });
@@ -178,18 +176,18 @@ describe('spawnChild', () => {
         const stats = fstatSync(2);
         return stats.isFIFO() || stats.isSocket();
       })();
-      const result = await runCode(code, { stdout: { transform: upper(), destination: () => out.sink } });
+      const result = await runCode(code, { stdout: { filter: upper(), destination: () => out.sink } });
       expect(result.exitCode).toBe(0);
       expect(out.text()).toBe(inheritedIsPipe ? 'TWO' : 'ONE');
       const both = slowSink(1024);
-      await runCode(code, { stdout: { transform: upper(), destination: () => both.sink }, stderr: { transform: upper(), destination: () => slowSink(1024).sink } });
+      await runCode(code, { stdout: { filter: upper(), destination: () => both.sink }, stderr: { filter: upper(), destination: () => slowSink(1024).sink } });
       expect(both.text()).toBe('TWO');
     });
 
     it('holds a fast child back for a slow destination and delivers every byte', async () => {
       const out = slowSink(1024);
       const code = "const chunk = 'x'.repeat(65536); for (let i = 0; i < 32; i += 1) process.stdout.write(chunk)";
-      const result = await runCode(code, { stdout: { transform: upper(), destination: () => out.sink } });
+      const result = await runCode(code, { stdout: { filter: upper(), destination: () => out.sink } });
       expect(result.exitCode).toBe(0);
       expect(out.text()).toBe('X'.repeat(32 * 65536));
     });
