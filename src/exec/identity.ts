@@ -2,7 +2,7 @@
 // is untrusted: anyone who can write the file or a directory above it could swap what runs.
 // Invariant: a path whose identity no longer matches the approved one is never started.
 
-import { stat as statCallback, type Stats } from 'node:fs';
+import { stat as statCallback, statSync, type Stats } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
@@ -27,12 +27,26 @@ export async function readIdentity(path: string): Promise<ExecutableIdentity> {
 
 /** Throws exec.identity_changed unless the file at path still has the expected identity. */
 export async function verifyIdentity(path: string, expected: ExecutableIdentity): Promise<void> {
+  // A file that vanished has changed as much as a file can.
+  const actual = await readIdentity(path).catch(() => null);
+  assertIdentity(path, actual, expected);
+}
+
+/**
+ * verifyIdentity with one synchronous stat: for the process about to spawn the child, which has
+ * nothing else to do meanwhile and then needs no libuv thread pool at all.
+ */
+export function verifyIdentitySync(path: string, expected: ExecutableIdentity): void {
   let actual: ExecutableIdentity | null = null;
   try {
-    actual = await readIdentity(path);
+    actual = identityOf(statSync(path));
   } catch {
-    // A file that vanished has changed as much as a file can.
+    // As above: vanished means changed.
   }
+  assertIdentity(path, actual, expected);
+}
+
+function assertIdentity(path: string, actual: ExecutableIdentity | null, expected: ExecutableIdentity): void {
   if (actual === null || !sameIdentity(actual, expected)) {
     throw new AgentSecretError('exec.identity_changed', `the approved executable changed before it could start: ${path}`, {
       hint: 'rerun the command to approve the current file',

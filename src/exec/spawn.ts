@@ -26,8 +26,8 @@ export interface SpawnChildOptions {
   env: Record<string, string>;
   /** Called right after spawn with the child's pid; if it fails, the child is stopped and the error thrown. */
   onStart?: (pid: number) => void | Promise<void>;
-  /** Awaited before spawn; if it throws, nothing is spawned. */
-  beforeSpawn?: () => Promise<void>;
+  /** Run (and awaited) before spawn; if it throws, nothing is spawned. */
+  beforeSpawn?: () => void | Promise<void>;
   /**
    * Pipe the child's stdout and/or stderr through a filter into a destination instead of
    * inheriting it (output masking); a stream left out is inherited. The result waits until

@@ -5,7 +5,7 @@
 
 import { AgentSecretError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';
-import { buildChildEnv, isNullDevice, spawnChild, verifyIdentity, type ChildResult, type SpawnChildOptions } from '../../exec/index.js';
+import { buildChildEnv, isNullDevice, spawnChild, verifyIdentitySync, type ChildResult, type SpawnChildOptions } from '../../exec/index.js';
 import { inheritedEnv } from '../../request/build.js';
 import type { ExecutableIdentity } from '../../request/types.js';
 import type { MaskPatterns } from '../../mask/masker.js';
@@ -70,7 +70,7 @@ export async function runChild(ctx: ChildContext, spec: ChildSpec, values: Reado
       cwd: spec.cwd,
       env,
       ...(output === undefined ? {} : { output }),
-      beforeSpawn: () => verifyIdentity(spec.executable, spec.identity),
+      beforeSpawn: () => verifyIdentitySync(spec.executable, spec.identity),
       onStart: (pid) => hooks.onStart(pid),
     });
   } catch (error) {

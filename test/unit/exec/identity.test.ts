@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
-import { findMutability, readIdentity, verifyIdentity } from '../../../src/exec/index.js';
+import { findMutability, readIdentity, verifyIdentity, verifyIdentitySync } from '../../../src/exec/index.js';
 
 let root: string;
 let file: string;
@@ -22,15 +22,24 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+// Both forms (async for the daemon, sync right before spawn) must refuse the same way.
 async function expectChanged(path: string, expected: Awaited<ReturnType<typeof readIdentity>>): Promise<void> {
-  const error = await verifyIdentity(path, expected).then(
+  const asyncError = await verifyIdentity(path, expected).then(
     () => null,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(AgentSecretError);
-  expect((error as AgentSecretError).code).toBe('exec.identity_changed');
-  expect((error as AgentSecretError).message).toBe(`the approved executable changed before it could start: ${path}`);
-  expect((error as AgentSecretError).hint).toBe('rerun the command to approve the current file');
+  let syncError: unknown = null;
+  try {
+    verifyIdentitySync(path, expected);
+  } catch (e) {
+    syncError = e;
+  }
+  for (const error of [asyncError, syncError]) {
+    expect(error).toBeInstanceOf(AgentSecretError);
+    expect((error as AgentSecretError).code).toBe('exec.identity_changed');
+    expect((error as AgentSecretError).message).toBe(`the approved executable changed before it could start: ${path}`);
+    expect((error as AgentSecretError).hint).toBe('rerun the command to approve the current file');
+  }
 }
 
 describe('readIdentity and verifyIdentity', () => {
@@ -40,7 +49,9 @@ describe('readIdentity and verifyIdentity', () => {
   });
 
   it('accepts an unchanged file', async () => {
-    await expect(verifyIdentity(file, await readIdentity(file))).resolves.toBeUndefined();
+    const identity = await readIdentity(file);
+    await expect(verifyIdentity(file, identity)).resolves.toBeUndefined();
+    expect(() => verifyIdentitySync(file, identity)).not.toThrow();
   });
 
   it('detects a touched file (mtime only)', async () => {
