@@ -1,6 +1,9 @@
 // Copies one of the child's output streams to one of ours through a filter (the masker). Plain
 // 'data' and 'end' handlers instead of pipe() and a Transform: the same bytes, backpressure kept,
 // and far less stream machinery to start in a short-lived process. Input: untrusted child bytes.
+// There is no idle-flush timer: the masker already releases every byte that no continuation can
+// turn into part of a secret, and what it holds back must stay held until more output or the end
+// resolves it, so a prompt without a newline is passed on in the same tick it arrives.
 
 import type { Readable, Writable } from 'node:stream';
 
