@@ -4,9 +4,9 @@
 // rotate, write, fsync, unlock) is ours, because the link must be computed under the same lock
 // as the write when several processes append. Invariant: a write that did not reach the file throws.
 
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { access, lstat, mkdir } from 'node:fs/promises';
+import { access, lstat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import pino from 'pino';
 import { AgentSecretError } from '../core/errors.js';
@@ -48,7 +48,7 @@ const OPEN_FLAGS = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | c
 /** Opens (creating if needed) the audit log after checking its directory and file; throws audit.unwritable. */
 export async function openAuditLog(path: string, options: AuditLogOptions = {}): Promise<AuditLog> {
   const uid = currentUid();
-  await prepareDir(path, dirname(path), uid);
+  prepareDir(path, dirname(path), uid);
   closeSync(openChecked(path, uid));
   return createLog(path, uid, options);
 }
@@ -64,7 +64,7 @@ export async function checkAuditPath(path: string): Promise<AuditPathCheck> {
 function createLog(path: string, uid: number, options: AuditLogOptions): AuditLog {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const keep = options.keepRotated ?? DEFAULT_KEEP_ROTATED;
-  const serialize = createSerializer();
+  const serialize = sharedSerializer();
   let closed = false;
   return {
     path,
@@ -155,8 +155,18 @@ function linkAfter(path: string, fd: number, size: number): ChainLink {
   return link;
 }
 
+type Serializer = (record: AuditRecord, link: ChainLink) => Buffer;
+let serializer: Serializer | null = null;
+
+// One serializer for every log this process opens (the daemon opens one per request); it is
+// synchronous, so logs cannot interleave in it.
+function sharedSerializer(): Serializer {
+  serializer ??= createSerializer();
+  return serializer;
+}
+
 // pino renders a record into one line; the destination only captures it.
-function createSerializer(): (record: AuditRecord, link: ChainLink) => Buffer {
+function createSerializer(): Serializer {
   let captured = '';
   const logger = pino(
     {
@@ -216,15 +226,17 @@ function openChecked(path: string, uid: number): number {
 
 // Creates the directory 0700 if missing. An existing one must be a real directory owned by
 // us; if it is ours but more open than 0700 it is tightened, since nobody else needs it.
-async function prepareDir(path: string, dir: string, uid: number): Promise<void> {
+// Synchronous like every other step of a write: this is our own state directory, and the daemon
+// opens the log once per request.
+function prepareDir(path: string, dir: string, uid: number): void {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw unwritable(path, errnoProblem(error, dir));
   }
   let stats: Stats;
   try {
-    stats = await lstat(dir);
+    stats = lstatSync(dir);
   } catch (error) {
     throw unwritable(path, errnoProblem(error, dir));
   }

@@ -3,7 +3,7 @@
 // controls. The file is the trust anchor, so it must be a regular, non-symlink file of the
 // user's, not writable by others; errors are positioned and never echo the file's content.
 
-import { constants, type Stats } from 'node:fs';
+import { constants, lstatSync, type Stats } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
@@ -103,7 +103,7 @@ export function createUserConfigLoader(): (input: DirsInput) => Promise<UserConf
   let last: { key: string; config: UserConfig } | null = null;
   return async (input) => {
     const path = userConfigPath(input);
-    const key = await changeKey(path);
+    const key = changeKey(path);
     if (key !== null && last?.key === key) return last.config;
     const config = await loadUserConfig(input);
     last = key === null ? null : { key, config };
@@ -111,11 +111,21 @@ export function createUserConfigLoader(): (input: DirsInput) => Promise<UserConf
   };
 }
 
-async function changeKey(path: string): Promise<string | null> {
-  const [file, dir] = await Promise.all([lstat(path).catch(() => null), lstat(dirname(path)).catch(() => null)]);
+// Two synchronous lstat calls: the daemon asks on every exec, for its own user's config directory.
+function changeKey(path: string): string | null {
+  const file = lstatOrNull(path);
+  const dir = lstatOrNull(dirname(path));
   if (file === null || dir === null) return null;
   const of = (s: Stats) => [s.dev, s.ino, s.size, s.mode, s.uid, s.mtimeMs, s.ctimeMs].join(':');
   return `${path}\0${of(file)}\0${of(dir)}`;
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /** Validates the text of a user config; throws user_config.invalid with a position. Pure. */
