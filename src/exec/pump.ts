@@ -24,26 +24,44 @@ export interface PipedOutput {
  * own stdout or stderr), pausing the source while the destination is full. Resolves once the
  * source has ended or failed. If the filter throws, the rest of the output is dropped, never
  * passed on unfiltered, and the source is still drained so that the child cannot block on it.
+ * If the destination fails (its reader went away: EPIPE), readerGone is called (the child gets
+ * the SIGPIPE the kernel would have sent it for writing there) and the source is closed, so the
+ * child finds its output closed as it would have without us in between.
  */
-export function pumpThrough(source: Readable, { filter, destination }: PipedOutput): Promise<void> {
+export function pumpThrough(source: Readable, { filter, destination }: PipedOutput, readerGone: () => void = () => undefined): Promise<void> {
   return new Promise((resolve) => {
     let failed = false;
+    let target: Writable | null = null;
+    // Stays attached: a write still in flight may fail after the source has ended.
+    const onTargetError = () => {
+      if (failed && source.destroyed) return;
+      failed = true;
+      readerGone();
+      source.destroy();
+    };
+    const out = (): Writable => {
+      if (target === null) {
+        target = destination();
+        target.on('error', onTargetError);
+      }
+      return target;
+    };
     // true when the destination can take more now.
     const pass = (take: () => Buffer): boolean => {
       if (failed) return true;
-      let out: Buffer;
+      let bytes: Buffer;
       try {
-        out = take();
+        bytes = take();
       } catch {
         failed = true;
         return true;
       }
-      return out.length === 0 || destination().write(out);
+      return bytes.length === 0 || out().write(bytes);
     };
     source.on('data', (chunk: Buffer) => {
       if (pass(() => filter.push(chunk))) return;
       source.pause();
-      destination().once('drain', () => source.resume());
+      out().once('drain', () => source.resume());
     });
     source.once('end', () => {
       pass(() => filter.end());

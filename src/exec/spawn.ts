@@ -112,13 +112,21 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
 }
 
 // Connects each piped child stream through its filter to its destination and resolves once
-// everything the child wrote has been passed on.
+// everything the child wrote has been passed on (or its reader has gone away).
 function pipeOutput(child: ChildProcess, output: SpawnChildOptions['output']): Promise<void> {
   const streams = [
     [child.stdout, output?.stdout],
     [child.stderr, output?.stderr],
   ] as const;
-  return Promise.all(streams.map(([source, piped]) => (source === null || piped === undefined ? undefined : pumpThrough(source, piped)))).then(() => undefined);
+  // Our reader went away: the child gets the SIGPIPE it would have got writing there itself.
+  const readerGone = () => {
+    try {
+      child.kill('SIGPIPE');
+    } catch {
+      // Already gone.
+    }
+  };
+  return Promise.all(streams.map(([source, piped]) => (source === null || piped === undefined ? undefined : pumpThrough(source, piped, readerGone)))).then(() => undefined);
 }
 
 /** The shell convention for a child's status: its exit code, or 128+N for death by signal N. Pure. */

@@ -73,6 +73,15 @@ describe('output masking (captured output, as an agent runs it)', () => {
     expect(result.stderr).toBe('null <concealed by agent-secret>\n');
   });
 
+  it('when the reader of its output goes away, the child finds its output closed, as without agent-secret', async () => {
+    // `yes` writes until its output is closed and then dies of SIGPIPE (exit 141), with or without us.
+    const result = await runClean(sb, ['exec', '--profile', 'cf', '--', 'yes', 'output'], { closeStdoutAfter: 4096 });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(141);
+    const exited = sb.auditEvents().filter((e) => e.event === 'child_exited');
+    expect(exited.map((e) => e.exit_code)).toEqual([141]);
+  });
+
   it('--no-mask and profile mask: false turn it off (the value reaches the output)', async () => {
     for (const args of [['--profile', 'cf', '--no-mask'], ['--profile', 'cf-unmasked']]) {
       const result = await runCli(sb, ['exec', ...args, '--', 'node', join(PROGRAMS, 'print-secret.mjs'), 'API_TOKEN']);

@@ -26,6 +26,8 @@ export interface RunOptions {
   viaShell?: boolean;
   /** Give agent-secret /dev/null as its stdout instead of a pipe (stdout is then ''). */
   stdoutToNull?: boolean;
+  /** Stop reading agent-secret's stdout (close the pipe) once this many bytes have arrived, like `| head -c N`. */
+  closeStdoutAfter?: number;
 }
 
 /** Runs agent-secret with args and returns its exit code and output. */
@@ -41,7 +43,10 @@ export function runCli(sandbox: Sandbox, args: string[], options: RunOptions = {
     });
     let stdout = '';
     let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (options.closeStdoutAfter !== undefined && stdout.length >= options.closeStdoutAfter) child.stdout?.destroy();
+    });
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
     child.on('error', reject);

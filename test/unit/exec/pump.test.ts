@@ -127,6 +127,33 @@ describe('pumpThrough', () => {
     expect(source.readableEnded).toBe(true);
   });
 
+  it('says the reader went away and closes the source when the destination fails, also while waiting for drain', async () => {
+    for (const highWaterMark of [16 * 1024, 1]) {
+      const source = new PassThrough();
+      let fail: ((error: Error) => void) | null = null;
+      const broken = new Writable({
+        highWaterMark,
+        write(_chunk: Buffer, _encoding, callback) {
+          // The first write fails at once; with highWaterMark 1 the pump is paused for drain first.
+          if (highWaterMark === 1) fail = callback;
+          else callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+        },
+      });
+      let gone = 0;
+      const done = pumpThrough(source, { filter: createMasker([CANARY]), destination: () => broken }, () => (gone += 1));
+      source.write(Buffer.from('some output\n'));
+      source.write(Buffer.from('more output\n'));
+      await tick();
+      if (highWaterMark === 1) {
+        expect(source.isPaused()).toBe(true);
+        (fail as unknown as (error: Error) => void)(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      }
+      await done;
+      expect(source.destroyed).toBe(true);
+      expect(gone).toBe(1);
+    }
+  });
+
   it('resolves on a read error, dropping what the filter held back', async () => {
     const source = new PassThrough();
     const out = sink();
