@@ -10,6 +10,8 @@ import { renderError } from './render/error.js';
 
 /** Runs agent-secret with the given arguments (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], overrides: Partial<CliContext> = {}): Promise<number> {
+  if (overrides.stdout === undefined) tolerateGoneReader(process.stdout);
+  if (overrides.stderr === undefined) tolerateGoneReader(process.stderr);
   const separator = argv.indexOf('--');
   const ctx: CliContext = {
     args: separator === -1 ? [...argv] : argv.slice(0, separator),
@@ -58,4 +60,11 @@ export async function main(argv: readonly string[], overrides: Partial<CliContex
     ctx.stderr.write(`${rendered.lines.join('\n')}\n`);
     return rendered.exitCode;
   }
+}
+
+// A reader that goes away (`agent-secret audit | head -1`) is nobody's error: the rest of our
+// output has nowhere to go, so it is dropped and the command ends with its own exit code, instead
+// of an unhandled EPIPE with a stack trace. (Masked child output has its own handling: exec/pump.ts.)
+function tolerateGoneReader(stream: NodeJS.WriteStream): void {
+  stream.on('error', () => undefined);
 }

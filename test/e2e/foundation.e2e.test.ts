@@ -70,6 +70,14 @@ describe('version and help', () => {
   it('an unknown command is a usage error', async () => {
     expectCleanFailure(await runClean(sb, ['frobnicate']), 2, 'unknown command');
   });
+
+  it('a reader that went away (| head) ends the output quietly, with the exit code of the command', async () => {
+    for (const args of [['--help'], ['agent-context', '--json'], ['frobnicate']]) {
+      const result = await runClean(sb, args, { closeStdoutAfter: 0 });
+      expect(result.stderr).not.toMatch(/EPIPE|Unhandled|node:events/);
+      expect(result.code).toBe(args[0] === 'frobnicate' ? 2 : 0);
+    }
+  });
 });
 
 describe('agent-context --json', () => {

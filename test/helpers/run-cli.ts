@@ -26,7 +26,7 @@ export interface RunOptions {
   viaShell?: boolean;
   /** Give agent-secret /dev/null as its stdout instead of a pipe (stdout is then ''). */
   stdoutToNull?: boolean;
-  /** Stop reading agent-secret's stdout (close the pipe) once this many bytes have arrived, like `| head -c N`. */
+  /** Stop reading agent-secret's stdout (close the pipe) once this many bytes have arrived, like `| head -c N`; 0: before it writes anything. */
   closeStdoutAfter?: number;
 }
 
@@ -54,6 +54,7 @@ export function runCli(sandbox: Sandbox, args: string[], options: RunOptions = {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, pid: child.pid });
     });
+    if (options.closeStdoutAfter === 0) child.stdout?.destroy();
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     child.stdin?.end(options.input ?? '');
   });
