@@ -59,7 +59,7 @@ export async function fastExec(argv: readonly string[]): Promise<number | null> 
     return await converse(conv, body);
   } catch (error) {
     const rendered = renderError(error, { debug: process.env.AGENT_SECRET_DEBUG === '1' });
-    process.stderr.write(`${rendered.lines.join('\n')}\n`);
+    writeStderr(`${rendered.lines.join('\n')}\n`);
     return rendered.exitCode;
   } finally {
     conv.close();
@@ -95,5 +95,15 @@ async function converse(conv: ClientConversation, body: ExecArgvBody): Promise<n
     });
   }
   const values = new Map(Object.entries(delivered.env).map(([alias, value]) => [alias, new SecretValue(value)] as const));
-  return runChildForDaemon({ env: process.env, stderr: { write: (text: string) => process.stderr.write(text) } }, spec, values, delivered.request_id, conv);
+  return runChildForDaemon({ env: process.env, stderr: { write: writeStderr } }, spec, values, delivered.request_id, conv);
+}
+
+// Our stderr, built on first use; a reader that went away is nobody's error (as in cli/main.ts).
+let stderrReady = false;
+function writeStderr(text: string): boolean {
+  if (!stderrReady) {
+    process.stderr.on('error', () => undefined);
+    stderrReady = true;
+  }
+  return process.stderr.write(text);
 }
