@@ -4,10 +4,8 @@
 // of a prompt that allows it (exec); elsewhere the program misread the prompt: malformed.
 
 import { z } from 'zod';
+import { REUSE_LIMITS } from './reuse-choice.js';
 import { DENY_REASONS, type ApprovalPrompt, type Decision } from './types.js';
-
-/** Most uses an approver program may name (the daemon keeps at most 20: REUSE_LIMITS.maxUses). */
-export const MAX_REUSE_USES = 100;
 
 /** Shape of a program's answer (snake_case, as on the wire). */
 export const ProgramAnswerSchema = z.strictObject({
@@ -16,7 +14,8 @@ export const ProgramAnswerSchema = z.strictObject({
   reuse: z
     .strictObject({
       ttl_seconds: z.number().int().min(1),
-      max_uses: z.number().int().min(1).max(MAX_REUSE_USES),
+      // The bounds every approver offers (1..20): more is a malformed answer, not a silent clamp.
+      max_uses: z.number().int().min(REUSE_LIMITS.minUses).max(REUSE_LIMITS.maxUses),
     })
     .optional(),
 });
