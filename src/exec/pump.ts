@@ -32,9 +32,10 @@ export function pumpThrough(source: Readable, { filter, destination }: PipedOutp
   return new Promise((resolve) => {
     let failed = false;
     let target: Writable | null = null;
-    // Stays attached: a write still in flight may fail after the source has ended.
+    // Stays attached: a write still in flight may fail after the source has ended, which then
+    // concerns nobody (the child is done writing there).
     const onTargetError = () => {
-      if (failed && source.destroyed) return;
+      if (failed || source.readableEnded) return;
       failed = true;
       readerGone();
       source.destroy();
