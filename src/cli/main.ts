@@ -28,7 +28,7 @@ export async function main(argv: readonly string[], overrides: Partial<CliContex
     stderrIsTTY: process.stderr.isTTY === true,
     ...overrides,
   };
-  const json = ctx.args.includes('--json');
+  const json = jsonErrorMode(ctx.args);
   const debug = ctx.env.AGENT_SECRET_DEBUG === '1';
 
   try {
@@ -56,10 +56,18 @@ export async function main(argv: readonly string[], overrides: Partial<CliContex
       error = new AgentSecretError('usage.invalid', thrown.message.replace(/^error: /, ''), { hint: 'see agent-secret --help' });
     }
     const rendered = renderError(error, { debug });
-    if (json) ctx.stdout.write(`${JSON.stringify(rendered.json, null, 2)}\n`);
+    if (json !== null) ctx.stdout.write(`${json === 'compact' ? JSON.stringify(rendered.json) : JSON.stringify(rendered.json, null, 2)}\n`);
     ctx.stderr.write(`${rendered.lines.join('\n')}\n`);
     return rendered.exitCode;
   }
+}
+
+// How an error is printed as JSON: `--json`, or `--json=compact` / `--json compact` (the session
+// commands), which also gets its error on one line; null without either.
+function jsonErrorMode(args: readonly string[]): 'pretty' | 'compact' | null {
+  const at = args.findIndex((arg) => arg === '--json' || arg.startsWith('--json='));
+  if (at === -1) return null;
+  return args[at] === '--json=compact' || (args[at] === '--json' && args[at + 1] === 'compact') ? 'compact' : 'pretty';
 }
 
 // A reader that goes away (`agent-secret audit | head -1`) is nobody's error: the rest of our

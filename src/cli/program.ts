@@ -159,6 +159,13 @@ Examples:
     .description('list live sessions (never tokens or values)')
     .option('--json [format]', 'print JSON; --json=compact for one line')
     .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret session list
+  agent-secret session list --json=compact`,
+    )
     .action(async (options) => {
       const { runSessionList } = await import('./commands/session.js');
       run(runSessionList(ctx, options));
@@ -170,6 +177,13 @@ Examples:
     .option('--all', 'destroy every live session')
     .option('--json [format]', 'print JSON; --json=compact for one line')
     .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret session destroy asid_…
+  agent-secret session destroy --all`,
+    )
     .action(async (id: string | undefined, options) => {
       const { runSessionDestroy } = await import('./commands/session.js');
       run(runSessionDestroy(ctx, id, options));
@@ -345,6 +359,13 @@ A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README f
     .description('print the version')
     .option('--json', 'print JSON')
     .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret version
+  agent-secret version --json`,
+    )
     .action(async (options) => {
       const { runVersion } = await import('./commands/version.js');
       run(runVersion(ctx, options));

@@ -22,7 +22,7 @@ export type ExitKind = keyof typeof EXIT_CODES;
 export const EXIT_CODE_TABLE: ReadonlyArray<{ code: number; kind: ExitKind | 'child'; meaning: string }> = [
   { code: 0, kind: 'ok', meaning: 'success (commands other than exec)' },
   { code: 1, kind: 'failure', meaning: 'runtime failure not listed below, or an internal error' },
-  { code: 2, kind: 'usage', meaning: 'usage or validation error: flags, argv separator, config, env file, refs, ttl, reason, executable' },
+  { code: 2, kind: 'usage', meaning: 'usage or validation error: flags, argv separator, config, env file, refs, ttl, reason, cwd, executable, variable collision' },
   { code: 10, kind: 'denied', meaning: 'the human (or the approver program) denied the request' },
   { code: 11, kind: 'timeout', meaning: 'nobody answered the prompt before the request ttl ran out' },
   { code: 12, kind: 'no_approver', meaning: 'no approver is configured or available' },

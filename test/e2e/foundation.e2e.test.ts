@@ -58,14 +58,17 @@ describe('version and help', () => {
     expect(result.stdout).toContain('Usage: agent-secret');
   });
 
-  for (const command of [['exec'], ['profile', 'list'], ['profile', 'show'], ['doctor'], ['agent-context'], ['version']]) {
-    it(`${command.join(' ')} --help shows usage${command[0] === 'version' ? '' : ' with examples'}`, async () => {
-      const result = await runClean(sb, [...command, '--help']);
-      expect(result.code).toBe(0);
-      expect(result.stdout).toContain(`Usage: agent-secret ${command.join(' ')}`);
-      if (command[0] !== 'version') expect(result.stdout).toMatch(/Examples?:/);
-    });
-  }
+  it('every command has --help with examples', async () => {
+    const doc = JSON.parse((await runClean(sb, ['agent-context', '--json'])).stdout) as { commands: Record<string, unknown> };
+    const commands = Object.keys(doc.commands);
+    expect(commands.length).toBeGreaterThan(15);
+    for (const command of commands) {
+      const result = await runClean(sb, [...command.split(' '), '--help']);
+      expect(result.code, command).toBe(0);
+      expect(result.stdout, command).toContain(`Usage: agent-secret ${command}`);
+      expect(result.stdout, command).toMatch(/Examples?:/);
+    }
+  });
 
   it('an unknown command is a usage error', async () => {
     expectCleanFailure(await runClean(sb, ['frobnicate']), 2, 'unknown command');
@@ -92,6 +95,8 @@ describe('agent-context --json', () => {
     expect(execFlags).toEqual(
       expect.arrayContaining(['--profile', '--secret', '--env-file', '--only', '--reason', '--account', '--config', '--cwd', '--ttl', '--override-env', '--dry-run', '--json']),
     );
+    const noMask = doc.commands.exec.flags.find((f: { name: string }) => f.name === '--no-mask');
+    expect(noMask).toMatchObject({ type: 'boolean' });
     expect(doc.exit_codes).toEqual(expect.arrayContaining([expect.objectContaining({ code: 2, kind: 'usage' }), expect.objectContaining({ code: 10, kind: 'denied' })]));
     expect(doc.available.profile_config).toMatchObject({ default_profile: 'deploy', profiles: [{ name: 'base', default: false }, { name: 'deploy', default: true }] });
   });

@@ -102,6 +102,17 @@ describe('sessions', () => {
     expect((await runClean(sb, ['session', 'list', '--json=compact'])).stdout.trim()).toBe('{"schema_version":"1","sessions":[]}');
   });
 
+  it('with --json=compact (or --json compact) an error is one JSON line on stdout too', async () => {
+    for (const flags of [['--json=compact'], ['--json', 'compact']]) {
+      const result = await runClean(sb, ['session', 'destroy', ...flags]);
+      expect(result.code).toBe(2);
+      const lines = result.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0] as string)).toMatchObject({ ok: false, error: { exit_code: 2 } });
+      expect(result.stderr).toMatch(/^agent-secret: /);
+    }
+  });
+
   it('refuses a caller outside the bound process tree, another directory, and a wrong token', async () => {
     // Bound to a shell that exits right away: no later caller can be inside its tree.
     const created = await runClean(sb, ['session', 'create', '--profile', 'cf', '--max-reads', '5', '--bind-parent', '--json'], { viaShell: true });

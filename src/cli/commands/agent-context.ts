@@ -68,7 +68,8 @@ function describeOption(option: Option): Record<string, unknown> {
   return {
     name: option.long ?? option.short,
     ...(option.short !== undefined && option.long !== undefined ? { short: option.short } : {}),
-    type: option.isBoolean() ? 'boolean' : 'string',
+    // A negated flag (--no-mask) takes no value either.
+    type: option.isBoolean() || option.negate ? 'boolean' : 'string',
     ...(option.variadic || (option.parseArg !== undefined && !option.isBoolean()) ? { repeatable: true } : {}),
     description: option.description,
   };
