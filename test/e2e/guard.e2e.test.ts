@@ -4,7 +4,7 @@
 // the fake vault's canaries; the sandbox .env holds one of them as a value.
 
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CANARIES, CANARY_VALUES } from '../helpers/canaries.js';
@@ -94,6 +94,12 @@ describe('agent-secret guard', () => {
   }
 });
 
+function mkfifo(path: string): string {
+  const made = spawnSync('mkfifo', [path]);
+  if (made.status !== 0) throw new Error(`mkfifo ${path} failed`);
+  return path;
+}
+
 describe('agent-secret skill-install', () => {
   const skill = readFileSync(join(REPO_ROOT, 'skills', 'agent-secret', 'SKILL.md'), 'utf8');
   const targets = () => [join(sb.home, '.agents', 'skills', 'agent-secret', 'SKILL.md'), join(sb.home, '.claude', 'skills', 'agent-secret', 'SKILL.md')];
@@ -125,6 +131,17 @@ describe('agent-secret skill-install', () => {
     expect(forced.code).toBe(0);
     expect(forced.stdout).toBe(`unchanged: ${agents}\nreplaced: ${claude}\n`);
     expect(readFileSync(claude, 'utf8')).toBe(skill);
+  });
+
+  it('refuses a FIFO where a skill file goes, without blocking on it, even with --force', async () => {
+    const [agents, claude] = targets() as [string, string];
+    mkdirSync(join(claude, '..'), { recursive: true });
+    mkfifo(claude);
+    const result = await runClean(sb, ['skill-install', '--force'], { timeoutMs: 10_000 });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`agent-secret: ${claude} is not a regular file; nothing was changed`);
+    expect(lstatSync(claude).isFIFO()).toBe(true);
+    expect(() => lstatSync(agents)).toThrow();
   });
 });
 
@@ -194,6 +211,44 @@ describe('agent-secret hook-install', () => {
     expect((await runClean(sb, ['hook-install'])).code).toBe(0);
     expect(lstatSync(settingsPath()).isSymbolicLink()).toBe(true);
     expect(JSON.parse(readFileSync(join(dotfiles, 'claude-settings.json'), 'utf8'))).toMatchObject({ model: 'opus', hooks: { PreToolUse: [{ matcher: 'Bash|Read' }] } });
+  });
+
+  // Only targets inside the sandbox: a regression must never be able to replace a system file.
+  const oddTargets: Array<[string, (dir: string) => string, RegExp]> = [
+    ['a FIFO', (dir) => mkfifo(join(dir, 'fifo')), /is not a regular file; nothing was changed/],
+    ['a symlink to a directory', (dir) => dir, /is a symlink to .*, which is not a regular file; nothing was changed/],
+    ['a symlink to a FIFO', (dir) => mkfifo(join(dir, 'linked-fifo')), /which is not a regular file; nothing was changed/],
+    ['a dangling symlink', (dir) => join(dir, 'missing.json'), /is a symlink to nothing; nothing was changed/],
+  ];
+  for (const [name, make, message] of oddTargets) {
+    it(`refuses a settings.json that is ${name}, without blocking or replacing anything`, async () => {
+      const claude = join(sb.home, '.claude');
+      const elsewhere = join(sb.root, 'elsewhere');
+      mkdirSync(claude, { recursive: true });
+      mkdirSync(elsewhere, { recursive: true });
+      const made = make(elsewhere);
+      if (name === 'a FIFO') renameSync(made, settingsPath());
+      else symlinkSync(made, settingsPath());
+      const before = lstatSync(settingsPath());
+      const result = await runClean(sb, ['hook-install'], { timeoutMs: 10_000 });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).toContain('hint: move it away or fix it, then rerun agent-secret hook-install');
+      const after = lstatSync(settingsPath());
+      expect([after.ino, after.mode]).toEqual([before.ino, before.mode]);
+      if (name !== 'a dangling symlink' && name !== 'a FIFO') expect(lstatSync(made).isFile()).toBe(false);
+    });
+  }
+
+  it('refuses a settings.json nested too deeply to rewrite (exit 2, file untouched)', async () => {
+    mkdirSync(join(sb.home, '.claude'), { recursive: true });
+    const content = `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    writeFileSync(settingsPath(), content);
+    const result = await runClean(sb, ['hook-install']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('is nested too deeply to rewrite; nothing was changed');
+    expect(result.stderr).not.toContain('internal error');
+    expect(readFileSync(settingsPath(), 'utf8')).toBe(content);
   });
 
   const invalid: Array<[string, string, string]> = [

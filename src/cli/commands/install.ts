@@ -30,8 +30,8 @@ export async function runSkillInstall(ctx: CliContext, options: { force?: boolea
   // Plan every target first, so a refusal leaves both untouched.
   const plan: Array<{ path: string; outcome: SkillOutcome }> = [];
   for (const path of targets) {
-    const existing = await readFile(path, 'utf8').catch(() => null);
-    plan.push({ path, outcome: existing === null ? 'installed' : existing === skill ? 'unchanged' : 'replaced' });
+    const existing = await readExisting(path, 'skill-install');
+    plan.push({ path, outcome: existing.text === null ? 'installed' : existing.text === skill ? 'unchanged' : 'replaced' });
   }
   const differing = plan.filter((entry) => entry.outcome === 'replaced').map((entry) => entry.path);
   if (differing.length > 0 && options.force !== true) {
@@ -53,14 +53,7 @@ export async function runHookInstall(ctx: CliContext, options: { json?: boolean 
   const { GUARD_MATCHER, mergeClaudeSettings } = await import('../../guard/install.js');
   const path = join(home(ctx), '.claude', 'settings.json');
   // A symlinked settings.json (dotfiles) is updated where it points, and stays a symlink.
-  const target = await lstat(path).then(
-    (info) => (info.isSymbolicLink() ? realpath(path).catch(() => path) : path),
-    () => path,
-  );
-  const text = await readFile(target, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
-    throw new AgentSecretError('install.failed', `cannot read ${path} (${error.code ?? 'error'})`, { hint: 'check its permissions, then rerun agent-secret hook-install' });
-  });
+  const { target, text } = await readExisting(path, 'hook-install');
   let existing: unknown = {};
   if (text !== null && text.trim() !== '') {
     try {
@@ -72,15 +65,21 @@ export async function runHookInstall(ctx: CliContext, options: { json?: boolean 
   // Absolute node and script paths: hooks run with Claude Code's PATH, which may not have ours.
   const command = `${shellQuote(process.execPath)} ${shellQuote(BIN)} guard`;
   let merged;
+  let rendered: string;
   try {
     merged = mergeClaudeSettings(existing, command);
+    rendered = `${JSON.stringify(merged.settings, null, indentOf(text))}\n`;
   } catch (error) {
     if (isAgentSecretError(error)) throw new AgentSecretError(error.code, error.message.replace('Claude Code settings', path), { ...(error.hint === undefined ? {} : { hint: error.hint }), details: { file: path } });
-    throw error;
+    // JSON.stringify gives up on nesting deeper than its stack (RangeError).
+    throw new AgentSecretError('usage.invalid', `${path} is nested too deeply to rewrite; nothing was changed`, {
+      hint: 'fix the file (or move it away), then rerun agent-secret hook-install',
+      details: { file: path },
+    });
   }
   if (merged.changed) {
     const mode = await stat(target).then((info) => info.mode & 0o777, () => 0o600);
-    await writeAtomically(target, `${JSON.stringify(merged.settings, null, indentOf(text))}\n`, mode);
+    await writeAtomically(target, rendered, mode);
   }
   const warnings = /[/\\]_npx[/\\]/.test(BIN) ? [`the hook runs agent-secret from npx's temporary cache (${PACKAGE_ROOT}); install agent-secret globally and rerun hook-install, or the hook stops working when that cache is cleaned`] : [];
   if (options.json === true) {
@@ -95,6 +94,34 @@ export async function runHookInstall(ctx: CliContext, options: { json?: boolean 
     writeLines(ctx.stdout, [line, `hook command: ${command}`, ...warnings.map((warning) => `warning: ${warning}`)]);
   }
   return 0;
+}
+
+/**
+ * The file to update and its text (null when there is none yet). Only a regular file is read or
+ * replaced: a symlink is followed to a regular file (dotfiles) and refused when it dangles or
+ * points elsewhere, and anything else at the path (a FIFO, a device, a directory) is refused, so
+ * that nothing blocks on it and nothing but a settings or skill file is ever replaced.
+ */
+async function readExisting(path: string, command: string): Promise<{ target: string; text: string | null }> {
+  const refuse = (what: string) =>
+    new AgentSecretError('install.failed', `${path} ${what}; nothing was changed`, { hint: `move it away or fix it, then rerun agent-secret ${command}`, details: { file: path } });
+  const link = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw refuse(`cannot be read (${error.code ?? 'error'})`);
+  });
+  if (link === null) return { target: path, text: null };
+  let target = path;
+  if (link.isSymbolicLink()) {
+    target = await realpath(path).catch(() => {
+      throw refuse('is a symlink to nothing');
+    });
+  }
+  const info = link.isSymbolicLink() ? await stat(target).catch(() => null) : link;
+  if (info === null || !info.isFile()) throw refuse(link.isSymbolicLink() ? `is a symlink to ${target}, which is not a regular file` : 'is not a regular file');
+  const text = await readFile(target, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw refuse(`cannot be read (${error.code ?? 'error'})`);
+  });
+  return { target, text };
 }
 
 // The indentation the file already uses (two spaces for a new file).
