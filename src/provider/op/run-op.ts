@@ -84,7 +84,7 @@ export async function runOp(call: OpCall, options: OpOptions): Promise<OpRunResu
 async function spawnOp(args: string[], call: OpCall, options: OpOptions): Promise<OpRunResult> {
   const account = call.account ?? null;
   const argv = [...args, '--no-color', ...(account === null ? [] : ['--account', account])];
-  const result = await execa(options.opPath, argv, {
+  const subprocess = execa(options.opPath, argv, {
     reject: false,
     verbose: 'none',
     stripFinalNewline: false,
@@ -103,6 +103,19 @@ async function spawnOp(args: string[], call: OpCall, options: OpOptions): Promis
     ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
     windowsHide: true,
   });
+  // Something op started (a wrapper script's child, say) can keep op's output open after op has
+  // exited or been killed at the deadline; execa would wait for it forever. Give it the same
+  // grace as a SIGTERM, then stop reading: the deadline holds whatever op leaves behind.
+  let settled = false;
+  subprocess.once('exit', () => {
+    setTimeout(() => {
+      if (settled) return;
+      subprocess.stdout?.destroy();
+      subprocess.stderr?.destroy();
+    }, KILL_GRACE_MS).unref();
+  });
+  const result = await subprocess;
+  settled = true;
   const ended = result.exitCode !== undefined || result.signal !== undefined;
   return {
     exitCode: result.exitCode ?? null,

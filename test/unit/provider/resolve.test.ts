@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
 import type { SecretValue } from '../../../src/core/secret-value.js';
@@ -243,6 +246,24 @@ describe('resolveSecrets failures deliver nothing and name the alias and referen
     expect(Date.now() - started).toBeLessThan(4000);
     expect(world.calls()).toEqual([]);
   });
+
+  it('keeps its deadline when something op started holds its output open (a wrapper script without exec)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'as-op-wrapper-'));
+    const wrapper = join(dir, 'op');
+    const pidFile = join(dir, 'helper.pid');
+    // The wrapper runs its "op" in the background and waits: killing the wrapper leaves the
+    // helper with the wrapper's stdout and stderr.
+    writeFileSync(wrapper, `#!/bin/sh\nsleep 30 &\necho $! > '${pidFile}'\nwait\n`, { mode: 0o755 });
+    try {
+      const error = await failure([spec('A', 'op://Infra/Shared/token')], {}, { timeoutMs: 200, opPath: wrapper });
+      expect(error.code).toBe('provider.failed');
+      expect(error.message).toContain('did not finish within');
+    } finally {
+      const helper = Number(readFileSync(pidFile, 'utf8'));
+      if (helper > 0) process.kill(helper, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 15_000);
 
   it('stops when the caller aborts', async () => {
     const controller = new AbortController();
