@@ -12,6 +12,12 @@ if (major < 20 || (major === 20 && minor < 19)) {
 } else {
   const args = process.argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    // A reader that left is nobody's error; any other failed write is (exit 1, no stack trace).
+    process.stdout.on('error', (error) => {
+      if (error.code === 'EPIPE') return;
+      process.stderr.write(`agent-secret: could not write the version to stdout (${/^[A-Z][A-Z0-9_]{1,40}$/.test(String(error.code)) ? error.code : 'error'})\n`);
+      process.exitCode = 1;
+    });
     process.stdout.write(`${require('../dist/version.cjs')}\n`);
   } else {
     enablePrivateCompileCache();
@@ -35,12 +41,19 @@ if (major < 20 || (major === 20 && minor < 19)) {
 }
 
 function runFullCli(args) {
-  return import('../dist/cli/main.js')
-    .then(({ main }) => main(args))
-    .catch(() => {
+  return import('../dist/cli/main.js').then(
+    ({ main }) =>
+      main(args).catch((error) => {
+        // main() reports every error itself; this is a bug, not a missing build.
+        const debug = process.env.AGENT_SECRET_DEBUG === '1' && error instanceof Error ? `\n${error.stack}` : '';
+        process.stderr.write(`agent-secret: internal error; rerun with AGENT_SECRET_DEBUG=1 to see it, and report it${debug}\n`);
+        return 1;
+      }),
+    () => {
       process.stderr.write('agent-secret: cannot load dist/; run `npm run build` in the agent-secret checkout\n');
       return 1;
-    });
+    },
+  );
 }
 
 function loadFastExec() {

@@ -10,14 +10,36 @@ import { renderError } from './render/error.js';
 
 /** Runs agent-secret with the given arguments (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], overrides: Partial<CliContext> = {}): Promise<number> {
-  if (overrides.stdout === undefined) tolerateGoneReader(process.stdout);
-  if (overrides.stderr === undefined) tolerateGoneReader(process.stderr);
+  const stdoutFailure = overrides.stdout === undefined ? watchOutput(process.stdout) : () => null;
+  if (overrides.stderr === undefined) watchOutput(process.stderr);
+  const code = await run(argv, overrides);
+  // Output that could not be written (a full disk, not a reader that left) must not pass for
+  // success: a session token, say, is printed only once. A failed write reports on a later tick.
+  if (overrides.stdout === undefined) await new Promise((resolve) => setImmediate(resolve));
+  const failed = stdoutFailure();
+  if (failed === null || code !== 0) return code;
+  (overrides.stderr ?? process.stderr).write(`agent-secret: could not write the output to stdout (${failed}); the command itself succeeded\n`);
+  return 1;
+}
+
+async function run(argv: readonly string[], overrides: Partial<CliContext>): Promise<number> {
   const separator = argv.indexOf('--');
+  let cwd: string;
+  try {
+    cwd = overrides.cwd ?? process.cwd();
+  } catch {
+    const rendered = renderError(
+      new AgentSecretError('cwd.invalid', 'the current directory no longer exists', { hint: 'cd to an existing directory and rerun' }),
+      { debug: false },
+    );
+    (overrides.stderr ?? process.stderr).write(`${rendered.lines.join('\n')}\n`);
+    return rendered.exitCode;
+  }
   const ctx: CliContext = {
     args: separator === -1 ? [...argv] : argv.slice(0, separator),
     childArgv: separator === -1 ? null : argv.slice(separator + 1),
     env: process.env,
-    cwd: process.cwd(),
+    cwd,
     platform: process.platform,
     homedir: homedir(),
     pid: process.pid,
@@ -70,9 +92,15 @@ function jsonErrorMode(args: readonly string[]): 'pretty' | 'compact' | null {
   return args[at] === '--json=compact' || (args[at] === '--json' && args[at + 1] === 'compact') ? 'compact' : 'pretty';
 }
 
-// A reader that goes away (`agent-secret audit | head -1`) is nobody's error: the rest of our
-// output has nowhere to go, so it is dropped and the command ends with its own exit code, instead
-// of an unhandled EPIPE with a stack trace. (Masked child output has its own handling: exec/pump.ts.)
-function tolerateGoneReader(stream: NodeJS.WriteStream): void {
-  stream.on('error', () => undefined);
+// Write errors on our own stdout/stderr never become an unhandled EPIPE with a stack trace. A
+// reader that goes away (`agent-secret audit | head -1`) is nobody's error: the rest of the
+// output is dropped and the command ends with its own exit code. Any other failure (ENOSPC, EIO)
+// is remembered and returned. (Masked child output has its own handling: exec/pump.ts.)
+function watchOutput(stream: NodeJS.WriteStream): () => string | null {
+  let failure: string | null = null;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    const code = typeof error.code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(error.code) ? error.code : 'error';
+    if (code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED') failure ??= code;
+  });
+  return () => failure;
 }

@@ -24,20 +24,20 @@ export interface PipedOutput {
  * own stdout or stderr), pausing the source while the destination is full. Resolves once the
  * source has ended or failed. If the filter throws, the rest of the output is dropped, never
  * passed on unfiltered, and the source is still drained so that the child cannot block on it.
- * If the destination fails (its reader went away: EPIPE), readerGone is called (the child gets
- * the SIGPIPE the kernel would have sent it for writing there) and the source is closed, so the
- * child finds its output closed as it would have without us in between.
+ * If the destination fails, outputFailed hears its error code (on EPIPE, its reader went away,
+ * the child gets the SIGPIPE the kernel would have sent it for writing there) and the source is
+ * closed, so the child finds its output closed as it would have without us in between.
  */
-export function pumpThrough(source: Readable, { filter, destination }: PipedOutput, readerGone: () => void = () => undefined): Promise<void> {
+export function pumpThrough(source: Readable, { filter, destination }: PipedOutput, outputFailed: (code: string) => void = () => undefined): Promise<void> {
   return new Promise((resolve) => {
     let failed = false;
     let target: Writable | null = null;
     // Stays attached: a write still in flight may fail after the source has ended, which then
     // concerns nobody (the child is done writing there).
-    const onTargetError = () => {
+    const onTargetError = (error: NodeJS.ErrnoException) => {
       if (failed || source.readableEnded) return;
       failed = true;
-      readerGone();
+      outputFailed(typeof error.code === 'string' ? error.code : 'error');
       source.destroy();
     };
     const out = (): Writable => {

@@ -118,15 +118,17 @@ function pipeOutput(child: ChildProcess, output: SpawnChildOptions['output']): P
     [child.stdout, output?.stdout],
     [child.stderr, output?.stderr],
   ] as const;
-  // Our reader went away: the child gets the SIGPIPE it would have got writing there itself.
-  const readerGone = () => {
+  // Our reader went away (EPIPE): the child gets the SIGPIPE it would have got writing there
+  // itself. Other failures (a full disk) only close the child's output.
+  const outputFailed = (code: string) => {
+    if (code !== 'EPIPE') return;
     try {
       child.kill('SIGPIPE');
     } catch {
       // Already gone.
     }
   };
-  return Promise.all(streams.map(([source, piped]) => (source === null || piped === undefined ? undefined : pumpThrough(source, piped, readerGone)))).then(() => undefined);
+  return Promise.all(streams.map(([source, piped]) => (source === null || piped === undefined ? undefined : pumpThrough(source, piped, outputFailed)))).then(() => undefined);
 }
 
 /** The shell convention for a child's status: its exit code, or 128+N for death by signal N. Pure. */

@@ -2,10 +2,11 @@
 // `exec --dry-run`, run as a real process against real files. Every malformed input must
 // give a positioned one- or two-line error, a documented exit code and no stack trace.
 
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { BIN, createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
 import { runClean, type CliResult } from '../helpers/run-cli.js';
 
 let sb: Sandbox;
@@ -72,6 +73,31 @@ describe('version and help', () => {
 
   it('an unknown command is a usage error', async () => {
     expectCleanFailure(await runClean(sb, ['frobnicate']), 2, 'unknown command');
+  });
+
+  it('a deleted working directory is reported as such (exit 2), not as a broken build', () => {
+    for (const args of [['version'], ['exec', '--reason', 'x', '--secret', 'A=op://Infra/Cloudflare/token', '--', 'true']]) {
+      const gone = join(sb.root, 'gone');
+      mkdirSync(gone);
+      const result = spawnSync('/bin/sh', ['-c', 'cd "$0" && rmdir "$0" && exec "$@"', gone, process.execPath, BIN, ...args], { env: sb.env, encoding: 'utf8' });
+      expect(result.stderr).toBe('agent-secret: the current directory no longer exists\nhint: cd to an existing directory and rerun\n');
+      expect(result.status).toBe(2);
+    }
+  });
+
+  // /dev/full (every write fails with ENOSPC) exists on Linux only.
+  it.runIf(existsSync('/dev/full'))('output that cannot be written (a full disk) is an error (exit 1), never a silent success', () => {
+    for (const args of [['--version'], ['agent-context', '--json'], ['version', '--json']]) {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const result = spawnSync(process.execPath, [BIN, ...args], { env: sb.env, encoding: 'utf8', stdio: ['ignore', full, 'pipe'] });
+        expect(result.status, args.join(' ')).toBe(1);
+        expect(result.stderr).toMatch(/^agent-secret: could not write (the version|the output) to stdout \(ENOSPC\)/);
+        expect(result.stderr).not.toMatch(/node:events|Unhandled/);
+      } finally {
+        closeSync(full);
+      }
+    }
   });
 
   it('a reader that went away (| head) ends the output quietly, with the exit code of the command', async () => {
