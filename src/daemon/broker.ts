@@ -94,7 +94,14 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
   // The fast path: the caller sent its argv; the daemon plans, then serves it like any exec and
   // tells the caller how to start the child. Anything the CLI reports itself goes back to it.
   async function handleExecArgv(conv: Conversation): Promise<void> {
-    const body = parseBody(ExecArgvBodySchema, conv.first.body);
+    // A body this daemon cannot take (argv or env past its bounds): the CLI plans it and says
+    // what is wrong in its own words, as it would without a daemon.
+    const parsed = ExecArgvBodySchema.safeParse(conv.first.body);
+    if (!parsed.success) {
+      await conv.send('exec.in_process', { reason: 'plan_locally' });
+      return;
+    }
+    const body = parsed.data;
     const userConfig = await execUserConfig(conv);
     if (userConfig === null) return;
     const planned = await planFromArgv(body, uid);

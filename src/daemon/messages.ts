@@ -4,6 +4,7 @@
 // reason, cwd, executable identity) before anyone is asked. Values appear only in deliver bodies.
 
 import { z } from 'zod';
+import { COMMAND_LIMITS } from '../request/build.js';
 import type { ApprovalRequest, ExecutableIdentity } from '../request/types.js';
 
 // The client side lives in wire.ts without zod, so a reused exec does not load the schema library.
@@ -19,12 +20,15 @@ const identity = z.strictObject({
   uid: z.number().int(),
 });
 
+// argv as the CLI's planner bounds it (request/build.ts), so that a request it built always fits.
+const commandSchema = z.array(z.string().max(COMMAND_LIMITS.maxArgLength)).min(1).max(COMMAND_LIMITS.maxArgs);
+
 const processInfo = z.strictObject({ pid: z.number().int().nonnegative(), name: z.string().max(256) });
 
 /** The full ApprovalRequest, snake_case. */
 export const RequestBodySchema = z.strictObject({
   reason: z.string().max(4096),
-  command: z.array(z.string().max(64 * 1024)).min(1).max(4096),
+  command: commandSchema,
   executable: z.string().min(1).max(4096),
   executable_identity: identity,
   cwd: z.string().min(1).max(4096),
@@ -68,7 +72,7 @@ export type ExecRequestBody = z.infer<typeof ExecRequestBodySchema>;
  */
 export const ExecArgvBodySchema = z.strictObject({
   args: z.array(z.string().max(64 * 1024)).max(4096),
-  command: z.array(z.string().max(64 * 1024)).min(1).max(4096),
+  command: commandSchema,
   cwd: z.string().min(1).max(4096),
   env: z.record(z.string().max(64 * 1024), z.string()),
   homedir: z.string().max(4096),
@@ -106,7 +110,7 @@ const MetaFields = {
   reason: z.string().max(4096),
   ttl_seconds: z.number().int(),
   /** The agent-secret command line that asked (shown as the command). */
-  command: z.array(z.string().max(64 * 1024)).min(1).max(4096),
+  command: commandSchema,
   /** The agent-secret program that asked. */
   executable: z.string().min(1).max(4096),
   cwd: z.string().min(1).max(4096),
@@ -140,7 +144,7 @@ export const SessionResolveBodySchema = z.strictObject({
   only: z.array(z.string().max(256)).max(200).nullable(),
   /** The `with-session` process: its ancestry must contain the session's anchor. */
   pid: z.number().int().positive(),
-  command: z.array(z.string().max(64 * 1024)).min(1).max(4096),
+  command: commandSchema,
   executable: z.string().min(1).max(4096),
 });
 

@@ -64,6 +64,13 @@ export function inheritedEnv(env: Readonly<Record<string, string | undefined>>, 
   return Object.fromEntries(PRISTINE_ENV_NAMES.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
 }
 
+/**
+ * How much argv an approval request carries: the human reads all of it in the prompt, and it
+ * travels to the daemon in one frame (1 MiB, with everything else). The daemon's protocol
+ * schemas use the same bounds.
+ */
+export const COMMAND_LIMITS = Object.freeze({ maxArgs: 4096, maxArgLength: 64 * 1024, maxJsonBytes: 512 * 1024 });
+
 /** Builds the approval request, or throws an AgentSecretError naming the flag, alias or ref. */
 export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalRequest {
   if (input.command.length === 0 || input.command[0] === '') {
@@ -71,6 +78,7 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
       hint: 'for example: agent-secret exec --profile deploy -- terraform plan',
     });
   }
+  checkCommandSize(input.command);
 
   const reason = parseReason(input.reason ?? input.profile?.reason);
   if (!reason.ok) throw new AgentSecretError('reason.invalid', `invalid reason: ${reason.message}`, { details: { flag: '--reason' } });
@@ -239,4 +247,16 @@ function deepFreeze<T>(value: T): T {
     for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   }
   return value;
+}
+
+// Too much argv is a usage error here, not a protocol error at the daemon.
+function checkCommandSize(command: readonly string[]): void {
+  const longest = command.reduce((max, arg) => Math.max(max, arg.length), 0);
+  const bytes = Buffer.byteLength(JSON.stringify(command));
+  if (command.length <= COMMAND_LIMITS.maxArgs && longest <= COMMAND_LIMITS.maxArgLength && bytes <= COMMAND_LIMITS.maxJsonBytes) return;
+  throw new AgentSecretError(
+    'usage.invalid',
+    `the command is too large for an approval request: ${command.length} arguments, the longest ${longest} characters, ${Math.ceil(bytes / 1024)} KiB in all (at most ${COMMAND_LIMITS.maxArgs} arguments of up to ${COMMAND_LIMITS.maxArgLength / 1024} KiB, ${COMMAND_LIMITS.maxJsonBytes / 1024} KiB in all)`,
+    { hint: 'pass bulk data through a file or stdin instead of argv' },
+  );
 }

@@ -98,6 +98,9 @@ describe('exec through a running daemon', () => {
       ['exec', '--secret', `T=${TOKEN_REF}`, '--cwd', 'nowhere', '--', 'true'],
       ['exec', '--dry-run', '--json', '--secret', `T=${TOKEN_REF}`, '--', 'true'],
       ['exec', '--help', '--', 'true'],
+      // More argv than a request carries (the daemon's exec.argv schema refuses it too).
+      ['exec', '--reason', 'big argv', '--secret', `T=${TOKEN_REF}`, '--', 'true', ...Array.from({ length: 5000 }, (_, i) => String(i))],
+      ['exec', '--reason', 'big argv', '--secret', `T=${TOKEN_REF}`, '--', 'true', 'x'.repeat(100_000)],
     ];
     const without = [];
     for (const args of cases) without.push(await runCli(sb, args));
@@ -116,6 +119,11 @@ describe('exec through a running daemon', () => {
     }
     expect(sb.prompts()).toHaveLength(0);
     expect(received()).toHaveLength(0);
+    const big = without.slice(-2);
+    for (const result of big) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^agent-secret: the command is too large for an approval request: /);
+    }
   });
 
   it('a daemon that takes the connection and never answers is reported once, not waited for twice', async () => {

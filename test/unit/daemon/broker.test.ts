@@ -202,8 +202,10 @@ describe('exec.argv (the fast path): the daemon plans from the caller argv', () 
     ['an unknown flag', ['--bogus']],
     ['a bad reference', ['--secret', 'T=not-a-ref']],
     ['no secrets and no config', []],
-  ])('sends %s back to the CLI to plan and report locally, recording nothing', async (_name, args) => {
-    const conv = conversation('exec.argv', argvBody(args));
+    ['more argv than a request carries', ['--reason', 'x', '--secret', 'T=op://Infra/Cloudflare/token'], ['/usr/bin/true', ...Array.from({ length: 5000 }, (_, i) => String(i))]],
+    ['an argument longer than a request carries', ['--reason', 'x', '--secret', 'T=op://Infra/Cloudflare/token'], ['/usr/bin/true', 'x'.repeat(100_000)]],
+  ])('sends %s back to the CLI to plan and report locally, recording nothing', async (_name, args, command?: string[]) => {
+    const conv = conversation('exec.argv', argvBody(args, command));
     await broker.handler(conv);
     expect(conv.sent).toEqual([{ type: 'exec.in_process', body: { reason: 'plan_locally' } }]);
     expect(sandbox.auditEvents()).toEqual([]);

@@ -160,6 +160,10 @@ describe('buildRequest', () => {
 
   const errors: Array<[string, Partial<BuildInput>, string, string]> = [
     ['missing command', { command: [] }, 'usage.missing_separator', 'missing'],
+    ['too many arguments', { command: ['tool', ...Array.from({ length: 4096 }, () => 'a')] }, 'usage.invalid', '4097 arguments'],
+    ['an argument too long', { command: ['tool', 'x'.repeat(64 * 1024 + 1)] }, 'usage.invalid', `the longest ${64 * 1024 + 1} characters`],
+    ['too much argv in all', { command: ['tool', ...Array.from({ length: 20 }, () => 'x'.repeat(30_000))] }, 'usage.invalid', 'too large for an approval request'],
+    ['control characters that JSON spells out six times longer', { command: ['tool', '\u0001'.repeat(90_000)] }, 'usage.invalid', 'too large'],
     ['missing reason', { profile: { ...profile, reason: undefined } }, 'reason.invalid', 'reason is required'],
     ['long reason', { reason: 'x'.repeat(241) }, 'reason.invalid', 'longer than 240'],
     ['bad ttl', { ttl: '11m' }, 'ttl.invalid', 'between 10s and 10m'],
@@ -173,6 +177,12 @@ describe('buildRequest', () => {
     ['--only without profile', { profile: null, reason: 'r', secretFlags: ['A=op://a/b/c'], only: ['A'] }, 'usage.invalid', '--only needs'],
     ['env collision', { env: { CLOUDFLARE_API_TOKEN: 'already' } }, 'exec.env_conflict', 'CLOUDFLARE_API_TOKEN is already set'],
   ];
+  it('accepts argv right at its bounds', () => {
+    const request = buildRequest(input({ command: ['tool', ...Array.from({ length: 4095 }, () => 'a')] }), facts);
+    expect(request.command).toHaveLength(4096);
+    expect(buildRequest(input({ command: ['tool', 'x'.repeat(64 * 1024)] }), facts).command[1]).toHaveLength(64 * 1024);
+  });
+
   for (const [name, overrides, code, fragment] of errors) {
     it(`refuses: ${name}`, () => {
       const error = failure(() => buildRequest(input(overrides), facts));
