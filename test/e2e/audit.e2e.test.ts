@@ -2,9 +2,9 @@
 // denied, several at once) land in the hash-chained trail, `audit --json` shows them with the
 // right decisions, verify passes, and an edited line makes verify fail naming it.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runClean } from '../helpers/run-cli.js';
+import { runClean, runCli } from '../helpers/run-cli.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 const CONFIG = `version: 1
@@ -109,6 +109,18 @@ describe('audit', () => {
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, events: seqs.length });
     const listed = JSON.parse((await runClean(sb, ['audit', '--json'])).stdout) as { requests: Listed[] };
     expect(listed.requests.map((r) => r.outcome)).toEqual(['approved', 'approved', 'approved', 'approved']);
+  });
+
+  it('a directory where the audit log belongs is reported, not taken for an empty log', async () => {
+    mkdirSync(sb.auditPath, { recursive: true, mode: 0o700 });
+    // runCli, not runClean: the leak scan would read the audit path, a directory here (no exec runs).
+    for (const args of [['audit'], ['audit', '--json']]) {
+      const result = await runCli(sb, args);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`agent-secret: cannot read the audit log: ${sb.auditPath} is not a regular file`);
+      expect(result.stdout).not.toContain('no requests');
+    }
+    expect((await runCli(sb, ['audit', 'verify'])).code).toBe(1);
   });
 
   it('flags are checked', async () => {

@@ -44,6 +44,13 @@ async function listRequests(ctx: CliContext, options: AuditOptions): Promise<num
     limit: options.limit === undefined ? DEFAULT_LIMIT : parseLimit(options.limit),
   };
   const snapshot = await readAuditTrail(auditLogPath(dirsInput(ctx)));
+  // A FIFO, directory or symlink where a trail file belongs is not "no requests yet".
+  const notFile = snapshot.notFiles[0];
+  if (notFile !== undefined) {
+    throw new AgentSecretError('check.failed', `cannot read the audit log: ${notFile} is not a regular file`, {
+      hint: 'move it away (agent-secret refuses to write there too); agent-secret audit verify names every problem',
+    });
+  }
   const { requests, unreadable } = summarizeRequests(snapshot);
   const shown = filterRequests(requests, filter);
   if (unreadable > 0) {
