@@ -47,7 +47,7 @@ const DESCRIPTIONS: Record<string, string> = {
   MULTIPLE_DOCS: 'more than one YAML document; the file must hold exactly one',
   MULTIPLE_TAGS: 'a node may have only one tag',
   NON_STRING_KEY: 'keys must be plain strings, not lists or mappings',
-  RESOURCE_EXHAUSTION: 'too many alias expansions',
+  RESOURCE_EXHAUSTION: 'nested too deeply, or too many alias expansions',
   TAB_AS_INDENT: 'tabs cannot be used for indentation; use spaces',
   TAG_RESOLVE_FAILED: 'tags (!name) are not supported; remove the tag',
   UNEXPECTED_TOKEN: 'unexpected text; check the indentation and the ":" after each key',

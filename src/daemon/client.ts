@@ -5,6 +5,7 @@
 // or dropped is daemon.unavailable.
 
 import { spawn } from 'node:child_process';
+import { lstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AgentSecretError } from '../core/errors.js';
 import type { DirsInput } from '../platform/dirs.js';
@@ -151,6 +152,11 @@ async function connectConversation(paths: DaemonPaths, opts: OpenOptions): Promi
       const conv = await tryConnect(paths.socket);
       if (conv !== null) return conv;
       if (exitCode !== undefined && exitCode !== 0) {
+        if (inTheWay(paths.socket)) {
+          throw new AgentSecretError('daemon.unavailable', `${paths.socket} is in the way of the daemon socket: it is not a socket`, {
+            hint: `move ${paths.socket} away, then rerun`,
+          });
+        }
         throw new AgentSecretError('daemon.unavailable', `the agent-secret daemon exited while starting (exit ${exitCode})`, {
           hint: 'run agent-secret daemon serve in a terminal to see why',
         });
@@ -205,4 +211,13 @@ function notRunning(): AgentSecretError {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Something other than a socket at the socket path (the daemon refuses to remove it).
+function inTheWay(socketPath: string): boolean {
+  try {
+    return !lstatSync(socketPath).isSocket();
+  } catch {
+    return false;
+  }
 }

@@ -157,6 +157,19 @@ describe('daemon start, status, stop', () => {
     expect((await runClean(sb, ['daemon', 'status'])).stdout).toContain(`pid ${second},`);
   });
 
+  it('a file in the way of the socket is named (exit 15) and left alone', async () => {
+    const { mkdirSync, writeFileSync, readFileSync } = await import('node:fs');
+    mkdirSync(runtime, { recursive: true, mode: 0o700 });
+    chmodSync(runtime, 0o700);
+    writeFileSync(socketPath, 'not a socket\n');
+    for (const args of [['daemon', 'start'], ['exec', '--reason', 'socket in the way', '--secret', 'T=op://Infra/Cloudflare/token', '--', 'true']]) {
+      const result = await runClean(sb, args);
+      expect(result.code).toBe(15);
+      expect(result.stderr).toContain(`agent-secret: ${socketPath} is in the way of the daemon socket: it is not a socket`);
+    }
+    expect(readFileSync(socketPath, 'utf8')).toBe('not a socket\n');
+  });
+
   it('refuses a runtime directory other users can enter (exit 15) and says how to fix it', async () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(runtime, { mode: 0o755 });
