@@ -243,6 +243,7 @@ describe('exec refuses malformed input before any prompt', () => {
     ['bad reference', ['exec', '--reason', 'x', '--secret', 'TOKEN=op://a/b', '--', 'node'], 2, ["too few '/'"]],
     ['missing executable', ['exec', '--dry-run', '--', 'definitely-not-a-command-xyz'], 2, ['definitely-not-a-command-xyz', 'not found']],
     ['missing cwd', ['exec', '--cwd', 'nowhere', '--', 'node'], 2, ['nowhere']],
+    ['empty cwd', ['exec', '--cwd', '', '--', 'node'], 2, ['--cwd is empty']],
     ['unknown profile', ['exec', '--profile', 'nope', '--', 'node'], 2, ['nope']],
     ['-- for another command', ['profile', 'list', '--', 'x'], 2, ['only used by exec']],
     ['long reason', ['exec', '--reason', 'x'.repeat(241), '--', 'node'], 2, ['240']],

@@ -156,6 +156,8 @@ function splitOnly(values: readonly string[] | undefined): string[] | undefined 
 
 /** The working directory a flag names (default: the caller's), absolute and symlink-free; cwd.invalid otherwise. */
 export async function resolveCwd(ctx: CliContext, flag: string | undefined): Promise<string> {
+  // An empty value (an unset shell variable, say) is not "here".
+  if (flag === '') throw new AgentSecretError('cwd.invalid', '--cwd is empty; give a directory, or leave the flag out to use the current one', { details: { flag: '--cwd' } });
   const wanted = resolve(ctx.cwd, flag ?? '.');
   try {
     const real = await realpath(wanted);
