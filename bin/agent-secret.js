@@ -28,11 +28,7 @@ if (major < 20 || (major === 20 && minor < 19)) {
       .then(
         (code) => (code === null ? runFullCli(args) : code),
         // Never retried through the full CLI: the request may already have been served.
-        (error) => {
-          const debug = process.env.AGENT_SECRET_DEBUG === '1' && error instanceof Error ? `\n${error.stack}` : '';
-          process.stderr.write(`agent-secret: internal error in the exec fast path; rerun with AGENT_SECRET_DEBUG=1 to see it, and report it${debug}\n`);
-          return 1;
-        },
+        (error) => internalError('internal error in the exec fast path', error),
       )
       .then((code) => {
         process.exitCode = code;
@@ -43,17 +39,20 @@ if (major < 20 || (major === 20 && minor < 19)) {
 function runFullCli(args) {
   return import('../dist/cli/main.js').then(
     ({ main }) =>
-      main(args).catch((error) => {
-        // main() reports every error itself; this is a bug, not a missing build.
-        const debug = process.env.AGENT_SECRET_DEBUG === '1' && error instanceof Error ? `\n${error.stack}` : '';
-        process.stderr.write(`agent-secret: internal error; rerun with AGENT_SECRET_DEBUG=1 to see it, and report it${debug}\n`);
-        return 1;
-      }),
+      // main() reports every error itself: one escaping it is a bug, not a missing build.
+      main(args).catch((error) => internalError('internal error', error)),
     () => {
       process.stderr.write('agent-secret: cannot load dist/; run `npm run build` in the agent-secret checkout\n');
       return 1;
     },
   );
+}
+
+// One line, exit 1; the stack only when AGENT_SECRET_DEBUG=1 asks for it.
+function internalError(what, error) {
+  const debug = process.env.AGENT_SECRET_DEBUG === '1' && error instanceof Error ? `\n${error.stack}` : '';
+  process.stderr.write(`agent-secret: ${what}; rerun with AGENT_SECRET_DEBUG=1 to see it, and report it${debug}\n`);
+  return 1;
 }
 
 function loadFastExec() {
