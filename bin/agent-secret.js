@@ -1,4 +1,14 @@
-#!/usr/bin/env node
+#!/bin/sh
+':' //; exec node -- "$0" "$@"
+// The two lines above are for sh (the command line runs this file through its shebang): `:`
+// does nothing, then node replaces the shell. For node they are a hashbang and a string
+// expression followed by a comment. `node --` matters: Node 20 reads a `--env-file PATH`
+// anywhere among the arguments before the first `--`, script arguments included, and applies the
+// NODE_OPTIONS in that file (code such as --require) to this very process before it starts
+// (nodejs/node#54232). `agent-secret exec --env-file .env` would run what a repository's .env
+// says inside agent-secret, even with --dry-run. Invoking `node bin/agent-secret.js` directly,
+// as the tests and the daemon do, bypasses this line; they pass no --env-file to node.
+//
 // agent-secret entry point. CommonJS on purpose (bin/package.json): `--version` is answered
 // from dist/version.cjs without starting the ES module loader, which keeps it within a few
 // milliseconds of a bare `node` start; `exec` tries dist/fast-exec.cjs first (same reason).

@@ -3,8 +3,8 @@
 // give a positioned one- or two-line error, a documented exit code and no stack trace.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
 import { runClean, type CliResult } from '../helpers/run-cli.js';
@@ -73,6 +73,23 @@ describe('version and help', () => {
 
   it('an unknown command is a usage error', async () => {
     expectCleanFailure(await runClean(sb, ['frobnicate']), 2, 'unknown command');
+  });
+
+  it('run as a command, an env file cannot put NODE_OPTIONS into agent-secret itself (Node 20 reads --env-file in script arguments)', () => {
+    const marker = join(sb.root, 'required-code-ran');
+    const hook = join(sb.root, 'hook.cjs');
+    writeFileSync(hook, `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran')\n`);
+    const envFile = join(sb.root, 'evil.env');
+    writeFileSync(envFile, `NODE_OPTIONS=--require=${hook}\nTOKEN=op://Infra/Cloudflare/token\n`);
+    // The bin as the shell runs it (its shebang), the way an installed agent-secret command is run.
+    const result = spawnSync(BIN, ['exec', '--dry-run', '--reason', 'Inspect an env file', '--env-file', envFile, '--', 'true'], {
+      env: { ...sb.env, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+      cwd: sb.project,
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('dry run: ok');
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('a deleted working directory is reported as such (exit 2), not as a broken build', () => {
