@@ -574,6 +574,16 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
       const { session, values, aliases, reservation } = resolved;
       const origin = sessionRequests.get(session.id)?.request ?? null;
       const actx: AuditContext = { requestId, request: withSessionRequest(body, origin, aliases) };
+      // A variable the caller already has would be replaced: refuse before the read is spent.
+      const taken = new Set(body.env_names ?? []);
+      const conflicts = session.overrideEnv ? [] : aliases.filter((alias) => taken.has(alias)).sort();
+      if (conflicts.length > 0) {
+        reservation.release();
+        audit.write(auditEvent('session_refused', actx, { session_id: session.id, error_code: 'exec.env_conflict' }));
+        throw new AgentSecretError('exec.env_conflict', `${conflicts.join(', ')} ${conflicts.length === 1 ? 'is' : 'are'} already set in the environment; the command did not run`, {
+          hint: 'unset it, or create the session with --override-env',
+        });
+      }
       try {
         audit.write(auditEvent('session_resolved', actx, { session_id: session.id, max_reads: session.maxReads, remaining_reads: session.remainingReads - 1 }));
         // A session destroyed or expired since the check has dropped its values: deliver all or nothing.

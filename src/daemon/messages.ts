@@ -146,6 +146,8 @@ export const SessionResolveBodySchema = z.strictObject({
   pid: z.number().int().positive(),
   command: commandSchema,
   executable: z.string().min(1).max(4096),
+  /** Names (never values) of the variables set in the caller's environment, for the collision check before a read is spent. */
+  env_names: z.array(z.string().max(64 * 1024)).max(20_000).optional(),
 });
 
 export const SessionDestroyBodySchema = z.union([

@@ -65,6 +65,20 @@ describe('sessions', () => {
     expect(events).toContain('session_created');
   });
 
+  it('a variable the caller already has is refused before a read is spent (session_refused)', async () => {
+    const session = await createSession('--max-reads', '1');
+    const refused = await runClean(sb, ['with-session', session.session_token, ...reportCmd('a')], { env: { CF_TOKEN: 'already here' } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('agent-secret: CF_TOKEN is already set in the environment; the command did not run');
+    const refusals = sb.auditEvents().filter((e) => e.event === 'session_refused');
+    expect(refusals).toEqual([expect.objectContaining({ session_id: session.session_id, error_code: 'exec.env_conflict' })]);
+    expect(sb.auditEvents().filter((e) => e.event === 'session_resolved')).toEqual([]);
+    // The one read is still there.
+    const run = await runClean(sb, ['with-session', session.session_token, ...reportCmd('b')]);
+    expect(run.code).toBe(0);
+    expect(readReport('b').CF_TOKEN).toEqual(digest(valueOf('op://Infra/Cloudflare/token')));
+  });
+
   it('--only delivers a subset; an alias outside the session is refused before anything runs', async () => {
     const session = await createSession('--max-reads', '3');
     const some = await runClean(sb, ['with-session', session.session_token, '--only', 'CF_TOKEN', ...reportCmd('a')]);

@@ -169,7 +169,8 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
     env: { ...ctx.env },
     autoStart: false,
     firstType: 'session.resolve',
-    firstBody: { token, cwd, only: only ?? null, pid: ctx.pid, command: [...argv], executable: executable.path },
+    // The names of our variables let the daemon refuse a collision before it spends a read.
+    firstBody: { token, cwd, only: only ?? null, pid: ctx.pid, command: [...argv], executable: executable.path, env_names: Object.keys(ctx.env).filter((name) => ctx.env[name] !== undefined) },
   }).catch((error: unknown) => {
     if (isAgentSecretError(error) && error.code === 'daemon.unavailable') {
       throw new AgentSecretError('check.failed', 'unknown or expired session token (the agent-secret daemon is not running)', { hint: 'create a new session with agent-secret session create' });
