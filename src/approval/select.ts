@@ -120,7 +120,7 @@ async function resolveDesktop(names: ReadonlyArray<'zenity' | 'kdialog'>, host: 
   return {
     name,
     available: false,
-    detail: `${names.length === 1 ? `${label} is` : 'neither zenity nor kdialog is'} installed in ${dirs.join(', ')}`,
+    detail: `${names.length === 1 ? `${label} is not` : 'neither zenity nor kdialog is'} installed in ${dirs.join(', ')}`,
     hint: `install zenity (or kdialog), or ${NO_APPROVER_HINT}`,
   };
 }

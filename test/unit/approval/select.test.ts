@@ -200,6 +200,11 @@ describe('selectApprover', () => {
     expect(error.hint).toBe(`install zenity (or kdialog), or ${HINT}`);
   });
 
+  it.each(['zenity', 'kdialog'] as const)('a configured %s that is missing is named as not installed', async (program) => {
+    const error = await unavailable(selectApprover(config(program), linux({ DISPLAY: ':0' }), { searchDirs: [bin] }));
+    expect(error.message).toBe(`no approver available: ${program} is not installed in ${bin}`);
+  });
+
   it('never looks for dialogs on the caller PATH', async () => {
     fakeDialog('zenity');
     const description = await describeApprover(config('auto'), linux({ DISPLAY: ':0', PATH: bin }));
