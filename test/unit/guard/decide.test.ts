@@ -82,6 +82,13 @@ const DENY: Array<[string, string]> = [
   ['xargs -n1 op read < refs.txt', 'agent-secret exec --profile <profile>'],
   ['cat <<EOF > config.json\n{"token": "$(op read op://Eng/API/token)"}\nEOF', 'NAME=op://Eng/API/token'],
   ['echo $((op read op://Eng/API/token); true)', 'NAME=op://Eng/API/token'],
+  // Flags before the subcommand (cobra accepts a subcommand's flags there), known or not.
+  ['op --vault Infra item get Cloudflare --reveal', 'agent-secret item describe'],
+  ['op item --vault Infra get Cloudflare --reveal', 'agent-secret item describe'],
+  ['op -f -o /dev/stdout read op://Infra/Cloudflare/token', 'NAME=op://Infra/Cloudflare/token'],
+  ['op --some-new-flag value read op://Infra/Cloudflare/token', 'NAME=op://Infra/Cloudflare/token'],
+  ['op --some-new-switch read op://Infra/Cloudflare/token', 'NAME=op://Infra/Cloudflare/token'],
+  ['op events-api create audit-feed', 'agent-secret'],
   ['cat .env', 'agent-secret exec --dry-run --env-file .env --reason'],
   ['cat .env.local', 'agent-secret exec --dry-run --env-file .env.local'],
   ['grep DATABASE_URL .env.production', '--env-file .env.production'],
