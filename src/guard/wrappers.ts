@@ -1,5 +1,5 @@
 // Finds the program a simple command really runs: skips assignments, reserved words and wrapper
-// programs (sudo, env, command, timeout, xargs, …) with their options, and returns shell code
+// programs (sudo, env, command, timeout, xargs, agent-secret with-session, …) with their options, and returns shell code
 // passed on as a string (bash -c, eval, su -c, ssh host cmd, env -S, watch). Input: words of an
 // untrusted command. Invariant: pure; an option it does not know is taken as a flag, not a value.
 
@@ -62,6 +62,14 @@ export function effectiveCommand(input: readonly ShellWord[]): EffectiveCommand 
       const split = splitEnv(rest);
       scripts.push(...split.scripts);
       words = split.words;
+      continue;
+    }
+    // `agent-secret with-session TOKEN -- CMD` runs CMD with nobody asked (unlike exec, whose
+    // exact command the human approves), so CMD is checked like any other command.
+    if ((name === 'agent-secret' || name === 'agent-secret.js') && rest[0]?.text === 'with-session') {
+      const separator = rest.findIndex((word) => word.text === '--');
+      if (separator === -1) return { words: [], scripts };
+      words = rest.slice(separator + 1);
       continue;
     }
     if (name === 'watch') {

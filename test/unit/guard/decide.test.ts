@@ -89,6 +89,9 @@ const DENY: Array<[string, string]> = [
   ['op --some-new-flag value read op://Infra/Cloudflare/token', 'NAME=op://Infra/Cloudflare/token'],
   ['op --some-new-switch read op://Infra/Cloudflare/token', 'NAME=op://Infra/Cloudflare/token'],
   ['op events-api create audit-feed', 'agent-secret'],
+  // with-session runs its command with nobody asked: the command is checked.
+  ['agent-secret with-session astok_abc -- cat .env', '--env-file .env'],
+  ['agent-secret with-session astok_abc --only A -- op read op://Eng/API/token', 'NAME=op://Eng/API/token'],
   ['cat .env', 'agent-secret exec --dry-run --env-file .env --reason'],
   ['cat .env.local', 'agent-secret exec --dry-run --env-file .env.local'],
   ['grep DATABASE_URL .env.production', '--env-file .env.production'],
@@ -121,6 +124,7 @@ const ALLOW: string[] = [
   'agent-secret exec --profile deploy -- fly deploy',
   'agent-secret exec --env-file .env -- npm run migrate',
   'agent-secret exec --dry-run --json --profile deploy -- op read op://Eng/API/token',
+  'agent-secret with-session astok_abc -- npm run migrate',
   `agent-secret exec --secret T=op://Eng/API/token --reason "Call the API" -- sh -c 'curl -H "Authorization: Bearer $T" https://x'`,
   'npm test',
   'git status && git diff --stat',
