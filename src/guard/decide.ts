@@ -69,11 +69,30 @@ export function decideGuard(raw: unknown, host: GuardHost): GuardDecision {
 /** Decides a Bash command line. */
 export function decideCommand(command: string, host: GuardHost, depth = 0): GuardDecision {
   if (command.length > MAX_COMMAND_CHARS || depth > MAX_SCRIPT_DEPTH) return ALLOW;
+  // `cd backend && cat .env` reads backend/.env: relative paths after a cd are taken from there.
+  let dir = '';
   for (const simple of parseShell(command).commands) {
-    const decision = decideSimple(simple, host, depth);
+    const moved = cdTarget(simple);
+    if (moved !== null) {
+      dir = moved.startsWith('/') ? moved : joinDir(dir, moved);
+      continue;
+    }
+    const decision = decideSimple(simple, host, depth, dir);
     if (decision.decision === 'deny') return decision;
   }
   return ALLOW;
+}
+
+// The literal directory of a `cd DIR` or `pushd DIR`; null for anything else (or a DIR the guard cannot know).
+function cdTarget(simple: SimpleCommand): string | null {
+  const [name, target, ...rest] = simple.words;
+  if (name === undefined || (name.text !== 'cd' && name.text !== 'pushd') || target === undefined || rest.length > 0) return null;
+  if (target.expanded || target.glob || target.text === '' || target.text === '-' || target.text.startsWith('~')) return null;
+  return target.text;
+}
+
+function joinDir(dir: string, relative: string): string {
+  return dir === '' ? relative : `${dir.replace(/\/+$/, '')}/${relative}`;
 }
 
 /** Decides a Read tool call on one file. */
@@ -82,7 +101,7 @@ export function decideRead(path: string, host: GuardHost): GuardDecision {
   return kind === null ? ALLOW : fileDenial(`Read ${path}`, path, kind, 'read');
 }
 
-function decideSimple(simple: SimpleCommand, host: GuardHost, depth: number): GuardDecision {
+function decideSimple(simple: SimpleCommand, host: GuardHost, depth: number, dir: string): GuardDecision {
   const { words, scripts } = effectiveCommand(simple.words);
   for (const script of scripts) {
     const decision = decideCommand(script, host, depth + 1);
@@ -90,7 +109,7 @@ function decideSimple(simple: SimpleCommand, host: GuardHost, depth: number): Gu
   }
   for (const redirect of simple.redirects) {
     if (redirect.op !== '<' && redirect.op !== '<>') continue;
-    for (const path of candidatePaths(redirect.target, host)) {
+    for (const path of candidatePaths(redirect.target, host, dir)) {
       const kind = secretKindOf(path, host);
       if (kind !== null) return fileDenial(`< ${path}`, path, kind, 'read');
     }
@@ -101,7 +120,7 @@ function decideSimple(simple: SimpleCommand, host: GuardHost, depth: number): Gu
   if (name === 'op' || name === 'op.exe') return decideOp(args);
   const files = readOperands(name, args);
   for (const word of files) {
-    for (const path of candidatePaths(word, host)) {
+    for (const path of candidatePaths(word, host, dir)) {
       const kind = secretKindOf(path, host);
       if (kind !== null) return fileDenial(`${name} ${path}`, path, kind, name === 'source' || name === '.' ? 'source' : 'read');
     }
@@ -264,7 +283,7 @@ function operands(args: readonly ShellWord[]): ShellWord[] {
 }
 
 // The paths a word names: itself, `$HOME/…` as `~/…`, or the matches of a simple glob.
-function candidatePaths(word: ShellWord, host: GuardHost): string[] {
+function candidatePaths(word: ShellWord, host: GuardHost, dir = ''): string[] {
   let text = word.text;
   if (word.expanded) {
     const home = /^(\$HOME|\$\{HOME\})\//.exec(text);
@@ -273,8 +292,9 @@ function candidatePaths(word: ShellWord, host: GuardHost): string[] {
     if (/[$`]/.test(text)) return [];
   }
   if (text === '' || text === '-') return [];
-  if (!word.glob) return [text];
-  return expandGlob(text, host);
+  const placed = dir === '' || text.startsWith('/') || text.startsWith('~') ? text : joinDir(dir, text);
+  if (!word.glob) return [placed];
+  return expandGlob(placed, host);
 }
 
 function expandGlob(pattern: string, host: GuardHost): string[] {

@@ -51,6 +51,11 @@ export function effectiveCommand(input: readonly ShellWord[]): EffectiveCommand 
   let words = [...input];
   for (let guard = 0; guard < 32 && words.length > 0; guard += 1) {
     const first = words[0]!;
+    // `function name { body` (the ksh form): the body's first command follows the name.
+    if (first.text === 'function' && words.length > 2) {
+      words = words.slice(2);
+      continue;
+    }
     if (RESERVED.has(first.text) || ASSIGNMENT.test(first.text)) {
       words = words.slice(1);
       continue;
