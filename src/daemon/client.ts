@@ -31,6 +31,9 @@ export interface DaemonStatus {
   pid?: number;
   version?: string;
   started_at?: string;
+  /** The user config and audit log the daemon uses (from its own environment). */
+  user_config?: string;
+  audit_log?: string;
 }
 
 export const START_TIMEOUT_MS = 5_000;
@@ -88,6 +91,9 @@ export async function daemonStatus(dirs: DirsInput): Promise<DaemonStatus> {
     if (isPid(pid)) status.pid = pid;
     if (typeof version === 'string') status.version = displayVersion(version);
     if (typeof startedAt === 'string' && !Number.isNaN(Date.parse(startedAt)) && startedAt.length <= 40) status.started_at = startedAt;
+    const { user_config: userConfig, audit_log: auditLog } = reply.body;
+    if (typeof userConfig === 'string' && userConfig.length <= 4096) status.user_config = userConfig;
+    if (typeof auditLog === 'string' && auditLog.length <= 4096) status.audit_log = auditLog;
     return status;
   } finally {
     conv.close();

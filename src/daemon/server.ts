@@ -9,7 +9,7 @@ import { chmodSync, lstatSync, statSync, type Stats } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
-import type { DirsInput } from '../platform/dirs.js';
+import { auditLogPath, userConfigPath, type DirsInput } from '../platform/dirs.js';
 import { FramingError, LineReader, type FramingFailure } from './framing.js';
 import { acquireStartLock, connectUnix, errnoOf, removePidFileIfOurs, unlinkQuietly, writePidFile } from './instance.js';
 import { daemonPaths, prepareRuntimeDir, type DaemonPaths } from './paths.js';
@@ -225,6 +225,9 @@ class DaemonRuntime {
           started_at: this.#startedAt,
           connections: this.#connections.size - 1,
           retiring: this.#state !== 'running',
+          // Which user config (approver, op_path) and audit log this daemon uses: its own environment's.
+          user_config: userConfigPath(this.#opts.dirs),
+          audit_log: auditLogPath(this.#opts.dirs),
         });
       } else if (frame.type === 'daemon.stop') {
         await this.#send(conn, 'daemon.stop.ok', { pid: process.pid });

@@ -2,7 +2,7 @@
 // failure says how to fix it and makes the exit code non-zero. doctor never prompts or resolves.
 
 import { dirname, join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runClean } from '../helpers/run-cli.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
@@ -75,6 +75,24 @@ describe('doctor', () => {
     const missing = await runClean(sb, ['doctor', '--json'], { cwd: join(sb.root, 'tmp') });
     expect(missing.code).toBe(0);
     expect(checksOf(missing.stdout).project_config).toMatchObject({ status: 'warn' });
+  });
+
+  it("warns when the running daemon uses another user config and audit log than this shell's", async () => {
+    expect((await runClean(sb, ['daemon', 'start'])).code).toBe(0);
+    const same = checksOf((await runClean(sb, ['doctor', '--json'])).stdout);
+    expect(same.daemon).toMatchObject({ status: 'ok' });
+    // Same runtime directory (same daemon), another config and state home.
+    const other = join(sb.root, 'other');
+    const otherConfig = join(other, 'config', 'agent-secret');
+    mkdirSync(otherConfig, { recursive: true, mode: 0o700 });
+    writeFileSync(join(otherConfig, 'config.yml'), readFileSync(join(sb.root, 'config', 'agent-secret', 'config.yml')), { mode: 0o600 });
+    const result = await runClean(sb, ['doctor', '--json'], { env: { XDG_CONFIG_HOME: join(other, 'config'), XDG_STATE_HOME: join(other, 'state') } });
+    const daemon = checksOf(result.stdout).daemon;
+    expect(daemon?.status).toBe('warn');
+    expect(daemon?.detail).toContain(join(sb.root, 'config', 'agent-secret', 'config.yml'));
+    expect(daemon?.detail).toContain('not the one checked above');
+    expect(daemon?.hint).toContain('agent-secret daemon stop');
+    await runClean(sb, ['daemon', 'stop']);
   });
 
   it('warns when the user config is not the one in the account home', async () => {

@@ -82,11 +82,24 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
     const paths = daemonPaths(dirsInput(ctx));
     prepareRuntimeDir(paths, { create: false });
     const status = await daemonStatus(dirsInput(ctx));
-    add(
-      'daemon',
-      'ok',
-      status.running ? `running (pid ${status.pid ?? '?'}, version ${status.version ?? '?'})` : 'not running (starts on the first exec; agent-secret daemon start)',
-    );
+    // exec is served with the daemon's user config and audit log, which came from the environment
+    // it started in: say so when that is not what the checks above looked at.
+    const mine = { user_config: userConfigPath(dirsInput(ctx)), audit_log: auditLogPath(dirsInput(ctx)) };
+    const differs = (['user_config', 'audit_log'] as const).filter((key) => status[key] !== undefined && status[key] !== mine[key]);
+    if (status.running && differs.length > 0) {
+      add(
+        'daemon',
+        'warn',
+        `running (pid ${status.pid ?? '?'}) with ${differs.map((key) => `${key.replace('_', ' ')} ${status[key]}`).join(' and ')}, not the one checked above`,
+        'exec uses the running daemon\'s; agent-secret daemon stop, then the next command starts one with this environment',
+      );
+    } else {
+      add(
+        'daemon',
+        'ok',
+        status.running ? `running (pid ${status.pid ?? '?'}, version ${status.version ?? '?'})` : 'not running (starts on the first exec; agent-secret daemon start)',
+      );
+    }
   } catch (error) {
     if (!(error instanceof AgentSecretError)) throw error;
     add('daemon', 'fail', error.message, error.hint ?? 'agent-secret daemon stop, then retry');
