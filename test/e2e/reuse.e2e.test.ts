@@ -170,11 +170,22 @@ describe('one prompt queue', () => {
 describe('the daemon going away', () => {
   it('a daemon killed during the prompt: the CLI fails cleanly, no child runs, nothing is on disk', async () => {
     sb.useApprover('hang');
+    // The approver outlives a daemon killed outright (a documented limit): note its pid to end it here.
+    const metaLog = join(sb.root, 'approver-meta.log');
+    sb.env.FAKE_APPROVER_META_LOG = metaLog;
     const pending = runCli(sb, execArgs(), { timeoutMs: 30_000 });
-    await waitFor(() => sb.prompts().length === 1);
+    await waitFor(() => sb.prompts().length === 1 && existsSync(metaLog));
     const pid = daemonPid(sb);
     process.kill(pid, 'SIGKILL');
     const result = await pending;
+    for (const line of readFileSync(metaLog, 'utf8').split('\n').filter((l) => l !== '')) {
+      const approver = (JSON.parse(line) as { pid: number }).pid;
+      try {
+        process.kill(-approver, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
     expect(result.code).toBe(15);
     expect(result.stderr).toMatch(/daemon/);
     expect(result.stderr.split('\n').filter((l) => l !== '').length).toBeLessThanOrEqual(2);
