@@ -292,9 +292,10 @@ function candidatePaths(word: ShellWord, host: GuardHost, dir = ''): string[] {
     if (/[$`]/.test(text)) return [];
   }
   if (text === '' || text === '-') return [];
-  const placed = dir === '' || text.startsWith('/') || text.startsWith('~') ? text : joinDir(dir, text);
-  if (!word.glob) return [placed];
-  return expandGlob(placed, host);
+  // After a cd the path is read from both places: a cd inside a subshell, `(cd sub); cat .env`,
+  // does not move the commands after it, and the guard does not track subshells.
+  const places = dir === '' || text.startsWith('/') || text.startsWith('~') ? [text] : [joinDir(dir, text), text];
+  return places.flatMap((placed) => (word.glob ? expandGlob(placed, host) : [placed]));
 }
 
 function expandGlob(pattern: string, host: GuardHost): string[] {

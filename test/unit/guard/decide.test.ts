@@ -96,6 +96,7 @@ const DENY: Array<[string, string]> = [
   ['cd sub && cat .env', '--env-file sub/.env'],
   ['cd /p/sub; grep TOKEN .env', '--env-file /p/sub/.env'],
   ['pushd sub && cat .env* && popd', '--env-file sub/.env'],
+  ['(cd sub) && cat .env.local', '--env-file .env.local'],
   // with-session runs its command with nobody asked: the command is checked.
   ['agent-secret with-session astok_abc -- cat .env', '--env-file .env'],
   ['agent-secret with-session astok_abc --only A -- op read op://Eng/API/token', 'NAME=op://Eng/API/token'],
