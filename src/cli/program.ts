@@ -123,16 +123,9 @@ Examples:
     .command('session')
     .summary('approve secrets once for several commands in one process tree')
     .description('A session is one approval for a set of secrets, read by with-session up to --max-reads times until its ttl ends, only from the process tree it is bound to and its directory.');
-  session
-    .command('create')
-    .description('ask the human once; print a session id and a token (shown once) for with-session')
-    .option('--profile <name>', 'profile from agent-secret.yml (default: default_profile)')
-    .option('--secret <ALIAS=REF>', 'one-off secret, e.g. API_TOKEN=op://Vault/Item/field (repeatable)', collect)
-    .option('--env-file <path>', 'dotenv file: op:// values become secrets (repeatable)', collect)
-    .option('--only <aliases>', 'only these profile/env-file aliases, comma-separated (repeatable)', collect)
-    .option('--reason <text>', "why (shown to the human; default: the profile's reason)")
-    .option('--account <account>', '1Password account for secrets that name none')
-    .option('--config <path>', 'config file instead of discovering agent-secret.yml')
+  defineSourceOptions(
+    session.command('create').description('ask the human once; print a session id and a token (shown once) for with-session'),
+  )
     .option('--cwd <dir>', 'the directory with-session must run in (default: current directory)')
     .option('--ttl <duration>', 'how long the session lives after approval, 10s..10m (default: profile ttl or 2m)')
     .option('--max-reads <n>', 'how many with-session runs may read it, 1..100 (default 1)')
@@ -374,8 +367,8 @@ Examples:
   return program;
 }
 
-/** The options of `exec`, defined once: for the command table and for the daemon, which plans a reused exec from the caller's argv (parseExecOptions). */
-function defineExecOptions(command: Command): Command {
+/** Where the secrets of a request come from, and why: the same flags for exec and session create. */
+function defineSourceOptions(command: Command): Command {
   return command
     .option('--profile <name>', 'profile from agent-secret.yml (default: default_profile)')
     .option('--secret <ALIAS=REF>', 'one-off secret, e.g. API_TOKEN=op://Vault/Item/field (repeatable)', collect)
@@ -383,7 +376,12 @@ function defineExecOptions(command: Command): Command {
     .option('--only <aliases>', 'only these profile/env-file aliases, comma-separated (repeatable)', collect)
     .option('--reason <text>', "why the secrets are needed (shown to the human; default: the profile's reason)")
     .option('--account <account>', '1Password account for secrets that name none')
-    .option('--config <path>', 'config file instead of discovering agent-secret.yml')
+    .option('--config <path>', 'config file instead of discovering agent-secret.yml');
+}
+
+/** The options of `exec`, defined once: for the command table and for the daemon, which plans a reused exec from the caller's argv (parseExecOptions). */
+function defineExecOptions(command: Command): Command {
+  return defineSourceOptions(command)
     .option('--cwd <dir>', 'working directory of the command (default: current directory)')
     .option('--ttl <duration>', 'how long the request may wait for approval, 10s..10m (default: profile ttl or 2m)')
     .option('--override-env', 'allow secrets to replace variables already set in the environment')
