@@ -2,25 +2,21 @@
 // that the bin loads for `exec` before anything else. When a daemon already runs, it sends the
 // caller's argv, cwd and environment (exec.argv) right behind hello; the daemon plans, asks or
 // reuses, resolves and audits, and answers with the values and how to start the child, which
-// this process then runs and reports like the full CLI does. It loads no commander, YAML,
-// schema or approval code and plans nothing itself.
+// this process then runs and reports (client/exec.ts, the same code the full CLI runs). It
+// loads no commander, YAML, schema or approval code and plans nothing itself.
 //
 // It returns null, having done nothing, whenever the full CLI should take over: no daemon
 // running, a daemon of another version or retiring, flags whose output the CLI prints itself,
-// or the daemon saying "plan locally" (any usage or config error, the tty approver). From the
-// moment the request is sent it never falls back: an error is reported with the exit table.
+// or the daemon saying the approver needs this terminal (tty). From the moment the request is
+// sent it never falls back: an error, planning errors included, is reported with the exit table.
 
 import { homedir } from 'node:os';
-import { isatty } from 'node:tty';
-import { AgentSecretError } from '../core/errors.js';
-import { SecretValue } from '../core/secret-value.js';
-import { connectExisting, definedEnv, isNoAnswer, type ClientConversation } from '../daemon/conversation.js';
-import type { ExecArgvBody } from '../daemon/messages.js';
-import { daemonPaths } from '../daemon/paths.js';
-import { PROTOCOL_VERSION, type Frame } from '../daemon/protocol.js';
-import { readExecDeliver, readSpawnSpec } from '../daemon/wire.js';
+import { execArgvBody, followExec } from '../client/exec.js';
+import { connectExisting, isNoAnswer, type ClientConversation } from '../client/conversation.js';
+import type { ExecArgvBody } from '../protocol/messages.js';
+import { daemonPaths } from '../protocol/paths.js';
+import { PROTOCOL_VERSION, type Frame } from '../protocol/envelope.js';
 import { VERSION } from '../version.js';
-import { runChildForDaemon } from './commands/exec-child.js';
 import { renderError } from './render/error.js';
 
 /** Flags the CLI answers itself (help, dry run): never sent to the daemon. */
@@ -38,17 +34,7 @@ export async function fastExec(argv: readonly string[]): Promise<number | null> 
   let conv: ClientConversation | null;
   try {
     const home = homedir();
-    body = {
-      args,
-      command: argv.slice(separator + 1),
-      cwd: process.cwd(),
-      env: definedEnv(process.env),
-      homedir: home,
-      pid: process.pid,
-      // isatty, not process.stdout.isTTY: that getter builds a whole stream we may never use.
-      stdout_is_tty: isatty(1),
-      stderr_is_tty: isatty(2),
-    };
+    body = execArgvBody({ args, command: argv.slice(separator + 1), cwd: process.cwd(), env: process.env, homedir: home, pid: process.pid });
     conv = await connectExisting(daemonPaths({ env: process.env, platform: process.platform, homedir: home }));
   } catch {
     // A deleted cwd, an unsafe runtime dir, a refused connection: the full CLI says what is wrong.
@@ -84,18 +70,9 @@ async function converse(conv: ClientConversation, body: ExecArgvBody): Promise<n
   }
   if (hello.type !== 'hello.ok' || hello.body.version !== VERSION || hello.body.retiring === true) return null;
 
-  let frame = await conv.receive();
-  while (frame.type === 'exec.queued') frame = await conv.receive();
-  if (frame.type === 'exec.in_process') return null;
-  const delivered = frame.type === 'exec.deliver' ? readExecDeliver(frame.body) : null;
-  const spec = delivered === null ? null : readSpawnSpec(frame.body.spawn);
-  if (delivered === null || spec === null) {
-    throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon answered with something other than the approved values', {
-      hint: 'agent-secret daemon stop, then retry; agent-secret doctor shows the setup',
-    });
-  }
-  const values = new Map(Object.entries(delivered.env).map(([alias, value]) => [alias, new SecretValue(value)] as const));
-  return runChildForDaemon({ env: process.env, stderr: { write: writeStderr } }, spec, values, delivered.request_id, conv);
+  const code = await followExec(conv, { env: process.env, stderr: { write: writeStderr } });
+  // The approver needs the caller's terminal: the full CLI runs the request in-process.
+  return code === 'in_process' ? null : code;
 }
 
 // Our stderr, built on first use; a reader that went away is nobody's error (as in cli/main.ts).

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { CommanderError } from 'commander';
 import { AgentSecretError } from '../core/errors.js';
 import type { CliContext } from './context.js';
+import { usageErrorOf } from '../plan/exec-options.js';
 import { buildProgram } from './program.js';
 import { renderError } from './render/error.js';
 
@@ -75,7 +76,7 @@ async function run(argv: readonly string[], overrides: Partial<CliContext>): Pro
       if (thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version' || thrown.code === 'commander.help') {
         return 0;
       }
-      error = new AgentSecretError('usage.invalid', thrown.message.replace(/^error: /, ''), { hint: 'see agent-secret --help' });
+      error = usageErrorOf(thrown);
     }
     const rendered = renderError(error, { debug });
     if (json !== null) ctx.stdout.write(`${json === 'compact' ? JSON.stringify(rendered.json) : JSON.stringify(rendered.json, null, 2)}\n`);

@@ -2,12 +2,13 @@
 // `--help` and `agent-context` load almost nothing. Commander never prints errors or exits
 // itself: exitOverride() turns them into throws that cli/main.ts maps to the exit table.
 
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { VERSION } from '../version.js';
-import type { ExecOptions } from './commands/exec-plan.js';
+import { defineExecOptions, defineSourceOptions } from '../plan/exec-options.js';
 import type { CliContext } from './context.js';
 
 export type RunResult = number;
+type Run = (result: Promise<RunResult>) => void;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -45,6 +46,18 @@ Start here:
   agent-secret agent-context --json        everything an agent needs, as JSON`,
     );
 
+  addExecCommand(program, ctx, run);
+  addInspectCommands(program, ctx, run);
+  addSessionCommands(program, ctx, run);
+  addApprovalCommands(program, ctx, run);
+  addAuditCommand(program, ctx, run);
+  addDaemonCommands(program, ctx, run);
+  addAgentCommands(program, ctx, run);
+  return program;
+}
+
+/** Exec: the command that asks, resolves and runs. */
+function addExecCommand(program: Command, ctx: CliContext, run: Run): void {
   defineExecOptions(
     program
       .command('exec')
@@ -56,7 +69,10 @@ Start here:
       const { runExec } = await import('./commands/exec.js');
       run(runExec(ctx, options));
     });
+}
 
+/** Profile list/show, doctor, item describe: inspecting without values. */
+function addInspectCommands(program: Command, ctx: CliContext, run: Run): void {
   const profile = program.command('profile').summary("inspect the project's profiles").description("Inspect the profiles in this project's agent-secret.yml.");
   profile
     .command('list')
@@ -118,7 +134,10 @@ Examples:
       const { runItemDescribe } = await import('./commands/item.js');
       run(runItemDescribe(ctx, ref, options));
     });
+}
 
+/** Session create/list/destroy and with-session. */
+function addSessionCommands(program: Command, ctx: CliContext, run: Run): void {
   const session = program
     .command('session')
     .summary('approve secrets once for several commands in one process tree')
@@ -196,7 +215,10 @@ Examples:
       const { runWithSession } = await import('./commands/session.js');
       run(runWithSession(ctx, token, options));
     });
+}
 
+/** Approvals list/revoke. */
+function addApprovalCommands(program: Command, ctx: CliContext, run: Run): void {
   const approvals = program
     .command('approvals')
     .summary('list or revoke the reusable approvals the daemon holds')
@@ -223,7 +245,10 @@ Examples:
       const { runApprovalsRevoke } = await import('./commands/approvals.js');
       run(runApprovalsRevoke(ctx, id, options));
     });
+}
 
+/** Audit and audit verify. */
+function addAuditCommand(program: Command, ctx: CliContext, run: Run): void {
   program
     .command('audit')
     .summary('show recent requests from the audit log, or verify its hash chain')
@@ -249,7 +274,10 @@ Examples:
       const { runAudit } = await import('./commands/audit.js');
       run(runAudit(ctx, action, options));
     });
+}
 
+/** Daemon start/stop/status and the hidden serve. */
+function addDaemonCommands(program: Command, ctx: CliContext, run: Run): void {
   const daemon = program
     .command('daemon')
     .summary('start, stop or check the per-user agent-secret daemon')
@@ -292,7 +320,10 @@ Examples:
       const { runDaemonServe } = await import('./commands/daemon.js');
       run(runDaemonServe(ctx));
     });
+}
 
+/** Guard, skill-install, hook-install, agent-context, version: for coding agents. */
+function addAgentCommands(program: Command, ctx: CliContext, run: Run): void {
   program
     .command('guard')
     .summary('Claude Code PreToolUse hook: block op reads and .env dumps, name the agent-secret command instead')
@@ -363,51 +394,4 @@ Examples:
       const { runVersion } = await import('./commands/version.js');
       run(runVersion(ctx, options));
     });
-
-  return program;
-}
-
-/** Where the secrets of a request come from, and why: the same flags for exec and session create. */
-function defineSourceOptions(command: Command): Command {
-  return command
-    .option('--profile <name>', 'profile from agent-secret.yml (default: default_profile)')
-    .option('--secret <ALIAS=REF>', 'one-off secret, e.g. API_TOKEN=op://Vault/Item/field (repeatable)', collect)
-    .option('--env-file <path>', 'dotenv file: op:// values become secrets, others plain variables (repeatable)', collect)
-    .option('--only <aliases>', 'only these profile/env-file aliases, comma-separated (repeatable)', collect)
-    .option('--reason <text>', "why the secrets are needed (shown to the human; default: the profile's reason)")
-    .option('--account <account>', '1Password account for secrets that name none')
-    .option('--config <path>', 'config file instead of discovering agent-secret.yml');
-}
-
-/** The options of `exec`, defined once: for the command table and for the daemon, which plans a reused exec from the caller's argv (parseExecOptions). */
-function defineExecOptions(command: Command): Command {
-  return defineSourceOptions(command)
-    .option('--cwd <dir>', 'working directory of the command (default: current directory)')
-    .option('--ttl <duration>', 'how long the request may wait for approval, 10s..10m (default: profile ttl or 2m)')
-    .option('--override-env', 'allow secrets to replace variables already set in the environment')
-    .option('--allow-mutable-executable', 'run an executable that you or others could replace (the prompt shows a warning)')
-    .option('--pristine', 'start the command from a minimal environment: PATH, HOME, USER, LANG, TERM, TMPDIR, plus the secrets')
-    .option('--mask', 'mask secret values in the command output even on a terminal')
-    .option('--no-mask', 'never mask the command output (default: mask when output is captured, not a terminal)')
-    .option('--reuse-only', 'use a live reusable approval for this exact request, or fail (exit 14) without prompting')
-    .option('--force-refresh', 'with a matching reusable approval: resolve every reference again through op')
-    .option('--dry-run', 'validate everything and print the request; no prompt, no op call, no child')
-    .option('--json', 'with --dry-run: print the request as JSON')
-    .addOption(new Option('--reuse', 'not supported: reusable approvals are chosen in the approver').hideHelp())
-    .allowExcessArguments(false);
-}
-
-/**
- * Parses the flags of `exec` (what comes between `exec` and `--`) the way the command table
- * does, printing nothing. Throws commander's error for anything the table would reject or
- * answer itself (--help).
- */
-export function parseExecOptions(args: readonly string[]): ExecOptions {
-  const command = defineExecOptions(new Command('exec'))
-    .helpOption('-h, --help', 'show help')
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined })
-    .action(() => undefined);
-  command.parse([...args], { from: 'user' });
-  return command.opts<ExecOptions>();
 }

@@ -10,36 +10,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
 import { auditLogPath, userConfigPath, type DirsInput } from '../platform/dirs.js';
-import { FramingError, LineReader, type FramingFailure } from './framing.js';
-import { acquireStartLock, connectUnix, errnoOf, removePidFileIfOurs, unlinkQuietly, writePidFile } from './instance.js';
-import { daemonPaths, prepareRuntimeDir, type DaemonPaths } from './paths.js';
-import { CLIENT_FRAME_TYPES, PROTOCOL_VERSION, encodeFrame, parseDaemonFrame, parseFrame, type Frame } from './protocol.js';
-
-export interface Conversation {
-  /** The validated first frame (client types only; never `hello`). */
-  readonly first: Frame;
-  /** Sends a frame with the conversation's id; resolves once written, rejects when the connection is gone. */
-  send(type: string, body: Record<string, unknown>): Promise<void>;
-  /**
-   * The client's next frame. Rejects with daemon.protocol on a bad frame or a timeout (the
-   * client then got an `error` frame and the connection is closing), with daemon.unavailable
-   * when the client went away or the daemon is stopping. Without timeoutMs it waits until then.
-   */
-  receive(opts?: { timeoutMs?: number }): Promise<Frame>;
-  /** Aborted when the client disconnects or the daemon shuts down. */
-  readonly signal: AbortSignal;
-}
-
-/** Runs one conversation. AgentSecretErrors become `error` frames; anything else a generic one. */
-export type Handler = (conv: Conversation) => Promise<void>;
-
-export interface DaemonHooks {
-  handler: Handler;
-  /** Nothing queued, cached or live: the daemon may exit when idle. */
-  isIdle(): boolean;
-  /** Cancel prompts, abort op calls, clear every value. Called once, on any shutdown. */
-  shutdown(): Promise<void>;
-}
+import { FramingError, LineReader, type FramingFailure } from '../protocol/framing.js';
+import { acquireStartLock, connectUnix, errnoOf, removePidFileIfOurs, unlinkQuietly, writePidFile } from '../platform/instance.js';
+import { daemonPaths, prepareRuntimeDir, type DaemonPaths } from '../protocol/paths.js';
+import type { Conversation, DaemonHooks } from '../broker/conversation.js';
+import { CLIENT_FRAME_TYPES, PROTOCOL_VERSION, encodeFrame, parseDaemonFrame, parseFrame, type Frame } from '../protocol/envelope.js';
 
 export type DaemonLog = (event: string, fields?: Record<string, unknown>) => void;
 

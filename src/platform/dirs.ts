@@ -44,3 +44,8 @@ export function runtimeDir(input: DirsInput): string {
   if (xdg !== undefined) return join(xdg, 'agent-secret');
   return join(nonEmptyAbsolute(input.env.XDG_STATE_HOME) ?? join(home(input), '.local', 'state'), 'agent-secret', 'run');
 }
+
+/** DirsInput from anything that carries the caller's environment, platform and home. */
+export function dirsInput(ctx: { env: DirsInput['env']; platform: NodeJS.Platform; homedir: string }): DirsInput {
+  return { env: ctx.env, platform: ctx.platform, homedir: ctx.homedir };
+}

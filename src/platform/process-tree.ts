@@ -4,9 +4,14 @@
 // Process names are chosen by those processes: untrusted, so display names are cleaned of
 // control characters and clipped. Invariant: reading never throws.
 
+/** One process of a requester chain: its pid and a display name. */
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly name: string;
+}
+
 import { readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { ProcessInfo } from '../request/types.js';
 
 const DEFAULT_MAX_DEPTH = 6;
 const MAX_NAME_LENGTH = 64;

@@ -27,10 +27,9 @@ export interface ExecutableIdentity {
   readonly uid: number;
 }
 
-export interface ProcessInfo {
-  readonly pid: number;
-  readonly name: string;
-}
+import type { ProcessInfo } from '../platform/process-tree.js';
+
+export type { ProcessInfo };
 
 /** Who asked: this agent-secret process and its ancestors, nearest first. */
 export interface Requester {

@@ -35,7 +35,7 @@ const seen = (name: string): Array<Record<string, unknown>> =>
 const received = () => sb.auditEvents().filter((e) => e.event === 'request_received');
 
 describe('exec through a running daemon', () => {
-  it('the first exec starts the daemon through the full CLI; the next is planned by the daemon from argv', async () => {
+  it('the first exec starts the daemon through the full CLI, the next goes straight to it; the daemon plans both from argv', async () => {
     const args = ['exec', '--reason', 'Purge the CDN cache', '--secret', `CF_TOKEN=${TOKEN_REF}`, '--', 'node', APPEND_ENV, runs(), 'CF_TOKEN'];
     const first = await runClean(sb, args);
     const second = await runClean(sb, args);
@@ -44,7 +44,7 @@ describe('exec through a running daemon', () => {
     const want = digest(valueOf(TOKEN_REF)).sha256;
     expect(seen('CF_TOKEN').map((v) => v.sha256)).toEqual([want, want]);
     const [full, fast] = received();
-    expect(full?.planned_by).toBeUndefined();
+    expect(full?.planned_by).toBe('daemon');
     expect(fast?.planned_by).toBe('daemon');
     // The daemon's plan is the caller's: same argv, executable, cwd and references.
     for (const key of ['command', 'executable', 'cwd', 'secrets', 'reason', 'ttl_seconds']) expect(fast?.[key]).toEqual(full?.[key]);
@@ -102,12 +102,17 @@ describe('exec through a running daemon', () => {
       ['exec', '--reason', 'big argv', '--secret', `T=${TOKEN_REF}`, '--', 'true', ...Array.from({ length: 5000 }, (_, i) => String(i))],
       ['exec', '--reason', 'big argv', '--secret', `T=${TOKEN_REF}`, '--', 'true', 'x'.repeat(100_000)],
     ];
+    // Each case first with no daemon running (the full CLI, which may start one), then with one.
     const without = [];
-    for (const args of cases) without.push(await runCli(sb, args));
-    expect(existsSync(sb.daemonPidFile)).toBe(false);
-    expect((await runCli(sb, ['daemon', 'start'])).code).toBe(0);
+    const withRunning = [];
+    for (const args of cases) {
+      expect((await runCli(sb, ['daemon', 'stop'])).code).toBe(0);
+      without.push(await runCli(sb, args));
+      expect((await runCli(sb, ['daemon', 'start'])).code).toBe(0);
+      withRunning.push(await runCli(sb, args));
+    }
     for (const [i, args] of cases.entries()) {
-      const withDaemon = await runCli(sb, args);
+      const withDaemon = withRunning[i] as (typeof withRunning)[number];
       const strip = (text: string) => text.replace(/"requester": \{[\s\S]*?\n {4}\}/, '').replace(/pid \d+/g, 'pid N');
       expect({ args, code: withDaemon.code, stdout: strip(withDaemon.stdout), stderr: withDaemon.stderr }).toEqual({
         args,

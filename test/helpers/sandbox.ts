@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { daemonPaths } from '../../src/daemon/paths.js';
+import { daemonPaths } from '../../src/protocol/paths.js';
 import { auditLogPath } from '../../src/platform/dirs.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));

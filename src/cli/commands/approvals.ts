@@ -80,7 +80,7 @@ export async function runApprovalsRevoke(ctx: CliContext, id: string | undefined
 
 // One request to a running daemon; null when none runs (nothing is live then).
 async function ask<T>(ctx: CliContext, type: string, body: Record<string, unknown>, read: (body: Record<string, unknown>) => T): Promise<T | null> {
-  const { openConversation } = await import('../../daemon/client.js');
+  const { openConversation } = await import('../../client/daemon.js');
   let conv;
   try {
     conv = await openConversation({ dirs: dirsInput(ctx), env: { ...ctx.env }, autoStart: false, firstType: type, firstBody: body });

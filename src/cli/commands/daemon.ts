@@ -17,7 +17,7 @@ const MAX_IDLE_MS = 7 * 24 * 3_600_000;
 
 /** `daemon start`: makes sure a daemon of this version runs, then reports it. */
 export async function runDaemonStart(ctx: CliContext, options: JsonOption): Promise<number> {
-  const { daemonStatus, openConversation } = await import('../../daemon/client.js');
+  const { daemonStatus, openConversation } = await import('../../client/daemon.js');
   const dirs = dirsInput(ctx);
   const before = await daemonStatus(dirs);
   const conv = await openConversation({ dirs, env: { ...ctx.env }, autoStart: true, firstType: 'daemon.status', firstBody: {} });
@@ -41,7 +41,7 @@ export async function runDaemonStart(ctx: CliContext, options: JsonOption): Prom
 
 /** `daemon stop`: stops the daemon and waits until it is gone; fine when none runs. */
 export async function runDaemonStop(ctx: CliContext, options: JsonOption): Promise<number> {
-  const { stopDaemon } = await import('../../daemon/client.js');
+  const { stopDaemon } = await import('../../client/daemon.js');
   const wasRunning = await stopDaemon(dirsInput(ctx));
   if (options.json === true) writeJson(ctx.stdout, { stopped: true, was_running: wasRunning });
   else writeLines(ctx.stdout, [wasRunning ? 'agent-secret daemon: stopped' : 'agent-secret daemon: stopped (it was not running)']);
@@ -50,7 +50,7 @@ export async function runDaemonStop(ctx: CliContext, options: JsonOption): Promi
 
 /** `daemon status`: exit 0 when a daemon answers, 1 when none runs. Never starts one. */
 export async function runDaemonStatus(ctx: CliContext, options: JsonOption): Promise<number> {
-  const { daemonStatus } = await import('../../daemon/client.js');
+  const { daemonStatus } = await import('../../client/daemon.js');
   const status = await daemonStatus(dirsInput(ctx));
   if (options.json === true) {
     writeJson(ctx.stdout, {
@@ -68,7 +68,7 @@ export async function runDaemonStatus(ctx: CliContext, options: JsonOption): Pro
 
 /** `daemon serve` (hidden): runs the daemon in the foreground until it stops. */
 export async function runDaemonServe(ctx: CliContext): Promise<number> {
-  const [{ serveDaemon }, { createBroker }] = await Promise.all([import('../../daemon/server.js'), import('../../daemon/broker.js')]);
+  const [{ serveDaemon }, { createBroker }] = await Promise.all([import('../../daemon/server.js'), import('../../broker/broker.js')]);
   const dirs = dirsInput(ctx);
   const hooks = createBroker({ dirs, env: ctx.env, platform: ctx.platform });
   const log: DaemonLog | undefined =
@@ -98,6 +98,6 @@ function runningLine(pid: number | undefined, version: string | undefined): stri
 }
 
 async function socketPath(ctx: CliContext): Promise<string> {
-  const { daemonPaths } = await import('../../daemon/paths.js');
+  const { daemonPaths } = await import('../../protocol/paths.js');
   return daemonPaths(dirsInput(ctx)).socket;
 }

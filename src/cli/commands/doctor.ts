@@ -77,8 +77,8 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
 
   // The daemon starts on demand; doctor only looks (never starts one) and checks its directory.
   try {
-    const { daemonStatus } = await import('../../daemon/client.js');
-    const { daemonPaths, prepareRuntimeDir } = await import('../../daemon/paths.js');
+    const { daemonStatus } = await import('../../client/daemon.js');
+    const { daemonPaths, prepareRuntimeDir } = await import('../../protocol/paths.js');
     const paths = daemonPaths(dirsInput(ctx));
     prepareRuntimeDir(paths, { create: false });
     const status = await daemonStatus(dirsInput(ctx));

@@ -1,24 +1,61 @@
-// `agent-secret exec`: plan the request; with --dry-run print it; otherwise ask the human,
-// resolve exactly the approved references, and run the child with them. Approval, op and
-// the child are loaded only on the path that uses them.
+// `agent-secret exec`. A dry run (and --json, which only a dry run takes) is answered here: the
+// request is planned and printed, nobody is asked. Every other exec goes to the broker as the
+// caller typed it (client/exec.ts): the daemon's, or an in-process one when the approver needs
+// this terminal; the broker plans, asks, resolves and audits, and this process runs the child.
 
+import { AgentSecretError } from '../../core/errors.js';
 import { formatTtl } from '../../core/ttl.js';
 import { toWireRequest, type ApprovalRequest } from '../../request/types.js';
-import type { CliContext } from '../context.js';
+import type { ExecOptions } from '../../plan/exec-plan.js';
+import { dirsInput, type CliContext } from '../context.js';
 import { shellQuote, writeJson, writeLines } from '../render/output.js';
-import { planExec, type ExecOptions } from './exec-plan.js';
 
 /** Runs `exec`; returns the child's exit code, or 0 for a dry run. */
 export async function runExec(ctx: CliContext, options: ExecOptions): Promise<number> {
-  const plan = await planExec(ctx, options);
-  if (options.dryRun === true) {
-    printDryRun(ctx, plan.request, plan.mask, options.json === true, options.reuseOnly === true);
-    return 0;
+  if (options.dryRun === true || options.json === true) return dryRun(ctx, options);
+  const { execArgvBody, followExec } = await import('../../client/exec.js');
+  const body = execArgvBody({ args: ctx.args.slice(1), command: ctx.childArgv ?? [], cwd: ctx.cwd, env: ctx.env, homedir: ctx.homedir, pid: ctx.pid });
+  const { fitsInFrame } = await import('../../protocol/envelope.js');
+  const fits = fitsInFrame('exec.argv', { ...body });
+  if (body.command.length === 0 || !fits) {
+    // What the broker cannot be sent is planned here, for the planner's own message (no
+    // command, argv past its bounds); what is left is an environment too large to send.
+    const { planExec } = await import('../../plan/exec-plan.js');
+    await planExec(ctx, options);
+    throw new AgentSecretError('usage.invalid', 'the environment is too large to send to the agent-secret broker (the command and environment must fit in 1 MiB)', {
+      hint: 'unset large variables you do not need, for example: env -u BIG_VARIABLE agent-secret exec ...',
+    });
   }
-  const { runApprovedExec } = await import('./exec-run.js');
-  return runApprovedExec(ctx, plan, { reuseOnly: options.reuseOnly === true, forceRefresh: options.forceRefresh === true });
+  const { loadUserConfig } = await import('../../config/user-config.js');
+  const { needsCallerTerminal } = await import('../../broker/terminal.js');
+  if (!needsCallerTerminal(await loadUserConfig(dirsInput(ctx)))) {
+    const { openConversation } = await import('../../client/daemon.js');
+    const conv = await openConversation({ dirs: dirsInput(ctx), env: { ...ctx.env }, autoStart: true, firstType: 'exec.argv', firstBody: { ...body } });
+    try {
+      const code = await followExec(conv, ctx);
+      if (code !== 'in_process') return code;
+    } finally {
+      conv.close();
+    }
+  }
+  // The tty approver asks on this terminal: the same pipeline runs in this process.
+  const { openLocalConversation } = await import('../../broker/local.js');
+  const conv = openLocalConversation({ dirs: dirsInput(ctx), env: ctx.env, platform: ctx.platform, uid: ctx.uid }, 'exec.argv', { ...body });
+  try {
+    const code = await followExec(conv, ctx);
+    if (code === 'in_process') throw new Error('the in-process broker sent the request away');
+    return code;
+  } finally {
+    conv.close();
+  }
 }
 
+async function dryRun(ctx: CliContext, options: ExecOptions): Promise<number> {
+  const { planExec } = await import('../../plan/exec-plan.js');
+  const plan = await planExec(ctx, options);
+  printDryRun(ctx, plan.request, plan.mask, options.json === true, options.reuseOnly === true);
+  return 0;
+}
 function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, json: boolean, reuseOnly: boolean): void {
   if (json) {
     writeJson(ctx.stdout, {

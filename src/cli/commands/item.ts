@@ -55,7 +55,7 @@ export async function runItemDescribe(ctx: CliContext, rawRef: string, options: 
   if (!ttl.ok) throw new AgentSecretError('ttl.invalid', `invalid --ttl: ${ttl.message}`, { details: { flag: '--ttl' } });
   const account = await chooseAccount(ctx, options);
 
-  const { openConversation } = await import('../../daemon/client.js');
+  const { openConversation } = await import('../../client/daemon.js');
   const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
   const conv = await openConversation({
     dirs: dirsInput(ctx),

@@ -9,7 +9,7 @@ import { SecretValue } from '../../core/secret-value.js';
 import { findEnvConflicts, resolveExecutable } from '../../exec/index.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { shellQuote, writeJson, writeLines, type Out } from '../render/output.js';
-import type { ExecOptions } from './exec-plan.js';
+import type { ExecOptions } from '../../plan/exec-plan.js';
 
 export interface SessionCreateOptions extends Omit<ExecOptions, 'json'> {
   maxReads?: string;
@@ -66,10 +66,10 @@ export async function runSessionCreate(ctx: CliContext, options: SessionCreateOp
     throw new AgentSecretError('usage.invalid', 'session create does not run a command; use with-session TOKEN -- COMMAND afterwards');
   }
   const mode = jsonMode(options.json);
-  const { parseMaxReads } = await import('../../daemon/sessions.js');
-  const { parseBindingFlags } = await import('../../daemon/binding.js');
+  const { parseMaxReads } = await import('../../broker/sessions.js');
+  const { parseBindingFlags } = await import('../../broker/binding.js');
   const maxReads = parseMaxReads(options.maxReads);
-  const { planExec } = await import('./exec-plan.js');
+  const { planExec } = await import('../../plan/exec-plan.js');
   const plan = await planExec(ctx, { ...options, json: false }, 'session');
   if (plan.plain.length > 0) {
     // A session holds secrets only; plain env-file entries are the caller's to set.
@@ -80,7 +80,7 @@ export async function runSessionCreate(ctx: CliContext, options: SessionCreateOp
     { bindParent: options.bindParent, bindAncestor: options.bindAncestor, bindAncestorName: options.bindAncestorName },
     plan.sessionBind ?? undefined,
   );
-  const { requestToBody } = await import('../../daemon/messages.js');
+  const { requestToBody } = await import('../../protocol/codec.js');
   const body = await ask(ctx, 'session.create', { request: requestToBody(plan.request), max_reads: maxReads, binding: policy, pid: ctx.pid }, true);
   const parsed = createdSchema.safeParse(body);
   if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable session');
@@ -158,12 +158,12 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
   }
   const only = options.only?.flatMap((o) => o.split(',')).map((o) => o.trim());
   if (only?.some((o) => o === '') === true) throw new AgentSecretError('usage.invalid', '--only must name non-empty aliases, comma-separated', { details: { flag: '--only' } });
-  const { resolveCwd } = await import('./exec-plan.js');
+  const { resolveCwd } = await import('../../plan/exec-plan.js');
   const cwd = await resolveCwd(ctx, options.cwd);
   const executable = await resolveExecutable(argv[0] as string, { cwd, pathEnv: ctx.env.PATH });
 
-  const { openConversation } = await import('../../daemon/client.js');
-  const { SessionDeliverBodySchema } = await import('../../daemon/messages.js');
+  const { openConversation } = await import('../../client/daemon.js');
+  const { SessionDeliverBodySchema } = await import('../../protocol/messages.js');
   const conv = await openConversation({
     dirs: dirsInput(ctx),
     env: { ...ctx.env },
@@ -190,7 +190,7 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
         hint: 'unset it, or create the session with --override-env',
       });
     }
-    const { runChildForDaemon } = await import('./exec-child.js');
+    const { runChildForDaemon } = await import('../../exec/run-child.js');
     const spec = {
       command: argv,
       executable: executable.path,
@@ -209,7 +209,7 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
 
 // One request and its one answer; null when no daemon runs and startDaemon is false.
 async function ask(ctx: CliContext, type: string, body: Record<string, unknown>, startDaemon: boolean): Promise<Record<string, unknown> | null> {
-  const { openConversation } = await import('../../daemon/client.js');
+  const { openConversation } = await import('../../client/daemon.js');
   let conv;
   try {
     conv = await openConversation({ dirs: dirsInput(ctx), env: { ...ctx.env }, autoStart: startDaemon, firstType: type, firstBody: body });

@@ -19,7 +19,7 @@ vi.mock('../../../src/cli/commands/doctor.js', () => ({
 }));
 
 const { main } = await import('../../../src/cli/main.js');
-const { parseExecOptions } = await import('../../../src/cli/program.js');
+const { parseExecOptions } = await import('../../../src/plan/exec-options.js');
 
 function sink() {
   let text = '';

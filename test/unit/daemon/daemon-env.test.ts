@@ -2,7 +2,7 @@
 // not inherit variables that load code into node, the approver or op.
 
 import { describe, expect, it } from 'vitest';
-import { daemonEnv, DAEMON_ENV_DROPPED } from '../../../src/daemon/client.js';
+import { daemonEnv, DAEMON_ENV_DROPPED } from '../../../src/client/daemon.js';
 
 describe('daemonEnv', () => {
   const table: Array<[string, boolean]> = [

@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
-import { daemonStatus, errorFromFrame, openConversation, stopDaemon } from '../../../src/daemon/client.js';
-import { daemonPaths, type DaemonPaths } from '../../../src/daemon/paths.js';
-import { MAX_FRAME_BYTES, parseDaemonFrame, type Frame } from '../../../src/daemon/protocol.js';
-import { serveDaemon, type Conversation, type DaemonHooks, type ServeOptions } from '../../../src/daemon/server.js';
+import { daemonStatus, errorFromFrame, openConversation, stopDaemon } from '../../../src/client/daemon.js';
+import { daemonPaths, type DaemonPaths } from '../../../src/protocol/paths.js';
+import { MAX_FRAME_BYTES, parseDaemonFrame, type Frame } from '../../../src/protocol/envelope.js';
+import type { Conversation, DaemonHooks } from '../../../src/broker/conversation.js';
+import { serveDaemon, type ServeOptions } from '../../../src/daemon/server.js';
 import { VERSION } from '../../../src/version.js';
 
 let root: string;

@@ -1,0 +1,270 @@
+// The broker's shared core: the state every operation uses (the prompt queue, the stores of
+// reusable approvals and sessions and the requests they came from, the user config) and the
+// pipeline steps they share: a request's scope (id, deadline, audit log, cancellation), the
+// prompt turn, asking the human, resolving through op, following the child. The operations
+// (ops/*.ts) compose these; broker.ts puts them behind the transport's hooks.
+
+import { randomBytes } from 'node:crypto';
+import { buildPrompt, selectApprover, type PromptOperation, type PromptSession } from '../approval/index.js';
+import { auditEvent, openAuditLog, type AuditContext, type AuditExtra, type AuditLog } from '../audit/index.js';
+import { createUserConfigLoader, type UserConfig } from '../config/user-config.js';
+import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
+import type { SecretValue } from '../core/secret-value.js';
+import { auditLogPath, type DirsInput } from '../platform/dirs.js';
+import { ExecExitedBodySchema, ExecSpawnFailedBodySchema, ExecStartedBodySchema } from '../protocol/messages.js';
+import { findOp, resolveSecrets } from '../provider/index.js';
+import { toWireRequest, type ApprovalRequest } from '../request/types.js';
+import { clampReuse, createApprovalStore, type Reservation } from './approvals.js';
+import type { Conversation } from './conversation.js';
+import { createPromptQueue } from './queue.js';
+import { createSessionStore } from './sessions.js';
+import { needsCallerTerminal } from './terminal.js';
+
+export type Values = Map<string, SecretValue>;
+
+/** A queued request: when a reusable approval is granted, the broker hands it a reserved use. */
+export interface Pending {
+  handoff: { approvalId: string; values: Values; reservation: Reservation; remaining: number } | null;
+}
+
+export interface BrokerOptions {
+  dirs: DirsInput;
+  /** The daemon's environment: op and the approver run with it. */
+  env: Readonly<Record<string, string | undefined>>;
+  platform: NodeJS.Platform;
+  uid?: number;
+  now?: () => number;
+  /** Runs inside the CLI for one request (broker/local.ts): the tty approver may ask; nothing is offered for reuse. */
+  inProcess?: boolean;
+}
+
+/** One request being handled: what it asks, its audit log, its deadline and cancellation. */
+export interface Scope {
+  request: ApprovalRequest;
+  requestId: string;
+  /** Epoch ms: receipt + ttl. */
+  deadline: number;
+  userConfig: UserConfig;
+  audit: AuditLog;
+  actx: AuditContext;
+  signal: AbortSignal;
+}
+
+/** The value-free request that created an approval or a session, and its request id. */
+export interface Origin {
+  request: ApprovalRequest;
+  requestId: string;
+}
+
+/** The broker's state: what every operation shares for as long as the broker lives. */
+export function createCore(opts: BrokerOptions) {
+  const now = opts.now ?? Date.now;
+  // Strings cannot be wiped in JS; dropping every reference is what "clearing" can mean here.
+  const timer = (fn: () => void, ms: number) => {
+    const handle = setTimeout(fn, ms);
+    handle.unref();
+    return { clear: () => clearTimeout(handle) };
+  };
+  return {
+    opts,
+    now,
+    uid: opts.uid ?? process.getuid?.() ?? -1,
+    // Values are dropped at expiry by the stores' own timers, not only on the next lookup.
+    approvals: createApprovalStore<Values>({ now, onDrop: (values) => values.clear(), setTimer: timer }),
+    sessions: createSessionStore<Values>({ now, onDrop: (values) => values.clear(), setTimer: timer }),
+    // The value-free request each session was created from, and each reusable approval was
+    // granted to, for the audit line when it is destroyed or revoked.
+    sessionRequests: new Map<string, Origin>(),
+    approvalRequests: new Map<string, Origin>(),
+    queue: createPromptQueue<Pending>({ now }),
+    // Read at every request; parsed again only when the file changed.
+    userConfigOf: createUserConfigLoader(),
+    controllers: new Set<AbortController>(),
+    closers: new Map<AbortController, () => void>(),
+  };
+}
+
+export type BrokerCore = ReturnType<typeof createCore>;
+
+// One request's id, deadline (receipt + ttl), audit log and cancellation, for the length of `fn`.
+export async function withScope(core: BrokerCore, conv: Conversation, request: ApprovalRequest, userConfig: UserConfig, fn: (scope: Scope) => Promise<void>): Promise<void> {
+  const requestId = `req_${randomBytes(16).toString('hex')}`;
+  const deadline = core.now() + request.ttlSeconds * 1000;
+  const audit = await openAuditLog(auditLogPath(core.opts.dirs));
+  const abort = track(core, conv);
+  try {
+    await fn({ request, requestId, deadline, userConfig, audit, actx: { requestId, request }, signal: abort.signal });
+  } finally {
+    untrack(core, conv, abort);
+    await audit.close().catch(() => undefined);
+  }
+}
+
+function track(core: BrokerCore, conv: Conversation): AbortController {
+  const abort = new AbortController();
+  // Keep the conversation's reason (daemon.unavailable at shutdown): a queued request fails with it, not as internal.
+  const onClose = () => abort.abort(conv.signal.reason);
+  conv.signal.addEventListener('abort', onClose, { once: true });
+  core.closers.set(abort, () => conv.signal.removeEventListener('abort', onClose));
+  core.controllers.add(abort);
+  return abort;
+}
+
+function untrack(core: BrokerCore, _conv: Conversation, abort: AbortController): void {
+  core.closers.get(abort)?.();
+  core.closers.delete(abort);
+  core.controllers.delete(abort);
+}
+
+/** Waits for the prompt turn (one prompt at a time), runs fn holding it, passes the turn on. */
+export async function withTurn<T>(core: BrokerCore, requestId: string, deadline: number, signal: AbortSignal, audit: AuditLog, actx: AuditContext, fn: () => Promise<T>): Promise<T> {
+  try {
+    await core.queue.enqueue({ id: requestId, key: `single:${requestId}`, deadline, item: { handoff: null } }, signal);
+  } catch (error) {
+    auditQueueFailure(core, error, audit, actx);
+    throw error;
+  }
+  try {
+    return await fn();
+  } finally {
+    core.queue.done(requestId);
+  }
+}
+
+export function auditQueueFailure(core: BrokerCore, error: unknown, audit: AuditLog, actx: AuditContext): void {
+  if (isAgentSecretError(error) && error.code === 'approval.timeout') {
+    audit.write(auditEvent('approval_timed_out', actx, { decision_reason: 'expired while queued' }));
+  } else {
+    audit.write(auditEvent('approval_cancelled', actx, { error_code: codeOf(error) }));
+  }
+}
+
+/** Asks the human about one request (the caller holds the turn); audits the answer; throws unless approved. */
+export async function decide(core: BrokerCore, scope: Scope, operation: PromptOperation, session?: PromptSession): Promise<{ opPath: string; reuse: { ttlSeconds: number; maxUses: number } | null; approvedAt: number }> {
+  const { request, requestId, deadline, userConfig, audit, actx, signal } = scope;
+  let approver;
+  try {
+    if (needsCallerTerminal(userConfig, core.opts.inProcess)) {
+      // The daemon has no terminal; exec with the tty approver runs in the CLI instead.
+      throw new AgentSecretError('approval.unavailable', 'the tty approver can only ask for exec, which then runs without the daemon', {
+        hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for core.sessions and item describe',
+      });
+    }
+    approver = await selectApprover(userConfig, { platform: core.opts.platform, env: core.opts.env });
+  } catch (error) {
+    audit.write(auditEvent('approval_unavailable', actx, { error_code: codeOf(error), approver_config: userConfig.path }));
+    throw error;
+  }
+  // Fail before prompting when op cannot possibly work: the human should not approve in vain.
+  const opPath = requireOp(core, userConfig, audit, actx);
+  const chosenBy = { approver: approver.name, approver_config: userConfig.path };
+  const prompt = buildPrompt(toWireRequest(request), {
+    id: requestId,
+    expiresAt: new Date(deadline),
+    waiting: core.queue.waitingFor(requestId),
+    operation,
+    ...(session === undefined ? {} : { session }),
+  });
+  // Reusable approvals live in the daemon; a broker inside the CLI ends with its one request.
+  if (core.opts.inProcess === true) prompt.allows_reusable = false;
+  const decision = await approver.decide(prompt, { deadline, signal });
+  const approvedAt = core.now();
+  // Cut short by a daemon stop or the client leaving: cancelled, not a denial by the human.
+  if (signal.aborted) {
+    audit.write(auditEvent('approval_cancelled', actx, { ...chosenBy, error_code: codeOf(signal.reason) }));
+    throw signal.reason;
+  }
+  if (decision.kind === 'deny') {
+    audit.write(auditEvent('approval_denied', actx, { ...chosenBy, decision_reason: decision.reason }));
+    throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved${operation === 'exec' ? ' and the command did not run' : ''}`);
+  }
+  if (decision.kind === 'timeout' || approvedAt >= deadline) {
+    audit.write(auditEvent('approval_timed_out', actx, chosenBy));
+    throw new AgentSecretError('approval.timeout', 'nobody approved the request before its ttl ran out; nothing was resolved', {
+      hint: 'rerun when the human is at the prompt, or pass a longer --ttl (up to 10m)',
+    });
+  }
+  const reuse = operation === 'exec' && decision.reuse !== undefined ? clampReuse(decision.reuse, request.ttlSeconds) : null;
+  audit.write(auditEvent('approval_granted', actx, { ...chosenBy, ...(reuse === null ? {} : { reuse: { ttl_seconds: reuse.ttlSeconds, max_uses: reuse.maxUses } }) }));
+  return { opPath, reuse, approvedAt };
+}
+
+function requireOp(core: BrokerCore, userConfig: UserConfig, audit: AuditLog, actx: AuditContext): string {
+  const opPath = findOp({ explicitPath: userConfig.opPath, pathEnv: core.opts.env.PATH });
+  if (opPath !== null) return opPath;
+  audit.write(auditEvent('resolution_failed', actx, { error_code: 'provider.missing' }));
+  throw new AgentSecretError('provider.missing', 'the 1Password CLI (op) was not found by the agent-secret daemon', {
+    hint: 'install op, or set op_path in ~/.config/agent-secret/config.yml; then run agent-secret doctor',
+  });
+}
+
+export async function resolve(core: BrokerCore, request: ApprovalRequest, userConfig: UserConfig, audit: AuditLog, actx: AuditContext, deadline: number, signal: AbortSignal): Promise<Values> {
+  return resolveWith(core, requireOp(core, userConfig, audit, actx), request, audit, actx, deadline, signal);
+}
+
+export async function resolveWith(core: BrokerCore, opPath: string, request: ApprovalRequest, audit: AuditLog, actx: AuditContext, deadline: number, signal: AbortSignal): Promise<Values> {
+  audit.write(auditEvent('resolution_started', actx));
+  try {
+    const values = await resolveSecrets(request.secrets, { opPath, env: core.opts.env, timeoutMs: Math.max(1000, deadline - core.now()), signal });
+    audit.write(auditEvent('resolution_succeeded', actx));
+    return values;
+  } catch (error) {
+    audit.write(auditEvent('resolution_failed', actx, { error_code: codeOf(error) }));
+    throw error;
+  }
+}
+
+// After delivery the client runs the child and reports it; the daemon only records.
+export async function followChild(core: BrokerCore, conv: Conversation, audit: AuditLog, actx: AuditContext): Promise<void> {
+  try {
+    const started = await conv.receive();
+    if (started.type !== 'exec.started') {
+      const failed = ExecSpawnFailedBodySchema.safeParse(started.body);
+      audit.write(auditEvent('child_spawn_failed', actx, { error_code: failed.success ? failed.data.error_code : 'daemon.protocol' }));
+      return;
+    }
+    const { pid } = parseBody(ExecStartedBodySchema, started.body);
+    audit.write(auditEvent('child_started', actx, { pid }));
+    const exited = await conv.receive();
+    if (exited.type !== 'exec.exited') throw new AgentSecretError('daemon.protocol', 'expected exec.exited');
+    const result = parseBody(ExecExitedBodySchema, exited.body);
+    audit.write(auditEvent('child_exited', actx, { pid, exit_code: result.exit_code, signal: result.signal, duration_ms: result.duration_ms }));
+    await conv.send('exec.exited.ok', {}).catch(() => undefined);
+  } catch (error) {
+    // The client went away after delivery: the child may still run; record what is known.
+    audit.write(auditEvent('client_lost', actx, { error_code: codeOf(error) }));
+  }
+}
+
+// Revoke and destroy happen first (ending access never waits on the log); each is then recorded
+// under the request that created it. A log that cannot be written does not undo the end.
+export async function auditEnded(core: BrokerCore, ids: readonly string[], origins: Map<string, Origin>, type: 'approval_revoked' | 'session_destroyed', extra: (id: string) => AuditExtra): Promise<void> {
+  if (ids.length === 0) return;
+  let audit: AuditLog | null = null;
+  try {
+    audit = await openAuditLog(auditLogPath(core.opts.dirs));
+    for (const id of ids) {
+      const origin = origins.get(id);
+      origins.delete(id);
+      if (origin !== undefined) audit.write(auditEvent(type, { requestId: origin.requestId, request: origin.request }, extra(id)));
+    }
+  } catch {
+    // Recorded as far as possible; the approval or session is gone either way.
+  } finally {
+    await audit?.close().catch(() => undefined);
+  }
+}
+
+export const NO_RESERVATION: Reservation = { approvalId: '', live: () => true, commit() {}, release() {} };
+
+/** A body checked against its schema; daemon.protocol (quoting nothing) when it does not match. */
+export function parseBody<T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false } }, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the request body does not match the protocol');
+  return parsed.data;
+}
+
+/** The error code of a thrown value, for the audit log. */
+export function codeOf(error: unknown): string {
+  return isAgentSecretError(error) ? error.code : 'internal';
+}

@@ -1,0 +1,197 @@
+// exec: the caller sent what it typed (exec.argv). The broker plans it with the one planner
+// (plan-argv.ts), validates the plan against its own user config, serves it from a live reusable
+// approval or queues it for the prompt, resolves, delivers the values with how to start the
+// child, and records the child's start and exit as the caller reports them.
+
+import { auditEvent, type AuditContext, type AuditExtra, type AuditLog, type AuditRecord } from '../../audit/index.js';
+import type { UserConfig } from '../../config/user-config.js';
+import { AgentSecretError } from '../../core/errors.js';
+import { spawnBody, type SpawnBody } from '../../protocol/codec.js';
+import { ExecArgvBodySchema } from '../../protocol/messages.js';
+import type { ApprovalRequest } from '../../request/types.js';
+import type { Reservation } from '../approvals.js';
+import type { Conversation } from '../conversation.js';
+import { decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, resolve, resolveWith, withScope, type BrokerCore, type Pending, type Scope, type Values } from '../core.js';
+import { planFromArgv } from '../plan-argv.js';
+import { reuseKey } from '../reuse-key.js';
+import { needsCallerTerminal } from '../terminal.js';
+import { validateRequest, withOwnWarnings } from '../validate.js';
+
+/** How an exec arrived: its environment fingerprint, its flags, and how the caller starts the child. */
+interface ExecHow {
+  fingerprint: string;
+  reuseOnly: boolean;
+  forceRefresh: boolean;
+  spawn: SpawnBody;
+}
+
+interface Grant {
+  approvalId: string | null;
+  values: Values;
+  reservation: Reservation;
+  reused: boolean;
+}
+
+// exec: the caller sent what it typed; the broker plans it (planning errors go back as they
+// are), then serves it and tells the caller how to start the child.
+async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<void> {
+  const body = parseBody(ExecArgvBodySchema, conv.first.body);
+  const userConfig = await core.userConfigOf(core.opts.dirs);
+  if (needsCallerTerminal(userConfig, core.opts.inProcess)) {
+    // The daemon has no terminal: the CLI runs this request with an in-process broker.
+    await conv.send('exec.in_process', { reason: 'tty_approver' });
+    return;
+  }
+  const { plan, fingerprint, reuseOnly, forceRefresh } = await planFromArgv(body, core.uid);
+  if (core.opts.inProcess === true && (reuseOnly || forceRefresh)) {
+    throw new AgentSecretError('usage.invalid', '--reuse-only and --force-refresh need the daemon, and the tty approver runs without it', {
+      hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable core.approvals',
+    });
+  }
+  const how: ExecHow = { fingerprint, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
+  await serveExec(core, conv, userConfig, plan.request, how);
+}
+
+async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserConfig, planned: ApprovalRequest, how: ExecHow): Promise<void> {
+  // Also when planned here: the plan used the caller's user config, the daemon's own decides.
+  await validateRequest(planned, { uid: core.uid, trustedDirs: userConfig.trustedDirs });
+  const request = await withOwnWarnings(planned, { uid: core.uid, trustedDirs: userConfig.trustedDirs });
+
+  const key = reuseKey(request, how.fingerprint);
+  const flags: AuditExtra = {
+    ...(how.forceRefresh ? { force_refresh: true } : {}),
+    ...(how.reuseOnly ? { reuse_only: true } : {}),
+    ...(core.opts.inProcess === true ? {} : { planned_by: 'daemon' as const }),
+  };
+  await withScope(core, conv, request, userConfig, async (scope) => {
+    const { requestId, deadline, audit, actx, signal } = scope;
+    let reservation: Reservation | null = null;
+    try {
+      // Receipt and reuse go to the log together (one lock, one sync): a reused exec waits for them.
+      const received = auditEvent('request_received', actx, flags);
+      const reusedGrant = takeReuse(core, key, audit, actx, flags, [received]);
+      if (reusedGrant === null && how.reuseOnly) {
+        audit.writeAll([received, auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' })]);
+        throw new AgentSecretError('reuse.none', 'no live reusable approval matches this exact request; nothing was asked or resolved', {
+          hint: 'run without --reuse-only to ask the human, or see agent-secret core.approvals list',
+        });
+      }
+      if (reusedGrant === null) audit.write(received);
+      let grant: Grant = reusedGrant ?? (await promptAndResolve(core, scope, key, conv));
+      reservation = grant.reservation;
+      if (how.forceRefresh && grant.reused && grant.approvalId !== null) {
+        const approvalId = grant.approvalId;
+        const values = await resolve(core, request, userConfig, audit, actx, deadline, signal);
+        core.approvals.replaceValues(approvalId, values);
+        grant = { ...grant, values };
+        audit.write(auditEvent('approval_refreshed', actx, { approval_id: approvalId }));
+      }
+
+      // A revoke or expiry between reservation and now drops the values: never deliver a partial set.
+      if (!reservation.live() || request.secrets.some((s) => !grant.values.has(s.alias))) {
+        throw new AgentSecretError('reuse.none', 'the reusable approval ended (revoked or expired) before its values were delivered; nothing was delivered', {
+          hint: 'rerun the command to ask again',
+        });
+      }
+      const env: Record<string, string> = {};
+      for (const [alias, value] of grant.values) env[alias] = value.reveal();
+      await conv.send('exec.deliver', {
+        request_id: requestId,
+        env,
+        approval_id: grant.approvalId,
+        reused: grant.reused,
+        spawn: how.spawn,
+      });
+      reservation.commit();
+      reservation = null;
+      // Values of a one-time approval have nothing left to serve: drop them now, not at GC.
+      if (grant.approvalId === null) grant.values.clear();
+      await followChild(core, conv, audit, actx);
+    } catch (error) {
+      reservation?.release();
+      throw error;
+    }
+  });
+}
+
+// A use of a live approval for this key, reserved, with its line (after `before`) in the log; null when none is live.
+function takeReuse(core: BrokerCore, key: string, audit: AuditLog, actx: AuditContext, flags: AuditExtra, before: AuditRecord[] = []): (Grant & { approvalId: string }) | null {
+  const found = core.approvals.reserve(key);
+  if (found === null) return null;
+  const { approval, reservation } = found;
+  const remaining = approval.maxUses - approval.used - approval.reserved;
+  try {
+    audit.writeAll([...before, auditEvent('approval_reused', actx, { ...flags, approval_id: approval.id, remaining_uses: remaining })]);
+  } catch (error) {
+    reservation.release();
+    throw error;
+  }
+  return { approvalId: approval.id, values: approval.values, reservation, reused: true };
+}
+
+async function promptAndResolve(core: BrokerCore, scope: Scope, key: string, conv: Conversation): Promise<Grant> {
+  const { requestId, deadline, audit, actx, signal } = scope;
+  const pending: Pending = { handoff: null };
+  await conv.send('exec.queued', { waiting: core.queue.waiting() });
+  for (;;) {
+    let outcome;
+    try {
+      outcome = await core.queue.enqueue({ id: requestId, key, deadline, item: pending }, signal);
+    } catch (error) {
+      auditQueueFailure(core, error, audit, actx);
+      throw error;
+    }
+    if (outcome === 'turn') break;
+    if (pending.handoff !== null) {
+      // Served from a reusable approval granted to an identical request ahead of this one.
+      const { approvalId, values, reservation, remaining } = pending.handoff;
+      try {
+        audit.write(auditEvent('approval_reused', actx, { approval_id: approvalId, remaining_uses: remaining }));
+      } catch (error) {
+        // Not delivered: the use goes back, or it stays reserved until the approval expires.
+        reservation.release();
+        throw error;
+      }
+      return { approvalId, values, reservation, reused: true };
+    }
+    // Coalesced, but the approval ran out first: wait for a turn again.
+  }
+  try {
+    const again = takeReuse(core, key, audit, actx, {});
+    if (again !== null) return again;
+    return await askHuman(core, scope, key);
+  } finally {
+    core.queue.done(requestId);
+  }
+}
+
+async function askHuman(core: BrokerCore, scope: Scope, key: string): Promise<Grant> {
+  const { request, requestId, deadline, audit, actx, signal } = scope;
+  const { opPath, reuse, approvedAt } = await decide(core, scope, 'exec');
+  const values = await resolveWith(core, opPath, request, audit, actx, deadline, signal);
+  // A window that ran out while op answered still lets this approved run go, once.
+  if (reuse === null || reuse.maxUses < 2 || approvedAt + reuse.ttlSeconds * 1000 <= core.now()) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
+
+  const { approval, reservation } = core.approvals.create({
+    key,
+    ttlSeconds: reuse.ttlSeconds,
+    maxUses: reuse.maxUses,
+    // The window the human chose starts at the approval, not after op answered.
+    approvedAt,
+    summary: { reason: request.reason, command: [...request.command], cwd: request.cwd, aliases: request.secrets.map((s) => s.alias), profile: request.profile },
+    values,
+  });
+  core.approvalRequests.set(approval.id, { request, requestId });
+  // Identical requests waiting behind this one are served from the new approval, in arrival order.
+  for (const entry of core.queue.takeMatching(key, approval.maxUses - approval.used - approval.reserved)) {
+    const next = core.approvals.reserve(key);
+    entry.item.handoff =
+      next === null ? null : { approvalId: next.approval.id, values: next.approval.values, reservation: next.reservation, remaining: next.approval.maxUses - next.approval.used - next.approval.reserved };
+  }
+  return { approvalId: approval.id, values, reservation, reused: false };
+}
+
+/** The exec handler over the broker's core. */
+export function execOps(core: BrokerCore) {
+  return { 'exec.argv': (conv: Conversation) => handleExecArgv(core, conv) };
+}

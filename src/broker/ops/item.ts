@@ -1,0 +1,37 @@
+// item describe: one prompt (never reusable), one `op item get`, a value-free description back.
+
+import { auditEvent } from '../../audit/index.js';
+import { ItemDescribeBodySchema } from '../../protocol/messages.js';
+import { checkItemRef, describeItem } from '../../provider/op/item.js';
+import type { Conversation } from '../conversation.js';
+import { codeOf, decide, parseBody, withScope, withTurn, type BrokerCore } from '../core.js';
+import { metaRequest, validateMetaRequest } from '../validate.js';
+
+// item describe: one prompt (never reusable), one `op item get`, a value-free description back.
+async function handleItemDescribe(core: BrokerCore, conv: Conversation): Promise<void> {
+  const body = parseBody(ItemDescribeBodySchema, conv.first.body);
+  const ref = checkItemRef(body.ref);
+  const request = metaRequest(body, [{ alias: 'ITEM', ref: ref.raw, account: body.account, source: 'flag' }]);
+  await validateMetaRequest(request);
+  const userConfig = await core.userConfigOf(core.opts.dirs);
+  await withScope(core, conv, request, userConfig, async (scope) => {
+    const { requestId, deadline, audit, actx, signal } = scope;
+    audit.write(auditEvent('request_received', actx));
+    const { opPath } = await withTurn(core, requestId, deadline, signal, audit, actx, () => decide(core, scope, 'item_describe'));
+    audit.write(auditEvent('resolution_started', actx));
+    let description;
+    try {
+      description = await describeItem({ itemRef: ref.raw, account: body.account, opPath, env: core.opts.env, timeoutMs: Math.max(1000, deadline - core.now()), signal });
+    } catch (error) {
+      audit.write(auditEvent('resolution_failed', actx, { error_code: codeOf(error) }));
+      throw error;
+    }
+    audit.write(auditEvent('resolution_succeeded', actx));
+    await conv.send('item.describe.ok', { request_id: requestId, description: { ...description } });
+  });
+}
+
+/** The item.describe handler over the broker's core. */
+export function itemOps(core: BrokerCore) {
+  return { 'item.describe': (conv: Conversation) => handleItemDescribe(core, conv) };
+}

@@ -1,0 +1,190 @@
+// Sessions: one prompt for a bag of references bound to a process tree (session create), reads
+// by with-session from inside that tree and directory with no prompt (session resolve), listing
+// without tokens, and destroying (values dropped at once).
+
+import { auditEvent, type AuditContext } from '../../audit/index.js';
+import { AgentSecretError } from '../../core/errors.js';
+import type { SecretValue } from '../../core/secret-value.js';
+import { checkBindNames, type BindingPolicy } from '../../core/session-bind.js';
+import { readAncestry } from '../../platform/process-tree.js';
+import { bodyToRequest } from '../../protocol/codec.js';
+import { SessionCreateBodySchema, SessionDestroyBodySchema, SessionResolveBodySchema } from '../../protocol/messages.js';
+import type { ApprovalRequest } from '../../request/types.js';
+import { chooseAnchor, describeProcess } from '../binding.js';
+import type { Conversation } from '../conversation.js';
+import { auditEnded, codeOf, decide, followChild, parseBody, resolveWith, withScope, withTurn, type BrokerCore } from '../core.js';
+import { SESSION_ERRORS } from '../sessions.js';
+import { metaRequest, validateSecretsRequest, withOwnWarnings } from '../validate.js';
+import { randomBytes } from 'node:crypto';
+import { auditLogPath } from '../../platform/dirs.js';
+import { openAuditLog } from '../../audit/index.js';
+
+// session create: one prompt for a bag of references, bound to a process tree; the values stay
+// here and are read by with-session up to max_reads times until the session expires.
+async function handleSessionCreate(core: BrokerCore, conv: Conversation): Promise<void> {
+  const body = parseBody(SessionCreateBodySchema, conv.first.body);
+  const planned = bodyToRequest(body.request);
+  await validateSecretsRequest(planned);
+  const request = await withOwnWarnings(planned, null);
+  const policy = checkPolicy(body.binding);
+  const ancestry = await readAncestry({ pid: body.pid, platform: core.opts.platform });
+  if (ancestry[0]?.pid !== body.pid || ancestry[0].uid !== core.uid) {
+    throw new AgentSecretError('check.failed', 'the session create process could not be identified; nothing was asked');
+  }
+  const bound = chooseAnchor(policy, ancestry, { uid: core.uid, gid: process.getegid?.() ?? ancestry[0].gid });
+  const bindingText = describeProcess(bound.anchor);
+  const userConfig = await core.userConfigOf(core.opts.dirs);
+  await withScope(core, conv, request, userConfig, async (scope) => {
+    const { requestId, deadline, audit, actx, signal } = scope;
+    audit.write(auditEvent('request_received', actx, { max_reads: body.max_reads, session_binding: bindingText }));
+    const { opPath } = await withTurn(core, requestId, deadline, signal, audit, actx, () =>
+      decide(core, scope, 'session_create', {
+        max_reads: body.max_reads,
+        ttl_seconds: request.ttlSeconds,
+        binding: bindingText,
+      }),
+    );
+    const values = await resolveWith(core, opPath, request, audit, actx, deadline, signal);
+    const created = core.sessions.create({
+      ttlSeconds: request.ttlSeconds,
+      maxReads: body.max_reads,
+      cwd: request.cwd,
+      aliases: request.secrets.map((s) => s.alias),
+      reason: request.reason,
+      overrideEnv: request.overrideEnv,
+      binding: { policy, anchor: bound.anchor, depth: bound.depth, ...(bound.matchedName === undefined ? {} : { matchedName: bound.matchedName }) },
+      values,
+    });
+    core.sessionRequests.set(created.id, { request, requestId });
+    try {
+      audit.write(auditEvent('session_created', actx, { session_id: created.id, max_reads: body.max_reads, session_binding: bindingText }));
+    } catch (error) {
+      core.sessions.destroy(created.id);
+      throw error;
+    }
+    try {
+      await conv.send('session.created', {
+        request_id: requestId,
+        session_id: created.id,
+        session_token: created.token,
+        aliases: [...created.session.aliases],
+        expires_at: new Date(created.session.expiresAt).toISOString(),
+        max_reads: created.session.maxReads,
+        remaining_reads: created.session.remainingReads,
+        binding: { mode: policy.mode, depth: bound.depth, process: bindingText },
+      });
+    } catch (error) {
+      // Nobody got the token: nobody can read the session, so its values go now, not at its ttl.
+      core.sessions.destroy(created.id);
+      core.sessionRequests.delete(created.id);
+      try {
+        audit.write(auditEvent('session_destroyed', actx, { session_id: created.id, error_code: codeOf(error) }));
+      } catch {
+        // The session is gone either way.
+      }
+      throw error;
+    }
+  });
+}
+
+// with-session: the token, the directory and the caller's process tree decide; no prompt.
+async function handleSessionResolve(core: BrokerCore, conv: Conversation): Promise<void> {
+  const body = parseBody(SessionResolveBodySchema, conv.first.body);
+  const ancestry = await readAncestry({ pid: body.pid, platform: core.opts.platform });
+  const requestId = `req_${randomBytes(16).toString('hex')}`;
+  const audit = await openAuditLog(auditLogPath(core.opts.dirs));
+  let resolved;
+  try {
+    try {
+      if (ancestry[0]?.pid !== body.pid || ancestry[0].uid !== core.uid) throw new AgentSecretError('check.failed', SESSION_ERRORS.notBound);
+      resolved = core.sessions.resolve({ token: body.token, cwd: body.cwd, callerAncestry: ancestry, only: body.only ?? undefined });
+    } catch (error) {
+      // Nothing about the session is known to a caller with a wrong token; record the refusal only.
+      audit.write(auditEvent('session_refused', { requestId, request: withSessionRequest(body, null, []) }, { error_code: codeOf(error) }));
+      throw error;
+    }
+    const { session, values, aliases, reservation } = resolved;
+    const origin = core.sessionRequests.get(session.id)?.request ?? null;
+    const actx: AuditContext = { requestId, request: withSessionRequest(body, origin, aliases) };
+    // A variable the caller already has would be replaced: refuse before the read is spent.
+    const taken = new Set(body.env_names ?? []);
+    const conflicts = session.overrideEnv ? [] : aliases.filter((alias) => taken.has(alias)).sort();
+    if (conflicts.length > 0) {
+      reservation.release();
+      audit.write(auditEvent('session_refused', actx, { session_id: session.id, error_code: 'exec.env_conflict' }));
+      throw new AgentSecretError('exec.env_conflict', `${conflicts.join(', ')} ${conflicts.length === 1 ? 'is' : 'are'} already set in the environment; the command did not run`, {
+        hint: 'unset it, or create the session with --override-env',
+      });
+    }
+    try {
+      audit.write(auditEvent('session_resolved', actx, { session_id: session.id, max_reads: session.maxReads, remaining_reads: session.remainingReads - 1 }));
+      // A session destroyed or expired since the check has dropped its values: deliver all or nothing.
+      if (!reservation.live() || aliases.some((alias) => !values.has(alias))) throw new AgentSecretError('check.failed', SESSION_ERRORS.unknownToken);
+      const env: Record<string, string> = {};
+      for (const alias of aliases) env[alias] = (values.get(alias) as SecretValue).reveal();
+      await conv.send('session.deliver', { request_id: requestId, session_id: session.id, env, override_env: session.overrideEnv, remaining_reads: session.remainingReads - 1 });
+      reservation.commit();
+    } catch (error) {
+      reservation.release();
+      throw error;
+    }
+    await followChild(core, conv, audit, actx);
+  } finally {
+    await audit.close().catch(() => undefined);
+  }
+}
+
+async function handleSessionList(core: BrokerCore, conv: Conversation): Promise<void> {
+  const list = core.sessions.list().map((info) => ({
+    session_id: info.id,
+    reason: info.reason,
+    cwd: info.cwd,
+    aliases: [...info.aliases],
+    expires_at: new Date(info.expiresAt).toISOString(),
+    max_reads: info.maxReads,
+    remaining_reads: info.remainingReads,
+    override_env: info.overrideEnv,
+    binding: { mode: info.binding.policy.mode, depth: info.binding.depth, process: describeProcess(info.binding.anchor) },
+  }));
+  await conv.send('session.list.ok', { sessions: list });
+}
+
+async function handleSessionDestroy(core: BrokerCore, conv: Conversation): Promise<void> {
+  const body = parseBody(SessionDestroyBodySchema, conv.first.body);
+  const ids = 'all' in body ? core.sessions.list().map((x) => x.id) : [body.id];
+  const destroyed = ids.filter((id) => core.sessions.destroy(id));
+  if (!('all' in body) && destroyed.length === 0) throw new AgentSecretError('usage.invalid', `no live session ${body.id}`, { hint: 'see agent-secret session list' });
+  await auditEnded(core, destroyed, core.sessionRequests, 'session_destroyed', (id) => ({ session_id: id }));
+  await conv.send('session.destroy.ok', { destroyed: destroyed.length });
+}
+
+/** The session.* handlers over the broker's core. */
+export function sessionOps(core: BrokerCore) {
+  return {
+    'session.create': (conv: Conversation) => handleSessionCreate(core, conv),
+    'session.resolve': (conv: Conversation) => handleSessionResolve(core, conv),
+    'session.list': (conv: Conversation) => handleSessionList(core, conv),
+    'session.destroy': (conv: Conversation) => handleSessionDestroy(core, conv),
+  };
+}
+
+// The request as the audit log records a with-session read: its own command and directory, and
+// the selected aliases with the references the session was created for.
+function withSessionRequest(body: { command: string[]; executable: string; cwd: string; pid: number }, origin: ApprovalRequest | null, aliases: readonly string[]): ApprovalRequest {
+  const secrets = origin === null ? [] : origin.secrets.filter((s) => aliases.includes(s.alias));
+  return {
+    ...(origin ?? metaRequest({ reason: 'session read', ttl_seconds: 0, command: body.command, executable: body.executable, cwd: body.cwd, requester: { pid: body.pid, chain: [] } }, [])),
+    command: [...body.command],
+    executable: body.executable,
+    cwd: body.cwd,
+    secrets,
+    requester: { pid: body.pid, chain: [] },
+  };
+}
+
+function checkPolicy(policy: BindingPolicy): BindingPolicy {
+  if (policy.mode !== 'ancestor_name') return policy;
+  const names = checkBindNames(policy.names);
+  if (!names.ok) throw new AgentSecretError('usage.invalid', `session binding: ${names.message}`);
+  return { mode: 'ancestor_name', names: names.value };
+}

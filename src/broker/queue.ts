@@ -1,0 +1,223 @@
+// The prompt queue: requests that need the human wait here in arrival order and take turns at
+// the one prompt. Pure apart from the injected clock and timer; knows nothing about secrets.
+//
+// enqueue() returns a promise that settles exactly once:
+//   'turn'       this entry now holds the prompt; the broker prompts and calls done(id) after.
+//                Only one entry holds the turn at a time; turns go strictly in enqueue order.
+//   'coalesced'  takeMatching() removed the entry because a reusable approval with the same
+//                key was granted; the entry never held the turn and must NOT call done(). The
+//                broker hands it its reserved use through its own item (it gets the taken
+//                entries back from takeMatching synchronously, before the promise settles).
+//   rejected     AgentSecretError('approval.timeout') when the deadline passed while queued
+//                (the entry never reached the prompt); the signal's reason when the signal
+//                aborted while queued; cancelAll's reason at shutdown. The entry is removed.
+// An entry whose deadline has passed is never given the turn or coalesced, even when its timer
+// has not fired yet. Once an entry holds the turn its deadline and signal are the broker's
+// business: the queue forgets them, and the turn passes on only through done(id).
+
+import { AgentSecretError } from '../core/errors.js';
+
+export interface QueueEntry<T> {
+  readonly id: string;
+  /** Reuse key, for coalescing. */
+  readonly key: string;
+  /** Epoch ms: receipt + ttl. */
+  readonly deadline: number;
+  readonly item: T;
+}
+
+export type QueueOutcome = 'turn' | 'coalesced';
+
+export interface PromptQueue<T> {
+  /** Waits for this entry's turn at the prompt; see the file header for how it settles. */
+  enqueue(entry: QueueEntry<T>, signal?: AbortSignal): Promise<QueueOutcome>;
+  /** The active prompt finished; the next queued entry takes its turn. No-op unless `id` holds the turn. */
+  done(id: string): void;
+  /** How many others are queued (the active entry and `id` itself excluded); for the prompt's waiting line. */
+  waitingFor(id: string): number;
+  /** Queued entries, the active one excluded. */
+  waiting(): number;
+  /**
+   * After a reusable approval with `key` was granted: removes up to `limit` queued entries with
+   * that key, oldest first, and returns them; their enqueue() resolves 'coalesced'.
+   */
+  takeMatching(key: string, limit: number): Array<QueueEntry<T>>;
+  /** Daemon shutdown: every queued enqueue() rejects with `reason`. The active turn stays until done(). */
+  cancelAll(reason: Error): void;
+  /** Queued entries plus the active one. */
+  size(): number;
+  /** The id holding the turn, or null. */
+  activeId(): string | null;
+}
+
+export interface PromptQueueOptions {
+  now?: () => number;
+  setTimer?: (fn: () => void, ms: number) => { clear(): void };
+}
+
+interface Waiter<T> {
+  entry: QueueEntry<T>;
+  resolve: (outcome: QueueOutcome) => void;
+  reject: (error: unknown) => void;
+  timer: { clear(): void } | null;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | null;
+}
+
+// setTimeout cannot wait longer than this; a longer wait re-arms when it fires.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function defaultSetTimer(fn: () => void, ms: number): { clear(): void } {
+  const handle = setTimeout(fn, ms);
+  // A queued request must not keep the process alive on its own.
+  handle.unref();
+  return { clear: () => clearTimeout(handle) };
+}
+
+export function queueTimeoutError(): AgentSecretError {
+  return new AgentSecretError('approval.timeout', 'the request waited for the prompt until its ttl ran out; nobody was asked and the command did not run', {
+    hint: 'other requests were being approved ahead of it; retry, or pass a longer --ttl (up to 10m)',
+  });
+}
+
+// One closure over one queue's state: its returned methods are the queue's whole API, and
+// splitting them apart would spread that state over several modules.
+// eslint-disable-next-line max-lines-per-function
+export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue<T> {
+  const now = opts.now ?? Date.now;
+  const setTimer = opts.setTimer ?? defaultSetTimer;
+  /** Oldest first. */
+  let queued: Array<Waiter<T>> = [];
+  let active: string | null = null;
+
+  function detach(waiter: Waiter<T>): void {
+    waiter.timer?.clear();
+    waiter.timer = null;
+    if (waiter.onAbort !== null) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    waiter.onAbort = null;
+  }
+
+  function remove(waiter: Waiter<T>): boolean {
+    const index = queued.indexOf(waiter);
+    if (index < 0) return false;
+    queued.splice(index, 1);
+    detach(waiter);
+    return true;
+  }
+
+  function expireDue(): void {
+    const at = now();
+    const due = queued.filter((waiter) => at >= waiter.entry.deadline);
+    for (const waiter of due) {
+      remove(waiter);
+      waiter.reject(queueTimeoutError());
+    }
+  }
+
+  function promote(): void {
+    expireDue();
+    if (active !== null) return;
+    const next = queued.shift();
+    if (next === undefined) return;
+    detach(next);
+    active = next.entry.id;
+    next.resolve('turn');
+  }
+
+  function arm(waiter: Waiter<T>): void {
+    const ms = Math.min(Math.max(0, waiter.entry.deadline - now()), MAX_TIMER_MS);
+    waiter.timer = setTimer(() => {
+      waiter.timer = null;
+      if (!queued.includes(waiter)) return;
+      if (now() >= waiter.entry.deadline) {
+        remove(waiter);
+        waiter.reject(queueTimeoutError());
+      } else {
+        arm(waiter); // fired early (or the wait was longer than one timer can be)
+      }
+    }, ms);
+  }
+
+  return {
+    enqueue(entry, signal) {
+      return new Promise<QueueOutcome>((resolve, reject) => {
+        if (signal?.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        if (entry.id === active || queued.some((waiter) => waiter.entry.id === entry.id)) {
+          reject(new AgentSecretError('internal', 'a request id entered the approval queue twice'));
+          return;
+        }
+        expireDue();
+        if (now() >= entry.deadline) {
+          reject(queueTimeoutError());
+          return;
+        }
+        if (active === null && queued.length === 0) {
+          active = entry.id;
+          resolve('turn');
+          return;
+        }
+        const waiter: Waiter<T> = { entry, resolve, reject, timer: null, signal, onAbort: null };
+        if (signal !== undefined) {
+          waiter.onAbort = () => {
+            if (remove(waiter)) reject(signal.reason);
+          };
+          signal.addEventListener('abort', waiter.onAbort, { once: true });
+        }
+        queued.push(waiter);
+        arm(waiter);
+      });
+    },
+
+    done(id) {
+      if (active !== id) return;
+      active = null;
+      promote();
+    },
+
+    waitingFor(id) {
+      expireDue();
+      if (id === active) return queued.length;
+      return queued.some((waiter) => waiter.entry.id === id) ? queued.length - 1 : queued.length;
+    },
+
+    waiting() {
+      expireDue();
+      return queued.length;
+    },
+
+    takeMatching(key, limit) {
+      expireDue();
+      const taken: Array<Waiter<T>> = [];
+      for (const waiter of queued) {
+        if (taken.length >= limit) break;
+        if (waiter.entry.key === key) taken.push(waiter);
+      }
+      for (const waiter of taken) {
+        remove(waiter);
+        waiter.resolve('coalesced');
+      }
+      return taken.map((waiter) => waiter.entry);
+    },
+
+    cancelAll(reason) {
+      const all = queued;
+      queued = [];
+      for (const waiter of all) {
+        detach(waiter);
+        waiter.reject(reason);
+      }
+    },
+
+    size() {
+      expireDue();
+      return queued.length + (active === null ? 0 : 1);
+    },
+
+    activeId() {
+      return active;
+    },
+  };
+}

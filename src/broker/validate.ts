@@ -1,0 +1,129 @@
+// Re-validation of a request that arrived over the socket, before anyone is asked: the client
+// planned it, but what the human approves must be well-formed and must describe the executable
+// and directory that exist now. Same rules as the CLI's planner; fixed, value-free messages.
+
+import { realpath, stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { validateAccount } from '../core/account.js';
+import { validateAlias } from '../core/alias.js';
+import { AgentSecretError } from '../core/errors.js';
+import { parseReason } from '../core/reason.js';
+import { parseRef } from '../core/ref.js';
+import { checkTtlRange } from '../core/ttl.js';
+import { findMutability, verifyIdentity } from '../exec/index.js';
+import type { ApprovalRequest, SecretSpec } from '../request/types.js';
+import { buildWarnings } from '../request/warnings.js';
+import type { MetaBody } from '../protocol/messages.js';
+
+/** Throws a usage-kind AgentSecretError when the request is not one the CLI could have built. */
+export async function validateRequest(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[] }): Promise<void> {
+  await validateSecretsRequest(request);
+  if (!isAbsolute(request.executable) || (await realpath(request.executable).catch(() => null)) !== request.executable) {
+    throw new AgentSecretError('exec.not_found', 'the request executable is not an existing, symlink-free path');
+  }
+  await verifyIdentity(request.executable, request.executableIdentity);
+  if (!request.allowMutableExecutable) {
+    const findings = await untrustedFindings(request.executable, opts);
+    if (findings.length > 0) {
+      throw new AgentSecretError('exec.mutable_executable', 'the request executable could be swapped after approval and --allow-mutable-executable was not given');
+    }
+  }
+}
+
+/**
+ * The request with the prompt warnings the daemon can derive itself (shell, env printer, inline
+ * code, many secrets, a replaceable executable, overrides, plain env-file names) first, then any
+ * others the client sent (the nested-request one only it can know). A client of its own cannot
+ * hide a warning from the human by leaving it out. Call after validateRequest.
+ */
+export async function withOwnWarnings(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[] } | null): Promise<ApprovalRequest> {
+  const own = buildWarnings({
+    command: request.command,
+    executable: request.executable,
+    secretCount: request.secrets.length,
+    overriddenAliases: request.overriddenAliases,
+    // null: no child runs on approval (session create), so there is no executable to look at.
+    mutability: opts !== null && request.allowMutableExecutable ? await untrustedFindings(request.executable, opts) : [],
+    plainEnvNames: request.plainEnvNames,
+    parentRequestId: undefined,
+  });
+  const warnings = [...own, ...request.warnings.filter((w) => !own.includes(w))];
+  return Object.freeze({ ...request, warnings: Object.freeze(warnings) });
+}
+
+// Mutability findings that trusted_dirs in the daemon's user config do not excuse.
+async function untrustedFindings(executable: string, opts: { uid: number; trustedDirs: readonly string[] }) {
+  return (await findMutability(executable, { uid: opts.uid })).filter(
+    (f) => !opts.trustedDirs.some((dir) => f.path === dir || f.path.startsWith(`${dir.replace(/\/+$/, '')}/`)),
+  );
+}
+
+/** Reason, ttl, aliases, references, accounts, overrides and cwd: everything but the executable (session create runs none). */
+export async function validateSecretsRequest(request: ApprovalRequest): Promise<void> {
+  const reason = parseReason(request.reason);
+  if (!reason.ok || reason.reason !== request.reason) throw new AgentSecretError('reason.invalid', 'the request reason is not valid');
+  if (!checkTtlRange(request.ttlSeconds).ok) throw new AgentSecretError('ttl.invalid', 'the request ttl is out of range (10s..10m)');
+  const aliases = new Set<string>();
+  for (const secret of request.secrets) {
+    if (!validateAlias(secret.alias).ok || aliases.has(secret.alias)) {
+      throw new AgentSecretError('alias.invalid', 'the request names an invalid or repeated alias', { details: { alias: secret.alias } });
+    }
+    aliases.add(secret.alias);
+    if (!parseRef(secret.ref).ok) throw new AgentSecretError('ref.invalid', 'the request holds an invalid reference', { details: { alias: secret.alias } });
+    if (secret.account !== null && !validateAccount(secret.account).ok) {
+      throw new AgentSecretError('account.invalid', 'the request names an invalid account', { details: { alias: secret.alias } });
+    }
+  }
+  if (request.overriddenAliases.some((a) => !aliases.has(a))) throw new AgentSecretError('usage.invalid', 'overridden aliases must be requested aliases');
+  if (request.overriddenAliases.length > 0 && !request.overrideEnv) throw new AgentSecretError('exec.env_conflict', 'overridden aliases need override_env');
+
+  if (!isAbsolute(request.cwd) || (await realpath(request.cwd).catch(() => null)) !== request.cwd || !(await isDirectory(request.cwd))) {
+    throw new AgentSecretError('cwd.invalid', 'the request cwd is not an existing, symlink-free directory');
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+/**
+ * The ApprovalRequest shape for requests that run no child (item describe, session create):
+ * the command is agent-secret's own command line, so the prompt and the audit log read the
+ * same as for exec. No executable identity is checked: nothing is spawned on approval.
+ */
+export function metaRequest(body: MetaBody, secrets: readonly SecretSpec[]): ApprovalRequest {
+  return Object.freeze({
+    reason: body.reason,
+    command: Object.freeze([...body.command]),
+    executable: body.executable,
+    executableIdentity: Object.freeze({ dev: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0, mode: 0, uid: 0 }),
+    cwd: body.cwd,
+    secrets: Object.freeze(secrets.map((s) => Object.freeze({ ...s }))),
+    ttlSeconds: body.ttl_seconds,
+    overrideEnv: false,
+    allowMutableExecutable: false,
+    pristine: false,
+    overriddenAliases: Object.freeze([]),
+    warnings: Object.freeze([]),
+    requester: Object.freeze({ pid: body.requester.pid, chain: Object.freeze(body.requester.chain.map((p) => Object.freeze({ ...p }))) }),
+    profile: null,
+    configPath: null,
+    plainEnvNames: Object.freeze([]),
+  });
+}
+
+/** Checks what a request without a child must get right: reason, ttl, cwd. */
+export async function validateMetaRequest(request: ApprovalRequest): Promise<void> {
+  const reason = parseReason(request.reason);
+  if (!reason.ok || reason.reason !== request.reason) throw new AgentSecretError('reason.invalid', 'the request reason is not valid');
+  if (!checkTtlRange(request.ttlSeconds).ok) throw new AgentSecretError('ttl.invalid', 'the request ttl is out of range (10s..10m)');
+  if (!isAbsolute(request.cwd) || !(await isDirectory(request.cwd))) throw new AgentSecretError('cwd.invalid', 'the request cwd is not an existing directory');
+  for (const secret of request.secrets) {
+    if (secret.account !== null && !validateAccount(secret.account).ok) {
+      throw new AgentSecretError('account.invalid', 'the request names an invalid account', { details: { alias: secret.alias } });
+    }
+  }
+}

@@ -1,0 +1,207 @@
+// Gathers everything `exec` needs before anyone is asked: config and profile, env files, the
+// real cwd, the resolved executable and its identity, who is asking, and then the frozen
+// ApprovalRequest from the pure builder. All local validation happens here, so a bad
+// request fails before any prompt, op call or child.
+
+import { realpath, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { discoverConfig } from '../config/discover.js';
+import type { EnvFileResult, ProjectConfig } from '../config/index.js';
+import { AgentSecretError } from '../core/errors.js';
+import { findMutability, readIdentity, resolveExecutable } from '../exec/index.js';
+import { readRequesterChain } from '../platform/process-tree.js';
+import { buildRequest, inheritedEnv } from '../request/build.js';
+import type { ApprovalRequest } from '../request/types.js';
+import type { BindingPolicy } from '../core/session-bind.js';
+import { dirsInput } from '../platform/dirs.js';
+import type { ChildSpec } from '../exec/run-child.js';
+import type { PlanContext } from './context.js';
+
+export interface ExecOptions {
+  profile?: string;
+  secret?: string[];
+  envFile?: string[];
+  only?: string[];
+  reason?: string;
+  account?: string;
+  config?: string;
+  cwd?: string;
+  ttl?: string;
+  overrideEnv?: boolean;
+  allowMutableExecutable?: boolean;
+  pristine?: boolean;
+  /** --mask (true) / --no-mask (false); undefined: mask when output is not a terminal. */
+  mask?: boolean;
+  reuseOnly?: boolean;
+  forceRefresh?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  reuse?: boolean;
+}
+
+export interface ExecPlan {
+  request: ApprovalRequest;
+  /** Plain env-file entries for the child (not secrets, but never printed either). */
+  plain: ReadonlyArray<{ key: string; value: string }>;
+  /** Names removed from the caller's env before secrets are added (env-file secret aliases). */
+  removeNames: readonly string[];
+  /** Pipe the child's output through the masker: --mask/--no-mask, else the profile's `mask: false`, else when output is captured. */
+  mask: boolean;
+  /** The profile's `session.bind` (session create only; flags override it). */
+  sessionBind?: BindingPolicy | null;
+}
+
+/**
+ * Validates the exec flags and builds the approval request. For `session create` (target
+ * 'session') there is no child: the command is agent-secret's own command line, the executable
+ * is the running node, and no collision with the caller's environment is checked (the session's
+ * later readers have their own environments).
+ */
+export async function planExec(ctx: PlanContext, options: ExecOptions, target: 'child' | 'session' = 'child'): Promise<ExecPlan> {
+  if (target === 'session') return planWith(ctx, options, ['agent-secret', ...ctx.args], 'session');
+  if (options.reuse === true) {
+    throw new AgentSecretError('usage.invalid', '--reuse is not a flag: reusable approvals are chosen by the human in the approver');
+  }
+  if (options.json === true && options.dryRun !== true) {
+    throw new AgentSecretError('usage.invalid', 'exec supports --json only with --dry-run', { details: { flag: '--json' } });
+  }
+  if (ctx.childArgv === null || ctx.childArgv.length === 0) {
+    throw new AgentSecretError('usage.missing_separator', 'exec needs the command as argv after --', {
+      hint: 'for example: agent-secret exec --profile deploy -- terraform plan',
+    });
+  }
+  return planWith(ctx, options, ctx.childArgv, 'child');
+}
+
+async function planWith(ctx: PlanContext, options: ExecOptions, command: readonly string[], target: 'child' | 'session'): Promise<ExecPlan> {
+  const only = splitOnly(options.only);
+
+  const cwd = await resolveCwd(ctx, options.cwd);
+  const secretFlags = options.secret ?? [];
+  const envFilePaths = (options.envFile ?? []).map((p) => p.trim());
+  if (envFilePaths.some((p) => p === '')) throw new AgentSecretError('usage.invalid', '--env-file needs a path', { details: { flag: '--env-file' } });
+
+  // The default profile applies only when nothing else names secrets (reference behaviour);
+  // a discovered config still supplies its top-level account to one-off and env-file refs.
+  const wantsProfile = options.profile !== undefined || (secretFlags.length === 0 && envFilePaths.length === 0);
+  const config = await findConfig(ctx, options.config, options.profile !== undefined);
+  const profile = wantsProfile && config !== null ? (await import('../config/resolve.js')).resolveProfile(config, options.profile) : null;
+  if (wantsProfile && config === null && options.profile === undefined) {
+    throw new AgentSecretError('usage.invalid', 'no secrets requested and no agent-secret.yml found', {
+      hint: 'pass --profile NAME, --secret ALIAS=op://vault/item/field, or --env-file PATH',
+    });
+  }
+
+  // The YAML and schema code loads only when there is a file to read.
+  const envFile: EnvFileResult | null = envFilePaths.length > 0 ? await (await import('../config/env-file.js')).loadEnvFiles(envFilePaths, ctx.cwd) : null;
+  const pristine = options.pristine === true;
+  const baseEnv = childBaseEnv(inheritedEnv(ctx.env, pristine), envFile);
+  const executable =
+    target === 'session'
+      ? { path: await realpath(process.execPath), identity: await readIdentity(await realpath(process.execPath)) }
+      : await resolveExecutable(command[0] as string, { cwd, pathEnv: baseEnv.PATH });
+  const mutability = target === 'session' ? [] : await mutabilityFindings(ctx, executable.path);
+  const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
+
+  const request = buildRequest(
+    {
+      command,
+      reason: options.reason,
+      ttl: options.ttl,
+      account: options.account,
+      overrideEnv: options.overrideEnv === true,
+      allowMutableExecutable: options.allowMutableExecutable === true,
+      pristine,
+      secretFlags,
+      only,
+      profile,
+      configPath: config?.path ?? null,
+      configAccount: config?.account,
+      envFile,
+      env: target === 'session' ? {} : ctx.env,
+    },
+    {
+      executable: executable.path,
+      executableIdentity: executable.identity,
+      cwd,
+      requester: { pid: ctx.pid, chain },
+      mutability,
+    },
+  );
+  return {
+    request,
+    plain: envFile?.plain.map((p) => ({ key: p.key, value: p.value })) ?? [],
+    removeNames: envFile?.secrets.map((s) => s.alias) ?? [],
+    mask: options.mask ?? (profile?.mask === false ? false : !(ctx.stdoutIsTTY && ctx.stderrIsTTY)),
+    sessionBind: profile?.sessionBind ?? null,
+  };
+}
+
+// Findings that trusted_dirs in the user config do not excuse. The user config (YAML and its
+// schema) is read only when there is a finding, which keeps it off the common path.
+async function mutabilityFindings(ctx: PlanContext, path: string) {
+  const findings = await findMutability(path, { uid: ctx.uid });
+  if (findings.length === 0) return findings;
+  const { loadUserConfig } = await import('../config/user-config.js');
+  const { trustedDirs } = await loadUserConfig(dirsInput(ctx));
+  return findings.filter((finding) => !trustedDirs.some((dir) => finding.path === dir || finding.path.startsWith(`${dir.replace(/\/+$/, '')}/`)));
+}
+
+function splitOnly(values: readonly string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim());
+  if (items.some((v) => v === '')) {
+    throw new AgentSecretError('usage.invalid', '--only must name non-empty aliases, comma-separated', { details: { flag: '--only' } });
+  }
+  return [...new Set(items)];
+}
+
+/** The working directory a flag names (default: the caller's), absolute and symlink-free; cwd.invalid otherwise. */
+export async function resolveCwd(ctx: PlanContext, flag: string | undefined): Promise<string> {
+  // An empty value (an unset shell variable, say) is not "here".
+  if (flag === '') throw new AgentSecretError('cwd.invalid', '--cwd is empty; give a directory, or leave the flag out to use the current one', { details: { flag: '--cwd' } });
+  const wanted = resolve(ctx.cwd, flag ?? '.');
+  try {
+    const real = await realpath(wanted);
+    if ((await stat(real)).isDirectory()) return real;
+  } catch {
+    // Reported below without the system's wording.
+  }
+  throw new AgentSecretError('cwd.invalid', `working directory ${wanted} does not exist or is not a directory`, { details: { flag: '--cwd' } });
+}
+
+async function findConfig(ctx: PlanContext, explicitPath: string | undefined, required: boolean): Promise<ProjectConfig | null> {
+  const path = await discoverConfig({ cwd: ctx.cwd, explicitPath });
+  if (path === null) {
+    if (!required) return null;
+    throw new AgentSecretError('config.not_found', '--profile needs an agent-secret.yml, and none was found in this directory or any parent', {
+      hint: 'create agent-secret.yml (see profiles.example.yaml) or pass --config PATH',
+    });
+  }
+  const { loadConfig } = await import('../config/load.js');
+  return loadConfig(path);
+}
+
+// The environment the child starts from, before secrets: inherited env, plain env-file entries
+// on top, env-file secret aliases removed (the env file is what supplies them).
+function childBaseEnv(env: Readonly<Record<string, string | undefined>>, envFile: EnvFileResult | null): Record<string, string | undefined> {
+  const base: Record<string, string | undefined> = { ...env };
+  for (const entry of envFile?.plain ?? []) base[entry.key] = entry.value;
+  for (const secret of envFile?.secrets ?? []) delete base[secret.alias];
+  return base;
+}
+
+/** The child part of an exec plan: what the process that runs it needs. Pure. */
+export function childSpecOf(plan: ExecPlan): ChildSpec {
+  const { request } = plan;
+  return {
+    command: request.command,
+    executable: request.executable,
+    identity: request.executableIdentity,
+    cwd: request.cwd,
+    pristine: request.pristine,
+    plain: plan.plain,
+    removeNames: plan.removeNames,
+    mask: plan.mask,
+  };
+}

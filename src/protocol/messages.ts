@@ -1,0 +1,156 @@
+// The bodies of the daemon protocol's frames (the envelope is protocol.ts's): zod schemas for
+// what a client may send, and the conversions between the frozen ApprovalRequest and its body.
+// Input from the socket is untrusted: the broker re-validates the request (refs, aliases, ttl,
+// reason, cwd, executable identity) before anyone is asked. Values appear only in deliver bodies.
+
+import { z } from 'zod';
+import { COMMAND_LIMITS } from '../request/build.js';
+
+// The client's half (codec.ts) reads these bodies without zod, so a reused exec does not load
+// the schema library; test/unit/protocol/codec.test.ts proves both halves agree.
+
+const identity = z.strictObject({
+  dev: z.number(),
+  ino: z.number(),
+  size: z.number(),
+  mtime_ms: z.number(),
+  ctime_ms: z.number(),
+  mode: z.number().int(),
+  uid: z.number().int(),
+});
+
+// argv as the CLI's planner bounds it (request/build.ts), so that a request it built always fits.
+const commandSchema = z.array(z.string().max(COMMAND_LIMITS.maxArgLength)).min(1).max(COMMAND_LIMITS.maxArgs);
+
+const processInfo = z.strictObject({ pid: z.number().int().nonnegative(), name: z.string().max(256) });
+
+/** The full ApprovalRequest, snake_case. */
+export const RequestBodySchema = z.strictObject({
+  reason: z.string().max(4096),
+  command: commandSchema,
+  executable: z.string().min(1).max(4096),
+  executable_identity: identity,
+  cwd: z.string().min(1).max(4096),
+  secrets: z
+    .array(
+      z.strictObject({
+        alias: z.string().max(256),
+        ref: z.string().max(4096),
+        account: z.string().max(256).nullable(),
+        source: z.enum(['profile', 'flag', 'env_file']),
+      }),
+    )
+    .min(1)
+    .max(200),
+  ttl_seconds: z.number().int(),
+  override_env: z.boolean(),
+  allow_mutable_executable: z.boolean(),
+  pristine: z.boolean(),
+  overridden_aliases: z.array(z.string().max(256)).max(200),
+  warnings: z.array(z.string().max(4096)).max(50),
+  requester: z.strictObject({ pid: z.number().int().nonnegative(), chain: z.array(processInfo).max(64) }),
+  profile: z.string().max(256).nullable(),
+  config_path: z.string().max(4096).nullable(),
+  plain_env_names: z.array(z.string().max(256)).max(500),
+});
+export type RequestBody = z.infer<typeof RequestBodySchema>;
+
+/**
+ * exec as the caller typed it, for the daemon to plan (the reused-exec fast path): the flags
+ * between `exec` and `--`, the command after it, and what the plan depends on in the caller's
+ * process. `env` is the caller's whole environment (never logged or stored; held only while the conversation lasts).
+ */
+export const ExecArgvBodySchema = z.strictObject({
+  // Bounded by the frame only: the planner bounds argv (request/build.ts) and says so in its own words.
+  args: z.array(z.string()),
+  command: z.array(z.string()),
+  cwd: z.string().min(1).max(4096),
+  env: z.record(z.string(), z.string()),
+  homedir: z.string().max(4096),
+  pid: z.number().int().positive(),
+  stdout_is_tty: z.boolean(),
+  stderr_is_tty: z.boolean(),
+});
+export type ExecArgvBody = z.infer<typeof ExecArgvBodySchema>;
+
+export const ExecStartedBodySchema = z.strictObject({ pid: z.number().int().positive() });
+export const ExecExitedBodySchema = z.strictObject({
+  exit_code: z.number().int(),
+  signal: z.string().max(32).nullable(),
+  duration_ms: z.number().int().nonnegative(),
+});
+export const ExecSpawnFailedBodySchema = z.strictObject({ error_code: z.string().max(64) });
+
+/** What the daemon delivers for an approved exec. `env` holds values: never log this body. */
+export const ExecDeliverBodySchema = z.strictObject({
+  request_id: z.string().regex(/^req_[0-9a-f]{32}$/),
+  env: z.record(z.string(), z.string()),
+  approval_id: z.string().nullable(),
+  reused: z.boolean(),
+});
+
+export const ExecQueuedBodySchema = z.strictObject({ waiting: z.number().int().nonnegative() });
+
+export const ApprovalsRevokeBodySchema = z.union([
+  z.strictObject({ id: z.string().regex(/^appr_[A-Za-z0-9_-]{1,64}$/) }),
+  z.strictObject({ all: z.literal(true) }),
+]);
+
+/** What every non-exec request carries so the prompt and audit log can say who asked, how, where. */
+const MetaFields = {
+  reason: z.string().max(4096),
+  ttl_seconds: z.number().int(),
+  /** The agent-secret command line that asked (shown as the command). */
+  command: commandSchema,
+  /** The agent-secret program that asked. */
+  executable: z.string().min(1).max(4096),
+  cwd: z.string().min(1).max(4096),
+  requester: z.strictObject({ pid: z.number().int().nonnegative(), chain: z.array(processInfo).max(64) }),
+};
+export type MetaBody = z.infer<z.ZodObject<typeof MetaFields>>;
+
+export const ItemDescribeBodySchema = z.strictObject({
+  ...MetaFields,
+  ref: z.string().max(4096),
+  account: z.string().max(256).nullable(),
+});
+
+const bindingPolicy = z.union([
+  z.strictObject({ mode: z.literal('auto') }),
+  z.strictObject({ mode: z.literal('ancestor'), depth: z.union([z.literal(1), z.literal(2), z.literal(3)]) }),
+  z.strictObject({ mode: z.literal('ancestor_name'), names: z.array(z.string().min(1).max(128)).min(1).max(16) }),
+]);
+
+export const SessionCreateBodySchema = z.strictObject({
+  request: RequestBodySchema,
+  max_reads: z.number().int().min(1).max(100),
+  binding: bindingPolicy,
+  /** The `session create` process: its ancestry decides the anchor. */
+  pid: z.number().int().positive(),
+});
+
+export const SessionResolveBodySchema = z.strictObject({
+  token: z.string().regex(/^astok_[A-Za-z0-9_-]{1,128}$/),
+  cwd: z.string().min(1).max(4096),
+  only: z.array(z.string().max(256)).max(200).nullable(),
+  /** The `with-session` process: its ancestry must contain the session's anchor. */
+  pid: z.number().int().positive(),
+  command: commandSchema,
+  executable: z.string().min(1).max(4096),
+  /** Names (never values) of the variables set in the caller's environment, for the collision check before a read is spent. */
+  env_names: z.array(z.string().max(64 * 1024)).max(20_000).optional(),
+});
+
+export const SessionDestroyBodySchema = z.union([
+  z.strictObject({ id: z.string().regex(/^asid_[A-Za-z0-9_-]{1,64}$/) }),
+  z.strictObject({ all: z.literal(true) }),
+]);
+
+/** What with-session receives: values of the selected aliases. Never log this body. */
+export const SessionDeliverBodySchema = z.strictObject({
+  request_id: z.string().regex(/^req_[0-9a-f]{32}$/),
+  session_id: z.string(),
+  env: z.record(z.string(), z.string()),
+  override_env: z.boolean(),
+  remaining_reads: z.number().int().nonnegative(),
+});

@@ -1,0 +1,60 @@
+// The fast path's delivery: how the caller starts the child (exec.deliver `spawn`), built by the
+// daemon from its plan and checked by hand in the client. A round trip keeps the spec; anything
+// malformed is refused (null), never half-read.
+
+import { describe, expect, it } from 'vitest';
+import { childSpecOf } from '../../../src/plan/exec-plan.js';
+import type { ExecPlan } from '../../../src/plan/exec-plan.js';
+import { readSpawnSpec, spawnBody } from '../../../src/protocol/codec.js';
+import type { ApprovalRequest } from '../../../src/request/types.js';
+
+const identity = { dev: 2049, ino: 131, size: 35664, mtimeMs: 1663687647000.5, ctimeMs: 1663687647000, mode: 0o100755, uid: 0 };
+
+function plan(overrides: Partial<ExecPlan> = {}): ExecPlan {
+  const request = {
+    reason: 'wire test',
+    command: ['terraform', 'plan', '-out', 'x y'],
+    executable: '/usr/bin/terraform',
+    executableIdentity: identity,
+    cwd: '/work/infra',
+    secrets: [],
+    ttlSeconds: 120,
+    overrideEnv: false,
+    allowMutableExecutable: false,
+    pristine: true,
+    overriddenAliases: [],
+    warnings: [],
+    requester: { pid: 42, chain: [] },
+    profile: null,
+    configPath: null,
+    plainEnvNames: ['REGION'],
+  } as unknown as ApprovalRequest;
+  return { request, plain: [{ key: 'REGION', value: 'eu-west-1' }], removeNames: ['DEPLOY_USER'], mask: true, ...overrides };
+}
+
+describe('spawnBody / readSpawnSpec', () => {
+  it('round-trips the child part of a plan through JSON', () => {
+    for (const p of [plan(), plan({ plain: [], removeNames: [], mask: false })]) {
+      expect(readSpawnSpec(JSON.parse(JSON.stringify(spawnBody(p))))).toEqual(childSpecOf(p));
+    }
+  });
+
+  const good = () => JSON.parse(JSON.stringify(spawnBody(plan()))) as Record<string, unknown>;
+  it.each<[string, (body: Record<string, unknown>) => unknown]>([
+    ['not an object', () => null],
+    ['an array', () => []],
+    ['an empty command', (b) => ({ ...b, command: [] })],
+    ['a command with a number', (b) => ({ ...b, command: ['ls', 1] })],
+    ['a relative executable', (b) => ({ ...b, executable: 'bin/terraform' })],
+    ['a relative cwd', (b) => ({ ...b, cwd: 'infra' })],
+    ['pristine missing', (b) => ({ ...b, pristine: undefined })],
+    ['mask as a string', (b) => ({ ...b, mask: 'yes' })],
+    ['a plain entry without a value', (b) => ({ ...b, plain: [{ key: 'REGION' }] })],
+    ['plain as an object', (b) => ({ ...b, plain: { REGION: 'x' } })],
+    ['remove_names with a number', (b) => ({ ...b, remove_names: [7] })],
+    ['an identity without ino', (b) => ({ ...b, executable_identity: { ...(b.executable_identity as object), ino: undefined } })],
+    ['an identity with a string size', (b) => ({ ...b, executable_identity: { ...(b.executable_identity as object), size: '35664' } })],
+  ])('refuses %s', (_name, mutate) => {
+    expect(readSpawnSpec(mutate(good()))).toBeNull();
+  });
+});
