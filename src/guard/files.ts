@@ -38,6 +38,8 @@ const SKIPPED_DIRS = new Set(['node_modules', '.git', '.hg', '.svn']);
 
 export function joinDir(dir: string, relative: string): string {
   if (dir === '' || dir === '.') return relative;
+  if (relative === '.' || relative === './') return dir;
+  if (relative.startsWith('./')) relative = relative.slice(2);
   return `${dir.replace(/\/+$/, '')}/${relative}`;
 }
 
