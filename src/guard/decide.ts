@@ -1,36 +1,25 @@
 // The guard's decision for one Claude Code PreToolUse call: a Bash command that would put a
-// secret where the agent can read it (op read/run/inject/signin/item get, cat/grep/source of a
-// file holding op:// references or values) is denied with the agent-secret command to use
-// instead; everything else is allowed. Input: untrusted hook JSON and file heads from the host.
-// Invariant: never throws (any internal failure allows), never returns file content.
+// secret where the agent can read it (op read/run/inject/signin/item get, even through a
+// command word built at run time or an interpreter's inline code; cat/grep/source/cp-to-stdout
+// of a file holding op:// references or values; a recursive search reaching one; decoded text
+// piped into a shell) is denied with the agent-secret command to use instead, and so is a Read
+// or a content Grep of such a file; everything else is allowed. Input: untrusted hook JSON and
+// file heads from the host. Invariant: never throws (any internal failure allows), never
+// returns file content.
 
+import { ALLOW, CMD, clip, fileDenial, hiddenCommandDenial, quote, type GuardDecision } from './denial.js';
+import { baseName, candidatePaths, globFilter, joinDir, secretFileAt, secretFilesUnder, secretKindOf, type GuardHost } from './files.js';
+import { inlineCode, opCallInCode, pathsInCode, type InlineCode } from './inline-code.js';
 import { opSecretVerb } from './op-verbs.js';
-import { holdsSecrets, secretFileKind, type SecretFileKind } from './secret-files.js';
+import { printsSecretLines } from './patterns.js';
+import { isDecoder, operands, printedFiles, runsUnseenCode } from './readers.js';
+import { decideGrepTool, decideSearch, isSearcher, parseSearch } from './search.js';
+import { secretFileKind } from './secret-files.js';
 import { parseShell, type ShellWord, type SimpleCommand } from './shell-words.js';
 import { effectiveCommand, programName } from './wrappers.js';
 
-/** What the guard may learn about files: only through these, so tests can fake a file system. */
-export interface GuardHost {
-  /** The first bytes of a file (a path as the agent wrote it, `~/` allowed), or null. */
-  readFileHead(path: string): string | null;
-  /** Entry names of a directory, for glob words like `.env*`; without it globs are not checked. */
-  listDir?(path: string): readonly string[] | null;
-}
-
-export type GuardRule = 'op-secret-verb' | 'secret-file-read';
-
-export type GuardDecision =
-  | { readonly decision: 'allow' }
-  | {
-      readonly decision: 'deny';
-      readonly rule: GuardRule;
-      /** What was blocked, e.g. "op item get" or "cat .env". */
-      readonly blocked: string;
-      /** The command to use instead (placeholders in <>). */
-      readonly suggestion: string;
-      /** The full message for the agent. */
-      readonly reason: string;
-    };
+export type { DirEntry, GuardHost } from './files.js';
+export type { GuardDecision, GuardRule } from './denial.js';
 
 /** The PreToolUse fields the guard reads; everything is optional and checked. */
 export interface GuardInput {
@@ -39,10 +28,8 @@ export interface GuardInput {
   readonly tool_input?: unknown;
 }
 
-const ALLOW: GuardDecision = { decision: 'allow' };
 const MAX_SCRIPT_DEPTH = 4;
 const MAX_COMMAND_CHARS = 256 * 1024;
-const MAX_GLOB_MATCHES = 64;
 
 /** Decides one hook call. Anything unexpected (other tools, odd shapes, internal errors) allows. */
 export function decideGuard(raw: unknown, host: GuardHost): GuardDecision {
@@ -52,15 +39,24 @@ export function decideGuard(raw: unknown, host: GuardHost): GuardDecision {
     if (input.hook_event_name !== undefined && input.hook_event_name !== 'PreToolUse') return ALLOW;
     const toolInput = input.tool_input;
     if (toolInput === null || typeof toolInput !== 'object') return ALLOW;
-    if (input.tool_name === 'Bash') {
-      const command = (toolInput as { command?: unknown }).command;
-      return typeof command === 'string' ? decideCommand(command, host) : ALLOW;
+    switch (input.tool_name) {
+      case 'Bash': {
+        const command = (toolInput as { command?: unknown }).command;
+        return typeof command === 'string' ? decideCommand(command, host) : ALLOW;
+      }
+      case 'Read': {
+        const path = (toolInput as { file_path?: unknown }).file_path;
+        return typeof path === 'string' ? decideRead(path, host) : ALLOW;
+      }
+      case 'Grep':
+        return decideGrepTool(toolInput, host);
+      // Glob lists matching paths, sorted by time: names, never content. `**/.env*` tells the
+      // agent a file exists, which `ls` does too; reading it is what the other rules stop.
+      // The hook matcher includes Glob so a later rule can see these calls.
+      case 'Glob':
+      default:
+        return ALLOW;
     }
-    if (input.tool_name === 'Read') {
-      const path = (toolInput as { file_path?: unknown }).file_path;
-      return typeof path === 'string' ? decideRead(path, host) : ALLOW;
-    }
-    return ALLOW;
   } catch {
     return ALLOW;
   }
@@ -69,15 +65,21 @@ export function decideGuard(raw: unknown, host: GuardHost): GuardDecision {
 /** Decides a Bash command line. */
 export function decideCommand(command: string, host: GuardHost, depth = 0): GuardDecision {
   if (command.length > MAX_COMMAND_CHARS || depth > MAX_SCRIPT_DEPTH) return ALLOW;
+  const { commands } = parseShell(command);
+  // Whether anything on the line decodes text (base64 -d, xxd -r …): its output may be code.
+  const decodes = commands.some((simple) => {
+    const { words } = effectiveCommand(simple.words);
+    return words.length > 0 && isDecoder(programName(words[0]!), words.slice(1));
+  });
   // `cd backend && cat .env` reads backend/.env: relative paths after a cd are taken from there.
   let dir = '';
-  for (const simple of parseShell(command).commands) {
+  for (const simple of commands) {
     const moved = cdTarget(simple);
     if (moved !== null) {
       dir = moved.startsWith('/') ? moved : joinDir(dir, moved);
       continue;
     }
-    const decision = decideSimple(simple, host, depth, dir);
+    const decision = decideSimple(simple, host, { depth, dir, decodes });
     if (decision.decision === 'deny') return decision;
   }
   return ALLOW;
@@ -91,48 +93,166 @@ function cdTarget(simple: SimpleCommand): string | null {
   return target.text;
 }
 
-function joinDir(dir: string, relative: string): string {
-  return dir === '' ? relative : `${dir.replace(/\/+$/, '')}/${relative}`;
-}
-
 /** Decides a Read tool call on one file. */
 export function decideRead(path: string, host: GuardHost): GuardDecision {
   const kind = secretKindOf(path, host);
   return kind === null ? ALLOW : fileDenial(`Read ${path}`, path, kind, 'read');
 }
 
-function decideSimple(simple: SimpleCommand, host: GuardHost, depth: number, dir: string): GuardDecision {
+interface Where {
+  readonly depth: number;
+  /** The directory a preceding cd moved to ('' for none). */
+  readonly dir: string;
+  /** Something on the command line decodes text. */
+  readonly decodes: boolean;
+}
+
+function decideSimple(simple: SimpleCommand, host: GuardHost, where: Where): GuardDecision {
   const { words, scripts } = effectiveCommand(simple.words);
   for (const script of scripts) {
-    const decision = decideCommand(script, host, depth + 1);
+    const decision = decideCommand(script, host, where.depth + 1);
     if (decision.decision === 'deny') return decision;
   }
   for (const redirect of simple.redirects) {
     if (redirect.op !== '<' && redirect.op !== '<>') continue;
-    for (const path of candidatePaths(redirect.target, host, dir)) {
+    const decision = firstSecret([redirect.target], host, where.dir, (path) => `< ${path}`);
+    if (decision !== null) return decision;
+  }
+  if (words.length === 0) return ALLOW;
+  const first = words[0]!;
+  const name = programName(first);
+  const args = words.slice(1);
+  if (where.decodes && runsDecodedText(simple, first, name, args)) return hiddenCommandDenial(`… | ${clip(simple.words.map((word) => word.text).join(' '))}`);
+  if (name === 'op' || name === 'op.exe') return decideOp(args);
+  if (first.expanded) return decideBuiltWord(first, args, host, where.dir);
+  if (name === 'git' && gitSubcommand(args)?.text === 'grep') return decideSearch('git grep', args.slice(args.indexOf(gitSubcommand(args)!) + 1), host, where.dir);
+  if (isSearcher(name)) return decideSearch(name, args, host, where.dir);
+  if (name === 'find') return decideFind(args, host, where);
+  const code = inlineCode(name, args);
+  if (code !== null) {
+    const decision = decideInlineCode(name, code, host, where.dir);
+    if (decision.decision === 'deny') return decision;
+  }
+  const how = name === 'source' || name === '.' ? 'source' : 'read';
+  return firstSecret(printedFiles(name, args), host, where.dir, (path) => `${name} ${path}`, how) ?? ALLOW;
+}
+
+// The first of these words that names a file holding secrets, as a deny.
+function firstSecret(words: readonly ShellWord[], host: GuardHost, dir: string, blocked: (path: string) => string, how: 'read' | 'source' = 'read'): GuardDecision | null {
+  for (const word of words) {
+    for (const path of candidatePaths(word, host, dir)) {
       const kind = secretKindOf(path, host);
-      if (kind !== null) return fileDenial(`< ${path}`, path, kind, 'read');
+      if (kind !== null) return fileDenial(blocked(path), path, kind, how);
     }
   }
+  return null;
+}
+
+// Decoded text run as code: `… | base64 -d | sh`, `bash <<< "$(… | base64 -d)"`, `bash <(…)`,
+// `eval "$(… | base64 -d)"` (eval's script is a command word made by a substitution).
+function runsDecodedText(simple: SimpleCommand, first: ShellWord, name: string, args: readonly ShellWord[]): boolean {
+  if (first.expanded && /\$\(|`/.test(first.text)) return true;
+  if (!runsUnseenCode(name, args)) return false;
+  const fed = simple.piped || simple.redirects.some((redirect) => redirect.op === '<<<' || redirect.op === '<');
+  return fed || operands(args).some((word) => word.expanded);
+}
+
+function gitSubcommand(args: readonly ShellWord[]): ShellWord | undefined {
+  let i = 0;
+  while (i < args.length && args[i]!.text.startsWith('-')) i += ['-C', '-c', '--git-dir', '--work-tree'].includes(args[i]!.text) ? 2 : 1;
+  return args[i];
+}
+
+// A command word made at run time (`$X read …`, `$(echo op) read …`, `${OP:-op} item get …`):
+// the guard cannot tell what runs, so the rest of the line decides. op verbs that are common
+// words elsewhere (`$NPM run build`, `$VAULT read`) count only next to an op:// reference.
+function decideBuiltWord(first: ShellWord, args: readonly ShellWord[], host: GuardHost, dir: string): GuardDecision {
+  const texts = args.map((word) => word.text);
+  const verb = opSecretVerb(texts);
+  if (verb !== null) {
+    const common = verb === 'read' || verb === 'run' || verb === 'plugin run' || !/^[a-z]/.test(verb);
+    if (!common || texts.some((text) => text.includes('op://'))) return decideOp(args, first.text);
+  }
+  // Files among its operands; a value after an env option (`$DOCKER run --env-file .env`) is passed on, not printed.
+  const files = args.filter((word, i) => !word.text.startsWith('-') && (i === 0 || !/^--?[\w-]*env[\w-]*$/i.test(args[i - 1]!.text)));
+  return firstSecret(files, host, dir, (path) => `${clip(first.text)} ${path}`) ?? ALLOW;
+}
+
+// Inline interpreter code: an op call with a revealing verb, a secret file it names, or one
+// passed to it as an argument (`perl -ne print .env`, `python3 -c "…sys.argv[1]…" .env`).
+function decideInlineCode(name: string, inline: InlineCode, host: GuardHost, dir: string): GuardDecision {
+  for (const code of inline.code) {
+    const opArgs = opCallInCode(code);
+    if (opArgs !== null) {
+      const decision = decideOp(opArgs.map(plainWord), `${name} code running op`);
+      if (decision.decision === 'deny') return decision;
+    }
+    const named = pathsInCode(code).filter((path) => secretFileKind(baseName(path)) !== null).map(plainWord);
+    const decision = firstSecret(named, host, dir, (path) => `${name} code reading ${path}`);
+    if (decision !== null) return decision;
+  }
+  return firstSecret(operands(inline.rest), host, dir, (path) => `${name} … ${path}`) ?? ALLOW;
+}
+
+function plainWord(text: string): ShellWord {
+  return { text, expanded: false, glob: false, tilde: text.startsWith('~') };
+}
+
+const FIND_OPTIONS = new Set(['-H', '-L', '-P']);
+const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
+
+// find START… EXPR -exec PROGRAM … {} ;: PROGRAM runs on every file find selects, so the walk
+// below START (bounded), filtered by -name/-iname, is what a printer or a search reads.
+function decideFind(args: readonly ShellWord[], host: GuardHost, where: Where): GuardDecision {
+  let i = 0;
+  while (i < args.length && (FIND_OPTIONS.has(args[i]!.text) || args[i]!.text.startsWith('-O') || args[i]!.text === '-D')) i += args[i]!.text === '-D' ? 2 : 1;
+  const starts: ShellWord[] = [];
+  while (i < args.length && !/^[-(!]/.test(args[i]!.text)) starts.push(args[i++]!);
+  const includes: string[] = [];
+  const excludes: string[] = [];
+  for (; i < args.length; i += 1) {
+    const text = args[i]!.text;
+    if ((text === '-name' || text === '-iname') && args[i + 1] !== undefined) {
+      const negated = ['!', '-not'].includes(args[i - 1]?.text ?? '');
+      (negated ? excludes : includes).push(args[i + 1]!.text);
+      i += 1;
+    }
+    if (!FIND_EXEC.has(text)) continue;
+    const end = args.findIndex((word, j) => j > i && (word.text === ';' || word.text === '+'));
+    const command = args.slice(i + 1, end < 0 ? args.length : end);
+    i = end < 0 ? args.length : end;
+    const literal = decideSimple({ words: command.filter((word) => !word.text.includes('{}')), redirects: [], piped: false }, host, where);
+    if (literal.decision === 'deny') return literal;
+    if (!command.some((word) => word.text.includes('{}'))) continue;
+    const decision = decideFindExec(command, starts, includes, excludes, host, where.dir);
+    if (decision.decision === 'deny') return decision;
+  }
+  return ALLOW;
+}
+
+function decideFindExec(command: readonly ShellWord[], starts: readonly ShellWord[], includes: readonly string[], excludes: readonly string[], host: GuardHost, dir: string): GuardDecision {
+  const { words } = effectiveCommand(command);
   if (words.length === 0) return ALLOW;
   const name = programName(words[0]!);
   const args = words.slice(1);
-  if (name === 'op' || name === 'op.exe') return decideOp(args);
-  const files = readOperands(name, args);
-  for (const word of files) {
-    for (const path of candidatePaths(word, host, dir)) {
-      const kind = secretKindOf(path, host);
-      if (kind !== null) return fileDenial(`${name} ${path}`, path, kind, name === 'source' || name === '.' ? 'source' : 'read');
-    }
+  const search = isSearcher(name) ? parseSearch(name, args) : null;
+  if (search?.quiet === true) return ALLOW;
+  const reads = search !== null || printedFiles(name, args).some((word) => word.text.includes('{}')) || inlineCode(name, args) !== null;
+  if (!reads) return ALLOW;
+  const roots = starts.length === 0 ? [dir === '' ? '.' : dir] : starts.flatMap((word) => candidatePaths(word, host, dir));
+  const accepts = globFilter(includes, excludes);
+  for (const root of roots) {
+    const found = secretFileAt(root, host);
+    const secrets = found !== null ? [found] : secretFilesUnder(root, host, { hidden: true, accepts });
+    const secret = secrets.find((file) => search === null || printsSecretLines(search.spec, file.kind, file.head));
+    if (secret !== undefined) return fileDenial(`find ${root} -exec ${name} (reaches ${secret.path})`, secret.path, secret.kind, 'read');
   }
   return ALLOW;
 }
 
 // ---- op ----------------------------------------------------------------------------------
 
-const CMD = '<command that needs it>';
-
-function decideOp(args: readonly ShellWord[]): GuardDecision {
+function decideOp(args: readonly ShellWord[], shown = 'op'): GuardDecision {
   const texts = args.map((word) => word.text);
   if (texts.some((text) => text === '--help' || text === '-h') && !texts.includes('--')) return ALLOW;
   const verb = opSecretVerb(texts);
@@ -140,8 +260,8 @@ function decideOp(args: readonly ShellWord[]): GuardDecision {
   const after = texts.slice(texts.indexOf(verb.split(' ').at(-1)!) + 1);
   const { suggestion, why } = opSuggestion(verb, after);
   const how = verb === 'signin' ? '' : ' — the human approves that exact command and only it receives the value';
-  const reason = `agent-secret guard blocked \`op ${verb}\`: ${why} Use instead: ${suggestion}${how}. Profiles and flags: \`agent-secret agent-context --json\`.`;
-  return { decision: 'deny', rule: 'op-secret-verb', blocked: `op ${verb}`, suggestion, reason };
+  const reason = `agent-secret guard blocked \`${clip(shown)} ${verb}\`: ${why} Use instead: ${suggestion}${how}. Profiles and flags: \`agent-secret agent-context --json\`.`;
+  return { decision: 'deny', rule: 'op-secret-verb', blocked: clip(`${shown} ${verb}`), suggestion, reason };
 }
 
 function opSuggestion(verb: string, after: readonly string[]): { suggestion: string; why: string } {
@@ -232,154 +352,4 @@ function positionals(args: readonly string[], valueOptions: ReadonlySet<string>)
     }
   }
   return found;
-}
-
-// ---- files -------------------------------------------------------------------------------
-
-// Programs that print (or source) the files named as their operands, and where those start.
-// (`cut -d= -f1 .env` prints only names, so cut is not one of them.)
-const PRINTERS = new Set(['cat', 'tac', 'less', 'more', 'most', 'head', 'tail', 'bat', 'batcat', 'nl', 'od', 'xxd', 'hexdump', 'hd', 'strings', 'base64', 'base32', 'sort', 'uniq', 'diff', 'source', '.']);
-const SEARCHERS = new Set(['grep', 'egrep', 'fgrep', 'rg', 'ag', 'ack']);
-const SCRIPTED = new Set(['sed', 'awk', 'gawk', 'mawk', 'nawk']);
-
-// The words a reader program takes as files; [] when it prints no file content.
-function readOperands(name: string, args: readonly ShellWord[]): ShellWord[] {
-  if (PRINTERS.has(name)) return operands(args);
-  if (SEARCHERS.has(name)) {
-    const texts = args.map((word) => word.text);
-    if (texts.some((text) => isQuietSearchFlag(name, text))) return [];
-    const explicitPattern = texts.some((text) => /^-[A-Za-z]*[ef]$/.test(text) || /^--(regexp|file)(=|$)/.test(text));
-    const rest = operands(args);
-    return explicitPattern ? rest : rest.slice(1);
-  }
-  if (SCRIPTED.has(name)) {
-    const texts = args.map((word) => word.text);
-    if (name === 'sed' && texts.some((text) => /^-[A-Za-z]*i/.test(text) || text.startsWith('--in-place'))) return [];
-    const explicitScript = texts.some((text) => /^-[A-Za-z]*[ef]$/.test(text) || /^--(expression|file)(=|$)/.test(text));
-    const rest = operands(args);
-    return explicitScript ? rest : rest.slice(1);
-  }
-  return [];
-}
-
-// grep/rg options after which only names or counts are printed, never matching lines
-// (in rg, -L follows symlinks; in grep it lists files without a match).
-function isQuietSearchFlag(program: string, text: string): boolean {
-  if (/^--(quiet|silent|count|files-with-matches|files-without-match|files|count-matches)$/.test(text)) return true;
-  if (!/^-[A-Za-z]+$/.test(text)) return false;
-  const cluster = text.slice(1).split(/[efABCmdgt]/)[0]!;
-  return (program === 'rg' ? /[qlc]/ : /[qlLc]/).test(cluster);
-}
-
-function operands(args: readonly ShellWord[]): ShellWord[] {
-  const found: ShellWord[] = [];
-  let options = true;
-  for (const word of args) {
-    if (options && word.text === '--') options = false;
-    else if (options && word.text.startsWith('-') && word.text !== '-') continue;
-    else found.push(word);
-  }
-  return found;
-}
-
-// The paths a word names: itself, `$HOME/…` as `~/…`, or the matches of a simple glob.
-function candidatePaths(word: ShellWord, host: GuardHost, dir = ''): string[] {
-  let text = word.text;
-  if (word.expanded) {
-    const home = /^(\$HOME|\$\{HOME\})\//.exec(text);
-    if (home === null) return [];
-    text = `~/${text.slice(home[0].length)}`;
-    if (/[$`]/.test(text)) return [];
-  }
-  if (text === '' || text === '-') return [];
-  // After a cd the path is read from both places: a cd inside a subshell, `(cd sub); cat .env`,
-  // does not move the commands after it, and the guard does not track subshells.
-  const places = dir === '' || text.startsWith('/') || text.startsWith('~') ? [text] : [joinDir(dir, text), text];
-  return places.flatMap((placed) => (word.glob ? expandGlob(placed, host) : [placed]));
-}
-
-function expandGlob(pattern: string, host: GuardHost): string[] {
-  if (host.listDir === undefined) return [];
-  const slash = pattern.lastIndexOf('/');
-  const dir = slash < 0 ? '' : pattern.slice(0, slash + 1);
-  if (/[*?[{]/.test(dir)) return [];
-  const matcher = globMatcher(pattern.slice(slash + 1));
-  if (matcher === null) return [];
-  const names = host.listDir(dir === '' ? '.' : dir) ?? [];
-  return names.filter((name) => matcher.test(name) && secretFileKind(name) !== null).slice(0, MAX_GLOB_MATCHES).map((name) => `${dir}${name}`);
-}
-
-// A regular expression for one glob segment (* ? [..] {a,b}); a leading dot must be literal.
-function globMatcher(segment: string): RegExp | null {
-  if (segment.length > 256) return null;
-  let source = '';
-  for (let i = 0; i < segment.length; i += 1) {
-    const c = segment[i]!;
-    if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else if (c === '[') {
-      const close = segment.indexOf(']', i + 2);
-      if (close < 0) return null;
-      const body = segment.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\');
-      source += `[${body}]`;
-      i = close;
-    } else if (c === '{') {
-      const close = segment.indexOf('}', i);
-      if (close < 0) return null;
-      source += `(?:${segment.slice(i + 1, close).split(',').map(escapeRegExp).join('|')})`;
-      i = close;
-    } else source += escapeRegExp(c);
-  }
-  const hidden = segment.startsWith('.') ? '' : '(?!\\.)';
-  try {
-    return new RegExp(`^${hidden}${source}$`, 's');
-  } catch {
-    return null;
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-function secretKindOf(path: string, host: GuardHost): SecretFileKind | null {
-  const name = path.slice(path.lastIndexOf('/') + 1);
-  const kind = secretFileKind(name);
-  if (kind === null) return null;
-  const head = host.readFileHead(path);
-  if (head === null) return null;
-  return holdsSecrets(kind, head) ? kind : null;
-}
-
-function fileDenial(blocked: string, path: string, kind: SecretFileKind, how: 'read' | 'source'): GuardDecision {
-  const shown = quote(path);
-  let suggestion: string;
-  let why: string;
-  if (kind === 'env') {
-    why = `${shown} holds 1Password references or secret values, and printing it puts them in this conversation.`;
-    suggestion =
-      how === 'source'
-        ? `agent-secret exec --env-file ${shown} -- ${CMD}`
-        : `agent-secret exec --dry-run --env-file ${shown} --reason "<why>" -- true (names and references, never values), then agent-secret exec --env-file ${shown} -- ${CMD}`;
-  } else {
-    why = `${shown} holds ${kind === 'ssh-key' || kind === 'pem' ? 'a private key' : 'credentials'}, and printing it puts them in this conversation.`;
-    suggestion = `use the file by its path without printing it (to check it is there: test -s ${shown}); for 1Password secrets, agent-secret exec --profile <profile> -- ${CMD}`;
-  }
-  const reason = `agent-secret guard blocked \`${clip(blocked)}\`: ${why} Use instead: ${suggestion}.`;
-  return { decision: 'deny', rule: 'secret-file-read', blocked: clip(blocked), suggestion, reason };
-}
-
-// ---- text --------------------------------------------------------------------------------
-
-// Shell-quotes a word for a suggestion; control characters are shown as '?'.
-function quote(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  if (clean === '') return "''";
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(clean)) return clean;
-  return `'${clean.replaceAll("'", `'\\''`)}'`;
-}
-
-function clip(text: string): string {
-  return text.length <= 300 ? text : `${text.slice(0, 297)}…`;
 }

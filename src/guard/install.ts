@@ -1,13 +1,14 @@
 // Adds the agent-secret guard to Claude Code's settings (`hooks.PreToolUse`) without touching
 // anything else: other keys keep their values and order, other hooks and matchers stay as they
-// are, and a guard entry from an earlier install is updated in place instead of added twice.
+// are, and a guard entry from an earlier install (another path, the old `Bash|Read` matcher)
+// is updated in place, keeping its other fields, instead of added twice.
 // Input: the parsed, untrusted settings.json. Invariant: pure, never mutates its input, and its
 // errors name keys only, never a value from the file.
 
 import { AgentSecretError } from '../core/errors.js';
 
-/** The tools the guard looks at: Bash commands and the Read tool (a regex, as Claude Code matches). */
-export const GUARD_MATCHER = 'Bash|Read';
+/** The tools the guard looks at (a regex, as Claude Code matches tool names): Bash commands, Read, Grep and Glob. */
+export const GUARD_MATCHER = 'Bash|Read|Grep|Glob';
 
 export interface MergeResult {
   /** The settings to write (the input itself when nothing changed). */
@@ -37,10 +38,16 @@ export function mergeClaudeSettings(existing: unknown, command: string): MergeRe
     guardHookIndexes(group).forEach((hookIndex) => found.push({ group: groupIndex, hook: hookIndex }));
   });
   if (found.length === 1) {
-    const group = groups[found[0]!.group] as Json;
+    const at = found[0]!.group;
+    const group = groups[at] as Json;
     const hook = (group.hooks as unknown[])[found[0]!.hook] as Json;
-    if (group.matcher === GUARD_MATCHER && hook.command === command && (group.hooks as unknown[]).length === 1) {
-      return { settings: existing, changed: false, action: 'unchanged' };
+    if ((group.hooks as unknown[]).length === 1) {
+      const matcher = mergeMatcher(group.matcher);
+      if (matcher === group.matcher && hook.command === command) return { settings: existing, changed: false, action: 'unchanged' };
+      // An earlier install (`Bash|Read`, another path): updated where it is, keeping its other fields (a timeout).
+      const updated = { ...group, matcher, hooks: [{ ...hook, type: 'command', command }] };
+      const next = groups.map((other, index) => (index === at ? updated : other));
+      return { settings: { ...root, hooks: { ...hooks, PreToolUse: next } }, changed: true, action: 'updated' };
     }
   }
 
@@ -66,6 +73,17 @@ export function mergeClaudeSettings(existing: unknown, command: string): MergeRe
     changed: true,
     action: found.length > 0 ? 'updated' : 'added',
   };
+}
+
+// The matcher for the guard's own group: ours, plus the tools a hand-edited list adds
+// (`Bash|Read|Write` → `Bash|Read|Grep|Glob|Write`); `*` and '' (every tool) stay as they are.
+function mergeMatcher(current: unknown): string {
+  if (current === '*' || current === '') return current;
+  if (typeof current !== 'string' || !/^[A-Za-z0-9_]+(\|[A-Za-z0-9_]+)*$/.test(current)) return GUARD_MATCHER;
+  const ours = GUARD_MATCHER.split('|');
+  const extra = current.split('|').filter((tool) => !ours.includes(tool));
+  const merged = [...ours, ...extra].join('|');
+  return current.split('|').length === ours.length + extra.length && ours.every((tool) => current.split('|').includes(tool)) ? current : merged;
 }
 
 // Indexes of the guard's command hooks inside one matcher group; none for a group of another shape.

@@ -23,6 +23,8 @@ export interface Redirect {
 export interface SimpleCommand {
   readonly words: ShellWord[];
   readonly redirects: Redirect[];
+  /** Its standard input is the output of the command before it (`a | b`: true for b). */
+  readonly piped: boolean;
 }
 
 export interface ParsedShell {
@@ -106,10 +108,12 @@ class Parser {
     const src = this.#src;
     let words: ShellWord[] = [];
     let redirects: Redirect[] = [];
+    let piped = false;
     const finish = () => {
-      if (words.length > 0 || redirects.length > 0) this.commands.push({ words, redirects });
+      if (words.length > 0 || redirects.length > 0) this.commands.push({ words, redirects, piped });
       words = [];
       redirects = [];
+      piped = false;
     };
     while (this.#i < src.length) {
       const c = src[this.#i]!;
@@ -139,7 +143,15 @@ class Parser {
       } else if (c === '<' || c === '>' || (c === '&' && src[this.#i + 1] === '>')) {
         const redirect = this.#readRedirect();
         if (redirect !== null) redirects.push(redirect);
-      } else if (c === ';' || c === '&' || c === '|') {
+      } else if (c === '|' && src[this.#i + 1] !== '|') {
+        // `a | b` and `a |& b`: b reads what a prints.
+        finish();
+        piped = true;
+        this.#i += src[this.#i + 1] === '&' ? 2 : 1;
+      } else if (c === '|') {
+        finish();
+        this.#i += 2;
+      } else if (c === ';' || c === '&') {
         finish();
         this.#i += 1;
       } else if (c === '#' ) {

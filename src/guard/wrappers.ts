@@ -1,5 +1,5 @@
 // Finds the program a simple command really runs: skips assignments, reserved words and wrapper
-// programs (sudo, env, command, timeout, xargs, agent-secret with-session, …) with their options, and returns shell code
+// programs (sudo, env, command, timeout, xargs, busybox, agent-secret with-session, …) with their options, and returns shell code
 // passed on as a string (bash -c, eval, su -c, ssh host cmd, env -S, watch). Input: words of an
 // untrusted command. Invariant: pure; an option it does not know is taken as a flag, not a value.
 
@@ -14,7 +14,7 @@ export interface EffectiveCommand {
 
 const RESERVED = new Set(['!', '{', '}', 'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', 'coproc', 'case', 'esac', 'in', 'select', 'function']);
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
-const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash', 'ksh', 'mksh', 'fish', 'ash', 'busybox']);
+const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash', 'ksh', 'mksh', 'fish', 'ash']);
 
 // Wrapper → options that take a separate value (a value never starts the wrapped command).
 const WRAPPERS: Record<string, ReadonlySet<string>> = {
@@ -87,8 +87,13 @@ export function effectiveCommand(input: readonly ShellWord[]): EffectiveCommand 
       words = name === 'timeout' ? after.slice(1) : after;
       continue;
     }
+    // `busybox cat .env`, `toybox sh -c …`: the applet is the program.
+    if (name === 'busybox' || name === 'toybox') {
+      words = rest;
+      continue;
+    }
     if (SHELLS.has(name)) {
-      const script = shellScript(name === 'busybox' ? rest.slice(1) : rest);
+      const script = shellScript(rest);
       if (script !== null) scripts.push(script);
       return { words, scripts };
     }

@@ -19,7 +19,7 @@ afterEach(() => sb.cleanup());
 
 const SECRET = CANARY_VALUES.find((value) => !/\s/.test(value) && CANARIES.some((canary) => value.includes(canary)))!;
 
-function hookCall(tool: 'Bash' | 'Read', toolInput: Record<string, unknown>, cwd: string): string {
+function hookCall(tool: 'Bash' | 'Read' | 'Grep' | 'Glob', toolInput: Record<string, unknown>, cwd: string): string {
   return JSON.stringify({ session_id: 's1', transcript_path: '/tmp/t.jsonl', cwd, hook_event_name: 'PreToolUse', tool_name: tool, tool_input: toolInput, tool_use_id: 'toolu_1' });
 }
 
@@ -64,7 +64,28 @@ describe('agent-secret guard', () => {
     expect(denyReason(result.stdout)).toContain(`--env-file ${join(sb.project, '.env')}`);
   });
 
-  const allowed: Array<[string, 'Bash' | 'Read', Record<string, unknown>]> = [
+  it('denies a Grep tool call printing lines of the project (output_mode content) that reach the env file, without quoting it', async () => {
+    const result = await runClean(sb, ['guard'], { input: hookCall('Grep', { pattern: 'STRIPE', path: sb.project, output_mode: 'content', '-n': true }, sb.project) });
+    expect(result.code).toBe(0);
+    const reason = denyReason(result.stdout);
+    expect(reason).toContain(`--env-file ${join(sb.project, '.env')}`);
+    expect(reason).toContain('To search code only');
+    expect(reason).not.toContain(SECRET);
+  });
+
+  it('denies a Grep tool call on the env file itself and a recursive grep in Bash', async () => {
+    const single = await runClean(sb, ['guard'], { input: hookCall('Grep', { pattern: 'x', path: join(sb.project, '.env'), output_mode: 'content' }, sb.project) });
+    expect(denyReason(single.stdout)).toContain('agent-secret exec --dry-run --env-file');
+    const recursive = await runClean(sb, ['guard'], { input: hookCall('Bash', { command: 'grep -rn STRIPE_SECRET .' }, sb.project) });
+    expect(denyReason(recursive.stdout)).toContain('--env-file .env');
+  });
+
+  const allowed: Array<[string, 'Bash' | 'Read' | 'Grep' | 'Glob', Record<string, unknown>]> = [
+    ['Grep listing file names (its default output)', 'Grep', { pattern: 'STRIPE', path: '.' }],
+    ['Grep content for a pattern no secret line has', 'Grep', { pattern: '^# app', output_mode: 'content' }],
+    ['Grep content restricted to markdown', 'Grep', { pattern: 'STRIPE', glob: '*.md', output_mode: 'content' }],
+    ['Glob for env files (names only)', 'Glob', { pattern: '**/.env*' }],
+    ['rg for code', 'Bash', { command: 'rg -n useState src' }],
     ['op whoami', 'Bash', { command: 'op whoami' }],
     ['agent-secret exec', 'Bash', { command: 'agent-secret exec --env-file .env -- npm run migrate' }],
     ['quoted text', 'Bash', { command: 'git commit -m "block op read and cat .env"' }],
@@ -162,13 +183,13 @@ describe('agent-secret hook-install', () => {
     const first = await runClean(sb, ['hook-install', '--json']);
     expect(first.code).toBe(0);
     const report = JSON.parse(first.stdout) as { hook_command: string };
-    expect(report).toMatchObject({ schema_version: '1', settings_path: settingsPath(), matcher: 'Bash|Read', changed: true, action: 'added', warnings: [] });
+    expect(report).toMatchObject({ schema_version: '1', settings_path: settingsPath(), matcher: 'Bash|Read|Grep|Glob', changed: true, action: 'added', warnings: [] });
     expect(report.hook_command).toMatch(/agent-secret\.js guard$/);
     const written = readFileSync(settingsPath(), 'utf8');
     expect(written).toContain('\n    "model"');
     expect(JSON.parse(written)).toEqual({
       ...OTHER,
-      hooks: { ...OTHER.hooks, PreToolUse: [...OTHER.hooks.PreToolUse, { matcher: 'Bash|Read', hooks: [{ type: 'command', command: report.hook_command }] }] },
+      hooks: { ...OTHER.hooks, PreToolUse: [...OTHER.hooks.PreToolUse, { matcher: 'Bash|Read|Grep|Glob', hooks: [{ type: 'command', command: report.hook_command }] }] },
     });
     const second = await runClean(sb, ['hook-install']);
     expect(second.code).toBe(0);
@@ -178,7 +199,7 @@ describe('agent-secret hook-install', () => {
 
   it('creates settings.json when there is none, and the command it writes runs the guard', async () => {
     const result = await runClean(sb, ['hook-install']);
-    expect(result.stdout).toContain(`added the agent-secret guard hook (Bash|Read) to ${settingsPath()}`);
+    expect(result.stdout).toContain(`added the agent-secret guard hook (Bash|Read|Grep|Glob) to ${settingsPath()}`);
     const settings = JSON.parse(readFileSync(settingsPath(), 'utf8')) as { hooks: { PreToolUse: Array<{ hooks: Array<{ command: string }> }> } };
     const command = settings.hooks.PreToolUse[0]!.hooks[0]!.command;
     // As Claude Code runs it: through a shell, with a PATH that knows neither node nor agent-secret.
@@ -202,6 +223,43 @@ describe('agent-secret hook-install', () => {
     expect(settings.hooks.PreToolUse).toHaveLength(1);
   });
 
+  it('upgrades an install with the old Bash|Read matcher in place (other hooks, fields and order kept), then changes nothing', async () => {
+    mkdirSync(join(sb.home, '.claude'), { recursive: true });
+    const first = await runClean(sb, ['hook-install', '--json']);
+    const command = (JSON.parse(first.stdout) as { hook_command: string }).hook_command;
+    const old = {
+      model: 'opus',
+      hooks: {
+        PreToolUse: [
+          { matcher: 'Bash|Read', hooks: [{ type: 'command', command, timeout: 10 }] },
+          { matcher: 'Bash', hooks: [{ type: 'command', command: '/home/me/bin/no-force-push.sh' }] },
+        ],
+      },
+    };
+    writeFileSync(settingsPath(), `${JSON.stringify(old, null, 2)}\n`);
+    const upgraded = await runClean(sb, ['hook-install', '--json']);
+    expect(upgraded.code).toBe(0);
+    expect(JSON.parse(upgraded.stdout)).toMatchObject({ matcher: 'Bash|Read|Grep|Glob', changed: true, action: 'updated' });
+    const written = readFileSync(settingsPath(), 'utf8');
+    expect(JSON.parse(written)).toEqual({
+      model: 'opus',
+      hooks: { PreToolUse: [{ matcher: 'Bash|Read|Grep|Glob', hooks: [{ type: 'command', command, timeout: 10 }] }, old.hooks.PreToolUse[1]] },
+    });
+    const again = await runClean(sb, ['hook-install', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ changed: false, action: 'unchanged' });
+    expect(readFileSync(settingsPath(), 'utf8')).toBe(written);
+    // The upgraded hook answers a Grep call.
+    sb.write('.env', `STRIPE_SECRET_KEY=${SECRET}\n`);
+    const hook = spawnSync('/bin/sh', ['-c', command], {
+      input: hookCall('Grep', { pattern: 'STRIPE', output_mode: 'content' }, sb.project),
+      env: { HOME: sb.home, PATH: '/nonexistent' },
+      encoding: 'utf8',
+    });
+    expect(hook.status).toBe(0);
+    expect(denyReason(hook.stdout)).toContain('--env-file .env');
+    expectNoLeak(sb, { code: hook.status, signal: null, stdout: hook.stdout, stderr: hook.stderr, pid: hook.pid });
+  });
+
   it('writes through a symlinked settings.json, which stays a symlink', async () => {
     const dotfiles = join(sb.root, 'dotfiles');
     mkdirSync(dotfiles);
@@ -210,7 +268,7 @@ describe('agent-secret hook-install', () => {
     symlinkSync(join(dotfiles, 'claude-settings.json'), settingsPath());
     expect((await runClean(sb, ['hook-install'])).code).toBe(0);
     expect(lstatSync(settingsPath()).isSymbolicLink()).toBe(true);
-    expect(JSON.parse(readFileSync(join(dotfiles, 'claude-settings.json'), 'utf8'))).toMatchObject({ model: 'opus', hooks: { PreToolUse: [{ matcher: 'Bash|Read' }] } });
+    expect(JSON.parse(readFileSync(join(dotfiles, 'claude-settings.json'), 'utf8'))).toMatchObject({ model: 'opus', hooks: { PreToolUse: [{ matcher: 'Bash|Read|Grep|Glob' }] } });
   });
 
   // Only targets inside the sandbox: a regression must never be able to replace a system file.

@@ -1,5 +1,6 @@
 // `agent-secret guard`: a Claude Code PreToolUse hook. Reads the hook's JSON on stdin and, when
-// the tool call would read secrets directly (op read, op run, cat .env …), answers with a deny
+// the tool call would read secrets directly (op read, op run, cat .env, rg TOKEN over a tree
+// holding a .env, a Grep tool call printing one …), answers with a deny
 // that tells the agent which agent-secret command to use. Malformed input is let through
 // silently (exit 0, no output): a broken hook must not stop the agent's every tool call.
 
@@ -47,6 +48,10 @@ export async function runGuard(ctx: CliContext, stdin: AsyncIterable<Buffer | st
       const located = locate(path);
       return located === null ? null : listDir(located);
     },
+    readDir: (path) => {
+      const located = locate(path);
+      return located === null ? null : readDir(located);
+    },
   });
   const output = toHookOutput(decision);
   if (output !== null) ctx.stdout.write(`${output}\n`);
@@ -67,6 +72,17 @@ function readHead(path: string): string | null {
     return null;
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+// Entries with their type, without following symlinks (a link to a directory is not walked).
+function readDir(path: string): Array<{ name: string; dir: boolean }> | null {
+  try {
+    return readdirSync(path, { withFileTypes: true })
+      .slice(0, MAX_DIR_ENTRIES)
+      .map((entry) => ({ name: entry.name, dir: entry.isDirectory() }));
+  } catch {
+    return null;
   }
 }
 

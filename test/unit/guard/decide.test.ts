@@ -27,6 +27,11 @@ const FILES: Record<string, string> = {
   '/h/.ssh/id_ed25519.pub': 'ssh-ed25519 AAAAC3Nz user@host\n',
   '/h/.npmrc': `//registry.npmjs.org/:_authToken=${CANARY}\n`,
   '/h/.gitconfig': '[user]\n  name = A\n',
+  '/p/src/app.ts': 'import { useState } from "react";\nexport const TOKEN_HEADER = "x-token";\n',
+  '/p/src/index.ts': 'export * from "./app";\n',
+  '/p/docs/guide.md': '# Guide\nSet API_TOKEN in .env\n',
+  '/p/scripts/build.sh': '#!/bin/sh\nnpm run build\n',
+  '/p/node_modules/pkg/.env': `PKG_SECRET=${CANARY}\n`,
 };
 
 function resolvePath(path: string): string {
@@ -49,6 +54,16 @@ const host: GuardHost = {
       .filter((file) => file.startsWith(`${dir}/`) && !file.slice(dir.length + 1).includes('/'))
       .map((file) => file.slice(dir.length + 1));
     return names.length > 0 ? names : null;
+  },
+  readDir: (path) => {
+    const dir = resolvePath(path);
+    const entries = new Map<string, boolean>();
+    for (const file of Object.keys(FILES)) {
+      if (!file.startsWith(`${dir}/`)) continue;
+      const [name, ...deeper] = file.slice(dir.length + 1).split('/');
+      entries.set(name!, deeper.length > 0 || entries.get(name!) === true);
+    }
+    return entries.size > 0 ? [...entries].map(([name, dir]) => ({ name, dir })) : null;
   },
 };
 
@@ -119,6 +134,89 @@ const DENY: Array<[string, string]> = [
   ['diff .env.example .env.local', '--env-file .env.local'],
   ['grep -rn TOKEN .env.local', '--env-file .env.local'],
   ['base64 server.key', 'use the file by its path'],
+  // Recursive searches reach every secret file under the tree, when the pattern would print one of its secret lines.
+  ['grep -r TOKEN .', '--env-file .env'],
+  ['grep -rn API_TOKEN', '--env-file .env'],
+  ['grep -R "SECRET" .', '--env-file .env.local'],
+  ['grep -ri database_url .', '--env-file .env.production'],
+  ['rg TOKEN', '--env-file config/prod.env'],
+  ['rg --hidden STRIPE', '--env-file .env.local'],
+  ['rg -uu -i stripe', '--env-file .env.local'],
+  ['ag GITHUB_TOKEN', '--env-file config/prod.env'],
+  ['ack TOKEN', '--env-file .env'],
+  ['git grep -n TOKEN', '--env-file .env'],
+  ['grep -rn -A2 PORT .', '--env-file .env'],
+  ['grep -rv nothing-matches-this .', '--env-file .env'],
+  ['grep -r -f patterns.txt .', '--env-file .env'],
+  ['rg -e SECRET -e TOKEN config/', '--env-file config/prod.env'],
+  ['grep -r "BEGIN.*PRIVATE" .', 'use the file by its path'],
+  ['cd sub && grep -r TOKEN .', '--env-file sub/.env'],
+  ["grep --recursive --include='*.env' GITHUB_TOKEN .", '--env-file config/prod.env'],
+  ['rg -S github_token', '--env-file config/prod.env'],
+  ['egrep -r "(API|GITHUB)_TOKEN" .', '--env-file .env'],
+  // Inline interpreter code that names a secret file or runs op.
+  [`python3 -c 'print(open(".env").read())'`, '--env-file .env'],
+  [`python -c "import os; print(open(os.path.expanduser('~/.ssh/id_ed25519')).read())"`, 'use the file by its path'],
+  [`node -e "console.log(require('fs').readFileSync('.env.local','utf8'))"`, '--env-file .env.local'],
+  [`node -p "require('fs').readFileSync('.env', 'utf8')"`, '--env-file .env'],
+  [`node --eval "require('dotenv').config(); console.log(process.env)"`, '--env-file .env'],
+  ['perl -ne print .env.local', '--env-file .env.local'],
+  [`perl -e 'open F, "<", ".env"; print <F>'`, '--env-file .env'],
+  [`ruby -e 'puts File.read(".env")'`, '--env-file .env'],
+  [`deno eval 'console.log(Deno.readTextFileSync(".env"))'`, '--env-file .env'],
+  [`bun -e 'console.log(await Bun.file(".env").text())'`, '--env-file .env'],
+  [`php -r 'echo file_get_contents(".env");'`, '--env-file .env'],
+  [`awk '{ while ((getline line < ".env.local") > 0) print line }' /dev/null`, '--env-file .env.local'],
+  [`python3 -c 'import subprocess; print(subprocess.check_output(["op", "read", "op://Eng/API/token"]))'`, 'NAME=op://Eng/API/token'],
+  [`node -e "console.log(require('child_process').execSync('op item get Deploy --vault Infra').toString())"`, 'agent-secret item describe op://Infra/Deploy'],
+  [`python3 -c "import sys; print(open(sys.argv[1]).read())" .env`, '--env-file .env'],
+  // A command word made at run time, with op verbs or secret files on the rest of the line.
+  ['$(echo op) read op://Eng/API/token', 'NAME=op://Eng/API/token'],
+  ['X=op; $X read op://Eng/API/token', 'NAME=op://Eng/API/token'],
+  ['${OP:-op} item get Deploy --vault Infra', 'agent-secret item describe op://Infra/Deploy'],
+  ['`which op` inject -i config.tpl -o config.yml', 'agent-secret exec --env-file <file with op:// references>'],
+  ['"$OP_BIN" read "op://Eng/API/token"', 'NAME=op://Eng/API/token'],
+  ['$PAGER .env.local', '--env-file .env.local'],
+  // Decoded text run as code: nobody can see what runs.
+  ['echo b3AgcmVhZCBvcDovL0VuZy9BUEkvdG9rZW4= | base64 -d | sh', 'run the decoded command as plain text'],
+  ['base64 --decode payload.txt | bash', 'run the decoded command as plain text'],
+  ['eval "$(echo b3AgcmVhZA== | base64 -d)"', 'run the decoded command as plain text'],
+  ['bash <<< "$(base64 -d <<< b3AgcmVhZA==)"', 'run the decoded command as plain text'],
+  ['xxd -r -p cmd.hex | sh', 'run the decoded command as plain text'],
+  [`bash -c "$(printf '\\x6f\\x70 read')"`, 'run the decoded command as plain text'],
+  ['echo cHJpbnQoMSk= | base64 -d | python3', 'run the decoded command as plain text'],
+  ['bash <(echo b3AgcmVhZA== | base64 -d)', 'run the decoded command as plain text'],
+  // Other ways of printing a file.
+  ['busybox cat .env', '--env-file .env'],
+  ['toybox cat .env', '--env-file .env'],
+  [`busybox sh -c 'cat .env'`, '--env-file .env'],
+  ['cp .env /dev/stdout', '--env-file .env'],
+  ['cp .env.local /dev/stderr', '--env-file .env.local'],
+  ['cp config/prod.env /proc/self/fd/1', '--env-file config/prod.env'],
+  ['dd if=.env', '--env-file .env'],
+  [`find . -name '.env*' -exec cat {} \\;`, '--env-file .env'],
+  ['find . -type f -exec grep -H TOKEN {} +', '--env-file .env'],
+  [`find config -name '*.env' -exec head -n 3 {} \\;`, '--env-file config/prod.env'],
+  ['git diff --no-index .env.example .env.local', '--env-file .env.local'],
+  ['git show HEAD:.env', '--env-file .env'],
+  ['git log -p -- .env.production', '--env-file .env.production'],
+  ['git blame .env.local', '--env-file .env.local'],
+  ['jq -R . .env', '--env-file .env'],
+  [`jq --rawfile f .env.local -n '$f'`, '--env-file .env.local'],
+  ['cut -d= -f2 .env.local', '--env-file .env.local'],
+  ['cut -c1-40 .env', '--env-file .env'],
+  [`awk -F= '{print $2}' .env.local`, '--env-file .env.local'],
+  ['sort .env.production', '--env-file .env.production'],
+  ['uniq .env', '--env-file .env'],
+  ['strings server.key', 'use the file by its path'],
+  ['xxd .env.local', '--env-file .env.local'],
+  ['od -c .env', '--env-file .env'],
+  ['tail -n +1 ~/.npmrc', 'use the file by its path'],
+  ['cat "$PWD/.env"', '--env-file .env'],
+  ['cat ${PWD}/.env.local', '--env-file .env.local'],
+  ['less $(pwd)/config/prod.env', '--env-file config/prod.env'],
+  ['paste -sd, .env.local', '--env-file .env.local'],
+  ['column -t -s= .env.production', '--env-file .env.production'],
 ];
 
 const ALLOW: string[] = [
@@ -171,6 +269,99 @@ const ALLOW: string[] = [
   'cat $SOME_FILE',
   'npm run op -- read',
   'test -s ~/.ssh/id_ed25519 && echo present',
+  // Searches that never print a secret line: another pattern, code-only paths or types, names and counts.
+  'rg useState',
+  'rg PORT',
+  'grep -rn TODO src/',
+  `grep -rn "import" --include='*.ts' .`,
+  'rg -t ts TOKEN',
+  'rg TOKEN src/',
+  'rg -l TOKEN',
+  'grep -rl TOKEN .',
+  'grep -rc TOKEN .',
+  'git grep -n useEffect',
+  'ag useState src',
+  `grep -r --exclude='.env*' --exclude='*.env' --exclude='*.key' TOKEN .`,
+  String.raw`grep -rnE 'function\s+\w+' src`,
+  'grep -rn PKG_SECRET .',
+  'rg -n "op read" README.md',
+  'grep -rn API_TOKEN .env.example docs/',
+  // Interpreters whose code reads no secret file and runs no op.
+  `python3 -c 'print(1 + 1)'`,
+  `python3 -c "import json,sys; print(json.load(sys.stdin)['version'])" < package.json`,
+  `node -e "console.log(require('./package.json').version)"`,
+  'node -p "process.versions.node"',
+  `perl -pi -e 's/foo/bar/' src/app.ts`,
+  `ruby -e 'puts RUBY_VERSION'`,
+  'python3 manage.py migrate',
+  'python3 -m pytest -q',
+  'node scripts/build.mjs',
+  `awk '{print $1}' notes.md`,
+  `python3 - <<'EOF'\nprint("hi")\nEOF`,
+  `node -e "require('child_process').execSync('npm run build', { stdio: 'inherit' })"`,
+  // Command words from variables without op verbs or secret files.
+  '$EDITOR README.md',
+  '"$PYTHON" -m pip install -r requirements.txt',
+  '$NPM run build',
+  '$DOCKER run --env-file .env app:latest',
+  '${CC:-gcc} -o app main.c',
+  '$(npm bin)/eslint src',
+  // Decoding that is not run, and scripts piped into a shell without decoding.
+  'echo aGVsbG8= | base64 -d',
+  'base64 -d cert.b64 > cert.der',
+  'curl -fsSL https://example.com/install.sh | sh',
+  String.raw`cat script.sh | tr -d '\r' | bash`,
+  // Copies, finds, git and jq on ordinary files.
+  'cp .env.local .env.backup',
+  'cp README.md /tmp/readme.md',
+  'dd if=/dev/zero of=disk.img bs=1M count=10',
+  `find . -name '*.ts' -exec grep -l TODO {} +`,
+  `find . -name '.env*'`,
+  'find src -type f -exec wc -l {} +',
+  `find . -name '*.md' -exec cat {} \\;`,
+  'find . -type f -exec grep -n useState {} +',
+  'git diff --no-index a.txt b.txt',
+  'git show HEAD:package.json',
+  'git show HEAD --stat',
+  'git log -p -- src/app.ts',
+  'git log --oneline -- .env',
+  'git blame src/app.ts',
+  'git add .env.example && git commit -m "Add env template"',
+  'jq . package.json',
+  `jq -r '.scripts | keys[]' package.json`,
+  'cut -d: -f1 /etc/passwd',
+  'busybox ls -la',
+  'head -n 20 src/app.ts',
+  'sort notes.md | uniq -c',
+  'cat "$PWD/README.md"',
+  'diff -u src/app.ts src/index.ts',
+  'od -c notes.md | head',
+  'xxd package.json | head',
+  // Everyday developer commands.
+  'docker compose up -d',
+  'docker build -t app .',
+  'kubectl get pods -n default',
+  'kubectl logs deploy/api --tail=100',
+  'terraform plan',
+  'make build',
+  'cargo test',
+  'go test ./...',
+  'pytest -x tests/',
+  'npm install --save-dev vitest',
+  'npx tsc --noEmit',
+  'yarn lint',
+  'pnpm run dev',
+  'git checkout -b feature/guard',
+  'git push origin feature/guard',
+  'git stash && git pull --rebase && git stash pop',
+  'ls -la ~/.ssh',
+  'mkdir -p build && cd build && cmake ..',
+  'tar -czf dist.tgz dist/',
+  'curl -s https://api.github.com/repos/x/y | jq .stargazers_count',
+  'ssh-keygen -lf ~/.ssh/id_ed25519.pub',
+  'chmod 600 ~/.ssh/id_ed25519',
+  'wc -l src/*.ts',
+  'openssl rand -hex 32',
 ];
 
 describe('Bash commands the guard denies, with the command to use instead', () => {
@@ -197,9 +388,11 @@ describe('Bash commands the guard allows', () => {
 });
 
 describe('the table is big enough to mean something', () => {
-  it('has at least 40 commands of each kind', () => {
-    expect(DENY.length).toBeGreaterThanOrEqual(40);
-    expect(ALLOW.length).toBeGreaterThanOrEqual(40);
+  it('has at least 100 commands of each kind, none of them twice', () => {
+    expect(DENY.length).toBeGreaterThanOrEqual(100);
+    expect(ALLOW.length).toBeGreaterThanOrEqual(100);
+    expect(new Set(DENY.map(([command]) => command)).size).toBe(DENY.length);
+    expect(new Set(ALLOW).size).toBe(ALLOW.length);
   });
 });
 
@@ -230,6 +423,71 @@ describe('Read tool', () => {
   });
   it('allows ordinary files, templates with placeholders and missing files', () => {
     for (const path of ['/p/README.md', '/p/.env.example', '/p/.env.plain', '/p/.env.nope', '/h/.ssh/id_ed25519.pub']) expect(read(path)).toEqual({ decision: 'allow' });
+  });
+});
+
+describe('Grep tool (Claude Code runs ripgrep with hidden files; only output_mode content prints lines)', () => {
+  const grep = (tool_input: Record<string, unknown>) => decideGuard({ hook_event_name: 'PreToolUse', tool_name: 'Grep', tool_input, cwd: '/p' }, host);
+  const denied: Array<[Record<string, unknown>, string]> = [
+    [{ pattern: 'TOKEN', output_mode: 'content' }, '--env-file .env'],
+    [{ pattern: 'STRIPE', path: '/p/.env.local', output_mode: 'content' }, '--env-file /p/.env.local'],
+    [{ pattern: 'no-such-line', path: '/p/.env.local', output_mode: 'content' }, '--env-file /p/.env.local'],
+    [{ pattern: 'database_url', '-i': true, path: '/p', output_mode: 'content' }, '--env-file /p/.env.production'],
+    [{ pattern: 'PORT', '-C': 2, output_mode: 'content' }, '--env-file .env'],
+    [{ pattern: 'GITHUB', glob: '*.env', output_mode: 'content', path: '/p/config' }, '--env-file /p/config/prod.env'],
+    [{ pattern: 'PRIVATE KEY', output_mode: 'content', '-n': true }, 'use the file by its path'],
+    [{ pattern: '(?i)stripe_secret', output_mode: 'content' }, '--env-file .env.local'],
+  ];
+  for (const [input, suggestion] of denied) {
+    it(`denies ${JSON.stringify(input)}`, () => {
+      const decision = grep(input);
+      expect(decision).toMatchObject({ decision: 'deny', rule: 'secret-file-read', suggestion: expect.stringContaining(suggestion) });
+      expect(JSON.stringify(decision)).not.toContain(CANARY);
+      expect(JSON.stringify(decision)).not.toContain('hunter2pw');
+    });
+  }
+  const allowed: Array<Record<string, unknown>> = [
+    { pattern: 'TOKEN' },
+    { pattern: 'TOKEN', output_mode: 'files_with_matches' },
+    { pattern: 'TOKEN', output_mode: 'count' },
+    { pattern: 'useState', output_mode: 'content' },
+    { pattern: 'TOKEN', glob: '*.ts', output_mode: 'content' },
+    { pattern: 'TOKEN', type: 'ts', output_mode: 'content' },
+    { pattern: 'TOKEN', path: '/p/src', output_mode: 'content' },
+    { pattern: 'PKG_SECRET', output_mode: 'content' },
+    { pattern: 'PORT', output_mode: 'content' },
+    { pattern: 42, output_mode: 'content' },
+    { path: '/p/.env' },
+  ];
+  for (const input of allowed) it(`allows ${JSON.stringify(input)}`, () => expect(grep(input)).toEqual({ decision: 'allow' }));
+});
+
+describe('Glob tool: lists names, never content, so it is allowed', () => {
+  for (const tool_input of [{ pattern: '**/.env*' }, { pattern: '**/*.key', path: '/p' }, { pattern: '.env' }]) {
+    it(JSON.stringify(tool_input), () => expect(decideGuard({ hook_event_name: 'PreToolUse', tool_name: 'Glob', tool_input }, host)).toEqual({ decision: 'allow' }));
+  }
+});
+
+describe('the walk of a recursive search is bounded', () => {
+  it('a tree wider and deeper than the limits is answered quickly and only partly seen', () => {
+    const wide: GuardHost = {
+      readFileHead: (path) => (path.endsWith('.env') ? `TOKEN=${CANARY}\n` : null),
+      readDir: (path) => (path.split('/').length > 40 ? null : Array.from({ length: 3000 }, (_, i) => ({ name: `d${i}`, dir: true }))),
+    };
+    const started = Date.now();
+    expect(decideGuard({ tool_name: 'Bash', tool_input: { command: 'grep -r TOKEN .' } }, wide)).toEqual({ decision: 'allow' });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+  it('a secret file past the depth limit is not found; one within it is', () => {
+    const chain = (depth: number): GuardHost => ({
+      readFileHead: (path) => (path.endsWith('/.env') ? `TOKEN=${CANARY}\n` : null),
+      readDir: (path) => {
+        const level = path === '.' ? 0 : path.split('/').length;
+        return level < depth ? [{ name: 'd', dir: true }] : level === depth ? [{ name: '.env', dir: false }] : null;
+      },
+    });
+    expect(decideCommand('grep -r TOKEN .', chain(3)).decision).toBe('deny');
+    expect(decideCommand('grep -r TOKEN .', chain(12)).decision).toBe('allow');
   });
 });
 
@@ -282,6 +540,26 @@ describe('properties', () => {
     .array(fc.constantFrom('op', 'read', 'cat', '.env', ' ', "'", '"', '$(', ')', '`', '|', '&&', ';', '(', '<<', 'EOF', '\n', '\\', '${', '}', '*', '<', '>', 'bash -c', '$\'', 'x', '#', '{a,b}'), { maxLength: 40 })
     .map((parts) => parts.join(''));
 
+  it('Grep and Glob calls of any shape never throw and never carry file content', () => {
+    const toolInput = fc.record({ pattern: fc.oneof(fc.string(), fc.constantFrom('TOKEN', '(a+)+$', '[[:alpha:]', '\\', '(?x)a', 'STRIPE.*KEY')), path: fc.oneof(fc.constant(undefined), fc.constantFrom('/p', '/p/.env.local', '.', '/nope', '/p/config')), output_mode: fc.constantFrom('content', 'count', undefined, 7), glob: fc.oneof(fc.string(), fc.constant(undefined)), '-i': fc.boolean(), '-C': fc.integer() }, { requiredKeys: [] });
+    fc.assert(
+      fc.property(fc.constantFrom('Grep', 'Glob'), toolInput, (tool_name, tool_input) => {
+        const decision = decideGuard({ tool_name, tool_input }, host);
+        return ['allow', 'deny'].includes(decision.decision) && !JSON.stringify(decision).includes(CANARY) && !JSON.stringify(decision).includes('hunter2pw');
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('a decision never carries file content, whatever the command', () => {
+    const words = fc.constantFrom('cat', 'rg', 'grep -r', 'python3 -c', 'node -e', "'print(open(\".env.local\").read())'", 'find . -exec cat {} +', '$X', 'read', 'op', '.env.local', '.env.production', 'config/prod.env', '~/.npmrc', '|', 'base64 -d', 'sh', 'STRIPE', 'hunter2pw', '.', ' ', ';', 'git show HEAD:.env.local', 'cp', '/dev/stdout', 'jq -R .', 'cut -c1-9');
+    fc.assert(
+      fc.property(fc.array(words, { maxLength: 12 }), (parts) => {
+        const decision = bash(parts.join(' '));
+        return !JSON.stringify(decision).includes(CANARY) && (decision.decision === 'allow' || !decision.reason.includes('postgres://app:'));
+      }),
+      { numRuns: 1000 },
+    );
+  });
   it('decideGuard never throws on arbitrary input', () => {
     fc.assert(fc.property(fc.anything(), (input) => ['allow', 'deny'].includes(decideGuard(input, host).decision)), { numRuns: 500 });
   });

@@ -55,6 +55,41 @@ describe('mergeClaudeSettings', () => {
     expect((settings as typeof existing).hooks.PreToolUse).toEqual([existing.hooks.PreToolUse[0], OURS, existing.hooks.PreToolUse[2]]);
   });
 
+  it('the matcher covers Bash, Read, Grep and Glob', () => {
+    expect(GUARD_MATCHER).toBe('Bash|Read|Grep|Glob');
+  });
+
+  it('upgrades an install with the old Bash|Read matcher in place, keeping the group and hook fields, then is a fixed point', () => {
+    const old = { matcher: 'Bash|Read', note: 'mine', hooks: [{ type: 'command', command: COMMAND, timeout: 5 }] };
+    const existing = { model: 'opus', hooks: { PreToolUse: [{ matcher: 'Edit', hooks: [{ type: 'command', command: 'lint' }] }, old, { matcher: '*', hooks: [{ type: 'command', command: 'log-all' }] }] } };
+    const snapshot = structuredClone(existing);
+    const first = mergeClaudeSettings(existing, COMMAND);
+    expect(existing).toEqual(snapshot);
+    expect([first.changed, first.action]).toEqual([true, 'updated']);
+    expect(first.settings).toEqual({
+      model: 'opus',
+      hooks: { PreToolUse: [snapshot.hooks.PreToolUse[0], { matcher: 'Bash|Read|Grep|Glob', note: 'mine', hooks: [{ type: 'command', command: COMMAND, timeout: 5 }] }, snapshot.hooks.PreToolUse[2]] },
+    });
+    expect(mergeClaudeSettings(first.settings, COMMAND)).toMatchObject({ changed: false, action: 'unchanged' });
+  });
+
+  const matchers: Array<[string, string]> = [
+    ['Bash|Read', 'Bash|Read|Grep|Glob'],
+    ['Bash', 'Bash|Read|Grep|Glob'],
+    ['Bash|Read|Write', 'Bash|Read|Grep|Glob|Write'],
+    ['Glob|Grep|Read|Bash', 'Glob|Grep|Read|Bash'],
+    ['*', '*'],
+    ['Bash.*', 'Bash|Read|Grep|Glob'],
+  ];
+  for (const [before, after] of matchers) {
+    it(`a guard group with matcher ${before} ends with ${after}`, () => {
+      const existing = { hooks: { PreToolUse: [{ matcher: before, hooks: [{ type: 'command', command: COMMAND }] }] } };
+      const merged = mergeClaudeSettings(existing, COMMAND);
+      expect((merged.settings as typeof existing).hooks.PreToolUse).toEqual([{ matcher: after, hooks: [{ type: 'command', command: COMMAND }] }]);
+      expect(merged.changed).toBe(before !== after);
+    });
+  }
+
   it('takes the guard out of a group it shares with other hooks, keeping them', () => {
     const shared = { matcher: 'Bash', hooks: [{ type: 'command', command: 'audit.sh' }, { type: 'command', command: 'node /x/bin/agent-secret.js guard' }] };
     const { settings } = mergeClaudeSettings({ hooks: { PreToolUse: [shared] } }, COMMAND);
