@@ -101,18 +101,21 @@ function daemonRssMb(env) {
   return ps.status === 0 ? Number(ps.stdout.trim()) / 1024 : null;
 }
 
-// The exec.request body the floor client sends, planned once here as the CLI would plan
-// `exec --reason REASON --ttl 10m --secret BENCH=... -- true` in `work` (reuse key included).
-async function floorRequestBody(env, reason) {
-  const { planExec } = await import(join(root, 'dist', 'cli', 'commands', 'exec-plan.js'));
-  const { requestToBody } = await import(join(root, 'dist', 'daemon', 'wire.js'));
-  const { planFingerprint } = await import(join(root, 'dist', 'daemon', 'reuse-key.js'));
-  const silent = { write: () => true };
-  const ctx = { args: ['exec'], childArgv: ['true'], env, cwd: work, platform: process.platform, homedir: env.HOME, pid: process.pid, uid: process.getuid(), stdout: silent, stderr: silent, stdoutIsTTY: false, stderrIsTTY: false };
-  const plan = await planExec(ctx, { reason, ttl: '10m', secret: ['BENCH=op://Infra/Cloudflare/token'], mask: false });
-  const fingerprint = planFingerprint(env, plan);
+// The exec.argv body the floor client sends: `exec --reason REASON --ttl 10m --secret BENCH=...
+// --reuse-only -- true` in `work`, as the CLI would send it (the broker plans it).
+function floorRequestBody(env, reason) {
+  const body = {
+    args: ['--reason', reason, '--ttl', '10m', '--secret', 'BENCH=op://Infra/Cloudflare/token', '--reuse-only'],
+    command: ['true'],
+    cwd: work,
+    env,
+    homedir: env.HOME,
+    pid: process.pid,
+    stdout_is_tty: false,
+    stderr_is_tty: false,
+  };
   const file = join(work, `floor-${reason.replace(/\W+/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ request: requestToBody(plan.request), fingerprint, reuse_only: true, force_refresh: false }));
+  writeFileSync(file, JSON.stringify(body));
   return file;
 }
 
@@ -188,7 +191,7 @@ try {
   for (let round = 0; round < 3; round += 1) {
     prime(`serial ${round}`);
     prime(`floor ${round}`);
-    const floorBody = await floorRequestBody(reuseEnv, `bench reuse floor ${round}`);
+    const floorBody = floorRequestBody(reuseEnv, `bench reuse floor ${round}`);
     for (let i = 0; i < 19; i += 1) {
       timedReuse.push(time(process.execPath, reusedArgs(`serial ${round}`, '--reuse-only'), { env: reuseEnv, cwd: work }));
       timedNode.push(time(process.execPath, [empty], { env }));
@@ -206,7 +209,7 @@ try {
   console.log(`  reused exec              ${reused.toFixed(1)} ms`);
   console.log(`  ratio to node spawning   ${(reused / nodeSpawner).toFixed(2)}x   (target <= 1.40x)`);
   console.log(`  ratio to node empty.js   ${(reused / nodeEmpty).toFixed(2)}x   (information)`);
-  console.log(`  floor client             ${floor.toFixed(1)} ms (${(floor / nodeEmpty).toFixed(2)}x node; prebuilt request, no planning, masking or checks: what any client of this daemon pays)`);
+  console.log(`  floor client             ${floor.toFixed(1)} ms (${(floor / nodeSpawner).toFixed(2)}x node spawning; prebuilt exec.argv, no masking or checks: what any client of this daemon pays)`);
 
   // The same with a profile: the project config (YAML and its schema) is parsed on every run.
   const profileDir = join(work, 'profile-project');

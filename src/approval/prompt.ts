@@ -2,7 +2,7 @@
 // frozen and untouched), with the operation, the approval id, the expiry and the queue length
 // added. Pure; the strings stay exactly as the agent sent them — escaping is display.ts's job.
 
-import type { WireRequest } from '../request/types.js';
+import type { WireRequest } from '../request/codec.js';
 import type { ApprovalPrompt, PromptOperation, PromptSession } from './types.js';
 
 export interface BuildPromptOptions {
@@ -23,19 +23,8 @@ export function buildPrompt(wire: WireRequest, opts: BuildPromptOptions): Approv
     id: opts.id,
     operation,
     allows_reusable: operation === 'exec',
-    reason: wire.reason,
-    command: [...wire.command],
-    executable: wire.executable,
-    cwd: wire.cwd,
-    secrets: wire.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
-    ttl_seconds: wire.ttl_seconds,
-    override_env: wire.override_env,
-    overridden_aliases: [...wire.overridden_aliases],
-    allow_mutable_executable: wire.allow_mutable_executable,
-    pristine: wire.pristine,
-    warnings: [...wire.warnings],
-    requester: { pid: wire.requester.pid, chain: wire.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
-    profile: wire.profile,
+    // The request's fields, in the codec's order (request/codec.ts), as a copy of their own.
+    ...structuredClone(wire),
     ...(operation === 'session_create' && opts.session !== undefined
       ? { session: { max_reads: opts.session.max_reads, ttl_seconds: opts.session.ttl_seconds, binding: opts.session.binding } }
       : {}),

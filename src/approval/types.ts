@@ -2,7 +2,7 @@
 // id, expiry and queue length), the Decision it returns as a value, and the Approver contract.
 // Every string in a prompt is agent-controlled; a Decision never carries a secret or approver output.
 
-import type { WireRequest } from '../request/types.js';
+import type { WireRequest } from '../request/codec.js';
 
 /** How long and how often an approval may serve the same exact request again (exec only). */
 export interface ReuseGrant {

@@ -2,6 +2,7 @@
 // refs, argv, paths) and a few typed numbers and codes. The API takes no SecretValue and copies
 // only known fields of known primitive types, so a record is value-free by construction.
 
+import { auditFields } from '../request/codec.js';
 import type { ApprovalRequest } from '../request/types.js';
 
 export type AuditEventType =
@@ -80,21 +81,10 @@ const MAX_FREE_TEXT = 240;
 
 /** Builds the record for one event of a request. Pure. */
 export function auditEvent(type: AuditEventType, ctx: AuditContext, extra: AuditExtra = {}): AuditRecord {
-  const { request } = ctx;
   return {
     event: type,
     request_id: ctx.requestId,
-    reason: request.reason,
-    command: [...request.command],
-    executable: request.executable,
-    cwd: request.cwd,
-    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
-    profile: request.profile,
-    ttl_seconds: request.ttlSeconds,
-    override_env: request.overrideEnv,
-    overridden_aliases: [...request.overriddenAliases],
-    requester_pid: request.requester.pid,
-    requester_chain: request.requester.chain.map((p) => ({ pid: p.pid, name: p.name })),
+    ...auditFields(ctx.request),
     ...copyExtra(extra),
   };
 }

@@ -13,7 +13,8 @@ import type { SecretValue } from '../core/secret-value.js';
 import { auditLogPath, type DirsInput } from '../platform/dirs.js';
 import { ExecExitedBodySchema, ExecSpawnFailedBodySchema, ExecStartedBodySchema } from '../protocol/messages.js';
 import { findOp, resolveSecrets } from '../provider/index.js';
-import { toWireRequest, type ApprovalRequest } from '../request/types.js';
+import { toWireRequest } from '../request/codec.js';
+import type { ApprovalRequest } from '../request/types.js';
 import { clampReuse, createApprovalStore, type Reservation } from './approvals.js';
 import type { Conversation } from './conversation.js';
 import { createPromptQueue } from './queue.js';
@@ -147,7 +148,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     if (needsCallerTerminal(userConfig, core.opts.inProcess)) {
       // The daemon has no terminal; exec with the tty approver runs in the CLI instead.
       throw new AgentSecretError('approval.unavailable', 'the tty approver can only ask for exec, which then runs without the daemon', {
-        hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for core.sessions and item describe',
+        hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for sessions and item describe',
       });
     }
     approver = await selectApprover(userConfig, { platform: core.opts.platform, env: core.opts.env });
@@ -193,7 +194,7 @@ function requireOp(core: BrokerCore, userConfig: UserConfig, audit: AuditLog, ac
   const opPath = findOp({ explicitPath: userConfig.opPath, pathEnv: core.opts.env.PATH });
   if (opPath !== null) return opPath;
   audit.write(auditEvent('resolution_failed', actx, { error_code: 'provider.missing' }));
-  throw new AgentSecretError('provider.missing', 'the 1Password CLI (op) was not found by the agent-secret daemon', {
+  throw new AgentSecretError('provider.missing', `the 1Password CLI (op) was not found by the ${core.opts.inProcess === true ? 'agent-secret broker' : 'agent-secret daemon'}`, {
     hint: 'install op, or set op_path in ~/.config/agent-secret/config.yml; then run agent-secret doctor',
   });
 }

@@ -1,6 +1,7 @@
-// Re-validation of a request that arrived over the socket, before anyone is asked: the client
-// planned it, but what the human approves must be well-formed and must describe the executable
-// and directory that exist now. Same rules as the CLI's planner; fixed, value-free messages.
+// Re-validation of a request before anyone is asked: the broker planned an exec itself from the
+// caller's argv (with the caller's view of the user config), the CLI planned a session create;
+// either way what the human approves must be well-formed, must describe the executable and
+// directory that exist now, and must satisfy this broker's own user config. Same rules as the CLI's planner; fixed, value-free messages.
 
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';

@@ -55,7 +55,7 @@ export async function fastExec(argv: readonly string[]): Promise<number | null> 
 // null until the daemon has taken the request; from then on, an exit code or a throw.
 async function converse(conv: ClientConversation, body: ExecArgvBody): Promise<number | null> {
   // Both frames go out at once; a daemon that answers hello with another version or "retiring"
-  // does not serve the second. A frame that cannot be sent (too large) means: plan locally.
+  // does not serve the second. A frame that cannot be sent (too large): the full CLI says why.
   const sent = Promise.all([conv.send('hello', { version: VERSION, protocol: PROTOCOL_VERSION }), conv.send('exec.argv', body)]);
   let hello: Frame;
   try {

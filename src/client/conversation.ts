@@ -1,6 +1,6 @@
 // One conversation over the daemon socket, from the client's side: connecting to a daemon that
 // is already there (never starting one), the conversation id, sending frames and reading the
-// daemon's answers, `error` frames turned into AgentSecretErrors. Shared by client.ts (which
+// daemon's answers, `error` frames turned into AgentSecretErrors. Shared by daemon.ts (which
 // also starts and stops daemons) and the reused-exec fast path (cli/fast-exec.ts), which is
 // bundled into one CommonJS file: nothing here may use import.meta.
 

@@ -8,7 +8,7 @@ import { isatty } from 'node:tty';
 import { AgentSecretError } from '../core/errors.js';
 import { SecretValue } from '../core/secret-value.js';
 import { runChildForDaemon, type ChildContext } from '../exec/run-child.js';
-import { readExecDeliver, readSpawnSpec } from '../protocol/codec.js';
+import { readExecDeliver } from '../protocol/codec.js';
 import type { ExecArgvBody } from '../protocol/messages.js';
 import { definedEnv, type ClientConversation } from './conversation.js';
 
@@ -43,12 +43,11 @@ export async function followExec(conv: ClientConversation, ctx: ChildContext): P
   while (frame.type === 'exec.queued') frame = await conv.receive();
   if (frame.type === 'exec.in_process') return 'in_process';
   const delivered = frame.type === 'exec.deliver' ? readExecDeliver(frame.body) : null;
-  const spec = delivered === null ? null : readSpawnSpec(frame.body.spawn);
-  if (delivered === null || spec === null) {
+  if (delivered === null) {
     throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon answered with something other than the approved values', {
       hint: 'agent-secret daemon stop, then retry; agent-secret doctor shows the setup',
     });
   }
   const values = new Map(Object.entries(delivered.env).map(([alias, value]) => [alias, new SecretValue(value)] as const));
-  return runChildForDaemon(ctx, spec, values, delivered.request_id, conv);
+  return runChildForDaemon(ctx, delivered.spawn, values, delivered.request_id, conv);
 }

@@ -1,7 +1,7 @@
 // SecretValue is the only holder of plaintext in agent-secret. Every way a value could be
 // turned into text by accident (string coercion, JSON, util.inspect, template literals)
-// yields a redaction marker; the plaintext leaves only through `reveal()`, which exec and
-// the masker call when building the child's environment or its output filter.
+// yields a redaction marker; the plaintext leaves only through `reveal()`: for the child's
+// environment and its output masker (exec/), and for the broker's deliver bodies (broker/ops/).
 
 const REDACTED = '[redacted secret]';
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');

@@ -1,6 +1,6 @@
 // The child's environment: the caller's env, env-file plain entries on top, approved secrets
-// appended in sorted alias order. Where plaintext leaves a SecretValue for a child (see AGENTS.md
-// for the other two reveal() sites: the daemon's deliver bodies and the masker's patterns).
+// appended in sorted alias order. Where plaintext leaves a SecretValue for a child (AGENTS.md lists
+// the other reveal() sites: the broker's deliver bodies and the masker's patterns).
 // Invariant: errors name a variable, never its value; nothing here logs or keeps the result.
 
 import { validateAlias } from '../core/alias.js';

@@ -1,7 +1,7 @@
 // Running the approved child: masking set up, environment built, identity re-checked just
 // before spawn, start and exit reported. Shared by exec (daemon and in-process), with-session
 // and the reused-exec fast path (cli/fast-exec.ts, bundled into one CommonJS file), so it
-// loads only the exec and mask modules. Values exist only as SecretValue until buildChildEnv.
+// loads only the exec and mask modules (and request/build.ts's inheritedEnv). Values exist only as SecretValue until buildChildEnv.
 
 import { AgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';

@@ -20,7 +20,7 @@ export function defineSourceOptions(command: Command): Command {
     .option('--config <path>', 'config file instead of discovering agent-secret.yml');
 }
 
-/** The options of `exec`, defined once: for the command table and for the daemon, which plans a reused exec from the caller's argv (parseExecOptions). */
+/** The options of `exec`, defined once: for the command table and for the broker, which plans every exec from the caller's argv (parseExecOptions). */
 export function defineExecOptions(command: Command): Command {
   return defineSourceOptions(command)
     .option('--cwd <dir>', 'working directory of the command (default: current directory)')

@@ -1,5 +1,5 @@
 // Per-user directories, computed from an injected environment and platform so that tests
-// (and, later, the daemon) never depend on the real HOME. Pure.
+// and the broker (which plans with the caller's environment) never depend on the real HOME. Pure.
 
 import { join } from 'node:path';
 

@@ -1,6 +1,6 @@
 // One daemon per user: the locks (daemon.lock, created exclusively while a daemon starts;
-// daemon.spawn.lock, held by the one client that spawns it), the pid file (daemon.pid, JSON), Unix-socket connects with a deadline, and "is that process
-// still running". Shared by the server (single instance, stale socket) and the client
+// daemon.spawn.lock, held by the one client that spawns it), the pid file (daemon.pid, JSON),
+// Unix-socket connects with a deadline, and "is that process still running". Shared by the server (single instance, stale socket) and the client
 // (auto-start, stop). Filesystem errors are described by errno code only.
 
 import { closeSync, constants, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // The daemon protocol's envelope, version 1: one JSON object per line, at most 1 MiB of bytes
 // (newline excluded), `{"v":1,"id":"…","type":"…","body":{…}}`. This module checks the envelope
-// only; each type's body schema belongs to the broker (messages.ts). Pure. Every failure is an
+// only; each type's body schema is in messages.ts. Pure. Every failure is an
 // AgentSecretError('daemon.protocol') with a fixed message that quotes nothing it received.
 
 import { AgentSecretError } from '../core/errors.js';
@@ -11,7 +11,6 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Frame types a client may send to the daemon. */
 export const CLIENT_FRAME_TYPES = [
   'hello',
-  'exec.request',
   'exec.argv',
   'exec.started',
   'exec.exited',

@@ -1,10 +1,12 @@
-// The bodies of the daemon protocol's frames (the envelope is protocol.ts's): zod schemas for
-// what a client may send, and the conversions between the frozen ApprovalRequest and its body.
+// The bodies of the daemon protocol's frames (the envelope is envelope.ts's): zod schemas for
+// what a client may send and for what the broker delivers; the request body is typed against
+// the one request codec (request/codec.ts).
 // Input from the socket is untrusted: the broker re-validates the request (refs, aliases, ttl,
 // reason, cwd, executable identity) before anyone is asked. Values appear only in deliver bodies.
 
 import { z } from 'zod';
 import { COMMAND_LIMITS } from '../request/build.js';
+import type { RequestBody as RequestBody_ } from '../request/codec.js';
 
 // The client's half (codec.ts) reads these bodies without zod, so a reused exec does not load
 // the schema library; test/unit/protocol/codec.test.ts proves both halves agree.
@@ -53,10 +55,16 @@ export const RequestBodySchema = z.strictObject({
   config_path: z.string().max(4096).nullable(),
   plain_env_names: z.array(z.string().max(256)).max(500),
 });
-export type RequestBody = z.infer<typeof RequestBodySchema>;
+// The schema and the one codec's body type agree both ways, or this does not compile.
+type SchemaBody = z.infer<typeof RequestBodySchema>;
+export type RequestBody = RequestBody_ & SchemaBody;
+const _bodyFitsSchema = (body: RequestBody_): SchemaBody => body;
+const _schemaFitsBody = (body: SchemaBody): RequestBody_ => body;
+void _bodyFitsSchema;
+void _schemaFitsBody;
 
 /**
- * exec as the caller typed it, for the daemon to plan (the reused-exec fast path): the flags
+ * exec as the caller typed it, for the broker to plan (every exec that runs a command): the flags
  * between `exec` and `--`, the command after it, and what the plan depends on in the caller's
  * process. `env` is the caller's whole environment (never logged or stored; held only while the conversation lasts).
  */
@@ -81,15 +89,30 @@ export const ExecExitedBodySchema = z.strictObject({
 });
 export const ExecSpawnFailedBodySchema = z.strictObject({ error_code: z.string().max(64) });
 
-/** What the daemon delivers for an approved exec. `env` holds values: never log this body. */
+/** How the caller starts the child of an exec (exec.deliver's `spawn`). Plain env entries are not secrets, but never logged either. */
+export const SpawnBodySchema = z.strictObject({
+  command: z.array(z.string()).min(1),
+  executable: z.string().startsWith('/'),
+  executable_identity: identity,
+  cwd: z.string().startsWith('/'),
+  pristine: z.boolean(),
+  plain: z.array(z.strictObject({ key: z.string(), value: z.string() })),
+  remove_names: z.array(z.string()),
+  mask: z.boolean(),
+});
+
+/** What the broker delivers for an approved exec. `env` holds values: never log this body. */
 export const ExecDeliverBodySchema = z.strictObject({
   request_id: z.string().regex(/^req_[0-9a-f]{32}$/),
   env: z.record(z.string(), z.string()),
   approval_id: z.string().nullable(),
   reused: z.boolean(),
+  spawn: SpawnBodySchema,
 });
+export type ExecDeliverBody = z.infer<typeof ExecDeliverBodySchema>;
 
 export const ExecQueuedBodySchema = z.strictObject({ waiting: z.number().int().nonnegative() });
+export type ExecQueuedBody = z.infer<typeof ExecQueuedBodySchema>;
 
 export const ApprovalsRevokeBodySchema = z.union([
   z.strictObject({ id: z.string().regex(/^appr_[A-Za-z0-9_-]{1,64}$/) }),

@@ -1,6 +1,6 @@
 // Turns parsed CLI input, the selected profile and a few injected facts about the host into
-// the exact, frozen ApprovalRequest. Pure and transport-free, so `exec --dry-run`, `exec` and
-// (later) the daemon all build the same request. Input is agent-controlled; every rule that
+// the exact, frozen ApprovalRequest. Pure and transport-free, so a dry run in the CLI and the
+// broker build the same request. Input is agent-controlled; every rule that
 // protects the human is checked here, not by the caller.
 
 import { pickAccount } from '../core/account.js';

@@ -65,39 +65,3 @@ export interface ApprovalRequest {
   /** Names (never values) of plain entries from --env-file. */
   readonly plainEnvNames: readonly string[];
 }
-
-/** The request in the snake_case wire shape shared by --dry-run --json and the approver protocol. */
-export interface WireRequest {
-  reason: string;
-  command: string[];
-  executable: string;
-  cwd: string;
-  secrets: Array<{ alias: string; ref: string; account: string | null }>;
-  ttl_seconds: number;
-  override_env: boolean;
-  overridden_aliases: string[];
-  allow_mutable_executable: boolean;
-  pristine: boolean;
-  warnings: string[];
-  requester: { pid: number; chain: Array<{ pid: number; name: string }> };
-  profile: string | null;
-}
-
-/** Converts a request to its wire shape. Pure. */
-export function toWireRequest(request: ApprovalRequest): WireRequest {
-  return {
-    reason: request.reason,
-    command: [...request.command],
-    executable: request.executable,
-    cwd: request.cwd,
-    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
-    ttl_seconds: request.ttlSeconds,
-    override_env: request.overrideEnv,
-    overridden_aliases: [...request.overriddenAliases],
-    allow_mutable_executable: request.allowMutableExecutable,
-    pristine: request.pristine,
-    warnings: [...request.warnings],
-    requester: { pid: request.requester.pid, chain: request.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
-    profile: request.profile,
-  };
-}

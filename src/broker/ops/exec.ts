@@ -7,7 +7,7 @@ import { auditEvent, type AuditContext, type AuditExtra, type AuditLog, type Aud
 import type { UserConfig } from '../../config/user-config.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { spawnBody, type SpawnBody } from '../../protocol/codec.js';
-import { ExecArgvBodySchema } from '../../protocol/messages.js';
+import { ExecArgvBodySchema, type ExecDeliverBody, type ExecQueuedBody } from '../../protocol/messages.js';
 import type { ApprovalRequest } from '../../request/types.js';
 import type { Reservation } from '../approvals.js';
 import type { Conversation } from '../conversation.js';
@@ -45,7 +45,7 @@ async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<voi
   const { plan, fingerprint, reuseOnly, forceRefresh } = await planFromArgv(body, core.uid);
   if (core.opts.inProcess === true && (reuseOnly || forceRefresh)) {
     throw new AgentSecretError('usage.invalid', '--reuse-only and --force-refresh need the daemon, and the tty approver runs without it', {
-      hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable core.approvals',
+      hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable approvals',
     });
   }
   const how: ExecHow = { fingerprint, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
@@ -73,7 +73,7 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
       if (reusedGrant === null && how.reuseOnly) {
         audit.writeAll([received, auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' })]);
         throw new AgentSecretError('reuse.none', 'no live reusable approval matches this exact request; nothing was asked or resolved', {
-          hint: 'run without --reuse-only to ask the human, or see agent-secret core.approvals list',
+          hint: 'run without --reuse-only to ask the human, or see agent-secret approvals list',
         });
       }
       if (reusedGrant === null) audit.write(received);
@@ -101,7 +101,7 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
         approval_id: grant.approvalId,
         reused: grant.reused,
         spawn: how.spawn,
-      });
+      } satisfies ExecDeliverBody);
       reservation.commit();
       reservation = null;
       // Values of a one-time approval have nothing left to serve: drop them now, not at GC.
@@ -132,7 +132,7 @@ function takeReuse(core: BrokerCore, key: string, audit: AuditLog, actx: AuditCo
 async function promptAndResolve(core: BrokerCore, scope: Scope, key: string, conv: Conversation): Promise<Grant> {
   const { requestId, deadline, audit, actx, signal } = scope;
   const pending: Pending = { handoff: null };
-  await conv.send('exec.queued', { waiting: core.queue.waiting() });
+  await conv.send('exec.queued', { waiting: core.queue.waiting() } satisfies ExecQueuedBody);
   for (;;) {
     let outcome;
     try {

@@ -7,7 +7,6 @@ import type { Conversation } from '../conversation.js';
 import { codeOf, decide, parseBody, withScope, withTurn, type BrokerCore } from '../core.js';
 import { metaRequest, validateMetaRequest } from '../validate.js';
 
-// item describe: one prompt (never reusable), one `op item get`, a value-free description back.
 async function handleItemDescribe(core: BrokerCore, conv: Conversation): Promise<void> {
   const body = parseBody(ItemDescribeBodySchema, conv.first.body);
   const ref = checkItemRef(body.ref);

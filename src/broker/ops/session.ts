@@ -7,7 +7,7 @@ import { AgentSecretError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import { checkBindNames, type BindingPolicy } from '../../core/session-bind.js';
 import { readAncestry } from '../../platform/process-tree.js';
-import { bodyToRequest } from '../../protocol/codec.js';
+import { decodeRequest } from '../../request/codec.js';
 import { SessionCreateBodySchema, SessionDestroyBodySchema, SessionResolveBodySchema } from '../../protocol/messages.js';
 import type { ApprovalRequest } from '../../request/types.js';
 import { chooseAnchor, describeProcess } from '../binding.js';
@@ -23,7 +23,7 @@ import { openAuditLog } from '../../audit/index.js';
 // here and are read by with-session up to max_reads times until the session expires.
 async function handleSessionCreate(core: BrokerCore, conv: Conversation): Promise<void> {
   const body = parseBody(SessionCreateBodySchema, conv.first.body);
-  const planned = bodyToRequest(body.request);
+  const planned = decodeRequest(body.request);
   await validateSecretsRequest(planned);
   const request = await withOwnWarnings(planned, null);
   const policy = checkPolicy(body.binding);

@@ -5,7 +5,8 @@
 
 import { AgentSecretError } from '../../core/errors.js';
 import { formatTtl } from '../../core/ttl.js';
-import { toWireRequest, type ApprovalRequest } from '../../request/types.js';
+import { toWireRequest } from '../../request/codec.js';
+import type { ApprovalRequest } from '../../request/types.js';
 import type { ExecOptions } from '../../plan/exec-plan.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { shellQuote, writeJson, writeLines } from '../render/output.js';

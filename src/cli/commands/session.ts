@@ -80,8 +80,8 @@ export async function runSessionCreate(ctx: CliContext, options: SessionCreateOp
     { bindParent: options.bindParent, bindAncestor: options.bindAncestor, bindAncestorName: options.bindAncestorName },
     plan.sessionBind ?? undefined,
   );
-  const { requestToBody } = await import('../../protocol/codec.js');
-  const body = await ask(ctx, 'session.create', { request: requestToBody(plan.request), max_reads: maxReads, binding: policy, pid: ctx.pid }, true);
+  const { encodeRequest } = await import('../../request/codec.js');
+  const body = await ask(ctx, 'session.create', { request: encodeRequest(plan.request), max_reads: maxReads, binding: policy, pid: ctx.pid }, true);
   const parsed = createdSchema.safeParse(body);
   if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable session');
   const s = parsed.data;

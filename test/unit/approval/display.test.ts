@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DISPLAY_LIMITS, displayField, escapeText, formatCommand, formatRemaining, PROMPT_TITLES, renderPrompt, renderPromptText, shellQuote } from '../../../src/approval/display.js';
 import { buildPrompt } from '../../../src/approval/prompt.js';
 import type { PromptOperation } from '../../../src/approval/types.js';
-import type { WireRequest } from '../../../src/request/types.js';
+import type { WireRequest } from '../../../src/request/codec.js';
 import { NOW, samplePrompt, sampleWire } from './sample-prompt.js';
 
 // Anything a terminal or dialog could render as a line break, a reordering or nothing at all.

@@ -2,7 +2,7 @@
 
 import { buildPrompt } from '../../../src/approval/prompt.js';
 import type { ApprovalPrompt } from '../../../src/approval/types.js';
-import type { WireRequest } from '../../../src/request/types.js';
+import type { WireRequest } from '../../../src/request/codec.js';
 
 export const NOW = Date.parse('2030-01-02T03:04:05.000Z');
 

@@ -151,13 +151,13 @@ describe('conversations', () => {
         await conv.send('exec.exited.ok', { got: next.type });
       },
     });
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: { n: 1 } });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: { n: 1 } });
     expect((await conv.receive()).body).toEqual({ waiting: 2 });
     await conv.send('exec.started', { pid: 7 });
     const last = await conv.receive();
     expect(last).toMatchObject({ type: 'exec.exited.ok', body: { got: 'exec.started' } });
     conv.close();
-    expect(seen.map((f) => f.type)).toEqual(['exec.request', 'exec.started']);
+    expect(seen.map((f) => f.type)).toEqual(['exec.argv', 'exec.started']);
     expect(seen[0]?.body).toEqual({ n: 1 });
     expect(seen[0]?.id).toBe(last.id);
     await expectServing();
@@ -181,7 +181,7 @@ describe('conversations', () => {
         throw new AgentSecretError('approval.denied', 'the request was denied', { hint: 'ask again with a better reason' });
       },
     });
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
     const error = await caught(conv.receive());
     conv.close();
     expect({ code: error.code, message: error.message, hint: error.hint }).toEqual({
@@ -198,7 +198,7 @@ describe('conversations', () => {
       },
     });
     const client = await raw();
-    client.socket.write(frame('exec.request'));
+    client.socket.write(frame('exec.argv'));
     const frames = await client.frames;
     client.socket.destroy();
     expect(frames).toHaveLength(1);
@@ -219,7 +219,7 @@ describe('conversations', () => {
         observed.resolve({ aborted: conv.signal.aborted, error: await pending });
       },
     });
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
     conv.close();
     const { aborted, error } = await observed.promise;
     expect(aborted).toBe(true);
@@ -236,7 +236,7 @@ describe('conversations', () => {
         observed.resolve(await conv.send('exec.deliver', {}).then(() => null, (error: unknown) => error));
       },
     });
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
     conv.close();
     expect(await observed.promise).toMatchObject({ code: 'daemon.unavailable' });
   });
@@ -250,7 +250,7 @@ describe('conversations', () => {
       },
     });
     const client = await raw();
-    client.socket.write(frame('exec.request'));
+    client.socket.write(frame('exec.argv'));
     expect(await observed.promise).toMatchObject({ code: 'daemon.protocol' });
     const frames = await client.frames;
     client.socket.destroy();
@@ -299,7 +299,7 @@ describe('bad input: one error frame, then the connection closes; the daemon kee
       },
     });
     const client = await raw();
-    client.socket.write(frame('exec.request'));
+    client.socket.write(frame('exec.argv'));
     client.socket.write(frame('daemon.stop'));
     const frames = await client.frames;
     client.socket.destroy();
@@ -317,7 +317,7 @@ describe('bad input: one error frame, then the connection closes; the daemon kee
       },
     });
     const client = await raw();
-    client.socket.write(frame('exec.request'));
+    client.socket.write(frame('exec.argv'));
     client.socket.write('garbage\n');
     gate.resolve();
     const frames = await client.frames;
@@ -346,7 +346,7 @@ describe('bad input: one error frame, then the connection closes; the daemon kee
       },
     });
     const client = await raw();
-    client.socket.write(frame('exec.request'));
+    client.socket.write(frame('exec.argv'));
     client.socket.write(Buffer.alloc(MAX_FRAME_BYTES + 10, 0x62));
     const frames = await client.frames;
     client.socket.destroy();
@@ -397,7 +397,7 @@ describe('bad input: one error frame, then the connection closes; the daemon kee
       },
       { timeouts: { firstFrameMs: 50, partialFrameMs: 50 } },
     );
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
     await sleep(300);
     await conv.send('exec.started', { pid: 1 });
     expect(await got.promise).toBe('exec.started');
@@ -410,7 +410,7 @@ describe('bad input: one error frame, then the connection closes; the daemon kee
       fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
       fc.string({ maxLength: 64 }).map((text) => Buffer.from(text)),
       fc.constant(Buffer.from('\n')),
-      fc.constantFrom('hello', 'daemon.status', 'exec.request', 'exec.deliver', 'daemon.stop.ok').map((type) => Buffer.from(frame(type, { version: VERSION }))),
+      fc.constantFrom('hello', 'daemon.status', 'exec.argv', 'exec.deliver', 'daemon.stop.ok').map((type) => Buffer.from(frame(type, { version: VERSION }))),
       fc.json().map((text) => Buffer.from(`${text}\n`)),
     );
     await fc.assert(
@@ -505,7 +505,7 @@ describe('client without a daemon', () => {
         await conv.receive();
       },
     });
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
     stop.abort();
     const error = await caught(conv.receive());
     conv.close();
@@ -571,7 +571,7 @@ describe('idle exit', () => {
       },
       { idleMs: 40 },
     );
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
     await sleep(400);
     expect(existsSync(paths.socket)).toBe(true);
     gate.resolve();
@@ -596,7 +596,7 @@ describe('upgrade exit', () => {
       },
       { entryFile: entry },
     );
-    const inFlight = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const inFlight = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
 
     const client = await raw();
     client.socket.write(frame('hello', { version: '0.0.0-older', protocol: 1 }));
@@ -657,7 +657,7 @@ describe('shutdown', () => {
         await conv.receive();
       },
     });
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
     await waiting.promise;
     expect(await stopDaemon(dirs)).toBe(true);
     const error = await caught(conv.receive());
@@ -681,7 +681,7 @@ describe('shutdown', () => {
         cancelled.reject(new AgentSecretError('daemon.unavailable', 'the agent-secret daemon stopped before the request was answered'));
       },
     });
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
     stop.abort();
     const error = await caught(conv.receive());
     conv.close();
@@ -711,7 +711,7 @@ describe('shutdown', () => {
         resolved.resolve();
       },
     });
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
     await begun.promise;
     stop.abort();
     expect(await sent.promise).toBe('refused');
@@ -729,7 +729,7 @@ describe('shutdown', () => {
         await new Promise(() => undefined);
       },
     });
-    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.request', firstBody: {} });
+    const conv = await openConversation({ dirs, env: {}, autoStart: false, firstType: 'exec.argv', firstBody: {} });
     const conversation = await started.promise;
     stop.abort();
     const error = await caught(conv.receive());

@@ -2,10 +2,12 @@
 // daemon from its plan and checked by hand in the client. A round trip keeps the spec; anything
 // malformed is refused (null), never half-read.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { childSpecOf } from '../../../src/plan/exec-plan.js';
 import type { ExecPlan } from '../../../src/plan/exec-plan.js';
-import { readSpawnSpec, spawnBody } from '../../../src/protocol/codec.js';
+import { readExecDeliver, readSpawnSpec, spawnBody } from '../../../src/protocol/codec.js';
+import { ExecDeliverBodySchema } from '../../../src/protocol/messages.js';
 import type { ApprovalRequest } from '../../../src/request/types.js';
 
 const identity = { dev: 2049, ino: 131, size: 35664, mtimeMs: 1663687647000.5, ctimeMs: 1663687647000, mode: 0o100755, uid: 0 };
@@ -56,5 +58,61 @@ describe('spawnBody / readSpawnSpec', () => {
     ['an identity with a string size', (b) => ({ ...b, executable_identity: { ...(b.executable_identity as object), size: '35664' } })],
   ])('refuses %s', (_name, mutate) => {
     expect(readSpawnSpec(mutate(good()))).toBeNull();
+  });
+});
+
+describe('the hand readers accept exactly what the schemas accept (one shape, both sides)', () => {
+  const deliver = (): Record<string, unknown> => ({
+    request_id: `req_${'ab'.repeat(16)}`,
+    env: { CF_TOKEN: 'not-a-secret' },
+    approval_id: null,
+    reused: false,
+    spawn: JSON.parse(JSON.stringify(spawnBody(plan()))) as unknown,
+  });
+  // Values each field might take: right and wrong types, out-of-shape strings, extra keys.
+  const values = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.string(),
+    fc.constantFrom('/abs', 'rel', `req_${'0'.repeat(32)}`, 'appr_x'),
+    fc.array(fc.string(), { maxLength: 3 }),
+    fc.constant([]),
+    fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.string(), fc.integer()), { maxKeys: 2 }),
+  );
+  const paths = [
+    ['request_id'], ['env'], ['approval_id'], ['reused'], ['spawn'], ['extra'],
+    ['spawn', 'command'], ['spawn', 'executable'], ['spawn', 'cwd'], ['spawn', 'pristine'], ['spawn', 'plain'],
+    ['spawn', 'remove_names'], ['spawn', 'mask'], ['spawn', 'extra'], ['spawn', 'executable_identity'],
+    ['spawn', 'executable_identity', 'ino'], ['spawn', 'executable_identity', 'mode'], ['spawn', 'executable_identity', 'extra'],
+  ];
+  const mutation = fc.array(fc.tuple(fc.constantFrom(...paths), values), { maxLength: 3 });
+
+  it('for exec.deliver with up to three fields changed', () => {
+    fc.assert(
+      fc.property(mutation, (changes) => {
+        const body = deliver();
+        for (const [path, value] of changes) {
+          let at = body as Record<string, unknown>;
+          for (const key of path.slice(0, -1)) {
+            if (typeof at[key] !== 'object' || at[key] === null) break;
+            at = at[key] as Record<string, unknown>;
+          }
+          const last = path[path.length - 1] as string;
+          if (value === undefined) delete at[last];
+          else at[last] = value;
+        }
+        const wire = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+        expect(readExecDeliver(wire) !== null).toBe(ExecDeliverBodySchema.safeParse(wire).success);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('for the unchanged body: both accept it', () => {
+    expect(readExecDeliver(deliver())).not.toBeNull();
+    expect(ExecDeliverBodySchema.safeParse(deliver()).success).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import { AgentSecretError } from '../../../src/core/errors.js';
 import { CLIENT_FRAME_TYPES, MAX_FRAME_BYTES, encodeFrame, parseDaemonFrame, parseFrame, type Frame } from '../../../src/protocol/envelope.js';
 
 const line = (text: string) => Buffer.from(text, 'utf8');
-const ok = (type = 'exec.request', body: Record<string, unknown> = {}, id = 'c1') => JSON.stringify({ v: 1, id, type, body });
+const ok = (type = 'exec.argv', body: Record<string, unknown> = {}, id = 'c1') => JSON.stringify({ v: 1, id, type, body });
 
 function protocolErrorOf(fn: () => unknown): AgentSecretError {
   try {
@@ -28,7 +28,7 @@ describe('parseFrame accepts well-formed client frames', () => {
 
   it.each([
     ['a 64-character id of every allowed class', ok('hello', {}, `${'aZ09_-'.repeat(10)}abcd`)],
-    ['a nested body', ok('exec.request', { request: { argv: ['a'], n: 1, x: null } })],
+    ['a nested body', ok('exec.argv', { request: { argv: ['a'], n: 1, x: null } })],
     ['keys in another order', '{"body":{},"type":"hello","id":"x","v":1}'],
     ['surrounding whitespace and a CR', ' {"v":1,"id":"x","type":"hello","body":{}} \r'],
     ['non-ASCII text in the body', ok('hello', { note: 'grüße ✓' })],
@@ -78,7 +78,7 @@ describe('parseFrame refuses', () => {
   });
 
   it('a type not in the allowed list given', () => {
-    protocolErrorOf(() => parseFrame(line(ok('exec.request')), ['hello']));
+    protocolErrorOf(() => parseFrame(line(ok('exec.argv')), ['hello']));
   });
 });
 

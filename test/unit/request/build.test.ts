@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
 import { buildRequest, type BuildInput, type HostFacts } from '../../../src/request/build.js';
-import { toWireRequest } from '../../../src/request/types.js';
+import { toWireRequest } from '../../../src/request/codec.js';
 
 const facts: HostFacts = {
   executable: '/usr/bin/terraform',

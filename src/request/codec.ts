@@ -1,0 +1,130 @@
+// The one codec of the approval request: its snake_case wire shape (RequestBody) and the two
+// conversions, and the views other places show of it, each a projection of the same body: the
+// approver-program request and `--dry-run --json` (WireRequest), the prompt (built from the
+// WireRequest by approval/prompt.ts) and the audit record's request fields (auditFields). The
+// zod schema the broker checks bodies with (protocol/messages.ts) is typed against RequestBody,
+// so a field added here and not there does not compile. Pure.
+
+import type { ApprovalRequest, ExecutableIdentity, SecretSource } from './types.js';
+
+/** The full request on the wire (socket bodies). */
+export interface RequestBody {
+  reason: string;
+  command: string[];
+  executable: string;
+  executable_identity: { dev: number; ino: number; size: number; mtime_ms: number; ctime_ms: number; mode: number; uid: number };
+  cwd: string;
+  secrets: Array<{ alias: string; ref: string; account: string | null; source: SecretSource }>;
+  ttl_seconds: number;
+  override_env: boolean;
+  allow_mutable_executable: boolean;
+  pristine: boolean;
+  overridden_aliases: string[];
+  warnings: string[];
+  requester: { pid: number; chain: Array<{ pid: number; name: string }> };
+  profile: string | null;
+  config_path: string | null;
+  plain_env_names: string[];
+}
+
+/** ApprovalRequest → body: fresh arrays and objects, nothing shared with the frozen request. Pure. */
+export function encodeRequest(request: ApprovalRequest): RequestBody {
+  const id = request.executableIdentity;
+  return {
+    reason: request.reason,
+    command: [...request.command],
+    executable: request.executable,
+    executable_identity: { dev: id.dev, ino: id.ino, size: id.size, mtime_ms: id.mtimeMs, ctime_ms: id.ctimeMs, mode: id.mode, uid: id.uid },
+    cwd: request.cwd,
+    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, source: s.source })),
+    ttl_seconds: request.ttlSeconds,
+    override_env: request.overrideEnv,
+    allow_mutable_executable: request.allowMutableExecutable,
+    pristine: request.pristine,
+    overridden_aliases: [...request.overriddenAliases],
+    warnings: [...request.warnings],
+    requester: { pid: request.requester.pid, chain: request.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
+    profile: request.profile,
+    config_path: request.configPath,
+    plain_env_names: [...request.plainEnvNames],
+  };
+}
+
+/** Body → frozen ApprovalRequest (shape only; the broker validates the content). Pure. */
+export function decodeRequest(body: RequestBody): ApprovalRequest {
+  const id = body.executable_identity;
+  const executableIdentity: ExecutableIdentity = { dev: id.dev, ino: id.ino, size: id.size, mtimeMs: id.mtime_ms, ctimeMs: id.ctime_ms, mode: id.mode, uid: id.uid };
+  return Object.freeze({
+    reason: body.reason,
+    command: Object.freeze([...body.command]),
+    executable: body.executable,
+    executableIdentity: Object.freeze(executableIdentity),
+    cwd: body.cwd,
+    secrets: Object.freeze(body.secrets.map((s) => Object.freeze({ alias: s.alias, ref: s.ref, account: s.account, source: s.source }))),
+    ttlSeconds: body.ttl_seconds,
+    overrideEnv: body.override_env,
+    allowMutableExecutable: body.allow_mutable_executable,
+    pristine: body.pristine,
+    overriddenAliases: Object.freeze([...body.overridden_aliases]),
+    warnings: Object.freeze([...body.warnings]),
+    requester: Object.freeze({ pid: body.requester.pid, chain: Object.freeze(body.requester.chain.map((p) => Object.freeze({ ...p }))) }),
+    profile: body.profile,
+    configPath: body.config_path,
+    plainEnvNames: Object.freeze([...body.plain_env_names]),
+  });
+}
+
+/** What the approver program and `--dry-run --json` see, in the documented key order. */
+export interface WireRequest {
+  reason: string;
+  command: string[];
+  executable: string;
+  cwd: string;
+  secrets: Array<{ alias: string; ref: string; account: string | null }>;
+  ttl_seconds: number;
+  override_env: boolean;
+  overridden_aliases: string[];
+  allow_mutable_executable: boolean;
+  pristine: boolean;
+  warnings: string[];
+  requester: { pid: number; chain: Array<{ pid: number; name: string }> };
+  profile: string | null;
+}
+
+/** The request as the approver program and a JSON dry run see it: a projection of the body. Pure. */
+export function toWireRequest(request: ApprovalRequest): WireRequest {
+  const body = encodeRequest(request);
+  return {
+    reason: body.reason,
+    command: body.command,
+    executable: body.executable,
+    cwd: body.cwd,
+    secrets: body.secrets.map(({ alias, ref, account }) => ({ alias, ref, account })),
+    ttl_seconds: body.ttl_seconds,
+    override_env: body.override_env,
+    overridden_aliases: body.overridden_aliases,
+    allow_mutable_executable: body.allow_mutable_executable,
+    pristine: body.pristine,
+    warnings: body.warnings,
+    requester: body.requester,
+    profile: body.profile,
+  };
+}
+
+/** The request's fields in every audit record: a projection of the body (no warnings, identity or plain names). Pure. */
+export function auditFields(request: ApprovalRequest) {
+  const body = encodeRequest(request);
+  return {
+    reason: body.reason,
+    command: body.command,
+    executable: body.executable,
+    cwd: body.cwd,
+    secrets: body.secrets.map(({ alias, ref, account }) => ({ alias, ref, account })),
+    profile: body.profile,
+    ttl_seconds: body.ttl_seconds,
+    override_env: body.override_env,
+    overridden_aliases: body.overridden_aliases,
+    requester_pid: body.requester.pid,
+    requester_chain: body.requester.chain,
+  };
+}
