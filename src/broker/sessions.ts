@@ -19,6 +19,7 @@
 // of the last read), on destroy and destroyAll. create() owns the values it is given even when
 // it throws (they are dropped). Nothing here does I/O; the clock is injected.
 
+import { clip } from '../platform/fs.js';
 import { createHash, randomBytes as cryptoRandomBytes, timingSafeEqual } from 'node:crypto';
 import { AgentSecretError } from '../core/errors.js';
 import type { BindingPolicy } from '../core/session-bind.js';
@@ -258,7 +259,7 @@ export function createSessionStore<V>(opts: SessionStoreOptions<V>): SessionStor
         const wanted = [...new Set(input.only)].sort();
         const missing = wanted.find((alias) => !entry.aliases.includes(alias));
         if (wanted.length === 0 || missing !== undefined) {
-          const named = missing === undefined ? '(none given)' : `"${clip(missing)}"`;
+          const named = missing === undefined ? '(none given)' : `"${printable(missing)}"`;
           throw new AgentSecretError('usage.invalid', `${SESSION_ERRORS.noAlias} ${named}; approved: ${entry.aliases.join(', ')}`, {
             details: { flag: '--only' },
           });
@@ -342,6 +343,6 @@ function infoOf(entry: Entry<unknown>): SessionInfo {
 }
 
 // An --only name the caller typed; short and printable in the message.
-function clip(text: string): string {
-  return (text.length > 64 ? `${text.slice(0, 64)}…` : text).replace(/[^\x20-\x7e]/g, '?');
+function printable(text: string): string {
+  return clip(text, 64).replace(/[^\x20-\x7e…]/g, '?');
 }

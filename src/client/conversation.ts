@@ -7,7 +7,8 @@
 import type { Socket } from 'node:net';
 import { AgentSecretError, listErrorCodes, type ErrorCode } from '../core/errors.js';
 import { FramingError, LineReader } from '../protocol/framing.js';
-import { connectUnix, errnoOf } from '../platform/instance.js';
+import { errnoOf } from '../platform/fs.js';
+import { connectUnix } from '../platform/instance.js';
 import { prepareRuntimeDir, type DaemonPaths } from '../protocol/paths.js';
 import { PROTOCOL_VERSION, encodeFrame, parseDaemonFrame, type Frame } from '../protocol/envelope.js';
 

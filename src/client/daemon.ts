@@ -11,7 +11,8 @@ import { AgentSecretError } from '../core/errors.js';
 import type { DirsInput } from '../platform/dirs.js';
 import { VERSION } from '../version.js';
 import { connectExisting, definedEnv, isAnswering, protocolError, STATUS_HINT, tryConnect, type ClientConversation } from './conversation.js';
-import { isProcessRunning, readPidFile, tryLock } from '../platform/instance.js';
+import { isProcessRunning } from '../platform/file-lock.js';
+import { readPidFile, tryLock } from '../platform/instance.js';
 import { daemonPaths, prepareRuntimeDir, type DaemonPaths } from '../protocol/paths.js';
 import { PROTOCOL_VERSION, type Frame } from '../protocol/envelope.js';
 

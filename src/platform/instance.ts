@@ -3,10 +3,11 @@
 // Unix-socket connects with a deadline, and "is that process still running". Shared by the server (single instance, stale socket) and the client
 // (auto-start, stop). Filesystem errors are described by errno code only.
 
-import { closeSync, constants, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { AgentSecretError } from '../core/errors.js';
-import { nodeCrypto } from '../core/node-crypto.js';
+import { acquireFileLock, tryFileLock, type LockAttempt } from './file-lock.js';
+import { unlinkQuietly } from './fs.js';
 
 export const START_LOCK_STALE_MS = 10_000;
 
@@ -14,12 +15,6 @@ export interface PidRecord {
   pid: number;
   version: string;
   started_at: string;
-}
-
-/** The errno code of a thrown value, when it looks like one. */
-export function errnoOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : undefined;
 }
 
 /** Connects to a Unix socket; rejects with the errno-carrying error, or ETIMEDOUT after timeoutMs. */
@@ -43,87 +38,33 @@ export function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
   });
 }
 
-/** Whether pid is a live process (a zombie counts as gone). */
-export function isProcessRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return errnoOf(error) === 'EPERM';
-  }
-  if (process.platform !== 'linux') return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Takes the start lock, waiting (asynchronously) while another live starter holds it. A lock
- * whose owner is gone, or older than START_LOCK_STALE_MS, is removed. Returns the release function.
+ * Takes the start lock (platform/file-lock.ts), waiting asynchronously while another live starter
+ * holds it. A lock whose owner is gone, or older than START_LOCK_STALE_MS, is removed. Returns
+ * the release function.
  */
 export async function acquireStartLock(lockPath: string, timeoutMs = START_LOCK_STALE_MS + 2_000): Promise<() => void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const release = tryLock(lockPath);
-    if (release !== null) return release;
-    if (Date.now() >= deadline) {
-      throw new AgentSecretError('daemon.unavailable', `another agent-secret daemon is starting and holds ${lockPath}`, {
-        hint: `rerun in a moment; if no agent-secret daemon is running, remove ${lockPath}`,
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 25));
+  const attempt = await acquireFileLock(lockPath, { timeoutMs, staleMs: START_LOCK_STALE_MS });
+  if (attempt.kind === 'held') {
+    throw new AgentSecretError('daemon.unavailable', `another agent-secret daemon is starting and holds ${lockPath}`, {
+      hint: `rerun in a moment; if no agent-secret daemon is running, remove ${lockPath}`,
+    });
   }
+  return acquired(attempt, lockPath);
 }
 
-/**
- * Creates the lock file exclusively (our pid and a nonce in it) and returns its release, or null
- * when a live holder has it. A lock left by a dead process, or older than START_LOCK_STALE_MS,
- * is removed first. Release removes the lock only while it is still ours.
- */
+/** The lock and its release, or null when a live holder has it (one attempt; a stale lock is removed first). */
 export function tryLock(lockPath: string): (() => void) | null {
-  const content = `${process.pid}\n${nodeCrypto().randomBytes(8).toString('hex')}\n`;
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const fd = openSync(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-      try {
-        writeSync(fd, content);
-      } finally {
-        closeSync(fd);
-      }
-      return () => {
-        if (readText(lockPath) === content) unlinkQuietly(lockPath);
-      };
-    } catch (error) {
-      if (errnoOf(error) !== 'EEXIST') {
-        throw new AgentSecretError('daemon.unavailable', `cannot create the lock ${lockPath} (${errnoOf(error) ?? 'unknown error'})`, {
-          hint: 'check the permissions of the runtime directory, then run agent-secret daemon start',
-        });
-      }
-    }
-    removeIfStale(lockPath);
-  }
-  return null;
+  const attempt = tryFileLock(lockPath, START_LOCK_STALE_MS);
+  return attempt.kind === 'held' ? null : acquired(attempt, lockPath);
 }
 
-function removeIfStale(lockPath: string): void {
-  let stats;
-  try {
-    stats = lstatSync(lockPath);
-  } catch {
-    return;
-  }
-  const match = /^([1-9][0-9]{0,9})\n/.exec(readText(lockPath) ?? '');
-  const pid = match === null ? null : Number(match[1]);
-  const ownerGone = pid !== null && pid !== process.pid && !isProcessRunning(pid);
-  if (!ownerGone && Date.now() - stats.mtimeMs <= START_LOCK_STALE_MS) return;
-  try {
-    const again = lstatSync(lockPath);
-    if (again.ino === stats.ino && again.mtimeMs === stats.mtimeMs) unlinkSync(lockPath);
-  } catch {
-    // Gone already, or removed by another starter.
-  }
+function acquired(attempt: Exclude<LockAttempt, { kind: 'held' }>, lockPath: string): () => void {
+  if (attempt.kind === 'acquired') return attempt.release;
+  const why = attempt.kind === 'not_a_file' ? 'it is not a regular file' : (attempt.errno ?? 'unknown error');
+  throw new AgentSecretError('daemon.unavailable', `cannot create the lock ${lockPath} (${why})`, {
+    hint: 'check the permissions of the runtime directory, then run agent-secret daemon start',
+  });
 }
 
 /** Writes the pid file atomically (0600, then rename over the old one). */
@@ -180,13 +121,5 @@ function readText(path: string): string | null {
     return null;
   } finally {
     closeSync(fd);
-  }
-}
-
-export function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone, or not ours to remove; the next start checks again.
   }
 }

@@ -6,11 +6,12 @@
 // one daemon per runtime dir still, so two HOMEs of one uid never share a daemon (macOS runtime
 // dirs under a deep HOME are the usual case).
 
-import { chmodSync, lstatSync, mkdirSync, type Stats } from 'node:fs';
+import { chmodSync, mkdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
 import { nodeCrypto } from '../core/node-crypto.js';
 import { runtimeDir, type DirsInput } from '../platform/dirs.js';
+import { errnoOf, lstatOrNull } from '../platform/fs.js';
 
 export interface DaemonPaths {
   dir: string;
@@ -65,7 +66,7 @@ export function prepareRuntimeDir(paths: DaemonPaths, options: { create: boolean
     try {
       mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw unavailable(paths.dir, `it cannot be created (${errnoOf(error)})`, `check the permissions of its parent directory, or set XDG_RUNTIME_DIR to a private directory`);
+      throw unavailable(paths.dir, `it cannot be created (${errnoOf(error) ?? 'unknown error'})`, `check the permissions of its parent directory, or set XDG_RUNTIME_DIR to a private directory`);
     }
     stats = lstatOrNull(paths.dir);
     // A fresh directory of ours may still carry bits a umask let through on some systems.
@@ -93,17 +94,4 @@ export function runtimeDirProblem(stats: Stats, dir: string, uid: number): { rea
 
 function unavailable(dir: string, reason: string, hint: string): AgentSecretError {
   return new AgentSecretError('daemon.unavailable', `the daemon's runtime directory ${dir} cannot be used: ${reason}`, { hint });
-}
-
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch {
-    return null;
-  }
-}
-
-function errnoOf(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : 'unknown error';
 }

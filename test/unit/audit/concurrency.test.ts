@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from
 import { verifyAuditTrail } from '../../../src/audit/index.js';
 import { REPO_ROOT } from '../../helpers/sandbox.js';
 
-const MODULES = ['audit/chain', 'audit/events', 'audit/fs-checks', 'audit/lock', 'audit/trail', 'audit/writer', 'core/errors'];
+const MODULES = ['audit/chain', 'audit/events', 'audit/fs-checks', 'audit/lock', 'audit/trail', 'audit/writer', 'core/errors', 'core/node-crypto', 'platform/file-lock', 'platform/fs', 'request/codec'];
 const WORKER = `
 import { openAuditLog } from './audit/writer.js';
 const [file, id, count, maxBytes, startAt] = process.argv.slice(2);

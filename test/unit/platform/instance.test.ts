@@ -7,7 +7,8 @@ import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireStartLock, isProcessRunning, parsePidRecord, readPidFile, removePidFileIfOurs, tryLock, writePidFile } from '../../../src/platform/instance.js';
+import { isProcessRunning } from '../../../src/platform/file-lock.js';
+import { acquireStartLock, parsePidRecord, readPidFile, removePidFileIfOurs, tryLock, writePidFile } from '../../../src/platform/instance.js';
 
 let root: string;
 let lock: string;
