@@ -10,6 +10,8 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } fr
 import { z } from 'zod';
 import { AgentSecretError } from '../core/errors.js';
 import { userConfigPath, type DirsInput } from '../platform/dirs.js';
+import { duplicateKeyOffsets } from './unique-keys.js';
+import { checkYamlLimits } from './yaml-limits.js';
 
 export type ApproverSetting = 'auto' | 'macos' | 'zenity' | 'kdialog' | 'tty' | { command: string[] };
 
@@ -130,11 +132,15 @@ function lstatOrNull(path: string): Stats | null {
 
 /** Validates the text of a user config; throws user_config.invalid with a position. Pure. */
 export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'path' | 'exists'> {
+  // The same shape limits as a project config, checked before the parser sees the text.
+  const over = checkYamlLimits(text);
+  if (over !== null) throw invalid(path, over, 'yaml', `the file ${over.problem}`);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, schema: 'core', strict: true });
-  const yamlError = doc.errors[0];
+  // yaml's duplicate-key check is quadratic; duplicateKeyOffsets does it in one pass.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, schema: 'core', strict: true });
+  const yamlError = firstYamlError(doc);
   if (yamlError !== undefined) {
-    const pos = lineCounter.linePos(yamlError.pos[0]);
+    const pos = lineCounter.linePos(yamlError.offset);
     throw invalid(path, pos, 'yaml', `not valid YAML (${yamlError.code.toLowerCase().replaceAll('_', ' ')})`);
   }
   let data: unknown;
@@ -167,6 +173,15 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
     trustedDirs: result.data.trusted_dirs ?? [],
     ...(idle === null ? {} : { daemonIdleMs: idle }),
   };
+}
+
+// The first syntax error or duplicate key, whichever comes first in the file.
+function firstYamlError(doc: Document): { code: string; offset: number } | undefined {
+  const error = doc.errors[0];
+  const duplicate = duplicateKeyOffsets(doc)[0];
+  const found = error === undefined ? undefined : { code: error.code as string, offset: error.pos[0] };
+  if (duplicate === undefined || (found !== undefined && found.offset <= duplicate)) return found;
+  return { code: 'DUPLICATE_KEY', offset: duplicate };
 }
 
 function parseApprover(raw: unknown): { value: ApproverSetting; issues: z.core.$ZodIssue[] } {
