@@ -13,7 +13,7 @@ import { Lexer } from 'yaml';
 
 /** Limits far above any real file (real profiles have < 200 lines and nest < 8 levels); see README "Limits". */
 export const YAML_LIMITS = {
-  /** Block indentation levels plus flow ([ ], { }) levels at any point. */
+  /** Block indentation levels plus flow levels (2 per `[`, 1 per `{`) at any point. */
   depth: 64,
   lines: 2_000,
   /** Scalars, aliases, anchors, tags, brackets, commas and indicators: what the parser builds nodes from. */
@@ -37,7 +37,7 @@ export interface YamlLimitProblem {
 }
 
 const DESCRIBE: Record<YamlLimitName, string> = {
-  depth: `nests deeper than ${YAML_LIMITS.depth} levels (indentation and [ ] { } together)`,
+  depth: `nests deeper than ${YAML_LIMITS.depth} levels (indentation, each [ ] as two, each { } as one)`,
   lines: `has more than ${YAML_LIMITS.lines} lines`,
   nodes: `has more than ${YAML_LIMITS.nodes} YAML nodes and indicators (keys, values, list items, brackets, commas)`,
   keys: `has more than ${YAML_LIMITS.keys} mapping keys`,
@@ -81,7 +81,9 @@ class Scan {
   private keys = 0;
   private anchors = 0;
   private aliases = 0;
+  /** Levels the open [ ] and { } add: 2 per `[` (a `key: value` inside makes a mapping of its own), 1 per `{`. */
   private flow = 0;
+  private readonly flowWeights: number[] = [];
   private readonly block: BlockLevel[] = [];
   /** The next token is a scalar's source (after the SCALAR marker). */
   private atScalar = false;
@@ -112,6 +114,7 @@ class Scan {
     if (token === DOCUMENT) return null;
     if (token === FLOW_ERROR_END) {
       this.flow = 0;
+      this.flowWeights.length = 0;
       return null;
     }
     return this.advance(token, start) ?? this.structural(token, start);
@@ -141,10 +144,15 @@ class Scan {
     if (token === ':' && ++this.keys > YAML_LIMITS.keys) return this.cross('keys', start);
     if (token === '---' || token === '...') this.block.length = 0;
     if (first === '|' || first === '>') this.blockBody = true;
-    if ((token === ']' || token === '}') && this.flow > 0) this.flow -= 1;
+    if ((token === ']' || token === '}') && this.flowWeights.length > 0) this.flow -= this.flowWeights.pop() as number;
+    // yaml reads `- ` inside [ ] or { } as a block list (an error it reports, after nesting by
+    // indentation all the same), so there it opens a level at its column wherever it stands.
+    if (token === '-' && this.flow > 0) return this.indicatorInFlow(start);
     const crossed = this.node(start, token === '-' ? 'seq' : startsNode(token) ? 'map' : 'none');
     if (crossed !== null || (token !== '[' && token !== '{')) return crossed;
-    this.flow += 1;
+    const weight = token === '[' ? 2 : 1;
+    this.flowWeights.push(weight);
+    this.flow += weight;
     return this.depthOver(start);
   }
 
@@ -171,6 +179,12 @@ class Scan {
     if (kind === 'none' || this.flow > 0 || !this.lineFresh) return null;
     if (kind === 'map') this.lineFresh = false;
     this.openBlock(start - this.lineStart, kind);
+    return this.depthOver(start);
+  }
+
+  private indicatorInFlow(start: number): YamlLimitName | null {
+    if (++this.nodes > YAML_LIMITS.nodes) return this.cross('nodes', start);
+    this.openBlock(start - this.lineStart, 'seq');
     return this.depthOver(start);
   }
 

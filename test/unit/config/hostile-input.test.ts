@@ -30,13 +30,15 @@ function limitIssue(text: string): ConfigIssue {
 
 // Each shape, the line:col where the first limit is crossed, and the words naming the limit.
 const HOSTILE: Array<[name: string, text: string, at: string, words: string]> = [
-  ['deep flow nesting (1M brackets in the issue)', `a: ${'['.repeat(200_000)}`, '1:67', 'nests deeper than 64 levels'],
-  ['deep flow nesting, closed', `a: ${'['.repeat(5_000)}${']'.repeat(5_000)}\n`, '1:67', 'nests deeper than 64 levels'],
-  ['deep mixed flow nesting', `a: ${'[{'.repeat(1_000)}${'}]'.repeat(1_000)}\n`, '1:67', 'nests deeper than 64 levels'],
+  ['deep flow nesting (1M brackets in the issue)', `a: ${'['.repeat(200_000)}`, '1:35', 'nests deeper than 64 levels'],
+  ['deep flow nesting, closed', `a: ${'['.repeat(5_000)}${']'.repeat(5_000)}\n`, '1:35', 'nests deeper than 64 levels'],
+  ['deep mixed flow nesting', `a: ${'[{'.repeat(1_000)}${'}]'.repeat(1_000)}\n`, '1:46', 'nests deeper than 64 levels'],
   ['deep block sequences (ever deeper "- ")', lines(1_400, (i) => `${' '.repeat(i)}- `), '65:65', 'nests deeper than 64 levels'],
   ['deep block mappings', lines(1_400, (i) => `${' '.repeat(i)}k:`), '65:65', 'nests deeper than 64 levels'],
+  ['ever deeper "- " lines inside brackets', `a: [\n${lines(300, (i) => `${' '.repeat(i + 1)}- `)}`, '63:63', 'nests deeper than 64 levels'],
+  ['"[- " over and over', `a: ${'[- '.repeat(100)}\n`, '1:67', 'nests deeper than 64 levels'],
   ['compact nested sequences on one line', `${'- '.repeat(100)}x\n`, '1:129', 'nests deeper than 64 levels'],
-  ['nesting hidden after a plain scalar with a quote', `a: [it's, ${'['.repeat(100)}${']'.repeat(100)}]\n`, '1:73', 'nests deeper than 64 levels'],
+  ['nesting hidden after a plain scalar with a quote', `a: [it's, ${'['.repeat(100)}${']'.repeat(100)}]\n`, '1:41', 'nests deeper than 64 levels'],
   ['many keys in a block mapping (99k in the issue)', lines(20_000, (i) => `k${i}: 1`), '2001:1', 'more than 2000 lines'],
   ['many keys in one flow mapping', `a: {${Array.from({ length: 20_000 }, (_, i) => `k${i}: 1`).join(', ')}}\n`, '1:23890', 'more than 2500 mapping keys'],
   ['many list items', `a: [${'1,'.repeat(20_000)}]\n`, '1:10002', 'more than 10000 YAML nodes'],
@@ -95,7 +97,7 @@ describe('agent-secret.yml of hostile shape', () => {
     const big = parseConfigText(`version: 1\nprofiles:\n  p:\n    reason: many\n    secrets:\n${secrets}`, FILE);
     expect(big.ok && big.config.profiles.get('p')?.secrets).toHaveLength(1_900);
 
-    const deepFlow = `version: 1\nx: ${'['.repeat(62)}${']'.repeat(62)}\n${VALID_TAIL}`;
+    const deepFlow = `version: 1\nx: ${'['.repeat(31)}${']'.repeat(31)}\n${VALID_TAIL}`;
     expect(checkYamlLimits(deepFlow)).toBeNull();
     const deepBlock = `version: 1\n${VALID_TAIL}x:\n${lines(62, (i) => `${' '.repeat(i + 1)}k:`)}`;
     expect(checkYamlLimits(deepBlock)).toBeNull();
@@ -168,7 +170,7 @@ describe('user config of hostile shape', () => {
   };
 
   it.each([
-    ['deep flow nesting', `version: 1\napprover: ${'['.repeat(60_000)}`, '2:74', 'nests deeper than 64 levels'],
+    ['deep flow nesting', `version: 1\napprover: ${'['.repeat(60_000)}`, '2:42', 'nests deeper than 64 levels'],
     ['many lines', `version: 1\n${lines(5_000, (i) => `k${i}: 1`)}`, '2001:1', 'more than 2000 lines'],
     ['many keys', `version: 1\nx: {${Array.from({ length: 3_000 }, (_, i) => `k${i}: 1`).join(', ')}}\n`, '2:23880', 'more than 2500 mapping keys'],
   ])('refuses %s with user_config.invalid', (_name, text, at, words) => {
