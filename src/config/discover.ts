@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
-import { errnoOf } from './read-file.js';
+import { errnoOf } from '../platform/fs.js';
 
 /** Names looked for in each directory, in this order. */
 export const CONFIG_FILE_NAMES: readonly string[] = Object.freeze(['agent-secret.yml', '.agent-secret.yml']);

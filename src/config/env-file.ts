@@ -15,6 +15,9 @@ import type { EnvFilePlain, EnvFileResult, EnvFileSecret } from './types.js';
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const EXPORT = /^export[ \t]+/;
 const ESCAPES = new Map([['n', '\n'], ['r', '\r'], ['t', '\t'], ['\\', '\\'], ['"', '"'], ['$', '$']]);
+const ESCAPE_CODES = new Set([...ESCAPES.keys()].map((key) => key.charCodeAt(0)));
+/** Lines an env file may have (real ones have well under 200); every step below is linear in the text. */
+export const MAX_ENV_FILE_LINES = 5_000;
 
 type LineResult = { ok: true; value: string } | { ok: false; problem: string; hint?: string };
 type LineEntry = { kind: 'secret' | 'plain'; key: string; value: string };
@@ -24,7 +27,16 @@ type LineError = { kind: 'error'; problem: string; hint: string | undefined; key
 export function parseEnvFileText(text: string, file: string): { ok: true; result: EnvFileResult } | { ok: false; error: AgentSecretError } {
   const secrets = new Map<string, EnvFileSecret>();
   const plain = new Map<string, EnvFilePlain>();
-  const lines = text.split(/\r\n|\n|\r/);
+  const lines = splitLines(text, MAX_ENV_FILE_LINES);
+  if (lines === null) {
+    return {
+      ok: false,
+      error: new AgentSecretError('env_file.invalid', `${file}:${MAX_ENV_FILE_LINES + 1}: the env file has more than ${MAX_ENV_FILE_LINES} lines`, {
+        hint: 'agent-secret refuses larger env files before reading their entries; split the file or keep only what the command needs',
+        details: { file, line: MAX_ENV_FILE_LINES + 1 },
+      }),
+    };
+  }
   for (const [index, source] of lines.entries()) {
     const line = index + 1;
     const entry = parseLine(source);
@@ -123,24 +135,61 @@ function singleQuoted(text: string): { ok: true; value: string; end: number } | 
   return { ok: true, value: text.slice(1, close), end: close + 1 };
 }
 
+// One pass finds the closing quote and checks every escape without building anything; the
+// value is then decoded by native replaces (a callback or a piece per escape costs ~0.5 µs each).
 function doubleQuoted(text: string): { ok: true; value: string; end: number } | { ok: false; problem: string; hint?: string } {
-  let value = '';
+  let escaped = false;
   for (let i = 1; i < text.length; i += 1) {
-    const ch = text[i] as string;
-    if (ch === '"') return { ok: true, value, end: i + 1 };
-    if (ch !== '\\') {
-      value += ch;
-      continue;
-    }
-    const next = text[i + 1];
-    const replacement = next === undefined ? undefined : ESCAPES.get(next);
-    if (replacement === undefined) {
+    const ch = text.charCodeAt(i);
+    if (ch === QUOTE) return { ok: true, value: escaped ? decodeEscapes(text.slice(1, i)) : text.slice(1, i), end: i + 1 };
+    if (ch !== BACKSLASH) continue;
+    if (!ESCAPE_CODES.has(text.charCodeAt(i + 1))) {
       return { ok: false, problem: 'unknown escape in a double-quoted value; use \\n \\r \\t \\\\ \\" or \\$', hint: 'use single quotes for text with backslashes' };
     }
-    value += replacement;
+    escaped = true;
     i += 1;
   }
   return { ok: false, ...UNCLOSED };
+}
+
+// `inner` has only known escapes, and they pair up from the left: each `\\\\` is set aside as
+// NUL first (a raw NUL is refused after decoding, so such a value is returned as is), then the
+// others are replaced whole-string, kind by kind.
+function decodeEscapes(inner: string): string {
+  if (inner.includes('\0')) return inner;
+  let text = swap(inner, '\\\\', '\0');
+  for (const [code, char] of ESCAPES) if (code !== '\\') text = swap(text, `\\${code}`, char);
+  return swap(text, '\0', '\\');
+}
+
+// split/join: V8's replaceAll takes ~0.3 µs per match, this a tenth of that.
+function swap(text: string, from: string, to: string): string {
+  return text.includes(from) ? text.split(from).join(to) : text;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const LF = 0x0a;
+const CR = 0x0d;
+
+// Splits at \r\n, \n or \r in one pass; null when there are more than `max` lines.
+function splitLines(text: string, max: number): string[] | null {
+  const lines: string[] = [];
+  let from = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text.charCodeAt(i);
+    if (ch !== LF && ch !== CR) continue;
+    if (lines.length === max) return null;
+    lines.push(text.slice(from, i));
+    if (ch === CR && text.charCodeAt(i + 1) === LF) i += 1;
+    from = i + 1;
+  }
+  // A last line without a line break; a file ending in one has no extra empty line.
+  if (from < text.length) {
+    if (lines.length === max) return null;
+    lines.push(text.slice(from));
+  }
+  return lines;
 }
 
 function byKey(a: { key: string }, b: { key: string }): number {

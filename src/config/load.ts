@@ -7,19 +7,28 @@ import { AgentSecretError } from '../core/errors.js';
 import { parseReason } from '../core/reason.js';
 import { checkBindNames, type BindingPolicy } from '../core/session-bind.js';
 import { parseTtl } from '../core/ttl.js';
-import { positionIssues, yamlIssues } from './issues.js';
+import { formatIssueLine, positionIssues, yamlIssues } from './issues.js';
 import { byAlias } from './name-list.js';
 import { readSmallTextFile } from './read-file.js';
 import { ruleIssues } from './rules.js';
 import { configFileSchema, type ConfigFileData } from './schema.js';
 import { schemaIssues } from './schema-issues.js';
 import type { ConfigIssue, ConfigIssueCode, ProfileDefinition, ProjectConfig, SecretEntry } from './types.js';
+import { checkYamlLimits } from './yaml-limits.js';
 import { keysInOrder, MAX_ALIAS_COUNT, parseYamlText, type ParsedYaml } from './yaml-positions.js';
+
+const LIMIT_HINT = 'agent-secret refuses files of this shape before parsing them; a profile file needs far less (docs/security.md, "Limits")';
 
 export type ParseConfigResult = { ok: true; config: ProjectConfig } | { ok: false; issues: ConfigIssue[] };
 
 /** Parses and validates config text; `file` is used in issues as given and, made absolute, as the config's path. Never throws. */
 export function parseConfigText(text: string, file: string): ParseConfigResult {
+  // Shape limits first: the parser must never see a file that could stall or exhaust it.
+  const over = checkYamlLimits(text);
+  if (over !== null) {
+    const position = { line: over.line, col: over.col };
+    return { ok: false, issues: [{ code: 'yaml.limit', message: formatIssueLine(file, position, '', `the file ${over.problem}`), file, ...position, hint: LIMIT_HINT }] };
+  }
   let parsed: ParsedYaml & { problems: Parameters<typeof yamlIssues>[0] };
   try {
     parsed = parseYamlText(text);

@@ -2,6 +2,7 @@
 // refuses non-regular files and files over 1 MiB before reading a byte, and never blocks on
 // a FIFO. Errors name the path and the system error code only, never file content.
 
+import { errnoOf } from '../platform/fs.js';
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { AgentSecretError, type ErrorCode } from '../core/errors.js';
@@ -64,8 +65,3 @@ function fileError(kind: FileKind, problem: 'missing' | 'unreadable', message: s
 }
 
 /** The errno code (`ENOENT`, `EACCES`, …) of a system error, if it has one. */
-export function errnoOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const code = (error as { code: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}

@@ -64,6 +64,7 @@ export type ConfigIssueCode =
   | 'yaml.syntax'
   | 'yaml.duplicate_key'
   | 'yaml.alias'
+  | 'yaml.limit'
   | 'schema.type'
   | 'schema.required'
   | 'schema.unknown_key'

@@ -3,13 +3,16 @@
 // controls. The file is the trust anchor, so it must be a regular, non-symlink file of the
 // user's, not writable by others; errors are positioned and never echo the file's content.
 
-import { constants, lstatSync, type Stats } from 'node:fs';
+import { errnoOf, lstatOrNull } from '../platform/fs.js';
+import { constants, type Stats } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { AgentSecretError } from '../core/errors.js';
 import { userConfigPath, type DirsInput } from '../platform/dirs.js';
+import { duplicateKeyOffsets } from './unique-keys.js';
+import { checkYamlLimits } from './yaml-limits.js';
 
 export type ApproverSetting = 'auto' | 'macos' | 'zenity' | 'kdialog' | 'tty' | { command: string[] };
 
@@ -120,21 +123,18 @@ function changeKey(path: string): string | null {
   return `${path}\0${of(file)}\0${of(dir)}`;
 }
 
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch {
-    return null;
-  }
-}
 
 /** Validates the text of a user config; throws user_config.invalid with a position. Pure. */
 export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'path' | 'exists'> {
+  // The same shape limits as a project config, checked before the parser sees the text.
+  const over = checkYamlLimits(text);
+  if (over !== null) throw invalid(path, over, 'yaml', `the file ${over.problem}`);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, schema: 'core', strict: true });
-  const yamlError = doc.errors[0];
+  // yaml's duplicate-key check is quadratic; duplicateKeyOffsets does it in one pass.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, schema: 'core', strict: true });
+  const yamlError = firstYamlError(doc);
   if (yamlError !== undefined) {
-    const pos = lineCounter.linePos(yamlError.pos[0]);
+    const pos = lineCounter.linePos(yamlError.offset);
     throw invalid(path, pos, 'yaml', `not valid YAML (${yamlError.code.toLowerCase().replaceAll('_', ' ')})`);
   }
   let data: unknown;
@@ -167,6 +167,15 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
     trustedDirs: result.data.trusted_dirs ?? [],
     ...(idle === null ? {} : { daemonIdleMs: idle }),
   };
+}
+
+// The first syntax error or duplicate key, whichever comes first in the file.
+function firstYamlError(doc: Document): { code: string; offset: number } | undefined {
+  const error = doc.errors[0];
+  const duplicate = duplicateKeyOffsets(doc)[0];
+  const found = error === undefined ? undefined : { code: error.code as string, offset: error.pos[0] };
+  if (duplicate === undefined || (found !== undefined && found.offset <= duplicate)) return found;
+  return { code: 'DUPLICATE_KEY', offset: duplicate };
 }
 
 function parseApprover(raw: unknown): { value: ApproverSetting; issues: z.core.$ZodIssue[] } {
@@ -304,6 +313,3 @@ function refused(path: string, problem: string, fix: string): AgentSecretError {
   });
 }
 
-function errnoOf(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}

@@ -4,6 +4,7 @@
 
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ConfigIssueCode } from './types.js';
+import { duplicateKeyOffsets } from './unique-keys.js';
 
 /** Alias expansions allowed when converting the document (caps work on alias bombs). */
 export const MAX_ALIAS_COUNT = 100;
@@ -61,7 +62,8 @@ export function parseYamlText(text: string): ParsedYaml & { problems: YamlProble
     lineCounter,
     prettyErrors: false,
     strict: true,
-    uniqueKeys: true,
+    // yaml's duplicate-key check is quadratic; duplicateKeyOffsets does it in one pass.
+    uniqueKeys: false,
     stringKeys: true,
     resolveKnownTags: false,
     // 'error' keeps yaml from printing warnings (they quote source) yet still reports extra documents.
@@ -70,15 +72,17 @@ export function parseYamlText(text: string): ParsedYaml & { problems: YamlProble
   });
   const seen = new Set<string>();
   const problems: YamlProblem[] = [];
-  for (const error of [...doc.errors, ...doc.warnings]) {
-    const position = lineCounter.linePos(error.pos[0]);
-    const dedupe = `${error.code}:${position.line}`;
+  const found = [...doc.errors, ...doc.warnings].map((error) => ({ code: error.code as string, offset: error.pos[0] }));
+  found.push(...duplicateKeyOffsets(doc).map((offset) => ({ code: 'DUPLICATE_KEY', offset })));
+  for (const { code, offset } of found) {
+    const position = lineCounter.linePos(offset);
+    const dedupe = `${code}:${position.line}`;
     if (seen.has(dedupe)) continue;
     seen.add(dedupe);
     problems.push({
-      code: error.code === 'DUPLICATE_KEY' ? 'yaml.duplicate_key' : 'yaml.syntax',
+      code: code === 'DUPLICATE_KEY' ? 'yaml.duplicate_key' : 'yaml.syntax',
       position,
-      problem: DESCRIPTIONS[error.code] ?? `YAML syntax error (${error.code})`,
+      problem: DESCRIPTIONS[code] ?? `YAML syntax error (${code})`,
     });
   }
   const aliasTargets = new Map<Alias, unknown>();

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { parseConfigText, type ConfigIssue } from '../../../src/config/index.js';
+import { ruleIssues } from '../../../src/config/rules.js';
 
 const FILE = 'agent-secret.yml';
 const y = (...lines: string[]): string => `${lines.join('\n')}\n`;
@@ -173,8 +174,12 @@ describe('parseConfigText: all problems at once', () => {
   });
 
   it('handles a long include chain without recursion limits', () => {
-    const lines = Array.from({ length: 5000 }, (_, i) => (i < 4999 ? `  p${i}: {include: [p${i + 1}]}` : `  p${i}: {secrets: {A: op://v/i/f}}`));
+    // As long as a file within the shape limits can hold (lines, nodes: see yaml-limits.ts) …
+    const lines = Array.from({ length: 1000 }, (_, i) => (i < 999 ? `  p${i}: {include: [p${i + 1}]}` : `  p${i}: {secrets: {A: op://v/i/f}}`));
     expect(issuesOf(p(...lines)).map((i) => i.key)).toEqual(['profiles.p0.include']);
+    // … and far longer in the rules themselves, which never see the text.
+    const profiles = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`p${i}`, i < 19_999 ? { include: [`p${i + 1}`] } : { secrets: { A: 'op://v/i/f' } }]));
+    expect(ruleIssues({ version: 1, profiles }).map((issue) => issue.path.join('.'))).toEqual(['profiles.p0.include']);
   });
 
   it('stops an alias bomb with one issue', () => {
