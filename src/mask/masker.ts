@@ -6,7 +6,7 @@
 import { AgentSecretError } from '../core/errors.js';
 import { buildPatternIndex, type PatternIndex } from './pattern-index.js';
 import { createCandidates, scanCandidates, type Candidates } from './scan-candidates.js';
-import { maskVariants } from './variants.js';
+import { FRAGMENT_LENGTH, fragmentSources, wholePatterns } from './variants.js';
 
 export const MASK_TEXT = '<concealed by agent-secret>';
 export const MIN_MASK_LENGTH = 4;
@@ -43,15 +43,17 @@ export interface MaskPatterns {
 export function compileMaskPatterns(values: readonly string[], options: MaskerOptions = {}): MaskPatterns {
   const minLength = options.minLength ?? MIN_MASK_LENGTH;
   const patterns: Uint8Array[] = [];
+  const sources: Uint8Array[] = [];
   let skipped = 0;
   for (const value of new Set(values)) {
     if (codePointLength(value) < minLength || value.length === 0) {
       skipped += 1;
       continue;
     }
-    for (const form of maskVariants(value)) patterns.push(Buffer.from(form, 'utf8'));
+    patterns.push(...wholePatterns(value));
+    sources.push(...fragmentSources(value));
   }
-  return { index: buildPatternIndex(patterns), skipped };
+  return { index: buildPatternIndex(patterns, { sources, length: FRAGMENT_LENGTH }), skipped };
 }
 
 /** Builds a masker for the given values and all their encoded forms. */
@@ -178,9 +180,9 @@ class Scanner {
   // Length of the longest pattern occurring at i (0: none), or -1 when a longer pattern is
   // still possible and needs bytes not yet seen. Needs i + window <= data.length.
   #longestAt(data: Buffer, i: number, final: boolean): number {
-    const { shift, lead, window, startPairs, bucketStart, bucketItems, patterns } = this.#index;
+    const { shift, lead, mid, window, startPairs, bucketStart, bucketItems, patterns } = this.#index;
     const end = i + window - 1;
-    const block = (data[end - lead]! << 8) | data[end]!;
+    const block = ((data[end - lead]! << 11) ^ (data[end - mid]! << 5) ^ data[end]!) & 0xffff;
     if (shift[block] !== 0) return 0;
     if (window >= 2 && startPairs[(data[i]! << 8) | data[i + 1]!] === 0) return 0;
     const available = data.length - i;

@@ -1,5 +1,9 @@
-// Wu–Manber tables over the masker's byte patterns: 2-byte-block shifts to skip text, buckets of
-// patterns to verify where the shift is 0, and first-byte lists for prefixes at a chunk's end.
+// Wu–Manber tables over the masker's byte patterns: shifts per hashed 3-byte block to skip text,
+// buckets of patterns to verify where the shift is 0, and first-byte lists for prefixes at a
+// chunk's end. Blocks are 3 bytes (not 2) because a value's 12-character fragments put nearly
+// every byte pair of its forms at a window's end: with pairs, ordinary text found a candidate at
+// ~28% of the positions examined, with hashed triples at a few percent (any hash is sound: a
+// text block and a pattern block that hash alike only lower the shift).
 // Input: patterns derived from secret values (never printed). Invariant: a position the shift
 // table skips cannot start an occurrence, nor a pattern prefix the text so far allows.
 
@@ -12,10 +16,11 @@ export interface PatternIndex {
   readonly patterns: readonly Uint8Array[];
   /** Bytes in the scan window: min(shortest pattern, WINDOW_CAP); 0 when there are no patterns. */
   readonly window: number;
-  /** 1 when the hash block is two bytes (window >= 2), 0 when it is the window's one byte twice. */
+  /** The block ending at e hashes bytes e - lead, e - mid and e (see blockHash): lead = min(window - 1, 2), mid = min(window - 1, 1). */
   readonly lead: number;
+  readonly mid: number;
   readonly maxLength: number;
-  /** Safe skip for the block ending a window, indexed by `(byte[end - lead] << 8) | byte[end]`. */
+  /** Safe skip for the block ending a window, indexed by its blockHash. */
   readonly shift: Uint8Array;
   /** Patterns whose window ends with block h: `bucketItems[bucketStart[h] .. bucketStart[h + 1])`. */
   readonly bucketStart: Int32Array;
@@ -27,23 +32,34 @@ export interface PatternIndex {
   readonly firstItems: Int32Array;
 }
 
-/** Builds the tables for a set of non-empty byte patterns (duplicates removed here). */
-export function buildPatternIndex(input: readonly Uint8Array[]): PatternIndex {
-  const patterns = distinctLongestFirst(input);
+/** Byte strings each of whose `length`-byte windows is a pattern too (a value's fragments). */
+export interface FragmentSources {
+  readonly sources: readonly Uint8Array[];
+  readonly length: number;
+}
+
+/**
+ * Builds the tables for a set of non-empty byte patterns (duplicates removed here) plus every
+ * window of the fragment sources. Fragments are views into one copy of their source, listed by
+ * position (a repeated stretch is listed at each place), and the shift table gets each source
+ * byte once: a source of n bytes costs O(n), not one pattern of `length` bytes per window.
+ */
+export function buildPatternIndex(input: readonly Uint8Array[], fragments: FragmentSources = { sources: [], length: 0 }): PatternIndex {
+  const whole = distinctLongestFirst(input);
+  const size = fragments.length;
+  const sources = size > 0 ? distinctLongestFirst(fragments.sources).filter((source) => source.length >= size) : [];
+  const windows = sources.flatMap((source) => Array.from({ length: source.length - size + 1 }, (_unused, at) => source.subarray(at, at + size)));
+  const longer = whole.findIndex((pattern) => pattern.length <= size);
+  const patterns = windows.length === 0 ? whole : longer < 0 ? [...whole, ...windows] : [...whole.slice(0, longer), ...windows, ...whole.slice(longer)];
   const minLength = patterns.length === 0 ? 0 : patterns[patterns.length - 1]!.length;
   const maxLength = patterns.length === 0 ? 0 : patterns[0]!.length;
   const window = Math.min(minLength, WINDOW_CAP);
-  const lead = window >= 2 ? 1 : 0;
+  const lead = Math.max(0, Math.min(window - 1, 2));
+  const mid = Math.max(0, Math.min(window - 1, 1));
   const shift = new Uint8Array(TABLE_SIZE).fill(window === 0 ? 1 : window - lead);
-  const windowEnds: number[] = [];
-  for (const pattern of patterns) {
-    for (let q = lead; q < window; q += 1) {
-      const block = blockAt(pattern, q, lead);
-      const distance = window - 1 - q;
-      if (distance < shift[block]!) shift[block] = distance;
-    }
-    windowEnds.push(blockAt(pattern, window - 1, lead));
-  }
+  for (const pattern of whole) lowerShifts(shift, pattern, window, lead, mid, window);
+  for (const source of sources) lowerShifts(shift, source, window, lead, mid, source.length - size + window);
+  const windowEnds = patterns.map((pattern) => blockHash(pattern, window - 1, lead, mid));
   const startPairs = new Uint8Array(TABLE_SIZE);
   for (const pattern of patterns) {
     if (pattern.length >= 2) startPairs[(pattern[0]! << 8) | pattern[1]!] = 1;
@@ -54,6 +70,7 @@ export function buildPatternIndex(input: readonly Uint8Array[]): PatternIndex {
     patterns,
     window,
     lead,
+    mid,
     maxLength,
     shift,
     bucketStart: buckets.start,
@@ -64,8 +81,21 @@ export function buildPatternIndex(input: readonly Uint8Array[]): PatternIndex {
   };
 }
 
-function blockAt(bytes: Uint8Array, end: number, lead: number): number {
-  return (bytes[end - lead]! << 8) | bytes[end]!;
+// Lowers the shift of each block ending at j in [lead, end) of `bytes` to its distance from the
+// end of the scan window that ends nearest after it: the window ending at j itself (distance 0)
+// when one starts at j - window + 1 >= 0, else the window at 0 (window - 1 - j). For a pattern,
+// end = window (its one window); for a source, its last fragment's window ends at end - 1.
+function lowerShifts(shift: Uint8Array, bytes: Uint8Array, window: number, lead: number, mid: number, end: number): void {
+  for (let j = lead; j < end; j += 1) {
+    const distance = Math.max(0, window - 1 - j);
+    const block = ((bytes[j - lead]! << 11) ^ (bytes[j - mid]! << 5) ^ bytes[j]!) & 0xffff;
+    if (distance < shift[block]!) shift[block] = distance;
+  }
+}
+
+/** The table slot of the block ending at `end`; the scan inlines this same expression. */
+export function blockHash(bytes: Uint8Array, end: number, lead: number, mid: number): number {
+  return ((bytes[end - lead]! << 11) ^ (bytes[end - mid]! << 5) ^ bytes[end]!) & 0xffff;
 }
 
 // Compressed buckets: the items of key k, in input order, are items[start[k] .. start[k + 1]).
@@ -85,12 +115,31 @@ function groupBy(keys: readonly number[], size: number): { start: Int32Array; it
   return { start, items: Int32Array.from(order) };
 }
 
+// Keys are the patterns' bytes as latin1 strings: deduplicating and ordering strings is several
+// times cheaper than comparing buffers (thousands of fragments are indexed at every masked exec),
+// and latin1 string order is byte order. The patterns are copied into one buffer (one allocation,
+// and the caller's buffers stay theirs).
 function distinctLongestFirst(input: readonly Uint8Array[]): Uint8Array[] {
-  const seen = new Map<string, Uint8Array>();
+  const byKey = new Map<string, Uint8Array>();
+  let total = 0;
   for (const pattern of input) {
     if (pattern.length === 0) continue;
     const key = Buffer.from(pattern.buffer, pattern.byteOffset, pattern.length).toString('latin1');
-    if (!seen.has(key)) seen.set(key, Uint8Array.from(pattern));
+    if (byKey.has(key)) continue;
+    byKey.set(key, pattern);
+    total += pattern.length;
   }
-  return [...seen.values()].sort((a, b) => b.length - a.length || Buffer.compare(a, b));
+  const keys = [...byKey.keys()].sort(longestFirst);
+  const arena = new Uint8Array(total);
+  let at = 0;
+  return keys.map((key) => {
+    const pattern = byKey.get(key)!;
+    arena.set(pattern, at);
+    at += pattern.length;
+    return arena.subarray(at - pattern.length, at);
+  });
+}
+
+function longestFirst(a: string, b: string): number {
+  return b.length - a.length || (a < b ? -1 : a > b ? 1 : 0);
 }

@@ -25,7 +25,7 @@ export function createCandidates(): Candidates {
 
 /** Fills `candidates` with every position i <= data.length - window where the shift table gives 0. */
 export function scanCandidates(index: PatternIndex, data: Uint8Array, candidates: Candidates): void {
-  const { shift, lead, window } = index;
+  const { shift, lead, mid, window } = index;
   const reach = window - 1;
   const positions = data.length - window + 1;
   if (candidates.out.length < positions) candidates.out = new Int32Array(positions);
@@ -53,10 +53,10 @@ export function scanCandidates(index: PatternIndex, data: Uint8Array, candidates
       const pb = b + reach;
       const pc = c + reach;
       const pd = d + reach;
-      const sa = shift[(data[pa - lead]! << 8) | data[pa]!]!;
-      const sb = shift[(data[pb - lead]! << 8) | data[pb]!]!;
-      const sc = shift[(data[pc - lead]! << 8) | data[pc]!]!;
-      const sd = shift[(data[pd - lead]! << 8) | data[pd]!]!;
+      const sa = shift[((data[pa - lead]! << 11) ^ (data[pa - mid]! << 5) ^ data[pa]!) & 0xffff]!;
+      const sb = shift[((data[pb - lead]! << 11) ^ (data[pb - mid]! << 5) ^ data[pb]!) & 0xffff]!;
+      const sc = shift[((data[pc - lead]! << 11) ^ (data[pc - mid]! << 5) ^ data[pc]!) & 0xffff]!;
+      const sd = shift[((data[pd - lead]! << 11) ^ (data[pd - mid]! << 5) ^ data[pd]!) & 0xffff]!;
       out[za] = a;
       za += (sa - 1) >>> 31;
       a += sa + ((sa - 1) >>> 31);
@@ -84,13 +84,13 @@ export function scanCandidates(index: PatternIndex, data: Uint8Array, candidates
 // One lane on its own up to `end`; returns the next free slot. Slots never pass the position
 // being examined, so lanes writing from their own start position cannot overlap.
 function finishLane(index: PatternIndex, data: Uint8Array, out: Int32Array, at: number, end: number, slot: number): number {
-  const { shift, lead, window } = index;
+  const { shift, lead, mid, window } = index;
   const reach = window - 1;
   let i = at;
   let z = slot;
   while (i < end) {
     const p = i + reach;
-    const s = shift[(data[p - lead]! << 8) | data[p]!]!;
+    const s = shift[((data[p - lead]! << 11) ^ (data[p - mid]! << 5) ^ data[p]!) & 0xffff]!;
     out[z] = i;
     z += (s - 1) >>> 31;
     i += s + ((s - 1) >>> 31);
