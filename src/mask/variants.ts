@@ -32,11 +32,15 @@ export function maskVariants(value: string): string[] {
   forms.add(unpadded);
   forms.add(base64url);
   forms.add(base64url + '='.repeat(base64.length - unpadded.length));
+  // Wrapped: the value alone, and its stable core at offset 0 (what `echo "$V" | base64` begins
+  // with: the trailing newline changes only the last characters).
   for (const width of WRAP_WIDTHS) {
-    if (base64.length <= width) continue;
-    const lines = base64.match(new RegExp(`.{1,${width}}`, 'g')) ?? [];
-    forms.add(lines.join('\n'));
-    forms.add(lines.join('\r\n'));
+    for (const encoded of [base64, alignedCore(bytes, 0)]) {
+      if (encoded.length <= width) continue;
+      const lines = encoded.match(new RegExp(`.{1,${width}}`, 'g')) ?? [];
+      forms.add(lines.join('\n'));
+      forms.add(lines.join('\r\n'));
+    }
   }
   forms.add(bytes.toString('hex'));
   forms.add(bytes.toString('hex').toUpperCase());

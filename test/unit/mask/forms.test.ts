@@ -79,6 +79,16 @@ describe('base64 wrapped', () => {
     expect(masked([value], `${text}\n`).toString()).toBe(`${M}\n`);
   });
 
+  it('masks `echo "$V" | base64` wrapped (the newline changes the last characters) up to those characters', () => {
+    const short = `sk_live_canary_${'Wq8mZ3xR'.repeat(6).slice(0, 47)}`; // 63 bytes with the newline: a tail line of 8
+    const withNewline = Buffer.from(`${short}\n`).toString('base64');
+    const lines = withNewline.match(/.{1,76}/g) ?? [];
+    expect(lines[1]!.length).toBe(8);
+    const out = masked([short], `${lines.join('\n')}\n`).toString();
+    expect(out.startsWith(M)).toBe(true);
+    expect(out.length - M.length).toBeLessThanOrEqual(5);
+  });
+
   it("masks the value's part of every line of a larger wrapped payload", () => {
     const before = 'HEADER=1\nTOKEN=';
     const payload = Buffer.from(`${before}${value}\nFOOTER=2\n`).toString('base64');
