@@ -8,8 +8,11 @@
 export function percentEncodings(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
   if (bytes.every((byte) => URL_SAFE_SETS[0]![byte] === 1)) return [value];
+  // Encoders that leave the same bytes of this value alone give the same output: encode once.
+  const distinct = new Map<string, Uint8Array>();
+  for (const safe of URL_SAFE_SETS) distinct.set(String.fromCharCode(...new Set([...bytes].filter((byte) => safe[byte] === 1))), safe);
   const forms: string[] = [];
-  for (const safe of URL_SAFE_SETS) {
+  for (const safe of distinct.values()) {
     for (const plus of bytes.includes(0x20) ? [false, true] : [false]) {
       for (const lower of [false, true]) forms.push(percentEncode(bytes, safe, plus, lower));
     }
@@ -41,6 +44,7 @@ function percentEncode(bytes: Uint8Array, safe: Uint8Array, plus: boolean, lower
 
 /** JSON string bodies: plain, `/` as `\/` (PHP), non-ASCII as `\uXXXX` in either case (Python, Java), `<>&` as `\u003c`… (Go). */
 export function jsonEscapes(value: string): string[] {
+  if (/^[\x20-\x7e]*$/.test(value) && !/["\\/<>&]/.test(value)) return [value];
   const base = JSON.stringify(value).slice(1, -1);
   const forms: string[] = [];
   for (const ascii of [null, false, true]) {
@@ -55,6 +59,7 @@ export function jsonEscapes(value: string): string[] {
 
 /** HTML-escaped text: `& < >` always; `"` as `&quot;` or left; `'` as `&#39;`, `&#x27;`, `&apos;` or left. */
 export function htmlEscapes(value: string): string[] {
+  if (!/[&<>"']/.test(value)) return [value];
   const base = value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
   const forms: string[] = [];
   for (const quot of [base, base.replaceAll('"', '&quot;')]) {
@@ -65,11 +70,13 @@ export function htmlEscapes(value: string): string[] {
 
 /** Shell-quoted bodies: single quotes with `'\''` (sh) or `'"'"'` (shlex.quote), and bash's `printf %q` backslashes. */
 export function shellQuotings(value: string): string[] {
+  if (!/^[~#]|[ \t!"$&'()*,;<>?[\\\]^`{|}]/.test(value)) return [value];
   return [value.replaceAll("'", "'\\''"), value.replaceAll("'", `'"'"'`), value.replace(/^[~#]|[ \t!"$&'()*,;<>?[\\\]^`{|}]/g, (char) => `\\${char}`)];
 }
 
 /** Python repr bodies of the value as str (either quote) and of its UTF-8 bytes (`b'…'`). */
 export function pythonReprs(value: string): string[] {
+  if (/^[\x20-\x7e]*$/.test(value) && !/[\\'"]/.test(value)) return [value];
   const bytesForm = (quote: string) => [...Buffer.from(value, 'utf8')].map((byte) => pythonChar(byte, quote, true)).join('');
   const strForm = (quote: string) => [...value].map((char) => pythonChar(char.codePointAt(0)!, quote, false)).join('');
   return [strForm("'"), strForm('"'), bytesForm("'"), bytesForm('"')];

@@ -76,13 +76,16 @@ export function wholePatterns(value: string): Buffer[] {
  * The byte strings whose every FRAGMENT_LENGTH-byte window is masked, so that any longer stretch
  * of them (a prefix the child cut off, a line of a PEM, a line of wrapped base64) is masked too
  * (overlapping occurrences merge into one mask): the value's UTF-8 bytes and its base64 alignment
- * cores, for a value of more than FRAGMENT_LENGTH characters. FRAGMENT_LENGTH bytes are that
+ * cores (standard alphabet), for a value of more than FRAGMENT_LENGTH characters. FRAGMENT_LENGTH bytes are that
  * many characters of ASCII; of other text, fewer characters but as many bits.
  */
 export function fragmentSources(value: string): Buffer[] {
   if (codePoints(value).length <= FRAGMENT_LENGTH) return [];
   const bytes = Buffer.from(value, 'utf8');
-  return [bytes, ...alignedCores(bytes).map((core) => Buffer.from(core, 'latin1'))].filter((source) => source.length >= FRAGMENT_LENGTH);
+  // Standard-alphabet cores only: wrapped and cut base64 comes from base64, MIME and PEM tools;
+  // base64url (tokens, JWTs) is masked whole and as cores, not by fragments.
+  const cores = [0, 1, 2].map((offset) => Buffer.from(alignedCore(bytes, offset), 'latin1'));
+  return [bytes, ...cores].filter((source) => source.length >= FRAGMENT_LENGTH);
 }
 
 /** Every pattern for `value` spelled out (whole patterns, then each fragment): the reference the tests compare the index with. */
