@@ -4,7 +4,7 @@
 // for any chunking; bytes are held only while they may begin an occurrence (< longest pattern).
 
 import { AgentSecretError } from '../core/errors.js';
-import { buildPatternIndex, type PatternIndex } from './pattern-index.js';
+import { buildPatternIndex, HASH, type PatternIndex } from './pattern-index.js';
 import { createCandidates, scanCandidates, type Candidates } from './scan-candidates.js';
 import { FRAGMENT_LENGTH, fragmentSources, wholePatterns } from './variants.js';
 
@@ -302,9 +302,9 @@ class Scanner {
   // Length of the longest pattern occurring at i (0: none), or -1 when a longer pattern is
   // still possible and needs bytes not yet seen. Needs i + window <= data.length.
   #longestAt(data: Buffer, i: number, final: boolean): number {
-    const { shift, lead, mid, window, startPairs, bucketStart, bucketItems, patterns } = this.#index;
+    const { shift, lead, mid, hashShift, window, startPairs, bucketStart, bucketItems, patterns } = this.#index;
     const end = i + window - 1;
-    const block = ((data[end - lead]! << 11) ^ (data[end - mid]! << 5) ^ data[end]!) & 0xffff;
+    const block = Math.imul((data[end - lead]! << 16) | (data[end - mid]! << 8) | data[end]!, HASH) >>> hashShift;
     if (shift[block] !== 0) return 0;
     if (window >= 2 && startPairs[(data[i]! << 8) | data[i + 1]!] === 0) return 0;
     const available = data.length - i;

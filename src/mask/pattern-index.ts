@@ -1,15 +1,23 @@
 // Wu–Manber tables over the masker's byte patterns: shifts per hashed 3-byte block to skip text,
 // buckets of patterns to verify where the shift is 0, and first-byte lists for prefixes at a
-// chunk's end. Blocks are 3 bytes (not 2) because a value's 12-character fragments put nearly
-// every byte pair of its forms at a window's end: with pairs, ordinary text found a candidate at
-// ~28% of the positions examined, with hashed triples at a few percent (any hash is sound: a
-// text block and a pattern block that hash alike only lower the shift).
+// chunk's end. Blocks are 3 bytes (not 2) and the table grows with the pattern count because a
+// value's 12-byte fragments put nearly every byte pair of its forms at a window's end: on the
+// bench corpus (20 secrets, 2487 patterns) 2-byte blocks found 37.7k candidates/MB, hashed
+// 3-byte blocks 4.0k/MB (the masker before fragments: 3.3k/MB with 160 patterns); with a PEM
+// key added (11020 patterns, 2^18 slots) 7.9k/MB. Any hash is sound: a text block and a pattern
+// block that hash alike only lower the shift.
 // Input: patterns derived from secret values (never printed). Invariant: a position the shift
 // table skips cannot start an occurrence, nor a pattern prefix the text so far allows.
 
 /** Widest window the shift table uses; longer patterns are matched on their first WINDOW_CAP bytes, then verified. */
 const WINDOW_CAP = 64;
-const TABLE_SIZE = 1 << 16;
+/** Slots of startPairs: every pair of bytes. */
+const PAIR_TABLE_SIZE = 1 << 16;
+/** Multiplier of the block hash (Fibonacci hashing: the top bits of the product spread well). */
+export const HASH = 0x9e3779b1;
+/** Table bits: at least 16, more with many patterns (a PEM has thousands of fragments), so that about 1 slot in 16 is a window end. */
+const MIN_TABLE_BITS = 16;
+const MAX_TABLE_BITS = 18;
 
 export interface PatternIndex {
   /** Distinct patterns, longest first (ties in byte order), so the first full match in a bucket is the longest. */
@@ -19,6 +27,8 @@ export interface PatternIndex {
   /** The block ending at e hashes bytes e - lead, e - mid and e (see blockHash): lead = min(window - 1, 2), mid = min(window - 1, 1). */
   readonly lead: number;
   readonly mid: number;
+  /** 32 - table bits: the block hash is `Math.imul(b0 << 16 | b1 << 8 | b2, HASH) >>> hashShift`. */
+  readonly hashShift: number;
   readonly maxLength: number;
   /** Safe skip for the block ending a window, indexed by its blockHash. */
   readonly shift: Uint8Array;
@@ -56,21 +66,24 @@ export function buildPatternIndex(input: readonly Uint8Array[], fragments: Fragm
   const window = Math.min(minLength, WINDOW_CAP);
   const lead = Math.max(0, Math.min(window - 1, 2));
   const mid = Math.max(0, Math.min(window - 1, 1));
-  const shift = new Uint8Array(TABLE_SIZE).fill(window === 0 ? 1 : window - lead);
-  for (const pattern of whole) lowerShifts(shift, pattern, window, lead, mid, window);
-  for (const source of sources) lowerShifts(shift, source, window, lead, mid, source.length - size + window);
-  const windowEnds = patterns.map((pattern) => blockHash(pattern, window - 1, lead, mid));
-  const startPairs = new Uint8Array(TABLE_SIZE);
+  const bits = Math.min(MAX_TABLE_BITS, Math.max(MIN_TABLE_BITS, Math.ceil(Math.log2(16 * patterns.length + 1))));
+  const hashShift = 32 - bits;
+  const shift = new Uint8Array(1 << bits).fill(window === 0 ? 1 : window - lead);
+  for (const pattern of whole) lowerShifts(shift, pattern, window, lead, mid, hashShift, window);
+  for (const source of sources) lowerShifts(shift, source, window, lead, mid, hashShift, source.length - size + window);
+  const windowEnds = patterns.map((pattern) => blockHash(pattern, window - 1, lead, mid, hashShift));
+  const startPairs = new Uint8Array(PAIR_TABLE_SIZE);
   for (const pattern of patterns) {
     if (pattern.length >= 2) startPairs[(pattern[0]! << 8) | pattern[1]!] = 1;
   }
-  const buckets = groupBy(windowEnds, TABLE_SIZE);
+  const buckets = groupBy(windowEnds, 1 << bits);
   const firsts = groupBy(patterns.map((pattern) => pattern[0]!), 256);
   return {
     patterns,
     window,
     lead,
     mid,
+    hashShift,
     maxLength,
     shift,
     bucketStart: buckets.start,
@@ -85,17 +98,17 @@ export function buildPatternIndex(input: readonly Uint8Array[], fragments: Fragm
 // end of the scan window that ends nearest after it: the window ending at j itself (distance 0)
 // when one starts at j - window + 1 >= 0, else the window at 0 (window - 1 - j). For a pattern,
 // end = window (its one window); for a source, its last fragment's window ends at end - 1.
-function lowerShifts(shift: Uint8Array, bytes: Uint8Array, window: number, lead: number, mid: number, end: number): void {
+function lowerShifts(shift: Uint8Array, bytes: Uint8Array, window: number, lead: number, mid: number, hashShift: number, end: number): void {
   for (let j = lead; j < end; j += 1) {
     const distance = Math.max(0, window - 1 - j);
-    const block = ((bytes[j - lead]! << 11) ^ (bytes[j - mid]! << 5) ^ bytes[j]!) & 0xffff;
+    const block = blockHash(bytes, j, lead, mid, hashShift);
     if (distance < shift[block]!) shift[block] = distance;
   }
 }
 
 /** The table slot of the block ending at `end`; the scan inlines this same expression. */
-export function blockHash(bytes: Uint8Array, end: number, lead: number, mid: number): number {
-  return ((bytes[end - lead]! << 11) ^ (bytes[end - mid]! << 5) ^ bytes[end]!) & 0xffff;
+export function blockHash(bytes: Uint8Array, end: number, lead: number, mid: number, hashShift: number): number {
+  return Math.imul((bytes[end - lead]! << 16) | (bytes[end - mid]! << 8) | bytes[end]!, HASH) >>> hashShift;
 }
 
 // Compressed buckets: the items of key k, in input order, are items[start[k] .. start[k + 1]).

@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildPatternIndex } from '../../../src/mask/pattern-index.js';
+import { blockHash, buildPatternIndex } from '../../../src/mask/pattern-index.js';
 import { createCandidates, scanCandidates } from '../../../src/mask/scan-candidates.js';
 
 const patternsArb = fc.array(fc.uint8Array({ minLength: 1, maxLength: 12 }), { minLength: 0, maxLength: 20 });
@@ -30,13 +30,13 @@ describe('buildPatternIndex', () => {
     fc.assert(
       fc.property(patternsArb, fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 8 }), (input, probes) => {
         const index = buildPatternIndex(input);
-        const blockOf = (p: Uint8Array) => ((p[index.window - 1 - index.lead]! << 11) ^ (p[index.window - 1 - index.mid]! << 5) ^ p[index.window - 1]!) & 0xffff;
-        const keys = new Set([...index.patterns.map(blockOf), ...probes, 0, 0xffff]);
+        const blockOf = (p: Uint8Array) => blockHash(p, index.window - 1, index.lead, index.mid, index.hashShift);
+        const keys = new Set([...index.patterns.map(blockOf), ...probes, 0, index.shift.length - 1]);
         for (const key of keys) {
           const expected = index.window === 0 ? [] : index.patterns.flatMap((p, i) => (blockOf(p) === key ? [i] : []));
           expect(bucket(index.bucketStart, index.bucketItems, key)).toEqual(expected);
         }
-        expect(index.bucketStart[0x10000]).toBe(index.window === 0 ? 0 : index.patterns.length);
+        expect(index.bucketStart[index.shift.length]).toBe(index.window === 0 ? 0 : index.patterns.length);
       }),
     );
   });
