@@ -2,6 +2,7 @@
 // values and their encoded forms becomes one MASK_TEXT (adjacent runs stay separate). Input:
 // untrusted output, chunked arbitrarily. Invariant: output equals the whole-stream replacement
 // for any chunking; bytes are held only while they may begin an occurrence (< longest pattern).
+// maskerPair adds to that the occurrences that run from one of a child's streams into the other.
 
 import { AgentSecretError } from '../core/errors.js';
 import { buildPatternIndex, HASH, type PatternIndex } from './pattern-index.js';
