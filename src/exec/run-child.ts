@@ -8,7 +8,6 @@ import type { SecretValue } from '../core/secret-value.js';
 import { buildChildEnv, isNullDevice, spawnChild, verifyIdentitySync, type ChildResult, type SpawnChildOptions } from './index.js';
 import { inheritedEnv } from '../request/build.js';
 import type { ExecutableIdentity } from '../request/types.js';
-import type { MaskPatterns } from '../mask/masker.js';
 
 /** What it takes to start the approved child. */
 export interface ChildSpec {
@@ -84,24 +83,24 @@ export async function runChildForDaemon(ctx: ChildContext, spec: ChildSpec, valu
   return result.exitCode;
 }
 
-// One masker per stream (each keeps its own held-back tail). A stream of ours that is the null
+// One masker pair for the two streams (shared index and cross-stream state). A stream of ours that is the null
 // device is left to the child: what it writes there reaches nobody. Values too short to mask
 // safely are named (never shown) on stderr, since the prompt came before anyone knew their length.
 async function maskedOutput(ctx: ChildContext, values: ReadonlyMap<string, SecretValue>): Promise<SpawnChildOptions['output']> {
   const piped = { stdout: !isNullDevice(1), stderr: !isNullDevice(2) };
   if (!piped.stdout && !piped.stderr) return undefined;
-  const { compileMaskPatterns, deferredMasker, maskerFor, MIN_MASK_LENGTH } = await import('../mask/masker.js');
+  const { compileMaskPatterns, maskerPair, MIN_MASK_LENGTH } = await import('../mask/masker.js');
   const plain = [...values.values()].map((v) => v.reveal());
   const short = [...values.entries()].filter(([, v]) => v.length > 0 && [...v.reveal()].length < MIN_MASK_LENGTH).map(([alias]) => alias);
   if (short.length > 0) {
     ctx.stderr.write(`agent-secret: warning: ${short.join(', ')} ${short.length === 1 ? 'is' : 'are'} shorter than ${MIN_MASK_LENGTH} characters and will not be masked in the output\n`);
   }
-  // Compiled once for both streams, and only when the child first writes something.
-  let patterns: MaskPatterns | undefined;
-  const masker = () => deferredMasker(() => maskerFor((patterns ??= compileMaskPatterns(plain))));
+  // One masker for both streams (a value split once between them is still caught), compiled
+  // only when the child first writes something.
+  const pair = maskerPair(() => compileMaskPatterns(plain));
   return {
-    ...(piped.stdout ? { stdout: { filter: masker(), destination: () => process.stdout } } : {}),
-    ...(piped.stderr ? { stderr: { filter: masker(), destination: () => process.stderr } } : {}),
+    ...(piped.stdout ? { stdout: { filter: pair.stdout, destination: () => process.stdout } } : {}),
+    ...(piped.stderr ? { stderr: { filter: pair.stderr, destination: () => process.stderr } } : {}),
   };
 }
 

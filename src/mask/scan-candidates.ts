@@ -2,7 +2,7 @@
 // where a pattern may begin (shift 0). Input: untrusted bytes. Invariant: every start position
 // of an occurrence whose scan window fits in the data is reported, in ascending order.
 
-import type { PatternIndex } from './pattern-index.js';
+import { HASH, type PatternIndex } from './pattern-index.js';
 
 const LANES = 4;
 const MIN_LANE = 256;
@@ -25,7 +25,7 @@ export function createCandidates(): Candidates {
 
 /** Fills `candidates` with every position i <= data.length - window where the shift table gives 0. */
 export function scanCandidates(index: PatternIndex, data: Uint8Array, candidates: Candidates): void {
-  const { shift, lead, window } = index;
+  const { shift, lead, mid, hashShift, window } = index;
   const reach = window - 1;
   const positions = data.length - window + 1;
   if (candidates.out.length < positions) candidates.out = new Int32Array(positions);
@@ -53,10 +53,10 @@ export function scanCandidates(index: PatternIndex, data: Uint8Array, candidates
       const pb = b + reach;
       const pc = c + reach;
       const pd = d + reach;
-      const sa = shift[(data[pa - lead]! << 8) | data[pa]!]!;
-      const sb = shift[(data[pb - lead]! << 8) | data[pb]!]!;
-      const sc = shift[(data[pc - lead]! << 8) | data[pc]!]!;
-      const sd = shift[(data[pd - lead]! << 8) | data[pd]!]!;
+      const sa = shift[Math.imul((data[pa - lead]! << 16) | (data[pa - mid]! << 8) | data[pa]!, HASH) >>> hashShift]!;
+      const sb = shift[Math.imul((data[pb - lead]! << 16) | (data[pb - mid]! << 8) | data[pb]!, HASH) >>> hashShift]!;
+      const sc = shift[Math.imul((data[pc - lead]! << 16) | (data[pc - mid]! << 8) | data[pc]!, HASH) >>> hashShift]!;
+      const sd = shift[Math.imul((data[pd - lead]! << 16) | (data[pd - mid]! << 8) | data[pd]!, HASH) >>> hashShift]!;
       out[za] = a;
       za += (sa - 1) >>> 31;
       a += sa + ((sa - 1) >>> 31);
@@ -84,13 +84,13 @@ export function scanCandidates(index: PatternIndex, data: Uint8Array, candidates
 // One lane on its own up to `end`; returns the next free slot. Slots never pass the position
 // being examined, so lanes writing from their own start position cannot overlap.
 function finishLane(index: PatternIndex, data: Uint8Array, out: Int32Array, at: number, end: number, slot: number): number {
-  const { shift, lead, window } = index;
+  const { shift, lead, mid, hashShift, window } = index;
   const reach = window - 1;
   let i = at;
   let z = slot;
   while (i < end) {
     const p = i + reach;
-    const s = shift[(data[p - lead]! << 8) | data[p]!]!;
+    const s = shift[Math.imul((data[p - lead]! << 16) | (data[p - mid]! << 8) | data[p]!, HASH) >>> hashShift]!;
     out[z] = i;
     z += (s - 1) >>> 31;
     i += s + ((s - 1) >>> 31);

@@ -65,6 +65,14 @@ describe('output masking (captured output, as an agent runs it)', () => {
     expect(result.stdout).toBe('<concealed by agent-secret>\n');
   });
 
+  it('catches a value split once between stdout and stderr (one masker for both streams)', async () => {
+    const code = "const v = process.env.API_TOKEN; process.stdout.write(v.slice(0, 7)); setTimeout(() => process.stderr.write(v.slice(7) + '\\n'), 50)";
+    const result = await runClean(sb, ['exec', '--profile', 'cf', '--', 'node', '-e', code]);
+    expect(result.code).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(TOKEN.slice(0, 7));
+    expect(result.stdout + result.stderr).not.toContain(TOKEN.slice(7));
+  });
+
   it('leaves a stream that goes to /dev/null to the child and still conceals the captured one', async () => {
     // The child says what its stdout is (our /dev/null, inherited, or a pipe from the masker) on stderr.
     const code = "const s = require('fs').fstatSync(1); process.stdout.write(process.env.API_TOKEN); process.stderr.write((s.isCharacterDevice() ? 'null' : 'pipe') + ' ' + process.env.API_TOKEN + '\\n')";

@@ -3,11 +3,11 @@
 // each merged run becomes one MASK_TEXT. Test values only; nothing here ever sees a real secret.
 
 import { MASK_TEXT } from '../../../src/mask/masker.js';
-import { maskVariants } from '../../../src/mask/variants.js';
+import { maskPatterns } from '../../../src/mask/variants.js';
 
 /** The byte patterns the masker derives from values of at least `minLength` code points. */
 export function patternsFor(values: readonly string[], minLength = 4): Buffer[] {
-  return values.filter((value) => [...value].length >= minLength && value.length > 0).flatMap((value) => maskVariants(value).map((form) => Buffer.from(form)));
+  return values.filter((value) => [...value].length >= minLength && value.length > 0).flatMap((value) => maskPatterns(value));
 }
 
 /** Whole-buffer replacement by brute force: every occurrence of every pattern, via indexOf. */
