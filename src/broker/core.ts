@@ -178,6 +178,13 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     audit.write(auditEvent('approval_denied', actx, { ...chosenBy, decision_reason: decision.reason }));
     throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved${operation === 'exec' ? ' and the command did not run' : ''}`);
   }
+  if (decision.kind === 'failed') {
+    // The approver broke (crash, non-zero exit, malformed answer): nobody decided, so this is not a denial.
+    audit.write(auditEvent('approval_failed', actx, { ...chosenBy, error_code: 'approval.failed', decision_reason: decision.reason }));
+    throw new AgentSecretError('approval.failed', `approval failed: ${decision.reason}; nobody decided, nothing was resolved${operation === 'exec' ? ' and the command did not run' : ''}`, {
+      hint: 'the approver is broken, not the request: tell the human, who can check the approver in ~/.config/agent-secret/config.yml and run agent-secret doctor',
+    });
+  }
   if (decision.kind === 'timeout' || approvedAt >= deadline) {
     audit.write(auditEvent('approval_timed_out', actx, chosenBy));
     throw new AgentSecretError('approval.timeout', 'nobody approved the request before its ttl ran out; nothing was resolved', {
