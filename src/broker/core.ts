@@ -147,7 +147,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     if (needsCallerTerminal(userConfig, core.opts.inProcess)) {
       // The daemon has no terminal; exec with the tty approver runs in the CLI instead.
       throw new AgentSecretError('approval.unavailable', 'the tty approver can only ask for exec, which then runs without the daemon', {
-        hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for core.sessions and item describe',
+        hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for session create and item describe',
       });
     }
     approver = await selectApprover(userConfig, { platform: core.opts.platform, env: core.opts.env });

@@ -17,9 +17,10 @@ async function handleApprovalsList(core: BrokerCore, conv: Conversation): Promis
     command: a.summary.command,
     cwd: a.summary.cwd,
     aliases: a.summary.aliases,
+    secrets: a.summary.secrets,
     profile: a.summary.profile,
   }));
-  await conv.send('core.approvals.list.ok', { approvals: list });
+  await conv.send('approvals.list.ok', { approvals: list });
 }
 
 async function handleApprovalsRevoke(core: BrokerCore, conv: Conversation): Promise<void> {
@@ -27,10 +28,10 @@ async function handleApprovalsRevoke(core: BrokerCore, conv: Conversation): Prom
   const ids = 'all' in body ? core.approvals.list().map((a) => a.id) : [body.id];
   const revoked = ids.filter((id) => core.approvals.revoke(id));
   if (!('all' in body) && revoked.length === 0) {
-    throw new AgentSecretError('usage.invalid', `no live reusable approval ${body.id}`, { hint: 'see agent-secret core.approvals list' });
+    throw new AgentSecretError('usage.invalid', `no live reusable approval ${body.id}`, { hint: 'see agent-secret approvals list' });
   }
   await auditEnded(core, revoked, core.approvalRequests, 'approval_revoked', (id) => ({ approval_id: id }));
-  await conv.send('core.approvals.revoke.ok', { revoked: revoked.length });
+  await conv.send('approvals.revoke.ok', { revoked: revoked.length });
 }
 
 /** The approvals.* handlers over the broker's core. */

@@ -45,7 +45,7 @@ async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<voi
   const { plan, fingerprint, reuseOnly, forceRefresh } = await planFromArgv(body, core.uid);
   if (core.opts.inProcess === true && (reuseOnly || forceRefresh)) {
     throw new AgentSecretError('usage.invalid', '--reuse-only and --force-refresh need the daemon, and the tty approver runs without it', {
-      hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable core.approvals',
+      hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable approvals',
     });
   }
   const how: ExecHow = { fingerprint, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
@@ -73,7 +73,7 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
       if (reusedGrant === null && how.reuseOnly) {
         audit.writeAll([received, auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' })]);
         throw new AgentSecretError('reuse.none', 'no live reusable approval matches this exact request; nothing was asked or resolved', {
-          hint: 'run without --reuse-only to ask the human, or see agent-secret core.approvals list',
+          hint: 'run without --reuse-only to ask the human, or see agent-secret approvals list',
         });
       }
       if (reusedGrant === null) audit.write(received);
@@ -178,7 +178,14 @@ async function askHuman(core: BrokerCore, scope: Scope, key: string): Promise<Gr
     maxUses: reuse.maxUses,
     // The window the human chose starts at the approval, not after op answered.
     approvedAt,
-    summary: { reason: request.reason, command: [...request.command], cwd: request.cwd, aliases: request.secrets.map((s) => s.alias), profile: request.profile },
+    summary: {
+      reason: request.reason,
+      command: [...request.command],
+      cwd: request.cwd,
+      aliases: request.secrets.map((s) => s.alias),
+      secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
+      profile: request.profile,
+    },
     values,
   });
   core.approvalRequests.set(approval.id, { request, requestId });
