@@ -33,9 +33,11 @@ export function buildPrompt(wire: WireRequest, opts: BuildPromptOptions): Approv
     overridden_aliases: [...wire.overridden_aliases],
     allow_mutable_executable: wire.allow_mutable_executable,
     pristine: wire.pristine,
+    mask: wire.mask,
     warnings: [...wire.warnings],
     requester: { pid: wire.requester.pid, chain: wire.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
     profile: wire.profile,
+    config_path: wire.config_path,
     ...(operation === 'session_create' && opts.session !== undefined
       ? { session: { max_reads: opts.session.max_reads, ttl_seconds: opts.session.ttl_seconds, binding: opts.session.binding } }
       : {}),

@@ -54,6 +54,12 @@ export interface ApprovalRequest {
   readonly allowMutableExecutable: boolean;
   /** The child starts from a minimal environment (PRISTINE_ENV_NAMES) instead of the caller's. */
   readonly pristine: boolean;
+  /**
+   * The child's output goes through the masker (exec). False with --no-mask, a profile's
+   * `mask: false`, or output to a terminal: the human is told, and it is part of the reuse key.
+   * Always true for requests that run no command on approval (session create, item describe).
+   */
+  readonly mask: boolean;
   /** Aliases that replace a variable already in the child's environment (sorted). */
   readonly overriddenAliases: readonly string[];
   readonly warnings: readonly string[];
@@ -78,9 +84,11 @@ export interface WireRequest {
   overridden_aliases: string[];
   allow_mutable_executable: boolean;
   pristine: boolean;
+  mask: boolean;
   warnings: string[];
   requester: { pid: number; chain: Array<{ pid: number; name: string }> };
   profile: string | null;
+  config_path: string | null;
 }
 
 /** Converts a request to its wire shape. Pure. */
@@ -96,8 +104,10 @@ export function toWireRequest(request: ApprovalRequest): WireRequest {
     overridden_aliases: [...request.overriddenAliases],
     allow_mutable_executable: request.allowMutableExecutable,
     pristine: request.pristine,
+    mask: request.mask,
     warnings: [...request.warnings],
     requester: { pid: request.requester.pid, chain: request.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
     profile: request.profile,
+    config_path: request.configPath,
   };
 }

@@ -145,6 +145,23 @@ describe('approved', () => {
   }
 });
 
+describe('the project config in use is part of what the human sees', () => {
+  it('config_path names the agent-secret.yml the profile came from, and is null without one', async () => {
+    sb.useApprover('approve');
+    expect((await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')])).code).toBe(0);
+    const elsewhere = join(sb.root, 'no-config');
+    mkdirSync(elsewhere);
+    const oneOff = await runClean(sb, ['exec', '--cwd', elsewhere, '--reason', 'One-off token', '--secret', 'CF_TOKEN=op://Infra/Cloudflare/token', ...reportArgs('CF_TOKEN')], { cwd: elsewhere });
+    expect(oneOff.code).toBe(0);
+    expect(sb.prompts().map((p) => p.config_path)).toEqual([join(sb.project, 'agent-secret.yml'), null]);
+    // In the documented place: right after profile.
+    const keys = Object.keys(sb.prompts()[0] ?? {});
+    expect(keys[keys.indexOf('profile') + 1]).toBe('config_path');
+    const dry = await runClean(sb, ['exec', '--dry-run', '--json', '--profile', 'deploy', ...reportArgs('CF_TOKEN')]);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ request: { config_path: join(sb.project, 'agent-secret.yml') } });
+  });
+});
+
 describe('not approved: nothing resolved, no child', () => {
   const cases: Array<[string, string, number, string, string]> = [
     ['denied', 'deny', 10, 'approval_denied', 'denied'],
