@@ -75,7 +75,7 @@ export function createDialogApprover(spec: DialogApproverSpec): Approver {
         }
         return decisionOf(answer, prompt, now() > opts.deadline);
       }
-      return { kind: 'deny', reason: DENY_REASONS.malformed };
+      return { kind: 'failed', reason: DENY_REASONS.malformed };
     },
   };
 }
@@ -88,14 +88,14 @@ export function decisionOf(answer: Exclude<DialogAnswer, { kind: 'next' }>, prom
     case 'timeout':
       return { kind: 'timeout' };
     case 'unexpected':
-      return { kind: 'deny', reason: `approver exited ${answer.exitCode}` };
+      return { kind: 'failed', reason: `the approver dialog exited with code ${answer.exitCode}` };
     case 'malformed':
-      return { kind: 'deny', reason: DENY_REASONS.malformed };
+      return { kind: 'failed', reason: DENY_REASONS.malformed };
     case 'allow':
       return late ? { kind: 'timeout' } : { kind: 'approve' };
     case 'allow_reuse': {
       const reuse = offersReuse(prompt) ? checkReuse(answer.reuse, prompt.ttl_seconds) : null;
-      if (reuse === null) return { kind: 'deny', reason: DENY_REASONS.malformed };
+      if (reuse === null) return { kind: 'failed', reason: DENY_REASONS.malformed };
       return late ? { kind: 'timeout' } : { kind: 'approve', reuse };
     }
   }

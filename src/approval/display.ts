@@ -114,6 +114,8 @@ export function renderPrompt(prompt: ApprovalPrompt, opts: { now: number }): Ren
     `Working directory: ${displayField(prompt.cwd, DISPLAY_LIMITS.path)}`,
     `${accounts.length === 1 ? 'Account' : 'Accounts'}: ${accounts.length === 0 ? '(none)' : accounts.join(', ')}`,
     `Profile: ${prompt.profile === null ? '(none: one-off secrets)' : displayField(prompt.profile, DISPLAY_LIMITS.profile)}`,
+    // The project file that chose the profile and accounts (the path is agent-controlled: escaped).
+    ...(typeof prompt.config_path === 'string' ? [`Config: ${displayField(prompt.config_path, DISPLAY_LIMITS.path)}`] : []),
     ...scopeLines(prompt, operation),
     '',
     ...(operation === 'item_describe'
@@ -191,7 +193,11 @@ function question(prompt: ApprovalPrompt, operation: PromptOperation): string {
 function scopeLines(prompt: ApprovalPrompt, operation: PromptOperation): string[] {
   switch (operation) {
     case 'exec':
-      return [`Scope: ${prompt.allows_reusable ? 'same exact command only' : 'this run only'}`];
+      return [
+        `Scope: ${prompt.allows_reusable ? 'same exact command only' : 'this run only'}`,
+        // Only an explicit false: a prompt without the field (an older client) says nothing new.
+        ...(prompt.mask === false ? ["Output: NOT masked (--no-mask, the profile's mask: false, or output to a terminal): the values can appear in what the command prints"] : []),
+      ];
     case 'item_describe':
       return ['Scope: one read of field names, types and sections; every value is dropped'];
     case 'session_create': {

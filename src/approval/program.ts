@@ -1,11 +1,14 @@
 // The approver-program protocol: the prompt as one JSON object on stdin, one JSON decision on
 // stdout, exit 0. Used by custom approvers (a phone, a chat) and by the tests. Its output is
-// untrusted and never shown: anything but a valid answer for this id, in time, is a deny.
+// untrusted and never shown: anything but a valid answer for this id, in time, is a failure of
+// the approver (exit 17), which nobody may mistake for the human's deny.
 
 import { parseProgramAnswer } from './decision.js';
 import { buildProgramEnv, nodeDir } from './approver-env.js';
 import { decisionForUnansweredRun, runApproverProcess } from './run-approver-process.js';
-import { DENY_REASONS, type ApprovalPrompt, type Approver, type DecideOptions, type Decision } from './types.js';
+import { type ApprovalPrompt, type Approver, type DecideOptions, type Decision } from './types.js';
+
+const PROGRAM_FAILURES = { notStarted: 'the approver program could not be started' } as const;
 
 /** Largest answer read from an approver program, in bytes. */
 export const MAX_PROGRAM_OUTPUT = 64 * 1024;
@@ -23,7 +26,7 @@ export function createProgramApprover(argv: readonly string[], options: ProgramA
   return {
     name: 'command',
     async decide(prompt: ApprovalPrompt, opts: DecideOptions): Promise<Decision> {
-      if (file === undefined) return { kind: 'deny', reason: DENY_REASONS.notStarted };
+      if (file === undefined) return { kind: 'failed', reason: PROGRAM_FAILURES.notStarted };
       if (now() >= opts.deadline) return { kind: 'timeout' };
       const outcome = await runApproverProcess({
         file,
@@ -46,8 +49,8 @@ function decisionFromOutcome(
   deadline: number,
   now: () => number,
 ): Decision {
-  if (outcome.kind !== 'exited') return decisionForUnansweredRun(outcome);
-  if (outcome.exitCode !== 0) return { kind: 'deny', reason: `approver exited ${outcome.exitCode}` };
+  if (outcome.kind !== 'exited') return decisionForUnansweredRun(outcome, 'the approver program');
+  if (outcome.exitCode !== 0) return { kind: 'failed', reason: `the approver program exited with code ${outcome.exitCode}` };
   const decision = parseProgramAnswer(outcome.stdout.trim(), prompt);
   // A late approval is a timeout (a late deny stays a deny).
   return decision.kind === 'approve' && now() > deadline ? { kind: 'timeout' } : decision;

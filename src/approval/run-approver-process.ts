@@ -27,19 +27,22 @@ export type RunOutcome =
   | { kind: 'overflow' }
   | { kind: 'spawn_failed' };
 
-/** The decision for a run that ended without an answer to read (every approver treats these alike). */
-export function decisionForUnansweredRun(outcome: Exclude<RunOutcome, { kind: 'exited' }>): Decision {
+/**
+ * The decision for a run that ended without an answer to read (every approver treats these
+ * alike): the approver broke, except a deadline (timeout) or our own abort (cancelled).
+ */
+export function decisionForUnansweredRun(outcome: Exclude<RunOutcome, { kind: 'exited' }>, who = 'the approver'): Decision {
   switch (outcome.kind) {
     case 'signaled':
-      return { kind: 'deny', reason: `approver killed by ${outcome.signal}` };
+      return { kind: 'failed', reason: `${who} was killed by ${outcome.signal}` };
     case 'deadline':
       return { kind: 'timeout' };
     case 'aborted':
       return { kind: 'deny', reason: DENY_REASONS.cancelled };
     case 'overflow':
-      return { kind: 'deny', reason: DENY_REASONS.tooLarge };
+      return { kind: 'failed', reason: `${who} wrote more output than an answer can be` };
     case 'spawn_failed':
-      return { kind: 'deny', reason: DENY_REASONS.notStarted };
+      return { kind: 'failed', reason: `${who} could not be started` };
   }
 }
 

@@ -12,8 +12,11 @@ export interface ReuseGrant {
   maxUses: number;
 }
 
-/** What the human (or the approver program) decided. Deny reasons are value-free, for audit and diagnostics. */
-export type Decision = { kind: 'approve'; reuse?: ReuseGrant } | { kind: 'deny'; reason: string } | { kind: 'timeout' };
+/**
+ * What the human decided, or that the approver broke before anyone could (`failed`: a crash, a
+ * non-zero exit, a malformed answer). Reasons are value-free, for the error line and the audit.
+ */
+export type Decision = { kind: 'approve'; reuse?: ReuseGrant } | { kind: 'deny'; reason: string } | { kind: 'failed'; reason: string } | { kind: 'timeout' };
 
 /** What an approval unlocks: running a command with secrets, reading an item's field names, or a session. */
 export type PromptOperation = 'exec' | 'item_describe' | 'session_create';
@@ -60,11 +63,10 @@ export interface HostInfo {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** Value-free deny reasons shared by the approvers. */
+/** Value-free deny and failure reasons shared by the approvers. */
 export const DENY_REASONS = {
   user: 'denied by user',
   malformed: 'malformed approver output',
-  wrongId: 'wrong id',
   tooLarge: 'approver output too large',
   notStarted: 'approver could not be started',
   cancelled: 'cancelled',

@@ -9,6 +9,7 @@ export type AuditEventType =
   | 'request_received'
   | 'approval_granted'
   | 'approval_denied'
+  | 'approval_failed'
   | 'approval_timed_out'
   | 'approval_unavailable'
   | 'resolution_started'

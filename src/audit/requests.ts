@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { TrailSnapshot } from './reader.js';
 
-export type AuditDecision = 'approved' | 'reused' | 'session' | 'denied' | 'timed_out' | 'unavailable';
+export type AuditDecision = 'approved' | 'reused' | 'session' | 'denied' | 'timed_out' | 'unavailable' | 'approver_failed';
 export type AuditOutcome = 'approved' | 'denied' | 'timed_out' | 'failed' | 'pending';
 
 /** The outcomes `--outcome` accepts. */
@@ -21,7 +21,7 @@ export interface RequestSummary {
   profile: string | null;
   aliases: string[];
   decision: AuditDecision | null;
-  /** approved (and delivered), denied, timed_out, failed (no approver, op or spawn failed), pending (no end recorded). */
+  /** approved (and delivered), denied, timed_out, failed (no approver, a broken approver, op or spawn failed), pending (no end recorded). */
   outcome: AuditOutcome;
   exit_code: number | null;
 }
@@ -52,6 +52,8 @@ const DECISIONS: Readonly<Record<string, AuditDecision>> = {
   approval_denied: 'denied',
   approval_timed_out: 'timed_out',
   approval_unavailable: 'unavailable',
+  /** The approver broke (crash, non-zero exit, malformed answer): nobody decided. */
+  approval_failed: 'approver_failed',
   /** Served by a reusable approval, no prompt. */
   approval_reused: 'reused',
   /** A with-session read of an approved session. */
@@ -128,6 +130,6 @@ function summarize(lines: Line[]): RequestSummary {
 
 function outcomeOf(decision: AuditDecision | null, failed: boolean): AuditOutcome {
   if (decision === 'denied' || decision === 'timed_out') return decision;
-  if (decision === 'unavailable' || failed) return 'failed';
+  if (decision === 'unavailable' || decision === 'approver_failed' || failed) return 'failed';
   return decision === 'approved' || decision === 'reused' || decision === 'session' ? 'approved' : 'pending';
 }

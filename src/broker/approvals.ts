@@ -35,6 +35,8 @@ export interface ApprovalSummary {
   command: string[];
   cwd: string;
   aliases: string[];
+  /** What each alias was approved as: the reference and its account (`null`: op's default). */
+  secrets: Array<{ alias: string; ref: string; account: string | null }>;
   profile: string | null;
 }
 
@@ -262,5 +264,12 @@ function viewOf<V>(entry: Entry<V>): ReusableApproval<V> {
 }
 
 function copySummary(summary: ApprovalSummary): ApprovalSummary {
-  return { reason: summary.reason, command: [...summary.command], cwd: summary.cwd, aliases: [...summary.aliases], profile: summary.profile };
+  return {
+    reason: summary.reason,
+    command: [...summary.command],
+    cwd: summary.cwd,
+    aliases: [...summary.aliases],
+    secrets: summary.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
+    profile: summary.profile,
+  };
 }

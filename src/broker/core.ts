@@ -148,7 +148,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     if (needsCallerTerminal(userConfig, core.opts.inProcess)) {
       // The daemon has no terminal; exec with the tty approver runs in the CLI instead.
       throw new AgentSecretError('approval.unavailable', 'the tty approver can only ask for exec, which then runs without the daemon', {
-        hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for sessions and item describe',
+        hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for session create and item describe',
       });
     }
     approver = await selectApprover(userConfig, { platform: core.opts.platform, env: core.opts.env });
@@ -178,6 +178,13 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
   if (decision.kind === 'deny') {
     audit.write(auditEvent('approval_denied', actx, { ...chosenBy, decision_reason: decision.reason }));
     throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved${operation === 'exec' ? ' and the command did not run' : ''}`);
+  }
+  if (decision.kind === 'failed') {
+    // The approver broke (crash, non-zero exit, malformed answer): nobody decided, so this is not a denial.
+    audit.write(auditEvent('approval_failed', actx, { ...chosenBy, error_code: 'approval.failed', decision_reason: decision.reason }));
+    throw new AgentSecretError('approval.failed', `approval failed: ${decision.reason}; nobody decided, nothing was resolved${operation === 'exec' ? ' and the command did not run' : ''}`, {
+      hint: 'the approver is broken, not the request: tell the human, who can check the approver in ~/.config/agent-secret/config.yml and run agent-secret doctor',
+    });
   }
   if (decision.kind === 'timeout' || approvedAt >= deadline) {
     audit.write(auditEvent('approval_timed_out', actx, chosenBy));

@@ -2,7 +2,8 @@
 //
 // A later request may reuse an approval only when everything the human saw is the same:
 // reason, argv, the resolved executable and its file identity, cwd, the secrets with their
-// references and accounts, the ttl and the override settings. The caller's environment takes
+// references and accounts, the ttl, the override settings and whether the output is masked (an
+// approval of a masked run never serves an unmasked one). The caller's environment takes
 // part through a fingerprint of only the variables that change what runs or how code loads
 // (PATH, loader and interpreter variables, git's config and exec path, programs git, ssh and
 // npm run for the command), the variables an
@@ -157,6 +158,7 @@ export function reuseKey(request: ApprovalRequest, fingerprint: string): string 
     ['overridden_aliases', [...new Set(request.overriddenAliases)].sort(compare)],
     ['allow_mutable_executable', request.allowMutableExecutable],
     ['pristine', request.pristine],
+    ['mask', request.mask],
     ['fingerprint', fingerprint],
   ];
   return `reuse-v1:${sha256(JSON.stringify(canonical))}`;

@@ -107,6 +107,7 @@ export function metaRequest(body: MetaBody, secrets: readonly SecretSpec[]): App
     overrideEnv: false,
     allowMutableExecutable: false,
     pristine: false,
+    mask: true,
     overriddenAliases: Object.freeze([]),
     warnings: Object.freeze([]),
     requester: Object.freeze({ pid: body.requester.pid, chain: Object.freeze(body.requester.chain.map((p) => Object.freeze({ ...p }))) }),

@@ -14,6 +14,7 @@ export const EXIT_CODES = {
   no_reuse: 14,
   daemon: 15,
   audit: 16,
+  approver_failed: 17,
 } as const;
 
 export type ExitKind = keyof typeof EXIT_CODES;
@@ -23,13 +24,14 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{ code: number; kind: ExitKind | 'ch
   { code: 0, kind: 'ok', meaning: 'success (commands other than exec)' },
   { code: 1, kind: 'failure', meaning: 'runtime failure not listed below, or an internal error' },
   { code: 2, kind: 'usage', meaning: 'usage or validation error: flags, argv separator, config, env file, refs, ttl, reason, cwd, executable, variable collision' },
-  { code: 10, kind: 'denied', meaning: 'the human (or the approver program) denied the request' },
+  { code: 10, kind: 'denied', meaning: 'the human denied the request (Deny in a dialog or the terminal, or a well-formed "deny" from the approver program)' },
   { code: 11, kind: 'timeout', meaning: 'nobody answered the prompt before the request ttl ran out' },
   { code: 12, kind: 'no_approver', meaning: 'no approver is configured or available' },
   { code: 13, kind: 'provider', meaning: '1Password (op) failed: missing, signed out, or a reference did not resolve' },
   { code: 14, kind: 'no_reuse', meaning: '--reuse-only found no reusable approval' },
   { code: 15, kind: 'daemon', meaning: 'the agent-secret daemon was unavailable or broke the protocol' },
   { code: 16, kind: 'audit', meaning: 'the audit log could not be written; nothing was delivered' },
+  { code: 17, kind: 'approver_failed', meaning: 'the approver broke: it crashed, exited non-zero, or answered something malformed; nobody decided' },
   { code: -1, kind: 'child', meaning: "exec: the child's own exit code; a child killed by signal N gives 128+N" },
 ];
 
@@ -54,6 +56,7 @@ const CODE_KINDS = {
   'exec.identity_changed': 'failure',
   'exec.spawn_failed': 'failure',
   'approval.denied': 'denied',
+  'approval.failed': 'approver_failed',
   'approval.timeout': 'timeout',
   'approval.unavailable': 'no_approver',
   'provider.missing': 'provider',

@@ -102,6 +102,8 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
       : await resolveExecutable(command[0] as string, { cwd, pathEnv: baseEnv.PATH });
   const mutability = target === 'session' ? [] : await mutabilityFindings(ctx, executable.path);
   const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
+  // A session runs no command on approval: each with-session run masks by its own flags.
+  const mask = target === 'session' ? true : (options.mask ?? (profile?.mask === false ? false : !(ctx.stdoutIsTTY && ctx.stderrIsTTY)));
 
   const request = buildRequest(
     {
@@ -112,6 +114,7 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
       overrideEnv: options.overrideEnv === true,
       allowMutableExecutable: options.allowMutableExecutable === true,
       pristine,
+      mask,
       secretFlags,
       only,
       profile,
@@ -132,7 +135,7 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
     request,
     plain: envFile?.plain.map((p) => ({ key: p.key, value: p.value })) ?? [],
     removeNames: envFile?.secrets.map((s) => s.alias) ?? [],
-    mask: options.mask ?? (profile?.mask === false ? false : !(ctx.stdoutIsTTY && ctx.stderrIsTTY)),
+    mask,
     sessionBind: profile?.sessionBind ?? null,
   };
 }

@@ -48,6 +48,7 @@ export const RequestBodySchema = z.strictObject({
   override_env: z.boolean(),
   allow_mutable_executable: z.boolean(),
   pristine: z.boolean(),
+  mask: z.boolean(),
   overridden_aliases: z.array(z.string().max(256)).max(200),
   warnings: z.array(z.string().max(4096)).max(50),
   requester: z.strictObject({ pid: z.number().int().nonnegative(), chain: z.array(processInfo).max(64) }),

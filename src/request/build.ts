@@ -31,6 +31,8 @@ export interface BuildInput {
   readonly overrideEnv: boolean;
   readonly allowMutableExecutable: boolean;
   readonly pristine: boolean;
+  /** Whether the child's output will be masked (the planner decides; the human is shown it). */
+  readonly mask: boolean;
   /** `--secret ALIAS=REF`, in the order given. */
   readonly secretFlags: readonly string[];
   /** `--only`, already split on commas; undefined when not given. */
@@ -133,6 +135,7 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
     overrideEnv: input.overrideEnv,
     allowMutableExecutable: input.allowMutableExecutable,
     pristine: input.pristine,
+    mask: input.mask,
     overriddenAliases,
     warnings,
     requester: { pid: facts.requester.pid, chain: facts.requester.chain.map((p) => ({ ...p })) },

@@ -19,6 +19,7 @@ export interface RequestBody {
   override_env: boolean;
   allow_mutable_executable: boolean;
   pristine: boolean;
+  mask: boolean;
   overridden_aliases: string[];
   warnings: string[];
   requester: { pid: number; chain: Array<{ pid: number; name: string }> };
@@ -41,6 +42,7 @@ export function encodeRequest(request: ApprovalRequest): RequestBody {
     override_env: request.overrideEnv,
     allow_mutable_executable: request.allowMutableExecutable,
     pristine: request.pristine,
+    mask: request.mask,
     overridden_aliases: [...request.overriddenAliases],
     warnings: [...request.warnings],
     requester: { pid: request.requester.pid, chain: request.requester.chain.map((p) => ({ pid: p.pid, name: p.name })) },
@@ -65,6 +67,7 @@ export function decodeRequest(body: RequestBody): ApprovalRequest {
     overrideEnv: body.override_env,
     allowMutableExecutable: body.allow_mutable_executable,
     pristine: body.pristine,
+    mask: body.mask,
     overriddenAliases: Object.freeze([...body.overridden_aliases]),
     warnings: Object.freeze([...body.warnings]),
     requester: Object.freeze({ pid: body.requester.pid, chain: Object.freeze(body.requester.chain.map((p) => Object.freeze({ ...p }))) }),
@@ -86,9 +89,11 @@ export interface WireRequest {
   overridden_aliases: string[];
   allow_mutable_executable: boolean;
   pristine: boolean;
+  mask: boolean;
   warnings: string[];
   requester: { pid: number; chain: Array<{ pid: number; name: string }> };
   profile: string | null;
+  config_path: string | null;
 }
 
 /** The request as the approver program and a JSON dry run see it: a projection of the body. Pure. */
@@ -105,9 +110,11 @@ export function toWireRequest(request: ApprovalRequest): WireRequest {
     overridden_aliases: body.overridden_aliases,
     allow_mutable_executable: body.allow_mutable_executable,
     pristine: body.pristine,
+    mask: body.mask,
     warnings: body.warnings,
     requester: body.requester,
     profile: body.profile,
+    config_path: body.config_path,
   };
 }
 

@@ -54,6 +54,12 @@ export interface ApprovalRequest {
   readonly allowMutableExecutable: boolean;
   /** The child starts from a minimal environment (PRISTINE_ENV_NAMES) instead of the caller's. */
   readonly pristine: boolean;
+  /**
+   * The child's output goes through the masker (exec). False with --no-mask, a profile's
+   * `mask: false`, or output to a terminal: the human is told, and it is part of the reuse key.
+   * Always true for requests that run no command on approval (session create, item describe).
+   */
+  readonly mask: boolean;
   /** Aliases that replace a variable already in the child's environment (sorted). */
   readonly overriddenAliases: readonly string[];
   readonly warnings: readonly string[];

@@ -145,13 +145,26 @@ describe('approved', () => {
   }
 });
 
+describe('the project config in use is part of what the human sees', () => {
+  it('config_path names the agent-secret.yml the profile came from, and is null without one', async () => {
+    sb.useApprover('approve');
+    expect((await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')])).code).toBe(0);
+    const elsewhere = join(sb.root, 'no-config');
+    mkdirSync(elsewhere);
+    const oneOff = await runClean(sb, ['exec', '--cwd', elsewhere, '--reason', 'One-off token', '--secret', 'CF_TOKEN=op://Infra/Cloudflare/token', ...reportArgs('CF_TOKEN')], { cwd: elsewhere });
+    expect(oneOff.code).toBe(0);
+    expect(sb.prompts().map((p) => p.config_path)).toEqual([join(sb.project, 'agent-secret.yml'), null]);
+    // In the documented place: right after profile.
+    const keys = Object.keys(sb.prompts()[0] ?? {});
+    expect(keys[keys.indexOf('profile') + 1]).toBe('config_path');
+    const dry = await runClean(sb, ['exec', '--dry-run', '--json', '--profile', 'deploy', ...reportArgs('CF_TOKEN')]);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ request: { config_path: join(sb.project, 'agent-secret.yml') } });
+  });
+});
+
 describe('not approved: nothing resolved, no child', () => {
   const cases: Array<[string, string, number, string, string]> = [
     ['denied', 'deny', 10, 'approval_denied', 'denied'],
-    ['malformed approver output', 'garbage', 10, 'approval_denied', 'denied'],
-    ['wrong id in the answer', 'wrong-id', 10, 'approval_denied', 'denied'],
-    ['approver exits non-zero', 'exit1', 10, 'approval_denied', 'denied'],
-    ['approver crashes', 'crash', 10, 'approval_denied', 'denied'],
   ];
   for (const [name, mode, code, event, fragment] of cases) {
     it(name, async () => {
@@ -165,6 +178,40 @@ describe('not approved: nothing resolved, no child', () => {
       expect(events()).toEqual(['request_received', event]);
     });
   }
+
+  // A broken approver is not a human's deny: its own exit code (17), the check that failed on
+  // stderr and in the audit, and `audit` calls the request failed, not denied.
+  const broken: Array<[string, string, string]> = [
+    ['malformed approver output', 'garbage', 'approval failed: the approver program answered something malformed: not one JSON object'],
+    ['wrong id in the answer', 'wrong-id', 'approval failed: the approver program answered something malformed: id is not the id of this request'],
+    ['a reuse longer than the request ttl', 'approve-reuse:31:2', "approval failed: the approver program answered something malformed: reuse.ttl_seconds is longer than the request's ttl_seconds"],
+    ['a reuse with too many uses', 'approve-reuse:10:21', 'approval failed: the approver program answered something malformed: reuse.max_uses is out of bounds'],
+    ['approver exits non-zero', 'exit1', 'approval failed: the approver program exited with code 1'],
+    ['approver crashes', 'crash', 'approval failed: the approver program was killed by SIGKILL'],
+  ];
+  for (const [name, mode, says] of broken) {
+    it(`a broken approver is exit 17, not a denial: ${name}`, async () => {
+      sb.useApprover(mode);
+      const result = await runClean(sb, ['exec', '--profile', 'deploy', ...reportArgs('CF_TOKEN')]);
+      expect(result.code).toBe(17);
+      expect(result.stderr).toMatch(/^agent-secret: /);
+      expect(result.stderr).toContain(says);
+      expect(result.stderr).not.toContain('denied');
+      expect(existsSync(report)).toBe(false);
+      expect(sb.opCalls()).toEqual([]);
+      expect(events()).toEqual(['request_received', 'approval_failed']);
+      const reason = says.replace('approval failed: ', '');
+      expect(sb.auditEvents().at(-1)).toMatchObject({ event: 'approval_failed', error_code: 'approval.failed', decision_reason: reason, approver: 'command' });
+      const listed = JSON.parse((await runClean(sb, ['audit', '--json'])).stdout) as { requests: Array<{ decision: string; outcome: string }> };
+      expect(listed.requests.map((r) => [r.decision, r.outcome])).toEqual([['approver_failed', 'failed']]);
+    });
+  }
+
+  it('agent-context lists exit 17 and approval.failed', async () => {
+    const context = JSON.parse((await runClean(sb, ['agent-context', '--json'])).stdout) as { exit_codes: Array<{ code: number | string; kind: string }>; error_codes: Array<{ code: string; exit_code: number }> };
+    expect(context.exit_codes).toContainEqual(expect.objectContaining({ code: 17, kind: 'approver_failed' }));
+    expect(context.error_codes).toContainEqual({ code: 'approval.failed', exit_code: 17 });
+  });
 
   it('times out when nobody answers before the ttl', async () => {
     sb.useApprover('hang');

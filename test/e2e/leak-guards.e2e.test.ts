@@ -100,6 +100,38 @@ describe('output masking (captured output, as an agent runs it)', () => {
     }
   });
 
+  it('the human is told when output is not masked: mask is part of the approver request', async () => {
+    const args = ['--', 'node', join(PROGRAMS, 'print-secret.mjs'), 'API_TOKEN'];
+    expect((await runClean(sb, ['exec', '--profile', 'cf', ...args])).code).toBe(0);
+    expect((await runCli(sb, ['exec', '--profile', 'cf', '--no-mask', ...args])).code).toBe(0);
+    expect((await runCli(sb, ['exec', '--profile', 'cf-unmasked', ...args])).code).toBe(0);
+    expect(sb.prompts().map((p) => p.mask)).toEqual([true, false, false]);
+    // In the documented place: right after pristine.
+    const keys = Object.keys(sb.prompts()[0] ?? {});
+    expect(keys[keys.indexOf('pristine') + 1]).toBe('mask');
+  });
+
+  it('a reusable approval of a masked run never serves an unmasked one', async () => {
+    sb.useApprover('approve-reuse:60:5');
+    const args = ['--profile', 'cf', '--', 'node', join(PROGRAMS, 'print-secret.mjs'), 'API_TOKEN'];
+    expect((await runClean(sb, ['exec', ...args])).code).toBe(0);
+    expect((await runClean(sb, ['exec', '--reuse-only', ...args])).code).toBe(0);
+    const unmasked = await runCli(sb, ['exec', '--no-mask', '--reuse-only', ...args]);
+    expect(unmasked.code).toBe(14);
+    expect(unmasked.stdout).not.toContain(TOKEN);
+    expect(sb.prompts()).toHaveLength(1);
+    // Without --reuse-only it asks, and the prompt says so.
+    expect((await runCli(sb, ['exec', '--no-mask', ...args])).code).toBe(0);
+    expect(sb.prompts().map((p) => p.mask)).toEqual([true, false]);
+  });
+
+  it('dry run shows the mask in the request it would send', async () => {
+    const masked = await runClean(sb, ['exec', '--dry-run', '--json', '--profile', 'cf', '--', 'node', '--version']);
+    expect(JSON.parse(masked.stdout)).toMatchObject({ output_masked: true, request: { mask: true } });
+    const unmasked = await runClean(sb, ['exec', '--dry-run', '--json', '--profile', 'cf-unmasked', '--', 'node', '--version']);
+    expect(JSON.parse(unmasked.stdout)).toMatchObject({ output_masked: false, request: { mask: false } });
+  });
+
   it('dry run says whether output will be masked', async () => {
     const result = await runClean(sb, ['exec', '--dry-run', '--json', '--profile', 'cf', '--', 'node', '--version']);
     expect(JSON.parse(result.stdout)).toMatchObject({ output_masked: true });

@@ -104,6 +104,35 @@ describe('reusable approvals', () => {
     expect(events()).toContain('approval_refreshed');
   });
 
+  it('approvals list shows the references and accounts that were approved, not only the aliases', async () => {
+    sb.write(
+      'agent-secret.yml',
+      `${CONFIG}  two:
+    reason: Compare accounts
+    ttl: 60s
+    secrets:
+      MY_CF: op://Infra/Cloudflare/token
+      WORK_CF: { ref: "op://Infra/Cloudflare/token", account: work.1password.com }
+`,
+    );
+    sb.useApprover('approve-reuse:60:5');
+    const args = ['exec', '--profile', 'two', '--', 'node', join(PROGRAMS, 'append-env.mjs'), runs(), 'MY_CF'];
+    expect((await runClean(sb, args)).code).toBe(0);
+    const listed = await runClean(sb, ['approvals', 'list', '--json']);
+    expect(listed.code).toBe(0);
+    const body = JSON.parse(listed.stdout) as { approvals: Array<{ aliases: string[]; secrets: unknown }> };
+    expect(body.approvals).toHaveLength(1);
+    expect(body.approvals[0]?.aliases).toEqual(['MY_CF', 'WORK_CF']);
+    expect(body.approvals[0]?.secrets).toEqual([
+      { alias: 'MY_CF', ref: 'op://Infra/Cloudflare/token', account: null },
+      { alias: 'WORK_CF', ref: 'op://Infra/Cloudflare/token', account: 'work.1password.com' },
+    ]);
+    const text = await runClean(sb, ['approvals', 'list']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('    MY_CF = op://Infra/Cloudflare/token (default account)\n');
+    expect(text.stdout).toContain('    WORK_CF = op://Infra/Cloudflare/token (work.1password.com)\n');
+  });
+
   it('approvals list shows live approvals without values; revoke ends them', async () => {
     sb.useApprover('approve-reuse:60:5');
     expect((await runClean(sb, execArgs())).code).toBe(0);

@@ -18,6 +18,7 @@ export function requestBodyFor(opts: { cwd: string; command: string[]; executabl
     override_env: false,
     allow_mutable_executable: false,
     pristine: false,
+    mask: true,
     overridden_aliases: [],
     warnings: [],
     requester: { pid: process.pid, chain: [] },

@@ -34,11 +34,11 @@ export function createMacosApprover(options: MacosApproverOptions): Approver {
       const result = await show(script, { deadline: opts.deadline, signal: opts.signal });
       if (result.kind === 'timeout') return { kind: 'timeout' };
       if (result.kind === 'deny') return { kind: 'deny', reason: DENY_REASONS.user };
-      if (result.kind === 'failed') return { kind: 'deny', reason: result.reason };
+      if (result.kind === 'failed') return { kind: 'failed', reason: result.reason };
       let reuse: ReuseGrant | undefined;
       if (result.kind === 'allow_again') {
         const chosen = chosenReuse(prompt, result.duration, result.uses);
-        if (chosen === null) return { kind: 'deny', reason: DENY_REASONS.malformed };
+        if (chosen === null) return { kind: 'failed', reason: DENY_REASONS.malformed };
         reuse = chosen;
       }
       const approve: Decision = reuse === undefined ? { kind: 'approve' } : { kind: 'approve', reuse };

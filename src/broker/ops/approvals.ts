@@ -17,6 +17,7 @@ async function handleApprovalsList(core: BrokerCore, conv: Conversation): Promis
     command: a.summary.command,
     cwd: a.summary.cwd,
     aliases: a.summary.aliases,
+    secrets: a.summary.secrets,
     profile: a.summary.profile,
   }));
   await conv.send('approvals.list.ok', { approvals: list });

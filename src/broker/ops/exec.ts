@@ -178,7 +178,14 @@ async function askHuman(core: BrokerCore, scope: Scope, key: string): Promise<Gr
     maxUses: reuse.maxUses,
     // The window the human chose starts at the approval, not after op answered.
     approvedAt,
-    summary: { reason: request.reason, command: [...request.command], cwd: request.cwd, aliases: request.secrets.map((s) => s.alias), profile: request.profile },
+    summary: {
+      reason: request.reason,
+      command: [...request.command],
+      cwd: request.cwd,
+      aliases: request.secrets.map((s) => s.alias),
+      secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
+      profile: request.profile,
+    },
     values,
   });
   core.approvalRequests.set(approval.id, { request, requestId });

@@ -1,5 +1,6 @@
 // `agent-secret approvals list|revoke`: see and end the reusable approvals the daemon holds.
-// Listing shows what the human approved (reason, command, cwd, aliases), uses and expiry, never
+// Listing shows what the human approved (reason, command, cwd, each alias with its reference and
+// account), uses and expiry, never
 // a value. Neither command starts the daemon: with no daemon there is nothing live to show.
 
 import { z } from 'zod';
@@ -19,6 +20,7 @@ const listingSchema = z.object({
       command: z.array(z.string()),
       cwd: z.string(),
       aliases: z.array(z.string()),
+      secrets: z.array(z.object({ alias: z.string(), ref: z.string(), account: z.string().nullable() })),
       profile: z.string().nullable(),
     }),
   ),
@@ -51,7 +53,9 @@ export async function runApprovalsList(ctx: CliContext, options: { json?: boolea
       `  command: ${a.command.map(shellQuote).join(' ')}`,
       // A directory name can hold terminal escapes: shown quoted and escaped like the command.
       `  cwd:     ${shellQuote(a.cwd)}`,
-      `  secrets: ${a.aliases.join(', ')}${a.profile === null ? '' : ` (profile ${shellQuote(a.profile)})`}`,
+      `  secrets: ${a.secrets.length}${a.profile === null ? '' : ` (profile ${shellQuote(a.profile)})`}`,
+      // References and accounts come from the agent or its config: quoted and escaped like the command.
+      ...a.secrets.map((s) => `    ${shellQuote(s.alias)} = ${shellQuote(s.ref)} (${s.account === null ? 'default account' : shellQuote(s.account)})`),
     ]),
   );
   return 0;

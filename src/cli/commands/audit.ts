@@ -21,7 +21,7 @@ interface AuditOptions {
 const DEFAULT_LIMIT = 50;
 const UNITS_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const BROKEN_HINT = 'the audit trail was modified after it was written; compare with a backup';
-const DECISION_TEXT: Readonly<Record<string, string>> = { approved: 'approved', reused: 'reused approval', session: 'session read', denied: 'denied', timed_out: 'timed out', unavailable: 'unavailable' };
+const DECISION_TEXT: Readonly<Record<string, string>> = { approved: 'approved', reused: 'reused approval', session: 'session read', denied: 'denied', timed_out: 'timed out', unavailable: 'unavailable', approver_failed: 'approver failed' };
 
 /** Runs `audit` (no action) or `audit verify`. */
 export async function runAudit(ctx: CliContext, action: string | undefined, options: AuditOptions): Promise<number> {

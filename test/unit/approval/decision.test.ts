@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseProgramAnswer, ProgramAnswerSchema } from '../../../src/approval/decision.js';
 
@@ -10,47 +11,60 @@ describe('parseProgramAnswer', () => {
     [{ id: 'req_1', decision: 'deny' }, { kind: 'deny', reason: 'denied by user' }],
     [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 60, max_uses: 3 } }, { kind: 'approve', reuse: { ttlSeconds: 60, maxUses: 3 } }],
     [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 120, max_uses: 20 } }, { kind: 'approve', reuse: { ttlSeconds: 120, maxUses: 20 } }],
-    [{ id: 'req_2', decision: 'approve' }, { kind: 'deny', reason: 'wrong id' }],
-    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 121, max_uses: 1 } }, { kind: 'deny', reason: 'malformed approver output' }],
-    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 0, max_uses: 1 } }, { kind: 'deny', reason: 'malformed approver output' }],
-    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 10, max_uses: 21 } }, { kind: 'deny', reason: 'malformed approver output' }],
-    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 10, max_uses: 0 } }, { kind: 'deny', reason: 'malformed approver output' }],
-    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 10.5, max_uses: 1 } }, { kind: 'deny', reason: 'malformed approver output' }],
-    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 10 } }, { kind: 'deny', reason: 'malformed approver output' }],
-    [{ id: 'req_1', decision: 'deny', reuse: { ttl_seconds: 10, max_uses: 1 } }, { kind: 'deny', reason: 'malformed approver output' }],
-    [{ id: 'req_1', decision: 'APPROVE' }, { kind: 'deny', reason: 'malformed approver output' }],
-    [{ id: 'req_1', decision: 'approve', extra: true }, { kind: 'deny', reason: 'malformed approver output' }],
-    [{ decision: 'approve' }, { kind: 'deny', reason: 'malformed approver output' }],
-    [['approve'], { kind: 'deny', reason: 'malformed approver output' }],
-    [null, { kind: 'deny', reason: 'malformed approver output' }],
-    ['approve', { kind: 'deny', reason: 'malformed approver output' }],
+    [{ id: 'req_2', decision: 'approve' }, { kind: 'failed', reason: 'the approver program answered something malformed: id is not the id of this request' }],
+    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 121, max_uses: 1 } }, { kind: 'failed', reason: 'the approver program answered something malformed: reuse.ttl_seconds is longer than the request\'s ttl_seconds' }],
+    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 0, max_uses: 1 } }, { kind: 'failed', reason: 'the approver program answered something malformed: reuse.ttl_seconds is out of bounds' }],
+    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 10, max_uses: 21 } }, { kind: 'failed', reason: 'the approver program answered something malformed: reuse.max_uses is out of bounds' }],
+    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 10, max_uses: 0 } }, { kind: 'failed', reason: 'the approver program answered something malformed: reuse.max_uses is out of bounds' }],
+    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 10.5, max_uses: 1 } }, { kind: 'failed', reason: 'the approver program answered something malformed: reuse.ttl_seconds is missing or of the wrong type' }],
+    [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 10 } }, { kind: 'failed', reason: 'the approver program answered something malformed: reuse.max_uses is missing or of the wrong type' }],
+    [{ id: 'req_1', decision: 'deny', reuse: { ttl_seconds: 10, max_uses: 1 } }, { kind: 'failed', reason: 'the approver program answered something malformed: reuse on a deny' }],
+    [{ id: 'req_1', decision: 'APPROVE' }, { kind: 'failed', reason: 'the approver program answered something malformed: decision is not one of the allowed values' }],
+    [{ id: 'req_1', decision: 'approve', CANARY_KEY: true }, { kind: 'failed', reason: 'the approver program answered something malformed: an unknown key' }],
+    [{ decision: 'approve' }, { kind: 'failed', reason: 'the approver program answered something malformed: id is missing or of the wrong type' }],
+    [['approve'], { kind: 'failed', reason: 'the approver program answered something malformed: not a JSON object' }],
+    [null, { kind: 'failed', reason: 'the approver program answered something malformed: not a JSON object' }],
+    ['approve', { kind: 'failed', reason: 'the approver program answered something malformed: not a JSON object' }],
   ])('%j → %j', (value, expected) => {
     expect(answer(value)).toEqual(expected);
   });
 
-  it.each(['', 'yes', '{"id":"req_1","decision":"approve"} trailing', '{"id":"req_1","decision":"approve"}\n{"id":"req_1","decision":"approve"}'])(
-    'denies unparseable output %j',
+  it.each(['yes', '{"id":"req_1","decision":"approve"} trailing', '{"id":"req_1","decision":"approve"}\n{"id":"req_1","decision":"approve"}'])(
+    'fails (not denies) on unparseable output %j',
     (stdout) => {
-      expect(parseProgramAnswer(stdout, prompt)).toEqual({ kind: 'deny', reason: 'malformed approver output' });
+      expect(parseProgramAnswer(stdout, prompt)).toEqual({ kind: 'failed', reason: 'the approver program answered something malformed: not one JSON object' });
     },
   );
+
+  it('fails on no output at all', () => {
+    expect(parseProgramAnswer('', prompt)).toEqual({ kind: 'failed', reason: 'the approver program answered something malformed: no output' });
+  });
+
+  it('never quotes what the program wrote in a reason', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const decision = parseProgramAnswer(JSON.stringify({ id: 'req_1', decision: 'approve', ...(typeof value === 'object' && value !== null && !Array.isArray(value) ? value : { reuse: value }) }), prompt);
+        if (decision.kind === 'failed') expect(decision.reason).toMatch(/^the approver program answered something malformed: [a-z_. '"]+$/);
+      }),
+    );
+  });
 
   describe('for a prompt that allows no reuse (item_describe, session_create)', () => {
     const once = { id: 'req_1', ttl_seconds: 120, allows_reusable: false };
     it.each([
       [{ id: 'req_1', decision: 'approve' }, { kind: 'approve' }],
       [{ id: 'req_1', decision: 'deny' }, { kind: 'deny', reason: 'denied by user' }],
-      [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 60, max_uses: 3 } }, { kind: 'deny', reason: 'malformed approver output' }],
-      [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 1, max_uses: 1 } }, { kind: 'deny', reason: 'malformed approver output' }],
-      [{ id: 'req_1', decision: 'deny', reuse: { ttl_seconds: 60, max_uses: 3 } }, { kind: 'deny', reason: 'malformed approver output' }],
-      [{ id: 'req_2', decision: 'approve', reuse: { ttl_seconds: 60, max_uses: 3 } }, { kind: 'deny', reason: 'wrong id' }],
+      [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 60, max_uses: 3 } }, { kind: 'failed', reason: 'the approver program answered something malformed: reuse on a request with allows_reusable false' }],
+      [{ id: 'req_1', decision: 'approve', reuse: { ttl_seconds: 1, max_uses: 1 } }, { kind: 'failed', reason: 'the approver program answered something malformed: reuse on a request with allows_reusable false' }],
+      [{ id: 'req_1', decision: 'deny', reuse: { ttl_seconds: 60, max_uses: 3 } }, { kind: 'failed', reason: 'the approver program answered something malformed: reuse on a deny' }],
+      [{ id: 'req_2', decision: 'approve', reuse: { ttl_seconds: 60, max_uses: 3 } }, { kind: 'failed', reason: 'the approver program answered something malformed: id is not the id of this request' }],
     ])('%j → %j (a reuse there means the program misread the prompt)', (value, expected) => {
       expect(parseProgramAnswer(JSON.stringify(value), once)).toEqual(expected);
     });
   });
 
   it('checks the id before trusting an approval', () => {
-    expect(parseProgramAnswer('{"id":"REQ_1","decision":"approve"}', prompt)).toEqual({ kind: 'deny', reason: 'wrong id' });
+    expect(parseProgramAnswer('{"id":"REQ_1","decision":"approve"}', prompt)).toEqual({ kind: 'failed', reason: 'the approver program answered something malformed: id is not the id of this request' });
   });
 
   it('exposes the schema of a program answer', () => {

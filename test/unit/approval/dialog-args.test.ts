@@ -307,18 +307,18 @@ describe('decisionOf', () => {
     [{ kind: 'allow' }, true, { kind: 'timeout' }],
     [{ kind: 'allow_reuse', reuse: { ttlSeconds: 60, maxUses: 5 } }, false, { kind: 'approve', reuse: { ttlSeconds: 60, maxUses: 5 } }],
     [{ kind: 'allow_reuse', reuse: { ttlSeconds: 60, maxUses: 5 } }, true, { kind: 'timeout' }],
-    [{ kind: 'allow_reuse', reuse: { ttlSeconds: 121, maxUses: 5 } }, false, { kind: 'deny', reason: 'malformed approver output' }],
-    [{ kind: 'allow_reuse', reuse: { ttlSeconds: 60, maxUses: 21 } }, false, { kind: 'deny', reason: 'malformed approver output' }],
+    [{ kind: 'allow_reuse', reuse: { ttlSeconds: 121, maxUses: 5 } }, false, { kind: 'failed', reason: 'malformed approver output' }],
+    [{ kind: 'allow_reuse', reuse: { ttlSeconds: 60, maxUses: 21 } }, false, { kind: 'failed', reason: 'malformed approver output' }],
     [{ kind: 'deny' }, true, { kind: 'deny', reason: 'denied by user' }],
     [{ kind: 'timeout' }, false, { kind: 'timeout' }],
-    [{ kind: 'unexpected', exitCode: 9 }, false, { kind: 'deny', reason: 'approver exited 9' }],
-    [{ kind: 'malformed' }, false, { kind: 'deny', reason: 'malformed approver output' }],
+    [{ kind: 'unexpected', exitCode: 9 }, false, { kind: 'failed', reason: 'the approver dialog exited with code 9' }],
+    [{ kind: 'malformed' }, false, { kind: 'failed', reason: 'malformed approver output' }],
   ])('%j (late: %s) → %j', (answer, late, decision) => {
     expect(decisionOf(answer, samplePrompt(), late)).toEqual(decision);
   });
 
   it('never grants a reuse on a prompt that does not allow it', () => {
-    expect(decisionOf({ kind: 'allow_reuse', reuse: { ttlSeconds: 60, maxUses: 3 } }, itemPrompt(), false)).toEqual({ kind: 'deny', reason: 'malformed approver output' });
+    expect(decisionOf({ kind: 'allow_reuse', reuse: { ttlSeconds: 60, maxUses: 3 } }, itemPrompt(), false)).toEqual({ kind: 'failed', reason: 'malformed approver output' });
   });
 
   it('reads only the first line of a dialog answer', () => {

@@ -198,9 +198,11 @@ describe('renderPrompt', () => {
       overridden_aliases: fc.array(untrusted, { maxLength: 60 }),
       allow_mutable_executable: fc.boolean(),
       pristine: fc.boolean(),
+      mask: fc.boolean(),
       warnings: fc.array(longish, { maxLength: 25 }),
       requester: fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), chain: fc.array(fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), name: longish }), { maxLength: 15 }) }),
       profile: fc.option(longish, { nil: null }),
+      config_path: fc.option(longish, { nil: null }),
     }) satisfies fc.Arbitrary<WireRequest>;
     fc.assert(
       fc.property(wire, fc.integer({ min: 0, max: 5 }), (w, waiting) => {
@@ -213,7 +215,9 @@ describe('renderPrompt', () => {
         const secretLines = Math.min(n, DISPLAY_LIMITS.secrets) + (n > DISPLAY_LIMITS.secrets ? 1 : 0);
         const overrideLines = w.override_env && w.overridden_aliases.length > 0 ? 1 : 0;
         const warningLines = w.warnings.length === 0 ? 0 : 2 + Math.min(w.warnings.length, DISPLAY_LIMITS.warnings) + (w.warnings.length > DISPLAY_LIMITS.warnings ? 1 : 0);
-        expect(lines).toHaveLength(13 + secretLines + overrideLines + warningLines + 3 + (waiting > 0 ? 1 : 0));
+        const cfg = w.config_path === null ? 0 : 1;
+        const out = w.mask ? 0 : 1;
+        expect(lines).toHaveLength(13 + cfg + out + secretLines + overrideLines + warningLines + 3 + (waiting > 0 ? 1 : 0));
         expect(renderPromptText(prompt, { now: NOW }).split('\n')).toHaveLength(lines.length);
 
         expect(lines[2]).toBe("Reason (the agent's own words):");
@@ -221,14 +225,28 @@ describe('renderPrompt', () => {
         expect(lines[5]).toBe(`Command: ${formatCommand(w.command)}`);
         expect(lines[6]).toBe(`Executable: ${displayField(w.executable, DISPLAY_LIMITS.path)}`);
         expect(lines[7]).toBe(`Working directory: ${displayField(w.cwd, DISPLAY_LIMITS.path)}`);
-        expect(lines[10]).toBe('Scope: same exact command only');
-        expect(lines[12]).toBe(`Secrets (${n}):`);
+        if (w.config_path !== null) expect(lines[10]).toBe(`Config: ${displayField(w.config_path, DISPLAY_LIMITS.path)}`);
+        expect(lines[10 + cfg]).toBe('Scope: same exact command only');
+        if (!w.mask) expect(lines[11 + cfg]).toMatch(/^Output: NOT masked /);
+        expect(lines[12 + cfg + out]).toBe(`Secrets (${n}):`);
         w.secrets.slice(0, DISPLAY_LIMITS.secrets).forEach((s, i) => {
-          expect(lines[13 + i]?.startsWith(`  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (`)).toBe(true);
+          expect(lines[13 + cfg + out + i]?.startsWith(`  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (`)).toBe(true);
         });
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('names the project config in use, escaped, and says when output is not masked (exec only)', () => {
+    const plain = renderPrompt(samplePrompt(), { now: NOW }).lines;
+    expect(plain.some((l) => l.startsWith('Config: ') || l.startsWith('Output: '))).toBe(false);
+    const lines = renderPrompt(samplePrompt({ config_path: '/home/dev/infra/agent-secret.yml\u202e', mask: false }), { now: NOW }).lines;
+    expect(lines[lines.indexOf('Profile: deploy') + 1]).toBe('Config: /home/dev/infra/agent-secret.yml\\u202e');
+    expect(lines[lines.indexOf('Scope: same exact command only') + 1]).toBe(
+      "Output: NOT masked (--no-mask, the profile's mask: false, or output to a terminal): the values can appear in what the command prints",
+    );
+    const session = buildPrompt(sampleWire({ mask: false }), { id: 'req_1', expiresAt: new Date(NOW + 60_000), operation: 'session_create', session: { max_reads: 1, ttl_seconds: 60, binding: 'zsh' } });
+    expect(renderPrompt(session, { now: NOW }).lines.some((l) => l.startsWith('Output: '))).toBe(false);
   });
 
   it('builds the prompt in the documented key order without sharing arrays with the request', () => {
@@ -236,7 +254,7 @@ describe('renderPrompt', () => {
     const prompt = buildPrompt(wire, { id: 'req_1', expiresAt: new Date(NOW) });
     expect(Object.keys(prompt)).toEqual([
       'version', 'id', 'operation', 'allows_reusable', 'reason', 'command', 'executable', 'cwd', 'secrets', 'ttl_seconds',
-      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'warnings', 'requester', 'profile', 'expires_at', 'queue',
+      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'mask', 'warnings', 'requester', 'profile', 'config_path', 'expires_at', 'queue',
     ]);
     expect(prompt).toMatchObject({ version: 1, operation: 'exec', allows_reusable: true, expires_at: '2030-01-02T03:04:05.000Z', queue: { waiting: 0 } });
     expect(prompt).not.toHaveProperty('session');
@@ -352,9 +370,11 @@ describe('operations', () => {
       overridden_aliases: fc.array(untrusted, { maxLength: 3 }),
       allow_mutable_executable: fc.boolean(),
       pristine: fc.boolean(),
+      mask: fc.boolean(),
       warnings: fc.array(longish, { maxLength: 3 }),
       requester: fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), chain: fc.array(fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), name: longish }), { maxLength: 3 }) }),
       profile: fc.option(longish, { nil: null }),
+      config_path: fc.option(longish, { nil: null }),
     }) satisfies fc.Arbitrary<WireRequest>;
     const sessionArb = fc.record({ max_reads: fc.integer({ min: 1, max: 100 }), ttl_seconds: fc.integer({ min: 10, max: 600 }), binding: longish });
     fc.assert(
@@ -367,11 +387,15 @@ describe('operations', () => {
         expect(renderPromptText(prompt, { now: NOW }).split('\n')).toHaveLength(lines.length);
         expect(lines[3]).toBe(`  ${displayField(w.reason, DISPLAY_LIMITS.reason)}`);
         expect(lines.filter((l) => l.startsWith('Scope: '))).toHaveLength(1);
+        const cfg = w.config_path === null ? 0 : 1;
+        // The output line is an exec matter: the other operations run no command on approval.
+        const out = operation === 'exec' && !w.mask ? 1 : 0;
+        expect(lines.filter((l) => l.startsWith('Output: '))).toHaveLength(out);
         if (operation === 'session_create') {
-          expect(lines[11]).toBe(`Bound to: ${s.binding.replace(/^\s*bound to\s+/i, '').trim() === '' ? 'the bound process' : displayField(s.binding.replace(/^\s*bound to\s+/i, ''), DISPLAY_LIMITS.binding)}`);
+          expect(lines[11 + cfg]).toBe(`Bound to: ${s.binding.replace(/^\s*bound to\s+/i, '').trim() === '' ? 'the bound process' : displayField(s.binding.replace(/^\s*bound to\s+/i, ''), DISPLAY_LIMITS.binding)}`);
           expect(lines[0]?.endsWith(`in the next ${formatRemaining(s.ttl_seconds * 1000)}?`)).toBe(true);
         }
-        const heading = operation === 'session_create' ? 13 : 12;
+        const heading = (operation === 'session_create' ? 13 : 12) + cfg + out;
         expect(lines[heading]).toBe(operation === 'item_describe' ? (w.secrets.length === 1 ? 'Item:' : `Items (${w.secrets.length}):`) : `Secrets (${w.secrets.length}):`);
       }),
       { numRuns: 300 },

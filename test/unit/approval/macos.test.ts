@@ -219,12 +219,12 @@ describe('macOS approver', () => {
     expect(confirm).toHaveBeenCalledTimes(1);
   });
 
-  it('denies labels it did not offer, and a reuse on a prompt without reuse, before Touch ID', async () => {
+  it('fails on labels it did not offer, and on a reuse on a prompt without reuse, before Touch ID', async () => {
     const confirm = vi.fn(async () => true);
     const odd = createMacosApprover({ env: {}, touchId: true, runDialog: async () => ({ kind: 'allow_again', duration: '1 hour', uses: '5' }), loadTouchId: gate(true, confirm) });
-    await expect(odd.decide(samplePrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'deny', reason: 'malformed approver output' });
+    await expect(odd.decide(samplePrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'failed', reason: 'malformed approver output' });
     const item = createMacosApprover({ env: {}, touchId: true, runDialog: async () => ({ kind: 'allow_again', duration: '2 minutes', uses: '3' }), loadTouchId: gate(true, confirm) });
-    await expect(item.decide(itemPrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'deny', reason: 'malformed approver output' });
+    await expect(item.decide(itemPrompt(), { deadline: deadline() })).resolves.toEqual({ kind: 'failed', reason: 'malformed approver output' });
     expect(confirm).not.toHaveBeenCalled();
   });
 
@@ -250,7 +250,7 @@ describe('macOS approver', () => {
   it.each<[DialogResult, unknown]>([
     [{ kind: 'deny' }, { kind: 'deny', reason: 'denied by user' }],
     [{ kind: 'timeout' }, { kind: 'timeout' }],
-    [{ kind: 'failed', reason: 'approver exited 1' }, { kind: 'deny', reason: 'approver exited 1' }],
+    [{ kind: 'failed', reason: 'approver exited 1' }, { kind: 'failed', reason: 'approver exited 1' }],
   ])('maps dialog result %j without asking Touch ID', async (result, decision) => {
     const confirm = vi.fn(async () => true);
     const approver = createMacosApprover({ env: {}, touchId: true, runDialog: async () => result, loadTouchId: gate(true, confirm) });

@@ -80,8 +80,8 @@ describe('program approver', () => {
     });
   });
 
-  it('denies a reuse grant longer than the request ttl', async () => {
-    await expect(approver('approve-reuse:121:3').decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'deny', reason: 'malformed approver output' });
+  it('fails (not denies) on a reuse grant longer than the request ttl', async () => {
+    await expect(approver('approve-reuse:121:3').decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'failed', reason: "the approver program answered something malformed: reuse.ttl_seconds is longer than the request's ttl_seconds" });
   });
 
   it('times out a program that never answers, and kills it at the deadline', async () => {
@@ -107,20 +107,20 @@ describe('program approver', () => {
     expect(await waitUntil(() => !alive(childPid))).toBe(true);
   });
 
-  it('denies garbage output', async () => {
-    await expect(approver('garbage').decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'deny', reason: 'malformed approver output' });
+  it('fails (not denies) on garbage output', async () => {
+    await expect(approver('garbage').decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'failed', reason: "the approver program answered something malformed: not one JSON object" });
   });
 
-  it('denies an answer for another id', async () => {
-    await expect(approver('wrong-id').decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'deny', reason: 'wrong id' });
+  it('fails (not denies) on an answer for another id', async () => {
+    await expect(approver('wrong-id').decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'failed', reason: 'the approver program answered something malformed: id is not the id of this request' });
   });
 
-  it('denies an approve printed by a program that exits non-zero', async () => {
-    await expect(approver('exit1').decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'deny', reason: 'approver exited 1' });
+  it('fails (not denies) on an approve printed by a program that exits non-zero', async () => {
+    await expect(approver('exit1').decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'failed', reason: 'the approver program exited with code 1' });
   });
 
-  it('denies when the program crashes', async () => {
-    await expect(approver('crash').decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'deny', reason: 'approver killed by SIGKILL' });
+  it('fails (not denies) on the program crashes', async () => {
+    await expect(approver('crash').decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'failed', reason: 'the approver program was killed by SIGKILL' });
   });
 
   it('accepts a slow answer that arrives before the deadline', async () => {
@@ -146,18 +146,18 @@ describe('program approver', () => {
     expect(await waitUntil(() => !alive(pid))).toBe(true);
   });
 
-  it('denies when the program cannot be started', async () => {
+  it('fails (not denies) on the program cannot be started', async () => {
     const missing = createProgramApprover([join(dir, 'missing')], { env: process.env });
-    await expect(missing.decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'deny', reason: 'approver could not be started' });
+    await expect(missing.decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({ kind: 'failed', reason: 'the approver program could not be started' });
   });
 
-  it('denies output over 64 KiB without reading further', async () => {
+  it('fails (not denies) on output over 64 KiB without reading further', async () => {
     const script = join(dir, 'chatty');
     writeFileSync(script, `#!/bin/sh\nhead -c 200000 /dev/zero | tr '\\\\0' x\n`);
     chmodSync(script, 0o755);
     await expect(createProgramApprover([script], { env: process.env }).decide(samplePrompt(), { deadline: soon() })).resolves.toEqual({
-      kind: 'deny',
-      reason: 'approver output too large',
+      kind: 'failed',
+      reason: 'the approver program wrote more output than an answer can be',
     });
   });
 

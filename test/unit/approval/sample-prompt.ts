@@ -21,9 +21,11 @@ export function sampleWire(overrides: Partial<WireRequest> = {}): WireRequest {
     overridden_aliases: [],
     allow_mutable_executable: false,
     pristine: false,
+    mask: true,
     warnings: [],
     requester: { pid: 4242, chain: [{ pid: 4242, name: 'agent-secret' }, { pid: 4000, name: 'bash' }, { pid: 3000, name: 'claude' }] },
     profile: 'deploy',
+    config_path: null,
     ...overrides,
   };
 }

@@ -137,7 +137,7 @@ describe('selectApprover', () => {
     writeFileSync(join(bin, 'exit-code'), '5');
     await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 })).resolves.toEqual({ kind: 'timeout' });
     writeFileSync(join(bin, 'exit-code'), '255');
-    await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 })).resolves.toEqual({ kind: 'deny', reason: 'approver exited 255' });
+    await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 60_000 })).resolves.toEqual({ kind: 'failed', reason: 'the approver dialog exited with code 255' });
   });
 
   it('auto on Linux falls back to kdialog, and accepts a Wayland display', async () => {

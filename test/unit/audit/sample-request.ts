@@ -16,6 +16,7 @@ export function sampleRequest(overrides: Partial<ApprovalRequest> = {}): Approva
     overrideEnv: false,
     allowMutableExecutable: false,
     pristine: false,
+    mask: true,
     overriddenAliases: [],
     warnings: ['the command is a shell: it can run anything with these secrets'],
     requester: { pid: 4242, chain: [{ pid: 4241, name: 'claude' }, { pid: 4000, name: 'zsh' }] },

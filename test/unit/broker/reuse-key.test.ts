@@ -59,6 +59,7 @@ describe('reuseKey', () => {
     ['overridden aliases', { overrideEnv: true, overriddenAliases: ['TF_TOKEN'] }],
     ['allow_mutable_executable', { allowMutableExecutable: true }],
     ['pristine', { pristine: true }],
+    ['mask (a masked approval never serves an unmasked run)', { mask: false }],
   ];
 
   it.each(changes)('changes when %s changes', (_name, override) => {
