@@ -1,7 +1,9 @@
 #!/bin/sh
-':' //; exec node -- "$0" "$@"
+':' //; ulimit -S -c 0; exec node -- "$0" "$@"
 // The two lines above are for sh (the command line runs this file through its shebang): `:`
-// does nothing, then node replaces the shell. For node they are a hashbang and a string
+// does nothing, `ulimit -S -c 0` turns core dumps off (this process receives secret values from
+// the daemon and hands them to the child; the soft limit only, so a child that wants core files
+// can raise it again), then node replaces the shell. For node they are a hashbang and a string
 // expression followed by a comment. `node --` matters: Node 20 reads a `--env-file PATH`
 // anywhere among the arguments before the first `--`, script arguments included, and applies the
 // NODE_OPTIONS in that file (code such as --require) to this very process before it starts

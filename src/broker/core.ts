@@ -17,6 +17,7 @@ import { toWireRequest } from '../request/codec.js';
 import type { ApprovalRequest } from '../request/types.js';
 import { clampReuse, createApprovalStore, type Reservation } from './approvals.js';
 import type { Conversation } from './conversation.js';
+import { callerOf } from './caller.js';
 import { createPromptQueue } from './queue.js';
 import { createSessionStore } from './sessions.js';
 import { needsCallerTerminal } from './terminal.js';
@@ -120,7 +121,7 @@ function untrack(core: BrokerCore, _conv: Conversation, abort: AbortController):
 /** Waits for the prompt turn (one prompt at a time), runs fn holding it, passes the turn on. */
 export async function withTurn<T>(core: BrokerCore, requestId: string, deadline: number, signal: AbortSignal, audit: AuditLog, actx: AuditContext, fn: () => Promise<T>): Promise<T> {
   try {
-    await core.queue.enqueue({ id: requestId, key: `single:${requestId}`, deadline, item: { handoff: null } }, signal);
+    await core.queue.enqueue({ id: requestId, key: `single:${requestId}`, deadline, caller: callerOf(actx.request.requester, core.opts.platform), item: { handoff: null } }, signal);
   } catch (error) {
     auditQueueFailure(core, error, audit, actx);
     throw error;

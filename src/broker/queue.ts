@@ -1,14 +1,23 @@
-// The prompt queue: requests that need the human wait here in arrival order and take turns at
-// the one prompt. Pure apart from the injected clock and timer; knows nothing about secrets.
+// The prompt queue: requests that need the human wait here and take turns at the one prompt.
+// Pure apart from the injected clock and timer; knows nothing about secrets.
+//
+// Fairness: every entry belongs to a caller (QueueEntry.caller; an entry without one is a caller
+// of its own). Callers take turns round-robin, each caller's own entries in arrival order, so a
+// caller that queued many requests does not keep the others waiting behind all of them. With
+// one entry per caller this is plain arrival order. A caller may have at most
+// MAX_WAITING_KEYS_PER_CALLER different requests (reuse keys) and MAX_WAITING_PER_CALLER entries
+// in all waiting; one more is refused at once (daemon.unavailable) and never queued. Identical
+// requests count once against the first cap: one reusable approval can serve them together.
 //
 // enqueue() returns a promise that settles exactly once:
 //   'turn'       this entry now holds the prompt; the broker prompts and calls done(id) after.
-//                Only one entry holds the turn at a time; turns go strictly in enqueue order.
+//                Only one entry holds the turn at a time.
 //   'coalesced'  takeMatching() removed the entry because a reusable approval with the same
 //                key was granted; the entry never held the turn and must NOT call done(). The
 //                broker hands it its reserved use through its own item (it gets the taken
 //                entries back from takeMatching synchronously, before the promise settles).
-//   rejected     AgentSecretError('approval.timeout') when the deadline passed while queued
+//   rejected     AgentSecretError('daemon.unavailable') at once when the caller is over a cap;
+//                AgentSecretError('approval.timeout') when the deadline passed while queued
 //                (the entry never reached the prompt); the signal's reason when the signal
 //                aborted while queued; cancelAll's reason at shutdown. The entry is removed.
 // An entry whose deadline has passed is never given the turn or coalesced, even when its timer
@@ -23,8 +32,15 @@ export interface QueueEntry<T> {
   readonly key: string;
   /** Epoch ms: receipt + ttl. */
   readonly deadline: number;
+  /** Who asked, for round-robin turns and the per-caller caps; absent: a caller of its own. */
+  readonly caller?: string;
   readonly item: T;
 }
+
+/** Different requests (reuse keys) one caller may have waiting. */
+export const MAX_WAITING_KEYS_PER_CALLER = 8;
+/** Entries one caller may have waiting in all (identical requests included). */
+export const MAX_WAITING_PER_CALLER = 32;
 
 export type QueueOutcome = 'turn' | 'coalesced';
 
@@ -53,10 +69,14 @@ export interface PromptQueue<T> {
 export interface PromptQueueOptions {
   now?: () => number;
   setTimer?: (fn: () => void, ms: number) => { clear(): void };
+  /** The caps (defaults MAX_WAITING_KEYS_PER_CALLER, MAX_WAITING_PER_CALLER). */
+  maxKeysPerCaller?: number;
+  maxPerCaller?: number;
 }
 
 interface Waiter<T> {
   entry: QueueEntry<T>;
+  caller: string;
   resolve: (outcome: QueueOutcome) => void;
   reject: (error: unknown) => void;
   timer: { clear(): void } | null;
@@ -74,6 +94,13 @@ function defaultSetTimer(fn: () => void, ms: number): { clear(): void } {
   return { clear: () => clearTimeout(handle) };
 }
 
+export function callerCapError(cap: 'keys' | 'entries', limit: number): AgentSecretError {
+  const what = cap === 'keys' ? `${limit} different requests` : `${limit} requests`;
+  return new AgentSecretError('daemon.unavailable', `this caller already has ${what} waiting for the approval prompt; this one was not queued and nothing ran`, {
+    hint: 'wait until those are answered (or run out of ttl), then rerun; callers are told apart by their terminal session',
+  });
+}
+
 export function queueTimeoutError(): AgentSecretError {
   return new AgentSecretError('approval.timeout', 'the request waited for the prompt until its ttl ran out; nobody was asked and the command did not run', {
     hint: 'other requests were being approved ahead of it; retry, or pass a longer --ttl (up to 10m)',
@@ -86,9 +113,39 @@ export function queueTimeoutError(): AgentSecretError {
 export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue<T> {
   const now = opts.now ?? Date.now;
   const setTimer = opts.setTimer ?? defaultSetTimer;
+  const maxKeys = opts.maxKeysPerCaller ?? MAX_WAITING_KEYS_PER_CALLER;
+  const maxEntries = opts.maxPerCaller ?? MAX_WAITING_PER_CALLER;
   /** Oldest first. */
   let queued: Array<Waiter<T>> = [];
+  /** Callers with entries waiting, in the order they get their next turn. */
+  let ring: string[] = [];
   let active: string | null = null;
+
+  function dropFromRingIfDone(caller: string): void {
+    if (!queued.some((waiter) => waiter.caller === caller)) ring = ring.filter((c) => c !== caller);
+  }
+
+  // Why the caller may not queue one more entry with this key; null when it may.
+  function overCap(caller: string, key: string): AgentSecretError | null {
+    const mine = queued.filter((waiter) => waiter.caller === caller);
+    if (mine.length >= maxEntries) return callerCapError('entries', maxEntries);
+    const keys = new Set(mine.map((waiter) => waiter.entry.key));
+    if (!keys.has(key) && keys.size >= maxKeys) return callerCapError('keys', maxKeys);
+    return null;
+  }
+
+  // Round-robin: the first caller in the ring gives its oldest entry and goes to the back.
+  function nextWaiter(): Waiter<T> | undefined {
+    while (ring.length > 0) {
+      const caller = ring.shift() as string;
+      const next = queued.find((waiter) => waiter.caller === caller);
+      if (next === undefined) continue;
+      queued.splice(queued.indexOf(next), 1);
+      if (queued.some((waiter) => waiter.caller === caller)) ring.push(caller);
+      return next;
+    }
+    return undefined;
+  }
 
   function detach(waiter: Waiter<T>): void {
     waiter.timer?.clear();
@@ -102,6 +159,7 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
     if (index < 0) return false;
     queued.splice(index, 1);
     detach(waiter);
+    dropFromRingIfDone(waiter.caller);
     return true;
   }
 
@@ -117,7 +175,7 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
   function promote(): void {
     expireDue();
     if (active !== null) return;
-    const next = queued.shift();
+    const next = nextWaiter();
     if (next === undefined) return;
     detach(next);
     active = next.entry.id;
@@ -159,7 +217,13 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
           resolve('turn');
           return;
         }
-        const waiter: Waiter<T> = { entry, resolve, reject, timer: null, signal, onAbort: null };
+        const caller = entry.caller ?? `entry:${entry.id}`;
+        const refused = overCap(caller, entry.key);
+        if (refused !== null) {
+          reject(refused);
+          return;
+        }
+        const waiter: Waiter<T> = { entry, caller, resolve, reject, timer: null, signal, onAbort: null };
         if (signal !== undefined) {
           waiter.onAbort = () => {
             if (remove(waiter)) reject(signal.reason);
@@ -167,6 +231,7 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
           signal.addEventListener('abort', waiter.onAbort, { once: true });
         }
         queued.push(waiter);
+        if (!ring.includes(caller)) ring.push(caller);
         arm(waiter);
       });
     },
@@ -205,6 +270,7 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
     cancelAll(reason) {
       const all = queued;
       queued = [];
+      ring = [];
       for (const waiter of all) {
         detach(waiter);
         waiter.reject(reason);

@@ -150,7 +150,8 @@ async function connectConversation(paths: DaemonPaths, opts: OpenOptions): Promi
       if (release === null) {
         release = tryLock(paths.spawnLockFile);
         if (release !== null) {
-          const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, BIN, 'daemon', 'serve'], { detached: true, stdio: 'ignore', env: daemonEnv(opts.env), cwd: '/' });
+          const [file, ...args] = daemonCommand(process.execPath, BIN);
+          const child = spawn(file as string, args, { detached: true, stdio: 'ignore', env: daemonEnv(opts.env), cwd: '/' });
           child.once('exit', (code, signal) => (exitCode = signal === null ? code : 128));
           child.once('error', () => (exitCode = 127));
           child.unref();
@@ -195,6 +196,17 @@ function isPid(value: unknown): value is number {
  * leave it tens of MB larger (bench: 50 parallel reused execs, 82 -> 69 MB resident).
  */
 export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2'] as const;
+
+/**
+ * How the daemon is started: through `sh`, which sets RLIMIT_CORE to 0 (soft and hard) and then
+ * becomes node (`exec`, same pid). The daemon holds every cached value, so a core file of it
+ * (a crash, or anyone sending it SIGABRT or SIGQUIT while the starter had `ulimit -c unlimited`)
+ * would put them on disk. Node cannot set rlimits itself; if `ulimit` fails the daemon does not
+ * start. `op` and the approver programs it starts inherit the 0. Pure.
+ */
+export function daemonCommand(node: string, bin: string): string[] {
+  return ['/bin/sh', '-c', 'ulimit -c 0 && exec "$0" "$@"', node, ...DAEMON_NODE_FLAGS, bin, 'daemon', 'serve'];
+}
 
 /** Variables that load code into a process: the daemon outlives the agent that started it and holds everyone's values, so it never inherits them. */
 export const DAEMON_ENV_DROPPED = ['NODE_OPTIONS', 'NODE_PATH', 'NODE_COMPILE_CACHE', 'BASH_ENV', 'ENV', 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'RUBYOPT', 'RUBYLIB'] as const;

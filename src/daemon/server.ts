@@ -3,14 +3,17 @@
 // one conversation per connection, read timeouts, a bad frame answered with one `error` frame
 // and a closed connection, idle exit, upgrade exit and clean shutdown. The server answers
 // `hello`, `daemon.status` and `daemon.stop` itself; every other frame opens a conversation
-// that hooks.handler runs.
+// that hooks.handler runs. Two caps keep one caller from taking the daemon down for everyone:
+// at most MAX_CONNECTIONS open connections (one more is told so and closed, unread), and at most
+// MAX_BUFFERED_BYTES of unread input held across all of them (the connection whose bytes would
+// go past it is told so and closed).
 
 import { chmodSync, lstatSync, statSync, type Stats } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
 import { auditLogPath, userConfigPath, type DirsInput } from '../platform/dirs.js';
-import { FramingError, LineReader, type FramingFailure } from '../protocol/framing.js';
+import { createByteBudget, FramingError, LineReader, type ByteBudget, type FramingFailure } from '../protocol/framing.js';
 import { errnoOf, unlinkQuietly } from '../platform/fs.js';
 import { acquireStartLock, connectUnix, removePidFileIfOurs, writePidFile } from '../platform/instance.js';
 import { daemonPaths, prepareRuntimeDir, type DaemonPaths } from '../protocol/paths.js';
@@ -34,11 +37,20 @@ export interface ServeOptions {
   handleSignals?: boolean;
   /** Read timeouts (defaults: first frame 10 s, rest of a started frame 5 s). */
   timeouts?: { firstFrameMs?: number; partialFrameMs?: number };
+  /** Caps (defaults MAX_CONNECTIONS and MAX_BUFFERED_BYTES); tests lower them. */
+  limits?: { maxConnections?: number; maxBufferedBytes?: number };
   /** Called once the socket accepts connections. */
   onListening?: (info: { socket: string; pid: number }) => void;
 }
 
 export const FIRST_FRAME_TIMEOUT_MS = 10_000;
+/**
+ * Open connections served at once. Every running `exec` holds one while its child runs, so this
+ * is far above what a few agents need; memory is bounded by MAX_BUFFERED_BYTES, not by this.
+ */
+export const MAX_CONNECTIONS = 128;
+/** Unread input held across all connections: 16 frames of the 1 MiB limit in flight. */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 2_000;
 const CLOSE_LINGER_MS = 2_000;
 const UNKNOWN_ID = '_';
@@ -52,6 +64,8 @@ interface Connection {
   closed$: Promise<void>;
   id: string | undefined;
   ending: boolean;
+  /** Ending and reading (to drop) what the client still sends; false: no longer read at all. */
+  draining: boolean;
   closed: boolean;
 }
 
@@ -98,6 +112,10 @@ class DaemonRuntime {
   #resolveStopped!: () => void;
   #state: State = 'running';
   readonly #connections = new Set<Connection>();
+  /** Refused connections still lingering until their client reads the refusal. */
+  readonly #refused = new Set<Socket>();
+  readonly #maxConnections: number;
+  readonly #budget: ByteBudget;
   readonly #tasks = new Set<Promise<void>>();
   readonly #idleTimer: NodeJS.Timeout;
   #idleSince = Date.now();
@@ -125,6 +143,8 @@ class DaemonRuntime {
     this.#entryStamp = stampOf(this.#entryFile);
     this.#firstFrameMs = opts.timeouts?.firstFrameMs ?? FIRST_FRAME_TIMEOUT_MS;
     this.#partialFrameMs = opts.timeouts?.partialFrameMs;
+    this.#maxConnections = opts.limits?.maxConnections ?? MAX_CONNECTIONS;
+    this.#budget = createByteBudget(opts.limits?.maxBufferedBytes ?? MAX_BUFFERED_BYTES);
 
     server.on('connection', (socket) => this.#accept(socket));
     server.on('error', (error) => log('server_error', { errno: errnoOf(error) ?? 'unknown' }));
@@ -145,9 +165,15 @@ class DaemonRuntime {
       return;
     }
     socket.on('error', () => undefined);
+    if (this.#connections.size >= this.#maxConnections) {
+      this.#refuse(socket);
+      return;
+    }
     // A frame over the limit or left unfinished is answered at once, even while nobody reads.
-    const onFailure = (kind: FramingFailure) => void this.#fail(conn, framingError(new FramingError(kind)));
-    const readerOptions = this.#partialFrameMs === undefined ? { onFailure } : { onFailure, partialTimeoutMs: this.#partialFrameMs };
+    // A client pushing a frame over the limit or the budget is not read any further (see #end).
+    const onFailure = (kind: FramingFailure) => void this.#fail(conn, framingError(new FramingError(kind), this.#budget.limit), kind === 'partial_timeout');
+    const budget = this.#budget;
+    const readerOptions = this.#partialFrameMs === undefined ? { onFailure, budget } : { onFailure, budget, partialTimeoutMs: this.#partialFrameMs };
     const conn: Connection = {
       socket,
       reader: new LineReader(socket, readerOptions),
@@ -155,6 +181,7 @@ class DaemonRuntime {
       closed$: Promise.resolve(),
       id: undefined,
       ending: false,
+      draining: true,
       closed: false,
     };
     conn.closed$ = new Promise<void>((resolve) =>
@@ -168,12 +195,35 @@ class DaemonRuntime {
     this.#idleSince = Date.now();
     const task = this.#serve(conn);
     const whole = Promise.all([task, conn.closed$]).then(() => {
+      conn.reader.dispose();
       this.#connections.delete(conn);
       this.#tasks.delete(whole);
       this.#idleSince = Date.now();
       if (this.#state === 'retiring' && this.#connections.size === 0) void this.shutdown('upgrade');
     });
     this.#tasks.add(whole);
+  }
+
+  // Over the connection cap: one error frame, nothing read, then the connection goes after the
+  // linger (as #end without drain). Refusals still lingering are capped too; beyond that a
+  // connection is closed at once.
+  #refuse(socket: Socket): void {
+    this.#log('connection_refused', { open: this.#connections.size });
+    if (this.#refused.size >= this.#maxConnections) {
+      socket.destroy();
+      return;
+    }
+    this.#refused.add(socket);
+    const error = unavailable(`too many connections to the agent-secret daemon (${this.#connections.size} open)`, 'wait for running agent-secret commands to finish (each running exec holds one), then rerun');
+    const body = { code: error.code, message: error.message, hint: error.hint };
+    socket.end(encodeFrame({ v: PROTOCOL_VERSION, id: UNKNOWN_ID, type: 'error', body }));
+    socket.pause();
+    const timer = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.#refused.delete(socket);
+    });
   }
 
   async #serve(conn: Connection): Promise<void> {
@@ -200,6 +250,8 @@ class DaemonRuntime {
           version: this.#opts.version,
           started_at: this.#startedAt,
           connections: this.#connections.size - 1,
+          // Unread input held for all connections (bounded by MAX_BUFFERED_BYTES).
+          buffered_bytes: this.#budget.used,
           retiring: this.#state !== 'running',
           // Which user config (approver, op_path) and audit log this daemon uses: its own environment's.
           user_config: userConfigPath(this.#opts.dirs),
@@ -244,9 +296,9 @@ class DaemonRuntime {
       if (error instanceof FramingError && error.kind === 'closed') {
         // The client is done sending (or gone): nothing to answer.
         this.#end(conn);
-        throw framingError(error);
+        throw framingError(error, this.#budget.limit);
       }
-      throw this.#fail(conn, error instanceof FramingError ? framingError(error) : error);
+      throw this.#fail(conn, error instanceof FramingError ? framingError(error, this.#budget.limit) : error);
     } finally {
       if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
       aborted.catch(() => undefined);
@@ -279,7 +331,7 @@ class DaemonRuntime {
   }
 
   // Answers an error with one error frame (unless the connection is already ending) and ends it.
-  #fail(conn: Connection, error: unknown): unknown {
+  #fail(conn: Connection, error: unknown, drain = true): unknown {
     if (conn.ending || conn.closed) return error;
     const known = isAgentSecretError(error);
     if (known) this.#log(error.code === 'daemon.protocol' ? 'bad_frame' : 'request_failed', { code: error.code });
@@ -288,13 +340,16 @@ class DaemonRuntime {
       ? { code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) }
       : { code: 'internal', message: 'the agent-secret daemon failed while handling the request', hint: 'rerun; if it happens again, run agent-secret daemon stop' };
     const bytes = encodeFrame({ v: PROTOCOL_VERSION, id: conn.id ?? UNKNOWN_ID, type: 'error', body });
-    this.#end(conn, bytes);
+    this.#end(conn, bytes, drain);
     return error;
   }
 
   // Half-closes after the last frame, drops whatever the client still sends (closing with unread
-  // input could reset the connection before the client reads our reply), then lets go.
-  #end(conn: Connection, last?: Buffer): void {
+  // input could reset the connection before the client reads our reply), then lets go. Without
+  // `drain` (a client pushing more than the frame limit or the budget) nothing more is read: the
+  // kernel keeps what it sends until the linger ends. Reading a flood only to drop it held the
+  // event loop for 160-330 ms at a time (500 connections of 1 MiB each).
+  #end(conn: Connection, last?: Buffer, drain = true): void {
     if (conn.ending || conn.closed) return;
     conn.ending = true;
     conn.controller.abort(unavailable('the conversation ended'));
@@ -302,7 +357,9 @@ class DaemonRuntime {
     const socket = conn.socket;
     if (last === undefined) socket.end();
     else socket.end(last);
-    socket.resume();
+    conn.draining = drain;
+    if (drain) socket.resume();
+    else socket.pause();
     const timer = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
@@ -351,6 +408,9 @@ class DaemonRuntime {
     this.#stopListening();
     const stopping = unavailable('the agent-secret daemon stopped before the request was answered');
     for (const conn of this.#connections) conn.controller.abort(stopping);
+    // Connections no longer read would not notice their client leave: they are done already.
+    for (const conn of this.#connections) if (conn.ending && !conn.draining) conn.socket.destroy();
+    for (const socket of this.#refused) socket.destroy();
     try {
       await this.#opts.hooks.shutdown();
     } catch {
@@ -445,17 +505,26 @@ function stampOf(file: string): string | null {
   }
 }
 
-function framingError(error: FramingError): AgentSecretError {
+function framingError(error: FramingError, budgetBytes: number): AgentSecretError {
   switch (error.kind) {
     case 'too_large':
       return protocol('a frame is larger than the 1 MiB limit');
     case 'partial_timeout':
       return protocol('a frame was started but not finished in time');
+    case 'busy':
+      return unavailable(
+        `the agent-secret daemon already holds ${sizeText(budgetBytes)} of unfinished frames from its connections; this one was closed`,
+        'rerun in a moment; if it keeps happening, a process of yours is flooding the daemon socket',
+      );
     case 'timeout':
       return protocol('no frame arrived in time');
     case 'closed':
       return unavailable('the client closed the connection');
   }
+}
+
+function sizeText(bytes: number): string {
+  return bytes >= 1048576 ? `${Math.round(bytes / 1048576)} MiB` : `${Math.round(bytes / 1024)} KiB`;
 }
 
 function reasonOf(signal: AbortSignal): unknown {
@@ -468,8 +537,8 @@ function protocol(message: string): AgentSecretError {
   });
 }
 
-function unavailable(message: string): AgentSecretError {
-  return new AgentSecretError('daemon.unavailable', message, { hint: 'rerun; agent-secret starts the daemon again on demand (see agent-secret daemon status)' });
+function unavailable(message: string, hint = 'rerun; agent-secret starts the daemon again on demand (see agent-secret daemon status)'): AgentSecretError {
+  return new AgentSecretError('daemon.unavailable', message, { hint });
 }
 
 function delay(ms: number): Promise<void> {

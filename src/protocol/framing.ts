@@ -4,15 +4,45 @@
 // wait in a queue while nobody asks for them; when there are many, or they and the started line
 // reach the frame limit, the socket is paused, so a client cannot make us buffer more than the
 // limit plus one chunk by sending many small frames either. (Below that the socket keeps
-// reading, so a disconnect is always seen.)
+// reading, so a disconnect is always seen.) Readers of one daemon may share a ByteBudget: the
+// bytes all of them hold together; a reader whose next chunk would take more than is left fails
+// with `busy`, so many connections each holding a partial frame cannot add up to more than the
+// budget (551 connections with 1 MiB each once held ~660 MB of the daemon, for good).
 
 import type { Socket } from 'node:net';
 import { MAX_FRAME_BYTES } from './envelope.js';
 
 export const PARTIAL_FRAME_TIMEOUT_MS = 5_000;
 
-/** Why no line could be read. `timeout` (the caller's wait) leaves the reader usable. */
-export type FramingFailure = 'too_large' | 'partial_timeout' | 'timeout' | 'closed';
+/** Why no line could be read. `timeout` (the caller's wait) leaves the reader usable; `busy`: the shared budget is spent. */
+export type FramingFailure = 'too_large' | 'partial_timeout' | 'busy' | 'timeout' | 'closed';
+
+/** Bytes several readers may hold together. `take` succeeds only while the total stays within the limit. */
+export interface ByteBudget {
+  readonly limit: number;
+  /** Bytes held now by every reader sharing the budget. */
+  readonly used: number;
+  take(bytes: number): boolean;
+  give(bytes: number): void;
+}
+
+export function createByteBudget(limit: number): ByteBudget {
+  let used = 0;
+  return {
+    limit,
+    get used() {
+      return used;
+    },
+    take(bytes) {
+      if (used + bytes > limit) return false;
+      used += bytes;
+      return true;
+    },
+    give(bytes) {
+      used = Math.max(0, used - bytes);
+    },
+  };
+}
 
 export class FramingError extends Error {
   readonly kind: FramingFailure;
@@ -27,8 +57,10 @@ export class FramingError extends Error {
 export interface LineReaderOptions {
   maxBytes?: number;
   partialTimeoutMs?: number;
-  /** Called when the stream itself goes bad (too_large, partial_timeout), even while nobody waits. */
+  /** Called when the stream itself goes bad (too_large, partial_timeout, busy), even while nobody waits. */
   onFailure?: (kind: FramingFailure) => void;
+  /** Shared with other readers: what they may hold together. */
+  budget?: ByteBudget;
 }
 
 /** Complete lines held for a reader before the socket is paused. */
@@ -47,6 +79,9 @@ export class LineReader {
   readonly #maxBytes: number;
   readonly #partialTimeoutMs: number;
   readonly #onFailure: ((kind: FramingFailure) => void) | undefined;
+  readonly #budget: ByteBudget | undefined;
+  /** What this reader has taken from the budget. */
+  #taken = 0;
   readonly #lines: Buffer[] = [];
   #queuedBytes = 0;
   #parts: Buffer[] = [];
@@ -61,6 +96,7 @@ export class LineReader {
     this.#maxBytes = options.maxBytes ?? MAX_FRAME_BYTES;
     this.#partialTimeoutMs = options.partialTimeoutMs ?? PARTIAL_FRAME_TIMEOUT_MS;
     this.#onFailure = options.onFailure;
+    this.#budget = options.budget;
     socket.on('data', this.#onData);
     socket.on('end', this.#onClose);
     socket.on('close', this.#onClose);
@@ -82,6 +118,7 @@ export class LineReader {
     const queued = this.#lines.shift();
     if (queued !== undefined) {
       this.#queuedBytes -= queued.length;
+      this.#settleBudget();
       this.#maybeResume();
       return Promise.resolve(queued);
     }
@@ -108,11 +145,25 @@ export class LineReader {
     this.#clearPartial();
     this.#parts = [];
     this.#partBytes = 0;
+    // A connection refused for the budget is answered and closed: what it queued is not served.
+    if (kind === 'busy') {
+      this.#lines.length = 0;
+      this.#queuedBytes = 0;
+    }
+    this.#settleBudget();
     this.#socket.off('data', this.#onData);
     if (kind !== 'closed') this.#socket.pause();
     // Lines already complete are still handed out before the failure.
     if (this.#lines.length === 0) this.#rejectWaiter(kind);
-    if (kind === 'too_large' || kind === 'partial_timeout') this.#onFailure?.(kind);
+    if (kind === 'too_large' || kind === 'partial_timeout' || kind === 'busy') this.#onFailure?.(kind);
+  }
+
+  /** Nobody will read again (the connection is over): drops what is held and gives its budget back. */
+  dispose(): void {
+    this.fail('closed');
+    this.#lines.length = 0;
+    this.#queuedBytes = 0;
+    this.#settleBudget();
   }
 
   readonly #onData = (chunk: Buffer): void => {
@@ -137,8 +188,21 @@ export class LineReader {
       this.#partBytes += rest.length;
       this.#armPartial();
     }
+    if (!this.#settleBudget()) return this.fail('busy');
     if (this.#overQueued()) this.#pause();
   };
+
+  // Brings what this reader has taken from the shared budget in line with what it holds; false
+  // when the budget cannot cover it (then nothing more was taken).
+  #settleBudget(): boolean {
+    const budget = this.#budget;
+    if (budget === undefined) return true;
+    const held = this.#queuedBytes + this.#partBytes;
+    if (held < this.#taken) budget.give(this.#taken - held);
+    else if (held > this.#taken && !budget.take(held - this.#taken)) return false;
+    this.#taken = held;
+    return true;
+  }
 
   // Held lines plus the started one stay under the frame limit (plus the chunk in hand).
   #overQueued(): boolean {

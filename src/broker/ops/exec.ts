@@ -10,6 +10,7 @@ import { spawnBody, type SpawnBody } from '../../protocol/codec.js';
 import { ExecArgvBodySchema, type ExecDeliverBody, type ExecQueuedBody } from '../../protocol/messages.js';
 import type { ApprovalRequest } from '../../request/types.js';
 import type { Reservation } from '../approvals.js';
+import { callerOf } from '../caller.js';
 import type { Conversation } from '../conversation.js';
 import { decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, resolve, resolveWith, withScope, type BrokerCore, type Pending, type Scope, type Values } from '../core.js';
 import { planFromArgv } from '../plan-argv.js';
@@ -132,11 +133,12 @@ function takeReuse(core: BrokerCore, key: string, audit: AuditLog, actx: AuditCo
 async function promptAndResolve(core: BrokerCore, scope: Scope, key: string, conv: Conversation): Promise<Grant> {
   const { requestId, deadline, audit, actx, signal } = scope;
   const pending: Pending = { handoff: null };
+  const caller = callerOf(scope.request.requester, core.opts.platform);
   await conv.send('exec.queued', { waiting: core.queue.waiting() } satisfies ExecQueuedBody);
   for (;;) {
     let outcome;
     try {
-      outcome = await core.queue.enqueue({ id: requestId, key, deadline, item: pending }, signal);
+      outcome = await core.queue.enqueue({ id: requestId, key, deadline, caller, item: pending }, signal);
     } catch (error) {
       auditQueueFailure(core, error, audit, actx);
       throw error;

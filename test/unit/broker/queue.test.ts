@@ -1,19 +1,21 @@
-// The prompt queue: strict FIFO turns, one turn at a time, deadlines that expire only queued
-// entries, waiting counts, abort, coalescing of identical requests, and shutdown. A fake clock
-// and timer drive time; a model-based property checks random interleavings.
+// The prompt queue: one turn at a time, round-robin between callers (plain arrival order with
+// one entry per caller), the per-caller caps, deadlines that expire only queued entries, waiting
+// counts, abort, coalescing of identical requests, and shutdown. A fake clock and timer drive
+// time; model-based properties check random interleavings.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
-import { createPromptQueue, type QueueOutcome } from '../../../src/broker/queue.js';
+import { createPromptQueue, MAX_WAITING_KEYS_PER_CALLER, MAX_WAITING_PER_CALLER, type PromptQueueOptions, type QueueOutcome } from '../../../src/broker/queue.js';
 
 /** Lets every settled promise run its handlers. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function setup(start = 0) {
+function setup(start = 0, caps: Pick<PromptQueueOptions, 'maxKeysPerCaller' | 'maxPerCaller'> = {}) {
   let clock = start;
   const timers: Array<{ at: number; fn: () => void; cleared: boolean }> = [];
   const queue = createPromptQueue<string>({
+    ...caps,
     now: () => clock,
     setTimer: (fn, ms) => {
       const timer = { at: clock + ms, fn, cleared: false };
@@ -22,8 +24,9 @@ function setup(start = 0) {
     },
   });
   const outcomes = new Map<string, QueueOutcome | { error: unknown }>();
-  const enqueue = (id: string, opts: { key?: string; deadline?: number; signal?: AbortSignal } = {}) => {
-    const promise = queue.enqueue({ id, key: opts.key ?? 'k', deadline: opts.deadline ?? clock + 60_000, item: `item-${id}` }, opts.signal);
+  const enqueue = (id: string, opts: { key?: string; deadline?: number; signal?: AbortSignal; caller?: string } = {}) => {
+    const entry = { id, key: opts.key ?? 'k', deadline: opts.deadline ?? clock + 60_000, item: `item-${id}`, ...(opts.caller === undefined ? {} : { caller: opts.caller }) };
+    const promise = queue.enqueue(entry, opts.signal);
     promise.then(
       (outcome) => outcomes.set(id, outcome),
       (error: unknown) => outcomes.set(id, { error }),
@@ -84,6 +87,66 @@ describe('createPromptQueue', () => {
     t.queue.done('c');
     expect(t.queue.size()).toBe(0);
     expect(t.queue.activeId()).toBeNull();
+  });
+
+  it('gives callers turns round-robin, each caller its own entries in arrival order', async () => {
+    const t = setup();
+    for (const id of ['a1', 'a2', 'a3', 'a4']) t.enqueue(id, { caller: 'A', key: id });
+    t.enqueue('b1', { caller: 'B' });
+    t.enqueue('c1', { caller: 'C' });
+    t.enqueue('b2', { caller: 'B' });
+    const order: string[] = [];
+    for (;;) {
+      await flush();
+      const active = t.queue.activeId();
+      if (active === null) break;
+      order.push(active);
+      t.queue.done(active);
+    }
+    // Strict arrival order would have been a1 a2 a3 a4 b1 c1 b2: B and C behind all of A's.
+    expect(order).toEqual(['a1', 'a2', 'b1', 'c1', 'a3', 'b2', 'a4']);
+  });
+
+  it('refuses, at once and without queueing, a caller over its caps; identical requests count once; other callers are not affected', async () => {
+    const t = setup(0, { maxKeysPerCaller: 3, maxPerCaller: 5 });
+    t.enqueue('active', { caller: 'X' });
+    for (const n of [1, 2, 3]) t.enqueue(`a${n}`, { caller: 'A', key: `k${n}` });
+    t.enqueue('a4', { caller: 'A', key: 'k4' });
+    await flush();
+    const refused = errorOf(t.outcomes.get('a4'));
+    expect(refused).toBeInstanceOf(AgentSecretError);
+    expect((refused as AgentSecretError).code).toBe('daemon.unavailable');
+    expect((refused as AgentSecretError).message).toBe('this caller already has 3 different requests waiting for the approval prompt; this one was not queued and nothing ran');
+    // The same request again joins: it would be answered by the same approval.
+    t.enqueue('a1-again', { caller: 'A', key: 'k1' });
+    t.enqueue('a1-again2', { caller: 'A', key: 'k1' });
+    t.enqueue('a1-again3', { caller: 'A', key: 'k1' });
+    await flush();
+    expect(t.outcomes.has('a1-again')).toBe(false);
+    expect(t.outcomes.has('a1-again2')).toBe(false);
+    expect((errorOf(t.outcomes.get('a1-again3')) as AgentSecretError).message).toContain('already has 5 requests waiting');
+    // Another caller queues as before.
+    t.enqueue('b1', { caller: 'B', key: 'k4' });
+    await flush();
+    expect(t.outcomes.has('b1')).toBe(false);
+    expect(t.queue.waiting()).toBe(6);
+    // Once fewer different requests of A wait (k1 still waits twice), A may queue another one.
+    t.queue.done('active');
+    await flush();
+    expect(t.queue.activeId()).toBe('a1');
+    t.queue.done('a1');
+    await flush();
+    expect(t.queue.activeId()).toBe('b1');
+    t.queue.done('b1');
+    await flush();
+    expect(t.queue.activeId()).toBe('a2');
+    t.enqueue('a5', { caller: 'A', key: 'k5' });
+    await flush();
+    expect(t.outcomes.has('a5')).toBe(false);
+  });
+
+  it('has the documented default caps', () => {
+    expect([MAX_WAITING_KEYS_PER_CALLER, MAX_WAITING_PER_CALLER]).toEqual([8, 32]);
   });
 
   it('ignores done() for an id that does not hold the turn', async () => {
@@ -443,6 +506,133 @@ describe('queue under random interleavings (property)', () => {
         }
         // Strict FIFO: turns were handed out in enqueue order.
         expect(turnOrder).toEqual([...turnOrder].sort((a, b) => a - b));
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+// ---- Callers: round-robin turns and per-caller caps, against a model. ----
+
+type CallerOp =
+  | { kind: 'enqueue'; caller: number; key: number; ttl: number; signal: boolean }
+  | { kind: 'done' }
+  | { kind: 'abort'; pick: number }
+  | { kind: 'tick'; ms: number }
+  | { kind: 'take'; key: number; limit: number };
+
+const callerOpArb: fc.Arbitrary<CallerOp> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('enqueue' as const), caller: fc.nat({ max: 2 }), key: fc.nat({ max: 3 }), ttl: fc.integer({ min: 1, max: 4000 }), signal: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.constant({ kind: 'done' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('abort' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 1500 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('take' as const), key: fc.nat({ max: 3 }), limit: fc.nat({ max: 3 }) }) },
+);
+
+describe('queue with callers under random interleavings (property)', () => {
+  it('turns go round-robin between callers and in arrival order within one; caps refuse exactly what the model refuses', async () => {
+    const maxKeys = 2;
+    const maxPer = 3;
+    await fc.assert(
+      fc.asyncProperty(fc.array(callerOpArb, { minLength: 1, maxLength: 60 }), async (ops) => {
+        const t = setup(0, { maxKeysPerCaller: maxKeys, maxPerCaller: maxPer });
+        type Entry = { id: string; caller: string; key: string; deadline: number };
+        let model: Entry[] = [];
+        let ring: string[] = [];
+        let active: string | null = null;
+        const expected = new Map<string, 'turn' | 'coalesced' | 'timeout' | 'aborted' | 'refused'>();
+        const controllers = new Map<string, AbortController>();
+        let seq = 0;
+        const drop = (ids: string[]) => {
+          model = model.filter((e) => !ids.includes(e.id));
+          ring = ring.filter((c) => model.some((e) => e.caller === c));
+        };
+        const expire = () => {
+          const due = model.filter((e) => t.now() >= e.deadline).map((e) => e.id);
+          for (const id of due) expected.set(id, 'timeout');
+          drop(due);
+        };
+        const promote = () => {
+          expire();
+          if (active !== null) return;
+          while (ring.length > 0) {
+            const caller = ring.shift()!;
+            const next = model.find((e) => e.caller === caller);
+            if (next === undefined) continue;
+            model = model.filter((e) => e !== next);
+            if (model.some((e) => e.caller === caller)) ring.push(caller);
+            active = next.id;
+            expected.set(next.id, 'turn');
+            return;
+          }
+        };
+        for (const op of ops) {
+          switch (op.kind) {
+            case 'enqueue': {
+              const id = `r${seq++}`;
+              const entry = { id, caller: `c${op.caller}`, key: `k${op.key}`, deadline: t.now() + op.ttl };
+              const controller = op.signal ? new AbortController() : undefined;
+              if (controller !== undefined) controllers.set(id, controller);
+              t.enqueue(id, { caller: entry.caller, key: entry.key, deadline: entry.deadline, ...(controller === undefined ? {} : { signal: controller.signal }) });
+              expire();
+              if (active === null && model.length === 0) {
+                active = id;
+                expected.set(id, 'turn');
+                break;
+              }
+              const mine = model.filter((e) => e.caller === entry.caller);
+              const keys = new Set(mine.map((e) => e.key));
+              if (mine.length >= maxPer || (!keys.has(entry.key) && keys.size >= maxKeys)) {
+                expected.set(id, 'refused');
+                break;
+              }
+              model.push(entry);
+              if (!ring.includes(entry.caller)) ring.push(entry.caller);
+              break;
+            }
+            case 'done':
+              if (active === null) break;
+              await flush();
+              t.queue.done(active);
+              active = null;
+              promote();
+              break;
+            case 'abort': {
+              const live = [...controllers.entries()].filter(([, c]) => !c.signal.aborted);
+              if (live.length === 0) break;
+              const [id, controller] = live[op.pick % live.length]!;
+              controller.abort(new Error(`abort ${id}`));
+              if (model.some((e) => e.id === id)) {
+                expected.set(id, 'aborted');
+                drop([id]);
+              }
+              break;
+            }
+            case 'tick':
+              t.tick(op.ms);
+              expire();
+              break;
+            case 'take': {
+              expire();
+              const want = model.filter((e) => e.key === `k${op.key}`).slice(0, op.limit).map((e) => e.id);
+              for (const id of want) expected.set(id, 'coalesced');
+              drop(want);
+              expect(t.queue.takeMatching(`k${op.key}`, op.limit).map((e) => e.id)).toEqual(want);
+              break;
+            }
+          }
+          await flush();
+          expect(t.queue.activeId()).toBe(active);
+          expect(t.queue.waiting()).toBe(model.length);
+          for (const [id, want] of expected) {
+            const got = t.outcomes.get(id);
+            if (want === 'turn' || want === 'coalesced') expect(got).toBe(want);
+            else if (want === 'timeout') expect(isTimeout(got)).toBe(true);
+            else if (want === 'refused') expect((errorOf(got) as AgentSecretError | undefined)?.code).toBe('daemon.unavailable');
+            else expect((errorOf(got) as Error | undefined)?.message).toBe(`abort ${id}`);
+          }
+          for (const id of t.outcomes.keys()) expect(expected.has(id)).toBe(true);
+        }
       }),
       { numRuns: 400 },
     );

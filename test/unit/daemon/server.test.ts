@@ -430,6 +430,87 @@ describe('bad input: one error frame, then the connection closes; the daemon kee
   });
 });
 
+describe('caps: connections and unread bytes', () => {
+  /** A raw connection that said hello and got hello.ok: it stays open, waiting to send its request. */
+  async function helloed(): Promise<Raw> {
+    const client = await raw();
+    const answered = new Promise<void>((resolve) => client.socket.once('data', () => resolve()));
+    client.socket.write(frame('hello', { version: VERSION }));
+    await answered;
+    return client;
+  }
+
+  async function rawStatus(): Promise<Record<string, unknown>> {
+    const client = await raw();
+    client.socket.write(frame('daemon.status'));
+    const frames = await client.frames;
+    client.socket.destroy();
+    expect(frames[0]?.type).toBe('daemon.status.ok');
+    return frames[0]!.body;
+  }
+
+  it('a connection over the cap gets one daemon.unavailable error naming the cap and is closed, unread; a slot freed is served again', async () => {
+    await start({}, { limits: { maxConnections: 3 } });
+    const open = [await helloed(), await helloed(), await helloed()];
+    const over = await raw();
+    over.socket.write(frame('hello', { version: VERSION }));
+    const frames = await over.frames;
+    over.socket.destroy();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({ type: 'error', body: { code: 'daemon.unavailable', message: 'too many connections to the agent-secret daemon (3 open)' } });
+    expect(frames[0]!.body.hint).toContain('each running exec holds one');
+    // Never read: no hello.ok was sent, nothing was logged as a bad frame.
+    expect(events.filter((e) => e.event === 'bad_frame')).toEqual([]);
+    expect(events.filter((e) => e.event === 'connection_refused')).toHaveLength(1);
+    open[0]!.socket.destroy();
+    await open[0]!.ended;
+    await sleep(20);
+    await expectServing();
+    for (const client of open) client.socket.destroy();
+  });
+
+  it('connections each holding a partial frame cannot together hold more than the byte budget; the one that would is told and closed', async () => {
+    await start({}, { limits: { maxBufferedBytes: 256 * 1024 } });
+    const part = Buffer.alloc(100 * 1024, 0x61);
+    const holders = [await raw(), await raw()];
+    for (const client of holders) {
+      client.socket.write(part);
+      await sleep(50);
+    }
+    expect(await rawStatus()).toMatchObject({ buffered_bytes: 2 * part.length });
+    const third = await raw();
+    third.socket.write(part);
+    const frames = await third.frames;
+    third.socket.destroy();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({ type: 'error', body: { code: 'daemon.unavailable' } });
+    expect(frames[0]!.body.message).toContain('256 KiB of unfinished frames');
+    // The holders are still connected and what they hold is still counted; complete requests still pass.
+    expect(await rawStatus()).toMatchObject({ buffered_bytes: 2 * part.length });
+    await expectServing();
+    for (const client of holders) client.socket.destroy();
+  });
+
+  it('after a flood of connections with partial frames has gone, nothing is held and every slot is free again', async () => {
+    await start({}, { limits: { maxConnections: 16, maxBufferedBytes: 512 * 1024 } });
+    const part = Buffer.alloc(64 * 1024, 0x62);
+    const flood = await Promise.all(Array.from({ length: 40 }, () => raw()));
+    const answers = flood.map((client) => client.frames);
+    for (const client of flood) client.socket.write(part);
+    await sleep(200);
+    const during = await rawStatus();
+    expect(during.buffered_bytes as number).toBeLessThanOrEqual(512 * 1024);
+    for (const client of flood) client.socket.destroy();
+    const codes = (await Promise.all(answers)).flat().map((f) => f.body.code);
+    // Refused over the connection cap (24) or over the budget; nobody got anything else.
+    expect(codes.length).toBeGreaterThanOrEqual(24);
+    expect(new Set(codes)).toEqual(new Set(['daemon.unavailable']));
+    // Connections no longer read are let go after the linger at the latest.
+    await sleep(2_200);
+    expect(await rawStatus()).toMatchObject({ connections: 0, buffered_bytes: 0 });
+  });
+});
+
 describe('one daemon per user', () => {
   it('a second server does not start while one answers', async () => {
     await start();

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FramingError, LineReader, MAX_QUEUED_LINES, type FramingFailure } from '../../../src/protocol/framing.js';
+import { createByteBudget, FramingError, LineReader, MAX_QUEUED_LINES, type ByteBudget, type FramingFailure } from '../../../src/protocol/framing.js';
 
 class FakeSocket extends EventEmitter {
   paused = false;
@@ -23,7 +23,7 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-function reader(options: { maxBytes?: number; partialTimeoutMs?: number; onFailure?: (kind: FramingFailure) => void } = {}) {
+function reader(options: { maxBytes?: number; partialTimeoutMs?: number; onFailure?: (kind: FramingFailure) => void; budget?: ByteBudget } = {}) {
   const socket = new FakeSocket();
   return { socket, lines: new LineReader(socket as unknown as Socket, options) };
 }
@@ -167,5 +167,78 @@ describe('LineReader', () => {
     expect(await failureOf(lines.next(10))).toBe('timeout');
     socket.feed('late\n');
     expect((await lines.next()).toString()).toBe('late');
+  });
+});
+
+describe('LineReader with a shared byte budget', () => {
+  it('fails with busy the reader whose bytes would go past the budget, at once, and leaves the others alone', async () => {
+    const budget = createByteBudget(10);
+    const failures: FramingFailure[] = [];
+    const a = reader({ budget });
+    const b = reader({ budget, onFailure: (kind) => failures.push(kind) });
+    a.socket.feed('123456');
+    expect(budget.used).toBe(6);
+    b.socket.feed('1234');
+    expect(budget.used).toBe(10);
+    b.socket.feed('5');
+    expect(failures).toEqual(['busy']);
+    expect(b.lines.failure).toBe('busy');
+    expect(b.socket.paused).toBe(true);
+    expect(await failureOf(b.lines.next())).toBe('busy');
+    // b gave back everything it held; a still holds its partial frame and can finish it.
+    expect(budget.used).toBe(6);
+    a.socket.feed('7\n');
+    expect((await a.lines.next()).toString()).toBe('1234567');
+    expect(budget.used).toBe(0);
+  });
+
+  it('counts queued lines until they are read, and a line handed to a waiting reader not at all', async () => {
+    const budget = createByteBudget(100);
+    const { socket, lines } = reader({ budget });
+    const waiting = lines.next();
+    socket.feed('abc\n');
+    expect((await waiting).toString()).toBe('abc');
+    expect(budget.used).toBe(0);
+    socket.feed('defg\nhi\nj');
+    expect(budget.used).toBe(7);
+    await lines.next();
+    expect(budget.used).toBe(3);
+    lines.dispose();
+    expect(budget.used).toBe(0);
+  });
+
+  it('a complete small frame passes even while the budget is spent', async () => {
+    const budget = createByteBudget(4);
+    const hog = reader({ budget });
+    hog.socket.feed('1234');
+    const { socket, lines } = reader({ budget });
+    const waiting = lines.next();
+    socket.feed('{"ok":1}\n');
+    expect((await waiting).toString()).toBe('{"ok":1}');
+    expect(lines.failure).toBeUndefined();
+  });
+
+  it('gives every byte back whatever the readers were fed and however they ended (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ who: fc.nat({ max: 3 }), text: fc.string({ maxLength: 12 }), end: fc.constantFrom('none', 'read', 'close', 'dispose') }), { maxLength: 40 }),
+        (steps) => {
+          const budget = createByteBudget(24);
+          const readers = Array.from({ length: 4 }, () => reader({ budget, maxBytes: 16 }));
+          for (const step of steps) {
+            const r = readers[step.who]!;
+            r.socket.feed(step.text.replaceAll('x', '\n'));
+            expect(budget.used).toBeLessThanOrEqual(budget.limit);
+            if (step.end === 'read') void r.lines.next().catch(() => undefined);
+            if (step.end === 'close') r.socket.emit('close');
+            if (step.end === 'dispose') r.lines.dispose();
+            expect(budget.used).toBe(readers.reduce((sum, x) => sum + x.lines.bufferedBytes, 0));
+          }
+          for (const r of readers) r.lines.dispose();
+          expect(budget.used).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
