@@ -178,3 +178,71 @@ export const SessionDeliverBodySchema = z.strictObject({
   override_env: z.boolean(),
   remaining_reads: z.number().int().nonnegative(),
 });
+
+// Replies the broker sends and the CLI reads, one schema for both: the broker's bodies satisfy
+// these types, the CLI parses with them (objects here accept extra keys, for newer daemons).
+
+export const SessionCreatedBodySchema = z.object({
+  session_id: z.string().regex(/^asid_[A-Za-z0-9_-]{1,64}$/),
+  session_token: z.string().regex(/^astok_[A-Za-z0-9_-]{1,128}$/),
+  aliases: z.array(z.string()),
+  expires_at: z.string(),
+  max_reads: z.number().int(),
+  remaining_reads: z.number().int(),
+  binding: z.object({ mode: z.string(), depth: z.number().int(), process: z.string() }),
+});
+
+export const SessionListBodySchema = z.object({
+  sessions: z.array(
+    z.object({
+      session_id: z.string(),
+      reason: z.string(),
+      cwd: z.string(),
+      aliases: z.array(z.string()),
+      expires_at: z.string(),
+      max_reads: z.number().int(),
+      remaining_reads: z.number().int(),
+      override_env: z.boolean(),
+      binding: z.object({ mode: z.string(), depth: z.number().int(), process: z.string() }),
+    }),
+  ),
+});
+
+export const ApprovalsListBodySchema = z.object({
+  approvals: z.array(
+    z.object({
+      id: z.string(),
+      expires_at: z.string(),
+      max_uses: z.number().int(),
+      used: z.number().int(),
+      remaining_uses: z.number().int(),
+      reason: z.string(),
+      command: z.array(z.string()),
+      cwd: z.string(),
+      aliases: z.array(z.string()),
+      secrets: z.array(z.object({ alias: z.string(), ref: z.string(), account: z.string().nullable() })),
+      profile: z.string().nullable(),
+    }),
+  ),
+});
+
+export const ApprovalsRevokeOkBodySchema = z.object({ revoked: z.number().int().nonnegative() });
+
+const itemFieldSchema = z.object({
+  label: z.string(),
+  id: z.string(),
+  type: z.string(),
+  purpose: z.string().optional(),
+  section: z.string().nullable(),
+  sectionId: z.string().nullable(),
+  concealed: z.boolean(),
+  reference: z.string(),
+});
+
+export const ItemDescriptionSchema = z.object({
+  vault: z.object({ id: z.string(), name: z.string() }),
+  item: z.object({ id: z.string(), title: z.string(), category: z.string() }),
+  fields: z.array(itemFieldSchema),
+});
+
+export const ItemDescribeOkBodySchema = z.object({ request_id: z.string(), description: ItemDescriptionSchema });

@@ -2,7 +2,8 @@
 // are dropped at once; the end is recorded under the request each was granted to).
 
 import { AgentSecretError } from '../../core/errors.js';
-import { ApprovalsRevokeBodySchema } from '../../protocol/messages.js';
+import type { z } from 'zod';
+import { ApprovalsRevokeBodySchema, type ApprovalsListBodySchema, type ApprovalsRevokeOkBodySchema } from '../../protocol/messages.js';
 import type { Conversation } from '../conversation.js';
 import { auditEnded, parseBody, type BrokerCore } from '../core.js';
 
@@ -20,7 +21,7 @@ async function handleApprovalsList(core: BrokerCore, conv: Conversation): Promis
     secrets: a.summary.secrets,
     profile: a.summary.profile,
   }));
-  await conv.send('approvals.list.ok', { approvals: list });
+  await conv.send('approvals.list.ok', { approvals: list } satisfies z.input<typeof ApprovalsListBodySchema>);
 }
 
 async function handleApprovalsRevoke(core: BrokerCore, conv: Conversation): Promise<void> {
@@ -31,7 +32,7 @@ async function handleApprovalsRevoke(core: BrokerCore, conv: Conversation): Prom
     throw new AgentSecretError('usage.invalid', `no live reusable approval ${body.id}`, { hint: 'see agent-secret approvals list' });
   }
   await auditEnded(core, revoked, core.approvalRequests, 'approval_revoked', (id) => ({ approval_id: id }));
-  await conv.send('approvals.revoke.ok', { revoked: revoked.length });
+  await conv.send('approvals.revoke.ok', { revoked: revoked.length } satisfies z.input<typeof ApprovalsRevokeOkBodySchema>);
 }
 
 /** The approvals.* handlers over the broker's core. */

@@ -1,7 +1,8 @@
 // item describe: one prompt (never reusable), one `op item get`, a value-free description back.
 
 import { auditEvent } from '../../audit/index.js';
-import { ItemDescribeBodySchema } from '../../protocol/messages.js';
+import type { z } from 'zod';
+import { ItemDescribeBodySchema, type ItemDescribeOkBodySchema } from '../../protocol/messages.js';
 import { checkItemRef, describeItem } from '../../provider/op/item.js';
 import type { Conversation } from '../conversation.js';
 import { codeOf, decide, parseBody, withScope, withTurn, type BrokerCore } from '../core.js';
@@ -26,7 +27,7 @@ async function handleItemDescribe(core: BrokerCore, conv: Conversation): Promise
       throw error;
     }
     audit.write(auditEvent('resolution_succeeded', actx));
-    await conv.send('item.describe.ok', { request_id: requestId, description: { ...description } });
+    await conv.send('item.describe.ok', { request_id: requestId, description: { ...description } } satisfies z.input<typeof ItemDescribeOkBodySchema>);
   });
 }
 

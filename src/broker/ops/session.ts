@@ -8,7 +8,15 @@ import type { SecretValue } from '../../core/secret-value.js';
 import { checkBindNames, type BindingPolicy } from '../../core/session-bind.js';
 import { readAncestry } from '../../platform/process-tree.js';
 import { decodeRequest } from '../../request/codec.js';
-import { SessionCreateBodySchema, SessionDestroyBodySchema, SessionResolveBodySchema } from '../../protocol/messages.js';
+import type { z } from 'zod';
+import {
+  SessionCreateBodySchema,
+  SessionDestroyBodySchema,
+  SessionResolveBodySchema,
+  type SessionCreatedBodySchema,
+  type SessionDeliverBodySchema,
+  type SessionListBodySchema,
+} from '../../protocol/messages.js';
 import type { ApprovalRequest } from '../../request/types.js';
 import { chooseAnchor, describeProcess } from '../binding.js';
 import type { Conversation } from '../conversation.js';
@@ -72,7 +80,7 @@ async function handleSessionCreate(core: BrokerCore, conv: Conversation): Promis
         max_reads: created.session.maxReads,
         remaining_reads: created.session.remainingReads,
         binding: { mode: policy.mode, depth: bound.depth, process: bindingText },
-      });
+      } satisfies z.input<typeof SessionCreatedBodySchema> & { request_id: string });
     } catch (error) {
       // Nobody got the token: nobody can read the session, so its values go now, not at its ttl.
       core.sessions.destroy(created.id);
@@ -122,7 +130,7 @@ async function handleSessionResolve(core: BrokerCore, conv: Conversation): Promi
       if (!reservation.live() || aliases.some((alias) => !values.has(alias))) throw new AgentSecretError('check.failed', SESSION_ERRORS.unknownToken);
       const env: Record<string, string> = {};
       for (const alias of aliases) env[alias] = (values.get(alias) as SecretValue).reveal();
-      await conv.send('session.deliver', { request_id: requestId, session_id: session.id, env, override_env: session.overrideEnv, remaining_reads: session.remainingReads - 1 });
+      await conv.send('session.deliver', { request_id: requestId, session_id: session.id, env, override_env: session.overrideEnv, remaining_reads: session.remainingReads - 1 } satisfies z.input<typeof SessionDeliverBodySchema>);
       reservation.commit();
     } catch (error) {
       reservation.release();
@@ -146,7 +154,7 @@ async function handleSessionList(core: BrokerCore, conv: Conversation): Promise<
     override_env: info.overrideEnv,
     binding: { mode: info.binding.policy.mode, depth: info.binding.depth, process: describeProcess(info.binding.anchor) },
   }));
-  await conv.send('session.list.ok', { sessions: list });
+  await conv.send('session.list.ok', { sessions: list } satisfies z.input<typeof SessionListBodySchema>);
 }
 
 async function handleSessionDestroy(core: BrokerCore, conv: Conversation): Promise<void> {

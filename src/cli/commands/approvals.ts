@@ -3,35 +3,19 @@
 // account), uses and expiry, never
 // a value. Neither command starts the daemon: with no daemon there is nothing live to show.
 
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AgentSecretError, isAgentSecretError } from '../../core/errors.js';
+import { ApprovalsListBodySchema, ApprovalsRevokeOkBodySchema } from '../../protocol/messages.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { shellQuote, writeJson, writeLines } from '../render/output.js';
 
-const listingSchema = z.object({
-  approvals: z.array(
-    z.object({
-      id: z.string(),
-      expires_at: z.string(),
-      max_uses: z.number().int(),
-      used: z.number().int(),
-      remaining_uses: z.number().int(),
-      reason: z.string(),
-      command: z.array(z.string()),
-      cwd: z.string(),
-      aliases: z.array(z.string()),
-      secrets: z.array(z.object({ alias: z.string(), ref: z.string(), account: z.string().nullable() })),
-      profile: z.string().nullable(),
-    }),
-  ),
-});
-type Listing = z.infer<typeof listingSchema>['approvals'];
+type Listing = z.infer<typeof ApprovalsListBodySchema>['approvals'];
 
 const APPROVAL_ID = /^appr_[A-Za-z0-9_-]{1,64}$/;
 
 export async function runApprovalsList(ctx: CliContext, options: { json?: boolean }): Promise<number> {
   const approvals = await ask(ctx, 'approvals.list', {}, (body) => {
-    const parsed = listingSchema.safeParse(body);
+    const parsed = ApprovalsListBodySchema.safeParse(body);
     if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable approvals list');
     return parsed.data.approvals;
   });
@@ -69,7 +53,7 @@ export async function runApprovalsRevoke(ctx: CliContext, id: string | undefined
     throw new AgentSecretError('usage.invalid', 'approval ids look like appr_…', { hint: 'agent-secret approvals list shows the ids' });
   }
   const revoked = await ask(ctx, 'approvals.revoke', id === undefined ? { all: true } : { id }, (body) => {
-    const parsed = z.object({ revoked: z.number().int().nonnegative() }).safeParse(body);
+    const parsed = ApprovalsRevokeOkBodySchema.safeParse(body);
     if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable answer');
     return parsed.data.revoked;
   });

@@ -4,13 +4,14 @@
 // this process only renders it. The way for an agent to find references without `op item get`.
 
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { discoverConfig, loadConfig } from '../../config/index.js';
 import { pickAccount, validateAccount } from '../../core/account.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { parseReason } from '../../core/reason.js';
 import { DEFAULT_TTL_SECONDS, parseTtl } from '../../core/ttl.js';
 import { readRequesterChain } from '../../platform/process-tree.js';
+import { ItemDescriptionSchema } from '../../protocol/messages.js';
 import { checkItemRef, type ItemDescription } from '../../provider/op/item.js';
 import { checkEnvPrefix, formatItemDescription, ITEM_FORMATS, type ItemFormat } from '../render/item.js';
 import { dirsInput, type CliContext } from '../context.js';
@@ -26,21 +27,6 @@ export interface ItemDescribeOptions {
 
 export const DEFAULT_ITEM_REASON = 'Inspect 1Password item metadata';
 
-const fieldSchema = z.object({
-  label: z.string(),
-  id: z.string(),
-  type: z.string(),
-  purpose: z.string().optional(),
-  section: z.string().nullable(),
-  sectionId: z.string().nullable(),
-  concealed: z.boolean(),
-  reference: z.string(),
-});
-const descriptionSchema = z.object({
-  vault: z.object({ id: z.string(), name: z.string() }),
-  item: z.object({ id: z.string(), title: z.string(), category: z.string() }),
-  fields: z.array(fieldSchema),
-});
 
 export async function runItemDescribe(ctx: CliContext, rawRef: string, options: ItemDescribeOptions): Promise<number> {
   const ref = checkItemRef(rawRef);
@@ -76,7 +62,7 @@ export async function runItemDescribe(ctx: CliContext, rawRef: string, options: 
   let description: ItemDescription;
   try {
     const frame = await conv.receive();
-    const parsed = frame.type === 'item.describe.ok' ? descriptionSchema.safeParse(frame.body.description) : null;
+    const parsed = frame.type === 'item.describe.ok' ? ItemDescriptionSchema.safeParse(frame.body.description) : null;
     if (parsed === null || !parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable item description');
     description = stripUndefined(parsed.data);
   } finally {
@@ -104,7 +90,7 @@ async function chooseAccount(ctx: CliContext, options: ItemDescribeOptions): Pro
   return account;
 }
 
-function stripUndefined(desc: z.infer<typeof descriptionSchema>): ItemDescription {
+function stripUndefined(desc: z.infer<typeof ItemDescriptionSchema>): ItemDescription {
   return {
     vault: desc.vault,
     item: desc.item,

@@ -3,9 +3,9 @@
 // token is printed once by `session create` and is accepted only from the bound process tree
 // and the session's directory. No command here prints a value; list never prints a token.
 
-import { z } from 'zod';
 import { AgentSecretError, isAgentSecretError } from '../../core/errors.js';
 import { SecretValue } from '../../core/secret-value.js';
+import { SessionCreatedBodySchema, SessionListBodySchema } from '../../protocol/messages.js';
 import { findEnvConflicts, resolveExecutable } from '../../exec/index.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { shellQuote, writeJson, writeLines, type Out } from '../render/output.js';
@@ -22,31 +22,7 @@ export interface SessionCreateOptions extends Omit<ExecOptions, 'json'> {
 const TOKEN = /^astok_[A-Za-z0-9_-]{1,128}$/;
 const SESSION_ID = /^asid_[A-Za-z0-9_-]{1,64}$/;
 
-const createdSchema = z.object({
-  session_id: z.string().regex(SESSION_ID),
-  session_token: z.string().regex(TOKEN),
-  aliases: z.array(z.string()),
-  expires_at: z.string(),
-  max_reads: z.number().int(),
-  remaining_reads: z.number().int(),
-  binding: z.object({ mode: z.string(), depth: z.number().int(), process: z.string() }),
-});
 
-const listSchema = z.object({
-  sessions: z.array(
-    z.object({
-      session_id: z.string(),
-      reason: z.string(),
-      cwd: z.string(),
-      aliases: z.array(z.string()),
-      expires_at: z.string(),
-      max_reads: z.number().int(),
-      remaining_reads: z.number().int(),
-      override_env: z.boolean(),
-      binding: z.object({ mode: z.string(), depth: z.number().int(), process: z.string() }),
-    }),
-  ),
-});
 
 /** `--json` or `--json=compact`: how to print JSON, or null for text. */
 export function jsonMode(value: boolean | string | undefined): 'pretty' | 'compact' | null {
@@ -82,7 +58,7 @@ export async function runSessionCreate(ctx: CliContext, options: SessionCreateOp
   );
   const { encodeRequest } = await import('../../request/codec.js');
   const body = await ask(ctx, 'session.create', { request: encodeRequest(plan.request), max_reads: maxReads, binding: policy, pid: ctx.pid }, true);
-  const parsed = createdSchema.safeParse(body);
+  const parsed = SessionCreatedBodySchema.safeParse(body);
   if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable session');
   const s = parsed.data;
   if (mode !== null) {
@@ -104,7 +80,7 @@ export async function runSessionCreate(ctx: CliContext, options: SessionCreateOp
 export async function runSessionList(ctx: CliContext, options: { json?: boolean | string }): Promise<number> {
   const mode = jsonMode(options.json);
   const body = await ask(ctx, 'session.list', {}, false);
-  const parsed = body === null ? { success: true as const, data: { sessions: [] } } : listSchema.safeParse(body);
+  const parsed = body === null ? { success: true as const, data: { sessions: [] } } : SessionListBodySchema.safeParse(body);
   if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable session list');
   const { sessions } = parsed.data;
   if (mode !== null) {
