@@ -88,6 +88,8 @@ async function verify(ctx: CliContext, json: boolean): Promise<number> {
     return 0;
   }
   writeLines(ctx.stdout, verifiedLines(path, report));
+  // What limits the proof goes to stderr, so that the stdout of an intact trail stays the same shape.
+  if (report.warnings.length > 0) writeLines(ctx.stderr, report.warnings.map((w) => `agent-secret: warning: ${w}`));
   return 0;
 }
 
@@ -95,7 +97,13 @@ function verifiedLines(path: string, report: VerifyReport): string[] {
   if (report.history === 'empty' && report.unchained_lines === 0) return [`no audit events yet (${path})`];
   const files = report.files.length === 1 ? '1 file' : `${report.files.length} files`;
   const lines = [`audit trail intact: ${report.events} event${report.events === 1 ? '' : 's'} (seq ${report.first_seq ?? '-'}..${report.last_seq ?? '-'}) in ${files}`];
-  if (report.history === 'rotated_away') lines.push(`older history (before seq ${report.first_seq}) was rotated away`);
+  const from = report.complete_from;
+  if (from !== null) {
+    const since = `complete from seq ${from.seq} (${from.time ?? 'time unknown'})`;
+    lines.push(report.history === 'rotated_away' ? `${since}; history before seq ${from.seq} was rotated away (the record of it is intact)` : since);
+  } else if (report.history === 'unprovable') {
+    lines.push('completeness not provable: the oldest lines were written before rotations were recorded');
+  }
   if (report.unchained_lines > 0) lines.push(`${report.unchained_lines} line(s) at the start predate the hash chain and are not protected by it`);
   if (report.last_hash !== null) lines.push(`last hash: ${report.last_hash}`);
   return lines;

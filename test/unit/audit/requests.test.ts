@@ -154,11 +154,33 @@ describe('agent-secret audit', () => {
     });
   }
 
+  it('audit verify after rotation: how far back the trail is complete, and warnings on stderr', async () => {
+    const log = await openAuditLog(file, { maxBytes: 2000 });
+    for (let i = 0; i < 16; i++) log.write(auditEvent('child_started', { requestId: `req_${i}`, request: sampleRequest() }, { pid: i }));
+    await log.close();
+    const oldest = JSON.parse((await readFile(`${file}.5`, 'utf8')).split('\n')[0] as string) as { seq: number; timestamp: string; event: string };
+    expect(oldest.event).toBe('trail_rotated');
+    const lastSeq = (JSON.parse((await readFile(file, 'utf8')).trimEnd().split('\n').at(-1) as string) as { seq: number }).seq;
+    const ok = await cli(['audit', 'verify']);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout.split('\n').slice(0, 2)).toEqual([
+      `audit trail intact: ${lastSeq - oldest.seq + 1} events (seq ${oldest.seq}..${lastSeq}) in 6 files`,
+      `complete from seq ${oldest.seq} (${oldest.timestamp}); history before seq ${oldest.seq} was rotated away (the record of it is intact)`,
+    ]);
+    const json = JSON.parse((await cli(['audit', 'verify', '--json'])).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ ok: true, history: 'rotated_away', rotations: 5, complete_from: { seq: oldest.seq, time: oldest.timestamp }, warnings: [] });
+    await rm(file);
+    const warned = await cli(['audit', 'verify']);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toBe(`agent-secret: warning: ${file} is missing or empty beside rotated files: a rotation was cut short, or its lines were removed; the next write records the rotation\n`);
+  });
+
   it('audit verify: exit 0 with a count, or 1 naming the broken line with the hint', async () => {
     await record(SIX);
     const ok = await cli(['audit', 'verify']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^audit trail intact: 17 events \(seq 1\.\.17\) in 1 file\nlast hash: [0-9a-f]{64}\n$/);
+    expect(ok.stdout).toMatch(/^audit trail intact: 17 events \(seq 1\.\.17\) in 1 file\ncomplete from seq 1 \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\)\nlast hash: [0-9a-f]{64}\n$/);
     const lines = (await readFile(file, 'utf8')).split('\n');
     lines[7] = (lines[7] as string).replace('"decision_reason":"no"', '"decision_reason":"yes"');
     await writeFile(file, lines.join('\n'));
