@@ -1,6 +1,7 @@
 // `agent-secret audit [verify]`: recent requests from the audit trail as a table or JSON, and the
 // check of its hash chain. The trail holds no values, and only the summary fields (time,
-// requester, command, profile, aliases, decision, outcome, exit code) are ever printed.
+// requester, command, profile, aliases, decision, outcome with why it failed, exit code) are
+// ever printed.
 
 import { filterRequests, OUTCOME_FILTERS, readAuditTrail, summarizeRequests, verifyAuditTrail } from '../../audit/index.js';
 import type { AuditOutcome, RequestSummary, VerifyReport } from '../../audit/index.js';
@@ -21,7 +22,16 @@ interface AuditOptions {
 const DEFAULT_LIMIT = 50;
 const UNITS_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const BROKEN_HINT = 'the audit trail was modified after it was written; compare with a backup';
-const DECISION_TEXT: Readonly<Record<string, string>> = { approved: 'approved', reused: 'reused approval', session: 'session read', denied: 'denied', timed_out: 'timed out', unavailable: 'unavailable' };
+const DECISION_TEXT: Readonly<Record<string, string>> = {
+  approved: 'approved',
+  reused: 'reused approval',
+  session: 'session read',
+  denied: 'denied',
+  approver_failed: 'approver failed',
+  timed_out: 'timed out',
+  unavailable: 'unavailable',
+};
+const OUTCOME_TEXT: Readonly<Record<string, string>> = { approved: 'approved', denied: 'denied', timed_out: 'timed out', failed: 'failed', pending: 'pending' };
 
 /** Runs `audit` (no action) or `audit verify`. */
 export async function runAudit(ctx: CliContext, action: string | undefined, options: AuditOptions): Promise<number> {
@@ -64,7 +74,7 @@ async function listRequests(ctx: CliContext, options: AuditOptions): Promise<num
     writeLines(ctx.stdout, [requests.length === 0 ? 'no requests in the audit log yet' : 'no requests match']);
     return 0;
   }
-  writeLines(ctx.stdout, table(['TIME (UTC)', 'REQUESTER', 'DECISION', 'EXIT', 'PROFILE / ALIASES', 'COMMAND'], shown.map(row)));
+  writeLines(ctx.stdout, table(['TIME (UTC)', 'REQUESTER', 'DECISION', 'OUTCOME', 'EXIT', 'PROFILE / ALIASES', 'COMMAND'], shown.map(row)));
   return 0;
 }
 
@@ -115,7 +125,9 @@ function row(r: RequestSummary): string[] {
   return [
     r.time.slice(0, 19).replace('T', ' '),
     clip(requester, 24),
-    r.decision === null ? r.outcome : (DECISION_TEXT[r.decision] ?? r.decision),
+    r.decision === null ? '-' : (DECISION_TEXT[r.decision] ?? r.decision),
+    // A failure shows what failed and its error code, so an approved request that never ran is not read as a success.
+    clip(r.error ?? OUTCOME_TEXT[r.outcome] ?? r.outcome, 44),
     r.exit_code === null ? '-' : String(r.exit_code),
     clip(`${r.profile === null ? '-' : shellQuote(r.profile)}: ${aliases}`, 36),
     clip(r.command.map(shellQuote).join(' '), 60),
