@@ -17,7 +17,7 @@ export interface ChainLink {
 }
 
 /** One line as the chain sees it: chained, written before the chain existed, or unreadable. */
-export type ChainLine = { kind: 'chained'; seq: number; prevHash: string } | { kind: 'unchained' } | { kind: 'unparsable' };
+export type ChainLine = { kind: 'chained'; seq: number; prevHash: string; event: string | null } | { kind: 'unchained' } | { kind: 'unparsable' };
 
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -43,7 +43,7 @@ export function parseChainLine(bytes: Uint8Array): ChainLine {
   const { seq, prev_hash: prevHash } = record;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return { kind: 'unparsable' };
   if (typeof prevHash !== 'string' || !HASH_PATTERN.test(prevHash)) return { kind: 'unparsable' };
-  return { kind: 'chained', seq, prevHash };
+  return { kind: 'chained', seq, prevHash, event: typeof record.event === 'string' ? record.event : null };
 }
 
 /** The link for the line after `last` (bytes of the last line), or the genesis link when there is none. */

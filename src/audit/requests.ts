@@ -1,11 +1,14 @@
 // Audit events grouped into requests, for `agent-secret audit`: one summary per request id with
-// its time, requester, command, profile, aliases, decision and exit code. Only these fields are
-// read from a line (a zod schema strips everything else), and no value exists in the log. Pure.
+// its time, requester, command, profile, aliases, decision, outcome, why it failed and exit code.
+// Only these fields are read from a line (a zod schema strips everything else), and no value
+// exists in the log; the failure text is built from our error codes and fixed deny reasons only,
+// never from free text. Rotation records belong to no request and are skipped. Pure.
 
 import { z } from 'zod';
 import type { TrailSnapshot } from './reader.js';
+import { ROTATION_EVENT } from './rotation.js';
 
-export type AuditDecision = 'approved' | 'reused' | 'session' | 'denied' | 'timed_out' | 'unavailable' | 'approver_failed';
+export type AuditDecision = 'approved' | 'reused' | 'session' | 'denied' | 'approver_failed' | 'timed_out' | 'unavailable';
 export type AuditOutcome = 'approved' | 'denied' | 'timed_out' | 'failed' | 'pending';
 
 /** The outcomes `--outcome` accepts. */
@@ -21,9 +24,11 @@ export interface RequestSummary {
   profile: string | null;
   aliases: string[];
   decision: AuditDecision | null;
-  /** approved (and delivered), denied, timed_out, failed (no approver, a broken approver, op or spawn failed), pending (no end recorded). */
+  /** approved (and delivered), denied, timed_out, failed (no approver, approver failed, op or spawn failed), pending (no end recorded). */
   outcome: AuditOutcome;
   exit_code: number | null;
+  /** Why a failed request failed, with its error code: `op failed (provider.signed_out)`; null otherwise. */
+  error: string | null;
 }
 
 export interface RequestFilter {
@@ -44,6 +49,8 @@ const lineSchema = z.object({
   secrets: z.array(z.object({ alias: z.string() })).catch([]),
   requester_chain: z.array(z.object({ pid: z.number().int(), name: z.string() })).catch([]),
   exit_code: z.number().int().optional().catch(undefined),
+  error_code: z.string().optional().catch(undefined),
+  decision_reason: z.string().optional().catch(undefined),
 });
 type Line = z.infer<typeof lineSchema>;
 
@@ -59,7 +66,23 @@ const DECISIONS: Readonly<Record<string, AuditDecision>> = {
   /** A with-session read of an approved session. */
   session_resolved: 'session',
 };
-const FAILURES = new Set(['resolution_failed', 'child_spawn_failed', 'approval_reuse_missed', 'approval_cancelled', 'session_refused']);
+/** What each failure event means; the error code follows in brackets when the line has one. */
+const FAILURES: Readonly<Record<string, string>> = {
+  resolution_failed: 'op failed',
+  child_spawn_failed: 'spawn failed',
+  approval_unavailable: 'no approver',
+  approval_reuse_missed: 'no reusable approval',
+  approval_cancelled: 'cancelled',
+  session_refused: 'session read refused',
+};
+/** A distinct event for an approver that failed to answer (exit code approval.failed). */
+const APPROVAL_FAILED = 'approval_failed';
+/**
+ * Deny reasons (approval/types.ts DENY_REASONS, which audit/ may not import) that mean the approver
+ * program broke rather than a human said no; a test keeps them equal. Older trails record these
+ * as approval_denied.
+ */
+export const APPROVER_FAILURE_REASONS: readonly string[] = ['malformed approver output', 'wrong id', 'approver output too large', 'approver could not be started'];
 
 /** Groups the trail's events by request id, in the order requests were first seen. */
 export function summarizeRequests(snapshot: TrailSnapshot): { requests: RequestSummary[]; unreadable: number } {
@@ -69,6 +92,7 @@ export function summarizeRequests(snapshot: TrailSnapshot): { requests: RequestS
     for (const text of file.bytes.toString('utf8').split('\n')) {
       if (text === '') continue;
       const line = parseLine(text);
+      if (line === 'rotation') continue;
       if (line === null) {
         unreadable++;
         continue;
@@ -92,13 +116,14 @@ export function filterRequests(requests: readonly RequestSummary[], filter: Requ
   return filter.limit === undefined ? kept : kept.slice(Math.max(0, kept.length - filter.limit));
 }
 
-function parseLine(text: string): Line | null {
+function parseLine(text: string): Line | 'rotation' | null {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return null;
   }
+  if (typeof value === 'object' && value !== null && (value as { event?: unknown }).event === ROTATION_EVENT) return 'rotation';
   const parsed = lineSchema.safeParse(value);
   if (!parsed.success || Number.isNaN(Date.parse(parsed.data.timestamp))) return null;
   return parsed.data;
@@ -107,11 +132,19 @@ function parseLine(text: string): Line | null {
 function summarize(lines: Line[]): RequestSummary {
   const first = lines[0] as Line;
   let decision: AuditDecision | null = null;
-  let failed = false;
+  let error: string | null = null;
   let exitCode: number | null = null;
   for (const line of lines) {
-    decision = DECISIONS[line.event] ?? decision;
-    if (FAILURES.has(line.event)) failed = true;
+    const approverFailed = line.event === APPROVAL_FAILED || (line.event === 'approval_denied' && APPROVER_FAILURE_REASONS.includes(line.decision_reason ?? ''));
+    if (approverFailed) {
+      decision = 'approver_failed';
+      const known = APPROVER_FAILURE_REASONS.find((r) => r === line.decision_reason);
+      error = `approver failed${withDetail(known ?? line.error_code)}`;
+    } else {
+      decision = DECISIONS[line.event] ?? decision;
+    }
+    const failure = FAILURES[line.event];
+    if (failure !== undefined) error = `${failure}${withDetail(line.error_code)}`;
     if (line.event === 'child_exited' && line.exit_code !== undefined) exitCode = line.exit_code;
   }
   const requester = first.requester_chain.find((p) => p.name !== 'agent-secret');
@@ -123,9 +156,15 @@ function summarize(lines: Line[]): RequestSummary {
     profile: first.profile,
     aliases: first.secrets.map((s) => s.alias),
     decision,
-    outcome: outcomeOf(decision, failed),
+    outcome: outcomeOf(decision, error !== null),
     exit_code: exitCode,
+    error,
   };
+}
+
+// An error code is ours (a closed set, clipped when written); shown only when it looks like one.
+function withDetail(detail: string | undefined): string {
+  return detail !== undefined && /^[a-z0-9 ._-]{1,60}$/.test(detail) ? ` (${detail})` : '';
 }
 
 function outcomeOf(decision: AuditDecision | null, failed: boolean): AuditOutcome {

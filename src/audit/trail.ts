@@ -1,6 +1,7 @@
 // The files of one audit trail: `audit.jsonl` and its rotated predecessors `audit.jsonl.1` (the
 // newest) … `.N`. Naming, rotation (callers hold the lock), reading the last line of a file
-// from its tail, and reading every file oldest first. Files are opened without following links.
+// from its tail, counting its lines for the rotation record, and reading every file oldest
+// first. Files are opened without following links.
 
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -12,6 +13,7 @@ export const DEFAULT_KEEP_ROTATED = 5;
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
 const TAIL_CHUNK = 64 * 1024;
+const COUNT_CHUNK = 1024 * 1024;
 /** Longer lines are not ours: the writer refuses to continue from one. */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
@@ -55,22 +57,38 @@ export function readTail(fd: number, size: number): Tail {
   return { kind: 'line', bytes };
 }
 
-/** Reads the last line of the file at path (not following links); empty when it does not exist. */
-export function readTailOf(path: string): Tail | { kind: 'not_a_file' } {
+/** The last line, size and line count of the file at path (not following links), or absent. */
+export type FileFacts = { kind: 'absent' } | { kind: 'not_a_file' } | { kind: 'file'; tail: Tail; bytes: number; lines: number };
+
+/** Describes the file at path for a rotation record: its tail, size and newline count. */
+export function readFileFacts(path: string): FileFacts {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    if (codeOf(error) === 'ENOENT') return { kind: 'empty' };
+    if (codeOf(error) === 'ENOENT') return { kind: 'absent' };
     throw error;
   }
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) return { kind: 'not_a_file' };
-    return readTail(fd, stats.size);
+    return { kind: 'file', tail: readTail(fd, stats.size), bytes: stats.size, lines: countLines(fd, stats.size) };
   } finally {
     closeSync(fd);
   }
+}
+
+/** Counts the newlines in the first size bytes of fd, reading it in chunks (a full file is 10 MiB). */
+export function countLines(fd: number, size: number): number {
+  const buffer = Buffer.alloc(Math.min(size, COUNT_CHUNK));
+  let lines = 0;
+  for (let position = 0; position < size; ) {
+    const got = readSync(fd, buffer, 0, Math.min(buffer.length, size - position), position);
+    if (got === 0) break;
+    for (let at = buffer.indexOf(0x0a, 0); at !== -1 && at < got; at = buffer.indexOf(0x0a, at + 1)) lines++;
+    position += got;
+  }
+  return lines;
 }
 
 /** Shifts `.1`→`.2` … and the current file to `.1`, dropping `.keep`. The caller holds the lock. */

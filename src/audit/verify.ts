@@ -1,9 +1,13 @@
 // Verifies the hash chain of the audit trail: walks the rotated files oldest first, then the
 // current file, recomputes every link and reports the first one that is broken, named by file,
-// line, seq and what most likely happened (edited, removed, inserted or reordered lines).
+// line, seq and what most likely happened (edited, removed, inserted or reordered lines). Every
+// file after the first must start with a rotation record matching the file before it exactly,
+// and the oldest file must start at the genesis line or with a rotation record; the report says
+// from which line on the trail is provably complete.
 
 import { GENESIS_HASH, parseChainLine, sha256Hex, type ChainLine } from './chain.js';
 import { readAuditTrail, type ReadTrailOptions, type TrailSnapshot } from './reader.js';
+import { readFileHead, recordsRotation, rotationMismatch, ROTATION_EVENT } from './rotation.js';
 
 export type ChainProblem =
   | 'hash_mismatch'
@@ -16,6 +20,9 @@ export type ChainProblem =
   | 'truncated'
   | 'unchained'
   | 'history_removed'
+  | 'rotation_missing'
+  | 'rotation_mismatch'
+  | 'rotation_misplaced'
   | 'not_a_file';
 
 export interface ChainBreak {
@@ -37,21 +44,37 @@ export interface VerifyReport {
   last_seq: number | null;
   /** Hash of the last line: note it somewhere else to detect a later rewrite of the whole trail. */
   last_hash: string | null;
-  /** complete: starts at genesis; rotated_away: older files were dropped by rotation. */
-  history: 'empty' | 'complete' | 'rotated_away';
+  /**
+   * complete: starts at the genesis line; rotated_away: the oldest file starts with an intact
+   * rotation record and the file it names was dropped by rotation; unprovable: the oldest file
+   * was started by a version that did not record rotations (see warnings).
+   */
+  history: 'empty' | 'complete' | 'rotated_away' | 'unprovable';
+  /** The first line from which nothing can have been removed unnoticed (except the newest lines); null when none. */
+  complete_from: { seq: number; time: string | null } | null;
+  /** Rotation records checked against the file before them. */
+  rotations: number;
   /** Lines from before the chain existed, at the start of the trail (not protected). */
   unchained_lines: number;
+  /** What limits the proof without being a break. */
+  warnings: string[];
   broken: ChainBreak | null;
 }
 
 interface Entry {
   file: string;
+  /** Position of its file in the snapshot (oldest first). */
+  fileIndex: number;
   line: number;
   bytes: Buffer;
   terminated: boolean;
   parsed: ChainLine;
 }
-type Chained = Entry & { parsed: { kind: 'chained'; seq: number; prevHash: string } };
+type Chained = Entry & { parsed: { kind: 'chained'; seq: number; prevHash: string; event: string | null } };
+type Hasher = (e: Entry) => string;
+
+/** What a missing or wrong rotation record most likely means. */
+const CUT_OR_REPLACED = 'lines were removed from the start of the trail or a rotated file was replaced';
 
 /** Reads and verifies the trail at path; throws check.failed only when it cannot be read. */
 export async function verifyAuditTrail(path: string, options: ReadTrailOptions = {}): Promise<VerifyReport> {
@@ -70,12 +93,15 @@ export function verifySnapshot(snapshot: TrailSnapshot): VerifyReport {
   const report: VerifyReport = {
     ok: true,
     events: 0,
-    files: snapshot.files.map((f) => ({ path: f.path, lines: entries.filter((e) => e.file === f.path).length })),
+    files: snapshot.files.map((f, i) => ({ path: f.path, lines: entries.filter((e) => e.fileIndex === i).length })),
     first_seq: null,
     last_seq: null,
     last_hash: null,
     history: 'empty',
+    complete_from: null,
+    rotations: 0,
     unchained_lines: 0,
+    warnings: [],
     broken: null,
   };
   const fail = (broken: ChainBreak): VerifyReport => ({ ...report, ok: false, broken });
@@ -94,26 +120,11 @@ export function verifySnapshot(snapshot: TrailSnapshot): VerifyReport {
   const firstProblem = lineProblem(first);
   if (firstProblem !== null) return fail(firstProblem);
   const head = first as Chained;
-  const before = entries[start - 1];
-  if (before !== undefined) {
-    // The first chained line after lines from before the chain links to the last of them.
-    if (head.parsed.prevHash !== hash(before)) return fail(hashMismatch(before, head));
-    if (head.parsed.seq !== 1) return fail(seqMismatch(head, 1));
-    report.history = 'complete';
-  } else if (head.parsed.prevHash === GENESIS_HASH) {
-    if (head.parsed.seq !== 1) return fail(seqMismatch(head, 1));
-    report.history = 'complete';
-  } else {
-    const rotated = snapshot.files.filter((f) => f.index > 0).length;
-    if (head.parsed.seq === 1 || rotated < snapshot.keepRotated) {
-      return fail({
-        ...at(head),
-        problem: 'history_removed',
-        message: `${where(head)} links to a line that is not in the trail, and rotation dropped no file: the lines or files before it were removed`,
-      });
-    }
-    report.history = 'rotated_away';
-  }
+  const oldest = oldestStart(snapshot, head, entries[start - 1], hash);
+  if ('problem' in oldest) return fail(oldest);
+  report.history = oldest.history;
+  report.complete_from = oldest.completeFrom;
+  if (oldest.warning !== undefined) report.warnings.push(oldest.warning);
   report.first_seq = head.parsed.seq;
   report.events = 1;
 
@@ -124,7 +135,27 @@ export function verifySnapshot(snapshot: TrailSnapshot): VerifyReport {
     const prev = entries[p - 1] as Chained;
     const current = cur as Chained;
     if (!links(prev, current, hash)) return fail(classify(entries, p, start, hash));
+    if (current.fileIndex !== prev.fileIndex) {
+      const boundary = fileBoundary(snapshot, entries, current, hash);
+      if (typeof boundary !== 'string') return fail(boundary);
+      if (boundary === 'recorded' || boundary === 'resumed') {
+        report.rotations++;
+        if (boundary === 'resumed') {
+          report.warnings.push(
+            `the rotation recorded at ${where(current)} was found cut short and completed by a later write: a crash while rotating, or files shifted by hand (which drops the oldest file without a finding)`,
+          );
+        }
+        // The record pins the whole file before it, so completeness is proven from its first line.
+        report.complete_from ??= startOf(entries, current.fileIndex - 1);
+      }
+    } else if (current.parsed.event === ROTATION_EVENT) {
+      return fail({ ...at(current), problem: 'rotation_misplaced', message: `${where(current)} is a rotation record inside a file, not at its start: files were joined or lines moved` });
+    }
     report.events++;
+  }
+  const current = snapshot.files.at(-1);
+  if (current !== undefined && (current.index !== 0 || current.bytes.length === 0)) {
+    report.warnings.push(`${snapshot.path} is missing or empty beside rotated files: a rotation was cut short, or its lines were removed; the next write records the rotation`);
   }
   const last = entries.at(-1) as Chained;
   report.last_seq = last.parsed.seq;
@@ -132,9 +163,88 @@ export function verifySnapshot(snapshot: TrailSnapshot): VerifyReport {
   return report;
 }
 
+type OldestStart = { history: 'complete' | 'rotated_away' | 'unprovable'; completeFrom: VerifyReport['complete_from']; warning?: string };
+
+// How the oldest chained line may begin the trail: after lines from before the chain, at the
+// genesis line, with a rotation record whose file rotation dropped, or (written before
+// rotation records) anywhere once rotation has dropped a file.
+function oldestStart(snapshot: TrailSnapshot, head: Chained, before: Entry | undefined, hash: Hasher): OldestStart | ChainBreak {
+  const info = readFileHead(head.bytes);
+  const from = { seq: head.parsed.seq, time: info.timestamp };
+  if (before !== undefined) {
+    // The first chained line after lines from before the chain links to the last of them.
+    if (head.parsed.prevHash !== hash(before)) return hashMismatch(before, head);
+    if (head.parsed.seq !== 1) return seqMismatch(head, 1);
+    return { history: 'complete', completeFrom: from };
+  }
+  if (head.parsed.prevHash === GENESIS_HASH) return head.parsed.seq === 1 ? { history: 'complete', completeFrom: from } : seqMismatch(head, 1);
+  // Rotation keeps exactly keepRotated files once it has dropped one; an emptied file does not count.
+  const rotated = snapshot.files.filter((f) => f.index > 0 && f.bytes.length > 0).length;
+  const full = rotated >= snapshot.keepRotated;
+  if (info.rotation === 'malformed') return malformedRecord(head);
+  if (info.rotation !== null) {
+    if (info.rotation.last_hash !== head.parsed.prevHash) {
+      return { ...at(head), problem: 'rotation_mismatch', message: `${where(head)} is a rotation record that does not link to the last line it names: it was forged` };
+    }
+    if (!full) {
+      return {
+        ...at(head),
+        problem: 'history_removed',
+        message: `${where(head)} records the rotation of a file that is not in the trail, yet rotation has dropped no file (${rotated} of ${snapshot.keepRotated} rotated files): a rotated file was removed`,
+      };
+    }
+    return { history: 'rotated_away', completeFrom: from };
+  }
+  if (recordsRotation(info)) {
+    return { ...at(head), problem: 'history_removed', message: `${where(head)} links to a line that is not in the trail and is not a rotation record: ${CUT_OR_REPLACED}` };
+  }
+  if (head.parsed.seq === 1 || !full) {
+    return {
+      ...at(head),
+      problem: 'history_removed',
+      message: `${where(head)} links to a line that is not in the trail, and rotation dropped no file: the lines or files before it were removed`,
+    };
+  }
+  return {
+    history: 'unprovable',
+    completeFrom: null,
+    warning: `the oldest line (seq ${head.parsed.seq}) was written by an agent-secret that did not record rotations: whether lines before it were removed cannot be proven`,
+  };
+}
+
+// The first line of a file after the first: a rotation record matching the file before it
+// exactly, or (written before rotation records) any line that links to it.
+function fileBoundary(snapshot: TrailSnapshot, entries: Entry[], cur: Chained, hash: Hasher): 'recorded' | 'resumed' | 'legacy' | ChainBreak {
+  const info = readFileHead(cur.bytes);
+  const previous = snapshot.files[cur.fileIndex - 1];
+  const previousPath = previous?.path ?? '(none)';
+  if (info.rotation === 'malformed') return malformedRecord(cur);
+  if (info.rotation === null) {
+    if (!recordsRotation(info)) return 'legacy';
+    return { ...at(cur), problem: 'rotation_missing', message: `${where(cur)} starts a file without a rotation record for ${previousPath}: ${CUT_OR_REPLACED}` };
+  }
+  const lines = entries.filter((e) => e.fileIndex === cur.fileIndex - 1);
+  const last = lines.at(-1);
+  const found = { lastHash: last === undefined ? null : hash(last), lines: lines.length, bytes: previous?.bytes.length ?? 0 };
+  const difference = rotationMismatch(info.rotation, found);
+  if (difference === null) return info.resumed ? 'resumed' : 'recorded';
+  return { ...at(cur), problem: 'rotation_mismatch', message: `${where(cur)} records a rotated file unlike ${previousPath} (${difference}): ${CUT_OR_REPLACED}` };
+}
+
+function malformedRecord(e: Chained): ChainBreak {
+  return { ...at(e), problem: 'rotation_mismatch', message: `${where(e)} is a rotation record without a valid description of the file before it: it was edited or forged` };
+}
+
+// The first line of a file (all its lines are chained and verified by the time this is asked).
+function startOf(entries: Entry[], fileIndex: number): VerifyReport['complete_from'] {
+  const first = entries.find((e) => e.fileIndex === fileIndex);
+  if (first === undefined || first.parsed.kind !== 'chained') return null;
+  return { seq: first.parsed.seq, time: readFileHead(first.bytes).timestamp };
+}
+
 // Names the first broken link at p (p-1 is intact) by what most likely happened, looking at
 // the neighbours: a swap, an inserted line (at p-1 or p), an edit, or removed lines.
-function classify(entries: Entry[], p: number, start: number, hash: (e: Entry) => string): ChainBreak {
+function classify(entries: Entry[], p: number, start: number, hash: Hasher): ChainBreak {
   const prev = entries[p - 1] as Chained;
   const cur = entries[p] as Chained;
   const next = chainedAt(entries, p + 1);
@@ -160,7 +270,7 @@ function classify(entries: Entry[], p: number, start: number, hash: (e: Entry) =
   return { ...at(cur), problem: 'seq_order', message: `${where(cur)} comes after seq ${prev.parsed.seq}: lines were duplicated or moved` };
 }
 
-function links(a: Chained, b: Chained, hash: (e: Entry) => string): boolean {
+function links(a: Chained, b: Chained, hash: Hasher): boolean {
   return b.parsed.seq === a.parsed.seq + 1 && b.parsed.prevHash === hash(a);
 }
 
@@ -198,17 +308,17 @@ function where(e: Entry): string {
 
 function toEntries(snapshot: TrailSnapshot): Entry[] {
   const entries: Entry[] = [];
-  for (const file of snapshot.files) {
+  snapshot.files.forEach((file, fileIndex) => {
     let offset = 0;
     let line = 1;
     while (offset < file.bytes.length) {
       const newline = file.bytes.indexOf(0x0a, offset);
       const end = newline === -1 ? file.bytes.length : newline;
       const bytes = file.bytes.subarray(offset, end);
-      entries.push({ file: file.path, line, bytes, terminated: newline !== -1, parsed: parseChainLine(bytes) });
+      entries.push({ file: file.path, fileIndex, line, bytes, terminated: newline !== -1, parsed: parseChainLine(bytes) });
       offset = end + 1;
       line++;
     }
-  }
+  });
   return entries;
 }

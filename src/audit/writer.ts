@@ -7,14 +7,15 @@
 import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { access, lstat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import pino from 'pino';
 import { AgentSecretError } from '../core/errors.js';
 import { nextLink, type ChainLink } from './chain.js';
 import type { AuditRecord } from './events.js';
 import { codeOf, currentUid, dirProblem, errnoProblem, fileProblem, type Problem } from './fs-checks.js';
 import { acquireLock, type LockOptions } from './lock.js';
-import { DEFAULT_KEEP_ROTATED, DEFAULT_MAX_BYTES, lockPath, readTail, readTailOf, rotate, rotatedPath } from './trail.js';
+import { rotationRecord, type RotatedFile, type RotationRecord } from './rotation.js';
+import { countLines, DEFAULT_KEEP_ROTATED, DEFAULT_MAX_BYTES, lockPath, readFileFacts, readTail, rotate, rotatedPath, type Tail } from './trail.js';
 
 export interface AuditLog {
   readonly path: string;
@@ -39,8 +40,11 @@ export interface AuditPathCheck {
   hint?: string;
 }
 
-/** Version of the line format; the first key of every line. */
-export const AUDIT_SCHEMA_VERSION = 1;
+/**
+ * Version of the line format; the first key of every line. 2: every rotation is recorded
+ * (rotation.ts), so verify may require the record at the start of each later file.
+ */
+export const AUDIT_SCHEMA_VERSION = 2;
 
 // O_NONBLOCK: a FIFO planted at the path cannot block the open. O_RDWR: the last line is read back.
 const OPEN_FLAGS = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -77,7 +81,7 @@ function createLog(path: string, uid: number, options: AuditLogOptions): AuditLo
       const lock = acquireLock(lockPath(path), options.lock);
       if (!lock.ok) throw unwritable(path, lock.problem);
       try {
-        append(path, uid, (link) => renderChained(records, link, serialize), maxBytes, keep);
+        append(path, uid, records, serialize, maxBytes, keep);
       } catch (error) {
         throw error instanceof AgentSecretError ? error : unwritable(path, errnoProblem(error, path));
       } finally {
@@ -91,8 +95,11 @@ function createLog(path: string, uid: number, options: AuditLogOptions): AuditLo
   };
 }
 
+/** What the serializer renders: a request's event, or the rotation record that starts a file. */
+type Renderable = AuditRecord | RotationRecord;
+
 // Lines for records in order, each linked to the one before it (the first to `link`).
-function renderChained(records: readonly AuditRecord[], link: ChainLink, serialize: (record: AuditRecord, link: ChainLink) => Buffer): Buffer {
+function renderChained(records: readonly Renderable[], link: ChainLink, serialize: Serializer): Buffer {
   const lines: Buffer[] = [];
   let next: ChainLink | null = link;
   for (const record of records) {
@@ -104,26 +111,32 @@ function renderChained(records: readonly AuditRecord[], link: ChainLink, seriali
   return Buffer.concat(lines);
 }
 
-// Under the lock: link to the last line, rotate if this line would overflow the file, append,
-// fsync. A failed write is cut back off, so that no partial line is left behind.
-function append(path: string, uid: number, render: (link: ChainLink) => Buffer, maxBytes: number, keep: number): void {
+// Under the lock: link to the last line, rotate if these lines would overflow the file, append,
+// fsync. A file started by rotation begins with the rotation record, written together with the
+// lines that caused it. A failed write is cut back off, so that no partial line is left behind.
+function append(path: string, uid: number, records: readonly AuditRecord[], serialize: Serializer, maxBytes: number, keep: number): void {
   const dir = dirname(path);
   const dirStats = lstatSync(dir);
   throwIf(path, dirProblem(dirStats, dir, uid));
   let fd = openChecked(path, uid);
   try {
     let size = fstatSync(fd).size;
-    const line = render(linkAfter(path, fd, size));
-    if (size > 0 && size + line.length > maxBytes) {
+    const after = linkAfter(path, fd, size);
+    let lines = renderChained(records, after.link, serialize);
+    // A current file left empty beside `.1` (a rotation cut short) gets the record it lacks.
+    let rotated = after.unrecorded === null ? null : rotationRecord(after.unrecorded, 'resumed');
+    if (size > 0 && size + lines.length > maxBytes) {
+      rotated = rotationRecord({ file: basename(rotatedPath(path, 1)), last_hash: after.link.prev_hash, lines: countLines(fd, size), bytes: size }, 'size_limit');
       closeSync(fd);
       fd = -1;
       rotate(path, keep);
       fd = openChecked(path, uid);
       size = fstatSync(fd).size;
     }
+    if (rotated !== null) lines = renderChained([rotated, ...records], after.link, serialize);
     try {
       let done = 0;
-      while (done < line.length) done += writeSync(fd, line, done, line.length - done);
+      while (done < lines.length) done += writeSync(fd, lines, done, lines.length - done);
       fsyncSync(fd);
     } catch (error) {
       try {
@@ -139,23 +152,27 @@ function append(path: string, uid: number, render: (link: ChainLink) => Buffer, 
 }
 
 // The link continues from the current file's last line, or from the newest rotated file when
-// the current one is empty (just rotated), or from the genesis string when there is neither.
-function linkAfter(path: string, fd: number, size: number): ChainLink {
-  let tail = readTail(fd, size);
-  let where = path;
-  if (tail.kind === 'empty') {
-    where = rotatedPath(path, 1);
-    const rotated = readTailOf(where);
-    if (rotated.kind === 'not_a_file') throw damaged(path, `${where} is not a regular file`);
-    tail = rotated;
-  }
+// the current one is empty (a rotation that stopped before its record), or from the genesis
+// string when there is neither. In the second case `unrecorded` describes `.1` for the record.
+function linkAfter(path: string, fd: number, size: number): { link: ChainLink; unrecorded: RotatedFile | null } {
+  const tail = readTail(fd, size);
+  if (tail.kind !== 'empty') return { link: linkFrom(path, path, tail), unrecorded: null };
+  const where = rotatedPath(path, 1);
+  const rotated = readFileFacts(where);
+  if (rotated.kind === 'not_a_file') throw damaged(path, `${where} is not a regular file`);
+  if (rotated.kind === 'absent' || rotated.tail.kind === 'empty') return { link: linkFrom(path, where, { kind: 'empty' }), unrecorded: null };
+  const link = linkFrom(path, where, rotated.tail);
+  return { link, unrecorded: { file: basename(where), last_hash: link.prev_hash, lines: rotated.lines, bytes: rotated.bytes } };
+}
+
+function linkFrom(path: string, where: string, tail: Tail): ChainLink {
   if (tail.kind === 'damaged') throw damaged(path, `${where}: ${tail.reason}`);
   const link = nextLink(tail.kind === 'line' ? tail.bytes : null);
   if (link === null) throw damaged(path, `${where}: its last line is not an audit record`);
   return link;
 }
 
-type Serializer = (record: AuditRecord, link: ChainLink) => Buffer;
+type Serializer = (record: Renderable, link: ChainLink) => Buffer;
 let serializer: Serializer | null = null;
 
 // One serializer for every log this process opens (the daemon opens one per request); it is

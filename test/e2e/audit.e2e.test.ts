@@ -1,6 +1,7 @@
 // `audit` and `audit verify` end to end with the built binary: real exec requests (approved,
-// denied, several at once) land in the hash-chained trail, `audit --json` shows them with the
-// right decisions, verify passes, and an edited line makes verify fail naming it.
+// denied, failed in op or at the approver, several at once) land in the hash-chained trail,
+// `audit --json` shows them with the right decisions and failures, verify passes, and an
+// edited line makes verify fail naming it.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,6 +29,7 @@ interface Listed {
   decision: string | null;
   outcome: string;
   exit_code: number | null;
+  error: string | null;
 }
 
 let sb: Sandbox;
@@ -53,9 +55,9 @@ describe('audit', () => {
     const doc = JSON.parse(listed.stdout) as { schema_version: string; requests: Listed[] };
     expect(doc.schema_version).toBe('1');
     expect(doc.requests).toHaveLength(2);
-    expect(doc.requests.map((r) => [r.decision, r.outcome, r.exit_code])).toEqual([
-      ['approved', 'approved', 3],
-      ['denied', 'denied', null],
+    expect(doc.requests.map((r) => [r.decision, r.outcome, r.exit_code, r.error])).toEqual([
+      ['approved', 'approved', 3, null],
+      ['denied', 'denied', null, null],
     ]);
     for (const r of doc.requests) {
       expect(r).toMatchObject({ command: ['node', '-e', 'process.exit(3)'], profile: 'deploy', aliases: ['CF_TOKEN'] });
@@ -68,15 +70,32 @@ describe('audit', () => {
 
     const table = await runClean(sb, ['audit']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/approved\s+3\s+deploy: CF_TOKEN\s+node -e 'process\.exit\(3\)'/);
-    expect(table.stdout).toMatch(/denied\s+-\s+deploy: CF_TOKEN/);
+    expect(table.stdout).toMatch(/approved\s+approved\s+3\s+deploy: CF_TOKEN\s+node -e 'process\.exit\(3\)'/);
+    expect(table.stdout).toMatch(/denied\s+denied\s+-\s+deploy: CF_TOKEN/);
 
     const verified = await runClean(sb, ['audit', 'verify']);
     const events = sb.auditEvents().length;
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toContain(`audit trail intact: ${events} events (seq 1..${events}) in 1 file`);
+    expect(verified.stdout).toContain(`audit trail intact: ${events} events (seq 1..${events}) in 1 file\ncomplete from seq 1 (`);
     const json = await runClean(sb, ['audit', 'verify', '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ schema_version: '1', ok: true, events, history: 'complete', broken: null });
+    expect(JSON.parse(json.stdout)).toMatchObject({ schema_version: '1', ok: true, events, history: 'complete', complete_from: { seq: 1 }, rotations: 0, warnings: [], broken: null });
+  });
+
+  it('a request that failed in op is approved but failed, and a garbage approver answer is "approver failed"', async () => {
+    sb.useApprover('approve');
+    const signedOut = await runClean(sb, ['exec', '--profile', 'deploy', ...CHILD], { env: { FAKE_OP_STATE: 'signed_out' } });
+    expect(signedOut.code).not.toBe(0);
+    expect(signedOut.code).not.toBe(3);
+    sb.useApprover('garbage');
+    expect((await runClean(sb, ['exec', '--profile', 'deploy', ...CHILD])).code).not.toBe(0);
+    const listed = JSON.parse((await runClean(sb, ['audit', '--json'])).stdout) as { requests: Listed[] };
+    expect(listed.requests.map((r) => [r.decision, r.outcome, r.exit_code, r.error])).toEqual([
+      ['approved', 'failed', null, 'op failed (provider.signed_out)'],
+      ['approver_failed', 'failed', null, 'approver failed (malformed approver output)'],
+    ]);
+    const table = await runClean(sb, ['audit']);
+    expect(table.stdout).toMatch(/approved\s+op failed \(provider\.signed_out\)\s+-\s+deploy: CF_TOKEN/);
+    expect(table.stdout).toMatch(/approver failed\s+approver failed \(malformed approver output\)\s+-\s+deploy: CF_TOKEN/);
   });
 
   it('an edited line makes verify fail (exit 1), naming the line', async () => {

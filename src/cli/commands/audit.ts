@@ -1,6 +1,7 @@
 // `agent-secret audit [verify]`: recent requests from the audit trail as a table or JSON, and the
 // check of its hash chain. The trail holds no values, and only the summary fields (time,
-// requester, command, profile, aliases, decision, outcome, exit code) are ever printed.
+// requester, command, profile, aliases, decision, outcome with why it failed, exit code) are
+// ever printed.
 
 import { filterRequests, OUTCOME_FILTERS, readAuditTrail, summarizeRequests, verifyAuditTrail } from '../../audit/index.js';
 import type { AuditOutcome, RequestSummary, VerifyReport } from '../../audit/index.js';
@@ -21,7 +22,16 @@ interface AuditOptions {
 const DEFAULT_LIMIT = 50;
 const UNITS_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const BROKEN_HINT = 'the audit trail was modified after it was written; compare with a backup';
-const DECISION_TEXT: Readonly<Record<string, string>> = { approved: 'approved', reused: 'reused approval', session: 'session read', denied: 'denied', timed_out: 'timed out', unavailable: 'unavailable', approver_failed: 'approver failed' };
+const DECISION_TEXT: Readonly<Record<string, string>> = {
+  approved: 'approved',
+  reused: 'reused approval',
+  session: 'session read',
+  denied: 'denied',
+  approver_failed: 'approver failed',
+  timed_out: 'timed out',
+  unavailable: 'unavailable',
+};
+const OUTCOME_TEXT: Readonly<Record<string, string>> = { approved: 'approved', denied: 'denied', timed_out: 'timed out', failed: 'failed', pending: 'pending' };
 
 /** Runs `audit` (no action) or `audit verify`. */
 export async function runAudit(ctx: CliContext, action: string | undefined, options: AuditOptions): Promise<number> {
@@ -64,7 +74,7 @@ async function listRequests(ctx: CliContext, options: AuditOptions): Promise<num
     writeLines(ctx.stdout, [requests.length === 0 ? 'no requests in the audit log yet' : 'no requests match']);
     return 0;
   }
-  writeLines(ctx.stdout, table(['TIME (UTC)', 'REQUESTER', 'DECISION', 'EXIT', 'PROFILE / ALIASES', 'COMMAND'], shown.map(row)));
+  writeLines(ctx.stdout, table(['TIME (UTC)', 'REQUESTER', 'DECISION', 'OUTCOME', 'EXIT', 'PROFILE / ALIASES', 'COMMAND'], shown.map(row)));
   return 0;
 }
 
@@ -88,6 +98,8 @@ async function verify(ctx: CliContext, json: boolean): Promise<number> {
     return 0;
   }
   writeLines(ctx.stdout, verifiedLines(path, report));
+  // What limits the proof goes to stderr, so that the stdout of an intact trail stays the same shape.
+  if (report.warnings.length > 0) writeLines(ctx.stderr, report.warnings.map((w) => `agent-secret: warning: ${w}`));
   return 0;
 }
 
@@ -95,7 +107,13 @@ function verifiedLines(path: string, report: VerifyReport): string[] {
   if (report.history === 'empty' && report.unchained_lines === 0) return [`no audit events yet (${path})`];
   const files = report.files.length === 1 ? '1 file' : `${report.files.length} files`;
   const lines = [`audit trail intact: ${report.events} event${report.events === 1 ? '' : 's'} (seq ${report.first_seq ?? '-'}..${report.last_seq ?? '-'}) in ${files}`];
-  if (report.history === 'rotated_away') lines.push(`older history (before seq ${report.first_seq}) was rotated away`);
+  const from = report.complete_from;
+  if (from !== null) {
+    const since = `complete from seq ${from.seq} (${from.time ?? 'time unknown'})`;
+    lines.push(report.history === 'rotated_away' ? `${since}; history before seq ${from.seq} was rotated away (the record of it is intact)` : since);
+  } else if (report.history === 'unprovable') {
+    lines.push('completeness not provable: the oldest lines were written before rotations were recorded');
+  }
   if (report.unchained_lines > 0) lines.push(`${report.unchained_lines} line(s) at the start predate the hash chain and are not protected by it`);
   if (report.last_hash !== null) lines.push(`last hash: ${report.last_hash}`);
   return lines;
@@ -107,7 +125,9 @@ function row(r: RequestSummary): string[] {
   return [
     r.time.slice(0, 19).replace('T', ' '),
     clip(requester, 24),
-    r.decision === null ? r.outcome : (DECISION_TEXT[r.decision] ?? r.decision),
+    r.decision === null ? '-' : (DECISION_TEXT[r.decision] ?? r.decision),
+    // A failure shows what failed and its error code, so an approved request that never ran is not read as a success.
+    clip(r.error ?? OUTCOME_TEXT[r.outcome] ?? r.outcome, 44),
     r.exit_code === null ? '-' : String(r.exit_code),
     clip(`${r.profile === null ? '-' : shellQuote(r.profile)}: ${aliases}`, 36),
     clip(r.command.map(shellQuote).join(' '), 60),

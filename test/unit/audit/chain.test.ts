@@ -68,7 +68,10 @@ describe('the chain', () => {
       last_seq: 6,
       last_hash: sha256(text[5] as string),
       history: 'complete',
+      complete_from: { seq: 1, time: (JSON.parse(text[0] as string) as { timestamp: string }).timestamp },
+      rotations: 0,
       unchained_lines: 0,
+      warnings: [],
       broken: null,
     });
   });
@@ -199,7 +202,14 @@ describe('tampering is detected and named', () => {
       seq: null,
       says: /line 3 has no seq and prev_hash/,
     },
-    { name: 'the first line deleted (no rotation happened)', tamper: (l) => l.slice(1), problem: 'history_removed', line: 1, seq: 2, says: /rotation dropped no file/ },
+    {
+      name: 'the first line deleted (no rotation happened)',
+      tamper: (l) => l.slice(1),
+      problem: 'history_removed',
+      line: 1,
+      seq: 2,
+      says: /line 1 \(seq 2\) links to a line that is not in the trail and is not a rotation record: lines were removed from the start of the trail/,
+    },
   ];
 
   for (const row of table) {

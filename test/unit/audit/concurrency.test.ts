@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from
 import { verifyAuditTrail } from '../../../src/audit/index.js';
 import { REPO_ROOT } from '../../helpers/sandbox.js';
 
-const MODULES = ['audit/chain', 'audit/events', 'audit/fs-checks', 'audit/lock', 'audit/trail', 'audit/writer', 'core/errors', 'core/node-crypto', 'platform/file-lock', 'platform/fs', 'request/codec'];
+const MODULES = ['audit/chain', 'audit/events', 'audit/fs-checks', 'audit/lock', 'audit/rotation', 'audit/trail', 'audit/writer', 'core/errors', 'core/node-crypto', 'platform/file-lock', 'platform/fs', 'request/codec'];
 const WORKER = `
 import { openAuditLog } from './audit/writer.js';
 const [file, id, count, maxBytes, startAt] = process.argv.slice(2);
@@ -68,14 +68,14 @@ function runWorker(id: number, count: number, maxBytes: number, startAt: number)
   });
 }
 
-async function allLines(): Promise<Array<{ seq: number; prev_hash: string; request_id: string; pid: number }>> {
+async function allLines(): Promise<Array<{ seq: number; prev_hash: string; event: string; request_id: string; pid: number }>> {
   const { files } = await import('../../../src/audit/index.js').then((m) => m.readAuditTrail(file, { keepRotated: 50 }));
   return files.flatMap((f) =>
     f.bytes
       .toString('utf8')
       .split('\n')
       .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as { seq: number; prev_hash: string; request_id: string; pid: number }),
+      .map((l) => JSON.parse(l) as { seq: number; prev_hash: string; event: string; request_id: string; pid: number }),
   );
 }
 
@@ -89,13 +89,16 @@ describe('four processes appending at once', () => {
       const results = await Promise.all([0, 1, 2, 3].map((id) => runWorker(id, 25, maxBytes, startAt)));
       for (const result of results) expect(result).toEqual({ code: 0, stderr: '' });
 
+      // Each rotation adds its record to the chain: 100 events plus one line per later file.
       const report = await verifyAuditTrail(file, { keepRotated: 50 });
-      expect(report).toMatchObject({ ok: true, events: 100, first_seq: 1, last_seq: 100, history: 'complete', broken: null });
+      const total = 100 + report.rotations;
+      expect(report).toMatchObject({ ok: true, events: total, first_seq: 1, last_seq: total, history: 'complete', rotations: report.files.length - 1, broken: null });
       if (maxBytes < 10_000) expect(report.files.length).toBeGreaterThan(10);
 
-      const lines = await allLines();
-      expect(lines.map((l) => l.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-      expect(new Set(lines.map((l) => l.prev_hash)).size).toBe(100);
+      const all = await allLines();
+      expect(all.map((l) => l.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(new Set(all.map((l) => l.prev_hash)).size).toBe(total);
+      const lines = all.filter((l) => l.event !== 'trail_rotated');
       for (const id of [0, 1, 2, 3]) {
         expect(lines.filter((l) => l.request_id === `req_${id}`).map((l) => l.pid)).toEqual(Array.from({ length: 25 }, (_, i) => i));
       }

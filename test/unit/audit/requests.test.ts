@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditEvent, filterRequests, openAuditLog, readAuditTrail, summarizeRequests, type AuditEventType, type AuditExtra } from '../../../src/audit/index.js';
+import { APPROVER_FAILURE_REASONS } from '../../../src/audit/requests.js';
+import { DENY_REASONS } from '../../../src/approval/types.js';
 import { main } from '../../../src/cli/main.js';
 import { sampleRequest } from './sample-request.js';
 
@@ -62,13 +64,13 @@ describe('summarizeRequests', () => {
     await record(SIX);
     const { requests, unreadable } = summarizeRequests(await readAuditTrail(file));
     expect(unreadable).toBe(0);
-    expect(requests.map((r) => [r.request_id, r.decision, r.outcome, r.exit_code])).toEqual([
-      ['req_ok', 'approved', 'approved', 3],
-      ['req_no', 'denied', 'denied', null],
-      ['req_late', 'timed_out', 'timed_out', null],
-      ['req_none', 'unavailable', 'failed', null],
-      ['req_op', 'approved', 'failed', null],
-      ['req_wait', null, 'pending', null],
+    expect(requests.map((r) => [r.request_id, r.decision, r.outcome, r.exit_code, r.error])).toEqual([
+      ['req_ok', 'approved', 'approved', 3, null],
+      ['req_no', 'denied', 'denied', null, null],
+      ['req_late', 'timed_out', 'timed_out', null, null],
+      ['req_none', 'unavailable', 'failed', null, 'no approver (approval.unavailable)'],
+      ['req_op', 'approved', 'failed', null, 'op failed (provider.failed)'],
+      ['req_wait', null, 'pending', null, null],
     ]);
     expect(requests[0]).toEqual({
       request_id: 'req_ok',
@@ -80,6 +82,7 @@ describe('summarizeRequests', () => {
       decision: 'approved',
       outcome: 'approved',
       exit_code: 3,
+      error: null,
     });
     // The nearest process that is not agent-secret itself (a nested exec).
     expect(requests[4]?.requester).toEqual({ name: 'claude', pid: 48 });
@@ -105,6 +108,61 @@ describe('summarizeRequests', () => {
   });
 });
 
+describe('failures are told apart from successes and denials', () => {
+  const FAILING = [
+    // An approver program that answered garbage: recorded today as a denial with a fixed reason.
+    { id: 'req_garbage', steps: [['request_received'], ['approval_denied', { approver: 'program', decision_reason: 'malformed approver output' }]] as Step[] },
+    // The distinct event for it, when the broker writes one.
+    { id: 'req_failed', steps: [['request_received'], ['approval_failed' as AuditEventType, { approver: 'program', error_code: 'approval.failed' }]] as Step[] },
+    { id: 'req_human', steps: [['request_received'], ['approval_denied', { approver: 'program', decision_reason: 'denied by user' }]] as Step[] },
+    { id: 'req_signed_out', steps: [['request_received'], ['approval_granted'], ['resolution_started'], ['resolution_failed', { error_code: 'provider.signed_out' }]] as Step[] },
+    { id: 'req_spawn', steps: [['request_received'], ['approval_granted'], ['resolution_started'], ['resolution_succeeded'], ['child_spawn_failed', { error_code: 'exec.spawn_failed' }]] as Step[] },
+  ];
+
+  it('an approver failure is "approver failed", an op failure is approved but failed, with the error code', async () => {
+    await record(FAILING);
+    const { requests } = summarizeRequests(await readAuditTrail(file));
+    expect(requests.map((r) => [r.request_id, r.decision, r.outcome, r.error])).toEqual([
+      ['req_garbage', 'approver_failed', 'failed', 'approver failed (malformed approver output)'],
+      ['req_failed', 'approver_failed', 'failed', 'approver failed (approval.failed)'],
+      ['req_human', 'denied', 'denied', null],
+      ['req_signed_out', 'approved', 'failed', 'op failed (provider.signed_out)'],
+      ['req_spawn', 'approved', 'failed', 'spawn failed (exec.spawn_failed)'],
+    ]);
+    const table = (await cli(['audit'])).stdout.trimEnd().split('\n').slice(1);
+    expect(table.map((r) => r.split(/\s{2,}/).slice(2, 5))).toEqual([
+      ['approver failed', 'approver failed (malformed approver output)', '-'],
+      ['approver failed', 'approver failed (approval.failed)', '-'],
+      ['denied', 'denied', '-'],
+      ['approved', 'op failed (provider.signed_out)', '-'],
+      ['approved', 'spawn failed (exec.spawn_failed)', '-'],
+    ]);
+    const failed = JSON.parse((await cli(['audit', '--json', '--outcome', 'failed'])).stdout) as { requests: Array<{ request_id: string }> };
+    expect(failed.requests.map((r) => r.request_id)).toEqual(['req_garbage', 'req_failed', 'req_signed_out', 'req_spawn']);
+  });
+
+  it('the approver-failure reasons are the approver\'s own deny reasons', () => {
+    // 'wrong id' is what earlier versions wrote; a wrong id is now an approval_failed event.
+    expect(APPROVER_FAILURE_REASONS).toEqual([DENY_REASONS.malformed, 'wrong id', DENY_REASONS.tooLarge, DENY_REASONS.notStarted]);
+  });
+
+  it('a free-text reason or odd error code is never shown', async () => {
+    await record([{ id: 'req_odd', steps: [['request_received'], ['approval_granted'], ['resolution_failed', { error_code: 'Token ABC123 <script>' }]] }]);
+    expect(summarizeRequests(await readAuditTrail(file)).requests[0]?.error).toBe('op failed');
+  });
+
+  it('rotation records belong to no request and are not counted as unreadable', async () => {
+    const log = await openAuditLog(file, { maxBytes: 2000 });
+    for (let i = 0; i < 8; i++) log.write(auditEvent('child_started', { requestId: `req_${i}`, request: sampleRequest() }, { pid: i }));
+    await log.close();
+    expect((await readFile(`${file}.1`, 'utf8')).length).toBeGreaterThan(0);
+    const { requests, unreadable } = summarizeRequests(await readAuditTrail(file));
+    expect(unreadable).toBe(0);
+    expect(requests.map((r) => r.request_id)).toEqual(Array.from({ length: 8 }, (_, i) => `req_${i}`));
+    expect((await cli(['audit'])).stderr).toBe('');
+  });
+});
+
 describe('agent-secret audit', () => {
   it('prints a table, one row per request, with shell-quoted commands', async () => {
     await record(SIX);
@@ -112,10 +170,16 @@ describe('agent-secret audit', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
     const rows = result.stdout.trimEnd().split('\n');
-    expect(rows[0]).toMatch(/^TIME \(UTC\)\s+REQUESTER\s+DECISION\s+EXIT\s+PROFILE \/ ALIASES\s+COMMAND$/);
+    expect(rows[0]).toMatch(/^TIME \(UTC\)\s+REQUESTER\s+DECISION\s+OUTCOME\s+EXIT\s+PROFILE \/ ALIASES\s+COMMAND$/);
     expect(rows).toHaveLength(7);
-    expect(rows[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}claude \(4241\)\s+approved\s+3\s+deploy: AWS_SECRET_ACCESS_KEY,TF_TO…\s+terraform apply 'it'\\''s'$/);
-    expect(rows.slice(2).map((r) => r.split(/\s{2,}/)[2])).toEqual(['denied', 'timed out', 'unavailable', 'approved', 'pending']);
+    expect(rows[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}claude \(4241\)\s+approved\s+approved\s+3\s+deploy: AWS_SECRET_ACCESS_KEY,TF_TO…\s+terraform apply 'it'\\''s'$/);
+    expect(rows.slice(2).map((r) => r.split(/\s{2,}/).slice(2, 5))).toEqual([
+      ['denied', 'denied', '-'],
+      ['timed out', 'timed out', '-'],
+      ['unavailable', 'no approver (approval.unavailable)', '-'],
+      ['approved', 'op failed (provider.failed)', '-'],
+      ['-', 'pending', '-'],
+    ]);
     expect(rows[6]).toContain(' -: AWS');
   });
 
@@ -127,7 +191,7 @@ describe('agent-secret audit', () => {
     expect(Object.keys(doc)).toEqual(['schema_version', 'requests']);
     expect(doc.schema_version).toBe('1');
     expect(doc.requests.map((r) => r.request_id)).toEqual(['req_no']);
-    expect(Object.keys(doc.requests[0] as object)).toEqual(['request_id', 'time', 'requester', 'command', 'profile', 'aliases', 'decision', 'outcome', 'exit_code']);
+    expect(Object.keys(doc.requests[0] as object)).toEqual(['request_id', 'time', 'requester', 'command', 'profile', 'aliases', 'decision', 'outcome', 'exit_code', 'error']);
   });
 
   it('says so when there is no trail yet, and creates nothing', async () => {
@@ -154,11 +218,33 @@ describe('agent-secret audit', () => {
     });
   }
 
+  it('audit verify after rotation: how far back the trail is complete, and warnings on stderr', async () => {
+    const log = await openAuditLog(file, { maxBytes: 2000 });
+    for (let i = 0; i < 16; i++) log.write(auditEvent('child_started', { requestId: `req_${i}`, request: sampleRequest() }, { pid: i }));
+    await log.close();
+    const oldest = JSON.parse((await readFile(`${file}.5`, 'utf8')).split('\n')[0] as string) as { seq: number; timestamp: string; event: string };
+    expect(oldest.event).toBe('trail_rotated');
+    const lastSeq = (JSON.parse((await readFile(file, 'utf8')).trimEnd().split('\n').at(-1) as string) as { seq: number }).seq;
+    const ok = await cli(['audit', 'verify']);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout.split('\n').slice(0, 2)).toEqual([
+      `audit trail intact: ${lastSeq - oldest.seq + 1} events (seq ${oldest.seq}..${lastSeq}) in 6 files`,
+      `complete from seq ${oldest.seq} (${oldest.timestamp}); history before seq ${oldest.seq} was rotated away (the record of it is intact)`,
+    ]);
+    const json = JSON.parse((await cli(['audit', 'verify', '--json'])).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ ok: true, history: 'rotated_away', rotations: 5, complete_from: { seq: oldest.seq, time: oldest.timestamp }, warnings: [] });
+    await rm(file);
+    const warned = await cli(['audit', 'verify']);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toBe(`agent-secret: warning: ${file} is missing or empty beside rotated files: a rotation was cut short, or its lines were removed; the next write records the rotation\n`);
+  });
+
   it('audit verify: exit 0 with a count, or 1 naming the broken line with the hint', async () => {
     await record(SIX);
     const ok = await cli(['audit', 'verify']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^audit trail intact: 17 events \(seq 1\.\.17\) in 1 file\nlast hash: [0-9a-f]{64}\n$/);
+    expect(ok.stdout).toMatch(/^audit trail intact: 17 events \(seq 1\.\.17\) in 1 file\ncomplete from seq 1 \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\)\nlast hash: [0-9a-f]{64}\n$/);
     const lines = (await readFile(file, 'utf8')).split('\n');
     lines[7] = (lines[7] as string).replace('"decision_reason":"no"', '"decision_reason":"yes"');
     await writeFile(file, lines.join('\n'));

@@ -66,7 +66,7 @@ describe('openAuditLog', () => {
     expect(records.map((r) => r.event)).toEqual(['request_received', 'approval_granted', 'child_exited']);
     for (const record of records) {
       expect(Object.keys(record).slice(0, 5)).toEqual(['schema_version', 'timestamp', 'seq', 'prev_hash', 'event']);
-      expect(record.schema_version).toBe(1);
+      expect(record.schema_version).toBe(2);
       expect(record.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(record).not.toHaveProperty('level');
       expect(record).not.toHaveProperty('msg');
