@@ -91,7 +91,7 @@ describe('audit', () => {
     const listed = JSON.parse((await runClean(sb, ['audit', '--json'])).stdout) as { requests: Listed[] };
     expect(listed.requests.map((r) => [r.decision, r.outcome, r.exit_code, r.error])).toEqual([
       ['approved', 'failed', null, 'op failed (provider.signed_out)'],
-      ['approver_failed', 'failed', null, 'approver failed (malformed approver output)'],
+      ['approver_failed', 'failed', null, 'approver failed (approval.failed)'],
     ]);
     const table = await runClean(sb, ['audit']);
     expect(table.stdout).toMatch(/approved\s+op failed \(provider\.signed_out\)\s+-\s+deploy: CF_TOKEN/);
