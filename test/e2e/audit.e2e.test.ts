@@ -95,7 +95,7 @@ describe('audit', () => {
     ]);
     const table = await runClean(sb, ['audit']);
     expect(table.stdout).toMatch(/approved\s+op failed \(provider\.signed_out\)\s+-\s+deploy: CF_TOKEN/);
-    expect(table.stdout).toMatch(/approver failed\s+approver failed \(malformed approver output\)\s+-\s+deploy: CF_TOKEN/);
+    expect(table.stdout).toMatch(/approver failed\s+approver failed \(approval\.failed\)\s+-\s+deploy: CF_TOKEN/);
   });
 
   it('an edited line makes verify fail (exit 1), naming the line', async () => {
