@@ -78,6 +78,8 @@ async function ask<T>(ctx: CliContext, type: string, body: Record<string, unknow
   }
   try {
     const frame = await conv.receive({ timeoutMs: 10_000 });
+    // The reply to `approvals.list` is `approvals.list.ok`, and so on: anything else is not an answer.
+    if (frame.type !== `${type}.ok`) throw new AgentSecretError('daemon.protocol', `the agent-secret daemon did not answer ${type}`);
     return read(frame.body);
   } finally {
     conv.close();

@@ -183,7 +183,9 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
   }
 }
 
-// One request and its one answer; null when no daemon runs and startDaemon is false.
+const REPLY_TYPE: Readonly<Record<string, string>> = { 'session.create': 'session.created', 'session.list': 'session.list.ok', 'session.destroy': 'session.destroy.ok' };
+
+// One request and its one answer (of the type that answers it); null when no daemon runs and startDaemon is false.
 async function ask(ctx: CliContext, type: string, body: Record<string, unknown>, startDaemon: boolean): Promise<Record<string, unknown> | null> {
   const { openConversation } = await import('../../client/daemon.js');
   let conv;
@@ -194,7 +196,9 @@ async function ask(ctx: CliContext, type: string, body: Record<string, unknown>,
     throw error;
   }
   try {
-    return (await conv.receive()).body;
+    const frame = await conv.receive();
+    if (frame.type !== REPLY_TYPE[type]) throw new AgentSecretError('daemon.protocol', `the agent-secret daemon did not answer ${type}`);
+    return frame.body;
   } finally {
     conv.close();
   }
