@@ -2,6 +2,7 @@
 // refs, argv, paths) and a few typed numbers and codes. The API takes no SecretValue and copies
 // only known fields of known primitive types, so a record is value-free by construction.
 
+import { clip as clipText } from '../platform/fs.js';
 import { auditFields } from '../request/codec.js';
 import type { ApprovalRequest } from '../request/types.js';
 
@@ -124,6 +125,5 @@ function isInt(value: unknown): value is number {
 }
 
 function clip(text: string): string {
-  const chars = [...text];
-  return chars.length > MAX_FREE_TEXT ? `${chars.slice(0, MAX_FREE_TEXT).join('')}…` : text;
+  return clipText(text, MAX_FREE_TEXT);
 }

@@ -2,6 +2,7 @@
 // checked (no symlinks, ours, not shared), and a failure is described by its errno code only,
 // never by a system message, plus a hint that says how to fix it.
 
+import { errnoOf } from '../platform/fs.js';
 import type { Stats } from 'node:fs';
 
 /** What is wrong, and how to fix it. */
@@ -57,11 +58,8 @@ export function errnoProblem(error: unknown, where: string): Problem {
   }
 }
 
-/** The errno code of a thrown value, when it looks like one. */
-export function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : undefined;
-}
+/** The errno code of a thrown value, when it looks like one (platform/fs.ts's errnoOf). */
+export const codeOf = errnoOf;
 
 /** Our effective uid (-1 where there is none). */
 export function currentUid(): number {

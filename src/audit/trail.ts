@@ -3,7 +3,8 @@
 // from its tail, counting its lines for the rotation record, and reading every file oldest
 // first. Files are opened without following links.
 
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { lstatOrNull } from '../platform/fs.js';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { codeOf } from './fs-checks.js';
 
@@ -177,10 +178,3 @@ function syncDir(dir: string): void {
   }
 }
 
-function lstatOrNull(path: string) {
-  try {
-    return lstatSync(path);
-  } catch {
-    return null;
-  }
-}

@@ -3,11 +3,11 @@
 // Unix-socket connects with a deadline, and "is that process still running". Shared by the server (single instance, stale socket) and the client
 // (auto-start, stop). Filesystem errors are described by errno code only.
 
-import { closeSync, constants, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, renameSync, writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { AgentSecretError } from '../core/errors.js';
 import { acquireFileLock, tryFileLock, type LockAttempt } from './file-lock.js';
-import { unlinkQuietly } from './fs.js';
+import { readHead, unlinkQuietly } from './fs.js';
 
 export const START_LOCK_STALE_MS = 10_000;
 
@@ -108,18 +108,7 @@ export function removePidFileIfOurs(path: string, pid: number): void {
   if (record !== null && record.pid === pid) unlinkQuietly(path);
 }
 
+// A pid file is ASCII JSON of at most 4096 bytes (parsePidRecord refuses more): read one byte past that.
 function readText(path: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    return readFileSync(fd, 'utf8');
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
+  return readHead(path, 4097);
 }
