@@ -44,11 +44,20 @@ describe('tryFileLock', () => {
   });
 
   it.runIf(process.platform === 'linux')('a zombie holds nothing: its lock is taken over', async () => {
-    // `sleep 0` exits at once and is never reaped by the `sleep` that replaced its parent shell.
-    const parent = spawn('/bin/sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The background `sleep 0.3` exits after its parent shell has become `sleep 5`, which never
+    // reaps it (a `sleep 0` could exit while the shell still runs and be reaped by it).
+    const parent = spawn('/bin/sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
-      for (let i = 0; i < 50 && !readFileSync(`/proc/${zombie}/stat`, 'latin1').includes(') Z '); i += 1) await new Promise((r) => setTimeout(r, 20));
+      const state = () => {
+        try {
+          return readFileSync(`/proc/${zombie}/stat`, 'latin1').includes(') Z ') ? 'zombie' : 'running';
+        } catch {
+          return 'gone';
+        }
+      };
+      for (let i = 0; i < 150 && state() === 'running'; i += 1) await new Promise((r) => setTimeout(r, 20));
+      expect(state()).toBe('zombie');
       expect(isProcessRunning(zombie)).toBe(false);
       writeFileSync(lock, `${zombie}\nnonce\n`);
       expect(tryFileLock(lock, 5_000).kind).toBe('acquired');
