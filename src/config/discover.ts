@@ -1,11 +1,13 @@
 // Finds the project config: `--config PATH` if given, else the first agent-secret.yml or
-// .agent-secret.yml walking up from cwd to the root. Paths come from the agent and the repo;
-// only file types are checked here (reading, with its size limit, happens in load).
+// .agent-secret.yml walking up from cwd, stopping before a shared directory (sticky or
+// writable by everyone, such as /tmp). Paths come from the agent and the repo; only file types
+// are checked here (reading, with its size, owner and mode checks, happens in load).
 
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
 import { errnoOf } from '../platform/fs.js';
+import { endsConfigSearch } from './file-trust.js';
 
 /** Names looked for in each directory, in this order. */
 export const CONFIG_FILE_NAMES: readonly string[] = Object.freeze(['agent-secret.yml', '.agent-secret.yml']);
@@ -14,15 +16,19 @@ export const CONFIG_FILE_NAMES: readonly string[] = Object.freeze(['agent-secret
 export async function discoverConfig(opts: { cwd: string; explicitPath?: string | undefined }): Promise<string | null> {
   const cwd = resolve(opts.cwd);
   if (opts.explicitPath !== undefined) return checkExplicit(cwd, opts.explicitPath);
-  const candidates: string[] = [];
+  const dirs: string[] = [];
   for (let dir = cwd; ; dir = dirname(dir)) {
-    for (const name of CONFIG_FILE_NAMES) candidates.push(join(dir, name));
+    dirs.push(dir);
     if (dirname(dir) === dir) break;
   }
-  // All candidates are looked at together (one wait instead of one per name and directory);
-  // the first that exists decides, nearest first, exactly as a walk would.
-  const kinds = await Promise.allSettled(candidates.map(kindOf));
-  for (const [i, candidate] of candidates.entries()) {
+  const candidates = dirs.flatMap((dir) => CONFIG_FILE_NAMES.map((name) => join(dir, name)));
+  // All directories and candidates are looked at together (one wait instead of one per name
+  // and directory); the first that exists below the first shared directory decides, nearest
+  // first, exactly as a walk would.
+  const [shared, kinds] = await Promise.all([Promise.all(dirs.map(isShared)), Promise.allSettled(candidates.map(kindOf))]);
+  const firstShared = shared.indexOf(true);
+  const searched = candidates.slice(0, (firstShared === -1 ? dirs.length : firstShared) * CONFIG_FILE_NAMES.length);
+  for (const [i, candidate] of searched.entries()) {
     const kind = kinds[i]!;
     if (kind.status === 'rejected') throw kind.reason;
     if (kind.value === 'file') return candidate;
@@ -46,6 +52,16 @@ async function checkExplicit(cwd: string, explicitPath: string): Promise<string>
     throw new AgentSecretError('config.unreadable', `config file must be a regular file: ${path}`, { details: { file: path, flag: '--config' } });
   }
   return path;
+}
+
+// A directory anyone can add files to (or one that cannot be looked at) ends the search: what
+// is in it, or above it, was not necessarily put there by the project's owner.
+async function isShared(dir: string): Promise<boolean> {
+  try {
+    return endsConfigSearch(await stat(dir));
+  } catch {
+    return true;
+  }
 }
 
 // Follows symlinks: a link to a regular file is a regular file.

@@ -2,12 +2,13 @@
 // and 1 MiB checks before reading, loadConfig's single error, and env files read from disk.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_FILE_NAMES, discoverConfig, loadConfig, loadEnvFiles } from '../../../src/config/index.js';
+import { readSmallTextFile } from '../../../src/config/read-file.js';
 import { AgentSecretError } from '../../../src/core/errors.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -108,6 +109,124 @@ describe('discoverConfig', () => {
   ])('%s', async (_name, explicitPath, code) => {
     const base = tree('dir/');
     expect(await rejection(discoverConfig({ cwd: base, explicitPath }))).toMatchObject({ code });
+  });
+});
+
+describe('discoverConfig stops at a shared directory', () => {
+  // Builds base/shared (given mode) holding a config, and base/shared/below/work as cwd.
+  function sharedTree(mode: number): { base: string; shared: string; cwd: string } {
+    const base = tree('shared/agent-secret.yml', 'shared/below/work/');
+    const shared = join(base, 'shared');
+    chmodSync(shared, mode);
+    return { base, shared, cwd: join(shared, 'below/work') };
+  }
+
+  it.each([
+    ['sticky and world-writable, like /tmp', 0o1777],
+    ['world-writable', 0o777],
+    ['sticky', 0o1755],
+  ])('a config in a %s directory above cwd is not used', async (_name, mode) => {
+    const { cwd } = sharedTree(mode);
+    expect(await discoverConfig({ cwd })).toBeNull();
+  });
+
+  it('nor one above it', async () => {
+    const base = tree('agent-secret.yml', 'shared/below/');
+    chmodSync(join(base, 'shared'), 0o1777);
+    expect(await discoverConfig({ cwd: join(base, 'shared/below') })).toBeNull();
+  });
+
+  it('a config between cwd and the shared directory is still found', async () => {
+    const { shared, cwd } = sharedTree(0o1777);
+    writeFileSync(join(shared, 'below/agent-secret.yml'), VALID);
+    expect(await discoverConfig({ cwd })).toBe(join(shared, 'below/agent-secret.yml'));
+  });
+
+  it('a shared cwd is not searched itself', async () => {
+    const { shared } = sharedTree(0o1777);
+    expect(await discoverConfig({ cwd: shared })).toBeNull();
+  });
+
+  it('a plain directory does not stop it', async () => {
+    const { base, cwd } = sharedTree(0o755);
+    expect(await discoverConfig({ cwd })).toBe(join(base, 'shared/agent-secret.yml'));
+  });
+
+  it('--config may still name a file in a shared directory', async () => {
+    const { shared, cwd } = sharedTree(0o1777);
+    expect(await discoverConfig({ cwd, explicitPath: join(shared, 'agent-secret.yml') })).toBe(join(shared, 'agent-secret.yml'));
+    expect((await loadConfig(join(shared, 'agent-secret.yml'))).profileNames).toEqual(['p']);
+  });
+});
+
+describe('files others can change are refused', () => {
+  const uid = process.getuid?.() ?? 0;
+
+  it.each([
+    ['world-writable', 0o666],
+    ['group-writable', 0o664],
+    ['writable by others only', 0o646],
+  ])('a %s config, naming the path and the chmod that fixes it', async (_name, mode) => {
+    const path = join(tree('agent-secret.yml'), 'agent-secret.yml');
+    chmodSync(path, mode);
+    const error = await rejection(loadConfig(path));
+    expect(error).toMatchObject({ code: 'config.unreadable', message: `config file is writable by group or others, who could change what it asks for: ${path}` });
+    expect(error.hint).toBe(`chmod go-w ${path}`);
+    expect(error.exitCode).toBe(2);
+  });
+
+  it('a world-writable env file is env_file.invalid', async () => {
+    const base = tree();
+    writeFileSync(join(base, 'a.env'), 'A=1\n');
+    chmodSync(join(base, 'a.env'), 0o666);
+    expect(await rejection(loadEnvFiles(['a.env'], base))).toMatchObject({ code: 'env_file.invalid', message: expect.stringContaining(`writable by group or others, who could change what it asks for: ${join(base, 'a.env')}`) });
+  });
+
+  it('a file owned by another user (chown as root, another caller uid otherwise)', async () => {
+    const path = join(tree('agent-secret.yml'), 'agent-secret.yml');
+    let caller = uid + 1;
+    if (uid === 0) {
+      chownSync(path, 65534, 65534);
+      caller = 0;
+    }
+    const owner = uid === 0 ? 65534 : uid;
+    const error = await rejection(readSmallTextFile(path, 'config', caller));
+    expect(error).toMatchObject({ code: 'config.unreadable', message: `config file is owned by another user (uid ${owner}), who could change what it asks for: ${path}` });
+  });
+
+  it.each([
+    ['world-writable', 0o777, true],
+    ['group-writable', 0o775, true],
+    ['sticky and world-writable (like /tmp)', 0o1777, false],
+    ['private', 0o700, false],
+  ])('a config in a %s directory: refused %s', async (_name, mode, refused) => {
+    const base = tree('dir/agent-secret.yml');
+    chmodSync(join(base, 'dir'), mode);
+    const path = join(base, 'dir/agent-secret.yml');
+    if (!refused) {
+      expect((await loadConfig(path)).profileNames).toEqual(['p']);
+      return;
+    }
+    const error = await rejection(loadConfig(path));
+    expect(error.message).toBe(`config file is in a directory that group or others can write, so they could replace it: ${path}`);
+    expect(error.hint).toBe(`chmod go-w ${join(base, 'dir')}`);
+  });
+
+  it('a symlink is judged by its target and by the directory of each', async () => {
+    const base = tree('open/real.yml', 'repo/');
+    chmodSync(join(base, 'open'), 0o777);
+    symlinkSync(join(base, 'open/real.yml'), join(base, 'repo/agent-secret.yml'));
+    const error = await rejection(loadConfig(join(base, 'repo/agent-secret.yml')));
+    expect(error).toMatchObject({ code: 'config.unreadable', hint: `chmod go-w ${join(base, 'open')}` });
+    chmodSync(join(base, 'open/real.yml'), 0o666);
+    chmodSync(join(base, 'open'), 0o755);
+    expect((await rejection(loadConfig(join(base, 'repo/agent-secret.yml')))).message).toContain('writable by group or others');
+  });
+
+  it('my own file in my own directory is read', async () => {
+    const path = join(tree('agent-secret.yml'), 'agent-secret.yml');
+    chmodSync(path, 0o600);
+    expect(await readSmallTextFile(path, 'config', uid)).toBe(VALID);
   });
 });
 
