@@ -57,6 +57,8 @@ async function checkExplicit(cwd: string, explicitPath: string): Promise<string>
 // A directory anyone can add files to (or one that cannot be looked at) ends the search: what
 // is in it, or above it, was not necessarily put there by the project's owner.
 async function isShared(dir: string): Promise<boolean> {
+  // Without POSIX owners (Windows) mode bits say nothing; read-file.ts skips its checks too.
+  if (process.getuid === undefined) return false;
   try {
     return endsConfigSearch(await stat(dir));
   } catch {
