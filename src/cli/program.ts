@@ -17,7 +17,7 @@ Examples:
   agent-secret exec --profile terraform-cloudflare -- terraform plan
   agent-secret exec --reason "Run the deploy smoke test" \\
       --secret API_TOKEN=op://Engineering/Deploy/token -- ./smoke-test.sh
-  agent-secret exec --env-file .env.op --only DATABASE_URL -- npm run migrate
+  agent-secret exec --env-file .env.op --only DATABASE_URL --reason "Run the migration" -- npm run migrate
   agent-secret exec --dry-run --json --profile deploy -- fly deploy
 
 Everything after -- is the command, as argv (no shell). To use a shell, say so:

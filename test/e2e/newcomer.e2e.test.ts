@@ -2,10 +2,14 @@
 // (a command typed before `--`) get the corrected command line, with or without a daemon, and
 // never start one. Fake op and approver, canary scans on every run.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runClean } from '../helpers/run-cli.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { digest, valueOf } from '../helpers/vault.js';
+
+const APPEND_ENV = join(REPO_ROOT, 'test', 'fixtures', 'programs', 'append-env.mjs');
 
 let sb: Sandbox;
 beforeEach(() => {
@@ -39,5 +43,41 @@ describe('a command typed before -- gets the corrected command line', () => {
   it('exec --help shows where the command goes', async () => {
     const result = await runClean(sb, ['exec', '--help']);
     expect(result.stdout).toContain('Usage: agent-secret exec [options] -- CMD [ARGS...]');
+  });
+});
+
+describe('the .env migration runs as the docs and the guard write it', () => {
+  const DB_REF = 'op://Infra/Deploy/password';
+  const runs = () => join(sb.root, 'runs.jsonl');
+  const seen = () => readFileSync(runs(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, { sha256?: string; set: boolean }>);
+  // The child the example names (npm run migrate) is replaced by one that reports what it got.
+  const child = ['node', APPEND_ENV, '', 'DATABASE_URL', 'LOG_LEVEL'];
+  beforeEach(() => {
+    sb.write('.env', `DATABASE_URL=${DB_REF}\nLOG_LEVEL=debug\n`);
+    child[2] = runs();
+  });
+
+  it("the skill's example", async () => {
+    const example = 'agent-secret exec --env-file .env --only DATABASE_URL --reason "Run the migration" -- npm run migrate';
+    expect(readFileSync(join(REPO_ROOT, 'skills', 'agent-secret', 'SKILL.md'), 'utf8')).toContain(example);
+    const result = await runClean(sb, ['exec', '--env-file', '.env', '--only', 'DATABASE_URL', '--reason', 'Run the migration', '--', ...child]);
+    expect(result.code).toBe(0);
+    expect(seen()[0]?.DATABASE_URL?.sha256).toBe(digest(valueOf(DB_REF)).sha256);
+    expect(seen()[0]?.LOG_LEVEL?.set).toBe(true);
+  });
+
+  it("the guard's deny for cat .env names two commands; both run", async () => {
+    const call = JSON.stringify({ session_id: 's', transcript_path: '/dev/null', cwd: sb.project, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'cat .env' } });
+    const guard = await runClean(sb, ['guard'], { input: call });
+    const reason = (JSON.parse(guard.stdout) as { hookSpecificOutput: { permissionDecisionReason: string } }).hookSpecificOutput.permissionDecisionReason;
+    const commands = [...reason.matchAll(/agent-secret (exec [^(]*?-- (?:true|<command that needs it>))/g)].map((m) => m[1] ?? '');
+    expect(commands).toHaveLength(2);
+    const argvOf = (line: string) => line.replace('"<why>"', 'Migrate').replace('<command that needs it>', child.join(' ')).split(' ');
+    const dry = await runClean(sb, argvOf(commands[0] ?? ''));
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(DB_REF);
+    const real = await runClean(sb, argvOf(commands[1] ?? ''));
+    expect(real.code).toBe(0);
+    expect(seen()[0]?.DATABASE_URL?.sha256).toBe(digest(valueOf(DB_REF)).sha256);
   });
 });
