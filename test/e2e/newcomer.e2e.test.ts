@@ -81,3 +81,16 @@ describe('the .env migration runs as the docs and the guard write it', () => {
     expect(seen()[0]?.DATABASE_URL?.sha256).toBe(digest(valueOf(DB_REF)).sha256);
   });
 });
+
+describe('a wrong op:// field or item: the hint names item describe on that item', () => {
+  it.each([
+    ['op://Infra/Deploy/no such field', 'agent-secret item describe op://Infra/Deploy'],
+    ['op://Infra/NoSuchItem/token', 'agent-secret item describe op://Infra/NoSuchItem'],
+    ['op://Infra/Edge Cases/nope', "agent-secret item describe 'op://Infra/Edge Cases'"],
+  ])('%s', async (ref, hint) => {
+    const result = await runClean(sb, ['exec', '--reason', 'Check the ref', '--secret', `TOKEN=${ref}`, '--', 'node', '-e', '']);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain(`hint: run \`${hint}\``);
+    expect(result.stderr).not.toMatch(/op item list|agent-secret doctor/);
+  });
+});
