@@ -2,7 +2,8 @@
 // (a command typed before `--`) get the corrected command line, with or without a daemon, and
 // never start one. Fake op and approver, canary scans on every run.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runClean } from '../helpers/run-cli.js';
@@ -93,4 +94,36 @@ describe('a wrong op:// field or item: the hint names item describe on that item
     expect(result.stderr).toContain(`hint: run \`${hint}\``);
     expect(result.stderr).not.toMatch(/op item list|agent-secret doctor/);
   });
+});
+
+describe('npm run demo', () => {
+  // Processes of ours whose environment has HOME under dir (Linux: /proc; macOS: ps -E).
+  function processesWithHomeUnder(dir: string): number[] {
+    if (process.platform === 'linux') {
+      return readdirSync('/proc')
+        .filter((name) => /^\d+$/.test(name))
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').some((kv) => kv.startsWith(`HOME=${dir}`));
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    }
+    const ps = spawnSync('ps', ['-E', '-ww', '-o', 'pid=,command=', '-U', String(process.getuid?.() ?? 0)], { encoding: 'utf8' });
+    return ps.stdout.split('\n').filter((line) => line.includes(`HOME=${dir}`)).map((line) => Number.parseInt(line, 10));
+  }
+
+  it('stops its daemon before deleting its HOME', () => {
+    const tmp = join(sb.root, 'demo-tmp');
+    mkdirSync(tmp);
+    const demo = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'demo.mjs')], { env: { ...sb.env, TMPDIR: tmp }, encoding: 'utf8', timeout: 60_000 });
+    expect(demo.status).toBe(0);
+    expect(demo.stdout).toContain('DEMO done');
+    expect(readdirSync(tmp)).toEqual([]);
+    const left = processesWithHomeUnder(tmp);
+    for (const pid of left) process.kill(pid, 'SIGTERM');
+    expect(left).toEqual([]);
+  }, 60_000);
 });
