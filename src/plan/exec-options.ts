@@ -30,7 +30,7 @@ export function defineExecOptions(command: Command): Command {
     .option('--allow-mutable-executable', 'run an executable that you or others could replace (the prompt shows a warning)')
     .option('--pristine', 'start the command from a minimal environment: PATH, HOME, USER, LANG, TERM, TMPDIR, plus the secrets')
     .option('--mask', 'mask secret values in the command output even on a terminal')
-    .option('--no-mask', 'never mask the command output (default: mask when output is captured, not a terminal)')
+    .option('--no-mask', 'never mask the command output (default: mask unless the output is a terminal and no coding agent is detected)')
     .option('--reuse-only', 'use a live reusable approval for this exact request, or fail (exit 14) without prompting')
     .option('--force-refresh', 'with a matching reusable approval: resolve every reference again through op')
     .option('--dry-run', 'validate everything and print the request; no prompt, no op call, no child')

@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runClean } from '../helpers/run-cli.js';
-import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { expectNoLeak, runClean } from '../helpers/run-cli.js';
+import { BIN, createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
 import { digest, valueOf } from '../helpers/vault.js';
 
 const APPEND_ENV = join(REPO_ROOT, 'test', 'fixtures', 'programs', 'append-env.mjs');
@@ -126,4 +126,27 @@ describe('npm run demo', () => {
     for (const pid of left) process.kill(pid, 'SIGTERM');
     expect(left).toEqual([]);
   }, 60_000);
+});
+
+describe('masking under a pseudo-terminal, as agent harnesses run commands', () => {
+  const REF = 'op://Infra/Cloudflare/token';
+  // `script` gives agent-secret a PTY as stdout and stderr, and copies what it printed to ours.
+  function underPty(env: Record<string, string>): string {
+    const quoted = [process.execPath, BIN, 'exec', '--reason', 'Print the token', '--secret', `T=${REF}`, '--', 'printenv', 'T'].map((a) => `'${a}'`).join(' ');
+    const argv = process.platform === 'darwin' ? ['-q', '/dev/null', 'sh', '-c', quoted] : ['-qfec', quoted, '/dev/null'];
+    const result = spawnSync('script', argv, { cwd: sb.project, env: { ...sb.env, ...env }, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(result.status).toBe(0);
+    return `${result.stdout}${result.stderr}`;
+  }
+
+  it('with CLAUDECODE=1 the value is masked although stdout is a terminal', () => {
+    const output = underPty({ CLAUDECODE: '1' });
+    // A boolean, so that a failure never prints the output (it would hold the value).
+    expect(output.includes('<concealed by agent-secret>')).toBe(true);
+    expectNoLeak(sb, { code: 0, signal: null, stdout: output, stderr: '', pid: undefined });
+  });
+
+  it('without a harness marker a terminal is a human: not masked (the control)', () => {
+    expect(underPty({}).includes(valueOf(REF))).toBe(true);
+  });
 });
