@@ -16,27 +16,28 @@ const fixtures = join(root, 'test', 'fixtures', 'bin');
 const work = mkdtempSync(join(tmpdir(), 'agent-secret-demo-'));
 const say = (text = '') => process.stdout.write(`${text}\n`);
 const banner = (text) => say(`\n=== DEMO: ${text} ===`);
+const home = join(work, 'home');
+const env = {
+  HOME: home,
+  PATH: [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+  LANG: 'C.UTF-8',
+  XDG_CONFIG_HOME: join(work, 'config'),
+  XDG_STATE_HOME: join(work, 'state'),
+  XDG_RUNTIME_DIR: join(work, 'runtime'),
+  FAKE_APPROVER_LOG: join(work, 'approver.log'),
+};
 
 try {
-  const home = join(work, 'home');
   const project = join(work, 'project');
   const configDir = join(work, 'config', 'agent-secret');
-  for (const dir of [home, project, configDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [home, project, configDir, env.XDG_RUNTIME_DIR]) mkdirSync(dir, { recursive: true, mode: 0o700 });
   copyFileSync(join(root, 'profiles.example.yaml'), join(project, 'agent-secret.yml'));
-  const approverLog = join(work, 'approver.log');
+  const approverLog = env.FAKE_APPROVER_LOG;
   writeFileSync(
     join(configDir, 'config.yml'),
     `# DEMO user config: the fake op and an approver program that approves everything.\nversion: 1\napprover:\n  command: ["${join(fixtures, 'approver')}", "approve"]\nop_path: ${join(fixtures, 'op')}\n`,
     { mode: 0o600 },
   );
-  const env = {
-    HOME: home,
-    PATH: [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
-    LANG: 'C.UTF-8',
-    XDG_CONFIG_HOME: join(work, 'config'),
-    XDG_STATE_HOME: join(work, 'state'),
-    FAKE_APPROVER_LOG: approverLog,
-  };
   const run = (args) => {
     say(`$ agent-secret ${args.map((a) => (/[\s'"$]/.test(a) ? `'${a}'` : a)).join(' ')}`);
     const result = spawnSync(process.execPath, [bin, ...args], { cwd: project, env, stdio: 'inherit' });
@@ -77,5 +78,8 @@ try {
   say('or your own approver program, and `op` is the real 1Password CLI. Start with: agent-secret doctor');
   process.exitCode = status ?? 1;
 } finally {
+  // The exec started a daemon in the demo's HOME: stop it before that HOME is deleted, or it
+  // lingers for its idle time serving a directory that no longer exists.
+  spawnSync(process.execPath, [bin, 'daemon', 'stop'], { cwd: tmpdir(), env, stdio: 'ignore', timeout: 15_000 });
   rmSync(work, { recursive: true, force: true });
 }

@@ -32,7 +32,7 @@ export async function planFromArgv(body: ExecArgvBody, uid: number): Promise<Arg
     stdoutIsTTY: body.stdout_is_tty,
     stderrIsTTY: body.stderr_is_tty,
   };
-  const options = parseExecOptions(body.args);
+  const options = parseExecOptions(body.args, body.command);
   if (options.dryRun === true || options.json === true) {
     throw new AgentSecretError('usage.invalid', '--dry-run and --json are answered by the agent-secret command itself, not by the broker', {
       hint: 'run agent-secret exec --dry-run ... -- COMMAND',

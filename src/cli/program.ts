@@ -4,7 +4,7 @@
 
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
-import { defineExecOptions, defineSourceOptions } from '../plan/exec-options.js';
+import { defineExecOptions, defineSourceOptions, execUsageErrorOf } from '../plan/exec-options.js';
 import type { CliContext } from './context.js';
 
 export type RunResult = number;
@@ -17,7 +17,7 @@ Examples:
   agent-secret exec --profile terraform-cloudflare -- terraform plan
   agent-secret exec --reason "Run the deploy smoke test" \\
       --secret API_TOKEN=op://Engineering/Deploy/token -- ./smoke-test.sh
-  agent-secret exec --env-file .env.op --only DATABASE_URL -- npm run migrate
+  agent-secret exec --env-file .env.op --only DATABASE_URL --reason "Run the migration" -- npm run migrate
   agent-secret exec --dry-run --json --profile deploy -- fly deploy
 
 Everything after -- is the command, as argv (no shell). To use a shell, say so:
@@ -65,6 +65,10 @@ function addExecCommand(program: Command, ctx: CliContext, run: Run): void {
       .description('Build an exact approval request, ask the human, resolve the approved references through op, and run the command with them.'),
   )
     .addHelpText('after', EXEC_EXAMPLES)
+    // A command typed before `--` gets the corrected command line, not commander's symptom.
+    .exitOverride((error) => {
+      throw execUsageErrorOf(error, ctx.args.slice(ctx.args.indexOf('exec') + 1), ctx.childArgv);
+    })
     .action(async (options) => {
       const { runExec } = await import('./commands/exec.js');
       run(runExec(ctx, options));
@@ -205,6 +209,7 @@ Examples:
     .summary('run a command with the values of a session')
     .description('Read a session (one of its reads) and run the command with its values; only from the bound process tree and the session directory.')
     .argument('<token>', 'the token session create printed')
+    .usage('[options] <token> -- CMD [ARGS...]')
     .option('--only <aliases>', 'only these aliases of the session, comma-separated (repeatable)', collect)
     .option('--cwd <dir>', 'working directory; must be the session directory (default: current directory)')
     .option('--mask', 'mask secret values in the command output even on a terminal')

@@ -277,12 +277,12 @@ function opSuggestion(verb: string, after: readonly string[]): { suggestion: str
       const envFiles = optionValues(after, '--env-file');
       const separator = after.indexOf('--');
       const child = separator >= 0 && separator < after.length - 1 ? after.slice(separator + 1).map(quote).join(' ') : CMD;
-      const source = envFiles.length > 0 ? envFiles.map((file) => `--env-file ${quote(file)}`).join(' ') : '--profile <profile>';
+      const source = envFiles.length > 0 ? `${envFiles.map((file) => `--env-file ${quote(file)}`).join(' ')} --reason "<why>"` : '--profile <profile>';
       return { suggestion: clip(`agent-secret exec ${source} -- ${child}`), why: 'op run hands secrets to a command nobody approved.' };
     }
     case 'inject':
       return {
-        suggestion: `agent-secret exec --env-file <file with op:// references> -- ${CMD}`,
+        suggestion: `agent-secret exec --env-file <file with op:// references> --reason "<why>" -- ${CMD}`,
         why: 'op inject writes resolved secrets to a file or to output you can read.',
       };
     case 'signin':
@@ -303,7 +303,7 @@ function opSuggestion(verb: string, after: readonly string[]): { suggestion: str
       // Looking at an item: its field names and references, never the values.
       const item = itemOnlyReference(after);
       return {
-        suggestion: `agent-secret item describe ${item === null ? 'op://<vault>/<item>' : quote(item)} (field names and op:// references, never values), then agent-secret exec --secret NAME=op://… -- ${CMD}`,
+        suggestion: `agent-secret item describe ${item === null ? 'op://<vault>/<item>' : quote(item)} (field names and op:// references, never values), then agent-secret exec --secret NAME=op://… --reason "<why>" -- ${CMD}`,
         why: reveals,
       };
     }

@@ -35,8 +35,8 @@ export function fileDenial(blocked: string, path: string, kind: SecretFileKind, 
     why = `${shown} holds 1Password references or secret values, and printing it puts them in this conversation.`;
     suggestion =
       how === 'source'
-        ? `agent-secret exec --env-file ${shown} -- ${CMD}`
-        : `agent-secret exec --dry-run --env-file ${shown} --reason "<why>" -- true (names and references, never values), then agent-secret exec --env-file ${shown} -- ${CMD}`;
+        ? `agent-secret exec --env-file ${shown} --reason "<why>" -- ${CMD}`
+        : `agent-secret exec --dry-run --env-file ${shown} --reason "<why>" -- true (names and references, never values), then agent-secret exec --env-file ${shown} --reason "<why>" -- ${CMD}`;
   } else {
     why = `${shown} holds ${kind === 'ssh-key' || kind === 'pem' ? 'a private key' : 'credentials'}, and printing it puts them in this conversation.`;
     suggestion = `use the file by its path without printing it (to check it is there: test -s ${shown}); for 1Password secrets, agent-secret exec --profile <profile> -- ${CMD}`;

@@ -16,6 +16,7 @@ import type { BindingPolicy } from '../core/session-bind.js';
 import { dirsInput } from '../platform/dirs.js';
 import type { ChildSpec } from '../exec/run-child.js';
 import type { PlanContext } from './context.js';
+import { detectHarness } from './agent-harness.js';
 
 export interface ExecOptions {
   profile?: string;
@@ -103,7 +104,7 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
   const mutability = target === 'session' ? [] : await mutabilityFindings(ctx, executable.path);
   const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
   // A session runs no command on approval: each with-session run masks by its own flags.
-  const mask = target === 'session' ? true : (options.mask ?? (profile?.mask === false ? false : !(ctx.stdoutIsTTY && ctx.stderrIsTTY)));
+  const mask = target === 'session' ? true : maskDecision(options.mask, profile?.mask, ctx, chain);
 
   const request = buildRequest(
     {
@@ -138,6 +139,18 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
     mask,
     sessionBind: profile?.sessionBind ?? null,
   };
+}
+
+/**
+ * Whether the child's output is masked: --mask/--no-mask, else the profile's `mask: false`, else
+ * masked unless both streams are a terminal. A terminal under a coding agent (a harness marker
+ * in the caller's environment or requester chain) is read by the agent, not a human: masked.
+ */
+export function maskDecision(flag: boolean | undefined, profileMask: boolean | undefined, ctx: Pick<PlanContext, 'env' | 'stdoutIsTTY' | 'stderrIsTTY'>, chain: ReadonlyArray<{ readonly name: string }>): boolean {
+  if (flag !== undefined) return flag;
+  if (profileMask === false) return false;
+  if (!(ctx.stdoutIsTTY && ctx.stderrIsTTY)) return true;
+  return detectHarness(ctx.env, chain) !== null;
 }
 
 // Findings that trusted_dirs in the user config do not excuse. The user config (YAML and its

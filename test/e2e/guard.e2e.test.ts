@@ -48,7 +48,7 @@ describe('agent-secret guard', () => {
 
   it('denies op run through sudo and bash -c, suggesting the same command under agent-secret exec', async () => {
     const result = await runClean(sb, ['guard'], { input: hookCall('Bash', { command: "sudo bash -c 'op run --env-file .env -- npm run migrate'" }, sb.project) });
-    expect(denyReason(result.stdout)).toContain('agent-secret exec --env-file .env -- npm run migrate');
+    expect(denyReason(result.stdout)).toContain('agent-secret exec --env-file .env --reason "<why>" -- npm run migrate');
   });
 
   it('denies cat of an env file holding values, relative to the hook cwd, without quoting the file', async () => {

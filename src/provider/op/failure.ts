@@ -3,6 +3,7 @@
 // status; stdout is never read here, so no value can reach a message, hint or detail.
 
 import { AgentSecretError, type ErrorDetails } from '../../core/errors.js';
+import { parseRef } from '../../core/ref.js';
 import { ambiguousItems, interpretOpFailure, type OpErrorKind, type OpFailure } from './errors.js';
 import { pinpointRefs } from './pinpoint.js';
 import type { OpRunResult } from './run-op.js';
@@ -25,7 +26,6 @@ export const HINT_MISSING = 'install the 1Password CLI (op), or set op_path in ~
 export const HINT_SIGNED_OUT = 'unlock the 1Password app (Settings > Developer > Integrate with 1Password CLI) or run `op signin`; then run `agent-secret doctor`';
 export const HINT_NO_ACCOUNTS =
   'turn on the 1Password app integration (Settings > Developer > Integrate with 1Password CLI) or add an account with `op account add`; then run `agent-secret doctor`';
-const HINT_BAD_REF = 'check the vault, item and field names (or use IDs); `op item list --vault <vault>` lists item titles without values';
 const HINT_UNKNOWN_ACCOUNT = 'check the account in the profile, --account or OP_ACCOUNT; `op account list` shows the accounts op knows';
 const HINT_DECLINED = 'approve the 1Password authorization prompt when it appears (it may be behind other windows), then retry';
 const HINT_TRANSIENT = 'make sure the 1Password app is running and unlocked, then retry';
@@ -33,6 +33,24 @@ const HINT_RATE_LIMITED = "the service account's request quota is used up; wait 
 const HINT_PERMISSION = 'the signed-in account or service account may not read this vault; check its access in 1Password';
 const HINT_TIMEOUT = 'if a 1Password authorization prompt is open, approve it; otherwise check that the 1Password app is running, then retry';
 const HINT_UNKNOWN = 'run `agent-secret doctor` to check op and the sign-in';
+
+/**
+ * The next step for a reference op could not resolve: `agent-secret item describe` on its item
+ * lists the field names and references (never values). Not `op item list`: agents must not run
+ * op, and the skill says so.
+ */
+export function badRefHint(ref: string | undefined, account: string | null): string {
+  const parsed = ref === undefined ? null : parseRef(ref);
+  if (parsed === null || !parsed.ok) return 'check the vault, item and field names (or use IDs); `agent-secret item describe op://VAULT/ITEM` lists the fields of an item';
+  const item = shellWord(`op://${parsed.ref.vault}/${parsed.ref.item}`);
+  const flag = account === null ? '' : ` --account ${shellWord(account)}`;
+  return `run \`agent-secret item describe ${item}${flag}\` to see its field names and references (never values); if that item is not found either, ask the human for the vault and item names`;
+}
+
+// Quotes a word for a command line to copy (names in refs hold spaces; accounts are validated).
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
 
 /** "A (op://…), B, C (op://…)" for the given entries, clipped to a few. */
 export function describeEntries(entries: readonly BatchEntry[]): string {
@@ -97,7 +115,7 @@ export function fromOpFailure(failure: OpFailure, context: FailureContext): Agen
   const reason = failure.reason;
   const failed = (message: string, hint: string) => new AgentSecretError('provider.failed', message, { hint, details });
   const kinds: Record<OpErrorKind, () => AgentSecretError> = {
-    bad_ref: () => failed(`op could not resolve ${list}${where}: ${reason}`, HINT_BAD_REF),
+    bad_ref: () => failed(`op could not resolve ${list}${where}: ${reason}`, badRefHint(about[0]?.ref, account)),
     signed_out: () => signedOut(reason, list, where, details),
     declined: () => failed(`1Password did not authorize op${where} (needed for ${list}): ${reason}`, HINT_DECLINED),
     transient: () => failed(`op could not reach 1Password${where} (needed for ${list}): ${reason}`, HINT_TRANSIENT),
@@ -132,7 +150,7 @@ export interface ItemFailureContext {
   readonly timeoutMs: number;
 }
 
-const HINT_BAD_ITEM = 'check the vault and item names (or use IDs); `op item list --vault <vault>` lists item titles without values';
+const HINT_BAD_ITEM = 'check the vault and item names (or use the item ID) with the human: the 1Password app shows them; agents must not run op to list items';
 
 /** The error for an `op item get` call that did not succeed; like toProviderError, for one item. */
 export function toItemError(result: OpRunResult, context: ItemFailureContext): AgentSecretError {

@@ -190,7 +190,8 @@ describe('describeItem failures', () => {
     const item = await describeFails('op://Infra/Nope');
     expect(item).toMatchObject({ code: 'provider.failed', details: { ref: 'op://Infra/Nope' } });
     expect(item.message).toBe(`op could not find op://Infra/Nope: "Nope" isn't an item in the "Infra" vault`);
-    expect(item.hint).toContain('op item list --vault');
+    expect(item.hint).toContain('check the vault and item names');
+    expect(item.hint).not.toContain('op item list');
     expect(item.exitCode).toBe(13);
     const vault = await describeFails('op://Nowhere/GitHub', { account: 'my' });
     expect(vault.message).toBe(`op could not find op://Nowhere/GitHub in account my: "Nowhere" isn't a vault in this account`);

@@ -8,6 +8,7 @@ import { countOpCalls, resolveSecrets } from '../../../src/provider/index.js';
 import type { SecretSpec } from '../../../src/request/types.js';
 import { CANARIES } from '../../helpers/canaries.js';
 import { createFakeOpWorld, FAKE_OP, leftovers, vaultValue, type FakeOpWorld } from './fake-op-env.js';
+import { badRefHint } from '../../../src/provider/op/failure.js';
 
 const MY = 'my.1password.com';
 const WORK = 'work.1password.com';
@@ -156,7 +157,8 @@ describe('resolveSecrets failures deliver nothing and name the alias and referen
       'op could not resolve API_TOKEN (op://Prod/Stripe2/token): could not resolve item UUID for item Stripe2: could not find item Stripe2 in vault prd3vlt7kqz2mxv4wbn8hry5lda',
     );
     expect(error.details).toEqual({ alias: 'API_TOKEN', ref: 'op://Prod/Stripe2/token' });
-    expect(error.hint).toContain('op item list');
+    expect(error.hint).toContain('`agent-secret item describe op://Prod/Stripe2` to see its field names');
+    expect(error.hint).not.toContain('op item list');
   });
 
   it('names every candidate when op names the item but gives the vault only by ID', async () => {
@@ -287,5 +289,18 @@ describe('resolveSecrets failures deliver nothing and name the alias and referen
     const error = await failure([spec('A', 'op://Infra/Shared/token')], {}, { opPath: '/bin/echo' });
     expect(error.code).toBe('provider.failed');
     expect(error.message).toBe('op inject returned output that does not match the request; nothing was delivered');
+  });
+});
+
+describe('badRefHint: the next step names item describe on the failing item', () => {
+  it.each([
+    ['op://Infra/Deploy/nosuchfield', null, '`agent-secret item describe op://Infra/Deploy`'],
+    ['op://Infra/Edge Cases/x', null, "`agent-secret item describe 'op://Infra/Edge Cases'`"],
+    ['op://Infra/Deploy/sec/field?attribute=otp', 'my.1password.com', '`agent-secret item describe op://Infra/Deploy --account my.1password.com`'],
+    [undefined, null, '`agent-secret item describe op://VAULT/ITEM`'],
+  ])('%s', (ref, account, want) => {
+    const hint = badRefHint(ref, account);
+    expect(hint).toContain(want);
+    expect(hint).not.toMatch(/op item list|doctor/);
   });
 });
