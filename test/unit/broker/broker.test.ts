@@ -170,17 +170,21 @@ describe("session create and item describe: what the prompt shows is the daemon'
     ['command', { command: ['ls'] }],
     ['executable', { executable: '/bin/ls' }],
     ['requester', { requester: { pid: 1, chain: [{ pid: 1, name: 'Terminal' }] } }],
-  ])('a session.create request carrying its own %s is refused before anyone is asked', async (_name, forged) => {
+  ])('a session.create request carrying its own %s is refused before anyone is asked (the same without it is asked)', async (_name, forged) => {
     const conv = conversation('session.create', session({ ...requestBody(), ...forged }));
     await expect(broker.handler(conv)).rejects.toMatchObject({ code: 'daemon.protocol' });
     expect(sandbox.prompts()).toEqual([]);
+    await broker.handler(conversation('session.create', session(requestBody())));
+    expect(sandbox.prompts()).toHaveLength(1);
   });
 
   it.each([['command', { command: ['ls'] }], ['executable', { executable: '/bin/ls' }], ['requester', { requester: { pid: 1, chain: [] } }]])(
-    'an item.describe body carrying its own %s is refused before anyone is asked',
+    'an item.describe body carrying its own %s is refused before anyone is asked (the same without it is asked)',
     async (_name, forged) => {
       await expect(broker.handler(conversation('item.describe', item(forged)))).rejects.toMatchObject({ code: 'daemon.protocol' });
       expect(sandbox.prompts()).toEqual([]);
+      await broker.handler(conversation('item.describe', item()));
+      expect(sandbox.prompts()).toHaveLength(1);
     },
   );
 
