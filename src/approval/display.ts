@@ -155,7 +155,8 @@ export function renderPrompt(prompt: ApprovalPrompt, opts: { now: number }): Ren
   const remaining = formatRemaining(Date.parse(prompt.expires_at) - opts.now);
   lines.push(
     '',
-    `Requested by: ${formatChain(prompt)}`,
+    // Without peer credentials the pid is the caller's word; the ancestors are read for it.
+    `Requested by (pid reported by the caller): ${formatChain(prompt)}`,
     `Expires: ${remaining === 'expired' ? 'expired' : `in ${remaining}`} (request ttl ${formatTtl(prompt.ttl_seconds)})`,
   );
   if (prompt.queue.waiting > 0) {

@@ -5,6 +5,7 @@
 
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { validateAccount } from '../core/account.js';
 import { validateAlias } from '../core/alias.js';
 import { AgentSecretError } from '../core/errors.js';
@@ -14,7 +15,6 @@ import { checkTtlRange } from '../core/ttl.js';
 import { findMutability, verifyIdentity } from '../exec/index.js';
 import type { ApprovalRequest, SecretSpec } from '../request/types.js';
 import { buildWarnings } from '../request/warnings.js';
-import type { MetaBody } from '../protocol/messages.js';
 
 /** Throws a usage-kind AgentSecretError when the request is not one the CLI could have built. */
 export async function validateRequest(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[] }): Promise<void> {
@@ -34,8 +34,10 @@ export async function validateRequest(request: ApprovalRequest, opts: { uid: num
 /**
  * The request with the prompt warnings the daemon can derive itself (shell, env printer, inline
  * code, many secrets, a replaceable executable, overrides, plain env-file names) first, then any
- * others the client sent (the nested-request one only it can know). A client of its own cannot
- * hide a warning from the human by leaving it out. Call after validateRequest.
+ * others the broker's own planner added (the nested-request one, read from the caller's
+ * environment). No client sends warnings: exec is planned here from argv, and session.create's
+ * schema has no such field, so a client can neither hide a warning nor add one in agent-secret's
+ * voice. Call after validateRequest.
  */
 export async function withOwnWarnings(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[] } | null): Promise<ApprovalRequest> {
   const own = buildWarnings({
@@ -90,32 +92,50 @@ async function isDirectory(path: string): Promise<boolean> {
   );
 }
 
+/** The agent-secret program this daemon belongs to: the executable shown for requests that run no child. */
+export const OWN_PROGRAM = fileURLToPath(new URL('../../bin/agent-secret.js', import.meta.url));
+
+/** What the broker itself established for a request that runs no child. */
+export interface MetaFacts {
+  reason: string;
+  ttl_seconds: number;
+  /** The fixed label of the operation, derived by the broker (never the client's argv). */
+  command: readonly string[];
+  cwd: string;
+  /** The pid the caller reported and the chain the broker read for it. */
+  requester: { pid: number; chain: ReadonlyArray<{ pid: number; name: string }> };
+}
+
 /**
- * The ApprovalRequest shape for requests that run no child (item describe, session create):
- * the command is agent-secret's own command line, so the prompt and the audit log read the
- * same as for exec. No executable identity is checked: nothing is spawned on approval.
+ * The ApprovalRequest shape for requests that run no child (item describe, session read): the
+ * command is a label of the operation and the executable is this daemon's own program, both
+ * chosen here, so a client speaking the protocol directly cannot put its own words in the
+ * prompt. No executable identity is checked: nothing is spawned on approval.
  */
-export function metaRequest(body: MetaBody, secrets: readonly SecretSpec[]): ApprovalRequest {
+export function metaRequest(facts: MetaFacts, secrets: readonly SecretSpec[]): ApprovalRequest {
   return Object.freeze({
-    reason: body.reason,
-    command: Object.freeze([...body.command]),
-    executable: body.executable,
-    executableIdentity: Object.freeze({ dev: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0, mode: 0, uid: 0 }),
-    cwd: body.cwd,
+    reason: facts.reason,
+    command: Object.freeze([...facts.command]),
+    executable: OWN_PROGRAM,
+    executableIdentity: Object.freeze({ ...NO_IDENTITY }),
+    cwd: facts.cwd,
     secrets: Object.freeze(secrets.map((s) => Object.freeze({ ...s }))),
-    ttlSeconds: body.ttl_seconds,
+    ttlSeconds: facts.ttl_seconds,
     overrideEnv: false,
     allowMutableExecutable: false,
     pristine: false,
     mask: true,
     overriddenAliases: Object.freeze([]),
     warnings: Object.freeze([]),
-    requester: Object.freeze({ pid: body.requester.pid, chain: Object.freeze(body.requester.chain.map((p) => Object.freeze({ ...p }))) }),
+    requester: Object.freeze({ pid: facts.requester.pid, chain: Object.freeze(facts.requester.chain.map((p) => Object.freeze({ ...p }))) }),
     profile: null,
     configPath: null,
     plainEnvNames: Object.freeze([]),
   });
 }
+
+/** The identity a request that spawns nothing carries (all zero: nothing to verify). */
+export const NO_IDENTITY = Object.freeze({ dev: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0, mode: 0, uid: 0 });
 
 /** Checks what a request without a child must get right: reason, ttl, cwd. */
 export async function validateMetaRequest(request: ApprovalRequest): Promise<void> {

@@ -120,21 +120,17 @@ export const ApprovalsRevokeBodySchema = z.union([
   z.strictObject({ all: z.literal(true) }),
 ]);
 
-/** What every non-exec request carries so the prompt and audit log can say who asked, how, where. */
-const MetaFields = {
+/**
+ * item describe: what to read and why. The command label, the executable and the requester
+ * chain shown in the prompt are the broker's own (strict: a body carrying them is refused);
+ * the pid is the one thing only the caller can report.
+ */
+export const ItemDescribeBodySchema = z.strictObject({
   reason: z.string().max(4096),
   ttl_seconds: z.number().int(),
-  /** The agent-secret command line that asked (shown as the command). */
-  command: commandSchema,
-  /** The agent-secret program that asked. */
-  executable: z.string().min(1).max(4096),
   cwd: z.string().min(1).max(4096),
-  requester: z.strictObject({ pid: z.number().int().nonnegative(), chain: z.array(processInfo).max(64) }),
-};
-export type MetaBody = z.infer<z.ZodObject<typeof MetaFields>>;
-
-export const ItemDescribeBodySchema = z.strictObject({
-  ...MetaFields,
+  /** The `item describe` process (reported by the caller; the broker checks it is a live process of this user). */
+  pid: z.number().int().positive(),
   ref: z.string().max(4096),
   account: z.string().max(256).nullable(),
 });
@@ -145,8 +141,16 @@ const bindingPolicy = z.union([
   z.strictObject({ mode: z.literal('ancestor_name'), names: z.array(z.string().min(1).max(128)).min(1).max(16) }),
 ]);
 
+/**
+ * The request a session is created for, without what the broker fills in itself: the command
+ * label, the executable (none runs on approval), the requester chain (read from `pid`) and the
+ * warnings (derived by the broker). Strict: a client cannot send its own versions of them.
+ */
+export const SessionRequestBodySchema = RequestBodySchema.omit({ command: true, executable: true, executable_identity: true, warnings: true, requester: true });
+export type SessionRequestBody = z.infer<typeof SessionRequestBodySchema>;
+
 export const SessionCreateBodySchema = z.strictObject({
-  request: RequestBodySchema,
+  request: SessionRequestBodySchema,
   max_reads: z.number().int().min(1).max(100),
   binding: bindingPolicy,
   /** The `session create` process: its ancestry decides the anchor. */

@@ -27,3 +27,9 @@ export function requestBodyFor(opts: { cwd: string; command: string[]; executabl
     plain_env_names: [],
   };
 }
+
+/** The `request` of a session.create body: the same, without what the daemon fills in itself (command, executable, identity, warnings, requester). */
+export function sessionRequestBodyFor(opts: { cwd: string; reason: string }): Record<string, unknown> {
+  const { command: _command, executable: _executable, executable_identity: _identity, warnings: _warnings, requester: _requester, ...rest } = requestBodyFor({ ...opts, command: ['unused'], executable: process.execPath });
+  return rest;
+}

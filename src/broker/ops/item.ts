@@ -1,6 +1,8 @@
 // item describe: one prompt (never reusable), one `op item get`, a value-free description back.
 
 import { auditEvent } from '../../audit/index.js';
+import { AgentSecretError } from '../../core/errors.js';
+import { readAncestry, readRequesterChain } from '../../platform/process-tree.js';
 import type { z } from 'zod';
 import { ItemDescribeBodySchema, type ItemDescribeOkBodySchema } from '../../protocol/messages.js';
 import { checkItemRef, describeItem } from '../../provider/op/item.js';
@@ -11,7 +13,15 @@ import { metaRequest, validateMetaRequest } from '../validate.js';
 async function handleItemDescribe(core: BrokerCore, conv: Conversation): Promise<void> {
   const body = parseBody(ItemDescribeBodySchema, conv.first.body);
   const ref = checkItemRef(body.ref);
-  const request = metaRequest(body, [{ alias: 'ITEM', ref: ref.raw, account: body.account, source: 'flag' }]);
+  // The pid is the caller's word (no peer credentials here): it must at least be a live process
+  // of this user; the chain shown is the one read for it, never one the client sent.
+  const self = await readAncestry({ pid: body.pid, platform: core.opts.platform, maxDepth: 0 });
+  if (self[0]?.pid !== body.pid || self[0].uid !== core.uid) {
+    throw new AgentSecretError('check.failed', 'the item describe process could not be identified; nothing was asked');
+  }
+  const chain = await readRequesterChain({ pid: body.pid, platform: core.opts.platform });
+  const facts = { reason: body.reason, ttl_seconds: body.ttl_seconds, command: itemDescribeCommand(ref.raw), cwd: body.cwd, requester: { pid: body.pid, chain } };
+  const request = metaRequest(facts, [{ alias: 'ITEM', ref: ref.raw, account: body.account, source: 'flag' }]);
   await validateMetaRequest(request);
   const userConfig = await core.userConfigOf(core.opts.dirs);
   await withScope(core, conv, request, userConfig, async (scope) => {
@@ -29,6 +39,11 @@ async function handleItemDescribe(core: BrokerCore, conv: Conversation): Promise
     audit.write(auditEvent('resolution_succeeded', actx));
     await conv.send('item.describe.ok', { request_id: requestId, description: { ...description } } satisfies z.input<typeof ItemDescribeOkBodySchema>);
   });
+}
+
+/** The label an item describe prompt shows as its command: the operation and the item it reads, chosen here. */
+export function itemDescribeCommand(ref: string): string[] {
+  return ['agent-secret', 'item', 'describe', ref];
 }
 
 /** The item.describe handler over the broker's core. */

@@ -6,23 +6,25 @@ import { auditEvent, type AuditContext } from '../../audit/index.js';
 import { AgentSecretError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import { checkBindNames, type BindingPolicy } from '../../core/session-bind.js';
-import { readAncestry } from '../../platform/process-tree.js';
+import { readAncestry, readRequesterChain, type ProcessInfo } from '../../platform/process-tree.js';
 import { decodeRequest } from '../../request/codec.js';
 import type { z } from 'zod';
 import {
   SessionCreateBodySchema,
   SessionDestroyBodySchema,
   SessionResolveBodySchema,
+  type RequestBody,
   type SessionCreatedBodySchema,
   type SessionDeliverBodySchema,
   type SessionListBodySchema,
+  type SessionRequestBody,
 } from '../../protocol/messages.js';
 import type { ApprovalRequest } from '../../request/types.js';
 import { chooseAnchor, describeProcess } from '../binding.js';
 import type { Conversation } from '../conversation.js';
 import { auditEnded, codeOf, decide, followChild, parseBody, resolveWith, withScope, withTurn, type BrokerCore } from '../core.js';
 import { SESSION_ERRORS } from '../sessions.js';
-import { metaRequest, validateSecretsRequest, withOwnWarnings } from '../validate.js';
+import { metaRequest, OWN_PROGRAM, validateSecretsRequest, withOwnWarnings } from '../validate.js';
 import { randomBytes } from 'node:crypto';
 import { auditLogPath } from '../../platform/dirs.js';
 import { openAuditLog } from '../../audit/index.js';
@@ -31,14 +33,15 @@ import { openAuditLog } from '../../audit/index.js';
 // here and are read by with-session up to max_reads times until the session expires.
 async function handleSessionCreate(core: BrokerCore, conv: Conversation): Promise<void> {
   const body = parseBody(SessionCreateBodySchema, conv.first.body);
-  const planned = decodeRequest(body.request);
-  await validateSecretsRequest(planned);
-  const request = await withOwnWarnings(planned, null);
   const policy = checkPolicy(body.binding);
   const ancestry = await readAncestry({ pid: body.pid, platform: core.opts.platform });
   if (ancestry[0]?.pid !== body.pid || ancestry[0].uid !== core.uid) {
     throw new AgentSecretError('check.failed', 'the session create process could not be identified; nothing was asked');
   }
+  const chain = await readRequesterChain({ pid: body.pid, platform: core.opts.platform });
+  const planned = decodeRequest(sessionRequestBody(body.request, body.pid, chain));
+  await validateSecretsRequest(planned);
+  const request = await withOwnWarnings(planned, null);
   const bound = chooseAnchor(policy, ancestry, { uid: core.uid, gid: process.getegid?.() ?? ancestry[0].gid });
   const bindingText = describeProcess(bound.anchor);
   const userConfig = await core.userConfigOf(core.opts.dirs);
@@ -176,12 +179,31 @@ export function sessionOps(core: BrokerCore) {
   };
 }
 
+/** The label a session create prompt shows as its command: the operation, chosen here, not the client's argv. */
+export const SESSION_CREATE_COMMAND = Object.freeze(['agent-secret', 'session', 'create']);
+
+// The full request body of a session create: the client's request (what to read, why, where)
+// with what only the broker may say filled in: the command label, this daemon's own program
+// (nothing runs on approval), the chain read for the caller's pid, and no warnings (the broker
+// derives them next).
+function sessionRequestBody(request: SessionRequestBody, pid: number, chain: readonly ProcessInfo[]): RequestBody {
+  const identity = { dev: 0, ino: 0, size: 0, mtime_ms: 0, ctime_ms: 0, mode: 0, uid: 0 };
+  return {
+    ...request,
+    command: [...SESSION_CREATE_COMMAND],
+    executable: OWN_PROGRAM,
+    executable_identity: identity,
+    warnings: [],
+    requester: { pid, chain: chain.map((p) => ({ pid: p.pid, name: p.name })) },
+  };
+}
+
 // The request as the audit log records a with-session read: its own command and directory, and
 // the selected aliases with the references the session was created for.
 function withSessionRequest(body: { command: string[]; executable: string; cwd: string; pid: number }, origin: ApprovalRequest | null, aliases: readonly string[]): ApprovalRequest {
   const secrets = origin === null ? [] : origin.secrets.filter((s) => aliases.includes(s.alias));
   return {
-    ...(origin ?? metaRequest({ reason: 'session read', ttl_seconds: 0, command: body.command, executable: body.executable, cwd: body.cwd, requester: { pid: body.pid, chain: [] } }, [])),
+    ...(origin ?? metaRequest({ reason: 'session read', ttl_seconds: 0, command: body.command, cwd: body.cwd, requester: { pid: body.pid, chain: [] } }, [])),
     command: [...body.command],
     executable: body.executable,
     cwd: body.cwd,

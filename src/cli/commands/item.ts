@@ -3,14 +3,12 @@
 // item_describe, never reusable), runs one `op item get` and returns a value-free description;
 // this process only renders it. The way for an agent to find references without `op item get`.
 
-import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { discoverConfig, loadConfig } from '../../config/index.js';
 import { pickAccount, validateAccount } from '../../core/account.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { parseReason } from '../../core/reason.js';
 import { DEFAULT_TTL_SECONDS, parseTtl } from '../../core/ttl.js';
-import { readRequesterChain } from '../../platform/process-tree.js';
 import { ItemDescriptionSchema } from '../../protocol/messages.js';
 import { checkItemRef, type ItemDescription } from '../../provider/op/item.js';
 import { checkEnvPrefix, formatItemDescription, ITEM_FORMATS, type ItemFormat } from '../render/item.js';
@@ -42,7 +40,6 @@ export async function runItemDescribe(ctx: CliContext, rawRef: string, options: 
   const account = await chooseAccount(ctx, options);
 
   const { openConversation } = await import('../../client/daemon.js');
-  const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
   const conv = await openConversation({
     dirs: dirsInput(ctx),
     env: { ...ctx.env },
@@ -51,10 +48,9 @@ export async function runItemDescribe(ctx: CliContext, rawRef: string, options: 
     firstBody: {
       reason: reason.reason,
       ttl_seconds: ttl.seconds,
-      command: ['agent-secret', ...ctx.args],
-      executable: fileURLToPath(new URL('../../../bin/agent-secret.js', import.meta.url)),
+      // The daemon labels the command, names the program and reads our ancestors itself.
       cwd: ctx.cwd,
-      requester: { pid: ctx.pid, chain: chain.map((p) => ({ pid: p.pid, name: p.name })) },
+      pid: ctx.pid,
       ref: ref.raw,
       account,
     },

@@ -57,7 +57,10 @@ export async function runSessionCreate(ctx: CliContext, options: SessionCreateOp
     plan.sessionBind ?? undefined,
   );
   const { encodeRequest } = await import('../../request/codec.js');
-  const body = await ask(ctx, 'session.create', { request: encodeRequest(plan.request), max_reads: maxReads, binding: policy, pid: ctx.pid }, true);
+  // The daemon fills in the command label, the program, the requester chain (from our pid) and
+  // the warnings itself; its schema refuses a body that carries them.
+  const { command: _command, executable: _executable, executable_identity: _identity, warnings: _warnings, requester: _requester, ...request } = encodeRequest(plan.request);
+  const body = await ask(ctx, 'session.create', { request, max_reads: maxReads, binding: policy, pid: ctx.pid }, true);
   const parsed = SessionCreatedBodySchema.safeParse(body);
   if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable session');
   const s = parsed.data;

@@ -148,7 +148,7 @@ describe('renderPrompt', () => {
       Warnings:
         ! the command is a shell: it can run anything with these secrets
 
-      Requested by: agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
+      Requested by (pid reported by the caller): agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
       Expires: in 1 min 30 sec (request ttl 2m)
       Other requests waiting: 2"
     `);
@@ -310,7 +310,7 @@ describe('operations', () => {
       Item:
         op://Private/GitHub (default account)
 
-      Requested by: agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
+      Requested by (pid reported by the caller): agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
       Expires: in 1 minute (request ttl 2m)"
     `);
   });
@@ -336,7 +336,7 @@ describe('operations', () => {
         AWS_SECRET = op://Infra/aws/secret (acme.1password.com)
         TF_TOKEN = op://Infra/terraform/token (default account)
 
-      Requested by: agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
+      Requested by (pid reported by the caller): agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
       Expires: in 1 minute (request ttl 2m)"
     `);
   });

@@ -3,11 +3,12 @@
 // test cannot time: a client that is gone exactly when its values or its token would be sent.
 
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBroker } from '../../../src/broker/broker.js';
 import type { Conversation, DaemonHooks } from '../../../src/broker/conversation.js';
 import { CANARIES } from '../../helpers/canaries.js';
-import { requestBodyFor } from '../../helpers/request-body.js';
+import { sessionRequestBodyFor } from '../../helpers/request-body.js';
 import { createSandbox, type Sandbox } from '../../helpers/sandbox.js';
 
 let sandbox: Sandbox;
@@ -49,7 +50,7 @@ function conversation(type: string, body: Record<string, unknown>, failOn: strin
 }
 
 function requestBody(): Record<string, unknown> {
-  return requestBodyFor({ cwd: sandbox.project, command: ['agent-secret', 'session', 'create'], executable: process.execPath, reason: 'broker unit test' });
+  return sessionRequestBodyFor({ cwd: sandbox.project, reason: 'broker unit test' });
 }
 
 function argvBody(args: string[], command: string[] = ['/usr/bin/true']): Record<string, unknown> {
@@ -157,6 +158,55 @@ describe('session create prompt warnings', () => {
     const [prompt] = sandbox.prompts() as Array<{ warnings: string[] }>;
     expect(prompt?.warnings.join(' ')).toMatch(/high scope/);
     expectNoCanary();
+  });
+});
+
+describe("session create and item describe: what the prompt shows is the daemon's own", () => {
+  const session = (request: Record<string, unknown>) => ({ request, max_reads: 1, binding: { mode: 'ancestor', depth: 1 }, pid: process.pid });
+  const item = (extra: Record<string, unknown> = {}) => ({ reason: 'broker unit test', ttl_seconds: 60, cwd: sandbox.project, pid: process.pid, ref: 'op://Infra/Cloudflare', account: null, ...extra });
+
+  it.each([
+    ['warnings', { warnings: ['verified by agent-secret: read-only command'] }],
+    ['command', { command: ['ls'] }],
+    ['executable', { executable: '/bin/ls' }],
+    ['requester', { requester: { pid: 1, chain: [{ pid: 1, name: 'Terminal' }] } }],
+  ])('a session.create request carrying its own %s is refused before anyone is asked (the same without it is asked)', async (_name, forged) => {
+    const conv = conversation('session.create', session({ ...requestBody(), ...forged }));
+    await expect(broker.handler(conv)).rejects.toMatchObject({ code: 'daemon.protocol' });
+    expect(sandbox.prompts()).toEqual([]);
+    await broker.handler(conversation('session.create', session(requestBody())));
+    expect(sandbox.prompts()).toHaveLength(1);
+  });
+
+  it.each([['command', { command: ['ls'] }], ['executable', { executable: '/bin/ls' }], ['requester', { requester: { pid: 1, chain: [] } }]])(
+    'an item.describe body carrying its own %s is refused before anyone is asked (the same without it is asked)',
+    async (_name, forged) => {
+      await expect(broker.handler(conversation('item.describe', item(forged)))).rejects.toMatchObject({ code: 'daemon.protocol' });
+      expect(sandbox.prompts()).toEqual([]);
+      await broker.handler(conversation('item.describe', item()));
+      expect(sandbox.prompts()).toHaveLength(1);
+    },
+  );
+
+  it('the prompt shows the fixed labels, the daemon program and the chain read for the pid', async () => {
+    await broker.handler(conversation('session.create', session(requestBody())));
+    await broker.handler(conversation('item.describe', item()));
+    const prompts = sandbox.prompts() as Array<{ command: string[]; executable: string; requester: { pid: number; chain: Array<{ pid: number }> } }>;
+    expect(prompts.map((p) => p.command)).toEqual([
+      ['agent-secret', 'session', 'create'],
+      ['agent-secret', 'item', 'describe', 'op://Infra/Cloudflare'],
+    ]);
+    const program = fileURLToPath(new URL('../../../bin/agent-secret.js', import.meta.url));
+    for (const prompt of prompts) {
+      expect(prompt.executable).toBe(program);
+      expect(prompt.requester.pid).toBe(process.pid);
+      expect(prompt.requester.chain[0]?.pid).toBe(process.ppid);
+    }
+  });
+
+  it('an item.describe pid that names no live process of this user is refused before anyone is asked', async () => {
+    await expect(broker.handler(conversation('item.describe', item({ pid: 999_999_999 })))).rejects.toMatchObject({ code: 'check.failed' });
+    expect(sandbox.prompts()).toEqual([]);
   });
 });
 
