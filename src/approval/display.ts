@@ -1,7 +1,10 @@
 // Renders an approval prompt as plain lines of text, the one layout every approver shows.
 // Every string in the prompt is agent-controlled: control, C1, bidi, zero-width and other
-// format or invisible characters are escaped (`\n`, `\x1b`, `\u202e`), and long fields are
-// clipped with a marker, so each untrusted field fills exactly the lines the layout gives it.
+// format or invisible characters, combining marks and right-to-left letters are escaped
+// (`\n`, `\x1b`, `\u202e`, `\u0301`; a backslash as `\\`), and long fields are clipped with
+// a marker, so each untrusted field fills exactly the lines the layout gives it. Dialogs do not
+// scroll: what the human must weigh (secrets, warnings) comes first, the long parts (argv,
+// paths, chain) after, the command and the whole text are capped, and a cut says so.
 
 import { formatTtl } from '../core/ttl.js';
 import type { ApprovalPrompt, PromptOperation } from './types.js';
@@ -10,8 +13,13 @@ import type { ApprovalPrompt, PromptOperation } from './types.js';
 export const DISPLAY_LIMITS = {
   reason: 400,
   path: 400,
-  arg: 200,
+  /** One argument's shown head; the rest is counted in a marker. */
+  arg: 120,
   args: 40,
+  /** The whole command line as shown (the first argument is always shown whole up to `arg`). */
+  command: 1000,
+  /** The whole prompt text; lists shrink first, then the tail is cut with a marker. */
+  total: 6000,
   ref: 200,
   alias: 128,
   account: 100,
@@ -43,9 +51,15 @@ export interface RenderedPrompt {
 
 // Characters that must never reach a display raw: controls, format (bidi, zero-width, BOM,
 // tags), line/paragraph separators, private use, unassigned, lone surrogates, non-ASCII
-// spaces and the Hangul fillers that render as nothing.
-const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u115f\u1160\u3164\uffa0]/u;
-const UNSAFE_GLOBAL = new RegExp(UNSAFE.source, 'gu');
+// spaces and the Hangul fillers that render as nothing; combining marks (Mn, Me), which stack
+// on the character before (a quote, a slash) and change how it reads; and the letters of
+// right-to-left scripts, whose strong direction reorders the text around them like a bidi
+// override does (JavaScript has no Bidi_Class property, so the R/AL scripts are listed).
+const RTL_SCRIPTS = ['Hebrew', 'Arabic', 'Syriac', 'Thaana', 'Nko', 'Samaritan', 'Mandaic', 'Adlam', 'Hanifi_Rohingya', 'Yezidi', 'Mende_Kikakui'];
+const UNSAFE_CLASS = `[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}\\p{Co}\\p{Cn}\\p{Cs}\\p{Mn}\\p{Me}${RTL_SCRIPTS.map((name) => `\\p{Script=${name}}`).join('')}\\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000\\u115f\\u1160\\u3164\\uffa0]`;
+const UNSAFE = new RegExp(UNSAFE_CLASS, 'u');
+// escapeText also escapes the backslash, so an escape in the output means exactly one character.
+const ESCAPED_GLOBAL = new RegExp(`${UNSAFE_CLASS}|\\\\`, 'gu');
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /** True when the text holds a character that escapeText would escape. Pure. */
@@ -53,9 +67,9 @@ export function hasUnsafeChars(text: string): boolean {
   return UNSAFE.test(text);
 }
 
-/** Escapes unsafe characters as `\n`, `\t`, `\r`, `\xNN`, `\uNNNN` or `\UNNNNNNNN`. Pure. */
+/** Escapes unsafe characters as `\n`, `\t`, `\r`, `\xNN`, `\uNNNN` or `\UNNNNNNNN`, and `\` as `\\`: reversible. Pure. */
 export function escapeText(text: string): string {
-  return text.replace(UNSAFE_GLOBAL, escapeChar);
+  return text.replace(ESCAPED_GLOBAL, (ch) => (ch === '\\' ? '\\\\' : escapeChar(ch)));
 }
 
 /** Clips to `max` code points, then escapes; a clipped field ends with a marker. Pure. */
@@ -75,15 +89,34 @@ export function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The argv as one display line: each element clipped and shell-quoted, at most DISPLAY_LIMITS.args elements. Pure. */
+/** The argv as one display line: each argument's head shell-quoted, the line capped (see commandDisplay). Pure. */
 export function formatCommand(argv: readonly string[]): string {
-  const shown = argv.slice(0, DISPLAY_LIMITS.args).map((arg) => {
+  return commandDisplay(argv).text;
+}
+
+/**
+ * The argv as one display line and whether anything was left out: each argument shows at most
+ * DISPLAY_LIMITS.arg code points (`…[N more characters]`), and arguments stop once the line
+ * would pass DISPLAY_LIMITS.command characters or DISPLAY_LIMITS.args arguments (the program,
+ * argv[0], is always shown). Pure.
+ */
+export function commandDisplay(argv: readonly string[]): { text: string; shortened: boolean } {
+  let text = '';
+  let shortened = false;
+  let shown = 0;
+  for (const arg of argv) {
     const points = [...arg];
-    if (points.length <= DISPLAY_LIMITS.arg) return shellQuote(arg);
-    return `${shellQuote(points.slice(0, DISPLAY_LIMITS.arg).join(''))}${clipMarker(points.length - DISPLAY_LIMITS.arg)}`;
-  });
-  const hidden = argv.length - DISPLAY_LIMITS.args;
-  return hidden > 0 ? `${shown.join(' ')} …[${hidden} more argument${hidden === 1 ? '' : 's'} not shown]` : shown.join(' ');
+    const clipped = points.length > DISPLAY_LIMITS.arg;
+    const piece = clipped ? `${shellQuote(points.slice(0, DISPLAY_LIMITS.arg).join(''))}…[${plural(points.length - DISPLAY_LIMITS.arg, 'more character')}]` : shellQuote(arg);
+    const next = shown === 0 ? piece : `${text} ${piece}`;
+    if (shown > 0 && (shown >= DISPLAY_LIMITS.args || [...next].length > DISPLAY_LIMITS.command)) break;
+    text = next;
+    shown += 1;
+    shortened ||= clipped;
+  }
+  const hidden = argv.length - shown;
+  if (hidden > 0) return { text: `${text} …[${plural(hidden, 'more argument')} not shown]`, shortened: true };
+  return { text, shortened };
 }
 
 /** Time left, rounded up: `45 sec`, `1 second`, `1 min 30 sec`, `2 minutes`, or `expired`. Pure. */
@@ -98,32 +131,45 @@ export function formatRemaining(ms: number): string {
   return `${minutes} min ${seconds} sec`;
 }
 
-/** Renders the whole request; `now` (epoch ms) fixes the time-left text. Pure. */
+/**
+ * Renders the whole request; `now` (epoch ms) fixes the time-left text. Order: question and
+ * reason, secrets, warnings, then the long parts (command, paths, scope, requester), so what
+ * decides the answer is on screen even when the dialog cannot show it all. Pure.
+ */
 export function renderPrompt(prompt: ApprovalPrompt, opts: { now: number }): RenderedPrompt {
   const operation = knownOperation(prompt.operation);
+  const head = [question(prompt, operation), '', "Reason (the agent's own words):", `  ${displayField(prompt.reason, DISPLAY_LIMITS.reason)}`];
+  const tail = [...detailLines(prompt, operation), ...footerLines(prompt, opts.now)];
+  // Lists shrink first (their markers say how many are hidden), then the text is cut.
+  let secretsShown: number = DISPLAY_LIMITS.secrets;
+  let warningsShown: number = DISPLAY_LIMITS.warnings;
+  const assemble = () => [...head, '', ...secretLines(prompt, operation, secretsShown), ...warningLines(prompt, warningsShown), ...tail];
+  let lines = assemble();
+  while (textLength(lines) > DISPLAY_LIMITS.total && (secretsShown > MIN_LISTED || warningsShown > MIN_LISTED)) {
+    if (secretsShown > MIN_LISTED && secretsShown >= warningsShown) secretsShown = Math.max(MIN_LISTED, Math.floor(secretsShown / 2));
+    else warningsShown = Math.max(MIN_LISTED, Math.floor(warningsShown / 2));
+    lines = assemble();
+  }
+  return { title: PROMPT_TITLES[knownOperation(prompt.operation)], lines: capLines(lines, DISPLAY_LIMITS.total) };
+}
+
+/** Entries a list keeps when the prompt is over its total. */
+const MIN_LISTED = 3;
+
+/** Where the whole request can be read when the prompt shortened the command (a command that exists, as written). */
+export function fullCommandNote(id: string): string {
+  return `  (shortened; the full command is in the audit log under request ${displayField(String(id), DISPLAY_LIMITS.alias)}: agent-secret audit --json --since 1h)`;
+}
+
+function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: number): string[] {
   const n = prompt.secrets.length;
-  const accounts = [...new Set(prompt.secrets.map((s) => accountLabel(s.account)))];
-  const lines: string[] = [
-    question(prompt, operation),
-    '',
-    "Reason (the agent's own words):",
-    `  ${displayField(prompt.reason, DISPLAY_LIMITS.reason)}`,
-    '',
-    `Command: ${formatCommand(prompt.command)}`,
-    `Executable: ${displayField(prompt.executable, DISPLAY_LIMITS.path)}`,
-    `Working directory: ${displayField(prompt.cwd, DISPLAY_LIMITS.path)}`,
-    `${accounts.length === 1 ? 'Account' : 'Accounts'}: ${accounts.length === 0 ? '(none)' : accounts.join(', ')}`,
-    `Profile: ${prompt.profile === null ? '(none: one-off secrets)' : displayField(prompt.profile, DISPLAY_LIMITS.profile)}`,
-    // The project file that chose the profile and accounts (the path is agent-controlled: escaped).
-    ...(typeof prompt.config_path === 'string' ? [`Config: ${displayField(prompt.config_path, DISPLAY_LIMITS.path)}`] : []),
-    ...scopeLines(prompt, operation),
-    '',
-    ...(operation === 'item_describe'
+  const lines =
+    operation === 'item_describe'
       ? [
           n === 1 ? 'Item:' : `Items (${n}):`,
           ...listed(
             prompt.secrets.map((s) => `  ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${accountLabel(s.account)})`),
-            DISPLAY_LIMITS.secrets,
+            max,
             (hidden) => `  …[${hidden} more item${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
           ),
         ]
@@ -131,38 +177,78 @@ export function renderPrompt(prompt: ApprovalPrompt, opts: { now: number }): Ren
           `Secrets (${n}):`,
           ...listed(
             prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${accountLabel(s.account)})`),
-            DISPLAY_LIMITS.secrets,
+            max,
             (hidden) => `  …[${hidden} more secret${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
           ),
-        ]),
-  ];
+        ];
   if (prompt.override_env && prompt.overridden_aliases.length > 0) {
     const shown = prompt.overridden_aliases.slice(0, DISPLAY_LIMITS.overridden).map((a) => displayField(a, DISPLAY_LIMITS.alias));
     const hidden = prompt.overridden_aliases.length - shown.length;
     lines.push(`Will replace existing variables: ${shown.join(', ')}${hidden > 0 ? ` …[${hidden} more]` : ''}`);
   }
-  if (prompt.warnings.length > 0) {
-    lines.push(
-      '',
-      'Warnings:',
-      ...listed(
-        prompt.warnings.map((w) => `  ! ${displayField(w, DISPLAY_LIMITS.warning)}`),
-        DISPLAY_LIMITS.warnings,
-        (hidden) => `  ! …[${hidden} more warning${hidden === 1 ? '' : 's'} not shown]`,
-      ),
-    );
-  }
-  const remaining = formatRemaining(Date.parse(prompt.expires_at) - opts.now);
-  lines.push(
+  return lines;
+}
+
+function warningLines(prompt: ApprovalPrompt, max: number): string[] {
+  if (prompt.warnings.length === 0) return [];
+  return [
+    '',
+    'Warnings:',
+    ...listed(
+      prompt.warnings.map((w) => `  ! ${displayField(w, DISPLAY_LIMITS.warning)}`),
+      max,
+      (hidden) => `  ! …[${hidden} more warning${hidden === 1 ? '' : 's'} not shown]`,
+    ),
+  ];
+}
+
+// The long parts: command, executable, directory, accounts, profile, config and scope.
+function detailLines(prompt: ApprovalPrompt, operation: PromptOperation): string[] {
+  const accounts = [...new Set(prompt.secrets.map((s) => accountLabel(s.account)))];
+  const command = commandDisplay(prompt.command);
+  return [
+    '',
+    `Command: ${command.text}`,
+    ...(command.shortened ? [fullCommandNote(prompt.id)] : []),
+    `Executable: ${displayField(prompt.executable, DISPLAY_LIMITS.path)}`,
+    `Working directory: ${displayField(prompt.cwd, DISPLAY_LIMITS.path)}`,
+    `${accounts.length === 1 ? 'Account' : 'Accounts'}: ${accounts.length === 0 ? '(none)' : accounts.join(', ')}`,
+    `Profile: ${prompt.profile === null ? '(none: one-off secrets)' : displayField(prompt.profile, DISPLAY_LIMITS.profile)}`,
+    // The project file that chose the profile and accounts (the path is agent-controlled: escaped).
+    ...(typeof prompt.config_path === 'string' ? [`Config: ${displayField(prompt.config_path, DISPLAY_LIMITS.path)}`] : []),
+    ...scopeLines(prompt, operation),
+  ];
+}
+
+function footerLines(prompt: ApprovalPrompt, now: number): string[] {
+  const remaining = formatRemaining(Date.parse(prompt.expires_at) - now);
+  return [
     '',
     // Without peer credentials the pid is the caller's word; the ancestors are read for it.
     `Requested by (pid reported by the caller): ${formatChain(prompt)}`,
     `Expires: ${remaining === 'expired' ? 'expired' : `in ${remaining}`} (request ttl ${formatTtl(prompt.ttl_seconds)})`,
-  );
-  if (prompt.queue.waiting > 0) {
-    lines.push(`Other requests waiting: ${prompt.queue.waiting}`);
+    ...(prompt.queue.waiting > 0 ? [`Other requests waiting: ${prompt.queue.waiting}`] : []),
+  ];
+}
+
+// Characters of the text the lines make (joined with line breaks), in code points.
+function textLength(lines: readonly string[]): number {
+  return lines.reduce((sum, line) => sum + [...line].length + 1, 0);
+}
+
+// Keeps whole lines while they fit in `max` characters; a cut ends with a line that says so.
+function capLines(lines: readonly string[], max: number): string[] {
+  if (textLength(lines) <= max) return [...lines];
+  const marker = `…[the rest of this request is not shown: the prompt is capped at ${max} characters; deny if you cannot judge it]`;
+  const kept: string[] = [];
+  let used = [...marker].length + 1;
+  for (const line of lines) {
+    const size = [...line].length + 1;
+    if (used + size > max) break;
+    kept.push(line);
+    used += size;
   }
-  return { title: PROMPT_TITLES[operation], lines };
+  return [...kept, marker];
 }
 
 /** The rendered prompt as one text block (lines joined with `\n`). Pure. */
@@ -249,6 +335,10 @@ function accountLabel(account: string | null): string {
 
 function listed(lines: string[], max: number, more: (hidden: number) => string): string[] {
   return lines.length <= max ? lines : [...lines.slice(0, max), more(lines.length - max)];
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function clipMarker(hidden: number): string {

@@ -3,6 +3,7 @@
 // passed on as a string (bash -c, eval, su -c, ssh host cmd, env -S, watch). Input: words of an
 // untrusted command. Invariant: pure; an option it does not know is taken as a flag, not a value.
 
+import { skipOptions, WRAPPER_VALUE_OPTIONS } from '../core/command-line.js';
 import type { ShellWord } from './shell-words.js';
 
 export interface EffectiveCommand {
@@ -16,27 +17,8 @@ const RESERVED = new Set(['!', '{', '}', 'if', 'then', 'else', 'elif', 'fi', 'do
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
 const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash', 'ksh', 'mksh', 'fish', 'ash']);
 
-// Wrapper → options that take a separate value (a value never starts the wrapped command).
-const WRAPPERS: Record<string, ReadonlySet<string>> = {
-  sudo: new Set(['-u', '-g', '-h', '-p', '-C', '-D', '-r', '-t', '-U', '-T', '--user', '--group', '--host', '--prompt', '--close-from', '--chdir', '--role', '--type', '--other-user', '--command-timeout']),
-  doas: new Set(['-u', '-C']),
-  env: new Set(['-u', '--unset', '-C', '--chdir']),
-  command: new Set(),
-  exec: new Set(['-a']),
-  builtin: new Set(),
-  nohup: new Set(),
-  setsid: new Set(),
-  noglob: new Set(),
-  unbuffer: new Set(),
-  chronic: new Set(),
-  caffeinate: new Set(['-t', '-w']),
-  nice: new Set(['-n', '--adjustment']),
-  ionice: new Set(['-c', '-n', '-p', '-P', '-u', '--class', '--classdata']),
-  stdbuf: new Set(['-i', '-o', '-e', '--input', '--output', '--error']),
-  timeout: new Set(['-s', '-k', '--signal', '--kill-after']),
-  xargs: new Set(['-a', '-d', '-E', '-e', '-I', '-L', '-l', '-n', '-P', '-s', '--arg-file', '--delimiter', '--eof', '--replace', '--max-lines', '--max-args', '--max-procs', '--max-chars', '--process-slot-var']),
-  time: new Set(['-f', '-o', '--format', '--output']),
-};
+// The wrapper table is shared with the prompt's warnings (core/command-line.ts).
+const WRAPPERS = WRAPPER_VALUE_OPTIONS;
 const SSH_VALUE_OPTIONS = new Set(['-b', '-c', '-D', '-E', '-e', '-F', '-I', '-i', '-J', '-L', '-l', '-m', '-O', '-o', '-p', '-Q', '-R', '-S', '-W', '-w', '-B']);
 
 /** The program name of a command word: its last path segment (`/usr/local/bin/op` → `op`). */
@@ -115,14 +97,7 @@ export function effectiveCommand(input: readonly ShellWord[]): EffectiveCommand 
 
 // Words after the leading options (and a `--`); options in `valueOptions` consume the next word.
 function afterOptions(words: readonly ShellWord[], valueOptions: ReadonlySet<string>): ShellWord[] {
-  let i = 0;
-  while (i < words.length) {
-    const text = words[i]!.text;
-    if (text === '--') return words.slice(i + 1);
-    if (!text.startsWith('-') || text === '-') break;
-    i += valueOptions.has(text) ? 2 : 1;
-  }
-  return words.slice(i);
+  return skipOptions(words, valueOptions, (word) => word.text);
 }
 
 // env [-i] [-u NAME] [-C DIR] [-S 'string'] [NAME=VALUE]… [command]: -S splits a string into a command line.

@@ -42,9 +42,33 @@ describe('escapeText', () => {
     ['tag\u{e0041}', 'tag\\U000e0041'],
     ['lone\ud800', 'lone\\ud800'],
     ['héllo ☃ 日本語 🙂', 'héllo ☃ 日本語 🙂'],
-    ['C:\\path', 'C:\\path'],
+    ['C:\\path', 'C:\\\\path'],
+    ['e\u0301', 'e\\u0301'],
+    ['enclosing\u20dd', 'enclosing\\u20dd'],
+    ['\u05e9\u05dc\u05d5\u05dd', '\\u05e9\\u05dc\\u05d5\\u05dd'],
+    ['\u0627\u0644', '\\u0627\\u0644'],
   ])('escapes %j as %j', (input, expected) => {
     expect(escapeText(input)).toBe(expected);
+  });
+});
+
+describe('escapeText property', () => {
+  // The inverse of escapeText: each escape stands for exactly one character.
+  const unescape = (text: string) =>
+    text.replace(/\\(\\|n|t|r|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})/g, (_, e: string) =>
+      e === '\\' ? '\\' : e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : String.fromCodePoint(parseInt(e.slice(1), 16)),
+    );
+  const HIDDEN = /[\p{Mn}\p{Me}\p{Script=Hebrew}\p{Script=Arabic}\p{Cc}\p{Cf}]/u;
+  const text = fc.string({ unit: fc.oneof(fc.constantFrom('\\', 'u', '0', '\u0301', '\u05d0', '\u0627', '\u202e', '\n', 'a', 'é'), fc.constantFrom(...'x\u20dd\u0591\u0644'.split('')), fc.string({ unit: 'grapheme', maxLength: 1 })) });
+  it('never lets a combining mark, right-to-left letter or control through, and is reversible', () => {
+    fc.assert(
+      fc.property(text, (input) => {
+        const out = escapeText(input);
+        expect(HIDDEN.test(out)).toBe(false);
+        expect(unescape(out)).toBe(input);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -101,9 +125,34 @@ describe('formatCommand', () => {
 
   it('clips long arguments and long argument lists with markers', () => {
     const long = 'y'.repeat(DISPLAY_LIMITS.arg + 5);
-    expect(formatCommand(['echo', long])).toBe(`echo ${'y'.repeat(DISPLAY_LIMITS.arg)}…[clipped: 5 more characters]`);
+    expect(formatCommand(['echo', long])).toBe(`echo ${'y'.repeat(DISPLAY_LIMITS.arg)}…[5 more characters]`);
     const many = Array.from({ length: DISPLAY_LIMITS.args + 3 }, (_, i) => `a${i}`);
     expect(formatCommand(many)).toMatch(/ a39 …\[3 more arguments not shown\]$/);
+  });
+});
+
+describe('a long command', () => {
+  it('keeps secrets and warnings on top, shortens each argument and caps the command with a note', () => {
+    const args = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(2, '0')}${'z'.repeat(198)}`);
+    const prompt = samplePrompt({ command: ['deploy', ...args], warnings: ['the command is a shell: it can run anything with these secrets'] });
+    const { lines } = renderPrompt(prompt, { now: NOW });
+    const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
+    expect(at('Secrets (2):')).toBeLessThan(at('Warnings:'));
+    expect(at('Warnings:')).toBeLessThan(at('Command: '));
+    const command = lines[at('Command: ')]!;
+    expect([...command].length).toBeLessThanOrEqual('Command: '.length + DISPLAY_LIMITS.command + 40);
+    expect(command).toContain(`00${'z'.repeat(118)}…[80 more characters]`);
+    expect(command).toMatch(/…\[3\d more arguments not shown\]$/);
+    expect(lines[at('Command: ') + 1]).toBe('  (shortened; the full command is in the audit log under request req_0123456789abcdef: agent-secret audit --json --since 1h)');
+    expect([...lines.join('\n')].length).toBeLessThanOrEqual(DISPLAY_LIMITS.total);
+  });
+
+  it('caps the whole text, shrinking lists first', () => {
+    const secrets = Array.from({ length: 50 }, (_, i) => ({ alias: `A${i}`, ref: `op://v/${'i'.repeat(190)}/${i}`, account: null }));
+    const { lines } = renderPrompt(samplePrompt({ secrets, warnings: Array.from({ length: 20 }, () => 'w'.repeat(300)) }), { now: NOW });
+    expect([...lines.join('\n')].length).toBeLessThanOrEqual(DISPLAY_LIMITS.total);
+    expect(lines.some((l) => /more secrets not shown/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('Command: '))).toBe(true);
   });
 });
 
@@ -134,19 +183,19 @@ describe('renderPrompt', () => {
       Reason (the agent's own words):
         deploy the staging stack
 
-      Command: terraform plan -var 'region=eu west'
-      Executable: /usr/bin/terraform
-      Working directory: /home/dev/infra
-      Accounts: acme.1password.com, default account
-      Profile: deploy
-      Scope: same exact command only
-
       Secrets (2):
         AWS_SECRET = op://Infra/aws/secret (acme.1password.com)
         TF_TOKEN = op://Infra/terraform/token (default account)
 
       Warnings:
         ! the command is a shell: it can run anything with these secrets
+
+      Command: terraform plan -var 'region=eu west'
+      Executable: /usr/bin/terraform
+      Working directory: /home/dev/infra
+      Accounts: acme.1password.com, default account
+      Profile: deploy
+      Scope: same exact command only
 
       Requested by (pid reported by the caller): agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
       Expires: in 1 min 30 sec (request ttl 2m)
@@ -211,26 +260,25 @@ describe('renderPrompt', () => {
         expect(RAW_UNSAFE.test(title)).toBe(false);
         for (const line of lines) expect(RAW_UNSAFE.test(line)).toBe(false);
 
-        const n = w.secrets.length;
-        const secretLines = Math.min(n, DISPLAY_LIMITS.secrets) + (n > DISPLAY_LIMITS.secrets ? 1 : 0);
-        const overrideLines = w.override_env && w.overridden_aliases.length > 0 ? 1 : 0;
-        const warningLines = w.warnings.length === 0 ? 0 : 2 + Math.min(w.warnings.length, DISPLAY_LIMITS.warnings) + (w.warnings.length > DISPLAY_LIMITS.warnings ? 1 : 0);
-        const cfg = w.config_path === null ? 0 : 1;
-        const out = w.mask ? 0 : 1;
-        expect(lines).toHaveLength(13 + cfg + out + secretLines + overrideLines + warningLines + 3 + (waiting > 0 ? 1 : 0));
-        expect(renderPromptText(prompt, { now: NOW }).split('\n')).toHaveLength(lines.length);
-
-        expect(lines[2]).toBe("Reason (the agent's own words):");
+        // Each field fills exactly its lines (no line break inside one), the whole text stays under
+        // its cap, and what decides the answer comes first: secrets, warnings, then the command.
+        const text = renderPromptText(prompt, { now: NOW });
+        expect(text.split('\n')).toHaveLength(lines.length);
+        expect([...text].length).toBeLessThanOrEqual(DISPLAY_LIMITS.total);
+        expect(lines[5]).toBe(`Secrets (${w.secrets.length}):`);
+        const command = lines.findIndex((l) => l.startsWith('Command: '));
+        const warnings = lines.indexOf('Warnings:');
+        if (command >= 0 && warnings >= 0) expect(warnings).toBeLessThan(command);
+        if (command < 0) expect(lines.at(-1)).toMatch(/^…\[the rest of this request is not shown/);
         expect(lines[3]).toBe(`  ${displayField(w.reason, DISPLAY_LIMITS.reason)}`);
-        expect(lines[5]).toBe(`Command: ${formatCommand(w.command)}`);
-        expect(lines[6]).toBe(`Executable: ${displayField(w.executable, DISPLAY_LIMITS.path)}`);
-        expect(lines[7]).toBe(`Working directory: ${displayField(w.cwd, DISPLAY_LIMITS.path)}`);
-        if (w.config_path !== null) expect(lines[10]).toBe(`Config: ${displayField(w.config_path, DISPLAY_LIMITS.path)}`);
-        expect(lines[10 + cfg]).toBe('Scope: same exact command only');
-        if (!w.mask) expect(lines[11 + cfg]).toMatch(/^Output: NOT masked /);
-        expect(lines[12 + cfg + out]).toBe(`Secrets (${n}):`);
-        w.secrets.slice(0, DISPLAY_LIMITS.secrets).forEach((s, i) => {
-          expect(lines[13 + cfg + out + i]?.startsWith(`  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (`)).toBe(true);
+        if (command >= 0) {
+          expect(lines[command]).toBe(`Command: ${formatCommand(w.command)}`);
+          const at = command + (lines[command + 1]?.startsWith('  (shortened;') === true ? 2 : 1);
+          expect(lines[at]).toBe(`Executable: ${displayField(w.executable, DISPLAY_LIMITS.path)}`);
+          expect(lines[at + 1]).toBe(`Working directory: ${displayField(w.cwd, DISPLAY_LIMITS.path)}`);
+        }
+        w.secrets.slice(0, 3).forEach((s, i) => {
+          expect(lines[6 + i]?.startsWith(`  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (`)).toBe(true);
         });
       }),
       { numRuns: 300 },
@@ -300,15 +348,15 @@ describe('operations', () => {
       Reason (the agent's own words):
         deploy the staging stack
 
+      Item:
+        op://Private/GitHub (default account)
+
       Command: agent-secret item describe op://Private/GitHub
       Executable: /usr/local/bin/node
       Working directory: /home/dev/infra
       Account: default account
       Profile: (none: one-off secrets)
       Scope: one read of field names, types and sections; every value is dropped
-
-      Item:
-        op://Private/GitHub (default account)
 
       Requested by (pid reported by the caller): agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
       Expires: in 1 minute (request ttl 2m)"
@@ -324,6 +372,10 @@ describe('operations', () => {
       Reason (the agent's own words):
         deploy the staging stack
 
+      Secrets (2):
+        AWS_SECRET = op://Infra/aws/secret (acme.1password.com)
+        TF_TOKEN = op://Infra/terraform/token (default account)
+
       Command: terraform plan -var 'region=eu west'
       Executable: /usr/bin/terraform
       Working directory: /home/dev/infra
@@ -331,10 +383,6 @@ describe('operations', () => {
       Profile: deploy
       Scope: one session: up to 5 reads within 5 minutes of approval, from the bound process and this directory only
       Bound to: zsh (pid 123, /bin/zsh)
-
-      Secrets (2):
-        AWS_SECRET = op://Infra/aws/secret (acme.1password.com)
-        TF_TOKEN = op://Infra/terraform/token (default account)
 
       Requested by (pid reported by the caller): agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)
       Expires: in 1 minute (request ttl 2m)"
@@ -387,16 +435,15 @@ describe('operations', () => {
         expect(renderPromptText(prompt, { now: NOW }).split('\n')).toHaveLength(lines.length);
         expect(lines[3]).toBe(`  ${displayField(w.reason, DISPLAY_LIMITS.reason)}`);
         expect(lines.filter((l) => l.startsWith('Scope: '))).toHaveLength(1);
-        const cfg = w.config_path === null ? 0 : 1;
         // The output line is an exec matter: the other operations run no command on approval.
         const out = operation === 'exec' && !w.mask ? 1 : 0;
         expect(lines.filter((l) => l.startsWith('Output: '))).toHaveLength(out);
-        if (operation === 'session_create') {
-          expect(lines[11 + cfg]).toBe(`Bound to: ${s.binding.replace(/^\s*bound to\s+/i, '').trim() === '' ? 'the bound process' : displayField(s.binding.replace(/^\s*bound to\s+/i, ''), DISPLAY_LIMITS.binding)}`);
+        if (operation === 'session_create' && !lines.at(-1)!.startsWith('…[the rest')) {
+          expect(lines.filter((l) => l.startsWith('Bound to: '))).toEqual([`Bound to: ${s.binding.replace(/^\s*bound to\s+/i, '').trim() === '' ? 'the bound process' : displayField(s.binding.replace(/^\s*bound to\s+/i, ''), DISPLAY_LIMITS.binding)}`]);
           expect(lines[0]?.endsWith(`in the next ${formatRemaining(s.ttl_seconds * 1000)}?`)).toBe(true);
         }
-        const heading = (operation === 'session_create' ? 13 : 12) + cfg + out;
-        expect(lines[heading]).toBe(operation === 'item_describe' ? (w.secrets.length === 1 ? 'Item:' : `Items (${w.secrets.length}):`) : `Secrets (${w.secrets.length}):`);
+        expect(lines[5]).toBe(operation === 'item_describe' ? (w.secrets.length === 1 ? 'Item:' : `Items (${w.secrets.length}):`) : `Secrets (${w.secrets.length}):`);
+        expect([...renderPromptText(prompt, { now: NOW })].length).toBeLessThanOrEqual(DISPLAY_LIMITS.total);
       }),
       { numRuns: 300 },
     );

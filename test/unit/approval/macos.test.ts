@@ -35,7 +35,7 @@ describe('buildDialogScript', () => {
       var app = Application.currentApplication();
       app.includeStandardAdditions = true;
       var title = "agent-secret: secret access request";
-      var text = "Allow this command to use this secret?\\n\\nReason (the agent's own words):\\n  deploy the staging stack\\n\\nCommand: deploy\\nExecutable: /usr/bin/terraform\\nWorking directory: /home/dev/infra\\nAccount: default account\\nProfile: deploy\\nScope: same exact command only\\n\\nSecrets (1):\\n  TOKEN = op://v/i/f (default account)\\n\\nRequested by (pid reported by the caller): agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)\\nExpires: in 2 minutes (request ttl 2m)";
+      var text = "Allow this command to use this secret?\\n\\nReason (the agent's own words):\\n  deploy the staging stack\\n\\nSecrets (1):\\n  TOKEN = op://v/i/f (default account)\\n\\nCommand: deploy\\nExecutable: /usr/bin/terraform\\nWorking directory: /home/dev/infra\\nAccount: default account\\nProfile: deploy\\nScope: same exact command only\\n\\nRequested by (pid reported by the caller): agent-secret (pid 4242) ← bash (pid 4000) ← claude (pid 3000)\\nExpires: in 2 minutes (request ttl 2m)";
       var answer;
       try {
         app.activate();
