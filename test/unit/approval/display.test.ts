@@ -203,6 +203,7 @@ describe('renderPrompt', () => {
       requester: fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), chain: fc.array(fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), name: longish }), { maxLength: 15 }) }),
       profile: fc.option(longish, { nil: null }),
       config_path: fc.option(longish, { nil: null }),
+      plain_env: fc.array(untrusted, { maxLength: 60 }),
     }) satisfies fc.Arbitrary<WireRequest>;
     fc.assert(
       fc.property(wire, fc.integer({ min: 0, max: 5 }), (w, waiting) => {
@@ -214,10 +215,11 @@ describe('renderPrompt', () => {
         const n = w.secrets.length;
         const secretLines = Math.min(n, DISPLAY_LIMITS.secrets) + (n > DISPLAY_LIMITS.secrets ? 1 : 0);
         const overrideLines = w.override_env && w.overridden_aliases.length > 0 ? 1 : 0;
+        const plainLines = w.plain_env.length > 0 ? 1 : 0;
         const warningLines = w.warnings.length === 0 ? 0 : 2 + Math.min(w.warnings.length, DISPLAY_LIMITS.warnings) + (w.warnings.length > DISPLAY_LIMITS.warnings ? 1 : 0);
         const cfg = w.config_path === null ? 0 : 1;
         const out = w.mask ? 0 : 1;
-        expect(lines).toHaveLength(13 + cfg + out + secretLines + overrideLines + warningLines + 3 + (waiting > 0 ? 1 : 0));
+        expect(lines).toHaveLength(13 + cfg + out + secretLines + overrideLines + plainLines + warningLines + 3 + (waiting > 0 ? 1 : 0));
         expect(renderPromptText(prompt, { now: NOW }).split('\n')).toHaveLength(lines.length);
 
         expect(lines[2]).toBe("Reason (the agent's own words):");
@@ -254,7 +256,7 @@ describe('renderPrompt', () => {
     const prompt = buildPrompt(wire, { id: 'req_1', expiresAt: new Date(NOW) });
     expect(Object.keys(prompt)).toEqual([
       'version', 'id', 'operation', 'allows_reusable', 'reason', 'command', 'executable', 'cwd', 'secrets', 'ttl_seconds',
-      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'mask', 'warnings', 'requester', 'profile', 'config_path', 'expires_at', 'queue',
+      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'mask', 'warnings', 'requester', 'profile', 'config_path', 'plain_env', 'expires_at', 'queue',
     ]);
     expect(prompt).toMatchObject({ version: 1, operation: 'exec', allows_reusable: true, expires_at: '2030-01-02T03:04:05.000Z', queue: { waiting: 0 } });
     expect(prompt).not.toHaveProperty('session');
@@ -375,6 +377,7 @@ describe('operations', () => {
       requester: fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), chain: fc.array(fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), name: longish }), { maxLength: 3 }) }),
       profile: fc.option(longish, { nil: null }),
       config_path: fc.option(longish, { nil: null }),
+      plain_env: fc.array(untrusted, { maxLength: 3 }),
     }) satisfies fc.Arbitrary<WireRequest>;
     const sessionArb = fc.record({ max_reads: fc.integer({ min: 1, max: 100 }), ttl_seconds: fc.integer({ min: 10, max: 600 }), binding: longish });
     fc.assert(
