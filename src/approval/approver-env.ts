@@ -5,6 +5,7 @@
 
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
+import { envRisk, refusedAsAlias } from '../core/env-risk.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -32,33 +33,13 @@ const DIALOG_NAMES = new Set([
 ]);
 
 // Variables that load code, change how a program or its interpreter starts, or rewrite a
-// dialog's exit codes. Removed from an approver program's environment.
-const PROGRAM_DENIED_NAMES = new Set([
-  'BASH_ENV',
-  'ENV',
-  'BASHOPTS',
-  'SHELLOPTS',
-  'PS4',
-  'PROMPT_COMMAND',
-  'IFS',
-  'CDPATH',
-  'ZDOTDIR',
-  'JDK_JAVA_OPTIONS',
-  'CLASSPATH',
-  'GCONV_PATH',
-  'GEM_PATH',
-  'GEM_HOME',
-  'TCLLIBPATH',
-  'OPENSSL_CONF',
-  'PATH',
-]);
+// dialog's exit codes, removed from an approver program's environment: every name the one risk
+// list (core/env-risk.ts) refuses as an alias, except the locations HOME, TMPDIR and XDG_*
+// (a program finds its own files there), plus these dialog and runtime families the risk list
+// does not need for children (whole NODE_*, PERL*, RUBY*, GIT_* families, toolkits).
+const PROGRAM_DENIED_NAMES = new Set(['TCLLIBPATH', 'PATH']);
 const PROGRAM_DENIED_PREFIXES = [
-  'LD_',
-  'DYLD_',
-  'MALLOC_',
-  'GLIBC_',
   'NODE_',
-  'PYTHON',
   'PERL',
   'RUBY',
   'JAVA_',
@@ -75,6 +56,11 @@ const PROGRAM_DENIED_PREFIXES = [
   'GIT_',
   'AGENT_SECRET_',
 ];
+
+function deniedForProgram(name: string): boolean {
+  if (PROGRAM_DENIED_NAMES.has(name) || PROGRAM_DENIED_PREFIXES.some((p) => name.startsWith(p))) return true;
+  return refusedAsAlias(name) && envRisk(name)?.category !== 'location';
+}
 
 /** Environment for zenity/kdialog/osascript: an allowlist, HOME from the user database, a fixed PATH. Pure. */
 export function buildDialogEnv(env: Env, opts: { home: string; path: readonly string[] }): Record<string, string> {
@@ -93,7 +79,7 @@ export function buildProgramEnv(env: Env, opts: { approvalId: string; nodeDir: s
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    if (PROGRAM_DENIED_NAMES.has(name) || PROGRAM_DENIED_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (deniedForProgram(name)) continue;
     out[name] = value;
   }
   // `#!/usr/bin/env node` finds the node that runs agent-secret, never one the agent put on PATH.

@@ -30,6 +30,7 @@ export const DISPLAY_LIMITS = {
   secrets: 50,
   warnings: 20,
   overridden: 50,
+  plainEnv: 50,
   binding: 300,
 } as const;
 
@@ -185,6 +186,13 @@ function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: nu
     const shown = prompt.overridden_aliases.slice(0, DISPLAY_LIMITS.overridden).map((a) => displayField(a, DISPLAY_LIMITS.alias));
     const hidden = prompt.overridden_aliases.length - shown.length;
     lines.push(`Will replace existing variables: ${shown.join(', ')}${hidden > 0 ? ` …[${hidden} more]` : ''}`);
+  }
+  // Names only: the values are the env file's, never shown. Absent in a prompt from an older client.
+  const plainEnv = Array.isArray(prompt.plain_env) ? prompt.plain_env : [];
+  if (plainEnv.length > 0) {
+    const shown = plainEnv.slice(0, DISPLAY_LIMITS.plainEnv).map((a) => displayField(a, DISPLAY_LIMITS.alias));
+    const hidden = plainEnv.length - shown.length;
+    lines.push(`Env file also sets (${plainEnv.length}, not secrets): ${shown.join(', ')}${hidden > 0 ? ` …[${hidden} more]` : ''}`);
   }
   return lines;
 }

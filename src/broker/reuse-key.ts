@@ -4,132 +4,97 @@
 // reason, argv, the resolved executable and its file identity, cwd, the secrets with their
 // references and accounts, the ttl, the override settings and whether the output is masked (an
 // approval of a masked run never serves an unmasked one). The caller's environment takes
-// part through a fingerprint of only the variables that change what runs or how code loads
-// (PATH, loader and interpreter variables, git's config and exec path, programs git, ssh and
-// npm run for the command), the variables an
-// approved alias replaces, and the plain env-file entries. Everything else (PWD, SHLVL,
-// terminal and agent session ids, timestamps) is churn: it does not re-prompt.
+// part through a fingerprint of the WHOLE caller environment except a short list of churn
+// variables that change from one agent turn to the next without changing what runs (see
+// REUSE_CHURN_NAMES), plus the plain env-file entries. So a changed HOME (a `.pth` under
+// $HOME/.local), proxy, SSL_CERT_FILE, GCONV_PATH or NODE_EXTRA_CA_CERTS is a new request, while
+// PWD, SHLVL or the terminal size are not. A name on the risk list (core/env-risk.ts) is never
+// churn, whatever its spelling.
 //
-// With --pristine the child starts from PRISTINE_ENV_NAMES only, so those names count, and the
-// loader variables still count too: the thin client that receives the values over the socket
-// is itself a Node process started with the caller's NODE_OPTIONS and LD_PRELOAD.
+// --pristine does not narrow it: the thin client that receives the values over the socket is
+// itself a Node process started with the caller's whole environment (NODE_OPTIONS, LD_PRELOAD).
 //
 // Both results are SHA-256 digests; neither the key nor the fingerprint carries a value in the
 // clear. They live in daemon memory only and are not written to the audit log.
 
 import { createHash } from 'node:crypto';
-import { PRISTINE_ENV_NAMES } from '../request/build.js';
+import { envRisk } from '../core/env-risk.js';
 import type { ApprovalRequest } from '../request/types.js';
 
 /**
- * Variables whose exact name makes them part of the fingerprint: each names code to run, a
- * path code is loaded from, or options of an interpreter or loader.
+ * Churn: variables left out of the fingerprint. Each changes turn to turn (working directory,
+ * shell depth, terminal size and window, the last command) or per login/terminal (SSH agent
+ * socket and connection, terminal multiplexer panes) and none decides which code runs or what
+ * it trusts. SSH_AUTH_SOCK is churn because it changes with every SSH login; another agent
+ * socket cannot read the values agent-secret delivers.
  */
-export const FINGERPRINT_EXACT: readonly string[] = Object.freeze([
-  'PATH',
-  'NODE_OPTIONS',
-  'NODE_PATH',
-  'PYTHONPATH',
-  'PYTHONHOME',
-  'PYTHONSTARTUP',
-  'PYTHONUSERBASE',
-  'RUBYOPT',
-  'RUBYLIB',
-  'GEM_HOME',
-  'GEM_PATH',
-  'BUNDLE_GEMFILE',
-  'PERL5OPT',
-  'PERL5LIB',
-  'PERLLIB',
-  'BASH_ENV',
-  'ENV',
-  'ZDOTDIR',
-  'SHELLOPTS',
-  'BASHOPTS',
-  'JAVA_TOOL_OPTIONS',
-  '_JAVA_OPTIONS',
-  'JDK_JAVA_OPTIONS',
-  'CLASSPATH',
-  'GIT_EXEC_PATH',
-  'GIT_SSH',
-  'GIT_SSH_COMMAND',
-  'GIT_ASKPASS',
-  'GIT_TEMPLATE_DIR',
-  // Programs git, ssh and editors-by-convention run on the command's behalf.
-  'GIT_PROXY_COMMAND',
-  'GIT_EXTERNAL_DIFF',
-  'GIT_PAGER',
-  'GIT_EDITOR',
-  'GIT_SEQUENCE_EDITOR',
-  'PAGER',
-  'EDITOR',
-  'VISUAL',
-  'SSH_ASKPASS',
-  'GOFLAGS',
-  'GOTOOLCHAIN',
-  'RUSTC',
-  'RUSTC_WRAPPER',
-  'RUSTC_WORKSPACE_WRAPPER',
+export const REUSE_CHURN_NAMES: readonly string[] = Object.freeze([
+  '_',
+  'PWD',
+  'OLDPWD',
+  'SHLVL',
+  'COLUMNS',
+  'LINES',
+  'WINDOWID',
+  'TERM_SESSION_ID',
+  'ITERM_SESSION_ID',
+  'KITTY_WINDOW_ID',
+  'WEZTERM_PANE',
+  'TMUX_PANE',
+  'STY',
+  'WINDOW',
+  'SSH_AUTH_SOCK',
+  'SSH_AGENT_PID',
+  'SSH_CLIENT',
+  'SSH_CONNECTION',
+  'SSH_TTY',
+  'GPG_TTY',
+  'EPOCHREALTIME',
+  'EPOCHSECONDS',
+  'AGENT_SECRET_REQUEST_ID',
 ]);
 
-/** Variables whose name starts with one of these are part of the fingerprint. */
-export const FINGERPRINT_PREFIXES: readonly string[] = Object.freeze(['LD_', 'DYLD_', 'GIT_CONFIG']);
+/** Names ending so are churn too: terminal and agent session ids (CLAUDE_CODE_SESSION_ID, CODEX_SESSION_ID, …). */
+export const REUSE_CHURN_SUFFIXES: readonly string[] = Object.freeze(['_SESSION_ID']);
 
-/** Like FINGERPRINT_PREFIXES, in any letter case (npm reads `npm_config_*` so: script_shell, node_options, …). */
-export const FINGERPRINT_PREFIXES_ANY_CASE: readonly string[] = Object.freeze(['npm_config_']);
+const CHURN = new Set(REUSE_CHURN_NAMES);
 
-const EXACT = new Set(FINGERPRINT_EXACT);
-
-/** True when a variable of the caller's environment takes part in the fingerprint (whatever the mode). */
+/** True when a variable of the caller's environment takes part in the fingerprint: every one but churn. */
 export function isFingerprinted(name: string): boolean {
-  if (EXACT.has(name) || FINGERPRINT_PREFIXES.some((prefix) => name.startsWith(prefix))) return true;
-  const lower = name.toLowerCase();
-  return FINGERPRINT_PREFIXES_ANY_CASE.some((prefix) => lower.startsWith(prefix));
+  if (envRisk(name) !== null) return true;
+  return !CHURN.has(name) && !REUSE_CHURN_SUFFIXES.some((suffix) => name.endsWith(suffix));
 }
 
 export interface FingerprintInput {
   /** The caller's environment (the CLI's process.env). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly pristine: boolean;
-  /** With --pristine: the names the child inherits (request/build.ts PRISTINE_ENV_NAMES). */
-  readonly pristineNames: readonly string[];
-  /** Variables the approved secrets replace (ApprovalRequest.overriddenAliases). */
-  readonly overriddenAliases: readonly string[];
   /** Plain env-file entries, [name, value], in file order (a later duplicate wins, as in the child). */
   readonly plain: ReadonlyArray<readonly [string, string]>;
 }
 
 /**
- * 'env-v1:' + SHA-256 hex over the sorted name/value pairs of the variables that take part,
+ * 'env-v2:' + SHA-256 hex over the sorted name/value pairs of every caller variable but churn,
  * plus the effective plain env-file entries. An unset variable and an empty one differ.
  */
 export function environmentFingerprint(input: FingerprintInput): string {
-  const names = new Set<string>();
-  for (const name of Object.keys(input.env)) {
-    if (isFingerprinted(name)) names.add(name);
-  }
-  if (input.pristine) for (const name of input.pristineNames) names.add(name);
-  for (const name of input.overriddenAliases) names.add(name);
-
   const env: Array<[string, string]> = [];
-  for (const name of [...names].sort(compare)) {
-    const value = Object.hasOwn(input.env, name) ? input.env[name] : undefined;
-    if (value !== undefined) env.push([name, value]);
+  for (const name of Object.keys(input.env).sort(compare)) {
+    const value = input.env[name];
+    if (value !== undefined && isFingerprinted(name)) env.push([name, value]);
   }
   const plainMap = new Map<string, string>();
   for (const [name, value] of input.plain) plainMap.set(name, value);
   const plain = [...plainMap.entries()].sort((a, b) => compare(a[0], b[0]));
 
-  return `env-v1:${sha256(JSON.stringify({ pristine: input.pristine, env, plain }))}`;
+  return `env-v2:${sha256(JSON.stringify({ pristine: input.pristine, env, plain }))}`;
 }
 
 /** The fingerprint of the caller's environment for a planned exec (CLI and fast path alike). */
-export function planFingerprint(env: FingerprintInput['env'], plan: { request: Pick<ApprovalRequest, 'pristine' | 'overriddenAliases'>; plain: ReadonlyArray<{ key: string; value: string }> }): string {
+export function planFingerprint(env: FingerprintInput['env'], plan: { request: Pick<ApprovalRequest, 'pristine'>; plain: ReadonlyArray<{ key: string; value: string }> }): string {
   return environmentFingerprint({
     env,
     pristine: plan.request.pristine,
-    pristineNames: PRISTINE_ENV_NAMES,
-    overriddenAliases: plan.request.overriddenAliases,
     plain: plan.plain.map((p) => [p.key, p.value] as const),
   });
 }

@@ -121,6 +121,7 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
     overriddenAliases,
     mutability: facts.mutability,
     plainEnvNames: input.envFile?.plain.map((p) => p.key) ?? [],
+    callerEnvNames: inheritedNames(input, secrets),
     parentRequestId: input.env.AGENT_SECRET_REQUEST_ID || undefined,
   });
 
@@ -234,6 +235,14 @@ function findConflicts(input: BuildInput, secrets: readonly SecretSpec[]): strin
     .map((s) => s.alias)
     .filter((alias) => !envFileAliases.has(alias) && (inherited[alias] !== undefined || plainKeys.has(alias)))
     .sort(compare);
+}
+
+// The caller's variables the child really inherits: the inherited environment minus what the
+// env file and the secrets put in their place.
+function inheritedNames(input: BuildInput, secrets: readonly SecretSpec[]): string[] {
+  const replaced = new Set([...(input.envFile?.plain.map((p) => p.key) ?? []), ...(input.envFile?.secrets.map((s) => s.alias) ?? []), ...secrets.map((s) => s.alias)]);
+  const inherited = inheritedEnv(input.env, input.pristine);
+  return Object.keys(inherited).filter((name) => inherited[name] !== undefined && !replaced.has(name));
 }
 
 function label(source: SecretSpec['source']): string {

@@ -94,6 +94,8 @@ export interface WireRequest {
   requester: { pid: number; chain: Array<{ pid: number; name: string }> };
   profile: string | null;
   config_path: string | null;
+  /** Names (never values) of the plain env-file entries, sorted. */
+  plain_env: string[];
 }
 
 /** The request as the approver program and a JSON dry run see it: a projection of the body. Pure. */
@@ -115,6 +117,7 @@ export function toWireRequest(request: ApprovalRequest): WireRequest {
     requester: body.requester,
     profile: body.profile,
     config_path: body.config_path,
+    plain_env: [...new Set(body.plain_env_names)].sort(),
   };
 }
 

@@ -209,7 +209,7 @@ describe('exec --dry-run', () => {
     const doc = JSON.parse(result.stdout);
     expect(doc).toMatchObject({ schema_version: '1', ok: true, would_prompt: true, would_spawn: false });
     expect(Object.keys(doc.request).sort()).toEqual(
-      ['allow_mutable_executable', 'command', 'config_path', 'cwd', 'executable', 'mask', 'override_env', 'overridden_aliases', 'pristine', 'profile', 'reason', 'requester', 'secrets', 'ttl_seconds', 'warnings'].sort(),
+      ['allow_mutable_executable', 'command', 'config_path', 'cwd', 'executable', 'mask', 'override_env', 'overridden_aliases', 'plain_env', 'pristine', 'profile', 'reason', 'requester', 'secrets', 'ttl_seconds', 'warnings'].sort(),
     );
     expect(doc.request).toMatchObject({
       reason: 'Deploy the web app',

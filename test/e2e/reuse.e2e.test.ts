@@ -63,7 +63,7 @@ describe('reusable approvals', () => {
   it('does not reuse for a different command, and a changed NODE_OPTIONS re-prompts while churn does not', async () => {
     sb.useApprover('approve-reuse:60:10');
     expect((await runClean(sb, execArgs())).code).toBe(0);
-    expect((await runClean(sb, execArgs(), { env: { SOME_AGENT_TURN_ID: 'turn-42', SHLVL: '7' } })).code).toBe(0);
+    expect((await runClean(sb, execArgs(), { env: { CLAUDE_CODE_SESSION_ID: 'turn-42', SHLVL: '7' } })).code).toBe(0);
     expect(sb.prompts()).toHaveLength(1);
     // Another argv is a different request.
     expect((await runClean(sb, ['exec', '--profile', 'cf', '--', 'node', join(PROGRAMS, 'append-env.mjs'), runs(), 'CF_TOKEN', 'X'])).code).toBe(0);

@@ -3,12 +3,13 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { environmentFingerprint, FINGERPRINT_EXACT, FINGERPRINT_PREFIXES, isFingerprinted, planFingerprint, reuseKey, type FingerprintInput } from '../../../src/broker/reuse-key.js';
+import { environmentFingerprint, isFingerprinted, planFingerprint, REUSE_CHURN_NAMES, reuseKey, type FingerprintInput } from '../../../src/broker/reuse-key.js';
+import { ENV_RISK_RULES } from '../../../src/core/env-risk.js';
 import { PRISTINE_ENV_NAMES } from '../../../src/request/build.js';
 import type { ApprovalRequest } from '../../../src/request/types.js';
 import { sampleRequest } from '../audit/sample-request.js';
 
-const FP = environmentFingerprint({ env: { PATH: '/usr/bin:/bin' }, pristine: false, pristineNames: PRISTINE_ENV_NAMES, overriddenAliases: [], plain: [] });
+const FP = environmentFingerprint({ env: { PATH: '/usr/bin:/bin' }, pristine: false, plain: [] });
 
 const callerEnv = {
   PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -22,7 +23,7 @@ const callerEnv = {
 };
 
 function fingerprint(overrides: Partial<FingerprintInput> = {}): string {
-  return environmentFingerprint({ env: callerEnv, pristine: false, pristineNames: PRISTINE_ENV_NAMES, overriddenAliases: [], plain: [], ...overrides });
+  return environmentFingerprint({ env: callerEnv, pristine: false, plain: [], ...overrides });
 }
 
 describe('reuseKey', () => {
@@ -140,7 +141,7 @@ describe('environmentFingerprint', () => {
   const base = fingerprint();
 
   it('has the shape the protocol accepts and is deterministic', () => {
-    expect(base).toMatch(/^env-v1:[0-9a-f]{64}$/);
+    expect(base).toMatch(/^env-v2:[0-9a-f]{64}$/);
     expect(fingerprint()).toBe(base);
   });
 
@@ -149,10 +150,10 @@ describe('environmentFingerprint', () => {
     ['OLDPWD', { OLDPWD: '/tmp' }],
     ['SHLVL', { SHLVL: '3' }],
     ['TERM_SESSION_ID', { TERM_SESSION_ID: 'w1t0p0:99' }],
-    ['an agent session id', { CLAUDE_CODE_SESSION_ID: 'abc', CODEX_SESSION: 'x' }],
+    ['an agent session id', { CLAUDE_CODE_SESSION_ID: 'abc', CODEX_SESSION_ID: 'x' }],
+    ['terminal size', { COLUMNS: '200', LINES: '50' }],
+    ['the SSH agent socket', { SSH_AUTH_SOCK: '/tmp/ssh-x/agent.1' }],
     ['a timestamp-like variable', { _: '/usr/bin/agent-secret', EPOCHREALTIME: '1700000000.1' }],
-    ['HOME (not a loader variable)', { HOME: '/home/other' }],
-    ['LANG and TERM (not pristine)', { LANG: 'C', TERM: 'dumb' }],
     ['an unrelated variable removed', { SHLVL: undefined }],
   ];
 
@@ -162,6 +163,14 @@ describe('environmentFingerprint', () => {
 
   const significant: Array<[string, Record<string, string | undefined>]> = [
     ['PATH', { PATH: '/tmp/evil:/usr/bin' }],
+    ['HOME', { HOME: '/home/other' }],
+    ['LANG and TERM', { LANG: 'C', TERM: 'dumb' }],
+    ['HTTPS_PROXY added', { HTTPS_PROXY: 'http://127.0.0.1:8080' }],
+    ['https_proxy added (lower case)', { https_proxy: 'http://127.0.0.1:8080' }],
+    ['SSL_CERT_FILE added', { SSL_CERT_FILE: '/tmp/ca.pem' }],
+    ['GCONV_PATH added', { GCONV_PATH: '/tmp' }],
+    ['NODE_EXTRA_CA_CERTS added', { NODE_EXTRA_CA_CERTS: '/tmp/ca.pem' }],
+    ['an unrelated variable added', { SOME_TOOL_SETTING: '1' }],
     ['PATH removed', { PATH: undefined }],
     ['NODE_OPTIONS', { NODE_OPTIONS: '--require /tmp/x.js' }],
     ['NODE_OPTIONS emptied (set but empty is not unset)', { NODE_OPTIONS: '' }],
@@ -193,20 +202,17 @@ describe('environmentFingerprint', () => {
     expect(fingerprint({ env: { ...callerEnv, ...change } })).not.toBe(base);
   });
 
-  it.each(FINGERPRINT_EXACT.map((name) => [name]))('changes when %s is set', (name) => {
+  it.each(ENV_RISK_RULES.map((r) => [r.prefix ? `${r.name}ANYTHING` : r.name]))('changes when %s is set or changed', (name) => {
     const env = { ...callerEnv, [name]: `${callerEnv[name as keyof typeof callerEnv] ?? ''}/changed` };
     expect(fingerprint({ env })).not.toBe(base);
   });
 
-  it.each(FINGERPRINT_PREFIXES.map((prefix) => [prefix]))('changes when a %s* variable is set', (prefix) => {
-    expect(fingerprint({ env: { ...callerEnv, [`${prefix}ANYTHING`]: '1' } })).not.toBe(base);
-  });
-
-  it('changes with the value of a variable an approved alias overrides, and only then', () => {
-    const env = { ...callerEnv, TF_TOKEN: 'caller-one' };
-    const changed = { ...callerEnv, TF_TOKEN: 'caller-two' };
-    expect(fingerprint({ env, overriddenAliases: ['TF_TOKEN'] })).not.toBe(fingerprint({ env: changed, overriddenAliases: ['TF_TOKEN'] }));
-    expect(fingerprint({ env })).toBe(fingerprint({ env: changed }));
+  it('never treats a risk-list name as churn, in any letter case', () => {
+    for (const rule of ENV_RISK_RULES) {
+      expect(isFingerprinted(rule.name)).toBe(true);
+      expect(isFingerprinted(rule.name.toLowerCase())).toBe(true);
+    }
+    for (const name of REUSE_CHURN_NAMES) expect(isFingerprinted(name)).toBe(false);
   });
 
   it('counts the plain env-file entries by name and value, the last duplicate winning', () => {
@@ -251,20 +257,19 @@ describe('environmentFingerprint', () => {
       fc.property(fc.string({ maxLength: 30 }), (text) => {
         const value = `CANARY-${text}`;
         const out = fingerprint({ env: { ...callerEnv, NODE_OPTIONS: value }, plain: [['X', value]] });
-        expect(out).toMatch(/^env-v1:[0-9a-f]{64}$/);
+        expect(out).toMatch(/^env-v2:[0-9a-f]{64}$/);
         expect(out.includes(value)).toBe(false);
       }),
       { numRuns: 200 },
     );
   });
 
-  it('ignores any variable outside the fingerprinted set, whatever its name and value (property)', () => {
-    const fingerprinted = isFingerprinted;
+  it('counts any variable that is not churn, whatever its name and value (property)', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 12 }), { maxKeys: 6 }), (extra) => {
-        const env: Record<string, string> = { ...callerEnv };
-        for (const [name, value] of Object.entries(extra)) if (!fingerprinted(name) && !(name in callerEnv)) env[name] = value;
-        expect(fingerprint({ env })).toBe(base);
+      fc.property(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 12 }), (name, value) => {
+        fc.pre(!(name in callerEnv) && !['__proto__', 'constructor'].includes(name));
+        const changed = fingerprint({ env: { ...callerEnv, [name]: value } });
+        expect(changed === base).toBe(!isFingerprinted(name));
       }),
       { numRuns: 300 },
     );
@@ -274,9 +279,9 @@ describe('environmentFingerprint', () => {
 describe('planFingerprint', () => {
   it("is the environment fingerprint of a plan's pristine setting, overridden aliases and plain entries", () => {
     const env = { PATH: '/usr/bin', NODE_OPTIONS: '--x', API_TOKEN: 'old' };
-    const plan = { request: { pristine: true, overriddenAliases: ['API_TOKEN'] }, plain: [{ key: 'REGION', value: 'eu' }] };
+    const plan = { request: { pristine: true }, plain: [{ key: 'REGION', value: 'eu' }] };
     expect(planFingerprint(env, plan)).toBe(
-      environmentFingerprint({ env, pristine: true, pristineNames: PRISTINE_ENV_NAMES, overriddenAliases: ['API_TOKEN'], plain: [['REGION', 'eu']] }),
+      environmentFingerprint({ env, pristine: true, plain: [['REGION', 'eu']] }),
     );
     expect(planFingerprint(env, { ...plan, plain: [] })).not.toBe(planFingerprint(env, plan));
   });

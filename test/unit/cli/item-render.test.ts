@@ -98,7 +98,7 @@ describe('formatItemDescription: env-refs', () => {
         'PASSWORD=op://Infra/GitHub/password',
         'NOTES=op://Infra/GitHub/notesPlain',
         "API_TOKEN='op://Infra/GitHub/API/api token'",
-        "# PATH='op://Infra/GitHub/add more/path' skipped: PATH controls what the child runs or loads and cannot carry a secret; pick another name; rename it or pass --prefix",
+        "# PATH='op://Infra/GitHub/add more/path' skipped: PATH controls what the child runs, loads or trusts (location) and cannot carry a secret; pick another name; rename it or pass --prefix",
         '_9F3A6C1E2B7D4A58B0C1D2E3F4A5B6C7=op://Infra/GitHub/9F3A6C1E2B7D4A58B0C1D2E3F4A5B6C7',
         'NAIVE_GNP_EXE=op://Infra/GitHub/bidi7kqz2mxv4wbn8hry5ldaqc',
         '',

@@ -85,7 +85,7 @@ describe('parseEnvFileText: errors', () => {
     ['ref with too few segments', 'A=1\nTOKEN=op://Dev/API', 2, "TOKEN: invalid reference: too few '/': expected op://vault/item[/section]/field"],
     ['ref with a variable', 'TOKEN=op://$ENV/API/token', 1, 'TOKEN: invalid reference: names may contain only letters, digits, space, ".", "-" and "_"; refer to anything else by its ID'],
     ['lowercase alias for a ref', 'token=op://v/i/f', 1, 'token: alias must match [A-Z_][A-Z0-9_]*, for example API_TOKEN (got "token")'],
-    ['denied alias for a ref', 'LD_PRELOAD=op://v/i/f', 1, 'LD_PRELOAD: names starting with LD_ control how programs load and cannot carry a secret; pick another name'],
+    ['denied alias for a ref', 'LD_PRELOAD=op://v/i/f', 1, 'LD_PRELOAD: "LD_PRELOAD" controls what the child runs, loads or trusts (loader, like every name starting with LD_) and cannot carry a secret; pick another name'],
   ])('%s', (_name, text, line, problem) => {
     const result = parseEnvFileText(text, FILE);
     if (result.ok) throw new Error('expected an error');

@@ -69,6 +69,7 @@ describe('buildRequest', () => {
         "mask": true,
         "overridden_aliases": [],
         "override_env": false,
+        "plain_env": [],
         "pristine": false,
         "profile": "terraform-cloudflare",
         "reason": "Plan the Cloudflare DNS change",
