@@ -1,0 +1,89 @@
+// The files a command really runs, end to end: the scripts its argv names are part of the
+// request and its reuse key (a rewritten script is a new request), a script someone can change
+// is named in the prompt, a root caller is told that root ownership protects nothing inside the
+// project, and the child that receives values is the approved executable even while its
+// parent directories are being swapped. Every run is scanned for canary values.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findCanary } from '../helpers/canaries.js';
+import { expectNoLeak, runCli, runClean, type CliResult } from '../helpers/run-cli.js';
+import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+
+let sb: Sandbox;
+beforeEach(() => {
+  sb = createSandbox();
+});
+afterEach(() => sb.cleanup());
+
+const isLinux = process.platform === 'linux';
+
+// Swaps two directories with renameat2(RENAME_EXCHANGE) as fast as it can until killed.
+const SWAPPER = `
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+print("ready", flush=True)
+while True:
+    libc.renameat2(-100, a, -100, b, 2)
+`;
+
+// The swapper stops at any point: exchange once more when the approved program is not in cur.
+function putBack(swap: string): void {
+  if (readFileSync(join(swap, 'cur', 'tool')).equals(readFileSync('/usr/bin/true'))) return;
+  renameSync(join(swap, 'cur'), join(swap, 'tmp'));
+  renameSync(join(swap, 'alt'), join(swap, 'cur'));
+  renameSync(join(swap, 'tmp'), join(swap, 'alt'));
+}
+
+function startSwapper(a: string, b: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-c', SWAPPER, a, b], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.once('error', reject);
+    child.stdout?.once('data', () => resolve(child));
+  });
+}
+
+describe('the executable that receives values under a directory swap', () => {
+  it.runIf(isLinux)('never runs the other file while the parent directories are exchanged in a loop', async () => {
+    sb.useApprover('approve-reuse:60:20');
+    const swap = join(sb.root, 'swap');
+    mkdirSync(join(swap, 'cur'), { recursive: true });
+    mkdirSync(join(swap, 'alt'), { recursive: true });
+    // Approved: a program that ignores its arguments. The other one prints the variable named.
+    copyFileSync('/usr/bin/true', join(swap, 'cur', 'tool'));
+    copyFileSync('/usr/bin/printenv', join(swap, 'alt', 'tool'));
+    chmodSync(join(swap, 'cur', 'tool'), 0o755);
+    chmodSync(join(swap, 'alt', 'tool'), 0o755);
+    const args = (...flags: string[]) => ['exec', '--secret', 'T=op://Infra/Cloudflare/token', '--reason', 'Swap test', '--ttl', '60s', '--no-mask', '--allow-mutable-executable', ...flags, '--', join(swap, 'cur', 'tool'), 'T'];
+
+    // An approval serves at most 20 runs: two rounds of 20, each approved with the directories in place.
+    const results: CliResult[] = [];
+    for (let round = 0; round < 2; round += 1) {
+      putBack(swap);
+      expect((await runClean(sb, ['approvals', 'revoke', '--all'])).code).toBe(0);
+      const approved = await runClean(sb, args());
+      expect(approved.stderr).toBe('');
+      expect(approved.code).toBe(0);
+      const swapper = await startSwapper(join(swap, 'cur'), join(swap, 'alt'));
+      try {
+        for (let i = 0; i < 20; i += 1) results.push(await runCli(sb, args('--reuse-only')));
+      } finally {
+        swapper.kill('SIGKILL');
+        await once(swapper, 'exit');
+      }
+    }
+    expect(sb.prompts()).toHaveLength(2);
+    const leaked = results.filter((r) => findCanary(r.stdout + r.stderr) !== null).length;
+    const codes = results.map((r) => r.code);
+    console.log(`swap loop: ${leaked} of ${results.length} runs got the other file; exit codes ${JSON.stringify(codes)}`);
+    expect(leaked).toBe(0);
+    // Some runs still reuse the approval and run the approved file.
+    expect(codes.filter((c) => c === 0).length).toBeGreaterThan(0);
+    expectNoLeak(sb, ...results);
+  }, 60_000);
+});
