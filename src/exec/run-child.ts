@@ -5,7 +5,7 @@
 
 import { AgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
-import { buildChildEnv, isNullDevice, spawnChild, verifyIdentitySync, type ChildResult, type SpawnChildOptions } from './index.js';
+import { buildChildEnv, isNullDevice, openApprovedExecutable, spawnChild, type ChildResult, type SpawnChildOptions } from './index.js';
 import { inheritedEnv } from '../request/build.js';
 import type { ExecutableIdentity } from '../request/types.js';
 
@@ -56,7 +56,8 @@ export async function runChild(ctx: ChildContext, spec: ChildSpec, values: Reado
       cwd: spec.cwd,
       env,
       ...(output === undefined ? {} : { output }),
-      beforeSpawn: () => verifyIdentitySync(spec.executable, spec.identity),
+      // The identity is checked on the very file exec runs (identity.ts openApprovedExecutable).
+      target: () => openApprovedExecutable(spec.executable, spec.identity),
       onStart: (pid) => hooks.onStart(pid),
     });
   } catch (error) {
