@@ -114,6 +114,7 @@ export function metaRequest(body: MetaBody, secrets: readonly SecretSpec[]): App
     profile: null,
     configPath: null,
     plainEnvNames: Object.freeze([]),
+    scripts: Object.freeze([]),
   });
 }
 

@@ -4,7 +4,7 @@
 
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, stat as statCallback, statSync, type Stats } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
 import type { ExecutableIdentity } from '../request/types.js';
 
@@ -147,6 +147,37 @@ export async function findMutability(path: string, opts: { uid: number }): Promi
     current = parent;
   }
   return findings;
+}
+
+/**
+ * For a root caller: which of these files lie inside the project, that is the repository (the
+ * nearest directory at or above cwd holding `.git`, else the project config's directory) or
+ * cwd. Root owns what it writes, so findMutability finds nothing there, yet whatever runs as
+ * root in the project (a build step, the agent itself) can rewrite those files: the prompt says so.
+ */
+export async function findProjectFiles(paths: readonly string[], opts: { cwd: string; configPath: string | null }): Promise<Array<{ path: string; dir: string }>> {
+  const top = (await repositoryRoot(opts.cwd)) ?? (opts.configPath === null ? null : dirname(await realpath(opts.configPath).catch(() => opts.configPath as string)));
+  // "/" would make every file a project file: it says nothing then.
+  const dirs = [top, opts.cwd].filter((d): d is string => d !== null && d !== '/');
+  const found: Array<{ path: string; dir: string }> = [];
+  for (const path of paths) {
+    const real = await realpath(path).catch(() => path);
+    const dir = dirs.find((d) => real.startsWith(`${d.replace(/\/+$/, '')}/`));
+    if (dir !== undefined) found.push({ path: real, dir });
+  }
+  return found;
+}
+
+// The nearest directory at or above dir that holds .git (a directory, or a worktree's file):
+// one lstat per level, no git process.
+async function repositoryRoot(dir: string): Promise<string | null> {
+  let current = dir;
+  for (;;) {
+    if ((await lstat(join(current, '.git')).catch(() => null)) !== null) return current;
+    const parent = dirname(current);
+    if (parent === current) return null;
+    current = parent;
+  }
 }
 
 function sameIdentity(a: ExecutableIdentity, b: ExecutableIdentity): boolean {

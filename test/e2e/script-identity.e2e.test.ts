@@ -6,7 +6,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,6 +49,76 @@ function startSwapper(a: string, b: string): Promise<ChildProcess> {
     child.stdout?.once('data', () => resolve(child));
   });
 }
+
+const CONFIG = `version: 1
+profiles:
+  deploy:
+    reason: Deploy the site
+    ttl: 60s
+    secrets:
+      TOKEN: op://Infra/Cloudflare/token
+`;
+const DEPLOY = '#!/bin/sh\necho "deploying ${#TOKEN}"\n';
+const deployArgs = (...flags: string[]) => ['exec', '--profile', 'deploy', ...flags, '--', 'sh', './deploy.sh'];
+const isRoot = process.getuid?.() === 0;
+
+describe('files the argv names', () => {
+  it('a rewritten script is a new request: --reuse-only does not reuse it', async () => {
+    sb.write('agent-secret.yml', CONFIG);
+    sb.write('deploy.sh', DEPLOY);
+    sb.useApprover('approve-reuse:60:10');
+    const first = await runClean(sb, deployArgs());
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('deploying');
+    const again = await runClean(sb, deployArgs('--reuse-only'));
+    expect(again.code).toBe(0);
+    const prompt = sb.prompts()[0] as { scripts?: Array<{ path: string; sha256: string | null }> };
+    expect(prompt.scripts).toEqual([{ path: join(sb.project, 'deploy.sh'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown }]);
+
+    sb.write('deploy.sh', '#!/bin/sh\necho "stolen $TOKEN"\n');
+    const rewritten = await runClean(sb, deployArgs('--reuse-only'));
+    expect(rewritten.code).toBe(14);
+    expect(rewritten.stdout).not.toContain('stolen');
+    expect(sb.prompts()).toHaveLength(1);
+  });
+
+  it('a script rewritten while the prompt is open is refused before the child starts', async () => {
+    sb.write('agent-secret.yml', CONFIG);
+    sb.write('deploy.sh', DEPLOY);
+    sb.useApprover('approve-reuse:60:10:2000');
+    const running = runCli(sb, deployArgs());
+    // Planned (the prompt is on screen), not yet answered: now the file changes.
+    for (let i = 0; i < 200 && sb.prompts().length === 0; i += 1) await sleep(25);
+    expect(sb.prompts()).toHaveLength(1);
+    sb.write('deploy.sh', '#!/bin/sh\necho "stolen $TOKEN"\n');
+    const result = await running;
+    expectNoLeak(sb, result);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/changed before it could start: .*deploy\.sh/);
+    expect(result.stdout).not.toContain('stolen');
+  });
+
+  it('warns in the prompt when the script can be changed by others', async () => {
+    sb.write('agent-secret.yml', CONFIG);
+    const path = sb.write('deploy.sh', DEPLOY);
+    chmodSync(path, 0o666);
+    sb.useApprover('approve');
+    expect((await runClean(sb, deployArgs())).code).toBe(0);
+    const warnings = (sb.prompts()[0] as { warnings: string[] }).warnings;
+    expect(warnings).toContainEqual(expect.stringMatching(new RegExp(`^the file ${path} can be changed by you or others before it runs: ${path} is (group|world) writable$`)));
+  });
+
+  it('warns a root caller that a file inside the project is not protected by root ownership (and nobody else)', async () => {
+    sb.write('agent-secret.yml', CONFIG);
+    const path = sb.write('deploy.sh', DEPLOY);
+    sb.useApprover('approve');
+    expect((await runClean(sb, deployArgs())).code).toBe(0);
+    const warnings = (sb.prompts()[0] as { warnings: string[] }).warnings;
+    const rootWarning = `running as root: ${path} is inside ${sb.project}, where being owned by root does not protect it, since anything running as root there can rewrite it`;
+    if (isRoot) expect(warnings).toContain(rootWarning);
+    else expect(warnings.some((w) => w.startsWith('running as root'))).toBe(false);
+  });
+});
 
 describe('the executable that receives values under a directory swap', () => {
   it.runIf(isLinux)('never runs the other file while the parent directories are exchanged in a loop', async () => {

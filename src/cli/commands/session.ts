@@ -176,6 +176,8 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
       plain: [],
       removeNames: [],
       mask: options.mask ?? !(ctx.stdoutIsTTY && ctx.stderrIsTTY),
+      // A session approves secrets, not a command: no argv file was pinned.
+      scripts: [],
     };
     return await runChildForDaemon(ctx, spec, values, parsed.data.request_id, conv);
   } finally {

@@ -203,6 +203,7 @@ describe('renderPrompt', () => {
       requester: fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), chain: fc.array(fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), name: longish }), { maxLength: 15 }) }),
       profile: fc.option(longish, { nil: null }),
       config_path: fc.option(longish, { nil: null }),
+      scripts: fc.constant([]),
     }) satisfies fc.Arbitrary<WireRequest>;
     fc.assert(
       fc.property(wire, fc.integer({ min: 0, max: 5 }), (w, waiting) => {
@@ -375,6 +376,7 @@ describe('operations', () => {
       requester: fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), chain: fc.array(fc.record({ pid: fc.integer({ min: 1, max: 1 << 22 }), name: longish }), { maxLength: 3 }) }),
       profile: fc.option(longish, { nil: null }),
       config_path: fc.option(longish, { nil: null }),
+      scripts: fc.constant([]),
     }) satisfies fc.Arbitrary<WireRequest>;
     const sessionArb = fc.record({ max_reads: fc.integer({ min: 1, max: 100 }), ttl_seconds: fc.integer({ min: 10, max: 600 }), binding: longish });
     fc.assert(

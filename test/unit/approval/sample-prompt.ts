@@ -26,6 +26,7 @@ export function sampleWire(overrides: Partial<WireRequest> = {}): WireRequest {
     requester: { pid: 4242, chain: [{ pid: 4242, name: 'agent-secret' }, { pid: 4000, name: 'bash' }, { pid: 3000, name: 'claude' }] },
     profile: 'deploy',
     config_path: null,
+    scripts: [],
     ...overrides,
   };
 }
