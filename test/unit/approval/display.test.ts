@@ -255,7 +255,7 @@ describe('renderPrompt', () => {
     const prompt = buildPrompt(wire, { id: 'req_1', expiresAt: new Date(NOW) });
     expect(Object.keys(prompt)).toEqual([
       'version', 'id', 'operation', 'allows_reusable', 'reason', 'command', 'executable', 'cwd', 'secrets', 'ttl_seconds',
-      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'mask', 'warnings', 'requester', 'profile', 'config_path', 'expires_at', 'queue',
+      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'mask', 'warnings', 'requester', 'profile', 'config_path', 'scripts', 'expires_at', 'queue',
     ]);
     expect(prompt).toMatchObject({ version: 1, operation: 'exec', allows_reusable: true, expires_at: '2030-01-02T03:04:05.000Z', queue: { waiting: 0 } });
     expect(prompt).not.toHaveProperty('session');
