@@ -124,6 +124,8 @@ export function reuseKey(request: ApprovalRequest, fingerprint: string): string 
     ['allow_mutable_executable', request.allowMutableExecutable],
     ['pristine', request.pristine],
     ['mask', request.mask],
+    // The files argv names (`bash ./deploy.sh`): a rewritten script is a new request.
+    ['scripts', request.scripts.map((s) => [s.path, s.dev, s.ino, s.size, s.mtimeMs, s.ctimeMs, s.sha256])],
     ['fingerprint', fingerprint],
   ];
   return `reuse-v1:${sha256(JSON.stringify(canonical))}`;

@@ -131,6 +131,7 @@ export function metaRequest(facts: MetaFacts, secrets: readonly SecretSpec[]): A
     profile: null,
     configPath: null,
     plainEnvNames: Object.freeze([]),
+    scripts: Object.freeze([]),
   });
 }
 

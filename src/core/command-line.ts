@@ -55,7 +55,8 @@ export function unwrapOnce(argv: readonly string[]): string[] | null {
   const rest = argv.slice(1);
   if (name === 'env') return envCommand(rest);
   if (name === 'busybox' || name === 'toybox') return rest.length > 0 ? rest : null;
-  const valueOptions = WRAPPER_VALUE_OPTIONS[name];
+  // Own keys only: a program named `toString` or `constructor` is no wrapper.
+  const valueOptions = Object.hasOwn(WRAPPER_VALUE_OPTIONS, name) ? WRAPPER_VALUE_OPTIONS[name] : undefined;
   if (valueOptions === undefined) return null;
   if (name === 'command' && rest.some((word) => /^-[a-zA-Z]*[vV]/.test(word))) return [];
   const after = skipOptions(rest, valueOptions, (word) => word);
@@ -110,28 +111,47 @@ export function interpreterFamily(name: string): string {
 
 /** The code an interpreter is given on its command line (several for `perl -e a -e b`), or null when none. Pure. */
 export function inlineCodeOf(argv: readonly string[]): string[] | null {
-  const family = interpreterFamily(programBase(argv[0] ?? ''));
-  const args = argv.slice(1);
+  return inlineCodeAt(programBase(argv[0] ?? ''), argv.slice(1))?.code ?? null;
+}
+
+/** Inline code and where the words after it (the script's own arguments, often files it reads) start. */
+export interface InlineCodeAt {
+  readonly code: string[];
+  /** Index in `args` of the first word after the code. */
+  readonly rest: number;
+}
+
+/**
+ * The inline code of program `name` (a base name) run with `args`, or null when it runs none
+ * (a script file, or no code). The one reading of interpreter options, for the prompt's
+ * warnings and the guard. Pure.
+ */
+export function inlineCodeAt(name: string, args: readonly string[]): InlineCodeAt | null {
+  const family = interpreterFamily(name);
   if (family === 'deno') {
     // deno eval [options] CODE
     if (args[0] !== 'eval') return null;
-    const code = args.slice(1).find((word) => !word.startsWith('-'));
-    return code === undefined ? null : [code];
+    const index = args.findIndex((word, i) => i > 0 && !word.startsWith('-'));
+    return index < 0 ? null : { code: [args[index]!], rest: index + 1 };
   }
   if (family === 'awk') return awkProgram(args);
-  const options = CODE_OPTIONS[family];
-  return options === undefined ? null : optionCode(args, options);
+  // Own keys only: a program named `toString` or `constructor` is no interpreter.
+  const options = Object.hasOwn(CODE_OPTIONS, family) ? CODE_OPTIONS[family] : undefined;
+  return options === undefined ? null : optionCode(args, options, family === 'python');
 }
 
 // Code given with the family's options, read up to the first operand (the script) or `--`.
-function optionCode(args: readonly string[], options: (typeof CODE_OPTIONS)[string]): string[] | null {
+// python stops reading its own options at -c; perl and ruby may take several -e.
+function optionCode(args: readonly string[], options: (typeof CODE_OPTIONS)[string], stopAtCode: boolean): InlineCodeAt | null {
   const code: string[] = [];
+  let rest = 0;
   for (let i = 0; i < args.length; i += 1) {
     const word = args[i]!;
     if (word === '--' || !word.startsWith('-') || word === '-') break;
     const long = options.long.find((option) => word === option || word.startsWith(`${option}=`));
     if (long !== undefined) {
       code.push(word === long ? (args[(i += 1)] ?? '') : word.slice(long.length + 1));
+      rest = i + 1;
       continue;
     }
     if (options.values.includes(word)) {
@@ -144,33 +164,42 @@ function optionCode(args: readonly string[], options: (typeof CODE_OPTIONS)[stri
     if (at < 0) continue;
     const tail = word.slice(at + 2);
     code.push(tail !== '' ? tail : (args[(i += 1)] ?? ''));
+    rest = i + 1;
+    if (stopAtCode) break;
   }
-  return code.length === 0 ? null : code;
+  return code.length === 0 ? null : { code, rest: Math.min(rest, args.length) };
 }
 
 // awk [-F fs] [-v a=b] 'program' [file…], gawk -e/--source 'program'; -f reads the program from a file.
-function awkProgram(args: readonly string[]): string[] | null {
+function awkProgram(args: readonly string[]): InlineCodeAt | null {
   const code: string[] = [];
+  let rest = 0;
+  const found = (): InlineCodeAt | null => (code.length === 0 ? null : { code, rest: Math.min(rest, args.length) });
   for (let i = 0; i < args.length; i += 1) {
     const word = args[i]!;
     if (word === '-e' || word === '--source') {
       code.push(args[(i += 1)] ?? '');
+      rest = i + 1;
       continue;
     }
     if (word.startsWith('--source=')) {
       code.push(word.slice('--source='.length));
+      rest = i + 1;
       continue;
     }
-    if (word === '-f' || word.startsWith('--file')) return code.length === 0 ? null : code;
+    if (word === '-f' || word.startsWith('--file')) return found();
     if (word === '-v' || word === '-F') {
       i += 1;
       continue;
     }
-    if (word === '--') return code.length > 0 ? code : args[i + 1] === undefined ? null : [args[i + 1]!];
+    if (word === '--') {
+      if (code.length > 0 || args[i + 1] === undefined) return found();
+      return { code: [args[i + 1]!], rest: i + 2 };
+    }
     if (word.startsWith('-') && word !== '-') continue;
-    return code.length > 0 ? code : [word];
+    return code.length > 0 ? found() : { code: [word], rest: i + 1 };
   }
-  return code.length === 0 ? null : code;
+  return found();
 }
 
 // env [-i] [-u NAME] [-C DIR] [-S 'string'] [NAME=VALUE]… [command]: -S splits a string into words.

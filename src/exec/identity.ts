@@ -2,9 +2,9 @@
 // is untrusted: anyone who can write the file or a directory above it could swap what runs.
 // Invariant: a path whose identity no longer matches the approved one is never started.
 
-import { stat as statCallback, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, stat as statCallback, statSync, type Stats } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
 import type { ExecutableIdentity } from '../request/types.js';
 
@@ -46,6 +46,80 @@ export function verifyIdentitySync(path: string, expected: ExecutableIdentity): 
   assertIdentity(path, actual, expected);
 }
 
+/** What to hand to exec for the approved executable, and when to let go of it. */
+export interface ExecTarget {
+  /** A /proc magic link to the verified open file, or the approved path itself. */
+  readonly execPath: string;
+  /** Closes the descriptor behind execPath, if any; idempotent. Call once spawn has returned. */
+  release(): void;
+}
+
+/**
+ * The approved executable, pinned: on Linux the file is opened, its identity is checked on the
+ * descriptor (fstat), and exec is given /proc/<our pid>/fd/<fd>, a link the kernel resolves to
+ * the open file itself, not to whatever the path names by then. Checking a path and then
+ * exec'ing it are two lookups, and an agent that can rename a directory above the file can
+ * exchange it in between (measured: 4 of 40 reused runs under a renameat2 swap loop ran the
+ * other file); the descriptor closes that gap. spawn() returns only after the child's execve
+ * (libuv waits for it), so release() right after spawn is safe.
+ *
+ * Left on the path check (verifyIdentitySync), knowingly:
+ * - a `#!` script: the kernel hands the interpreter the path exec was given as the script
+ *   name, so a /proc link would become the script's $0 and break `dirname "$0"`, and the
+ *   interpreter opens it after our descriptor may be closed. The interpreter opens the path
+ *   itself in any case, so a descriptor would not pin what it reads either. The residual race
+ *   needs write access to a directory above the script, which is a mutability finding
+ *   (refused without --allow-mutable-executable, warned about with it) or a root caller inside
+ *   the project (warned about too);
+ * - a file we may execute but not read (mode 0111), and systems without /proc (macOS).
+ */
+export function openApprovedExecutable(path: string, expected: ExecutableIdentity, platform: NodeJS.Platform = process.platform): ExecTarget {
+  const byPath = (): ExecTarget => {
+    verifyIdentitySync(path, expected);
+    return { execPath: path, release: () => undefined };
+  };
+  if (platform !== 'linux') return byPath();
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO put in its place must not hang us (its identity fails below).
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return byPath();
+  }
+  let pinned = false;
+  try {
+    let actual: ExecutableIdentity | null = null;
+    try {
+      actual = identityOf(fstatSync(fd));
+    } catch {
+      // Reported as changed below.
+    }
+    assertIdentity(path, actual, expected);
+    const link = `/proc/${process.pid}/fd/${fd}`;
+    if (startsWithShebang(fd) || !existsSync(link)) return byPath();
+    pinned = true;
+    let open = true;
+    return {
+      execPath: link,
+      release: () => {
+        if (open) closeSync(fd);
+        open = false;
+      },
+    };
+  } finally {
+    if (!pinned) closeSync(fd);
+  }
+}
+
+function startsWithShebang(fd: number): boolean {
+  const head = Buffer.alloc(2);
+  try {
+    return readSync(fd, head, 0, 2, 0) === 2 && head.toString('latin1') === '#!';
+  } catch {
+    return false;
+  }
+}
+
 function assertIdentity(path: string, actual: ExecutableIdentity | null, expected: ExecutableIdentity): void {
   if (actual === null || !sameIdentity(actual, expected)) {
     throw new AgentSecretError('exec.identity_changed', `the approved executable changed before it could start: ${path}`, {
@@ -73,6 +147,37 @@ export async function findMutability(path: string, opts: { uid: number }): Promi
     current = parent;
   }
   return findings;
+}
+
+/**
+ * For a root caller: which of these files lie inside the project, that is the repository (the
+ * nearest directory at or above cwd holding `.git`, else the project config's directory) or
+ * cwd. Root owns what it writes, so findMutability finds nothing there, yet whatever runs as
+ * root in the project (a build step, the agent itself) can rewrite those files: the prompt says so.
+ */
+export async function findProjectFiles(paths: readonly string[], opts: { cwd: string; configPath: string | null }): Promise<Array<{ path: string; dir: string }>> {
+  const top = (await repositoryRoot(opts.cwd)) ?? (opts.configPath === null ? null : dirname(await realpath(opts.configPath).catch(() => opts.configPath as string)));
+  // "/" would make every file a project file: it says nothing then.
+  const dirs = [top, opts.cwd].filter((d): d is string => d !== null && d !== '/');
+  const found: Array<{ path: string; dir: string }> = [];
+  for (const path of paths) {
+    const real = await realpath(path).catch(() => path);
+    const dir = dirs.find((d) => real.startsWith(`${d.replace(/\/+$/, '')}/`));
+    if (dir !== undefined) found.push({ path: real, dir });
+  }
+  return found;
+}
+
+// The nearest directory at or above dir that holds .git (a directory, or a worktree's file):
+// one lstat per level, no git process.
+async function repositoryRoot(dir: string): Promise<string | null> {
+  let current = dir;
+  for (;;) {
+    if ((await lstat(join(current, '.git')).catch(() => null)) !== null) return current;
+    const parent = dirname(current);
+    if (parent === current) return null;
+    current = parent;
+  }
 }
 
 function sameIdentity(a: ExecutableIdentity, b: ExecutableIdentity): boolean {

@@ -3,7 +3,8 @@
 // Invariant: secret values leave this folder only as the child's environment.
 
 export { resolveExecutable, type ResolvedExecutable } from './resolve-executable.js';
-export { readIdentity, verifyIdentity, verifyIdentitySync, findMutability, type MutabilityFinding } from './identity.js';
+export { readIdentity, verifyIdentity, verifyIdentitySync, findMutability, findProjectFiles, openApprovedExecutable, type ExecTarget, type MutabilityFinding } from './identity.js';
+export { readScriptIdentities, verifyScriptsSync, SCRIPT_LIMITS, type ScriptScan } from './script-identity.js';
 export { buildChildEnv, findEnvConflicts, type ChildEnvInput } from './child-env.js';
 export { spawnChild, exitCodeOf, FORWARDED_SIGNALS, type ChildResult, type SpawnChildOptions } from './spawn.js';
 export { pumpThrough, type OutputFilter, type PipedOutput } from './pump.js';

@@ -5,9 +5,9 @@
 
 import { AgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
-import { buildChildEnv, isNullDevice, spawnChild, verifyIdentitySync, type ChildResult, type SpawnChildOptions } from './index.js';
+import { buildChildEnv, isNullDevice, openApprovedExecutable, spawnChild, verifyScriptsSync, type ChildResult, type SpawnChildOptions } from './index.js';
 import { inheritedEnv } from '../request/build.js';
-import type { ExecutableIdentity } from '../request/types.js';
+import type { ExecutableIdentity, ScriptIdentity } from '../request/types.js';
 
 /** What it takes to start the approved child. */
 export interface ChildSpec {
@@ -25,6 +25,8 @@ export interface ChildSpec {
   removeNames: readonly string[];
   /** Pipe the child's output through the masker. */
   mask: boolean;
+  /** The files argv names, as approved: checked again right before spawn. */
+  scripts: readonly ScriptIdentity[];
 }
 
 /** What running the child needs of the calling process: its environment and a place for warnings. */
@@ -56,7 +58,9 @@ export async function runChild(ctx: ChildContext, spec: ChildSpec, values: Reado
       cwd: spec.cwd,
       env,
       ...(output === undefined ? {} : { output }),
-      beforeSpawn: () => verifyIdentitySync(spec.executable, spec.identity),
+      // The identity is checked on the very file exec runs (identity.ts openApprovedExecutable).
+      beforeSpawn: () => verifyScriptsSync(spec.scripts),
+      target: () => openApprovedExecutable(spec.executable, spec.identity),
       onStart: (pid) => hooks.onStart(pid),
     });
   } catch (error) {

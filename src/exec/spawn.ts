@@ -19,6 +19,12 @@ export interface SpawnChildOptions {
   /** Absolute path of the program (the approved executable). */
   file: string;
   args: readonly string[];
+  /**
+   * Called right before spawn (after beforeSpawn): what exec is given instead of file (a /proc
+   * link to the verified open executable, identity.ts), released once spawn() has returned.
+   * If it throws, nothing is spawned. Messages still name file.
+   */
+  target?: () => { execPath: string; release(): void };
   /** argv[0] the child sees; defaults to file. */
   argv0?: string;
   cwd: string;
@@ -45,6 +51,7 @@ const STOP_GRACE_MS = 2000;
 /** Spawns the child, waits for it and returns how it ended. */
 export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> {
   if (opts.beforeSpawn !== undefined) await opts.beforeSpawn();
+  const target = opts.target?.() ?? { execPath: opts.file, release: () => undefined };
   return new Promise<ChildResult>((resolve, reject) => {
     let child: ChildProcess;
     // The child shares our process group (setsid would cost it the terminal), so a Ctrl-C
@@ -61,7 +68,7 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
 
     listen();
     try {
-      child = spawn(opts.file, [...opts.args], {
+      child = spawn(target.execPath, [...opts.args], {
         cwd: opts.cwd,
         env: opts.env,
         stdio: ['inherit', opts.output?.stdout === undefined ? 'inherit' : 'pipe', opts.output?.stderr === undefined ? 'inherit' : 'pipe'],
@@ -71,10 +78,13 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
         ...(opts.argv0 === undefined ? {} : { argv0: opts.argv0 }),
       });
     } catch (error) {
+      target.release();
       unlisten();
       reject(spawnFailed(opts.file, error));
       return;
     }
+    // libuv returns from spawn only once the child has exec'd: the pinned file is no longer needed.
+    target.release();
     const started = process.hrtime.bigint();
     const drained = pipeOutput(child, opts.output);
     let settled = false;

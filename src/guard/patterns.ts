@@ -140,7 +140,7 @@ function convertClass(body: string): string | null {
     if (body[i] === '[' && body[i + 1] === ':') {
       const close = body.indexOf(':]', i + 2);
       const name = body.slice(i + 2, close);
-      const mapped = POSIX_CLASSES[name];
+      const mapped = Object.hasOwn(POSIX_CLASSES, name) ? POSIX_CLASSES[name] : undefined;
       if (mapped === undefined) return null;
       out += mapped;
       i = close + 1;

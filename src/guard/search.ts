@@ -71,7 +71,7 @@ export function isSearcher(name: string): boolean {
 
 /** Reads a searcher's arguments; null for a program it does not know. */
 export function parseSearch(name: string, args: readonly ShellWord[]): ParsedSearch | null {
-  const dialect = DIALECTS[name];
+  const dialect = Object.hasOwn(DIALECTS, name) ? DIALECTS[name] : undefined;
   if (dialect === undefined) return null;
   const state = { syntax: dialect.syntax, recursive: dialect.recursive, hidden: dialect.hidden, quiet: false, ignoreCase: false, smartCase: false, word: false, wholeLine: false, invert: false, context: false, multiline: false, unrestricted: 0 };
   const patterns: string[] = [];

@@ -63,7 +63,7 @@ export function effectiveCommand(input: readonly ShellWord[]): EffectiveCommand 
       scripts.push(afterOptions(rest, new Set(['-n', '--interval', '-d'])).map((word) => word.text).join(' '));
       return { words: [], scripts };
     }
-    const valueOptions = WRAPPERS[name];
+    const valueOptions = Object.hasOwn(WRAPPERS, name) ? WRAPPERS[name] : undefined;
     if (valueOptions !== undefined) {
       const after = afterOptions(rest, valueOptions);
       words = name === 'timeout' ? after.slice(1) : after;

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { discoverConfig } from '../config/discover.js';
 import type { EnvFileResult, ProjectConfig } from '../config/index.js';
 import { AgentSecretError } from '../core/errors.js';
-import { findMutability, readIdentity, resolveExecutable } from '../exec/index.js';
+import { findMutability, findProjectFiles, readIdentity, readScriptIdentities, resolveExecutable } from '../exec/index.js';
 import { readRequesterChain } from '../platform/process-tree.js';
 import { buildRequest, inheritedEnv } from '../request/build.js';
 import type { ApprovalRequest } from '../request/types.js';
@@ -102,6 +102,11 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
       ? { path: await realpath(process.execPath), identity: await readIdentity(await realpath(process.execPath)) }
       : await resolveExecutable(command[0] as string, { cwd, pathEnv: baseEnv.PATH });
   const mutability = target === 'session' ? [] : await mutabilityFindings(ctx, executable.path);
+  // What argv names besides the program (`bash ./deploy.sh`): pinned, and warned about when replaceable.
+  const scan = target === 'session' ? { scripts: [], truncated: false } : await readScriptIdentities(command, cwd);
+  const scriptMutability = new Map(await Promise.all(scan.scripts.map(async (s) => [s.path, await mutabilityFindings(ctx, s.path)] as const)));
+  const rootProjectFiles =
+    target === 'child' && ctx.uid === 0 ? await findProjectFiles([executable.path, ...scan.scripts.map((s) => s.path)], { cwd, configPath: config?.path ?? null }) : [];
   const chain = await readRequesterChain({ pid: ctx.pid, platform: ctx.platform });
   // A session runs no command on approval: each with-session run masks by its own flags.
   const mask = target === 'session' ? true : maskDecision(options.mask, profile?.mask, ctx, chain);
@@ -130,6 +135,10 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
       cwd,
       requester: { pid: ctx.pid, chain },
       mutability,
+      scripts: scan.scripts,
+      scriptMutability,
+      scriptsTruncated: scan.truncated,
+      rootProjectFiles,
     },
   );
   return {
@@ -219,5 +228,6 @@ export function childSpecOf(plan: ExecPlan): ChildSpec {
     plain: plan.plain,
     removeNames: plan.removeNames,
     mask: plan.mask,
+    scripts: request.scripts,
   };
 }

@@ -7,8 +7,9 @@ import type { ChildSpec } from '../exec/run-child.js';
 import type { ExecPlan } from '../plan/exec-plan.js';
 import type { ExecutableIdentity } from '../request/types.js';
 import type { z } from 'zod';
-import { encodeRequest } from '../request/codec.js';
+import { decodeScript, encodeRequest, encodeScript, type ScriptBody } from '../request/codec.js';
 import type { SpawnBodySchema } from './messages.js';
+import { MAX_SCRIPTS } from '../request/build.js';
 
 /** A checked exec.deliver body. `env` holds values: never log it. */
 export interface ExecDeliver {
@@ -53,13 +54,14 @@ export function spawnBody(plan: ExecPlan): SpawnBody {
     plain: plan.plain.map((p) => ({ key: p.key, value: p.value })),
     remove_names: [...plan.removeNames],
     mask: plan.mask,
+    scripts: request.scripts.map(encodeScript),
   };
 }
 
 /** Checks an exec.deliver `spawn` body by hand; null when it is not one. Pure. */
 export function readSpawnSpec(value: unknown): ChildSpec | null {
   if (!isRecord(value) || !onlyKeys(value, SPAWN_KEYS)) return null;
-  const { command, executable, executable_identity: id, cwd, pristine, plain, remove_names: removeNames, mask } = value;
+  const { command, executable, executable_identity: id, cwd, pristine, plain, remove_names: removeNames, mask, scripts } = value;
   if (!isStrings(command) || command.length === 0 || !isStrings(removeNames)) return null;
   if (typeof executable !== 'string' || !executable.startsWith('/') || typeof cwd !== 'string' || !cwd.startsWith('/')) return null;
   if (typeof pristine !== 'boolean' || typeof mask !== 'boolean' || !Array.isArray(plain)) return null;
@@ -73,6 +75,8 @@ export function readSpawnSpec(value: unknown): ChildSpec | null {
   if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) return null;
   if (!Number.isSafeInteger(id.mode) || !Number.isSafeInteger(id.uid)) return null;
   const [dev, ino, size, mtimeMs, ctimeMs, mode, uid] = numbers as number[];
+  const checkedScripts = readScripts(scripts);
+  if (checkedScripts === null) return null;
   return {
     command,
     executable,
@@ -82,12 +86,29 @@ export function readSpawnSpec(value: unknown): ChildSpec | null {
     plain: entries,
     removeNames,
     mask,
+    scripts: checkedScripts.map(decodeScript),
   };
+}
+
+// The files argv names, as SpawnBodySchema's `scripts` accepts them; null otherwise.
+function readScripts(value: unknown): ScriptBody[] | null {
+  if (!Array.isArray(value) || value.length > MAX_SCRIPTS) return null;
+  const out: ScriptBody[] = [];
+  for (const s of value) {
+    if (!isRecord(s) || !onlyKeys(s, SCRIPT_KEYS) || Object.keys(s).length !== SCRIPT_KEYS.length) return null;
+    const { path, dev, ino, size, mtime_ms: mtimeMs, ctime_ms: ctimeMs, sha256 } = s;
+    if (typeof path !== 'string' || !path.startsWith('/') || path.length > 4096) return null;
+    if (![dev, ino, size, mtimeMs, ctimeMs].every((n) => typeof n === 'number' && Number.isFinite(n))) return null;
+    if (sha256 !== null && (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256))) return null;
+    out.push({ path, dev: dev as number, ino: ino as number, size: size as number, mtime_ms: mtimeMs as number, ctime_ms: ctimeMs as number, sha256 });
+  }
+  return out;
 }
 
 // The keys each body may have: like the strict schemas in messages.ts, an unknown key refuses the body.
 const DELIVER_KEYS = ['request_id', 'env', 'approval_id', 'reused', 'spawn'];
-const SPAWN_KEYS = ['command', 'executable', 'executable_identity', 'cwd', 'pristine', 'plain', 'remove_names', 'mask'];
+const SPAWN_KEYS = ['command', 'executable', 'executable_identity', 'cwd', 'pristine', 'plain', 'remove_names', 'mask', 'scripts'];
+const SCRIPT_KEYS = ['path', 'dev', 'ino', 'size', 'mtime_ms', 'ctime_ms', 'sha256'];
 const IDENTITY_KEYS = ['dev', 'ino', 'size', 'mtime_ms', 'ctime_ms', 'mode', 'uid'];
 
 function onlyKeys(value: Record<string, unknown>, allowed: readonly string[]): boolean {

@@ -5,7 +5,7 @@
 // reason, cwd, executable identity) before anyone is asked. Values appear only in deliver bodies.
 
 import { z } from 'zod';
-import { COMMAND_LIMITS } from '../request/build.js';
+import { COMMAND_LIMITS, MAX_SCRIPTS } from '../request/build.js';
 import type { RequestBody as RequestBody_ } from '../request/codec.js';
 
 // The client's half (codec.ts) reads these bodies without zod, so a reused exec does not load
@@ -20,6 +20,21 @@ const identity = z.strictObject({
   mode: z.number().int(),
   uid: z.number().int(),
 });
+
+// A file argv names (request/codec.ts ScriptBody), at most MAX_SCRIPTS per request.
+const script = z.strictObject({
+  path: z.string().startsWith('/').max(4096),
+  dev: z.number(),
+  ino: z.number(),
+  size: z.number(),
+  mtime_ms: z.number(),
+  ctime_ms: z.number(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+});
+const scripts = z.array(script).max(MAX_SCRIPTS);
 
 // argv as the CLI's planner bounds it (request/build.ts), so that a request it built always fits.
 const commandSchema = z.array(z.string().max(COMMAND_LIMITS.maxArgLength)).min(1).max(COMMAND_LIMITS.maxArgs);
@@ -55,6 +70,7 @@ export const RequestBodySchema = z.strictObject({
   profile: z.string().max(256).nullable(),
   config_path: z.string().max(4096).nullable(),
   plain_env_names: z.array(z.string().max(256)).max(500),
+  scripts,
 });
 // The schema and the one codec's body type agree both ways, or this does not compile.
 type SchemaBody = z.infer<typeof RequestBodySchema>;
@@ -100,6 +116,7 @@ export const SpawnBodySchema = z.strictObject({
   plain: z.array(z.strictObject({ key: z.string(), value: z.string() })),
   remove_names: z.array(z.string()),
   mask: z.boolean(),
+  scripts,
 });
 
 /** What the broker delivers for an approved exec. `env` holds values: never log this body. */
@@ -143,10 +160,10 @@ const bindingPolicy = z.union([
 
 /**
  * The request a session is created for, without what the broker fills in itself: the command
- * label, the executable (none runs on approval), the requester chain (read from `pid`) and the
- * warnings (derived by the broker). Strict: a client cannot send its own versions of them.
+ * label, the executable (none runs on approval), the requester chain (read from `pid`), the
+ * pinned argv files (none) and the warnings (derived by the broker). Strict: a client cannot send its own versions of them.
  */
-export const SessionRequestBodySchema = RequestBodySchema.omit({ command: true, executable: true, executable_identity: true, warnings: true, requester: true });
+export const SessionRequestBodySchema = RequestBodySchema.omit({ command: true, executable: true, executable_identity: true, warnings: true, requester: true, scripts: true });
 export type SessionRequestBody = z.infer<typeof SessionRequestBodySchema>;
 
 export const SessionCreateBodySchema = z.strictObject({

@@ -9,8 +9,8 @@ import { AgentSecretError } from '../core/errors.js';
 import { parseReason } from '../core/reason.js';
 import { parseRef } from '../core/ref.js';
 import { DEFAULT_TTL_SECONDS, parseTtl } from '../core/ttl.js';
-import type { ApprovalRequest, ExecutableIdentity, Requester, SecretSpec } from './types.js';
-import { buildWarnings } from './warnings.js';
+import type { ApprovalRequest, ExecutableIdentity, Requester, ScriptIdentity, SecretSpec } from './types.js';
+import { buildWarnings, fileWarnings } from './warnings.js';
 
 /** The parts of a resolved profile the builder needs (see config/ResolvedProfile). */
 export interface ProfileInput {
@@ -55,7 +55,17 @@ export interface HostFacts {
   readonly cwd: string;
   readonly requester: Requester;
   readonly mutability: ReadonlyArray<{ path: string; problem: string }>;
+  /** The files argv names (exec/script-identity.ts); none when left out. */
+  readonly scripts?: readonly ScriptIdentity[];
+  /** What makes each script replaceable by the caller, by script path. */
+  readonly scriptMutability?: ReadonlyMap<string, ReadonlyArray<{ path: string; problem: string }>>;
+  readonly scriptsTruncated?: boolean;
+  /** Root caller only: the executable or scripts inside the project (exec/identity.ts findProjectFiles). */
+  readonly rootProjectFiles?: ReadonlyArray<{ path: string; dir: string }>;
 }
+
+/** How many argv files a request pins (exec/script-identity.ts SCRIPT_LIMITS.maxFiles, which the protocol also bounds). */
+export const MAX_SCRIPTS = 16;
 
 /** With --pristine the child starts from only these variables of the caller's environment. */
 export const PRISTINE_ENV_NAMES = ['PATH', 'HOME', 'USER', 'LANG', 'TERM', 'TMPDIR'] as const;
@@ -124,6 +134,15 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
     callerEnvNames: inheritedNames(input, secrets),
     parentRequestId: input.env.AGENT_SECRET_REQUEST_ID || undefined,
   });
+  const scripts = facts.scripts ?? [];
+  warnings.push(
+    ...fileWarnings({
+      scripts: scripts.map((s) => ({ path: s.path, findings: facts.scriptMutability?.get(s.path) ?? [] })),
+      scriptsTruncated: facts.scriptsTruncated === true,
+      maxFiles: MAX_SCRIPTS,
+      rootProjectFiles: facts.rootProjectFiles ?? [],
+    }),
+  );
 
   return deepFreeze({
     reason: reason.reason,
@@ -143,6 +162,7 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
     profile: input.profile?.name ?? null,
     configPath: input.configPath,
     plainEnvNames: [...new Set(input.envFile?.plain.map((p) => p.key) ?? [])].sort(),
+    scripts: scripts.slice(0, MAX_SCRIPTS).map((s) => ({ ...s })),
   });
 }
 

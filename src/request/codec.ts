@@ -5,7 +5,7 @@
 // zod schema the broker checks bodies with (protocol/messages.ts) is typed against RequestBody,
 // so a field added here and not there does not compile. Pure.
 
-import type { ApprovalRequest, ExecutableIdentity, SecretSource } from './types.js';
+import type { ApprovalRequest, ExecutableIdentity, ScriptIdentity, SecretSource } from './types.js';
 
 /** The full request on the wire (socket bodies). */
 export interface RequestBody {
@@ -26,6 +26,28 @@ export interface RequestBody {
   profile: string | null;
   config_path: string | null;
   plain_env_names: string[];
+  scripts: ScriptBody[];
+}
+
+/** A file argv names, on the wire (request and spawn bodies). */
+export interface ScriptBody {
+  path: string;
+  dev: number;
+  ino: number;
+  size: number;
+  mtime_ms: number;
+  ctime_ms: number;
+  sha256: string | null;
+}
+
+/** ScriptIdentity → its wire shape. Pure. */
+export function encodeScript(s: ScriptIdentity): ScriptBody {
+  return { path: s.path, dev: s.dev, ino: s.ino, size: s.size, mtime_ms: s.mtimeMs, ctime_ms: s.ctimeMs, sha256: s.sha256 };
+}
+
+/** The wire shape → a frozen ScriptIdentity. Pure. */
+export function decodeScript(s: ScriptBody): ScriptIdentity {
+  return Object.freeze({ path: s.path, dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtime_ms, ctimeMs: s.ctime_ms, sha256: s.sha256 });
 }
 
 /** ApprovalRequest → body: fresh arrays and objects, nothing shared with the frozen request. Pure. */
@@ -49,6 +71,7 @@ export function encodeRequest(request: ApprovalRequest): RequestBody {
     profile: request.profile,
     config_path: request.configPath,
     plain_env_names: [...request.plainEnvNames],
+    scripts: request.scripts.map(encodeScript),
   };
 }
 
@@ -74,6 +97,7 @@ export function decodeRequest(body: RequestBody): ApprovalRequest {
     profile: body.profile,
     configPath: body.config_path,
     plainEnvNames: Object.freeze([...body.plain_env_names]),
+    scripts: Object.freeze(body.scripts.map(decodeScript)),
   });
 }
 
@@ -96,6 +120,8 @@ export interface WireRequest {
   config_path: string | null;
   /** Names (never values) of the plain env-file entries, sorted. */
   plain_env: string[];
+  /** The files argv names: path and content hash (null: too large to hash, pinned by identity). */
+  scripts: Array<{ path: string; sha256: string | null }>;
 }
 
 /** The request as the approver program and a JSON dry run see it: a projection of the body. Pure. */
@@ -118,6 +144,7 @@ export function toWireRequest(request: ApprovalRequest): WireRequest {
     profile: body.profile,
     config_path: body.config_path,
     plain_env: [...new Set(body.plain_env_names)].sort(),
+    scripts: body.scripts.map(({ path, sha256 }) => ({ path, sha256 })),
   };
 }
 

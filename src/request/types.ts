@@ -27,6 +27,22 @@ export interface ExecutableIdentity {
   readonly uid: number;
 }
 
+/**
+ * A regular file an argv operand names (`bash ./deploy.sh`): what the command really runs is
+ * part of the request and the reuse key, and is re-checked just before spawn (exec/script-identity.ts).
+ */
+export interface ScriptIdentity {
+  /** Absolute: the operand resolved against the cwd (symlinks kept, as the child will open it). */
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  /** SHA-256 hex of the content; null for a file too large to hash (pinned by identity only). */
+  readonly sha256: string | null;
+}
+
 import type { ProcessInfo } from '../platform/process-tree.js';
 
 export type { ProcessInfo };
@@ -70,4 +86,6 @@ export interface ApprovalRequest {
   readonly configPath: string | null;
   /** Names (never values) of plain entries from --env-file. */
   readonly plainEnvNames: readonly string[];
+  /** Files the argv operands name, in argv order (at most SCRIPT_LIMITS.maxFiles). */
+  readonly scripts: readonly ScriptIdentity[];
 }

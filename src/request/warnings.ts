@@ -135,3 +135,29 @@ function listNames(names: readonly string[]): string {
 function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+export interface FileWarningInput {
+  /** Each script the argv names, with what makes it replaceable by the requesting user. */
+  scripts: ReadonlyArray<{ path: string; findings: ReadonlyArray<{ path: string; problem: string }> }>;
+  /** argv had more operands or files than are pinned (exec/script-identity.ts SCRIPT_LIMITS). */
+  scriptsTruncated: boolean;
+  maxFiles: number;
+  /** Root caller only: the executable or scripts inside the project, and which directory. */
+  rootProjectFiles: ReadonlyArray<{ path: string; dir: string }>;
+}
+
+/** Warnings about the files the command runs besides the executable: scripts, and root in a project. Pure. */
+export function fileWarnings(input: FileWarningInput): string[] {
+  const warnings: string[] = [];
+  for (const script of input.scripts) {
+    const first = script.findings[0];
+    if (first !== undefined) warnings.push(`the file ${script.path} can be changed by you or others before it runs: ${first.path} is ${first.problem.replaceAll('_', ' ')}`);
+  }
+  if (input.scriptsTruncated) {
+    warnings.push(`only the first ${input.maxFiles} files named in the arguments are pinned: later files could change without a new prompt`);
+  }
+  for (const file of input.rootProjectFiles) {
+    warnings.push(`running as root: ${file.path} is inside ${file.dir}, where being owned by root does not protect it, since anything running as root there can rewrite it`);
+  }
+  return warnings;
+}

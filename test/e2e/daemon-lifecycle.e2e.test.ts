@@ -34,7 +34,7 @@ beforeEach(() => {
 afterEach(() => sb.cleanup());
 
 const runs = () => join(sb.root, 'runs.jsonl');
-const execArgs = (...flags: string[]) => ['exec', '--profile', 'cf', ...flags, '--', 'node', join(PROGRAMS, 'append-env.mjs'), runs(), 'CF_TOKEN'];
+const execArgs = (...flags: string[]) => ['exec', '--profile', 'cf', ...flags, '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'CF_TOKEN'];
 const childRuns = () => (existsSync(runs()) ? readFileSync(runs(), 'utf8').split('\n').filter((l) => l !== '').length : 0);
 const eventsOf = (reason: string) => sb.auditEvents().filter((e) => e.reason === reason);
 const approverMeta = (): Array<{ pid: number; ppid: number }> =>

@@ -36,7 +36,7 @@ const received = () => sb.auditEvents().filter((e) => e.event === 'request_recei
 
 describe('exec through a running daemon', () => {
   it('the first exec starts the daemon through the full CLI, the next goes straight to it; the daemon plans both from argv', async () => {
-    const args = ['exec', '--reason', 'Purge the CDN cache', '--secret', `CF_TOKEN=${TOKEN_REF}`, '--', 'node', APPEND_ENV, runs(), 'CF_TOKEN'];
+    const args = ['exec', '--reason', 'Purge the CDN cache', '--secret', `CF_TOKEN=${TOKEN_REF}`, '--', 'node', APPEND_ENV, sb.root, 'CF_TOKEN'];
     const first = await runClean(sb, args);
     const second = await runClean(sb, args);
     expect([first.code, second.code]).toEqual([0, 0]);
@@ -66,7 +66,7 @@ describe('exec through a running daemon', () => {
     // A program only the caller's PATH can find.
     const tools = join(sb.root, 'tools');
     mkdirSync(tools);
-    writeFileSync(join(tools, 'report-env'), `#!/bin/sh\nexec node ${APPEND_ENV} ${runs()} CF_TOKEN DEPLOY_USER REGION PWD_MARK\n`);
+    writeFileSync(join(tools, 'report-env'), `#!/bin/sh\nexec node ${APPEND_ENV} ${sb.root} CF_TOKEN DEPLOY_USER REGION PWD_MARK\n`);
     chmodSync(join(tools, 'report-env'), 0o755);
     expect((await runCli(sb, ['daemon', 'start'])).code).toBe(0);
     if (process.platform === 'linux') {
@@ -144,7 +144,7 @@ describe('exec through a running daemon', () => {
     });
     await new Promise<void>((resolve) => hung.listen(join(sb.daemonDir, 'daemon.sock'), resolve));
     try {
-      const result = await runClean(sb, ['exec', '--reason', 'Purge the CDN cache', '--secret', `CF_TOKEN=${TOKEN_REF}`, '--', 'node', APPEND_ENV, runs(), 'CF_TOKEN']);
+      const result = await runClean(sb, ['exec', '--reason', 'Purge the CDN cache', '--secret', `CF_TOKEN=${TOKEN_REF}`, '--', 'node', APPEND_ENV, sb.root, 'CF_TOKEN']);
       expect(result.code).toBe(DAEMON_EXIT);
       expect(result.stderr).toContain('the agent-secret daemon did not answer in time');
       expect(connections).toBe(1);

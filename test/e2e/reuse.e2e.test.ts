@@ -30,7 +30,7 @@ afterEach(() => sb.cleanup());
 
 // Every run of one test shares one argv (so one request): children append a line each.
 const runs = () => join(sb.root, 'runs.jsonl');
-const execArgs = (...flags: string[]) => ['exec', '--profile', 'cf', ...flags, '--', 'node', join(PROGRAMS, 'append-env.mjs'), runs(), 'CF_TOKEN'];
+const execArgs = (...flags: string[]) => ['exec', '--profile', 'cf', ...flags, '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'CF_TOKEN'];
 const seen = (): Array<string | undefined> =>
   existsSync(runs())
     ? readFileSync(runs(), 'utf8')
@@ -66,7 +66,7 @@ describe('reusable approvals', () => {
     expect((await runClean(sb, execArgs(), { env: { CLAUDE_CODE_SESSION_ID: 'turn-42', SHLVL: '7' } })).code).toBe(0);
     expect(sb.prompts()).toHaveLength(1);
     // Another argv is a different request.
-    expect((await runClean(sb, ['exec', '--profile', 'cf', '--', 'node', join(PROGRAMS, 'append-env.mjs'), runs(), 'CF_TOKEN', 'X'])).code).toBe(0);
+    expect((await runClean(sb, ['exec', '--profile', 'cf', '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'CF_TOKEN', 'X'])).code).toBe(0);
     expect(sb.prompts()).toHaveLength(2);
     expect((await runClean(sb, execArgs(), { env: { NODE_OPTIONS: '--no-warnings' } })).code).toBe(0);
     expect(sb.prompts()).toHaveLength(3);
@@ -116,7 +116,7 @@ describe('reusable approvals', () => {
 `,
     );
     sb.useApprover('approve-reuse:60:5');
-    const args = ['exec', '--profile', 'two', '--', 'node', join(PROGRAMS, 'append-env.mjs'), runs(), 'MY_CF'];
+    const args = ['exec', '--profile', 'two', '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'MY_CF'];
     expect((await runClean(sb, args)).code).toBe(0);
     const listed = await runClean(sb, ['approvals', 'list', '--json']);
     expect(listed.code).toBe(0);

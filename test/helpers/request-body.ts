@@ -25,11 +25,12 @@ export function requestBodyFor(opts: { cwd: string; command: string[]; executabl
     profile: null,
     config_path: null,
     plain_env_names: [],
+    scripts: [],
   };
 }
 
-/** The `request` of a session.create body: the same, without what the daemon fills in itself (command, executable, identity, warnings, requester). */
+/** The `request` of a session.create body: the same, without what the daemon fills in itself (command, executable, identity, warnings, requester, pinned files). */
 export function sessionRequestBodyFor(opts: { cwd: string; reason: string }): Record<string, unknown> {
-  const { command: _command, executable: _executable, executable_identity: _identity, warnings: _warnings, requester: _requester, ...rest } = requestBodyFor({ ...opts, command: ['unused'], executable: process.execPath });
+  const { command: _command, executable: _executable, executable_identity: _identity, warnings: _warnings, requester: _requester, scripts: _scripts, ...rest } = requestBodyFor({ ...opts, command: ['unused'], executable: process.execPath });
   return rest;
 }

@@ -184,7 +184,7 @@ export const SESSION_CREATE_COMMAND = Object.freeze(['agent-secret', 'session', 
 
 // The full request body of a session create: the client's request (what to read, why, where)
 // with what only the broker may say filled in: the command label, this daemon's own program
-// (nothing runs on approval), the chain read for the caller's pid, and no warnings (the broker
+// (nothing runs on approval), the chain read for the caller's pid, no pinned files and no warnings (the broker
 // derives them next).
 function sessionRequestBody(request: SessionRequestBody, pid: number, chain: readonly ProcessInfo[]): RequestBody {
   const identity = { dev: 0, ino: 0, size: 0, mtime_ms: 0, ctime_ms: 0, mode: 0, uid: 0 };
@@ -194,6 +194,7 @@ function sessionRequestBody(request: SessionRequestBody, pid: number, chain: rea
     executable: OWN_PROGRAM,
     executable_identity: identity,
     warnings: [],
+    scripts: [],
     requester: { pid, chain: chain.map((p) => ({ pid: p.pid, name: p.name })) },
   };
 }

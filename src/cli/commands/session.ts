@@ -59,7 +59,7 @@ export async function runSessionCreate(ctx: CliContext, options: SessionCreateOp
   const { encodeRequest } = await import('../../request/codec.js');
   // The daemon fills in the command label, the program, the requester chain (from our pid) and
   // the warnings itself; its schema refuses a body that carries them.
-  const { command: _command, executable: _executable, executable_identity: _identity, warnings: _warnings, requester: _requester, ...request } = encodeRequest(plan.request);
+  const { command: _command, executable: _executable, executable_identity: _identity, warnings: _warnings, requester: _requester, scripts: _scripts, ...request } = encodeRequest(plan.request);
   const body = await ask(ctx, 'session.create', { request, max_reads: maxReads, binding: policy, pid: ctx.pid }, true);
   const parsed = SessionCreatedBodySchema.safeParse(body);
   if (!parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon sent an unreadable session');
@@ -179,6 +179,8 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
       plain: [],
       removeNames: [],
       mask: options.mask ?? !(ctx.stdoutIsTTY && ctx.stderrIsTTY),
+      // A session approves secrets, not a command: no argv file was pinned.
+      scripts: [],
     };
     return await runChildForDaemon(ctx, spec, values, parsed.data.request_id, conv);
   } finally {

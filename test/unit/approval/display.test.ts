@@ -253,6 +253,7 @@ describe('renderPrompt', () => {
       profile: fc.option(longish, { nil: null }),
       config_path: fc.option(longish, { nil: null }),
       plain_env: fc.array(untrusted, { maxLength: 60 }),
+      scripts: fc.constant([]),
     }) satisfies fc.Arbitrary<WireRequest>;
     fc.assert(
       fc.property(wire, fc.integer({ min: 0, max: 5 }), (w, waiting) => {
@@ -303,7 +304,7 @@ describe('renderPrompt', () => {
     const prompt = buildPrompt(wire, { id: 'req_1', expiresAt: new Date(NOW) });
     expect(Object.keys(prompt)).toEqual([
       'version', 'id', 'operation', 'allows_reusable', 'reason', 'command', 'executable', 'cwd', 'secrets', 'ttl_seconds',
-      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'mask', 'warnings', 'requester', 'profile', 'config_path', 'plain_env', 'expires_at', 'queue',
+      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'mask', 'warnings', 'requester', 'profile', 'config_path', 'plain_env', 'scripts', 'expires_at', 'queue',
     ]);
     expect(prompt).toMatchObject({ version: 1, operation: 'exec', allows_reusable: true, expires_at: '2030-01-02T03:04:05.000Z', queue: { waiting: 0 } });
     expect(prompt).not.toHaveProperty('session');
@@ -425,6 +426,7 @@ describe('operations', () => {
       profile: fc.option(longish, { nil: null }),
       config_path: fc.option(longish, { nil: null }),
       plain_env: fc.array(untrusted, { maxLength: 3 }),
+      scripts: fc.constant([]),
     }) satisfies fc.Arbitrary<WireRequest>;
     const sessionArb = fc.record({ max_reads: fc.integer({ min: 1, max: 100 }), ttl_seconds: fc.integer({ min: 10, max: 600 }), binding: longish });
     fc.assert(

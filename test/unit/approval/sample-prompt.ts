@@ -27,6 +27,7 @@ export function sampleWire(overrides: Partial<WireRequest> = {}): WireRequest {
     profile: 'deploy',
     config_path: null,
     plain_env: [],
+    scripts: [],
     ...overrides,
   };
 }

@@ -23,6 +23,7 @@ export function sampleRequest(overrides: Partial<ApprovalRequest> = {}): Approva
     profile: 'deploy',
     configPath: '/work/project/agent-secret.yml',
     plainEnvNames: ['TF_LOG'],
+    scripts: [],
     ...overrides,
   } satisfies ApprovalRequest);
 }

@@ -67,6 +67,16 @@ describe('reuseKey', () => {
     expect(reuseKey(sampleRequest(override), FP)).not.toBe(baseKey);
   });
 
+  it('changes with any part of a pinned argv file: identity or content hash', () => {
+    const script = { path: '/work/project/deploy.sh', dev: 1, ino: 2, size: 30, mtimeMs: 4, ctimeMs: 5, sha256: 'a'.repeat(64) };
+    const withScript = reuseKey(sampleRequest({ scripts: [script] }), FP);
+    expect(withScript).not.toBe(baseKey);
+    expect(reuseKey(sampleRequest({ scripts: [{ ...script }] }), FP)).toBe(withScript);
+    for (const change of [{ ino: 3 }, { size: 31 }, { mtimeMs: 6 }, { ctimeMs: 7 }, { dev: 9 }, { sha256: 'b'.repeat(64) }, { sha256: null }, { path: '/work/project/other.sh' }]) {
+      expect(reuseKey(sampleRequest({ scripts: [{ ...script, ...change }] }), FP)).not.toBe(withScript);
+    }
+  });
+
   it('changes with the environment fingerprint', () => {
     expect(reuseKey(base, fingerprint())).not.toBe(reuseKey(base, fingerprint({ env: { ...callerEnv, PATH: '/tmp/evil:/usr/bin' } })));
   });

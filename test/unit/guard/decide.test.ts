@@ -563,6 +563,12 @@ describe('properties', () => {
   it('decideGuard never throws on arbitrary input', () => {
     fc.assert(fc.property(fc.anything(), (input) => ['allow', 'deny'].includes(decideGuard(input, host).decision)), { numRuns: 500 });
   });
+  it.each(['toString -x cat .env', 'constructor cat .env', 'timeout 5 valueOf cat .env', "grep -E '[[:toString:]]' .env", '__proto__ op read op://v/i/f'])(
+    'a program or class named after an Object.prototype key is an ordinary word: %s',
+    (command) => {
+      expect(['allow', 'deny']).toContain(decideCommand(command, host).decision);
+    },
+  );
   it('decideCommand never throws on arbitrary or shell-like strings', () => {
     fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 200 }), shellish), (command) => ['allow', 'deny'].includes(decideCommand(command, host).decision)), { numRuns: 2000 });
   });

@@ -30,6 +30,7 @@ function plan(overrides: Partial<ExecPlan> = {}): ExecPlan {
     profile: null,
     configPath: null,
     plainEnvNames: ['REGION'],
+    scripts: [{ path: '/work/infra/main.sh', dev: 2049, ino: 7, size: 12, mtimeMs: 1.5, ctimeMs: 2, sha256: 'a'.repeat(64) }],
   } as unknown as ApprovalRequest;
   return { request, plain: [{ key: 'REGION', value: 'eu-west-1' }], removeNames: ['DEPLOY_USER'], mask: true, ...overrides };
 }
@@ -54,6 +55,9 @@ describe('spawnBody / readSpawnSpec', () => {
     ['a plain entry without a value', (b) => ({ ...b, plain: [{ key: 'REGION' }] })],
     ['plain as an object', (b) => ({ ...b, plain: { REGION: 'x' } })],
     ['remove_names with a number', (b) => ({ ...b, remove_names: [7] })],
+    ['a relative script path', (b) => ({ ...b, scripts: [{ path: 'main.sh', dev: 1, ino: 2, size: 3, mtime_ms: 4, ctime_ms: 5, sha256: null }] })],
+    ['a script hash that is not hex', (b) => ({ ...b, scripts: [{ path: '/x', dev: 1, ino: 2, size: 3, mtime_ms: 4, ctime_ms: 5, sha256: 'xyz' }] })],
+    ['scripts missing', (b) => ({ ...b, scripts: undefined })],
     ['an identity without ino', (b) => ({ ...b, executable_identity: { ...(b.executable_identity as object), ino: undefined } })],
     ['an identity with a string size', (b) => ({ ...b, executable_identity: { ...(b.executable_identity as object), size: '35664' } })],
   ])('refuses %s', (_name, mutate) => {

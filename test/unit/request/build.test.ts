@@ -86,6 +86,7 @@ describe('buildRequest', () => {
           ],
           "pid": 100,
         },
+        "scripts": [],
         "secrets": [
           {
             "account": "work.1password.com",

@@ -119,6 +119,14 @@ describe('property', () => {
     );
   });
 
+  it.each([['toString'], ['constructor'], ['__proto__'], ['hasOwnProperty'], ['valueOf']])(
+    'a program named after an Object.prototype key (%s) is no wrapper or interpreter, and nothing throws',
+    (name) => {
+      expect(commandRiskWarning([name, '-S', '-c', 'x'], `/usr/bin/${name}`)).toBeNull();
+      expect(commandRiskWarning(['timeout', '5', name, '-e', 'x'], '/usr/bin/timeout')).toBeNull();
+    },
+  );
+
   it('never throws and always returns a known warning or null, whatever the argv', () => {
     const known = new Set<string | null>([envPrinter, shell, inlineCode, null]);
     fc.assert(
