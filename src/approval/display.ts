@@ -4,6 +4,7 @@
 // clipped with a marker, so each untrusted field fills exactly the lines the layout gives it.
 
 import { formatTtl } from '../core/ttl.js';
+import { identicalLines } from './answer-all.js';
 import type { ApprovalPrompt, PromptOperation } from './types.js';
 
 /** Display limits, in code points (or list entries). */
@@ -161,6 +162,7 @@ export function renderPrompt(prompt: ApprovalPrompt, opts: { now: number }): Ren
   if (prompt.queue.waiting > 0) {
     lines.push(`Other requests waiting: ${prompt.queue.waiting}`);
   }
+  lines.push(...identicalLines(prompt));
   return { title: PROMPT_TITLES[operation], lines };
 }
 
