@@ -1,10 +1,13 @@
-// The approver-program answer: one JSON object `{"id", "decision", "reuse"?}` on stdout.
+// The approver-program answer: one JSON object `{"id", "decision", "reuse"?, "scope"?}` on stdout.
 // The output is untrusted and never shown; anything but an exact, valid answer for this
 // prompt's id is a failure of the approver (not a human's deny), with a fixed, value-free
 // reason naming the check that failed. `reuse` is valid only on an approval of a prompt that
-// allows it (exec); elsewhere the program misread the prompt: malformed.
+// allows it (exec); elsewhere the program misread the prompt: malformed. `scope: "all"` answers
+// the identical requests waiting too (answer-all.ts): valid only when the prompt says some are
+// waiting, and never with `reuse` (all = each of them once).
 
 import { z } from 'zod';
+import { identicalWaiting } from './answer-all.js';
 import { REUSE_LIMITS } from './reuse-choice.js';
 import { DENY_REASONS, type ApprovalPrompt, type Decision } from './types.js';
 
@@ -19,6 +22,7 @@ export const ProgramAnswerSchema = z.strictObject({
       max_uses: z.number().int().min(REUSE_LIMITS.minUses).max(REUSE_LIMITS.maxUses),
     })
     .optional(),
+  scope: z.enum(['all']).optional(),
 });
 
 export type ProgramAnswer = z.infer<typeof ProgramAnswerSchema>;
@@ -27,7 +31,7 @@ export type ProgramAnswer = z.infer<typeof ProgramAnswerSchema>;
 export const MALFORMED_PROGRAM_ANSWER = 'the approver program answered something malformed';
 
 /** Turns a program's stdout into a Decision for this prompt. Pure. */
-export function parseProgramAnswer(stdout: string, prompt: Pick<ApprovalPrompt, 'id' | 'ttl_seconds' | 'allows_reusable'>): Decision {
+export function parseProgramAnswer(stdout: string, prompt: Pick<ApprovalPrompt, 'id' | 'ttl_seconds' | 'allows_reusable'> & Partial<Pick<ApprovalPrompt, 'identical_waiting'>>): Decision {
   let json: unknown;
   try {
     json = JSON.parse(stdout);
@@ -38,6 +42,11 @@ export function parseProgramAnswer(stdout: string, prompt: Pick<ApprovalPrompt, 
   if (!result.success) return malformed(schemaProblem(result.error.issues[0]));
   const answer = result.data;
   if (answer.id !== prompt.id) return malformed('id is not the id of this request');
+  if (answer.scope === 'all') {
+    if (identicalWaiting(prompt) === 0) return malformed('scope all on a request with no identical_waiting');
+    if (answer.reuse !== undefined) return malformed('reuse with scope all');
+    return answer.decision === 'deny' ? { kind: 'deny', reason: DENY_REASONS.user, scope: 'all' } : { kind: 'approve', scope: 'all' };
+  }
   if (answer.decision === 'deny') {
     return answer.reuse === undefined ? { kind: 'deny', reason: DENY_REASONS.user } : malformed('reuse on a deny');
   }
@@ -53,7 +62,7 @@ function malformed(check: string): Decision {
 
 // Names the first failed check with our own words and key names only: an unknown key or a bad
 // value the program wrote is never quoted.
-const KNOWN_KEYS = new Set(['id', 'decision', 'reuse', 'ttl_seconds', 'max_uses']);
+const KNOWN_KEYS = new Set(['id', 'decision', 'reuse', 'ttl_seconds', 'max_uses', 'scope']);
 function schemaProblem(issue: z.core.$ZodIssue | undefined): string {
   if (issue === undefined) return 'not a valid answer';
   const path = issue.path.filter((key): key is string => typeof key === 'string' && KNOWN_KEYS.has(key)).join('.');

@@ -5,6 +5,7 @@
 // `read`, matched against labels we wrote; nothing a dialog prints is ever shown.
 
 import { buildDialogEnv, trustedHome, TRUSTED_BIN_DIRS } from './approver-env.js';
+import { offersAll } from './answer-all.js';
 import { checkReuse, durationLabel, offersReuse } from './reuse-choice.js';
 import { decisionForUnansweredRun, runApproverProcess } from './run-approver-process.js';
 import { DENY_REASONS, type ApprovalPrompt, type Approver, type DecideOptions, type Decision, type ReuseGrant } from './types.js';
@@ -17,6 +18,9 @@ export type DialogAnswer =
   | { kind: 'allow' }
   | { kind: 'allow_reuse'; reuse: ReuseGrant }
   | { kind: 'deny' }
+  /** "Allow all N once" / "Deny all N": this request and the identical ones waiting (answer-all.ts). */
+  | { kind: 'allow_all' }
+  | { kind: 'deny_all' }
   | { kind: 'timeout' }
   | { kind: 'next'; stage: DialogStage }
   /** An exit status this dialog never gives for a real answer (a crash, a missing display). */
@@ -80,7 +84,7 @@ export function createDialogApprover(spec: DialogApproverSpec): Approver {
   };
 }
 
-/** A final dialog answer → Decision; a late approval is a timeout, a reuse the prompt does not allow is malformed. Pure. */
+/** A final dialog answer → Decision; a late approval is a timeout, a reuse or an "all" the prompt does not offer is malformed. Pure. */
 export function decisionOf(answer: Exclude<DialogAnswer, { kind: 'next' }>, prompt: ApprovalPrompt, late: boolean): Decision {
   switch (answer.kind) {
     case 'deny':
@@ -93,6 +97,11 @@ export function decisionOf(answer: Exclude<DialogAnswer, { kind: 'next' }>, prom
       return { kind: 'failed', reason: DENY_REASONS.malformed };
     case 'allow':
       return late ? { kind: 'timeout' } : { kind: 'approve' };
+    case 'deny_all':
+      return offersAll(prompt) ? { kind: 'deny', reason: DENY_REASONS.user, scope: 'all' } : { kind: 'failed', reason: DENY_REASONS.malformed };
+    case 'allow_all':
+      if (!offersAll(prompt)) return { kind: 'failed', reason: DENY_REASONS.malformed };
+      return late ? { kind: 'timeout' } : { kind: 'approve', scope: 'all' };
     case 'allow_reuse': {
       const reuse = offersReuse(prompt) ? checkReuse(answer.reuse, prompt.ttl_seconds) : null;
       if (reuse === null) return { kind: 'failed', reason: DENY_REASONS.malformed };

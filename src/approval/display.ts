@@ -7,6 +7,7 @@
 // paths, chain) after, the command and the whole text are capped, and a cut says so.
 
 import { formatTtl } from '../core/ttl.js';
+import { identicalLines } from './answer-all.js';
 import type { ApprovalPrompt, PromptOperation } from './types.js';
 
 /** Display limits, in code points (or list entries). */
@@ -236,6 +237,7 @@ function footerLines(prompt: ApprovalPrompt, now: number): string[] {
     `Requested by (pid reported by the caller): ${formatChain(prompt)}`,
     `Expires: ${remaining === 'expired' ? 'expired' : `in ${remaining}`} (request ttl ${formatTtl(prompt.ttl_seconds)})`,
     ...(prompt.queue.waiting > 0 ? [`Other requests waiting: ${prompt.queue.waiting}`] : []),
+    ...identicalLines(prompt),
   ];
 }
 

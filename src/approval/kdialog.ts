@@ -4,9 +4,12 @@
 // KMessageBox versions focus the first, approving one), so Return must lead nowhere: the request
 // dialog only offers "Allow..." (which opens a choice) or "Deny"; the choice is a list with Deny
 // selected (Return denies); "Allow again" lists durations × run counts with the default selected.
+// When identical requests wait behind this one, the choice also lists "Allow all N once" and
+// "Deny all N".
 // kdialog has no timeout: it is killed at the deadline.
 
 import { createDialogApprover, firstLine, reuseDialogLines, type DialogAnswer, type DialogExit, type DialogFlow, type DialogStage } from './dialog-approver.js';
+import { allowAllLabel, denyAllLabel, offersAll } from './answer-all.js';
 import { renderPrompt } from './display.js';
 import { offersReuse, reuseChoices, usesLabel } from './reuse-choice.js';
 import type { ApprovalPrompt, Approver } from './types.js';
@@ -20,7 +23,7 @@ export function buildKdialogArgs(prompt: ApprovalPrompt, opts: { now: number }):
   return ['--title', title, '--warningcontinuecancel', toKdialogText(lines), '--continue-label', 'Allow...', '--cancel-label', 'Deny'];
 }
 
-/** The exact kdialog argv of the choice list: Deny (selected), Allow once, and for exec Allow again. Pure. */
+/** The exact kdialog argv of the choice list: Deny (selected), Allow once, for exec Allow again, and the answers for all when identical requests wait. Pure. */
 export function buildKdialogChoiceArgs(prompt: ApprovalPrompt, opts: { now: number }): string[] {
   const { title } = renderPrompt(prompt, { now: opts.now });
   const reusable = offersReuse(prompt);
@@ -36,6 +39,7 @@ export function buildKdialogChoiceArgs(prompt: ApprovalPrompt, opts: { now: numb
     reusable ? 'Allow once' : 'Allow',
     'off',
     ...(reusable ? ['again', 'Allow this exact request again for a while...', 'off'] : []),
+    ...(offersAll(prompt) ? ['all-once', allowAllLabel(prompt), 'off', 'deny-all', denyAllLabel(prompt), 'off'] : []),
   ];
 }
 
@@ -74,6 +78,8 @@ export function readKdialogChoice(exit: DialogExit, prompt: ApprovalPrompt): Dia
   if (tag === 'deny') return { kind: 'deny' };
   if (tag === 'once') return { kind: 'allow' };
   if (tag === 'again' && offersReuse(prompt)) return { kind: 'next', stage: 'reuse' };
+  if (tag === 'all-once' && offersAll(prompt)) return { kind: 'allow_all' };
+  if (tag === 'deny-all' && offersAll(prompt)) return { kind: 'deny_all' };
   return { kind: 'malformed' };
 }
 

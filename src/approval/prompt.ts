@@ -1,6 +1,7 @@
 // Builds the ApprovalPrompt from the request's wire shape: a fresh copy (the request stays
-// frozen and untouched), with the operation, the approval id, the expiry and the queue length
-// added. Pure; the strings stay exactly as the agent sent them — escaping is display.ts's job.
+// frozen and untouched), with the operation, the approval id, the expiry, the queue length and
+// the count of identical requests waiting added. Pure; the strings stay exactly as the agent
+// sent them — escaping is display.ts's job.
 
 import type { WireRequest } from '../request/codec.js';
 import type { ApprovalPrompt, PromptOperation, PromptSession } from './types.js';
@@ -9,6 +10,8 @@ export interface BuildPromptOptions {
   id: string;
   expiresAt: Date;
   waiting?: number;
+  /** Queued requests identical to this one (default 0). */
+  identicalWaiting?: number;
   /** Default `exec`. Only exec prompts allow a reusable approval. */
   operation?: PromptOperation;
   /** Kept only on `session_create` (which should always have one: without it the prompt says the details are missing). */
@@ -30,5 +33,6 @@ export function buildPrompt(wire: WireRequest, opts: BuildPromptOptions): Approv
       : {}),
     expires_at: opts.expiresAt.toISOString(),
     queue: { waiting: opts.waiting ?? 0 },
+    identical_waiting: opts.identicalWaiting ?? 0,
   };
 }

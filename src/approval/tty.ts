@@ -1,13 +1,15 @@
 // The terminal approver (opt-in only: an agent may own the terminal, so `auto` never picks it).
 // Prints the whole escaped request to /dev/tty and reads answers line by line: only "y"/"yes"
 // (or "o"/"once") approves once, "a"/"again" asks how long and how often the same exact request
-// may run again (exec only); anything else — empty, EOF, a cancel, a bad duration — denies, and
-// no answer by the deadline is a timeout. Enter alone never approves.
+// may run again (exec only), and when identical requests wait behind this one "all" allows each
+// of them once and "deny all" denies them all; anything else — empty, EOF, a cancel, a bad
+// duration — denies, and no answer by the deadline is a timeout. Enter alone never approves.
 
 import { openSync, closeSync, constants } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { ReadStream, WriteStream } from 'node:tty';
 import { formatTtl } from '../core/ttl.js';
+import { allowAllLabel, denyAllLabel, offersAll } from './answer-all.js';
 import { renderPrompt } from './display.js';
 import { durationLabel, offersReuse, parseTypedDuration, parseTypedUses, reuseChoices, REUSE_LIMITS, usesLabel } from './reuse-choice.js';
 import { DENY_REASONS, type ApprovalPrompt, type Approver, type DecideOptions, type Decision } from './types.js';
@@ -28,6 +30,16 @@ export const REUSABLE_QUESTION = [
   'Answer [y/a/N]: ',
 ].join('\n');
 
+/** The first question for a prompt: Allow/Deny, plus "again" for exec and the answers for all when identical requests wait. Pure. */
+export function firstQuestion(prompt: ApprovalPrompt): string {
+  if (!offersReuse(prompt) && !offersAll(prompt)) return 'Allow? [y/N] ';
+  const lines = ['  y    allow once'];
+  if (offersReuse(prompt)) lines.push('  a    allow this exact request again for a while (you choose how long and how many runs)');
+  if (offersAll(prompt)) lines.push(`  all  ${allowAllLabel(prompt)} (this request and the identical ones waiting, each once)`, `  deny all  ${denyAllLabel(prompt)}`);
+  lines.push('  N    deny (the default)');
+  return offersAll(prompt) ? `${lines.join('\n')}\nAnswer [y${offersReuse(prompt) ? '/a' : ''}/all/deny all/N]: ` : REUSABLE_QUESTION;
+}
+
 /** The duration question for a request ttl. Pure. */
 export function durationQuestion(ttlSeconds: number): string {
   const examples = reuseChoices(ttlSeconds).durations.map((d) => formatTtl(d.value));
@@ -45,7 +57,7 @@ export function askOnStreams(prompt: ApprovalPrompt, io: TtyStreams, opts: Decid
   if (now() >= opts.deadline) return Promise.resolve({ kind: 'timeout' });
   const reusable = offersReuse(prompt);
   const { title, lines } = renderPrompt(prompt, { now: now() });
-  io.output.write(`\n${title}\n${'='.repeat(title.length)}\n${lines.join('\n')}\n\n${reusable ? REUSABLE_QUESTION : 'Allow? [y/N] '}`);
+  io.output.write(`\n${title}\n${'='.repeat(title.length)}\n${lines.join('\n')}\n\n${firstQuestion(prompt)}`);
 
   return new Promise<Decision>((resolve) => {
     let buffered = '';
@@ -70,6 +82,8 @@ export function askOnStreams(prompt: ApprovalPrompt, io: TtyStreams, opts: Decid
       switch (step.kind) {
         case 'answer':
           if (answer === 'y' || answer === 'yes' || answer === 'o' || answer === 'once') return finish({ kind: 'approve' }, 'Approved.\n');
+          if (offersAll(prompt) && answer === 'all') return finish({ kind: 'approve', scope: 'all' }, `Approved: ${allowAllLabel(prompt)}.\n`);
+          if (offersAll(prompt) && answer.replace(/\s+/g, ' ') === 'deny all') return finish({ kind: 'deny', reason: DENY_REASONS.user, scope: 'all' }, 'Denied, all of them.\n');
           if (reusable && (answer === 'a' || answer === 'again')) {
             step = { kind: 'duration' };
             io.output.write(durationQuestion(prompt.ttl_seconds));

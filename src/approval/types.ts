@@ -16,7 +16,14 @@ export interface ReuseGrant {
  * What the human decided, or that the approver broke before anyone could (`failed`: a crash, a
  * non-zero exit, a malformed answer). Reasons are value-free, for the error line and the audit.
  */
-export type Decision = { kind: 'approve'; reuse?: ReuseGrant } | { kind: 'deny'; reason: string } | { kind: 'failed'; reason: string } | { kind: 'timeout' };
+export type Decision = { kind: 'approve'; reuse?: ReuseGrant; scope?: AnswerScope } | { kind: 'deny'; reason: string; scope?: AnswerScope } | { kind: 'failed'; reason: string } | { kind: 'timeout' };
+
+/**
+ * `all`: the human answered this prompt and every identical request waiting behind it (at most
+ * the prompt's `identical_waiting`) at once; each is then approved once or denied. Absent: this
+ * prompt only. Never with `reuse`.
+ */
+export type AnswerScope = 'all';
 
 /** What an approval unlocks: running a command with secrets, reading an item's field names, or a session. */
 export type PromptOperation = 'exec' | 'item_describe' | 'session_create';
@@ -43,6 +50,11 @@ export interface ApprovalPrompt extends WireRequest {
   /** ISO 8601. */
   expires_at: string;
   queue: { waiting: number };
+  /**
+   * Queued requests identical to this one (what a reusable approval's key covers: everything the
+   * human sees except who asked), which an answer with scope `all` also answers; 0 when none.
+   */
+  identical_waiting: number;
 }
 
 export interface DecideOptions {

@@ -3,9 +3,11 @@
 // the default button (`--default-cancel`: Return denies) and zenity's own timeout at the
 // deadline. Exit 0 = Allow (once), 1 = Deny, 5 = timeout. For exec, an extra button "Allow
 // again for a while..." (zenity prints its label and exits 1) opens a small form with two
-// lists — how long, how many runs — whose Cancel is Deny.
+// lists — how long, how many runs — whose Cancel is Deny. When identical requests wait behind
+// this one, two more buttons answer them all: "Allow all N once" and "Deny all N".
 
 import { createDialogApprover, firstLine, reuseDialogLines, secondsLeft, type DialogAnswer, type DialogExit, type DialogFlow, type DialogStage } from './dialog-approver.js';
+import { allowAllLabel, denyAllLabel, offersAll } from './answer-all.js';
 import { renderPrompt } from './display.js';
 import { offersReuse, reuseChoices, type ReuseChoices } from './reuse-choice.js';
 import type { ApprovalPrompt, Approver } from './types.js';
@@ -32,6 +34,7 @@ export function buildZenityArgs(prompt: ApprovalPrompt, opts: { now: number; dea
     '--cancel-label',
     'Deny',
     ...(reusable ? ['--extra-button', ZENITY_AGAIN_LABEL] : []),
+    ...(offersAll(prompt) ? ['--extra-button', allowAllLabel(prompt), '--extra-button', denyAllLabel(prompt)] : []),
     '--title',
     title,
     '--text',
@@ -85,10 +88,12 @@ export function readZenityRequest(exit: DialogExit, prompt: ApprovalPrompt): Dia
   const mapped = mapZenityExit(exit.exitCode);
   if (mapped === null) return { kind: 'unexpected', exitCode: exit.exitCode };
   if (mapped !== 'deny') return { kind: mapped };
-  // Exit 1 is Deny (nothing printed) or the extra button (its label printed).
+  // Exit 1 is Deny (nothing printed) or an extra button (its label printed).
   const printed = firstLine(exit.stdout);
   if (printed === '') return { kind: 'deny' };
   if (printed === ZENITY_AGAIN_LABEL && offersReuse(prompt)) return { kind: 'next', stage: 'reuse' };
+  if (offersAll(prompt) && printed === allowAllLabel(prompt)) return { kind: 'allow_all' };
+  if (offersAll(prompt) && printed === denyAllLabel(prompt)) return { kind: 'deny_all' };
   return { kind: 'malformed' };
 }
 

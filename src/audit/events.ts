@@ -51,6 +51,8 @@ export interface AuditExtra {
   approval_id?: string;
   /** Uses of that approval left after this one. */
   remaining_uses?: number;
+  /** The request on screen when the human answered this one together with it ("allow all once", "deny all"). */
+  answered_with?: string;
   force_refresh?: boolean;
   reuse_only?: boolean;
   /** 'daemon' when the daemon built the request from the caller's argv (the reused-exec fast path). */
@@ -110,6 +112,7 @@ function copyExtra(extra: AuditExtra): AuditExtra {
   }
   if (typeof extra.approval_id === 'string') out.approval_id = clip(extra.approval_id);
   if (isInt(extra.remaining_uses)) out.remaining_uses = extra.remaining_uses;
+  if (typeof extra.answered_with === 'string') out.answered_with = clip(extra.answered_with);
   if (extra.force_refresh === true) out.force_refresh = true;
   if (extra.reuse_only === true) out.reuse_only = true;
   if (extra.planned_by === 'daemon') out.planned_by = 'daemon';

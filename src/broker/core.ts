@@ -27,6 +27,18 @@ export type Values = Map<string, SecretValue>;
 /** A queued request: when a reusable approval is granted, the broker hands it a reserved use. */
 export interface Pending {
   handoff: { approvalId: string; values: Values; reservation: Reservation; remaining: number } | null;
+  /**
+   * The human answered it together with the identical request `by` at the prompt (scope all):
+   * approved once with `values` (a map of its own), or denied (`values` null).
+   */
+  together: Together | null;
+}
+
+/** One answer given for all identical requests: who was at the prompt, which approver, and the values of an approval. */
+export interface Together {
+  by: string;
+  approver: string;
+  values: Values | null;
 }
 
 export interface BrokerOptions {
@@ -121,7 +133,7 @@ function untrack(core: BrokerCore, _conv: Conversation, abort: AbortController):
 /** Waits for the prompt turn (one prompt at a time), runs fn holding it, passes the turn on. */
 export async function withTurn<T>(core: BrokerCore, requestId: string, deadline: number, signal: AbortSignal, audit: AuditLog, actx: AuditContext, fn: () => Promise<T>): Promise<T> {
   try {
-    await core.queue.enqueue({ id: requestId, key: `single:${requestId}`, deadline, caller: callerOf(actx.request.requester, core.opts.platform), item: { handoff: null } }, signal);
+    await core.queue.enqueue({ id: requestId, key: `single:${requestId}`, deadline, caller: callerOf(actx.request.requester, core.opts.platform), item: { handoff: null, together: null } }, signal);
   } catch (error) {
     auditQueueFailure(core, error, audit, actx);
     throw error;
@@ -141,8 +153,21 @@ export function auditQueueFailure(core: BrokerCore, error: unknown, audit: Audit
   }
 }
 
-/** Asks the human about one request (the caller holds the turn); audits the answer; throws unless approved. */
-export async function decide(core: BrokerCore, scope: Scope, operation: PromptOperation, session?: PromptSession): Promise<{ opPath: string; reuse: { ttlSeconds: number; maxUses: number } | null; approvedAt: number }> {
+/** What the human approved: op to use, a reusable window, when, and how many identical waiting requests the approval also covers (scope all). */
+export interface Approved {
+  opPath: string;
+  reuse: { ttlSeconds: number; maxUses: number } | null;
+  approvedAt: number;
+  approver: string;
+  /** Identical queued requests to approve once each with this one (0: this one only); the caller takes them after resolving. */
+  together: number;
+}
+
+/**
+ * Asks the human about one request (the caller holds the turn); audits the answer; throws unless
+ * approved. A "deny all" also denies the identical requests waiting (they then fail without a prompt).
+ */
+export async function decide(core: BrokerCore, scope: Scope, operation: PromptOperation, session?: PromptSession): Promise<Approved> {
   const { request, requestId, deadline, userConfig, audit, actx, signal } = scope;
   let approver;
   try {
@@ -160,10 +185,13 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
   // Fail before prompting when op cannot possibly work: the human should not approve in vain.
   const opPath = requireOp(core, userConfig, audit, actx);
   const chosenBy = { approver: approver.name, approver_config: userConfig.path };
+  // Only exec requests share keys (the others queue under a key of their own): 0 for them.
+  const identical = core.queue.identicalTo(requestId);
   const prompt = buildPrompt(toWireRequest(request), {
     id: requestId,
     expiresAt: new Date(deadline),
     waiting: core.queue.waitingFor(requestId),
+    identicalWaiting: identical,
     operation,
     ...(session === undefined ? {} : { session }),
   });
@@ -178,6 +206,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
   }
   if (decision.kind === 'deny') {
     audit.write(auditEvent('approval_denied', actx, { ...chosenBy, decision_reason: decision.reason }));
+    if (decision.scope === 'all') answerTogether(core, requestId, identical, { by: requestId, approver: approver.name, values: null });
     throw new AgentSecretError('approval.denied', `request denied (${decision.reason}); nothing was resolved${operation === 'exec' ? ' and the command did not run' : ''}`);
   }
   if (decision.kind === 'failed') {
@@ -195,7 +224,21 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
   }
   const reuse = operation === 'exec' && decision.reuse !== undefined ? clampReuse(decision.reuse, request.ttlSeconds) : null;
   audit.write(auditEvent('approval_granted', actx, { ...chosenBy, ...(reuse === null ? {} : { reuse: { ttl_seconds: reuse.ttlSeconds, max_uses: reuse.maxUses } }) }));
-  return { opPath, reuse, approvedAt };
+  return { opPath, reuse, approvedAt, approver: approver.name, together: decision.scope === 'all' ? identical : 0 };
+}
+
+/**
+ * Hands one answer to at most `limit` identical requests queued behind `requestId` (never more
+ * than the prompt counted, so nobody is answered whom the human did not see counted). Each then
+ * audits its own approval or denial, noting `answered_with`.
+ */
+export function answerTogether(core: BrokerCore, requestId: string, limit: number, together: Together): number {
+  if (limit <= 0) return 0;
+  const taken = core.queue.takeIdentical(requestId, limit);
+  for (const entry of taken) {
+    entry.item.together = { ...together, values: together.values === null ? null : new Map(together.values) };
+  }
+  return taken.length;
 }
 
 function requireOp(core: BrokerCore, userConfig: UserConfig, audit: AuditLog, actx: AuditContext): string {

@@ -9,11 +9,18 @@
 // in all waiting; one more is refused at once (daemon.unavailable) and never queued. Identical
 // requests count once against the first cap: one reusable approval can serve them together.
 //
+// Identical requests (same reuse key) waiting behind the one at the prompt are counted for the
+// prompt (identicalTo) and can be answered with it in one go (takeIdentical: the human chose
+// "allow all once" or "deny all"). Only the entry holding the turn can answer for others, and
+// never for more than the count it was shown. Who asked is not part of the key: two callers
+// asking the very same thing are identical, as they are for a reusable approval.
+//
 // enqueue() returns a promise that settles exactly once:
 //   'turn'       this entry now holds the prompt; the broker prompts and calls done(id) after.
 //                Only one entry holds the turn at a time.
-//   'coalesced'  takeMatching() removed the entry because a reusable approval with the same
-//                key was granted; the entry never held the turn and must NOT call done(). The
+//   'coalesced'  takeMatching() or takeIdentical() removed the entry because a reusable
+//                approval with the same key was granted or the human answered it together
+//                with the identical request at the prompt; the entry never held the turn and must NOT call done(). The
 //                broker hands it its reserved use through its own item (it gets the taken
 //                entries back from takeMatching synchronously, before the promise settles).
 //   rejected     AgentSecretError('daemon.unavailable') at once when the caller is over a cap;
@@ -58,6 +65,14 @@ export interface PromptQueue<T> {
    * that key, oldest first, and returns them; their enqueue() resolves 'coalesced'.
    */
   takeMatching(key: string, limit: number): Array<QueueEntry<T>>;
+  /** Queued entries with the same key as the entry `id` holding the turn; 0 when `id` does not hold it. */
+  identicalTo(id: string): number;
+  /**
+   * The human answered the prompt of `id` (holding the turn) for all identical requests: removes
+   * up to `limit` queued entries with its key, oldest first, and returns them (resolved
+   * 'coalesced', like takeMatching). Nothing when `id` does not hold the turn.
+   */
+  takeIdentical(id: string, limit: number): Array<QueueEntry<T>>;
   /** Daemon shutdown: every queued enqueue() rejects with `reason`. The active turn stays until done(). */
   cancelAll(reason: Error): void;
   /** Queued entries plus the active one. */
@@ -120,6 +135,8 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
   /** Callers with entries waiting, in the order they get their next turn. */
   let ring: string[] = [];
   let active: string | null = null;
+  /** The reuse key of the entry holding the turn. */
+  let activeKey: string | null = null;
 
   function dropFromRingIfDone(caller: string): void {
     if (!queued.some((waiter) => waiter.caller === caller)) ring = ring.filter((c) => c !== caller);
@@ -179,7 +196,22 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
     if (next === undefined) return;
     detach(next);
     active = next.entry.id;
+    activeKey = next.entry.key;
     next.resolve('turn');
+  }
+
+  function takeMatching(key: string, limit: number): Array<QueueEntry<T>> {
+    expireDue();
+    const taken: Array<Waiter<T>> = [];
+    for (const waiter of queued) {
+      if (taken.length >= limit) break;
+      if (waiter.entry.key === key) taken.push(waiter);
+    }
+    for (const waiter of taken) {
+      remove(waiter);
+      waiter.resolve('coalesced');
+    }
+    return taken.map((waiter) => waiter.entry);
   }
 
   function arm(waiter: Waiter<T>): void {
@@ -214,6 +246,7 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
         }
         if (active === null && queued.length === 0) {
           active = entry.id;
+          activeKey = entry.key;
           resolve('turn');
           return;
         }
@@ -239,6 +272,7 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
     done(id) {
       if (active !== id) return;
       active = null;
+      activeKey = null;
       promote();
     },
 
@@ -253,18 +287,18 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
       return queued.length;
     },
 
-    takeMatching(key, limit) {
+    takeMatching,
+
+    identicalTo(id) {
       expireDue();
-      const taken: Array<Waiter<T>> = [];
-      for (const waiter of queued) {
-        if (taken.length >= limit) break;
-        if (waiter.entry.key === key) taken.push(waiter);
-      }
-      for (const waiter of taken) {
-        remove(waiter);
-        waiter.resolve('coalesced');
-      }
-      return taken.map((waiter) => waiter.entry);
+      if (id !== active || activeKey === null) return 0;
+      const key = activeKey;
+      return queued.filter((waiter) => waiter.entry.key === key).length;
+    },
+
+    takeIdentical(id, limit) {
+      if (id !== active || activeKey === null) return [];
+      return takeMatching(activeKey, limit);
     },
 
     cancelAll(reason) {

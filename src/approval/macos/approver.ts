@@ -2,6 +2,7 @@
 // it — Touch ID, so a click synthesized by another process is not enough. Loaded lazily by
 // select.ts on darwin only. Every failure is a deny; no answer by the deadline is a timeout.
 
+import { allowAllLabel, denyAllLabel, offersAll } from '../answer-all.js';
 import { checkReuse, offersReuse, reuseChoices } from '../reuse-choice.js';
 import { DENY_REASONS, type ApprovalPrompt, type Approver, type DecideOptions, type Decision, type ReuseGrant } from '../types.js';
 import { buildDialogScript } from './dialog-script.js';
@@ -35,13 +36,16 @@ export function createMacosApprover(options: MacosApproverOptions): Approver {
       if (result.kind === 'timeout') return { kind: 'timeout' };
       if (result.kind === 'deny') return { kind: 'deny', reason: DENY_REASONS.user };
       if (result.kind === 'failed') return { kind: 'failed', reason: result.reason };
+      // "Allow all" / "Deny all": only the labels offered for this prompt's count.
+      if (result.kind === 'all' && !chosenAll(prompt, result.answer, result.label)) return { kind: 'failed', reason: DENY_REASONS.malformed };
+      if (result.kind === 'all' && result.answer === 'deny') return { kind: 'deny', reason: DENY_REASONS.user, scope: 'all' };
       let reuse: ReuseGrant | undefined;
       if (result.kind === 'allow_again') {
         const chosen = chosenReuse(prompt, result.duration, result.uses);
         if (chosen === null) return { kind: 'failed', reason: DENY_REASONS.malformed };
         reuse = chosen;
       }
-      const approve: Decision = reuse === undefined ? { kind: 'approve' } : { kind: 'approve', reuse };
+      const approve: Decision = reuse !== undefined ? { kind: 'approve', reuse } : result.kind === 'all' ? { kind: 'approve', scope: 'all' } : { kind: 'approve' };
       if (now() > opts.deadline) return { kind: 'timeout' };
       if (!options.touchId) return approve;
       const touchId = await gate();
@@ -62,6 +66,11 @@ export function chosenReuse(prompt: ApprovalPrompt, duration: string, uses: stri
   const maxUses = choices.uses.find((u) => u.label === uses)?.value;
   if (ttlSeconds === undefined || maxUses === undefined) return null;
   return checkReuse({ ttlSeconds, maxUses }, prompt.ttl_seconds);
+}
+
+/** True when the "all" answer's label is the one offered for this prompt. Pure. */
+export function chosenAll(prompt: ApprovalPrompt, answer: 'allow' | 'deny', label: string): boolean {
+  return offersAll(prompt) && label === (answer === 'allow' ? allowAllLabel(prompt) : denyAllLabel(prompt));
 }
 
 // Touch ID may never answer (for example without an app bundle); the deadline still holds.

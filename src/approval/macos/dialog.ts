@@ -14,6 +14,8 @@ export type DialogResult =
   /** "Allow again…" with the labels chosen in the two lists (not yet checked against the offer). */
   | { kind: 'allow_again'; duration: string; uses: string }
   | { kind: 'deny' }
+  /** "Allow all N once" / "Deny all N" from the "More…" list (the label is checked against the prompt by approver.ts). */
+  | { kind: 'all'; answer: 'allow' | 'deny'; label: string }
   | { kind: 'timeout' }
   | { kind: 'failed'; reason: string };
 
@@ -33,6 +35,10 @@ export function parseDialogOutput(stdout: string): DialogResult {
     if (record.button === MACOS_AGAIN_BUTTON && record.gaveUp === false) {
       if (typeof record.duration !== 'string' || typeof record.uses !== 'string') return { kind: 'failed', reason: 'malformed approver output' };
       return { kind: 'allow_again', duration: record.duration, uses: record.uses };
+    }
+    if (typeof record.button === 'string' && record.gaveUp === false) {
+      if (/^Allow all \d{1,3} once$/.test(record.button)) return { kind: 'all', answer: 'allow', label: record.button };
+      if (/^Deny all \d{1,3}$/.test(record.button)) return { kind: 'all', answer: 'deny', label: record.button };
     }
     return fromButton(record.button, record.gaveUp);
   }

@@ -12,7 +12,7 @@ import type { ApprovalRequest } from '../../request/types.js';
 import type { Reservation } from '../approvals.js';
 import { callerOf } from '../caller.js';
 import type { Conversation } from '../conversation.js';
-import { decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, resolve, resolveWith, withScope, type BrokerCore, type Pending, type Scope, type Values } from '../core.js';
+import { answerTogether, decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, resolve, resolveWith, withScope, type BrokerCore, type Pending, type Scope, type Together, type Values } from '../core.js';
 import { planFromArgv } from '../plan-argv.js';
 import { reuseKey } from '../reuse-key.js';
 import { needsCallerTerminal } from '../terminal.js';
@@ -132,7 +132,7 @@ function takeReuse(core: BrokerCore, key: string, audit: AuditLog, actx: AuditCo
 
 async function promptAndResolve(core: BrokerCore, scope: Scope, key: string, conv: Conversation): Promise<Grant> {
   const { requestId, deadline, audit, actx, signal } = scope;
-  const pending: Pending = { handoff: null };
+  const pending: Pending = { handoff: null, together: null };
   const caller = callerOf(scope.request.requester, core.opts.platform);
   await conv.send('exec.queued', { waiting: core.queue.waiting() } satisfies ExecQueuedBody);
   for (;;) {
@@ -144,6 +144,7 @@ async function promptAndResolve(core: BrokerCore, scope: Scope, key: string, con
       throw error;
     }
     if (outcome === 'turn') break;
+    if (pending.together !== null) return answeredTogether(pending.together, scope);
     if (pending.handoff !== null) {
       // Served from a reusable approval granted to an identical request ahead of this one.
       const { approvalId, values, reservation, remaining } = pending.handoff;
@@ -167,10 +168,30 @@ async function promptAndResolve(core: BrokerCore, scope: Scope, key: string, con
   }
 }
 
+// The human answered this queued request together with the identical one at the prompt: audited
+// here as its own approval or denial, noting which request was on screen.
+function answeredTogether(together: Together, scope: Scope): Grant {
+  const { audit, actx } = scope;
+  const noted = { approver: together.approver, approver_config: scope.userConfig.path, answered_with: together.by };
+  if (together.values === null) {
+    audit.write(auditEvent('approval_denied', actx, { ...noted, decision_reason: 'denied by user' }));
+    throw new AgentSecretError('approval.denied', 'request denied (denied by user, together with the identical requests waiting); nothing was resolved and the command did not run');
+  }
+  try {
+    audit.write(auditEvent('approval_granted', actx, noted));
+  } catch (error) {
+    together.values.clear();
+    throw error;
+  }
+  return { approvalId: null, values: together.values, reservation: NO_RESERVATION, reused: false };
+}
+
 async function askHuman(core: BrokerCore, scope: Scope, key: string): Promise<Grant> {
   const { request, requestId, deadline, audit, actx, signal } = scope;
-  const { opPath, reuse, approvedAt } = await decide(core, scope, 'exec');
+  const { opPath, reuse, approvedAt, approver, together } = await decide(core, scope, 'exec');
   const values = await resolveWith(core, opPath, request, audit, actx, deadline, signal);
+  // "Allow all once": each identical request waiting gets this one approval's values, once.
+  if (together > 0) answerTogether(core, requestId, together, { by: requestId, approver, values });
   // A window that ran out while op answered still lets this approved run go, once.
   if (reuse === null || reuse.maxUses < 2 || approvedAt + reuse.ttlSeconds * 1000 <= core.now()) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
 

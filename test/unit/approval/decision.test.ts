@@ -72,3 +72,24 @@ describe('parseProgramAnswer', () => {
     expect(ProgramAnswerSchema.safeParse({ id: 1, decision: 'deny' }).success).toBe(false);
   });
 });
+
+describe('parseProgramAnswer with scope all (answer the identical requests waiting too)', () => {
+  const waiting = { id: 'req_1', ttl_seconds: 120, allows_reusable: true, identical_waiting: 3 };
+  const none = { id: 'req_1', ttl_seconds: 120, allows_reusable: true, identical_waiting: 0 };
+  const malformed = (check: string) => ({ kind: 'failed', reason: `the approver program answered something malformed: ${check}` });
+  it.each([
+    [waiting, { id: 'req_1', decision: 'approve', scope: 'all' }, { kind: 'approve', scope: 'all' }],
+    [waiting, { id: 'req_1', decision: 'deny', scope: 'all' }, { kind: 'deny', reason: 'denied by user', scope: 'all' }],
+    [waiting, { id: 'req_1', decision: 'approve' }, { kind: 'approve' }],
+    [waiting, { id: 'req_1', decision: 'deny' }, { kind: 'deny', reason: 'denied by user' }],
+    [waiting, { id: 'req_1', decision: 'approve', scope: 'all', reuse: { ttl_seconds: 60, max_uses: 3 } }, malformed('reuse with scope all')],
+    [waiting, { id: 'req_1', decision: 'approve', scope: 'ALL' }, malformed('scope is not one of the allowed values')],
+    [waiting, { id: 'req_2', decision: 'deny', scope: 'all' }, malformed('id is not the id of this request')],
+    [none, { id: 'req_1', decision: 'approve', scope: 'all' }, malformed('scope all on a request with no identical_waiting')],
+    [none, { id: 'req_1', decision: 'deny', scope: 'all' }, malformed('scope all on a request with no identical_waiting')],
+    // A prompt without the field (an older broker) has nobody waiting.
+    [{ id: 'req_1', ttl_seconds: 120, allows_reusable: true }, { id: 'req_1', decision: 'approve', scope: 'all' }, malformed('scope all on a request with no identical_waiting')],
+  ])('%j: %j → %j', (p, value, expected) => {
+    expect(parseProgramAnswer(JSON.stringify(value), p)).toEqual(expected);
+  });
+});

@@ -304,7 +304,7 @@ describe('renderPrompt', () => {
     const prompt = buildPrompt(wire, { id: 'req_1', expiresAt: new Date(NOW) });
     expect(Object.keys(prompt)).toEqual([
       'version', 'id', 'operation', 'allows_reusable', 'reason', 'command', 'executable', 'cwd', 'secrets', 'ttl_seconds',
-      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'mask', 'warnings', 'requester', 'profile', 'config_path', 'plain_env', 'scripts', 'expires_at', 'queue',
+      'override_env', 'overridden_aliases', 'allow_mutable_executable', 'pristine', 'mask', 'warnings', 'requester', 'profile', 'config_path', 'plain_env', 'scripts', 'expires_at', 'queue', 'identical_waiting',
     ]);
     expect(prompt).toMatchObject({ version: 1, operation: 'exec', allows_reusable: true, expires_at: '2030-01-02T03:04:05.000Z', queue: { waiting: 0 } });
     expect(prompt).not.toHaveProperty('session');
@@ -334,7 +334,7 @@ describe('operations', () => {
 
   it('keeps the session only on session_create, in the documented key order', () => {
     const created = buildPrompt(sampleWire(), { id: 'req_1', expiresAt: new Date(NOW), operation: 'session_create', session });
-    expect(Object.keys(created).slice(-3)).toEqual(['session', 'expires_at', 'queue']);
+    expect(Object.keys(created).slice(-4)).toEqual(['session', 'expires_at', 'queue', 'identical_waiting']);
     expect(created.session).toEqual(session);
     expect(created.session).not.toBe(session);
     expect(buildPrompt(sampleWire(), { id: 'req_1', expiresAt: new Date(NOW), operation: 'item_describe', session })).not.toHaveProperty('session');

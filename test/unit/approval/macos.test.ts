@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderPrompt } from '../../../src/approval/display.js';
 import { runInNewContext } from 'node:vm';
-import { chosenReuse, createMacosApprover } from '../../../src/approval/macos/approver.js';
+import { chosenAll, chosenReuse, createMacosApprover } from '../../../src/approval/macos/approver.js';
 import { dialogResultFromOutcome, parseDialogOutput, type DialogResult } from '../../../src/approval/macos/dialog.js';
 import { buildDialogScript, toScriptLiteral } from '../../../src/approval/macos/dialog-script.js';
 import { loadTouchId, type TouchIdGate } from '../../../src/approval/macos/touch-id.js';
@@ -192,6 +192,71 @@ describe('chosenReuse', () => {
 
   it('never grants a reuse on a prompt that does not allow it', () => {
     expect(chosenReuse(itemPrompt(), '2 minutes', '3')).toBeNull();
+  });
+});
+
+describe('answering the identical requests waiting (macOS)', () => {
+  const waiting = (count: number): ApprovalPrompt => ({ ...samplePrompt(), identical_waiting: count });
+  function simulate(script: string, answers: { button: string; lists?: Array<string[] | false> }) {
+    const calls: Array<{ fn: string; args: unknown[] }> = [];
+    const lists = [...(answers.lists ?? [])];
+    const app = {
+      includeStandardAdditions: false,
+      activate: () => undefined,
+      displayDialog: (...args: unknown[]) => {
+        calls.push({ fn: 'displayDialog', args });
+        if (answers.button === 'Deny') throw Object.assign(new Error('cancel'), { errorNumber: -128 });
+        return { buttonReturned: answers.button, gaveUp: false };
+      },
+      chooseFromList: (...args: unknown[]) => {
+        calls.push({ fn: 'chooseFromList', args });
+        return lists.shift() ?? false;
+      },
+    };
+    const out = runInNewContext(script, { Application: { currentApplication: () => app } }) as string;
+    return { result: parseDialogOutput(out), calls };
+  }
+  const script = (count: number) => buildDialogScript(waiting(count), { now: NOW, deadline: NOW + 60_000 });
+
+  it('keeps three buttons: the third opens the list of further answers only when identical requests wait', () => {
+    const { calls } = simulate(script(2), { button: 'More…', lists: [false] });
+    expect(calls[0]?.args[1]).toMatchObject({ buttons: ['Deny', 'Allow once', 'More…'], defaultButton: 'Deny', cancelButton: 'Deny' });
+    expect(calls[1]?.args[0]).toEqual(['Allow all 3 once', 'Deny all 3', 'Allow again…']);
+    expect(calls[1]?.args[1]).toMatchObject({ defaultItems: ['Deny all 3'], cancelButtonName: 'Deny' });
+    expect(script(0)).not.toContain('More…');
+    expect(simulate(script(0), { button: 'Allow again…', lists: [false] }).calls[0]?.args[1]).toMatchObject({ buttons: ['Deny', 'Allow once', 'Allow again…'] });
+  });
+
+  it.each<[{ button: string; lists?: Array<string[] | false> }, DialogResult]>([
+    [{ button: 'More…', lists: [['Allow all 3 once']] }, { kind: 'all', answer: 'allow', label: 'Allow all 3 once' }],
+    [{ button: 'More…', lists: [['Deny all 3']] }, { kind: 'all', answer: 'deny', label: 'Deny all 3' }],
+    [{ button: 'More…', lists: [false] }, { kind: 'deny' }],
+    [{ button: 'More…', lists: [['Allow again…'], ['1 minute'], ['5']] }, { kind: 'allow_again', duration: '1 minute', uses: '5' }],
+    [{ button: 'Allow once' }, { kind: 'allow' }],
+  ])('%j → %j', (answers, expected) => {
+    expect(simulate(script(2), answers).result).toEqual(expected);
+  });
+
+  it.each([
+    [2, 'allow', 'Allow all 3 once', true],
+    [2, 'deny', 'Deny all 3', true],
+    [2, 'allow', 'Allow all 4 once', false],
+    [2, 'deny', 'Allow all 3 once', false],
+    [0, 'allow', 'Allow all 1 once', false],
+  ] as const)('chosenAll with %d waiting: %s %j → %s', (count, answer, label, ok) => {
+    expect(chosenAll(waiting(count), answer, label)).toBe(ok);
+  });
+
+  it('allow all goes through Touch ID; deny all does not need it; a label for another count fails', async () => {
+    const confirm = vi.fn(async () => true);
+    const run = (result: DialogResult) => createMacosApprover({ env: {}, touchId: true, runDialog: async () => result, loadTouchId: async () => ({ available: () => true, confirm }) });
+    const deadline = Date.now() + 60_000;
+    await expect(run({ kind: 'all', answer: 'deny', label: 'Deny all 3' }).decide(waiting(2), { deadline })).resolves.toEqual({ kind: 'deny', reason: 'denied by user', scope: 'all' });
+    expect(confirm).not.toHaveBeenCalled();
+    await expect(run({ kind: 'all', answer: 'allow', label: 'Allow all 9 once' }).decide(waiting(2), { deadline })).resolves.toEqual({ kind: 'failed', reason: 'malformed approver output' });
+    expect(confirm).not.toHaveBeenCalled();
+    await expect(run({ kind: 'all', answer: 'allow', label: 'Allow all 3 once' }).decide(waiting(2), { deadline })).resolves.toEqual({ kind: 'approve', scope: 'all' });
+    expect(confirm).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -189,3 +189,32 @@ describe('createTtyApprover', () => {
     await expect(approver.decide(samplePrompt(), { deadline: later() })).resolves.toEqual({ kind: 'deny', reason: 'no terminal for the tty approver' });
   });
 });
+
+describe('askOnStreams with identical requests waiting', () => {
+  const waiting = (count: number) => ({ ...samplePrompt(), identical_waiting: count });
+  it.each([
+    [2, 'all\n', { kind: 'approve', scope: 'all' }],
+    [2, 'ALL\n', { kind: 'approve', scope: 'all' }],
+    [2, 'deny all\n', { kind: 'deny', reason: 'denied by user', scope: 'all' }],
+    [2, 'deny  all\r', { kind: 'deny', reason: 'denied by user', scope: 'all' }],
+    [2, 'y\n', { kind: 'approve' }],
+    [2, 'n\n', { kind: 'deny', reason: 'denied by user' }],
+    // Nobody waits: "all" is no answer this prompt offered, so it denies.
+    [0, 'all\n', { kind: 'deny', reason: 'denied by user' }],
+    [0, 'deny all\n', { kind: 'deny', reason: 'denied by user' }],
+  ])('identical %d, answer %j → %j', async (count, typed, decision) => {
+    const io = streams();
+    const pending = askOnStreams(waiting(count), io, { deadline: later() });
+    io.input.write(typed);
+    await expect(pending).resolves.toEqual(decision);
+  });
+
+  it('offers the answers for all only when identical requests wait', async () => {
+    const io = streams();
+    const pending = askOnStreams(waiting(2), io, { deadline: NOW + 60_000, now: () => NOW });
+    io.input.write('n\n');
+    await pending;
+    expect(io.shown()).toContain('2 more identical requests are waiting');
+    expect(io.shown()).toContain('  all  Allow all 3 once (this request and the identical ones waiting, each once)\n  deny all  Deny all 3\n  N    deny (the default)\nAnswer [y/a/all/deny all/N]: ');
+  });
+});

@@ -312,6 +312,65 @@ describe('createPromptQueue', () => {
     expect(t.outcomes.get('d')).toBe('turn');
   });
 
+  it('counts the identical requests (same key, any caller) queued behind the one holding the turn', async () => {
+    const t = setup();
+    t.enqueue('a', { key: 'same', caller: 'one' });
+    t.enqueue('b', { key: 'same', caller: 'two' });
+    t.enqueue('x', { key: 'other', caller: 'one' });
+    t.enqueue('c', { key: 'same', caller: 'one', deadline: 100 });
+    t.enqueue('d', { key: 'same', caller: 'three' });
+    expect(t.queue.identicalTo('a')).toBe(3);
+    // Only the entry at the prompt is asked about; a queued one or an unknown id has none.
+    expect(t.queue.identicalTo('b')).toBe(0);
+    expect(t.queue.identicalTo('nope')).toBe(0);
+    t.skew(100); // c expired
+    expect(t.queue.identicalTo('a')).toBe(2);
+    await flush();
+    expect(isTimeout(t.outcomes.get('c'))).toBe(true);
+  });
+
+  it('answers at most the counted identical requests together with the one at the prompt, oldest first', async () => {
+    const t = setup();
+    t.enqueue('a', { key: 'same' });
+    t.enqueue('b', { key: 'same' });
+    t.enqueue('x', { key: 'other' });
+    t.enqueue('c', { key: 'same' });
+    expect(t.queue.identicalTo('a')).toBe(2);
+    t.enqueue('late', { key: 'same' }); // arrived after the prompt counted 2: keeps its own prompt
+    // Nobody but the entry holding the turn can answer for others.
+    expect(t.queue.takeIdentical('b', 5)).toEqual([]);
+    expect(t.queue.takeIdentical('a', 2).map((e) => e.id)).toEqual(['b', 'c']);
+    await flush();
+    expect(t.outcomes.get('b')).toBe('coalesced');
+    expect(t.outcomes.get('c')).toBe('coalesced');
+    expect(t.queue.waiting()).toBe(2);
+    t.queue.done('a');
+    await flush();
+    expect(t.outcomes.get('x')).toBe('turn');
+    expect(t.queue.identicalTo('x')).toBe(0);
+    t.queue.done('x');
+    await flush();
+    expect(t.outcomes.get('late')).toBe('turn');
+    // After done() the old holder answers for nobody.
+    expect(t.queue.takeIdentical('a', 5)).toEqual([]);
+  });
+
+  it('property: identicalTo is the number of queued entries sharing the active key', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('k1', 'k2', 'k3'), { minLength: 1, maxLength: 20 }), (keys) => {
+        const t = setup();
+        keys.forEach((key, i) => void t.enqueue(`e${i}`, { key, caller: `c${i % 3}` }));
+        const first = keys[0] as string;
+        const count = keys.slice(1).filter((k) => k === first).length;
+        expect(t.queue.identicalTo('e0')).toBe(count);
+        const taken = t.queue.takeIdentical('e0', count);
+        expect(taken).toHaveLength(count);
+        expect(taken.every((e) => e.key === first)).toBe(true);
+        expect(t.queue.identicalTo('e0')).toBe(0);
+      }),
+    );
+  });
+
   it('does not hand over entries past their deadline, nor any with limit 0', async () => {
     const t = setup();
     t.enqueue('a', { key: 'same' });
