@@ -139,6 +139,26 @@ export const ItemDescribeBodySchema = z.strictObject({
   account: z.string().max(256).nullable(),
 });
 
+/**
+ * `agent-secret approve` attaching as the approval console: who it is (its command line,
+ * program, directory and process chain), for the audit log and the messages about it.
+ */
+export const ConsoleAttachBodySchema = z.strictObject({
+  command: MetaFields.command,
+  executable: MetaFields.executable,
+  cwd: MetaFields.cwd,
+  requester: MetaFields.requester,
+});
+
+/** A console's answer (`console.answer`) has the approver program's shape: approval/decision.ts checks it. */
+
+/** What the daemon says back to a console answer: what it did, with the failed check's reason. */
+export const ConsoleAnswerOkBodySchema = z.object({
+  id: z.string().nullable(),
+  outcome: z.enum(['approved', 'denied', 'failed', 'stale']),
+  reason: z.string().optional(),
+});
+
 const bindingPolicy = z.union([
   z.strictObject({ mode: z.literal('auto') }),
   z.strictObject({ mode: z.literal('ancestor'), depth: z.union([z.literal(1), z.literal(2), z.literal(3)]) }),
