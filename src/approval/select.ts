@@ -1,6 +1,7 @@
 // Chooses the approver from the user config only (never a flag, env var or project file):
 // `auto` is macOS's dialog on darwin, else zenity, else kdialog when a desktop display is
-// present; `tty` is never chosen by `auto`. Host facts are injected; describing never prompts.
+// present; `tty` and `console` are never chosen by `auto`. Host facts are injected; describing
+// never prompts. The `console` approver needs the daemon's channel to the attached console.
 
 import { AgentSecretError } from '../core/errors.js';
 import type { UserConfig } from '../config/user-config.js';
@@ -8,6 +9,7 @@ import { TRUSTED_BIN_DIRS } from './approver-env.js';
 import { findProgram, isTrustedExecutable } from './find-program.js';
 import { createKdialogApprover } from './kdialog.js';
 import { createProgramApprover } from './program.js';
+import { createConsoleApprover, type ConsoleChannel } from './console.js';
 import { canOpenTty, createTtyApprover, openTty } from './tty.js';
 import type { Approver, HostInfo } from './types.js';
 import { createZenityApprover } from './zenity.js';
@@ -19,6 +21,8 @@ export interface SelectOptions {
   /** The terminal the tty approver opens (default /dev/tty). */
   ttyPath?: string;
   now?: () => number;
+  /** The daemon's channel to the attached approval console; without it the console approver is unavailable. */
+  console?: ConsoleChannel;
 }
 
 export interface ApproverDescription {
@@ -28,7 +32,10 @@ export interface ApproverDescription {
   hint?: string;
 }
 
-export const NO_APPROVER_HINT = 'set approver in ~/.config/agent-secret/config.yml (tty, or command: [/path/to/program]); see README "Approvers"';
+export const NO_APPROVER_HINT = 'set approver in ~/.config/agent-secret/config.yml (console, tty, or command: [/path/to/program]); see README "Approvers"';
+
+/** The way forward on a Linux host without a desktop (SSH, servers). */
+export const HEADLESS_HINT = 'without a desktop (SSH, a server), put `approver: console` in ~/.config/agent-secret/config.yml and run `agent-secret approve` in a terminal of your own; see docs/approvers.md';
 
 interface Resolution extends ApproverDescription {
   create?: () => Promise<Approver>;
@@ -73,6 +80,12 @@ async function resolveApprover(config: UserConfig, host: HostInfo, options: Sele
       }
       return { name: 'tty', available: true, detail: 'asks on the terminal (/dev/tty)', create: async () => createTtyApprover({ open: () => openTty(ttyPath), ...now }) };
     }
+    case 'console': {
+      const channel = options.console;
+      const detail = 'asks in the approval console: run agent-secret approve in a terminal of your own';
+      if (channel === undefined) return { name: 'console', available: true, detail };
+      return { name: 'console', available: true, detail, create: async () => createConsoleApprover(channel) };
+    }
     case 'macos':
       return resolveMacos(config, host, now);
     case 'zenity':
@@ -107,7 +120,7 @@ async function resolveDesktop(names: ReadonlyArray<'zenity' | 'kdialog'>, host: 
     return { name, available: false, detail: `${label} needs a Linux desktop`, hint: NO_APPROVER_HINT };
   }
   if (!nonEmpty(host.env.DISPLAY) && !nonEmpty(host.env.WAYLAND_DISPLAY)) {
-    return { name, available: false, detail: `no desktop display for ${label} (neither DISPLAY nor WAYLAND_DISPLAY is set)`, hint: NO_APPROVER_HINT };
+    return { name, available: false, detail: `no desktop display for ${label} (neither DISPLAY nor WAYLAND_DISPLAY is set)`, hint: HEADLESS_HINT };
   }
   const dirs = options.searchDirs ?? TRUSTED_BIN_DIRS;
   const now = options.now === undefined ? {} : { now: options.now };

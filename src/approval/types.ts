@@ -61,6 +61,8 @@ export interface DecideOptions {
   /** Epoch ms; no answer by then is a timeout. */
   deadline: number;
   signal?: AbortSignal;
+  /** Called (at most once) when the approver must wait for the human to start something (the console approver). */
+  onWaiting?: (message: string) => void;
 }
 
 /** Something that can ask a human about one prompt. */

@@ -28,7 +28,10 @@ export type AuditEventType =
   | 'session_resolved'
   | 'session_refused'
   | 'session_destroyed'
-  | 'approval_revoked';
+  | 'approval_revoked'
+  | 'console_attached'
+  | 'console_detached'
+  | 'console_refused';
 
 export interface AuditContext {
   requestId: string;

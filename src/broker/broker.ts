@@ -10,6 +10,7 @@ import { AgentSecretError } from '../core/errors.js';
 import type { Conversation, DaemonHooks } from './conversation.js';
 import { createCore, type BrokerOptions } from './core.js';
 import { approvalOps } from './ops/approvals.js';
+import { consoleOps } from './ops/console.js';
 import { execOps } from './ops/exec.js';
 import { itemOps } from './ops/item.js';
 import { sessionOps } from './ops/session.js';
@@ -24,6 +25,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     ...sessionOps(core),
     ...itemOps(core),
     ...approvalOps(core),
+    ...consoleOps(core),
   };
   let active = 0;
 

@@ -18,6 +18,7 @@ import type { ApprovalRequest } from '../request/types.js';
 import { clampReuse, createApprovalStore, type Reservation } from './approvals.js';
 import type { Conversation } from './conversation.js';
 import { callerOf } from './caller.js';
+import { createConsoleHub } from './console-hub.js';
 import { createPromptQueue } from './queue.js';
 import { createSessionStore } from './sessions.js';
 import { needsCallerTerminal } from './terminal.js';
@@ -62,6 +63,8 @@ export interface Scope {
   audit: AuditLog;
   actx: AuditContext;
   signal: AbortSignal;
+  /** Tells the caller something while it waits (a `notice` frame: our own words, value-free). */
+  notify: (message: string) => void;
 }
 
 /** The value-free request that created an approval or a session, and its request id. */
@@ -91,6 +94,8 @@ export function createCore(opts: BrokerOptions) {
     sessionRequests: new Map<string, Origin>(),
     approvalRequests: new Map<string, Origin>(),
     queue: createPromptQueue<Pending>({ now }),
+    // The one attached approval console (`agent-secret approve`), the `console` approver's channel.
+    consoles: createConsoleHub({ now }),
     // Read at every request; parsed again only when the file changed.
     userConfigOf: createUserConfigLoader(),
     controllers: new Set<AbortController>(),
@@ -107,7 +112,8 @@ export async function withScope(core: BrokerCore, conv: Conversation, request: A
   const audit = await openAuditLog(auditLogPath(core.opts.dirs));
   const abort = track(core, conv);
   try {
-    await fn({ request, requestId, deadline, userConfig, audit, actx: { requestId, request }, signal: abort.signal });
+    const notify = (message: string) => void conv.send('notice', { message }).catch(() => undefined);
+    await fn({ request, requestId, deadline, userConfig, audit, actx: { requestId, request }, signal: abort.signal, notify });
   } finally {
     untrack(core, conv, abort);
     await audit.close().catch(() => undefined);
@@ -177,7 +183,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
         hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for session create and item describe',
       });
     }
-    approver = await selectApprover(userConfig, { platform: core.opts.platform, env: core.opts.env });
+    approver = await selectApprover(userConfig, { platform: core.opts.platform, env: core.opts.env }, core.opts.inProcess === true ? {} : { console: core.consoles });
   } catch (error) {
     audit.write(auditEvent('approval_unavailable', actx, { error_code: codeOf(error), approver_config: userConfig.path }));
     throw error;
@@ -197,7 +203,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
   });
   // Reusable approvals live in the daemon; a broker inside the CLI ends with its one request.
   if (core.opts.inProcess === true) prompt.allows_reusable = false;
-  const decision = await approver.decide(prompt, { deadline, signal });
+  const decision = await approver.decide(prompt, { deadline, signal, onWaiting: scope.notify });
   const approvedAt = core.now();
   // Cut short by a daemon stop or the client leaving: cancelled, not a denial by the human.
   if (signal.aborted) {

@@ -224,6 +224,24 @@ Examples:
 
 /** Approvals list/revoke. */
 function addApprovalCommands(program: Command, ctx: CliContext, run: Run): void {
+  program
+    .command('approve')
+    .summary('be the approval console: answer requests in this terminal (headless hosts, SSH)')
+    .description(
+      'Attach this terminal to the daemon as the approval console of the console approver (approver: console in ~/.config/agent-secret/config.yml) and answer each request as it comes, one at a time: allow once, allow again for a while, or deny. Runs until Ctrl-C. One console at a time; stdin must be a terminal. Meant for the human, never for an agent.',
+    )
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  # once, in ~/.config/agent-secret/config.yml:  approver: console
+  agent-secret approve          # in a terminal or SSH session of your own; Ctrl-C to detach`,
+    )
+    .action(async () => {
+      const { runApprove } = await import('./commands/approve.js');
+      run(runApprove(ctx));
+    });
   const approvals = program
     .command('approvals')
     .summary('list or revoke the reusable approvals the daemon holds')

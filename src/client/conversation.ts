@@ -90,6 +90,16 @@ class SocketConversation implements ClientConversation {
   }
 
   async receive(opts: { timeoutMs?: number } = {}): Promise<Frame> {
+    for (;;) {
+      const frame = await this.#receiveAny(opts);
+      if (frame.type !== 'notice') return frame;
+      // The daemon's word to the human while a request waits (e.g. to start the approval console).
+      const message = cleanText(frame.body.message);
+      if (message !== undefined) process.stderr.write(`agent-secret: ${message}\n`);
+    }
+  }
+
+  async #receiveAny(opts: { timeoutMs?: number }): Promise<Frame> {
     let line: Buffer;
     try {
       line = await this.#reader.next(opts.timeoutMs);

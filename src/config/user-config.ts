@@ -14,7 +14,7 @@ import { userConfigPath, type DirsInput } from '../platform/dirs.js';
 import { duplicateKeyOffsets } from './unique-keys.js';
 import { checkYamlLimits } from './yaml-limits.js';
 
-export type ApproverSetting = 'auto' | 'macos' | 'zenity' | 'kdialog' | 'tty' | { command: string[] };
+export type ApproverSetting = 'auto' | 'macos' | 'zenity' | 'kdialog' | 'tty' | 'console' | { command: string[] };
 
 export interface UserConfig {
   path: string;
@@ -45,7 +45,7 @@ export function parseIdleTimeout(text: string): number | null {
 /** Largest user config accepted, in bytes. */
 export const MAX_USER_CONFIG_BYTES = 64 * 1024;
 
-const APPROVER_NAMES = ['auto', 'macos', 'zenity', 'kdialog', 'tty'] as const;
+const APPROVER_NAMES = ['auto', 'macos', 'zenity', 'kdialog', 'tty', 'console'] as const;
 const APPROVER_PROBLEM = `must be one of ${APPROVER_NAMES.join(', ')}, or {command: [/absolute/path/to/program, args…]}`;
 const HINT = 'fix ~/.config/agent-secret/config.yml (see README "Approvers"), or remove it to use the defaults';
 

@@ -22,6 +22,8 @@ export const CLIENT_FRAME_TYPES = [
   'approvals.list',
   'approvals.revoke',
   'item.describe',
+  'console.attach',
+  'console.answer',
   'daemon.stop',
   'daemon.status',
 ] as const;

@@ -152,6 +152,25 @@ export const ItemDescribeBodySchema = z.strictObject({
   account: z.string().max(256).nullable(),
 });
 
+/**
+ * `agent-secret approve` attaching as the approval console: its pid and directory. The daemon
+ * labels it and reads its process chain itself (as for item describe), for the audit log and
+ * the messages about it.
+ */
+export const ConsoleAttachBodySchema = z.strictObject({
+  cwd: z.string().min(1).max(4096),
+  pid: z.number().int().positive(),
+});
+
+/** A console's answer (`console.answer`) has the approver program's shape: approval/decision.ts checks it. */
+
+/** What the daemon says back to a console answer: what it did, with the failed check's reason. */
+export const ConsoleAnswerOkBodySchema = z.object({
+  id: z.string().nullable(),
+  outcome: z.enum(['approved', 'denied', 'failed', 'stale']),
+  reason: z.string().optional(),
+});
+
 const bindingPolicy = z.union([
   z.strictObject({ mode: z.literal('auto') }),
   z.strictObject({ mode: z.literal('ancestor'), depth: z.union([z.literal(1), z.literal(2), z.literal(3)]) }),

@@ -31,7 +31,7 @@ beforeEach(() => {
 afterEach(() => sb.cleanup());
 
 const runs = () => join(sb.root, 'runs.jsonl');
-const execArgs = () => ['exec', '--profile', 'cf', '--', 'node', join(PROGRAMS, 'append-env.mjs'), runs(), 'CF_TOKEN'];
+const execArgs = () => ['exec', '--profile', 'cf', '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'CF_TOKEN'];
 const blockerArgs = () => ['exec', '--profile', 'cf', '--reason', 'Hold the prompt', '--', 'true'];
 const seen = (): Array<string | undefined> =>
   existsSync(runs())

@@ -10,7 +10,9 @@ import { AgentSecretError } from '../../../src/core/errors.js';
 import { samplePrompt } from './sample-prompt.js';
 
 const FAKE_APPROVER = fileURLToPath(new URL('../../fixtures/bin/approver', import.meta.url));
-const HINT = 'set approver in ~/.config/agent-secret/config.yml (tty, or command: [/path/to/program]); see README "Approvers"';
+const HINT = 'set approver in ~/.config/agent-secret/config.yml (console, tty, or command: [/path/to/program]); see README "Approvers"';
+const HEADLESS =
+  'without a desktop (SSH, a server), put `approver: console` in ~/.config/agent-secret/config.yml and run `agent-secret approve` in a terminal of your own; see docs/approvers.md';
 
 let dir: string;
 let bin: string;
@@ -105,11 +107,22 @@ describe('selectApprover', () => {
     expect(error.message).toBe('no approver available: no terminal (/dev/tty) to ask on');
   });
 
-  it('auto on Linux without a display: no approver, with a hint to configure one', async () => {
+  it('auto on Linux without a display: no approver, with the approval console as the way forward', async () => {
     fakeDialog('zenity');
     const error = await unavailable(selectApprover(config('auto'), linux(), { searchDirs: [bin] }));
     expect(error.message).toBe('no approver available: no desktop display for zenity/kdialog (neither DISPLAY nor WAYLAND_DISPLAY is set)');
-    expect(error.hint).toBe(HINT);
+    expect(error.hint).toBe(HEADLESS);
+    await expect(describeApprover(config('auto'), linux(), { searchDirs: [bin] })).resolves.toMatchObject({ available: false, hint: HEADLESS });
+  });
+
+  it('console: available wherever the daemon offers its channel; never chosen by auto', async () => {
+    const channel = { ask: async () => ({ kind: 'deny' as const, reason: 'denied by user' }) };
+    const approver = await selectApprover(config('console'), linux(), { console: channel });
+    expect(approver.name).toBe('console');
+    await expect(approver.decide(samplePrompt(), { deadline: Date.now() + 1000 })).resolves.toEqual({ kind: 'deny', reason: 'denied by user' });
+    await expect(describeApprover(config('console'), linux())).resolves.toMatchObject({ name: 'console', available: true });
+    // Outside the daemon (no channel) nothing can answer.
+    await unavailable(selectApprover(config('console'), linux()));
   });
 
   it('auto never falls back to the terminal', async () => {
@@ -248,7 +261,7 @@ describe('describeApprover', () => {
       name: 'auto',
       available: false,
       detail: 'no desktop display for zenity/kdialog (neither DISPLAY nor WAYLAND_DISPLAY is set)',
-      hint: HINT,
+      hint: HEADLESS,
     });
     await expect(describeApprover(config({ command: [FAKE_APPROVER, 'deny'] }), linux())).resolves.toEqual({
       name: 'command',

@@ -34,7 +34,7 @@ describe('parseUserConfig', () => {
   });
 
   it.each([
-    ['version: 1\napprover: gui\n', `${FILE}:2:11: approver: must be one of auto, macos, zenity, kdialog, tty, or {command: [/absolute/path/to/program, args…]}`],
+    ['version: 1\napprover: gui\n', `${FILE}:2:11: approver: must be one of auto, macos, zenity, kdialog, tty, console, or {command: [/absolute/path/to/program, args…]}`],
     ['version: 1\napprover:\n  command: [approve-bot]\n', `${FILE}:3:13: approver.command.0: the program (first element) must be an absolute path`],
     ['version: 1\napprover:\n  command: []\n', `${FILE}:3:12: approver.command: must name a program`],
     ['version: 1\napprover:\n  command: /bin/true\n', `${FILE}:3:12: approver.command: must be a list of strings`],
