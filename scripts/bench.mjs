@@ -7,7 +7,8 @@
 //   3. reused exec: `exec --reuse-only -- true` served by the daemon from a reusable approval vs
 //      node running a script that spawns `true` and waits (target ratio <= 1.4; bare `node
 //      empty.js` as information) and against a minimal floor client, then 50 parallel reused execs (p50/p99) and the
-//      daemon's resident memory afterwards (target < 80 MB)
+//      daemon's resident memory afterwards (target < 80 MB); the cost of a pinned argv file
+//      (a 64 KiB script, a 4 MiB file) next to the same exec without it
 //   4. masking (when built): masked vs plain pipe throughput (target >= 0.5)
 // Runs in a throwaway HOME with the fake op and an approving fake approver.
 
@@ -220,6 +221,23 @@ try {
   const timedProfile = [];
   for (let i = 0; i < 19; i += 1) timedProfile.push(time(process.execPath, profileArgs('--reuse-only'), { env: reuseEnv, cwd: profileDir }));
   console.log(`  reused exec --profile    ${median(timedProfile).toFixed(1)} ms (${(median(timedProfile) / nodeEmpty).toFixed(2)}x node; parses agent-secret.yml)`);
+
+  // Files named in argv are pinned (identity, and a SHA-256 of files up to 4 MiB): a typical
+  // script, and a file at the hashing limit, each against the same exec without the file.
+  for (const [label, bytes] of [['64 KiB script', 64 * 1024], ['4 MiB file', 4 * 1024 * 1024]]) {
+    const file = join(work, `pinned-${bytes}.sh`);
+    writeFileSync(file, `# ${'x'.repeat(bytes - 3)}\n`, { mode: 0o600 });
+    const withFile = (...flags) => [...reusedArgs(`file ${bytes}`, ...flags), file];
+    const without = (...flags) => reusedArgs(`nofile ${bytes}`, ...flags);
+    time(process.execPath, withFile(), { env: reuseEnv, cwd: work });
+    time(process.execPath, without(), { env: reuseEnv, cwd: work });
+    const pinned = sideBySide(
+      () => time(process.execPath, withFile('--reuse-only'), { env: reuseEnv, cwd: work }),
+      () => time(process.execPath, without('--reuse-only'), { env: reuseEnv, cwd: work }),
+      19,
+    );
+    console.log(`  reused exec + ${label.padEnd(14)}${pinned.a.toFixed(1)} ms (${(pinned.a / pinned.b).toFixed(2)}x the same exec without it, ${pinned.b.toFixed(1)} ms)`);
+  }
 
   // 50 parallel reused execs over three approvals of 20 uses each (a use count is at most 20).
   for (const tag of ['p0', 'p1', 'p2']) prime(tag);

@@ -183,7 +183,8 @@ describe('idle exit', () => {
     // Several idle periods (the once-only case above exits in about one) pass without an exit.
     await sleep(6_000);
     expect(isDaemon(pid)).toBe(true);
-    const reused = await runClean(sb, execArgs('--reuse-only'));
+    // The same environment: the reuse key covers it (IDLE included).
+    const reused = await runClean(sb, execArgs('--reuse-only'), { env: IDLE });
     expect(reused.code).toBe(0);
     expect(sb.prompts()).toHaveLength(1);
     expect(daemonPid()).toBe(pid);

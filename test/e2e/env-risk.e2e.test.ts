@@ -28,7 +28,7 @@ beforeEach(() => {
 afterEach(() => sb.cleanup());
 
 const warningsOf = (prompt: Record<string, unknown> | undefined) => (prompt?.warnings ?? []) as string[];
-const execArgs = () => ['exec', '--profile', 'p', '--', 'node', join(PROGRAMS, 'append-env.mjs'), join(sb.root, 'runs.jsonl'), 'CF_TOKEN'];
+const execArgs = () => ['exec', '--profile', 'p', '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'CF_TOKEN'];
 
 describe('risky environment variables in the prompt', () => {
   it("names a caller's PYTHONPATH as a warning, with --pristine suggested, and not with --pristine", async () => {

@@ -209,7 +209,7 @@ describe('exec --dry-run', () => {
     const doc = JSON.parse(result.stdout);
     expect(doc).toMatchObject({ schema_version: '1', ok: true, would_prompt: true, would_spawn: false });
     expect(Object.keys(doc.request).sort()).toEqual(
-      ['allow_mutable_executable', 'command', 'config_path', 'cwd', 'executable', 'mask', 'override_env', 'overridden_aliases', 'plain_env', 'pristine', 'profile', 'reason', 'requester', 'secrets', 'ttl_seconds', 'warnings'].sort(),
+      ['allow_mutable_executable', 'command', 'config_path', 'cwd', 'executable', 'mask', 'override_env', 'overridden_aliases', 'plain_env', 'pristine', 'profile', 'reason', 'requester', 'scripts', 'secrets', 'ttl_seconds', 'warnings'].sort(),
     );
     expect(doc.request).toMatchObject({
       reason: 'Deploy the web app',
@@ -250,7 +250,8 @@ describe('exec refuses malformed input before any prompt', () => {
   const cases: Array<[string, string[], number, string[]]> = [
     ['no -- separator', ['exec', '--profile', 'deploy'], 2, ['after --']],
     ['nothing after --', ['exec', '--profile', 'deploy', '--'], 2, ['after --']],
-    ['positional before --', ['exec', 'terraform', '--', 'plan'], 2, ['too many arguments']],
+    // The words before -- move after it, and the rest is kept as typed (a `--` meant for the command stays).
+    ['positional before --', ['exec', 'terraform', '--', 'plan'], 2, ['after --', 'agent-secret exec -- terraform -- plan']],
     ['--json without --dry-run', ['exec', '--json', '--', 'node'], 2, ['--json only with --dry-run']],
     ['--reuse', ['exec', '--reuse', '--', 'node'], 2, ['approver']],
     ['unknown flag', ['exec', '--bogus', '--', 'node'], 2, ['--bogus']],
