@@ -215,6 +215,8 @@ function warningLines(prompt: ApprovalPrompt, max: number): string[] {
 function detailLines(prompt: ApprovalPrompt, operation: PromptOperation): string[] {
   const accounts = [...new Set(prompt.secrets.map((s) => accountLabel(s.account)))];
   const command = commandDisplay(prompt.command);
+  // An exec is planned by the daemon; a session's profile and config are the client's word.
+  const reported = operation === 'session_create' ? ' (reported by the caller)' : '';
   return [
     '',
     `Command: ${command.text}`,
@@ -222,9 +224,9 @@ function detailLines(prompt: ApprovalPrompt, operation: PromptOperation): string
     `Executable: ${displayField(prompt.executable, DISPLAY_LIMITS.path)}`,
     `Working directory: ${displayField(prompt.cwd, DISPLAY_LIMITS.path)}`,
     `${accounts.length === 1 ? 'Account' : 'Accounts'}: ${accounts.length === 0 ? '(none)' : accounts.join(', ')}`,
-    `Profile: ${prompt.profile === null ? '(none: one-off secrets)' : displayField(prompt.profile, DISPLAY_LIMITS.profile)}`,
+    `Profile: ${prompt.profile === null ? '(none: one-off secrets)' : `${displayField(prompt.profile, DISPLAY_LIMITS.profile)}${reported}`}`,
     // The project file that chose the profile and accounts (the path is agent-controlled: escaped).
-    ...(typeof prompt.config_path === 'string' ? [`Config: ${displayField(prompt.config_path, DISPLAY_LIMITS.path)}`] : []),
+    ...(typeof prompt.config_path === 'string' ? [`Config: ${displayField(prompt.config_path, DISPLAY_LIMITS.path)}${reported}`] : []),
     ...scopeLines(prompt, operation),
   ];
 }

@@ -382,7 +382,7 @@ describe('operations', () => {
       Executable: /usr/bin/terraform
       Working directory: /home/dev/infra
       Accounts: acme.1password.com, default account
-      Profile: deploy
+      Profile: deploy (reported by the caller)
       Scope: one session: up to 5 reads within 5 minutes of approval, from the bound process and this directory only
       Bound to: zsh (pid 123, /bin/zsh)
 
