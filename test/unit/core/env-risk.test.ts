@@ -92,6 +92,11 @@ describe('envWarnings', () => {
     expect(warnings[1]).not.toMatch(/\bPATH \(|HOME|TMPDIR|SHELL|NODE_OPTIONS/);
   });
 
+  it('says nothing of the editor and pager variables agent harnesses set (GIT_EDITOR=true), but names them in an env file', () => {
+    expect(envWarnings([], ['PATH', 'HOME', 'GIT_EDITOR', 'GIT_PAGER', 'GIT_SEQUENCE_EDITOR', 'EDITOR', 'PAGER'])).toEqual([]);
+    expect(envWarnings(['GIT_EDITOR'], []).join('\n')).toContain('an env file sets GIT_EDITOR (git)');
+  });
+
   it('is empty for an ordinary environment', () => {
     expect(envWarnings(['TF_LOG', 'REGION'], ['PATH', 'HOME', 'USER', 'LANG', 'TERM', 'PWD', 'SHLVL'])).toEqual([]);
   });
