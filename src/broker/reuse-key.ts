@@ -75,7 +75,8 @@ export interface FingerprintInput {
 
 /**
  * 'env-v2:' + SHA-256 hex over the sorted name/value pairs of every caller variable but churn,
- * plus the effective plain env-file entries. An unset variable and an empty one differ.
+ * plus the effective plain env-file entries and whether the request is nested (started inside
+ * an approved one). An unset variable and an empty one differ.
  */
 export function environmentFingerprint(input: FingerprintInput): string {
   const env: Array<[string, string]> = [];
@@ -87,7 +88,10 @@ export function environmentFingerprint(input: FingerprintInput): string {
   for (const [name, value] of input.plain) plainMap.set(name, value);
   const plain = [...plainMap.entries()].sort((a, b) => compare(a[0], b[0]));
 
-  return `env-v2:${sha256(JSON.stringify({ pristine: input.pristine, env, plain }))}`;
+  // The id of an enclosing request is churn, but being nested is not: the prompt warns about it,
+  // so a nested request is never identical to (or served by the approval of) a top-level one.
+  const nested = input.env.AGENT_SECRET_REQUEST_ID !== undefined;
+  return `env-v2:${sha256(JSON.stringify({ pristine: input.pristine, nested, env, plain }))}`;
 }
 
 /** The fingerprint of the caller's environment for a planned exec (CLI and fast path alike). */

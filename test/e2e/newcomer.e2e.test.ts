@@ -146,6 +146,19 @@ describe('masking under a pseudo-terminal, as agent harnesses run commands', () 
     expectNoLeak(sb, { code: 0, signal: null, stdout: output, stderr: '', pid: undefined });
   });
 
+  it('with-session under a harness is masked too, although stdout is a terminal', async () => {
+    const created = await runClean(sb, ['session', 'create', '--reason', 'Print the token', '--secret', `T=${REF}`, '--json']);
+    expect(created.code).toBe(0);
+    const token = (JSON.parse(created.stdout) as { session_token: string }).session_token;
+    const quoted = [process.execPath, BIN, 'with-session', token, '--', 'printenv', 'T'].map((a) => `'${a}'`).join(' ');
+    const argv = process.platform === 'darwin' ? ['-q', '/dev/null', 'sh', '-c', quoted] : ['-qfec', quoted, '/dev/null'];
+    const result = spawnSync('script', argv, { cwd: sb.project, env: { ...sb.env, CLAUDECODE: '1' }, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = `${result.stdout}${result.stderr}`;
+    expect(result.status).toBe(0);
+    expect(output.includes('<concealed by agent-secret>')).toBe(true);
+    expectNoLeak(sb, { code: 0, signal: null, stdout: output, stderr: '', pid: undefined });
+  });
+
   it('without a harness marker a terminal is a human: not masked (the control)', () => {
     expect(underPty({}).includes(valueOf(REF))).toBe(true);
   });

@@ -170,6 +170,13 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
       });
     }
     const { runChildForDaemon } = await import('../../exec/run-child.js');
+    // As for exec: masked unless a human's terminal has both streams and no agent harness is
+    // detected (its variables, or its program in our chain; the chain is read only on a terminal).
+    const { maskDecision } = await import('../../plan/exec-plan.js');
+    const onTerminal = options.mask === undefined && ctx.stdoutIsTTY && ctx.stderrIsTTY;
+    const { readRequesterChain } = await import('../../platform/process-tree.js');
+    const chain = onTerminal ? await readRequesterChain({ pid: ctx.pid, platform: ctx.platform }) : [];
+    const mask = maskDecision(options.mask, undefined, ctx, chain);
     const spec = {
       command: argv,
       executable: executable.path,
@@ -178,7 +185,7 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
       pristine: false,
       plain: [],
       removeNames: [],
-      mask: options.mask ?? !(ctx.stdoutIsTTY && ctx.stderrIsTTY),
+      mask,
       // A session approves secrets, not a command: no argv file was pinned.
       scripts: [],
     };

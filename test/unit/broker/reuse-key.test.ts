@@ -171,6 +171,12 @@ describe('environmentFingerprint', () => {
     expect(fingerprint({ env: { ...callerEnv, ...change } })).toBe(base);
   });
 
+  it('tells a nested request from a top-level one, whatever the enclosing request id', () => {
+    const nested = fingerprint({ env: { ...callerEnv, AGENT_SECRET_REQUEST_ID: 'req_1' } });
+    expect(nested).not.toBe(base);
+    expect(fingerprint({ env: { ...callerEnv, AGENT_SECRET_REQUEST_ID: 'req_2' } })).toBe(nested);
+  });
+
   const significant: Array<[string, Record<string, string | undefined>]> = [
     ['PATH', { PATH: '/tmp/evil:/usr/bin' }],
     ['HOME', { HOME: '/home/other' }],
