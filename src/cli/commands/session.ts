@@ -174,8 +174,7 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
     // detected (its variables, or its program in our chain; the chain is read only on a terminal).
     const { maskDecision } = await import('../../plan/exec-plan.js');
     const onTerminal = options.mask === undefined && ctx.stdoutIsTTY && ctx.stderrIsTTY;
-    const { readRequesterChain } = await import('../../platform/process-tree.js');
-    const chain = onTerminal ? await readRequesterChain({ pid: ctx.pid, platform: ctx.platform }) : [];
+    const chain = onTerminal ? await (await import('../../platform/process-tree.js')).readRequesterChain({ pid: ctx.pid, platform: ctx.platform }) : [];
     const mask = maskDecision(options.mask, undefined, ctx, chain);
     const spec = {
       command: argv,
