@@ -361,7 +361,7 @@ function addAgentCommands(program: Command, ctx: CliContext, run: Run): void {
 Examples:
   echo '{"tool_name":"Bash","tool_input":{"command":"op read op://Vault/Item/field"}}' | agent-secret guard
   echo '{"hook_event_name":"beforeShellExecution","command":"cat .env","cwd":"/tmp"}' | agent-secret guard --agent cursor
-  agent-secret hook-install --agent codex       register it where that agent reads hooks
+  echo '{"tool_name":"run_shell_command","tool_input":{"command":"op read op://V/I/f"}}' | agent-secret guard --agent gemini
 
 A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README for what it cannot catch.`,
     )
