@@ -34,12 +34,12 @@ export async function runProfileList(ctx: CliContext, options: Options): Promise
   return 0;
 }
 
-/** Shows one profile, fully resolved. */
 // The provider of a reference: its scheme (refs passed validation at load).
 function providerOf(ref: string): string {
   return schemeOf(ref) ?? 'op';
 }
 
+/** Shows one profile, fully resolved. */
 export async function runProfileShow(ctx: CliContext, name: string | undefined, options: Options): Promise<number> {
   const config = await requireProjectConfig(ctx, options.config);
   const profile = resolveProfile(config, name?.trim() === '' ? undefined : name);
