@@ -216,3 +216,70 @@ describe('provider token set, status, remove', () => {
     expect(jsonLines(bwsLog)).toEqual([]);
   });
 });
+
+describe('1Password service accounts', () => {
+  const OP_VAULT = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'op-vault.json'), 'utf8')) as { service_accounts: Array<{ account: string; token: { value: string } }> };
+  const SA = OP_VAULT.service_accounts[0]!;
+
+  it('an account with a service-account token resolves without the desktop app; the token reaches op alone; doctor names each mode', async () => {
+    sb.env.FAKE_OP_STATE = 'signed_out';
+    sb.useApprover('approve', { providers: { op: { service_accounts: { [SA.account]: {} } } } });
+    const set = await runClean(sb, ['provider', 'token', 'set', `op/${SA.account}`], { input: SA.token.value });
+    expect(set.code).toBe(0);
+
+    const ok = await runClean(sb, ['exec', '--reason', 'ci deploy', '--account', SA.account, '--secret', 'CF=op://Infra/Cloudflare/token', ...reportArgs('CF', 'OP_SERVICE_ACCOUNT_TOKEN')]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(readReport()).toMatchObject({ CF: digest(valueOf('op://Infra/Cloudflare/token', SA.account)), OP_SERVICE_ACCOUNT_TOKEN: { set: false } });
+    const calls = sb.opCalls() as Array<{ argv: string[]; env_names: string[] }>;
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.env_names).toContain('OP_SERVICE_ACCOUNT_TOKEN');
+    expect(calls[0]!.argv).not.toContain('--account');
+
+    // The desktop-app account in the same state fails, and nothing is delivered.
+    const desktop = await runClean(sb, ['exec', '--reason', 'laptop', '--secret', 'CF=op://Infra/Cloudflare/token', ...reportArgs('CF')]);
+    expect(desktop.code).toBe(13);
+    expect(desktop.stderr).toContain('not signed in');
+
+    const doctor = await runClean(sb, ['doctor', '--json']);
+    const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks;
+    expect(checks.find((c) => c.name === `op_account ${SA.account}`)).toMatchObject({ status: 'ok' });
+    expect(checks.find((c) => c.name === 'op_accounts')?.detail).toContain(`${SA.account}: service account; every other account: the 1Password desktop app`);
+    expect(checks.find((c) => c.name === 'op_signed_in')).toMatchObject({ status: 'warn' });
+  });
+
+  it('a refused service-account token fails closed with the token commands as the fix', async () => {
+    sb.useApprover('approve', { providers: { op: { service_accounts: { [SA.account]: {} } } } });
+    await runClean(sb, ['provider', 'token', 'set', `op/${SA.account}`], { input: 'ops_not-a-real-token' });
+    const result = await runClean(sb, ['exec', '--reason', 'ci deploy', '--account', SA.account, '--secret', 'CF=op://Infra/Cloudflare/token', ...reportArgs('CF')]);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain(`service-account token of account ${SA.account}`);
+    expect(result.stderr).toContain(`agent-secret provider token set op/${SA.account}`);
+    expect(result.stderr).not.toContain('ops_not-a-real-token');
+    expect(existsSync(report)).toBe(false);
+  });
+});
+
+describe('doctor reports every configured provider', () => {
+  it('bws and its sources, each provider program, with a fix for each failing check', async () => {
+    sb.useApprover('approve', {
+      providers: {
+        bws: { sources: { main: {}, team: {} }, default_source: 'main' },
+        vault: { command: [join(FIXTURE_BIN, 'provider-program'), 'values'] },
+        gone: { command: ['/nonexistent/provider'] },
+      },
+    });
+    await runClean(sb, ['provider', 'token', 'set', 'bws/main'], { input: BWS.access_tokens[0]!.value });
+    const doctor = await runClean(sb, ['doctor', '--json']);
+    expect(doctor.code).toBe(1);
+    const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string; hint: string | null }> }).checks;
+    const byName = (name: string) => checks.find((c) => c.name === name);
+    expect(byName('bws')).toMatchObject({ status: 'ok' });
+    expect(byName('bws_source main (default)')).toMatchObject({ status: 'ok', detail: expect.stringContaining('Bitwarden accepts it') });
+    expect(byName('bws_source team')).toMatchObject({ status: 'fail', hint: expect.stringContaining('agent-secret provider token set bws/team') });
+    expect(byName('provider vault')).toMatchObject({ status: 'ok' });
+    expect(byName('provider gone')).toMatchObject({ status: 'fail', hint: expect.stringContaining('providers.gone') });
+    const text = await runClean(sb, ['doctor']);
+    expect(text.stdout).toContain('bws_source team');
+  });
+});
