@@ -133,6 +133,21 @@ describe('a profile mixing op, bws and a provider program', () => {
   });
 });
 
+describe('env files', () => {
+  it('take bws:// and the schemes the user config declares as references, and leave URLs plain', async () => {
+    configure();
+    sb.write('.env.refs', `STRIPE_KEY=bws://${STRIPE.id}\nAPP_TOKEN=${APP.ref}\nSITE=https://example.com/x\nOTHER=aws://not/declared\n`);
+    const dry = await runClean(sb, ['exec', '--env-file', '.env.refs', '--reason', 'env refs', '--dry-run', '--json', '--', 'true']);
+    expect(dry.code).toBe(0);
+    const body = JSON.parse(dry.stdout) as { request: { secrets: Array<{ alias: string; provider: string }>; plain_env_names?: string[] } };
+    expect(body.request.secrets.map((s) => [s.alias, s.provider])).toEqual([
+      ['APP_TOKEN', 'vault'],
+      ['STRIPE_KEY', 'bws'],
+    ]);
+    expect(dry.stdout).not.toContain('https://example.com/x');
+  });
+});
+
 describe('a provider program fails closed', () => {
   it.each([
     ['hang', 'did not finish within 3s'],
