@@ -2,7 +2,7 @@
 // `--help` and `agent-context` load almost nothing. Commander never prints errors or exits
 // itself: exitOverride() turns them into throws that cli/main.ts maps to the exit table.
 
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { defineExecOptions, defineSourceOptions, execUsageErrorOf } from '../plan/exec-options.js';
 import type { CliContext } from './context.js';
@@ -370,13 +370,28 @@ A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README f
       run(runGuard(ctx, process.stdin, options));
     });
 
+  const agentOption = () =>
+    new Option('--agent <agent>', 'which agent: claude, codex, cursor or gemini').choices(['claude', 'codex', 'cursor', 'gemini']);
   program
     .command('skill-install')
-    .description('install the agent-secret skill into ~/.agents/skills and ~/.claude/skills (idempotent)')
-    .option('--force', 'replace an installed skill that differs from this version')
+    .description(
+      'install the agent-secret skill where an agent reads skills: Claude Code ~/.claude/skills, Codex CLI ~/.agents/skills, Cursor ~/.cursor/skills, Gemini CLI ~/.gemini/skills (no --agent: ~/.agents/skills and ~/.claude/skills); idempotent',
+    )
+    .addOption(agentOption())
+    .option('--project', "the repository's skills folder (nearest .git above) instead of your home")
+    .option('--remove', 'remove the installed skill instead')
+    .option('--force', 'replace (or remove) an installed skill that differs from this version; a backup is kept')
     .option('--json', 'print JSON')
     .allowExcessArguments(false)
-    .addHelpText('after', '\nExamples:\n  agent-secret skill-install\n  agent-secret skill-install --force --json')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret skill-install
+  agent-secret skill-install --agent cursor
+  agent-secret skill-install --agent gemini --project
+  agent-secret skill-install --agent codex --remove --json`,
+    )
     .action(async (options) => {
       const { runSkillInstall } = await import('./commands/install.js');
       run(runSkillInstall(ctx, options));
@@ -384,10 +399,23 @@ A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README f
 
   program
     .command('hook-install')
-    .description('add `agent-secret guard` as a PreToolUse hook to ~/.claude/settings.json, keeping every other setting (idempotent)')
+    .description(
+      "register `agent-secret guard --agent <agent>` where the agent reads hooks (Claude Code ~/.claude/settings.json, Codex CLI ~/.codex/hooks.json, Cursor ~/.cursor/hooks.json, Gemini CLI ~/.gemini/settings.json), keeping every other setting and a backup of the file; idempotent",
+    )
+    .addOption(agentOption().default('claude'))
+    .option('--project', "the repository's own hook file (nearest .git above) instead of your home; the hook then runs agent-secret from PATH")
+    .option('--remove', 'remove the guard hook instead')
     .option('--json', 'print JSON')
     .allowExcessArguments(false)
-    .addHelpText('after', '\nExamples:\n  agent-secret hook-install\n  agent-secret hook-install --json')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret hook-install                      Claude Code
+  agent-secret hook-install --agent codex
+  agent-secret hook-install --agent cursor --project
+  agent-secret hook-install --agent gemini --remove --json`,
+    )
     .action(async (options) => {
       const { runHookInstall } = await import('./commands/install.js');
       run(runHookInstall(ctx, options));

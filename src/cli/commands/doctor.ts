@@ -105,9 +105,14 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
     add('daemon', 'fail', error.message, error.hint ?? 'agent-secret daemon stop, then retry');
   }
 
+  // Which coding agents run the guard and have the skill (information: none of it blocks exec).
+  const { agentInstallStatus } = await import('./agent-files.js');
+  const { AGENT_TITLES } = await import('../../guard/agents.js');
+  const agents = await agentInstallStatus(ctx);
+
   const ok = checks.every((c) => c.status !== 'fail');
   if (options.json === true) {
-    writeJson(ctx.stdout, { ok, platform: `${ctx.platform}/${process.arch}`, checks });
+    writeJson(ctx.stdout, { ok, platform: `${ctx.platform}/${process.arch}`, checks, agents });
   } else {
     const width = Math.max(...checks.map((c) => c.name.length));
     writeLines(ctx.stdout, [
@@ -115,6 +120,16 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
         `${c.status === 'ok' ? 'ok  ' : c.status === 'warn' ? 'warn' : 'FAIL'}  ${c.name.padEnd(width)}  ${c.detail}`,
         ...(c.hint !== null ? [`      ${' '.repeat(width)}  fix: ${c.hint}`] : []),
       ]),
+      'coding agents (guard hook, skill):',
+      ...agents.map((a) => {
+        const guard = a.guard.length > 0 ? `guard: ${a.guard.join(' + ')}` : 'guard: -';
+        const skill = a.skill.length > 0 ? `skill: ${a.skill.map((s) => `${s.scope}${s.current ? '' : ' (older version)'}`).join(' + ')}` : 'skill: -';
+        const missing = [
+          ...(a.guard.length === 0 ? [`agent-secret hook-install --agent ${a.agent}`] : []),
+          ...(a.skill.length === 0 || a.skill.some((s) => !s.current) ? [`agent-secret skill-install --agent ${a.agent}${a.skill.some((s) => !s.current) ? ' --force' : ''}`] : []),
+        ];
+        return `  ${AGENT_TITLES[a.agent].padEnd(11)}  ${guard.padEnd(22)}  ${skill}${missing.length > 0 ? `   (to add: ${missing.join('; ')})` : ''}`;
+      }),
       ok ? 'agent-secret can run exec here.' : 'agent-secret exec will fail until the FAIL lines are fixed.',
     ]);
   }

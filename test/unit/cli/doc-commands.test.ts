@@ -114,7 +114,10 @@ const NEXT_WORD: Record<string, readonly string[]> = {
 export function problemOf(line: string): string | null {
   // Help texts align a description after two spaces; `${…}` in a message stands for flags or words.
   // Right after `exec` it stands for source flags (dropped), anywhere else for a word.
-  const all = words(line.split(/ {2,}/)[0] ?? '').filter((w, i, list) => w !== 'PLACEHOLDER' || list[i - 1] !== 'exec');
+  // After `--agent` it stands for an agent's name.
+  const all = words(line.split(/ {2,}/)[0] ?? '')
+    .filter((w, i, list) => w !== 'PLACEHOLDER' || list[i - 1] !== 'exec')
+    .map((w, i, list) => (/^(PLACEHOLDER)+$/.test(w) && list[i - 1] === '--agent' ? 'claude' : w));
   const allowed = NEXT_WORD[all[0] ?? ''];
   const next = all[1];
   if (allowed !== undefined && next !== undefined && !next.startsWith('-') && !allowed.includes(next)) return null;
