@@ -2,7 +2,7 @@
 // in, without ever prompting), the project config, the user config and approver, and the
 // audit log. Every failing check says how to fix it; exit 1 when something blocks exec.
 
-import { describeApprover } from '../../approval/index.js';
+import { checkTouchId, describeApprover, type TouchIdStatus } from '../../approval/index.js';
 import { checkAuditPath } from '../../audit/index.js';
 import { loadUserConfig, type UserConfig } from '../../config/user-config.js';
 import { AgentSecretError } from '../../core/errors.js';
@@ -19,6 +19,23 @@ interface Check {
   status: Status;
   detail: string;
   hint: string | null;
+}
+
+/** The fix when the native module behind Touch ID did not build (npm 11 runs no install script it was not allowed to). */
+export const TOUCH_ID_FIX = 'reinstall with its build allowed: npm install -g --allow-scripts=node-mac-auth agent-secret (from a clone: npm ci --allow-scripts=node-mac-auth); or set touch_id: false in the user config';
+
+/** The doctor line for Touch ID, or null where it does not apply. */
+export function touchIdCheck(status: TouchIdStatus): { status: Status; detail: string; hint: string | null } | null {
+  switch (status) {
+    case 'not-darwin':
+      return null;
+    case 'available':
+      return { status: 'ok', detail: 'Touch ID follows "Allow" in the dialog', hint: null };
+    case 'cannot-prompt':
+      return { status: 'warn', detail: 'this Mac cannot prompt for Touch ID (no sensor, none enrolled, or the lid is closed); the dialog alone approves', hint: 'enrol a fingerprint in System Settings > Touch ID & Password, or set touch_id: false in the user config' };
+    case 'module-missing':
+      return { status: 'warn', detail: 'Touch ID is unavailable: the native module node-mac-auth did not build or load, so the dialog alone approves', hint: TOUCH_ID_FIX };
+  }
 }
 
 /** Runs every check and prints the report. */
@@ -70,6 +87,11 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
   if (userConfig !== null) {
     const approver = await describeApprover(userConfig, { platform: ctx.platform, env: ctx.env });
     add('approver', approver.available ? 'ok' : 'fail', `${approver.name}: ${approver.detail}`, approver.available ? null : (approver.hint ?? null));
+    // The macOS dialog asks for Touch ID after "Allow" when node-mac-auth loads (never prompts here).
+    if (approver.available && approver.name === 'macos' && userConfig.touchId) {
+      const check = touchIdCheck(await checkTouchId(ctx.platform));
+      if (check !== null) add('touch_id', check.status, check.detail, check.hint);
+    }
   }
 
   const audit = await checkAuditPath(auditLogPath(dirsInput(ctx)));
