@@ -122,6 +122,7 @@ function addInspectCommands(program: Command, ctx: CliContext, run: Run): void {
     .option('--account <account>', '1Password account (default: the project config account, AGENT_SECRET_1PASSWORD_ACCOUNT, OP_ACCOUNT)')
     .option('--config <path>', 'config file instead of discovering agent-secret.yml')
     .option('--format <format>', 'text, json or env-refs (lines ALIAS=op://… for an env file)', 'text')
+    .option('--json', 'print JSON (the same as --format json)')
     .option('--prefix <prefix>', 'prefix for the generated variable names, e.g. GITHUB')
     .option('--reason <text>', 'why (shown to the human; default: "Inspect 1Password item metadata")')
     .option('--ttl <duration>', 'how long the request may wait for approval, 10s..10m (default 2m)')
