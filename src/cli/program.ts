@@ -423,6 +423,37 @@ Examples:
     });
 
   program
+    .command('completion')
+    .summary('print a shell completion script: bash, zsh or fish')
+    .description(
+      'Print a completion script for bash, zsh or fish, generated from this command table: commands, subcommands and flags, profile names from the nearest agent-secret.yml, and approval and session ids from a running daemon (never started for it).',
+    )
+    .argument('<shell>', 'bash, zsh or fish')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  source <(agent-secret completion bash)        this shell; for every one, add the line to ~/.bashrc
+  source <(agent-secret completion zsh)         this shell; for every one, add the line to ~/.zshrc
+  agent-secret completion fish > ~/.config/fish/completions/agent-secret.fish`,
+    )
+    .action(async (shell: string) => {
+      const { runCompletion } = await import('./commands/completion.js');
+      run(runCompletion(ctx, program, shell));
+    });
+
+  program
+    .command('__complete', { hidden: true })
+    .description('names for shell completion: profiles, approvals or sessions (one a line)')
+    .argument('<kind>')
+    .allowExcessArguments(false)
+    .action(async (kind: string) => {
+      const { runComplete } = await import('./commands/completion.js');
+      run(runComplete(ctx, kind));
+    });
+
+  program
     .command('agent-context')
     .description('machine-readable summary of commands, flags, exit codes and profiles, for coding agents')
     .option('--config <path>', 'config file instead of discovering agent-secret.yml')
