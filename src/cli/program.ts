@@ -53,6 +53,7 @@ Start here:
   addAuditCommand(program, ctx, run);
   addDaemonCommands(program, ctx, run);
   addAgentCommands(program, ctx, run);
+  addCompletionCommands(program, ctx, run);
   return program;
 }
 
@@ -362,6 +363,7 @@ function addAgentCommands(program: Command, ctx: CliContext, run: Run): void {
 Examples:
   echo '{"tool_name":"Bash","tool_input":{"command":"op read op://Vault/Item/field"}}' | agent-secret guard
   echo '{"hook_event_name":"beforeShellExecution","command":"cat .env","cwd":"/tmp"}' | agent-secret guard --agent cursor
+  echo '{"tool_name":"run_shell_command","tool_input":{"command":"op read op://V/I/f"}}' | agent-secret guard --agent gemini
   agent-secret hook-install --agent codex       register it where that agent reads hooks
 
 A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README for what it cannot catch.`,
@@ -423,6 +425,37 @@ Examples:
     });
 
   program
+    .command('agent-context')
+    .description('machine-readable summary of commands, flags, exit codes and profiles, for coding agents')
+    .option('--config <path>', 'config file instead of discovering agent-secret.yml')
+    .option('--json', 'print JSON (the only format)')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExample:\n  agent-secret agent-context --json')
+    .action(async (options) => {
+      const { runAgentContext } = await import('./commands/agent-context.js');
+      run(runAgentContext(ctx, program, options));
+    });
+
+  program
+    .command('version')
+    .description('print the version')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret version
+  agent-secret version --json`,
+    )
+    .action(async (options) => {
+      const { runVersion } = await import('./commands/version.js');
+      run(runVersion(ctx, options));
+    });
+}
+
+function addCompletionCommands(program: Command, ctx: CliContext, run: Run): void {
+  program
     .command('completion')
     .summary('print a shell completion script: bash, zsh or fish')
     .description(
@@ -451,34 +484,5 @@ Examples:
     .action(async (kind: string) => {
       const { runComplete } = await import('./commands/completion.js');
       run(runComplete(ctx, kind));
-    });
-
-  program
-    .command('agent-context')
-    .description('machine-readable summary of commands, flags, exit codes and profiles, for coding agents')
-    .option('--config <path>', 'config file instead of discovering agent-secret.yml')
-    .option('--json', 'print JSON (the only format)')
-    .allowExcessArguments(false)
-    .addHelpText('after', '\nExample:\n  agent-secret agent-context --json')
-    .action(async (options) => {
-      const { runAgentContext } = await import('./commands/agent-context.js');
-      run(runAgentContext(ctx, program, options));
-    });
-
-  program
-    .command('version')
-    .description('print the version')
-    .option('--json', 'print JSON')
-    .allowExcessArguments(false)
-    .addHelpText(
-      'after',
-      `
-Examples:
-  agent-secret version
-  agent-secret version --json`,
-    )
-    .action(async (options) => {
-      const { runVersion } = await import('./commands/version.js');
-      run(runVersion(ctx, options));
     });
 }
