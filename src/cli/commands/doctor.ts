@@ -21,8 +21,8 @@ interface Check {
   hint: string | null;
 }
 
-/** The fix when the native module behind Touch ID did not build (npm 11 runs no install script it was not allowed to). */
-export const TOUCH_ID_FIX = 'reinstall with its build allowed: npm install -g --allow-scripts=node-mac-auth agent-secret (from a clone: npm ci --allow-scripts=node-mac-auth); or set touch_id: false in the user config';
+/** The fix when the native module behind Touch ID did not build (npm 12 runs no install script it was not allowed to). */
+export const TOUCH_ID_FIX = 'reinstall with its build allowed: npm install -g --allow-scripts=node-mac-auth agent-secret (in a clone: npm ci, which package.json allows to build it); or set touch_id: false in the user config';
 
 /** The doctor line for Touch ID, or null where it does not apply. */
 export function touchIdCheck(status: TouchIdStatus): { status: Status; detail: string; hint: string | null } | null {
