@@ -467,9 +467,12 @@ function addCompletionCommands(program: Command, ctx: CliContext, run: Run): voi
       'after',
       `
 Examples:
-  source <(agent-secret completion bash)        this shell; for every one, add the line to ~/.bashrc
-  source <(agent-secret completion zsh)         this shell; for every one, add the line to ~/.zshrc
-  agent-secret completion fish > ~/.config/fish/completions/agent-secret.fish`,
+  eval "$(agent-secret completion bash)"        this shell; for every one, add the line to ~/.bashrc
+  eval "$(agent-secret completion zsh)"         this shell; for every one, add the line to ~/.zshrc
+  agent-secret completion fish > ~/.config/fish/completions/agent-secret.fish
+
+Profile names come from the nearest agent-secret.yml, approval and session ids from a running
+daemon (none is started for it).`,
     )
     .action(async (shell: string) => {
       const { runCompletion } = await import('./commands/completion.js');
