@@ -43,6 +43,7 @@ export const PROMPT_TITLES = {
   exec: 'agent-secret: secret access request',
   item_describe: 'agent-secret: item metadata request',
   session_create: 'agent-secret: session access request',
+  approver_test: 'agent-secret: approver test (nothing is read)',
 } as const satisfies Record<PromptOperation, string>;
 
 /** The exec title (kept for callers of the first version). */
@@ -135,6 +136,7 @@ export function fullCommandNote(id: string): string {
 
 function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: number): string[] {
   const n = prompt.secrets.length;
+  if (operation === 'approver_test') return ['Secrets: none. This is a test: nothing is read from 1Password and nothing runs.'];
   const lines =
     operation === 'item_describe'
       ? [
@@ -240,7 +242,7 @@ export function renderPromptText(prompt: ApprovalPrompt, opts: { now: number }):
 
 // An operation this version does not know is shown as the broadest one it knows (exec), never hidden.
 function knownOperation(operation: unknown): PromptOperation {
-  return operation === 'item_describe' || operation === 'session_create' ? operation : 'exec';
+  return operation === 'item_describe' || operation === 'session_create' || operation === 'approver_test' ? operation : 'exec';
 }
 
 function question(prompt: ApprovalPrompt, operation: PromptOperation): string {
@@ -251,6 +253,8 @@ function question(prompt: ApprovalPrompt, operation: PromptOperation): string {
       return `Allow this command to use ${these}?`;
     case 'item_describe':
       return 'Allow this command to read the field names (never the values) of this 1Password item?';
+    case 'approver_test':
+      return 'Is this how agent-secret asks you? Answer as you like: the answer is only reported back.';
     case 'session_create': {
       const session = prompt.session;
       if (session === undefined) return `Allow a session to read ${these}? (The session details are missing: deny.)`;
@@ -269,6 +273,8 @@ function scopeLines(prompt: ApprovalPrompt, operation: PromptOperation): string[
       ];
     case 'item_describe':
       return ['Scope: one read of field names, types and sections; every value is dropped'];
+    case 'approver_test':
+      return ['Scope: none; the answer is reported back to agent-secret approver test'];
     case 'session_create': {
       const session = prompt.session;
       if (session === undefined) return ['Scope: one session (details missing)'];

@@ -173,12 +173,12 @@ export interface Approved {
  * Asks the human about one request (the caller holds the turn); audits the answer; throws unless
  * approved. A "deny all" also denies the identical requests waiting (they then fail without a prompt).
  */
-export async function decide(core: BrokerCore, scope: Scope, operation: PromptOperation, session?: PromptSession): Promise<Approved> {
+export async function decide(core: BrokerCore, scope: Scope, operation: PromptOperation, session?: PromptSession, onApprover?: (name: string) => void): Promise<Approved> {
   const { request, requestId, deadline, userConfig, audit, actx, signal } = scope;
   let approver;
   try {
     if (needsCallerTerminal(userConfig, core.opts.inProcess)) {
-      // The daemon has no terminal; exec with the tty approver runs in the CLI instead.
+      // The daemon has no terminal; exec (and approver test) with the tty approver runs in the CLI instead.
       throw new AgentSecretError('approval.unavailable', 'the tty approver can only ask for exec, which then runs without the daemon', {
         hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for session create and item describe',
       });
@@ -188,8 +188,9 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     audit.write(auditEvent('approval_unavailable', actx, { error_code: codeOf(error), approver_config: userConfig.path }));
     throw error;
   }
-  // Fail before prompting when op cannot possibly work: the human should not approve in vain.
-  const opPath = requireOp(core, userConfig, audit, actx);
+  onApprover?.(approver.name);
+  // Fail before prompting when op cannot possibly work: the human should not approve in vain (an approver test resolves nothing).
+  const opPath = operation === 'approver_test' ? '' : requireOp(core, userConfig, audit, actx);
   const chosenBy = { approver: approver.name, approver_config: userConfig.path };
   // Only exec requests share keys (the others queue under a key of their own): 0 for them.
   const identical = core.queue.identicalTo(requestId);

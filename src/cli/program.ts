@@ -50,6 +50,7 @@ Start here:
   addInspectCommands(program, ctx, run);
   addSessionCommands(program, ctx, run);
   addApprovalCommands(program, ctx, run);
+  addApproverCommand(program, ctx, run);
   addAuditCommand(program, ctx, run);
   addDaemonCommands(program, ctx, run);
   addAgentCommands(program, ctx, run);
@@ -269,6 +270,33 @@ Examples:
     .action(async (id: string | undefined, options) => {
       const { runApprovalsRevoke } = await import('./commands/approvals.js');
       run(runApprovalsRevoke(ctx, id, options));
+    });
+}
+
+/** Approver test. */
+function addApproverCommand(program: Command, ctx: CliContext, run: Run): void {
+  const approver = program
+    .command('approver')
+    .summary('check the approver: a sample request, and what you answered')
+    .description('Check the approver chosen in ~/.config/agent-secret/config.yml.');
+  approver
+    .command('test')
+    .description(
+      'Show a harmless sample request through the configured approver, as a real request would be shown (the dialog and Touch ID, the approval console, the approver program, or the terminal for tty), and report what you answered. No secrets: nothing is read from 1Password and nothing runs. The prompt is audited like any other. Exit 0 for Allow and for Deny, 11 when nobody answered in time.',
+    )
+    .option('--ttl <duration>', 'how long the sample waits for an answer, 10s..10m (default: 60s)')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret approver test
+  agent-secret approver test --ttl 2m --json`,
+    )
+    .action(async (options) => {
+      const { runApproverTest } = await import('./commands/approver.js');
+      run(runApproverTest(ctx, options));
     });
 }
 

@@ -22,6 +22,9 @@ interface Check {
 }
 
 /** The fix when the native module behind Touch ID did not build (npm 12 runs no install script it was not allowed to). */
+/** doctor's pointer to the one check it cannot do without a human: answering a prompt. */
+export const APPROVER_TEST_HINT = 'agent-secret approver test shows you a sample request (nothing is read)';
+
 export const TOUCH_ID_FIX = 'reinstall with its build allowed: npm install -g --allow-scripts=node-mac-auth agent-secret (in a clone: npm ci, which package.json allows to build it); or set touch_id: false in the user config';
 
 /** The doctor line for Touch ID, or null where it does not apply. */
@@ -86,7 +89,8 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
 
   if (userConfig !== null) {
     const approver = await describeApprover(userConfig, { platform: ctx.platform, env: ctx.env });
-    add('approver', approver.available ? 'ok' : 'fail', `${approver.name}: ${approver.detail}`, approver.available ? null : (approver.hint ?? null));
+    // Available is not the same as working: the sample request shows the real prompt in a few seconds.
+    add('approver', approver.available ? 'ok' : 'fail', `${approver.name}: ${approver.detail}`, approver.available ? APPROVER_TEST_HINT : (approver.hint ?? null));
     // The macOS dialog asks for Touch ID after "Allow" when node-mac-auth loads (never prompts here).
     if (approver.available && approver.name === 'macos' && userConfig.touchId) {
       const check = touchIdCheck(await checkTouchId(ctx.platform));
@@ -140,7 +144,7 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
     writeLines(ctx.stdout, [
       ...checks.flatMap((c) => [
         `${c.status === 'ok' ? 'ok  ' : c.status === 'warn' ? 'warn' : 'FAIL'}  ${c.name.padEnd(width)}  ${c.detail}`,
-        ...(c.hint !== null ? [`      ${' '.repeat(width)}  fix: ${c.hint}`] : []),
+        ...(c.hint !== null ? [`      ${' '.repeat(width)}  ${c.status === 'ok' ? 'next' : 'fix'}: ${c.hint}`] : []),
       ]),
       'coding agents (guard hook, skill):',
       ...agents.map((a) => {

@@ -15,7 +15,7 @@ import { buildProgram } from '../../../src/cli/program.js';
 import type { CliContext } from '../../../src/cli/context.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-const COMMANDS = new Set(['exec', 'profile', 'doctor', 'item', 'session', 'with-session', 'approvals', 'audit', 'daemon', 'guard', 'skill-install', 'hook-install', 'agent-context', 'version', 'completion', '--help', '--version']);
+const COMMANDS = new Set(['exec', 'profile', 'doctor', 'item', 'session', 'with-session', 'approvals', 'audit', 'daemon', 'guard', 'skill-install', 'hook-install', 'agent-context', 'version', 'completion', 'approver', '--help', '--version']);
 // Words that end a command line inside a sentence ("run agent-secret doctor again").
 const PROSE = new Set(['and', 'or', 'then', 'to', 'again', 'will', 'shows', 'in', 'if', 'is', 'for', 'from', 'can', 'does', 'first', 'instead', 'once', 'when', 'with', 'prints', 'says', 'as', 'on', 'reads', 'runs', 'takes', 'names']);
 
