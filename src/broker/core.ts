@@ -165,8 +165,8 @@ export interface Approved {
   reuse: { ttlSeconds: number; maxUses: number } | null;
   approvedAt: number;
   approver: string;
-  /** Identical queued requests to approve once each with this one (0: this one only); the caller takes them after resolving. */
-  together: number;
+  /** The identical queued requests the prompt counted, to approve once each with this one (none: this one only); the caller takes them after resolving. */
+  together: readonly string[];
 }
 
 /**
@@ -198,7 +198,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     id: requestId,
     expiresAt: new Date(deadline),
     waiting: core.queue.waitingFor(requestId),
-    identicalWaiting: identical,
+    identicalWaiting: identical.length,
     operation,
     ...(session === undefined ? {} : { session }),
   });
@@ -231,17 +231,17 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
   }
   const reuse = operation === 'exec' && decision.reuse !== undefined ? clampReuse(decision.reuse, request.ttlSeconds) : null;
   audit.write(auditEvent('approval_granted', actx, { ...chosenBy, ...(reuse === null ? {} : { reuse: { ttl_seconds: reuse.ttlSeconds, max_uses: reuse.maxUses } }) }));
-  return { opPath, reuse, approvedAt, approver: approver.name, together: decision.scope === 'all' ? identical : 0 };
+  return { opPath, reuse, approvedAt, approver: approver.name, together: decision.scope === 'all' ? identical : [] };
 }
 
 /**
- * Hands one answer to at most `limit` identical requests queued behind `requestId` (never more
- * than the prompt counted, so nobody is answered whom the human did not see counted). Each then
- * audits its own approval or denial, noting `answered_with`.
+ * Hands one answer to the identical requests queued behind `requestId` that the prompt counted
+ * (`ids`), those still waiting and no other, so nobody is answered whom the human did not see
+ * counted. Each then audits its own approval or denial, noting `answered_with`.
  */
-export function answerTogether(core: BrokerCore, requestId: string, limit: number, together: Together): number {
-  if (limit <= 0) return 0;
-  const taken = core.queue.takeIdentical(requestId, limit);
+export function answerTogether(core: BrokerCore, requestId: string, ids: readonly string[], together: Together): number {
+  if (ids.length === 0) return 0;
+  const taken = core.queue.takeIdentical(requestId, ids);
   for (const entry of taken) {
     entry.item.together = { ...together, values: together.values === null ? null : new Map(together.values) };
   }
