@@ -4,15 +4,54 @@
 // answering is exit 11 and a broken approver is approval.failed; op is never called and not
 // even needed; the audit log records the test and its answer. doctor names the command.
 
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runClean } from '../helpers/run-cli.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { expectNoLeak, runCli, runClean } from '../helpers/run-cli.js';
+import { BIN, createSandbox, FIXTURE_BIN, type Sandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
+const terminals: ChildProcess[] = [];
 beforeEach(() => {
   sb = createSandbox();
 });
-afterEach(() => sb.cleanup());
+afterEach(() => {
+  for (const child of terminals.splice(0)) child.kill('SIGKILL');
+  sb.cleanup();
+});
+
+function useApproverName(name: 'console' | 'tty'): void {
+  const dir = join(sb.root, 'config', 'agent-secret');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'config.yml'), `version: 1\napprover: ${name}\nop_path: ${join(FIXTURE_BIN, 'op')}\n`, { mode: 0o600 });
+}
+
+// `agent-secret ARGS` on a pseudo-terminal of its own (util-linux or BSD `script`), as a human's terminal.
+function onTerminal(args: string[]) {
+  const command = [process.execPath, BIN, ...args].map((word) => JSON.stringify(word)).join(' ');
+  const argv = process.platform === 'linux' ? ['-qfec', command, '/dev/null'] : ['-qF', '/dev/null', process.execPath, BIN, ...args];
+  const child = spawn('script', argv, { cwd: sb.project, env: { ...sb.env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  terminals.push(child);
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
+  return {
+    output: () => out,
+    type: (text: string) => child.stdin?.write(text),
+    exited: new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code))),
+    async waitFor(text: string) {
+      const deadline = Date.now() + 20_000;
+      while (!out.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`the terminal never showed ${JSON.stringify(text)}; it showed:\n${out}`);
+        await sleep(25);
+      }
+    },
+  };
+}
+
+const QUESTION = 'Is this how agent-secret asks you?';
 
 const eventsOf = (requestId: string) => sb.auditEvents().filter((e) => e.request_id === requestId).map((e) => e.event);
 
@@ -94,4 +133,33 @@ describe('approver test', () => {
     const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; hint: string | null }> }).checks;
     expect(checks.find((c) => c.name === 'approver')?.hint).toContain('agent-secret approver test');
   });
+
+  it('console approver: the sample shows in agent-secret approve, and its answer comes back', async () => {
+    useApproverName('console');
+    const con = onTerminal(['approve']);
+    await con.waitFor('Waiting for requests');
+    const test = runCli(sb, ['approver', 'test', '--json'], { timeoutMs: 40_000 });
+    await con.waitFor(QUESTION);
+    await con.waitFor('answer>');
+    con.type('d\r');
+    const result = await test;
+    expectNoLeak(sb, result);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ answer: 'deny', approver: 'console' });
+    expect(sb.opCalls()).toHaveLength(0);
+  }, 60_000);
+
+  it('tty approver: asked on this terminal by an in-process broker (the daemon has none)', async () => {
+    useApproverName('tty');
+    const term = onTerminal(['approver', 'test']);
+    await term.waitFor(QUESTION);
+    term.type('y\r');
+    expect(await term.exited).toBe(0);
+    expect(term.output()).toContain('approver test: you answered Allow (approver: tty)');
+    expect(sb.opCalls()).toHaveLength(0);
+    // The in-process broker audits it the same way.
+    expect(sb.auditEvents().map((e) => e.event)).toEqual(['request_received', 'approval_granted']);
+    // No daemon was started for it.
+    expect(existsSync(sb.daemonPidFile)).toBe(false);
+  }, 60_000);
 });

@@ -31,8 +31,14 @@ export async function runApproverTest(ctx: CliContext, options: ApproverTestOpti
   if (!ttl.ok) throw new AgentSecretError('ttl.invalid', `invalid --ttl: ${ttl.message}`, { details: { flag: '--ttl' } });
   const body = { ttl_seconds: ttl.seconds, cwd: ctx.cwd, pid: ctx.pid };
 
-  const { openConversation } = await import('../../client/daemon.js');
-  let answer = await ask(await openConversation({ dirs: dirsInput(ctx), env: { ...ctx.env }, autoStart: true, firstType: 'approver.test', firstBody: body }));
+  // As exec: with the tty approver no daemon is started (it has no terminal); the daemon's own config still decides when one runs.
+  const { loadUserConfig } = await import('../../config/user-config.js');
+  const { needsCallerTerminal } = await import('../../broker/terminal.js');
+  let answer: Answer | 'in_process' = 'in_process';
+  if (!needsCallerTerminal(await loadUserConfig(dirsInput(ctx)))) {
+    const { openConversation } = await import('../../client/daemon.js');
+    answer = await ask(await openConversation({ dirs: dirsInput(ctx), env: { ...ctx.env }, autoStart: true, firstType: 'approver.test', firstBody: body }));
+  }
   if (answer === 'in_process') {
     // The tty approver asks on this terminal: the same broker runs in this process.
     const { openLocalConversation } = await import('../../broker/local.js');
