@@ -176,12 +176,13 @@ function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: nu
           ),
         ]
       : [
-          `Secrets (${n}):`,
+          ...(n === 0 && Array.isArray(prompt.templates) && prompt.templates.length > 0 ? [] : [`Secrets (${n}):`]),
           ...listed(
-            prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${accountLabel(s.account)})`),
+            prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${accountLabel(s.account)})${asFile(s)}`),
             max,
             (hidden) => `  …[${hidden} more secret${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
           ),
+          ...templateLines(prompt, max),
         ];
   if (prompt.override_env && prompt.overridden_aliases.length > 0) {
     const shown = prompt.overridden_aliases.slice(0, DISPLAY_LIMITS.overridden).map((a) => displayField(a, DISPLAY_LIMITS.alias));
@@ -195,6 +196,40 @@ function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: nu
     const hidden = plainEnv.length - shown.length;
     lines.push(`Env file also sets (${plainEnv.length}, not secrets): ${shown.join(', ')}${hidden > 0 ? ` …[${hidden} more]` : ''}`);
   }
+  return lines;
+}
+
+// " as a file" and how: a named pipe with its read limit, and the file's name when it is not the alias.
+function asFile(secret: { alias: string; delivery?: unknown; file?: { name: string; mode: string; max_reads: number | null } | null }): string {
+  if (secret.delivery !== 'file' || typeof secret.file !== 'object' || secret.file === null) return '';
+  return ` as a file${fileDetail(secret.file, secret.alias)}`;
+}
+
+function fileDetail(file: { name: string; mode: string; max_reads: number | null }, alias: string): string {
+  const parts = [
+    ...(file.name === alias ? [] : [`named ${displayField(String(file.name), DISPLAY_LIMITS.alias)}`]),
+    ...(file.mode === 'fifo' ? [`a named pipe, ${file.max_reads === null ? 'unlimited reads' : `${reads(file.max_reads)} at most`}`] : []),
+  ];
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}
+
+// Each template: the file it renders, its path and content hash, then every reference it uses.
+function templateLines(prompt: ApprovalPrompt, max: number): string[] {
+  const templates = Array.isArray(prompt.templates) ? prompt.templates : [];
+  if (templates.length === 0) return [];
+  const lines = [`Templates rendered into files (${templates.length}):`];
+  for (const t of templates.slice(0, max)) {
+    const hash = typeof t.sha256 === 'string' ? t.sha256.slice(0, 12) : '?';
+    lines.push(`  ${displayField(t.alias, DISPLAY_LIMITS.alias)} = ${displayField(t.path, DISPLAY_LIMITS.path)} (sha256 ${displayField(hash, 12)}…) as a file${fileDetail(t.file, t.alias)}`);
+    lines.push(
+      ...listed(
+        t.refs.map((ref) => `    uses ${displayField(ref, DISPLAY_LIMITS.ref)} (${accountLabel(t.account)})`),
+        max,
+        (hidden) => `    …[${hidden} more reference${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
+      ),
+    );
+  }
+  if (templates.length > max) lines.push(`  …[${templates.length - max} more template${templates.length - max === 1 ? '' : 's'} not shown; deny if you did not expect this many]`);
   return lines;
 }
 
@@ -213,7 +248,7 @@ function warningLines(prompt: ApprovalPrompt, max: number): string[] {
 
 // The long parts: command, executable, directory, accounts, profile, config and scope.
 function detailLines(prompt: ApprovalPrompt, operation: PromptOperation): string[] {
-  const accounts = [...new Set(prompt.secrets.map((s) => accountLabel(s.account)))];
+  const accounts = [...new Set([...prompt.secrets, ...(Array.isArray(prompt.templates) ? prompt.templates : [])].map((s) => accountLabel(s.account)))];
   const command = commandDisplay(prompt.command);
   // An exec is planned by the daemon; a session's profile and config are the client's word.
   const reported = operation === 'session_create' ? ' (reported by the caller)' : '';
@@ -274,7 +309,8 @@ function knownOperation(operation: unknown): PromptOperation {
 }
 
 function question(prompt: ApprovalPrompt, operation: PromptOperation): string {
-  const n = prompt.secrets.length;
+  // Every value resolved: secrets (env or file) and each reference a template uses.
+  const n = prompt.secrets.length + (Array.isArray(prompt.templates) ? prompt.templates.reduce((sum, t) => sum + t.refs.length, 0) : 0);
   const these = n === 1 ? 'this secret' : `these ${n} secrets`;
   switch (operation) {
     case 'exec':

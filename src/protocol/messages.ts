@@ -5,7 +5,9 @@
 // reason, cwd, executable identity) before anyone is asked. Values appear only in deliver bodies.
 
 import { z } from 'zod';
+import { MAX_FILE_NAME_LENGTH } from '../core/delivery.js';
 import { COMMAND_LIMITS, MAX_SCRIPTS } from '../request/build.js';
+import { TEMPLATE_LIMITS } from '../request/template.js';
 import type { RequestBody as RequestBody_ } from '../request/codec.js';
 
 // The client's half (codec.ts) reads these bodies without zod, so a reused exec does not load
@@ -41,6 +43,25 @@ const commandSchema = z.array(z.string().max(COMMAND_LIMITS.maxArgLength)).min(1
 
 const processInfo = z.strictObject({ pid: z.number().int().nonnegative(), name: z.string().max(256) });
 
+// A delivered file's layout (request/codec.ts FileBody); the broker checks the values (core/delivery.ts).
+const fileBody = z.strictObject({
+  name: z.string().max(MAX_FILE_NAME_LENGTH),
+  mode: z.enum(['file', 'fifo']),
+  max_reads: z.number().int().nullable(),
+});
+
+// A template (request/codec.ts TemplateBody), its text bounded as the planner bounds it.
+const templateBody = z.strictObject({
+  alias: z.string().max(256),
+  path: z.string().startsWith('/').max(4096),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  text: z.string().max(TEMPLATE_LIMITS.maxBytes),
+  refs: z.array(z.string().max(4096)).min(1).max(TEMPLATE_LIMITS.maxRefs),
+  account: z.string().max(256).nullable(),
+  source: z.enum(['profile', 'flag']),
+  file: fileBody,
+});
+
 /** The full ApprovalRequest, snake_case. */
 export const RequestBodySchema = z.strictObject({
   reason: z.string().max(4096),
@@ -55,10 +76,12 @@ export const RequestBodySchema = z.strictObject({
         ref: z.string().max(4096),
         account: z.string().max(256).nullable(),
         source: z.enum(['profile', 'flag', 'env_file']),
+        delivery: z.enum(['env', 'file']),
+        file: fileBody.nullable(),
       }),
     )
-    .min(1)
     .max(200),
+  templates: z.array(templateBody).max(TEMPLATE_LIMITS.maxTemplates),
   ttl_seconds: z.number().int(),
   override_env: z.boolean(),
   allow_mutable_executable: z.boolean(),

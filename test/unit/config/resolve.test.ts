@@ -56,6 +56,7 @@ describe('resolveProfile: includes', () => {
       account: undefined,
       include: ['p'],
       secrets: [{ alias: 'A', ref: 'op://v/i/f', account: null }],
+      templates: [],
     });
   });
 
