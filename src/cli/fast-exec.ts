@@ -70,7 +70,7 @@ async function converse(conv: ClientConversation, body: ExecArgvBody): Promise<n
   }
   if (hello.type !== 'hello.ok' || hello.body.version !== VERSION || hello.body.retiring === true) return null;
 
-  const code = await followExec(conv, { env: process.env, stderr: { write: writeStderr } });
+  const code = await followExec(conv, { env: process.env, stderr: { write: writeStderr } }, body);
   // The approver needs the caller's terminal: the full CLI runs the request in-process.
   return code === 'in_process' ? null : code;
 }

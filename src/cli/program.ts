@@ -349,21 +349,25 @@ function addDaemonCommands(program: Command, ctx: CliContext, run: Run): void {
 function addAgentCommands(program: Command, ctx: CliContext, run: Run): void {
   program
     .command('guard')
-    .summary('Claude Code PreToolUse hook: block op reads and .env dumps, name the agent-secret command instead')
-    .description('Read a Claude Code PreToolUse hook call (JSON) on stdin. A Bash command or Read that would show a secret to the agent (op read/run/inject/signin/item get, cat/grep/source of a file holding op:// references or values) gets a deny naming the agent-secret command to use; anything else, malformed input included, prints nothing. Always exits 0.')
+    .summary('tool-call hook for Claude Code, Codex CLI, Cursor and Gemini CLI: block op reads and .env dumps, name the agent-secret command instead')
+    .description(
+      "Read one tool-call hook (JSON) on stdin in the --agent's contract. A shell command, file read or search that would show a secret to the model (op read/run/inject/signin/item get, cat/grep/source of a file holding op:// references or values) gets that agent's deny, naming the agent-secret command to use; anything else, malformed input included, gets its allow. Exit 0, except Codex CLI's deny (exit 2, reason on stderr).",
+    )
+    .option('--agent <agent>', 'whose hook contract: claude, codex, cursor or gemini', 'claude')
     .allowExcessArguments(false)
     .addHelpText(
       'after',
       `
 Examples:
   echo '{"tool_name":"Bash","tool_input":{"command":"op read op://Vault/Item/field"}}' | agent-secret guard
-  agent-secret hook-install                 register it in ~/.claude/settings.json
+  echo '{"hook_event_name":"beforeShellExecution","command":"cat .env","cwd":"/tmp"}' | agent-secret guard --agent cursor
+  echo '{"tool_name":"run_shell_command","tool_input":{"command":"op read op://V/I/f"}}' | agent-secret guard --agent gemini
 
 A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README for what it cannot catch.`,
     )
-    .action(async () => {
+    .action(async (options: { agent?: string }) => {
       const { runGuard } = await import('./commands/guard.js');
-      run(runGuard(ctx, process.stdin));
+      run(runGuard(ctx, process.stdin, options));
     });
 
   program

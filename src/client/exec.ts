@@ -8,6 +8,7 @@ import { isatty } from 'node:tty';
 import { AgentSecretError } from '../core/errors.js';
 import { SecretValue } from '../core/secret-value.js';
 import { runChildForDaemon, type ChildContext } from '../exec/run-child.js';
+import { warmScriptCheck } from '../exec/script-identity.js';
 import { readExecDeliver } from '../protocol/codec.js';
 import type { ExecArgvBody } from '../protocol/messages.js';
 import { definedEnv, type ClientConversation } from './conversation.js';
@@ -35,10 +36,12 @@ export function execArgvBody(caller: {
 }
 
 /**
- * Follows an exec conversation whose exec.argv is sent: the child's exit code, or 'in_process'
- * when the daemon says the approver needs the caller's terminal (nothing was asked or resolved).
+ * Follows an exec conversation whose exec.argv (`sent`) is sent: the child's exit code, or
+ * 'in_process' when the daemon says the approver needs the caller's terminal (nothing was asked
+ * or resolved).
  */
-export async function followExec(conv: ClientConversation, ctx: ChildContext): Promise<number | 'in_process'> {
+export async function followExec(conv: ClientConversation, ctx: ChildContext, sent: Pick<ExecArgvBody, 'command' | 'cwd'>): Promise<number | 'in_process'> {
+  warmScriptCheck(sent.command, sent.cwd);
   let frame = await conv.receive();
   while (frame.type === 'exec.queued') frame = await conv.receive();
   if (frame.type === 'exec.in_process') return 'in_process';

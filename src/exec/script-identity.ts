@@ -3,6 +3,12 @@
 // inode, size, mtime, ctime, and a SHA-256 of the content when small) is part of the approval
 // request and its reuse key, and it is checked again just before the child starts. A rewritten
 // script is then a new request, never a reused one.
+// The content is hashed when the request is planned. Before spawn, the identity is checked again,
+// and the content too unless the file was already settled when it was hashed: its ctime at
+// least SETTLED_AFTER_MS before the read began, as git treats "racily clean" index entries. Any
+// write after that read gives the file a later ctime (the kernel sets it, no caller can set it
+// back), so the identity alone shows the change; a file changed within one timestamp tick of the
+// read keeps its ctime, so only a fresh file is read and hashed again (and pays for node:crypto).
 // Operands are the agent's text and planning runs in the daemon: the number of operands looked
 // at, the files pinned and the bytes hashed are bounded, only regular files are ever opened
 // (O_NONBLOCK, so a FIFO swapped in after the stat cannot hang us), and reads are asynchronous.
@@ -26,23 +32,33 @@ export const SCRIPT_LIMITS = Object.freeze({
   maxPathLength: 4096,
 });
 
+/**
+ * A file whose ctime is this much older than the moment its content was read is settled: no
+ * later write can leave its ctime unchanged. Above every common timestamp granularity (ext4 and
+ * APFS: the kernel's coarse clock, milliseconds; HFS+: 1 s; FAT: 2 s).
+ */
+export const SETTLED_AFTER_MS = 2_000;
+
 export interface ScriptScan {
   /** In argv order, one per distinct path. */
   scripts: ScriptIdentity[];
   /** Operands were left unexamined (more than maxOperands, or maxFiles files found). */
   truncated: boolean;
+  /** Paths of hashed files that were settled when read: the check before spawn needs only their identity. */
+  settled: string[];
 }
 
 const CHUNK = 64 * 1024;
 
 /** The identities of the regular files command[1..] names, relative to cwd or absolute. */
-export async function readScriptIdentities(command: readonly string[], cwd: string): Promise<ScriptScan> {
+export async function readScriptIdentities(command: readonly string[], cwd: string, clock: () => number = Date.now): Promise<ScriptScan> {
   const scripts: ScriptIdentity[] = [];
+  const settled: string[] = [];
   const seen = new Set<string>();
   let hashBudget = SCRIPT_LIMITS.maxTotalHashBytes;
   const operands = command.slice(1);
   for (let i = 0; i < operands.length; i += 1) {
-    if (i >= SCRIPT_LIMITS.maxOperands || scripts.length >= SCRIPT_LIMITS.maxFiles) return { scripts, truncated: true };
+    if (i >= SCRIPT_LIMITS.maxOperands || scripts.length >= SCRIPT_LIMITS.maxFiles) return { scripts, truncated: true, settled };
     const operand = operands[i] as string;
     if (operand === '' || operand.includes('\0') || operand.length > SCRIPT_LIMITS.maxPathLength) continue;
     const path = isAbsolute(operand) ? resolve(operand) : resolve(cwd, operand);
@@ -51,12 +67,14 @@ export async function readScriptIdentities(command: readonly string[], cwd: stri
     if (stats === null || !stats.isFile()) continue;
     seen.add(path);
     const hashIt = stats.size <= SCRIPT_LIMITS.maxHashBytes && stats.size <= hashBudget;
+    const readAt = clock();
     const identity = hashIt ? await hashedIdentity(path) : scriptIdentityOf(path, stats, null);
     if (identity === null) continue;
     if (identity.sha256 !== null) hashBudget -= identity.size;
+    if (identity.sha256 !== null && identity.ctimeMs < readAt - SETTLED_AFTER_MS) settled.push(path);
     scripts.push(identity);
   }
-  return { scripts, truncated: false };
+  return { scripts, truncated: false, settled };
 }
 
 // Opened without blocking, checked to be a regular file on the descriptor, read and hashed in
@@ -91,8 +109,30 @@ function scriptIdentityOf(path: string, stats: Stats, sha256: string | null): Sc
 }
 
 /**
+ * Called while the broker plans: when argv names a fresh file (changed within the last few
+ * seconds) small enough to be hashed, load the hash code now, so the check before spawn does not
+ * pay node:crypto's first load (about 5 ms) after the values arrived. A guess from the caller's
+ * side (the broker decides what is pinned and what is settled, and `--cwd` may move the
+ * operands): it never changes what is checked, only when the code loads.
+ */
+export function warmScriptCheck(command: readonly string[], cwd: string): void {
+  const operands = command.slice(1, 1 + SCRIPT_LIMITS.maxOperands);
+  const hashed = operands.some((operand) => {
+    if (operand === '' || operand.includes('\0') || operand.length > SCRIPT_LIMITS.maxPathLength) return false;
+    try {
+      const stats = statSync(isAbsolute(operand) ? operand : resolve(cwd, operand));
+      return stats.isFile() && stats.size <= SCRIPT_LIMITS.maxHashBytes && stats.ctimeMs >= Date.now() - 2 * SETTLED_AFTER_MS;
+    } catch {
+      return false;
+    }
+  });
+  if (hashed) setImmediate(() => nodeCrypto().createHash('sha256'));
+}
+
+/**
  * Throws exec.identity_changed unless every approved script still has its identity (and its
- * content hash, when it had one). Synchronous: for the process about to spawn the child.
+ * content hash, when the spawn body carries one: the broker leaves it out for settled files).
+ * Synchronous: for the process about to spawn the child.
  */
 export function verifyScriptsSync(scripts: readonly ScriptIdentity[]): void {
   for (const script of scripts) {

@@ -52,6 +52,8 @@ export interface ExecPlan {
   mask: boolean;
   /** The profile's `session.bind` (session create only; flags override it). */
   sessionBind?: BindingPolicy | null;
+  /** Pinned files already settled when hashed: the check before spawn compares their identity only (exec/script-identity.ts). */
+  settledScripts?: ReadonlySet<string>;
 }
 
 /**
@@ -112,7 +114,7 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
       : await resolveExecutable(command[0] as string, { cwd, pathEnv: baseEnv.PATH });
   const mutability = target === 'session' ? [] : await mutabilityFindings(ctx, executable.path);
   // What argv names besides the program (`bash ./deploy.sh`): pinned, and warned about when replaceable.
-  const scan = target === 'session' ? { scripts: [], truncated: false } : await readScriptIdentities(command, cwd);
+  const scan = target === 'session' ? { scripts: [], truncated: false, settled: [] } : await readScriptIdentities(command, cwd);
   const scriptMutability = new Map(await Promise.all(scan.scripts.map(async (s) => [s.path, await mutabilityFindings(ctx, s.path)] as const)));
   const rootProjectFiles =
     target === 'child' && ctx.uid === 0 ? await findProjectFiles([executable.path, ...scan.scripts.map((s) => s.path)], { cwd, configPath: config?.path ?? null }) : [];
@@ -161,6 +163,7 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
     removeNames: envFile?.secrets.map((s) => s.alias) ?? [],
     mask,
     sessionBind: profile?.sessionBind ?? null,
+    settledScripts: new Set(scan.settled),
   };
 }
 
@@ -267,6 +270,7 @@ export function childSpecOf(plan: ExecPlan): ChildSpec {
     plain: plan.plain,
     removeNames: plan.removeNames,
     mask: plan.mask,
-    scripts: request.scripts,
+    // A settled file's content cannot change without its identity: the caller need not hash it again.
+    scripts: request.scripts.map((s) => (plan.settledScripts?.has(s.path) === true ? Object.freeze({ ...s, sha256: null }) : s)),
   };
 }

@@ -4,10 +4,10 @@
 // schemas accept. Pure.
 
 import type { ChildSpec } from '../exec/run-child.js';
-import type { ExecPlan } from '../plan/exec-plan.js';
+import { childSpecOf, type ExecPlan } from '../plan/exec-plan.js';
 import type { ExecutableIdentity } from '../request/types.js';
 import type { z } from 'zod';
-import { decodeScript, encodeRequest, encodeScript, type ScriptBody } from '../request/codec.js';
+import { decodeScript, encodeIdentity, encodeScript, type ScriptBody } from '../request/codec.js';
 import type { SpawnBodySchema } from './messages.js';
 import { MAX_SCRIPTS } from '../request/build.js';
 
@@ -42,19 +42,19 @@ export function readExecDeliver(body: Record<string, unknown>): ExecDeliver | nu
 /** How the caller starts the child of an exec the broker planned (exec.deliver's `spawn`; SpawnBodySchema in messages.ts). */
 export type SpawnBody = z.infer<typeof SpawnBodySchema>;
 
-/** ExecPlan → spawn body. Pure. */
+/** ExecPlan → spawn body: the plan's child spec (plan/exec-plan.ts childSpecOf) on the wire. Pure. */
 export function spawnBody(plan: ExecPlan): SpawnBody {
-  const { request } = plan;
+  const spec = childSpecOf(plan);
   return {
-    command: [...request.command],
-    executable: request.executable,
-    executable_identity: encodeRequest(request).executable_identity,
-    cwd: request.cwd,
-    pristine: request.pristine,
-    plain: plan.plain.map((p) => ({ key: p.key, value: p.value })),
-    remove_names: [...plan.removeNames],
-    mask: plan.mask,
-    scripts: request.scripts.map(encodeScript),
+    command: [...spec.command],
+    executable: spec.executable,
+    executable_identity: encodeIdentity(spec.identity),
+    cwd: spec.cwd,
+    pristine: spec.pristine,
+    plain: spec.plain.map((p) => ({ key: p.key, value: p.value })),
+    remove_names: [...spec.removeNames],
+    mask: spec.mask,
+    scripts: spec.scripts.map(encodeScript),
   };
 }
 

@@ -88,14 +88,18 @@ export function decodeScript(s: ScriptBody): ScriptIdentity {
   return Object.freeze({ path: s.path, dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtime_ms, ctimeMs: s.ctime_ms, sha256: s.sha256 });
 }
 
+/** ExecutableIdentity → its wire shape. Pure. */
+export function encodeIdentity(id: ExecutableIdentity): RequestBody['executable_identity'] {
+  return { dev: id.dev, ino: id.ino, size: id.size, mtime_ms: id.mtimeMs, ctime_ms: id.ctimeMs, mode: id.mode, uid: id.uid };
+}
+
 /** ApprovalRequest → body: fresh arrays and objects, nothing shared with the frozen request. Pure. */
 export function encodeRequest(request: ApprovalRequest): RequestBody {
-  const id = request.executableIdentity;
   return {
     reason: request.reason,
     command: [...request.command],
     executable: request.executable,
-    executable_identity: { dev: id.dev, ino: id.ino, size: id.size, mtime_ms: id.mtimeMs, ctime_ms: id.ctimeMs, mode: id.mode, uid: id.uid },
+    executable_identity: encodeIdentity(request.executableIdentity),
     cwd: request.cwd,
     secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, source: s.source, delivery: s.delivery, file: s.file === null ? null : encodeFile(s.file) })),
     templates: request.templates.map(encodeTemplate),

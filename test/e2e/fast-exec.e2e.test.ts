@@ -129,7 +129,7 @@ describe('exec through a running daemon', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/^agent-secret: the command is too large for an approval request: /);
     }
-  });
+  }, 120_000); // 40 CLI runs and 20 daemon starts: more than the default 30 s on a loaded machine
 
   it('a daemon that takes the connection and never answers is reported once, not waited for twice', async () => {
     // Stands in for a hung daemon: accepts, reads, never writes.

@@ -33,7 +33,7 @@ export async function runExec(ctx: CliContext, options: ExecOptions): Promise<nu
     const { openConversation } = await import('../../client/daemon.js');
     const conv = await openConversation({ dirs: dirsInput(ctx), env: { ...ctx.env }, autoStart: true, firstType: 'exec.argv', firstBody: { ...body } });
     try {
-      const code = await followExec(conv, ctx);
+      const code = await followExec(conv, ctx, body);
       if (code !== 'in_process') return code;
     } finally {
       conv.close();
@@ -43,7 +43,7 @@ export async function runExec(ctx: CliContext, options: ExecOptions): Promise<nu
   const { openLocalConversation } = await import('../../broker/local.js');
   const conv = openLocalConversation({ dirs: dirsInput(ctx), env: ctx.env, platform: ctx.platform, uid: ctx.uid }, 'exec.argv', { ...body });
   try {
-    const code = await followExec(conv, ctx);
+    const code = await followExec(conv, ctx, body);
     if (code === 'in_process') throw new Error('the in-process broker sent the request away');
     return code;
   } finally {

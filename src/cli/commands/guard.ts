@@ -1,8 +1,10 @@
-// `agent-secret guard`: a Claude Code PreToolUse hook. Reads the hook's JSON on stdin and, when
-// the tool call would read secrets directly (op read, op run, cat .env, rg TOKEN over a tree
-// holding a .env, a Grep tool call printing one …), answers with a deny
-// that tells the agent which agent-secret command to use. Malformed input is let through
-// silently (exit 0, no output): a broken hook must not stop the agent's every tool call.
+// `agent-secret guard [--agent claude|codex|cursor|gemini]`: the tool-call hook of a coding
+// agent. Reads the hook's JSON on stdin and, when the tool call would read secrets directly
+// (op read, op run, cat .env, rg TOKEN over a tree holding a .env, a file-read or search tool
+// printing one …), answers with a deny in that agent's contract that tells the model which
+// agent-secret command to use. Malformed input is allowed (the agent's allow answer, exit 0):
+// a broken hook must not stop the agent's every tool call. An unknown --agent is exit 1 with
+// one stderr line, which every agent treats as a non-blocking hook error.
 
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -12,34 +14,47 @@ const MAX_INPUT_BYTES = 1024 * 1024;
 const FILE_HEAD_BYTES = 64 * 1024;
 const MAX_DIR_ENTRIES = 10_000;
 
-/** Reads the hook input from stdin and prints the hook decision. Always exits 0. */
-export async function runGuard(ctx: CliContext, stdin: AsyncIterable<Buffer | string>): Promise<number> {
-  const { decideGuard } = await import('../../guard/decide.js');
-  const { toHookOutput } = await import('../../guard/hook-output.js');
+/** Reads the hook input from stdin and prints the hook decision in the agent's contract. */
+export async function runGuard(ctx: CliContext, stdin: AsyncIterable<Buffer | string>, options: { agent?: string } = {}): Promise<number> {
+  const { decideHookCall, isGuardAgent, readHookCall, GUARD_AGENTS } = await import('../../guard/agents.js');
+  const { hookAnswer } = await import('../../guard/hook-output.js');
+  const agent = options.agent ?? 'claude';
+  if (!isGuardAgent(agent)) {
+    // Not exit 2: for Claude Code, Codex and Gemini that blocks the tool call; 1 is a visible, non-blocking hook error.
+    ctx.stderr.write(`agent-secret guard: unknown --agent ${JSON.stringify(agent.slice(0, 40))}; use one of ${GUARD_AGENTS.join(', ')}\n`);
+    return 1;
+  }
+  const answer = (decision: Parameters<typeof hookAnswer>[1]): number => {
+    const { stdout, stderr, exitCode } = hookAnswer(agent, decision);
+    if (stdout !== null) ctx.stdout.write(`${stdout}\n`);
+    if (stderr !== null) ctx.stderr.write(`${stderr}\n`);
+    return exitCode;
+  };
+  const allow = { decision: 'allow' } as const;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stdin) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     size += buffer.length;
-    if (size > MAX_INPUT_BYTES) return 0;
+    if (size > MAX_INPUT_BYTES) return answer(allow);
     chunks.push(buffer);
   }
   let input: unknown;
   try {
     input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    return 0;
+    return answer(allow);
   }
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) return 0;
-  const hookCwd = (input as { cwd?: unknown }).cwd;
-  const cwd = typeof hookCwd === 'string' && isAbsolute(hookCwd) ? hookCwd : ctx.cwd;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return answer(allow);
+  const call = readHookCall(agent, input);
+  const cwd = call.cwd !== null && isAbsolute(call.cwd) ? call.cwd : ctx.cwd;
   const home = ctx.env.HOME !== undefined && isAbsolute(ctx.env.HOME) ? ctx.env.HOME : ctx.homedir;
   const locate = (path: string): string | null => {
     if (path === '~' || path.startsWith('~/')) return join(home, path.slice(1));
     if (path.startsWith('~')) return null;
     return resolve(cwd, path);
   };
-  const decision = decideGuard(input, {
+  const decision = decideHookCall(call, {
     readFileHead: (path) => {
       const located = locate(path);
       return located === null ? null : readHead(located);
@@ -53,9 +68,7 @@ export async function runGuard(ctx: CliContext, stdin: AsyncIterable<Buffer | st
       return located === null ? null : readDir(located);
     },
   });
-  const output = toHookOutput(decision);
-  if (output !== null) ctx.stdout.write(`${output}\n`);
-  return 0;
+  return answer(decision);
 }
 
 // The first bytes of a regular file, or null (missing, unreadable, a FIFO or device: never

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { identityOf, openApprovedExecutable } from '../../../src/exec/identity.js';
-import { readScriptIdentities, SCRIPT_LIMITS, verifyScriptsSync } from '../../../src/exec/script-identity.js';
+import { readScriptIdentities, SCRIPT_LIMITS, SETTLED_AFTER_MS, verifyScriptsSync } from '../../../src/exec/script-identity.js';
 import { fileWarnings } from '../../../src/request/warnings.js';
 
 let dir: string;
@@ -50,6 +50,41 @@ describe('readScriptIdentities', () => {
     const now = statSync(path);
     const forged = scripts.map((s) => ({ ...s, mtimeMs: now.mtimeMs, ctimeMs: now.ctimeMs, ino: now.ino, dev: now.dev }));
     expect(() => verifyScriptsSync(forged)).toThrow(/changed before it could start/);
+  });
+});
+
+describe('settled files (their content cannot change without their identity)', () => {
+  it('a file whose ctime is SETTLED_AFTER_MS older than the read is settled; a fresh one is not', async () => {
+    const path = join(dir, 'a.sh');
+    writeFileSync(path, 'echo a\n');
+    const { ctimeMs } = statSync(path);
+    const fresh = await readScriptIdentities(['sh', path], dir, () => ctimeMs + SETTLED_AFTER_MS);
+    expect(fresh.settled).toEqual([]);
+    const old = await readScriptIdentities(['sh', path], dir, () => ctimeMs + SETTLED_AFTER_MS + 1);
+    expect(old.settled).toEqual([path]);
+    expect(old.scripts[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('a file too large to hash is never settled (it is pinned by identity anyway)', async () => {
+    const path = join(dir, 'big');
+    writeFileSync(path, Buffer.alloc(SCRIPT_LIMITS.maxHashBytes + 1));
+    const scan = await readScriptIdentities(['cat', path], dir, () => Date.now() + 60_000);
+    expect(scan.scripts[0]?.sha256).toBeNull();
+    expect(scan.settled).toEqual([]);
+  });
+
+  it('verifyScriptsSync without a hash still refuses a same-size rewrite (a write moves ctime)', async () => {
+    const path = join(dir, 'a.sh');
+    writeFileSync(path, 'echo a\n');
+    const { scripts } = await readScriptIdentities(['sh', path], dir);
+    const identityOnly = scripts.map((s) => ({ ...s, sha256: null }));
+    expect(() => verifyScriptsSync(identityOnly)).not.toThrow();
+    const before = statSync(path).ctimeMs;
+    while (Date.now() <= before + 20) {
+      // wait past the kernel's coarse timestamp tick, so the rewrite gets a later ctime
+    }
+    writeFileSync(path, 'echo b\n');
+    expect(() => verifyScriptsSync(identityOnly)).toThrow(/changed before it could start/);
   });
 });
 

@@ -42,6 +42,17 @@ describe('spawnBody / readSpawnSpec', () => {
     }
   });
 
+  it('leaves the hash out for a settled file only: the caller checks its identity, and hashes a fresh file again', () => {
+    const twoScripts = plan();
+    const request = { ...twoScripts.request, scripts: [...twoScripts.request.scripts, { path: '/work/infra/vars.sh', dev: 2049, ino: 8, size: 3, mtimeMs: 1, ctimeMs: 1, sha256: 'b'.repeat(64) }] } as ApprovalRequest;
+    const spec = readSpawnSpec(JSON.parse(JSON.stringify(spawnBody({ ...twoScripts, request, settledScripts: new Set(['/work/infra/main.sh']) }))));
+    expect(spec?.scripts.map((s) => [s.path, s.sha256])).toEqual([
+      ['/work/infra/main.sh', null],
+      ['/work/infra/vars.sh', 'b'.repeat(64)],
+    ]);
+    expect(spec?.scripts[0]).toMatchObject({ ino: 7, size: 12, mtimeMs: 1.5, ctimeMs: 2 });
+  });
+
   const good = () => JSON.parse(JSON.stringify(spawnBody(plan()))) as Record<string, unknown>;
   it.each<[string, (body: Record<string, unknown>) => unknown]>([
     ['not an object', () => null],
