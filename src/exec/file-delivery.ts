@@ -11,17 +11,8 @@ import { closeSync, constants, fchmodSync, mkdirSync, openSync, writeSync } from
 import { join } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
-import { parseTemplate, renderTemplate, templateValueKey } from '../request/template.js';
-import type { FileDelivery } from '../request/types.js';
+import { parseTemplate, renderTemplate, templateValueKey, type FileSpec } from '../request/template.js';
 import { makePrivateDir, privateBaseSync, removePrivateDirSync, sweepStaleDirsSync } from './private-dir.js';
-
-/** One variable the child gets as a file: a file secret (its value under the alias) or a template. */
-export interface FileSpec {
-  readonly alias: string;
-  readonly file: FileDelivery;
-  /** For a template: its approved text and references (values under templateValueKey). */
-  readonly template: { readonly text: string; readonly refs: readonly string[] } | null;
-}
 
 /** What made the files go: the child's exit, a signal to this process, or a child that never started. */
 export type RemovalCause = 'child_exit' | 'signal' | 'spawn_failed';
@@ -54,10 +45,14 @@ export async function deliverFiles(
   let removal: DeliveredFiles['removal'] = null;
   const remove = (cause: RemovalCause) => {
     if (removal !== null) return;
+    process.off('exit', atExit);
     for (const server of servers) server.stop();
     removePrivateDirSync(dir);
     removal = { cause, at: process.hrtime.bigint(), count: paths.size };
   };
+  // A backstop: however this process ends normally (process.exit included), the files go with it.
+  const atExit = () => remove('signal');
+  process.on('exit', atExit);
   try {
     for (const spec of specs) {
       const sub = join(dir, spec.alias);

@@ -12,6 +12,7 @@ import { findMutability, findProjectFiles, readIdentity, readScriptIdentities, r
 import { readRequesterChain } from '../platform/process-tree.js';
 import { buildRequest, inheritedEnv, templateReads } from '../request/build.js';
 import type { ApprovalRequest } from '../request/types.js';
+import { fileSpecsOf } from '../request/template.js';
 import type { BindingPolicy } from '../core/session-bind.js';
 import { dirsInput } from '../platform/dirs.js';
 import type { ChildSpec } from '../exec/run-child.js';
@@ -272,5 +273,6 @@ export function childSpecOf(plan: ExecPlan): ChildSpec {
     mask: plan.mask,
     // A settled file's content cannot change without its identity: the caller need not hash it again.
     scripts: request.scripts.map((s) => (plan.settledScripts?.has(s.path) === true ? Object.freeze({ ...s, sha256: null }) : s)),
+    files: fileSpecsOf(request),
   };
 }

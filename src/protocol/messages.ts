@@ -126,8 +126,33 @@ export const ExecExitedBodySchema = z.strictObject({
   exit_code: z.number().int(),
   signal: z.string().max(32).nullable(),
   duration_ms: z.number().int().nonnegative(),
+  /** What became of the delivered files (exec/run-child.ts FilesReport); absent when there were none. */
+  files: z
+    .strictObject({
+      removed: z.number().int().nonnegative(),
+      removed_on: z.enum(['child_exit', 'signal', 'spawn_failed']),
+      removed_after_exit_ms: z.number().int().nonnegative(),
+      stale_dirs_swept: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export const ExecSpawnFailedBodySchema = z.strictObject({ error_code: z.string().max(64) });
+
+/** The most files one child gets: every secret (200) and every template (20) of a request. */
+const MAX_SPAWN_FILES = 220;
+
+/** The files the caller lays out for the child (request/template.ts FileSpec); values travel apart, in file_values. */
+export const spawnFiles = z
+  .array(
+    z.strictObject({
+      alias: z.string().max(256),
+      name: z.string().max(MAX_FILE_NAME_LENGTH),
+      mode: z.enum(['file', 'fifo']),
+      max_reads: z.number().int().nullable(),
+      template: z.strictObject({ text: z.string().max(TEMPLATE_LIMITS.maxBytes), refs: z.array(z.string().max(4096)).max(TEMPLATE_LIMITS.maxRefs) }).nullable(),
+    }),
+  )
+  .max(MAX_SPAWN_FILES);
 
 /** How the caller starts the child of an exec (exec.deliver's `spawn`). Plain env entries are not secrets, but never logged either. */
 export const SpawnBodySchema = z.strictObject({
@@ -140,12 +165,18 @@ export const SpawnBodySchema = z.strictObject({
   remove_names: z.array(z.string()),
   mask: z.boolean(),
   scripts,
+  files: spawnFiles,
 });
 
-/** What the broker delivers for an approved exec. `env` holds values: never log this body. */
+/**
+ * What the broker delivers for an approved exec. `env` holds values: never log this body.
+ * `file_values`: the values delivered as files (file secrets under their alias, template
+ * references under ALIAS#n), base64 so a binary document keeps every byte.
+ */
 export const ExecDeliverBodySchema = z.strictObject({
   request_id: z.string().regex(/^req_[0-9a-f]{32}$/),
   env: z.record(z.string(), z.string()),
+  file_values: z.record(z.string(), z.base64()),
   approval_id: z.string().nullable(),
   reused: z.boolean(),
   spawn: SpawnBodySchema,

@@ -7,7 +7,7 @@
 // and template references included. Pure.
 
 import { parseRef } from '../core/ref.js';
-import type { ApprovalRequest, SecretSpec, TemplateSpec } from './types.js';
+import type { ApprovalRequest, FileDelivery, SecretSpec, TemplateSpec } from './types.js';
 
 export type TemplatePart = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'ref'; readonly ref: string };
 
@@ -99,4 +99,24 @@ function templateSpecs(template: TemplateSpec): SecretSpec[] {
 /** The resolution keys a request needs values for (resolutionSpecs' aliases). Pure. */
 export function resolutionKeys(request: Pick<ApprovalRequest, 'secrets' | 'templates'>): string[] {
   return resolutionSpecs(request).map((s) => s.alias);
+}
+
+/** One variable the child gets as a file, value-free: a file secret (its value under the alias) or a template (its approved text and references). */
+export interface FileSpec {
+  readonly alias: string;
+  readonly file: FileDelivery;
+  readonly template: { readonly text: string; readonly refs: readonly string[] } | null;
+}
+
+/** The files a request delivers: file secrets in request order, then templates. Pure. */
+export function fileSpecsOf(request: Pick<ApprovalRequest, 'secrets' | 'templates'>): FileSpec[] {
+  return [
+    ...request.secrets.flatMap((s) => (s.file === null ? [] : [{ alias: s.alias, file: s.file, template: null }])),
+    ...request.templates.map((t) => ({ alias: t.alias, file: t.file, template: { text: t.text, refs: t.refs } })),
+  ];
+}
+
+/** The resolution keys whose values go into files rather than the environment. Pure. */
+export function fileValueKeys(files: readonly FileSpec[]): Set<string> {
+  return new Set(files.flatMap((f) => (f.template === null ? [f.alias] : f.template.refs.map((_, i) => templateValueKey(f.alias, i)))));
 }

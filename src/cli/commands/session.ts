@@ -187,6 +187,7 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
       mask,
       // A session approves secrets, not a command: no argv file was pinned.
       scripts: [],
+      files: [],
     };
     return await runChildForDaemon(ctx, spec, values, parsed.data.request_id, conv);
   } finally {
