@@ -1,7 +1,9 @@
 // A delivered file as a named pipe (FIFO), served by this process while the child runs: each
 // time a reader opens it, the whole value is written into the pipe and the pipe is closed (the
-// reader sees the end), and after max_reads reads the FIFO is removed, so a later open finds
-// nothing (a reader already waiting then gets an empty read) instead of waiting forever. The bytes go through the kernel's pipe buffer only, never a disk:
+// reader sees the end), a fresh FIFO takes its place for the next reader (so one still draining
+// the last never gets the value twice), and after max_reads reads the FIFO is removed, so a later
+// open finds nothing (a reader already waiting then gets an empty read) instead of waiting
+// forever. The bytes go through the kernel's pipe buffer only, never a disk:
 // the default on macOS, which has no RAM-backed filesystem, and `mode: fifo` anywhere.
 //
 // Node has no mkfifo(2): the FIFO is made by /usr/bin/mkfifo (argv: a mode and our own path, never
@@ -12,7 +14,7 @@
 // Loaded with import() only when a request delivers a FIFO.
 
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { AgentSecretError } from '../core/errors.js';
 import { errnoOf } from '../platform/fs.js';
@@ -49,6 +51,31 @@ export function makeFifo(path: string): void {
   }
 }
 
+/**
+ * Removes a FIFO so that nobody is left waiting on it: our own reader end lets a writer end open,
+ * which wakes any reader blocked in open(2) (it then reads an empty file); a later open finds
+ * nothing. Never throws.
+ */
+export function closeFifo(path: string): void {
+  const flags = constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0);
+  let reader: number | null = null;
+  let writer: number | null = null;
+  try {
+    reader = openSync(path, constants.O_RDONLY | flags);
+    writer = openSync(path, constants.O_WRONLY | flags);
+  } catch {
+    // Gone already, or not a FIFO of ours any more: unlinking is all that is left.
+  }
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone with its directory.
+  }
+  for (const fd of [writer, reader]) {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
 export interface FifoServer {
   /** Reads served so far (opened and written to the end, or left early by the reader). */
   readonly reads: number;
@@ -71,19 +98,10 @@ export function serveFifo(path: string, content: Buffer, maxReads: number): Fifo
     stopped = true;
     if (timer !== null) clearTimeout(timer);
     timer = null;
+    // The path goes first: a reader that sees the end of this pipe cannot open it again.
+    closeFifo(path);
     socket?.destroy();
     socket = null;
-    // A reader already waiting in open(2) gets an empty read (our open and close), not a hang.
-    try {
-      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0)));
-    } catch {
-      // Nobody waiting (ENXIO), or the FIFO is gone already.
-    }
-    try {
-      unlinkSync(path);
-    } catch {
-      // Already gone with its directory.
-    }
     content.fill(0);
   };
 
@@ -110,12 +128,21 @@ export function serveFifo(path: string, content: Buffer, maxReads: number): Fifo
     // A reader that leaves early makes the write fail (EPIPE): it still had its read.
     pipe.on('error', () => undefined);
     pipe.write(content, () => {
-      pipe.destroy();
-      if (socket === pipe) socket = null;
       if (stopped) return;
       reads += 1;
-      if (reads >= maxReads) finish();
-      else later(0);
+      // The path is made to lead elsewhere (a fresh FIFO, or nothing) before this pipe is closed:
+      // the reader sees the end only then, so its next open never meets this FIFO again.
+      if (reads >= maxReads) return finish();
+      try {
+        const next = `${path}.next`;
+        makeFifo(next);
+        renameSync(next, path);
+      } catch {
+        return finish();
+      }
+      pipe.destroy();
+      if (socket === pipe) socket = null;
+      later(0);
     });
   }
 
