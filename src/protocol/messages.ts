@@ -269,6 +269,9 @@ export const SessionDeliverBodySchema = z.strictObject({
   request_id: z.string().regex(/^req_[0-9a-f]{32}$/),
   session_id: z.string(),
   env: z.record(z.string(), z.string()),
+  /** The selected files (laid out by with-session as exec lays them out) and their values, base64. */
+  files: spawnFiles,
+  file_values: z.record(z.string(), z.base64()),
   override_env: z.boolean(),
   remaining_reads: z.number().int().nonnegative(),
 });

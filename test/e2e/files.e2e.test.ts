@@ -273,3 +273,29 @@ describe('templates', () => {
     expect(sb.opCalls()).toHaveLength(0);
   });
 });
+
+describe('sessions', () => {
+  it('with-session lays out the session’s files as exec does, --only picks them, and they go at the child’s exit', async () => {
+    sb.useApprover('approve');
+    const created = await runClean(sb, ['session', 'create', '--profile', 'cluster', '--max-reads', '2', '--json']);
+    expect(created.code).toBe(0);
+    const session = JSON.parse(created.stdout) as { session_token: string; aliases: string[] };
+    expect(session.aliases).toEqual(expect.arrayContaining(['CF_TOKEN', 'KUBECONFIG', 'KEYSTORE', 'NPM_CONFIG_USERCONFIG', 'TLS_KEY']));
+    expect(sb.prompts()[0]?.templates).toMatchObject([{ alias: 'NPM_CONFIG_USERCONFIG', refs: ['op://Infra/npm/token'] }]);
+
+    const run = await runClean(sb, ['with-session', session.session_token, ...filesArgs('KEYSTORE', 'NPM_CONFIG_USERCONFIG')]);
+    expect(run.code).toBe(0);
+    const got = readReport();
+    expect(got.KEYSTORE).toMatchObject({ kind: 'file', mode: '600', sha256: sha(bytesOf('op://Infra/Signing Keystore/keystore.p12')) });
+    const rendered = TEMPLATE.replace('{{ op://Infra/npm/token }}', bytesOf('op://Infra/npm/token').toString('utf8'));
+    expect(got.NPM_CONFIG_USERCONFIG).toMatchObject({ kind: 'file', sha256: sha(rendered) });
+    expect(existsSync(got.KEYSTORE?.path as string)).toBe(false);
+    expect(sb.auditEvents().at(-1)).toMatchObject({ event: 'files_removed', files_removed: 4 });
+
+    const only = await runClean(sb, ['with-session', session.session_token, '--only', 'KUBECONFIG', ...filesArgs('KUBECONFIG', 'KEYSTORE')]);
+    expect(only.code).toBe(0);
+    expect(readReport().KUBECONFIG).toMatchObject({ kind: 'file', sha256: sha(bytesOf('op://Infra/prod-cluster/kubeconfig')) });
+    expect(readReport().KEYSTORE).toEqual({ set: false });
+    expectNothingLeftBehind();
+  });
+});
