@@ -82,7 +82,7 @@ export interface AuditRecord extends AuditExtra {
   readonly executable: string;
   readonly cwd: string;
   /** `delivery: 'file'` marks a value delivered as a file (absent: an environment variable). */
-  readonly secrets: ReadonlyArray<{ alias: string; ref: string; account: string | null; delivery?: 'file' }>;
+  readonly secrets: ReadonlyArray<{ alias: string; ref: string; provider: string; account: string | null; delivery?: 'file' }>;
   /** Rendered files: template path, content hash and the references it uses (present only when there are any). */
   readonly templates?: ReadonlyArray<{ alias: string; path: string; sha256: string; refs: readonly string[]; account: string | null }>;
   readonly profile: string | null;

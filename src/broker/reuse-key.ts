@@ -2,8 +2,8 @@
 //
 // A later request may reuse an approval only when everything the human saw is the same:
 // reason, argv, the resolved executable and its file identity, cwd, the secrets with their
-// references, accounts and delivery (a file's name, mode and read limit), the templates (path,
-// content hash, references), the ttl, the override settings and whether the output is masked (an
+// references, providers and accounts (or bws sources) and delivery (a file's name, mode and read
+// limit), the templates (path, content hash, references), the ttl, the override settings and whether the output is masked (an
 // approval of a masked run never serves an unmasked one). The caller's environment takes
 // part through a fingerprint of the WHOLE caller environment except a short list of churn
 // variables that change from one agent turn to the next without changing what runs (see
@@ -114,8 +114,8 @@ export function reuseKey(request: ApprovalRequest, fingerprint: string): string 
   const id = request.executableIdentity;
   // Aliases are unique in a request, so sorting by alias orders them fully.
   const secrets = [...request.secrets]
-    .sort((a, b) => compare(a.alias, b.alias) || compare(a.ref, b.ref) || compare(accountOrder(a.account), accountOrder(b.account)))
-    .map((s) => [s.alias, s.ref, s.account, ...(s.file === null ? [] : [['file', s.file.name, s.file.mode, s.file.maxReads]])]);
+    .sort((a, b) => compare(a.alias, b.alias) || compare(a.ref, b.ref) || compare(accountOrder(a.account), accountOrder(b.account)) || compare(a.provider, b.provider))
+    .map((s) => [s.alias, s.ref, s.account, s.provider, ...(s.file === null ? [] : [['file', s.file.name, s.file.mode, s.file.maxReads]])]);
   // A template is its alias, path, content hash, references, account and file layout: an edited template is a new request.
   const templates = [...request.templates]
     .sort((a, b) => compare(a.alias, b.alias))

@@ -1,5 +1,5 @@
-// The user's own config, `$XDG_CONFIG_HOME/agent-secret/config.yml`: the ONLY place an approver
-// (and op_path) can be chosen — never a flag, an env var or a project file, which the agent
+// The user's own config, `$XDG_CONFIG_HOME/agent-secret/config.yml`: the ONLY place an approver,
+// op_path and the secret providers (config/user-providers.ts) can be chosen — never a flag, an env var or a project file, which the agent
 // controls. The file is the trust anchor, so it must be a regular, non-symlink file of the
 // user's, not writable by others; errors are positioned and never echo the file's content.
 
@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { AgentSecretError } from '../core/errors.js';
 import { userConfigPath, type DirsInput } from '../platform/dirs.js';
 import { duplicateKeyOffsets } from './unique-keys.js';
+import { parseProviders, type ProviderIssue, type ProvidersConfig } from './user-providers.js';
 import { checkYamlLimits } from './yaml-limits.js';
 
 export type ApproverSetting = 'auto' | 'macos' | 'zenity' | 'kdialog' | 'tty' | 'console' | { command: string[] };
@@ -26,6 +27,8 @@ export interface UserConfig {
   trustedDirs: string[];
   /** `daemon_idle_timeout`: how long an idle daemon waits before it exits, in ms (unset: the default). */
   daemonIdleMs?: number;
+  /** The `providers:` section, when the file has one (config/user-providers.ts `providersOf` gives the defaults otherwise). */
+  providers?: ProvidersConfig;
 }
 
 /** `daemon_idle_timeout` bounds: 10 seconds .. 7 days. */
@@ -86,6 +89,8 @@ const UserConfigSchema = z.strictObject({
     .string({ error: 'must be a duration such as 10m' })
     .refine((t) => parseIdleTimeout(t) !== null, { error: 'must be a duration between 10s and 7d, such as 30m or 2h' })
     .optional(),
+  // Checked by parseProviders (config/user-providers.ts): each key chooses its own shape.
+  providers: z.unknown().optional(),
 });
 
 /** Loads and validates the user config; a missing file gives the defaults. */
@@ -148,9 +153,11 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
   }
   const result = UserConfigSchema.safeParse(data);
   const approver = parseApprover((data as Record<string, unknown>).approver);
+  const rawProviders = (data as Record<string, unknown>).providers;
+  const providers = parseProviders(rawProviders, path);
   const issues = [...(result.success ? [] : result.error.issues), ...approver.issues];
-  if (!result.success || issues.length > 0) {
-    const problems = issues.map((issue) => describeIssue(issue, doc, lineCounter));
+  if (!result.success || issues.length > 0 || providers.issues.length > 0) {
+    const problems = [...issues.map((issue) => describeIssue(issue, doc, lineCounter)), ...providers.issues.map((issue) => describeProviderIssue(issue, doc, lineCounter))];
     problems.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
     const [first, ...rest] = problems as [Problem, ...Problem[]];
     const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
@@ -166,7 +173,16 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
     touchId: result.data.touch_id ?? true,
     trustedDirs: result.data.trusted_dirs ?? [],
     ...(idle === null ? {} : { daemonIdleMs: idle }),
+    ...(rawProviders === undefined ? {} : { providers: providers.value }),
   };
+}
+
+function describeProviderIssue(issue: ProviderIssue, doc: Document, lc: LineCounter): Problem {
+  const path = ['providers', ...issue.path];
+  const key = path.map(String).map(printableKey).join('.');
+  const name = path.at(-1);
+  const pos = issue.atKey === true && typeof name === 'string' ? keyPositionOf(doc, lc, path.slice(0, -1), name) : positionOf(doc, lc, path);
+  return { pos, key, problem: issue.problem };
 }
 
 // The first syntax error or duplicate key, whichever comes first in the file.
@@ -278,7 +294,7 @@ async function readTrustedFile(path: string): Promise<string | null> {
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    if (length > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs and daemon_idle_timeout in it');
+    if (length > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs, daemon_idle_timeout and providers in it');
     return buffer.subarray(0, length).toString('utf8');
   } finally {
     await handle.close().catch(() => undefined);
@@ -288,7 +304,7 @@ async function readTrustedFile(path: string): Promise<string | null> {
 function checkStats(path: string, stats: Stats): void {
   if (stats.isSymbolicLink()) throw refused(path, 'is a symlink', 'replace the symlink with the file itself');
   if (!stats.isFile()) throw refused(path, 'is not a regular file', 'make it a plain file');
-  if (stats.size > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs and daemon_idle_timeout in it');
+  if (stats.size > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs, daemon_idle_timeout and providers in it');
   const uid = process.getuid?.();
   if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) throw refused(path, 'is owned by another user', `chown it to yourself: chown "$USER" ${path}`);
   if ((stats.mode & 0o022) !== 0) throw refused(path, 'is writable by group or others', `chmod go-w ${path}`);

@@ -9,7 +9,7 @@ import { validateAlias } from '../core/alias.js';
 import { fileDeliveryOf, templateFileName, type FileDelivery, type FileOptions } from '../core/delivery.js';
 import { AgentSecretError } from '../core/errors.js';
 import { parseReason } from '../core/reason.js';
-import { parseRef } from '../core/ref.js';
+import { identityOf, parseSecretRef, schemeOf } from '../core/ref.js';
 import { DEFAULT_TTL_SECONDS, parseTtl } from '../core/ttl.js';
 import { parseTemplate, TEMPLATE_LIMITS } from './template.js';
 import type { ApprovalRequest, ExecutableIdentity, Requester, ScriptIdentity, SecretSpec, TemplateSpec } from './types.js';
@@ -222,27 +222,26 @@ function assembleSecrets(input: BuildInput): SecretSpec[] {
     .filter((s) => keep(s.alias))
     .sort((a, b) => compare(a.alias, b.alias))
     .map((s) => {
-      const delivery = s.delivery ?? 'env';
-      const account = pickAccount({ secret: s.account ?? undefined, ...fallback });
-      return { alias: s.alias, ref: s.ref, account, source: 'profile', delivery, file: delivery === 'file' ? fileDelivery(s.file ?? {}, s.alias, s.alias, platformOf(input), null) : null };
+      const file = s.delivery === 'file' ? fileDelivery(s.file ?? {}, s.alias, s.alias, platformOf(input), null) : null;
+      return specOf(s.alias, s.ref, identityOf(s.ref, s.account, pickAccount({ secret: s.account ?? undefined, ...fallback })), 'profile', file);
     });
 
   const fromFlags = (flag: '--secret' | '--file', texts: readonly string[]): SecretSpec[] =>
     texts.map((text) => {
       const { alias, value: ref } = splitAssignment(text, flag);
-      const delivery = flag === '--file' ? 'file' : 'env';
-      checkAlias(alias, flag, delivery);
-      const parsed = parseRef(ref);
+      checkAlias(alias, flag, flag === '--file' ? 'file' : 'env');
+      const parsed = parseSecretRef(ref);
       if (!parsed.ok) {
         throw new AgentSecretError('ref.invalid', `invalid reference for ${alias} in ${flag}: ${parsed.message}`, { details: { alias, flag } });
       }
-      return { alias, ref, account: oneOffAccount, source: 'flag', delivery, file: delivery === 'file' ? fileDelivery({}, alias, alias, platformOf(input), flag) : null };
+      const file = flag === '--file' ? fileDelivery({}, alias, alias, platformOf(input), flag) : null;
+      return specOf(alias, ref, identityOf(ref, null, oneOffAccount), 'flag', file);
     });
 
   const fromEnvFile: SecretSpec[] = [...(input.envFile?.secrets ?? [])]
     .filter((s) => keep(s.alias))
     .sort((a, b) => compare(a.alias, b.alias))
-    .map((s) => ({ alias: s.alias, ref: s.ref, account: oneOffAccount, source: 'env_file', delivery: 'env', file: null }));
+    .map((s) => specOf(s.alias, s.ref, identityOf(s.ref, null, oneOffAccount), 'env_file', null));
 
   const all = [...fromProfile, ...fromFlags('--secret', input.secretFlags), ...fromFlags('--file', input.fileFlags ?? []), ...fromEnvFile];
   const seen = new Map<string, SecretSpec>();
@@ -259,6 +258,11 @@ function assembleSecrets(input: BuildInput): SecretSpec[] {
   return all;
 }
 
+// The provider is the reference's scheme (every reference here has passed parseSecretRef); file: how a file secret is laid out (null: an environment variable).
+function specOf(alias: string, ref: string, account: string | null, source: SecretSpec['source'], file: FileDelivery | null): SecretSpec {
+  return { alias, ref, provider: schemeOf(ref) ?? 'op', account, source, delivery: file === null ? 'env' : 'file', file };
+}
+
 function checkAlias(alias: string, flag: string, delivery: 'env' | 'file' = 'env'): void {
   const result = validateAlias(alias, delivery);
   if (!result.ok) throw new AgentSecretError('alias.invalid', `invalid alias in ${flag}: ${result.message}`, { details: { alias, flag } });
@@ -270,7 +274,7 @@ export function splitAssignment(text: string, flag: '--secret' | '--file' | '--t
   const alias = eq === -1 ? '' : text.slice(0, eq).trim();
   const value = eq === -1 ? '' : text.slice(eq + 1).trim();
   if (alias === '' || value === '') {
-    const example = flag === '--secret' ? 'API_TOKEN=op://Example/Item/token' : flag === '--file' ? 'KUBECONFIG=op://Infra/prod-cluster/kubeconfig' : 'NPM_CONFIG_USERCONFIG=./npmrc.tmpl';
+    const example = flag === '--secret' ? 'API_TOKEN=op://Example/Item/token or API_TOKEN=bws://SECRET_ID' : flag === '--file' ? 'KUBECONFIG=op://Infra/prod-cluster/kubeconfig' : 'NPM_CONFIG_USERCONFIG=./npmrc.tmpl';
     throw new AgentSecretError('usage.invalid', `${flag} must be ${flag === '--template' ? 'NAME=PATH' : flag === '--file' ? 'NAME=REF' : 'ALIAS=REF'}, for example ${example}`, { details: { flag } });
   }
   return { alias, value };

@@ -51,7 +51,7 @@ export interface RequestBody {
   executable: string;
   executable_identity: { dev: number; ino: number; size: number; mtime_ms: number; ctime_ms: number; mode: number; uid: number };
   cwd: string;
-  secrets: Array<{ alias: string; ref: string; account: string | null; source: SecretSource; delivery: DeliveryKind; file: FileBody | null }>;
+  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null; source: SecretSource; delivery: DeliveryKind; file: FileBody | null }>;
   templates: TemplateBody[];
   ttl_seconds: number;
   override_env: boolean;
@@ -101,7 +101,7 @@ export function encodeRequest(request: ApprovalRequest): RequestBody {
     executable: request.executable,
     executable_identity: encodeIdentity(request.executableIdentity),
     cwd: request.cwd,
-    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, source: s.source, delivery: s.delivery, file: s.file === null ? null : encodeFile(s.file) })),
+    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account, source: s.source, delivery: s.delivery, file: s.file === null ? null : encodeFile(s.file) })),
     templates: request.templates.map(encodeTemplate),
     ttl_seconds: request.ttlSeconds,
     override_env: request.overrideEnv,
@@ -129,7 +129,9 @@ export function decodeRequest(body: RequestBody): ApprovalRequest {
     executableIdentity: Object.freeze(executableIdentity),
     cwd: body.cwd,
     secrets: Object.freeze(
-      body.secrets.map((s) => Object.freeze({ alias: s.alias, ref: s.ref, account: s.account, source: s.source, delivery: s.delivery, file: s.file === null ? null : decodeFile(s.file) })),
+      body.secrets.map((s) =>
+        Object.freeze({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account, source: s.source, delivery: s.delivery, file: s.file === null ? null : decodeFile(s.file) }),
+      ),
     ),
     templates: Object.freeze(body.templates.map(decodeTemplate)),
     ttlSeconds: body.ttl_seconds,
@@ -153,8 +155,11 @@ export interface WireRequest {
   command: string[];
   executable: string;
   cwd: string;
-  /** delivery file: the child gets the path of a private file (`file`: its name, mode, read limit) instead of the value. */
-  secrets: Array<{ alias: string; ref: string; account: string | null; delivery?: DeliveryKind; file?: FileBody | null }>;
+  /**
+   * `provider`: the scheme that resolves the reference; `account`: its identity there (a bws source for bws).
+   * delivery file: the child gets the path of a private file (`file`: its name, mode, read limit) instead of the value.
+   */
+  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null; delivery?: DeliveryKind; file?: FileBody | null }>;
   /** Rendered files: the template's path, content hash and every reference it uses (not its text). Always set by toWireRequest. */
   templates?: WireTemplate[];
   ttl_seconds: number;
@@ -195,7 +200,7 @@ export function toWireRequest(request: ApprovalRequest): WireRequest {
     command: body.command,
     executable: body.executable,
     cwd: body.cwd,
-    secrets: body.secrets.map(({ alias, ref, account, delivery, file }) => ({ alias, ref, account, delivery, file })),
+    secrets: body.secrets.map(({ alias, ref, provider, account, delivery, file }) => ({ alias, ref, provider, account, delivery, file })),
     templates: body.templates.map(wireTemplate),
     ttl_seconds: body.ttl_seconds,
     override_env: body.override_env,
@@ -220,7 +225,7 @@ export function auditFields(request: ApprovalRequest) {
     command: body.command,
     executable: body.executable,
     cwd: body.cwd,
-    secrets: body.secrets.map(({ alias, ref, account, delivery }) => ({ alias, ref, account, ...(delivery === 'file' ? { delivery } : {}) })),
+    secrets: body.secrets.map(({ alias, ref, provider, account, delivery }) => ({ alias, ref, provider, account, ...(delivery === 'file' ? { delivery } : {}) })),
     ...(body.templates.length === 0 ? {} : { templates: body.templates.map(({ alias, path, sha256, refs, account }) => ({ alias, path, sha256, refs, account })) }),
     profile: body.profile,
     ttl_seconds: body.ttl_seconds,

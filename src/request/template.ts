@@ -89,6 +89,8 @@ function templateSpecs(template: TemplateSpec): SecretSpec[] {
   return template.refs.map((ref, index) => ({
     alias: templateValueKey(template.alias, index),
     ref,
+    // A template's placeholders are 1Password references, as op inject reads them.
+    provider: 'op',
     account: template.account,
     source: template.source,
     delivery: 'file',

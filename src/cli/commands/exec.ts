@@ -57,6 +57,12 @@ async function dryRun(ctx: CliContext, options: ExecOptions): Promise<number> {
   printDryRun(ctx, plan.request, plan.mask, options.json === true, options.reuseOnly === true);
   return 0;
 }
+/** `account=…` / `source=…` for a secret's identity, naming the default when there is none. Pure. */
+export function identityText(provider: string, account: string | null): string {
+  if (provider === 'bws') return `source=${account ?? '(default)'}`;
+  return `account=${account ?? (provider === 'op' ? '(op default)' : '(none)')}`;
+}
+
 function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, json: boolean, reuseOnly: boolean): void {
   if (json) {
     writeJson(ctx.stdout, {
@@ -67,9 +73,9 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, j
       output_masked: mask,
       request: toWireRequest(request),
       notes: [
-        'validated locally: config, references, accounts, cwd, executable',
+        'validated locally: config, references, providers, accounts, cwd, executable',
         'did not prompt anyone',
-        'did not call op or resolve any value',
+        'did not call any provider (op, bws, provider programs) or resolve any value',
         'did not start the command',
       ],
     });
@@ -77,7 +83,7 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, j
   }
   const width = Math.max(0, ...request.secrets.map((s) => s.alias.length));
   writeLines(ctx.stdout, [
-    'agent-secret exec dry run: ok (no prompt, no op call, no child)',
+    'agent-secret exec dry run: ok (no prompt, no provider call, no child)',
     `reason:      ${request.reason}`,
     `command:     ${request.command.map(shellQuote).join(' ')}`,
     `executable:  ${request.executable}`,
@@ -87,7 +93,7 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, j
     ...(request.profile === null ? [] : [`profile:     ${request.profile} (${request.configPath ?? ''})`]),
     ...(request.secrets.length > 0 ? ['secrets:'] : []),
     ...request.secrets.map(
-      (s) => `  ${s.alias.padEnd(width)} = ${s.ref}  account=${s.account ?? '(op default)'}  from=${s.source.replace('_', '-')}${s.file === null ? '' : `  as a file: ${fileText(s.file)}`}`,
+      (s) => `  ${s.alias.padEnd(width)} = ${s.ref}  provider=${s.provider} ${identityText(s.provider, s.account)}  from=${s.source.replace('_', '-')}${s.file === null ? '' : `  as a file: ${fileText(s.file)}`}`,
     ),
     ...(request.templates.length > 0 ? ['templates (rendered into files):'] : []),
     ...request.templates.flatMap((t) => [

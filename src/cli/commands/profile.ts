@@ -1,8 +1,10 @@
 // `agent-secret profile list|show`: the project's profiles with includes and accounts
-// resolved. Shows references and accounts only; values are never resolved here.
+// resolved. Shows references, their providers and accounts (or bws sources) only; values are
+// never resolved here.
 
 import { basename } from 'node:path';
 import { fileDeliveryOf, templateFileName, type FileOptions } from '../../core/delivery.js';
+import { identityOf, schemeOf } from '../../core/ref.js';
 import { formatTtl } from '../../core/ttl.js';
 import { resolveProfile } from '../../config/index.js';
 import type { CliContext } from '../context.js';
@@ -34,6 +36,11 @@ export async function runProfileList(ctx: CliContext, options: Options): Promise
   return 0;
 }
 
+// The provider of a reference: its scheme (refs passed validation at load).
+function providerOf(ref: string): string {
+  return schemeOf(ref) ?? 'op';
+}
+
 /** Shows one profile, fully resolved. */
 export async function runProfileShow(ctx: CliContext, name: string | undefined, options: Options): Promise<number> {
   const config = await requireProjectConfig(ctx, options.config);
@@ -54,8 +61,8 @@ export async function runProfileShow(ctx: CliContext, name: string | undefined, 
         reason: profile.reason ?? null,
         ttl_seconds: profile.ttlSeconds ?? null,
         include: profile.include,
-        secrets: envSecrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
-        files: files.map((f) => ({ alias: f.alias, ref: f.ref, account: f.account, ...f.file })),
+        secrets: envSecrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: providerOf(s.ref), account: identityOf(s.ref, s.account, s.account) })),
+        files: files.map((f) => ({ alias: f.alias, ref: f.ref, provider: providerOf(f.ref), account: identityOf(f.ref, f.account, f.account), ...f.file })),
         templates: templates.map((t) => ({ alias: t.alias, path: t.path, account: t.account, ...t.file })),
       },
     });
@@ -69,13 +76,20 @@ export async function runProfileShow(ctx: CliContext, name: string | undefined, 
     `account: ${profile.account ?? '(op default account, or --account / OP_ACCOUNT)'}`,
     ...(profile.include.length > 0 ? [`include: ${profile.include.join(', ')}`] : []),
     ...(envSecrets.length > 0 ? ['secrets:'] : []),
-    ...envSecrets.map((s) => `  ${s.alias} = ${s.ref}${s.account === null ? '' : `  account=${s.account}`}`),
+    ...envSecrets.map((s) => `  ${s.alias} = ${s.ref}  provider=${providerOf(s.ref)}${identityText(s.ref, s.account)}`),
     ...(files.length > 0 ? ['files (the variable holds the path of a private file):'] : []),
-    ...files.map((f) => `  ${f.alias} = ${f.ref}${f.account === null ? '' : `  account=${f.account}`}  ${layoutText(f.file)}`),
+    ...files.map((f) => `  ${f.alias} = ${f.ref}  provider=${providerOf(f.ref)}${identityText(f.ref, f.account)}  ${layoutText(f.file)}`),
     ...(templates.length > 0 ? ['templates (rendered into a private file after approval):'] : []),
     ...templates.map((t) => `  ${t.alias} = ${t.path}${t.account === null ? '' : `  account=${t.account}`}  ${layoutText(t.file)}`),
   ]);
   return 0;
+}
+
+// A secret's identity as profile show prints it: a bws source, or an account when one is set.
+function identityText(ref: string, own: string | null): string {
+  const account = identityOf(ref, own, own);
+  if (providerOf(ref) === 'bws') return `  source=${account ?? '(default)'}`;
+  return account === null ? '' : `  account=${account}`;
 }
 
 type Layout = { name: string; mode: string; max_reads: number | null } | { invalid: string };

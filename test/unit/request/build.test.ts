@@ -93,6 +93,7 @@ describe('buildRequest', () => {
             "alias": "AWS_ACCESS_KEY_ID",
             "delivery": "env",
             "file": null,
+            "provider": "op",
             "ref": "op://Infra/AWS/key_id",
           },
           {
@@ -100,6 +101,7 @@ describe('buildRequest', () => {
             "alias": "CLOUDFLARE_API_TOKEN",
             "delivery": "env",
             "file": null,
+            "provider": "op",
             "ref": "op://Infra/Cloudflare/token",
           },
         ],

@@ -62,8 +62,8 @@ describe('parseTemplate', () => {
 
 describe('what a request resolves and delivers', () => {
   const secrets: SecretSpec[] = [
-    { alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', account: null, source: 'flag', delivery: 'env', file: null },
-    { alias: 'KUBECONFIG', ref: 'op://Infra/prod-cluster/kubeconfig', account: 'work', source: 'profile', delivery: 'file', file: { name: 'config', mode: 'file', maxReads: null } },
+    { alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', provider: 'op', account: null, source: 'flag', delivery: 'env', file: null },
+    { alias: 'KUBECONFIG', ref: 'op://Infra/prod-cluster/kubeconfig', provider: 'op', account: 'work', source: 'profile', delivery: 'file', file: { name: 'config', mode: 'file', maxReads: null } },
   ];
   const templates: TemplateSpec[] = [
     {
@@ -82,8 +82,8 @@ describe('what a request resolves and delivers', () => {
     expect(resolutionKeys({ secrets, templates })).toEqual(['CF_TOKEN', 'KUBECONFIG', 'NPMRC#0', 'NPMRC#1']);
     expect(templateValueKey('NPMRC', 1)).toBe('NPMRC#1');
     expect(resolutionSpecs({ secrets, templates }).slice(2)).toEqual([
-      { alias: 'NPMRC#0', ref: 'op://Infra/npm/token', account: 'work', source: 'flag', delivery: 'file', file: null },
-      { alias: 'NPMRC#1', ref: 'op://Infra/npm/user', account: 'work', source: 'flag', delivery: 'file', file: null },
+      { alias: 'NPMRC#0', ref: 'op://Infra/npm/token', provider: 'op', account: 'work', source: 'flag', delivery: 'file', file: null },
+      { alias: 'NPMRC#1', ref: 'op://Infra/npm/user', provider: 'op', account: 'work', source: 'flag', delivery: 'file', file: null },
     ]);
   });
 
