@@ -125,8 +125,8 @@ describe('files from a profile and the command line', () => {
     const removed = sb.auditEvents().at(-1) as Record<string, unknown>;
     expect(removed).toMatchObject({ event: 'files_removed', files_removed: 4, removed_on: 'child_exit' });
     expect(removed.removed_after_exit_ms).toBeTypeOf('number');
-    expect(removed.secrets).toContainEqual({ alias: 'KUBECONFIG', ref: 'op://Infra/prod-cluster/kubeconfig', account: null, delivery: 'file' });
-    expect(removed.secrets).toContainEqual({ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', account: null });
+    expect(removed.secrets).toContainEqual({ alias: 'KUBECONFIG', ref: 'op://Infra/prod-cluster/kubeconfig', provider: 'op', account: null, delivery: 'file' });
+    expect(removed.secrets).toContainEqual({ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', provider: 'op', account: null });
     expect(removed.templates).toEqual([{ alias: 'NPM_CONFIG_USERCONFIG', path: join(sb.project, 'npmrc.tmpl'), sha256: sha(TEMPLATE), refs: ['op://Infra/npm/token'], account: null }]);
     expectNothingLeftBehind();
   });
@@ -135,15 +135,15 @@ describe('files from a profile and the command line', () => {
     sb.useApprover('approve');
     expect((await runClean(sb, ['exec', ...filesArgs('KUBECONFIG')])).code).toBe(0);
     const [prompt] = sb.prompts();
-    expect(prompt?.secrets).toContainEqual({ alias: 'TLS_KEY', ref: 'op://Infra/TLS/private key', account: null, delivery: 'file', file: { name: 'tls.key', mode: 'file', max_reads: null } });
-    expect(prompt?.secrets).toContainEqual({ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', account: null, delivery: 'env', file: null });
+    expect(prompt?.secrets).toContainEqual({ alias: 'TLS_KEY', ref: 'op://Infra/TLS/private key', provider: 'op', account: null, delivery: 'file', file: { name: 'tls.key', mode: 'file', max_reads: null } });
+    expect(prompt?.secrets).toContainEqual({ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', provider: 'op', account: null, delivery: 'env', file: null });
     expect(prompt?.templates).toEqual([
       { alias: 'NPM_CONFIG_USERCONFIG', path: join(sb.project, 'npmrc.tmpl'), sha256: sha(TEMPLATE), refs: ['op://Infra/npm/token'], account: null, file: { name: 'npmrc', mode: 'file', max_reads: null } },
     ]);
 
     const dry = await runClean(sb, ['exec', '--dry-run', ...filesArgs('KUBECONFIG')]);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain('KUBECONFIG = op://Infra/prod-cluster/kubeconfig  account=(op default)  from=profile  as a file: name=KUBECONFIG mode=file');
+    expect(dry.stdout).toContain('KUBECONFIG = op://Infra/prod-cluster/kubeconfig  provider=op account=(op default)  from=profile  as a file: name=KUBECONFIG mode=file');
     expect(dry.stdout).toContain(`NPM_CONFIG_USERCONFIG = ${join(sb.project, 'npmrc.tmpl')}  sha256=${sha(TEMPLATE)}`);
     expect(dry.stdout).toContain('    uses op://Infra/npm/token');
     const json = JSON.parse((await runClean(sb, ['exec', '--dry-run', '--json', ...filesArgs('KUBECONFIG')])).stdout) as { request: Record<string, unknown> };
@@ -170,7 +170,7 @@ describe('files from a profile and the command line', () => {
     expect(result.stdout).toContain('<concealed by agent-secret>');
     expect(result.stdout).toContain('email=deploy@example.com');
     expect(result.stdout).not.toContain('apiVersion');
-    expect(sb.prompts()[0]?.secrets).toEqual([{ alias: 'KUBECONFIG', ref: 'op://Infra/prod-cluster/kubeconfig', account: null, delivery: 'file', file: { name: 'KUBECONFIG', mode: 'file', max_reads: null } }]);
+    expect(sb.prompts()[0]?.secrets).toEqual([{ alias: 'KUBECONFIG', ref: 'op://Infra/prod-cluster/kubeconfig', provider: 'op', account: null, delivery: 'file', file: { name: 'KUBECONFIG', mode: 'file', max_reads: null } }]);
     expectNothingLeftBehind();
   });
 
@@ -228,7 +228,7 @@ describe('FIFOs', () => {
     expect(got).toMatchObject({ kind: 'fifo', mode: '600', sha256: sha(bytesOf('op://Infra/TLS/private key')) });
     // Removed after its one read (ENOENT), or, had the reader been waiting already, an empty read.
     expect([got?.second_read === 'ENOENT', got?.second_read === sha('')]).toContain(true);
-    expect(sb.prompts()[0]?.secrets).toEqual([{ alias: 'TLS_KEY', ref: 'op://Infra/TLS/private key', account: null, delivery: 'file', file: { name: 'TLS_KEY', mode: 'fifo', max_reads: 1 } }]);
+    expect(sb.prompts()[0]?.secrets).toEqual([{ alias: 'TLS_KEY', ref: 'op://Infra/TLS/private key', provider: 'op', account: null, delivery: 'file', file: { name: 'TLS_KEY', mode: 'fifo', max_reads: 1 } }]);
   });
 
   it('max_reads: 2 serves it twice, each reader the whole value once', async () => {
