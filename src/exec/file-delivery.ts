@@ -9,6 +9,8 @@
 
 import { closeSync, constants, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { validateAlias } from '../core/alias.js';
+import { validateFileName } from '../core/delivery.js';
 import { AgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
 import { parseTemplate, renderTemplate, templateValueKey, type FileSpec } from '../request/template.js';
@@ -55,6 +57,10 @@ export async function deliverFiles(
   process.on('exit', atExit);
   try {
     for (const spec of specs) {
+      // Each part of the path is one plain component: nothing the broker sent can lead outside the directory.
+      if (!validateAlias(spec.alias, 'file').ok || !validateFileName(spec.file.name).ok) {
+        throw new AgentSecretError('delivery.failed', 'refusing to deliver a file under an invalid name; nothing was delivered and the command did not run', { details: { alias: spec.alias.replace(/[^\x20-\x7e]/g, '?') } });
+      }
       const sub = join(dir, spec.alias);
       mkdirSync(sub, { mode: 0o700 });
       const path = join(sub, spec.file.name);

@@ -50,4 +50,14 @@ describe('deliverFiles', () => {
     const mine = (await import('node:fs')).readdirSync('/dev/shm').filter((n) => n.startsWith(`agent-secret-files.${process.pid}.`));
     expect(mine).toEqual([]);
   });
+
+  it.each([
+    ['an alias that climbs out of the directory', { alias: '../X', file: { name: 'x', mode: 'file' as const, maxReads: null }, template: null }],
+    ['a file name with a slash', { alias: 'X', file: { name: '../../x', mode: 'file' as const, maxReads: null }, template: null }],
+  ])('refuses %s and leaves nothing', async (_name, spec) => {
+    const error = await deliverFiles([spec], new Map([[spec.alias, new SecretValue('v')]]), { env, platform: 'linux' }).catch((e: unknown) => e);
+    expect((error as AgentSecretError).code).toBe('delivery.failed');
+    const mine = (await import('node:fs')).readdirSync('/dev/shm').filter((n) => n.startsWith(`agent-secret-files.${process.pid}.`));
+    expect(mine).toEqual([]);
+  });
 });
