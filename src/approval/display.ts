@@ -6,6 +6,7 @@
 // scroll: what the human must weigh (secrets, warnings) comes first, the long parts (argv,
 // paths, chain) after, the command and the whole text are capped, and a cut says so.
 
+import { identityOf, schemeOf } from '../core/ref.js';
 import { formatTtl } from '../core/ttl.js';
 import { identicalLines } from './answer-all.js';
 import type { ApprovalPrompt, PromptOperation } from './types.js';
@@ -223,7 +224,7 @@ function templateLines(prompt: ApprovalPrompt, max: number): string[] {
     lines.push(`  ${displayField(t.alias, DISPLAY_LIMITS.alias)} = ${displayField(t.path, DISPLAY_LIMITS.path)} (sha256 ${displayField(hash, 12)}…) as a file${fileDetail(t.file, t.alias)}`);
     lines.push(
       ...listed(
-        t.refs.map((ref) => `    uses ${displayField(ref, DISPLAY_LIMITS.ref)} (${identityLabel({ provider: 'op', account: t.account })})`),
+        t.refs.map((ref) => `    uses ${displayField(ref, DISPLAY_LIMITS.ref)} (${templateRefLabel(ref, t.account)})`),
         max,
         (hidden) => `    …[${hidden} more reference${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
       ),
@@ -248,7 +249,7 @@ function warningLines(prompt: ApprovalPrompt, max: number): string[] {
 
 // The long parts: command, executable, directory, accounts, profile, config and scope.
 function detailLines(prompt: ApprovalPrompt, operation: PromptOperation): string[] {
-  const accounts = [...new Set([...prompt.secrets.map((s) => identityLabel(s)), ...(Array.isArray(prompt.templates) ? prompt.templates : []).map((t) => identityLabel({ provider: 'op', account: t.account }))])];
+  const accounts = [...new Set([...prompt.secrets.map((s) => identityLabel(s)), ...(Array.isArray(prompt.templates) ? prompt.templates : []).flatMap((t) => t.refs.map((ref) => templateRefLabel(ref, t.account)))])];
   const command = commandDisplay(prompt.command);
   // An exec is planned by the daemon; a session's profile and config are the client's word.
   const reported = operation === 'session_create' ? ' (reported by the caller)' : '';
@@ -382,6 +383,11 @@ function formatPid(pid: number): string {
  * name), `Bitwarden source NAME` / `Bitwarden default source`, or the provider program's scheme
  * with the account it is told. A prompt from an older client has no provider: 1Password.
  */
+// A template reference's provider and identity (the template's account is for its op:// references).
+function templateRefLabel(ref: string, account: string | null): string {
+  return identityLabel({ provider: schemeOf(ref) ?? 'op', account: identityOf(ref, null, account) });
+}
+
 function identityLabel(secret: { provider?: unknown; account: string | null }): string {
   const provider = typeof secret.provider === 'string' ? secret.provider : 'op';
   const name = secret.account === null ? null : displayField(secret.account, DISPLAY_LIMITS.account);

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { validateFileName, validateMaxReads, type FileDelivery } from '../core/delivery.js';
 import { checkSpecs, type ProviderRegistry } from '../provider/index.js';
 import { deliveredFiles } from '../request/build.js';
-import { parseTemplate, resolutionSpecs } from '../request/template.js';
+import { parseTemplate, templateSpecs } from '../request/template.js';
 import type { ApprovalRequest, SecretSpec, TemplateSpec } from '../request/types.js';
 import { buildWarnings, deliveryWarnings } from '../request/warnings.js';
 
@@ -95,8 +95,19 @@ export async function validateSecretsRequest(request: ApprovalRequest, registry:
     }
   }
   for (const template of request.templates) checkTemplate(template, aliases);
-  // Every reference resolved, a template's included, is one its provider can take.
-  checkSpecs(resolutionSpecs(request), registry);
+  checkSpecs(request.secrets, registry);
+  // Each reference a template uses is one its provider can take; the error names the template, not a resolution key.
+  for (const template of request.templates) {
+    try {
+      checkSpecs(templateSpecs(template), registry);
+    } catch (error) {
+      if (!(error instanceof AgentSecretError)) throw error;
+      throw new AgentSecretError('template.invalid', `template ${template.path} for ${template.alias}: ${error.message.replace(/^[^:]*#\d+: /, '')}`, {
+        ...(error.hint === undefined ? {} : { hint: error.hint }),
+        details: { alias: template.alias, file: template.path },
+      });
+    }
+  }
   if (request.overriddenAliases.some((a) => !aliases.has(a))) throw new AgentSecretError('usage.invalid', 'overridden aliases must be requested aliases');
   if (request.overriddenAliases.length > 0 && !request.overrideEnv) throw new AgentSecretError('exec.env_conflict', 'overridden aliases need override_env');
 

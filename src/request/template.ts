@@ -1,4 +1,5 @@
-// Templates: text with `{{ op://vault/item/field }}` placeholders, the syntax `op inject` reads,
+// Templates: text with `{{ op://vault/item/field }}` placeholders, the syntax `op inject` reads
+// (any provider's reference may stand there: `{{ bws://… }}`, a declared program's scheme),
 // rendered after approval into a delivered file. Parsing is strict so that what the human is
 // shown (every reference) is everything that is resolved: a placeholder that is not one valid
 // reference, an unclosed `{{`, or a bare `op://` that op would also have replaced is an error
@@ -6,7 +7,7 @@
 // Also the resolution keys of a request: every value the provider must resolve, file secrets
 // and template references included. Pure.
 
-import { parseRef } from '../core/ref.js';
+import { identityOf, parseSecretRef, schemeOf } from '../core/ref.js';
 import type { ApprovalRequest, FileDelivery, SecretSpec, TemplateSpec } from './types.js';
 
 export type TemplatePart = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'ref'; readonly ref: string };
@@ -37,8 +38,8 @@ export function parseTemplate(text: string): TemplateParse {
       if (quoted !== null) {
         literal += (quoted[1] ?? '').replace(/\\(.)/gs, '$1');
       } else {
-        if (!inner.startsWith('op://')) return fail(i, 'only an op:// reference or a "quoted string" may stand between {{ and }}');
-        const parsed = parseRef(inner);
+        if (schemeOf(inner) === null) return fail(i, 'only a reference (op://…, bws://…, or the scheme of a declared provider) or a "quoted string" may stand between {{ and }}');
+        const parsed = parseSecretRef(inner);
         if (!parsed.ok) return fail(i, `invalid reference: ${parsed.message}`);
         if (literal !== '') parts.push({ kind: 'text', text: literal });
         literal = '';
@@ -85,13 +86,13 @@ export function resolutionSpecs(request: Pick<ApprovalRequest, 'secrets' | 'temp
   return [...request.secrets, ...request.templates.flatMap((t) => templateSpecs(t))];
 }
 
-function templateSpecs(template: TemplateSpec): SecretSpec[] {
+/** A template's references as the provider resolves them: under templateValueKey, each with its provider and identity (the template's account is for op:// ones). Pure. */
+export function templateSpecs(template: Pick<TemplateSpec, 'alias' | 'refs' | 'account' | 'source'>): SecretSpec[] {
   return template.refs.map((ref, index) => ({
     alias: templateValueKey(template.alias, index),
     ref,
-    // A template's placeholders are 1Password references, as op inject reads them.
-    provider: 'op',
-    account: template.account,
+    provider: schemeOf(ref) ?? 'op',
+    account: identityOf(ref, null, template.account),
     source: template.source,
     delivery: 'file',
     file: null,

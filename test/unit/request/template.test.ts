@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fileSpecsOf, fileValueKeys, parseTemplate, renderTemplate, resolutionKeys, resolutionSpecs, TEMPLATE_LIMITS, templateValueKey } from '../../../src/request/template.js';
+import { fileSpecsOf, fileValueKeys, parseTemplate, renderTemplate, resolutionKeys, resolutionSpecs, TEMPLATE_LIMITS, templateSpecs, templateValueKey } from '../../../src/request/template.js';
 import type { SecretSpec, TemplateSpec } from '../../../src/request/types.js';
 
 describe('parseTemplate', () => {
@@ -14,6 +14,7 @@ describe('parseTemplate', () => {
     ['a reference with spaces in its item', 'k={{ op://Infra/TLS/private key }}', ['op://Infra/TLS/private key']],
     ['a quoted literal next to a reference', '{{ "{{" }} {{ op://V/I/f }}', ['op://V/I/f']],
     ['op:// inside a word is not a bare reference', 'url=xop://not/a/ref {{ op://V/I/f }}', ['op://V/I/f']],
+    ['any provider’s reference', 'a={{ bws://team/c3a1e5f7-9b2d-4f6a-8e0c-2d4f6a8c0e1b }} b={{ pass://mail/smtp }}', ['bws://team/c3a1e5f7-9b2d-4f6a-8e0c-2d4f6a8c0e1b', 'pass://mail/smtp']],
   ])('%s', (_name, text, refs) => {
     const parsed = parseTemplate(text);
     expect(parsed.ok).toBe(true);
@@ -23,10 +24,11 @@ describe('parseTemplate', () => {
   it.each<[string, string, number, number, string]>([
     ['no reference at all', 'registry=https://registry.npmjs.org/\n', 1, 1, 'uses no reference'],
     ['an unclosed {{', 'a\nb={{ op://V/I/f\n', 2, 3, 'never closed'],
-    ['another scheme', 'x={{ env://HOME }}', 1, 3, 'only an op:// reference'],
+    ['no scheme at all', 'x={{ HOME }}', 1, 3, 'only a reference'],
+    ['an invalid bws reference', 'x={{ bws://not-an-id }}', 1, 3, 'invalid reference'],
     ['an invalid reference', 'x=\n  {{ op://Vault }}', 2, 3, 'invalid reference'],
     ['a bare reference op inject would replace', 'token=op://V/I/f\n', 1, 7, 'bare op://'],
-    ['an empty placeholder', 'x={{ }}', 1, 3, 'only an op:// reference'],
+    ['an empty placeholder', 'x={{ }}', 1, 3, 'only a reference'],
   ])('refuses %s with its line and column', (_name, text, line, col, problem) => {
     const parsed = parseTemplate(text);
     expect(parsed).toMatchObject({ ok: false, line, col });
@@ -84,6 +86,15 @@ describe('what a request resolves and delivers', () => {
     expect(resolutionSpecs({ secrets, templates }).slice(2)).toEqual([
       { alias: 'NPMRC#0', ref: 'op://Infra/npm/token', provider: 'op', account: 'work', source: 'flag', delivery: 'file', file: null },
       { alias: 'NPMRC#1', ref: 'op://Infra/npm/user', provider: 'op', account: 'work', source: 'flag', delivery: 'file', file: null },
+    ]);
+  });
+
+  it('resolves a template’s bws:// and program references with their own provider and identity', () => {
+    const mixed = { ...templates[0], refs: ['op://Infra/npm/token', 'bws://team/c3a1e5f7-9b2d-4f6a-8e0c-2d4f6a8c0e1b', 'pass://mail/smtp'] } as TemplateSpec;
+    expect(templateSpecs(mixed).map((s) => [s.alias, s.provider, s.account])).toEqual([
+      ['NPMRC#0', 'op', 'work'],
+      ['NPMRC#1', 'bws', 'team'],
+      ['NPMRC#2', 'pass', null],
     ]);
   });
 
