@@ -41,6 +41,7 @@ profiles:
       DB_PASSWORD: vault://kv/db#password
 `;
 const ALIASES = ['CF_TOKEN', 'STRIPE_KEY', 'DB_URL', 'APP_TOKEN'];
+const BWS_BIN = join(FIXTURE_BIN, 'bws');
 
 let sb: Sandbox;
 let report: string;
@@ -58,7 +59,7 @@ afterEach(() => sb.cleanup());
 
 /** The user config: the fake approver, the fake op, bws (the fake, on PATH) and the fake provider program in `mode`. */
 function configure(programMode = 'values', approver = 'approve'): void {
-  sb.useApprover(approver, { providers: { vault: { command: [join(FIXTURE_BIN, 'provider-program'), programMode, programLog], timeout: '3s' } } });
+  sb.useApprover(approver, { providers: { bws: { path: BWS_BIN }, vault: { command: [join(FIXTURE_BIN, 'provider-program'), programMode, programLog], timeout: '3s' } } });
   const tokens = join(sb.root, 'config', 'agent-secret', 'tokens');
   mkdirSync(tokens, { recursive: true, mode: 0o700 });
   writeFileSync(join(tokens, 'bws.default'), `${BWS.access_tokens[0]!.value}\n`, { mode: 0o600 });
@@ -132,6 +133,21 @@ describe('a profile mixing op, bws and a provider program', () => {
   });
 });
 
+describe('env files', () => {
+  it('take bws:// and the schemes the user config declares as references, and leave URLs plain', async () => {
+    configure();
+    sb.write('.env.refs', `STRIPE_KEY=bws://${STRIPE.id}\nAPP_TOKEN=${APP.ref}\nSITE=https://example.com/x\nOTHER=aws://not/declared\n`);
+    const dry = await runClean(sb, ['exec', '--env-file', '.env.refs', '--reason', 'env refs', '--dry-run', '--json', '--', 'true']);
+    expect(dry.code).toBe(0);
+    const body = JSON.parse(dry.stdout) as { request: { secrets: Array<{ alias: string; provider: string }>; plain_env_names?: string[] } };
+    expect(body.request.secrets.map((s) => [s.alias, s.provider])).toEqual([
+      ['APP_TOKEN', 'vault'],
+      ['STRIPE_KEY', 'bws'],
+    ]);
+    expect(dry.stdout).not.toContain('https://example.com/x');
+  });
+});
+
 describe('a provider program fails closed', () => {
   it.each([
     ['hang', 'did not finish within 3s'],
@@ -169,9 +185,22 @@ describe('only the user config declares providers', () => {
   });
 });
 
+describe('which bws runs', () => {
+  it('never the first bws on the PATH the daemon inherited: without providers.bws.path only system directories are searched', async () => {
+    configure();
+    sb.useApprover('approve');
+    const result = await runClean(sb, ['exec', '--reason', 'bws from PATH', '--secret', `STRIPE_KEY=bws://${STRIPE.id}`, ...reportArgs('STRIPE_KEY')]);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain('bws) was not found');
+    expect(result.stderr).toContain('providers.bws.path');
+    expect(jsonLines(bwsLog)).toEqual([]);
+    expect(sb.prompts()).toEqual([]);
+  });
+});
+
 describe('provider token set, status, remove', () => {
   it('stores the bws token from stdin in a 0600 file, never prints it, and exec then uses it', async () => {
-    sb.useApprover('approve', { providers: { bws: { sources: { main: {}, team: {} }, default_source: 'main' } } });
+    sb.useApprover('approve', { providers: { bws: { path: BWS_BIN, sources: { main: {}, team: {} }, default_source: 'main' } } });
     const token = BWS.access_tokens[0]!.value;
     const before = await runClean(sb, ['provider', 'token', 'status', 'bws']);
     expect(before.code).toBe(1);
@@ -248,6 +277,16 @@ describe('1Password service accounts', () => {
     expect(checks.find((c) => c.name === 'op_signed_in')).toMatchObject({ status: 'warn' });
   });
 
+  it('a service-account token is never given to an op found on PATH: without op_path it is refused before anyone is asked', async () => {
+    sb.useApprover('approve', { op_path: undefined, providers: { op: { service_accounts: { [SA.account]: {} } } } });
+    await runClean(sb, ['provider', 'token', 'set', `op/${SA.account}`], { input: SA.token.value });
+    const result = await runClean(sb, ['exec', '--reason', 'ci deploy', '--account', SA.account, '--secret', 'CF=op://Infra/Cloudflare/token', ...reportArgs('CF')]);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain('op_path is not set');
+    expect(sb.prompts()).toEqual([]);
+    expect(sb.opCalls()).toEqual([]);
+  });
+
   it('a refused service-account token fails closed with the token commands as the fix', async () => {
     sb.useApprover('approve', { providers: { op: { service_accounts: { [SA.account]: {} } } } });
     await runClean(sb, ['provider', 'token', 'set', `op/${SA.account}`], { input: 'ops_not-a-real-token' });
@@ -264,7 +303,7 @@ describe('doctor reports every configured provider', () => {
   it('bws and its sources, each provider program, with a fix for each failing check', async () => {
     sb.useApprover('approve', {
       providers: {
-        bws: { sources: { main: {}, team: {} }, default_source: 'main' },
+        bws: { path: BWS_BIN, sources: { main: {}, team: {} }, default_source: 'main' },
         vault: { command: [join(FIXTURE_BIN, 'provider-program'), 'values'] },
         gone: { command: ['/nonexistent/provider'] },
       },

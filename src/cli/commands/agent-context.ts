@@ -40,7 +40,8 @@ export async function runAgentContext(ctx: CliContext, program: Command, options
     config: {
       discovery: ['agent-secret.yml', '.agent-secret.yml'],
       discovery_rule: 'walk up from the current directory; --config PATH overrides',
-      user_config: '$XDG_CONFIG_HOME/agent-secret/config.yml (approver, op_path, touch_id; the only place an approver is chosen)',
+      user_config: '$XDG_CONFIG_HOME/agent-secret/config.yml (approver, op_path, touch_id, providers; the only place an approver or a provider is chosen)',
+      reference_schemes: ['op://vault/item[/section]/field (1Password)', 'bws://SECRET_ID or bws://SOURCE/SECRET_ID (Bitwarden Secrets Manager)', 'SCHEME://… of a provider program the human declared in the user config'],
       inspect_command: 'agent-secret profile list --json',
       refused_aliases: deniedAliasRules(),
     },
@@ -51,7 +52,8 @@ export async function runAgentContext(ctx: CliContext, program: Command, options
       no_prompt_flag: '--reuse-only',
       argv_separator: '--',
       secret_safety: [
-        'never run op directly; ask for secrets through agent-secret exec',
+        'never run op, bws or a provider program directly; ask for secrets through agent-secret exec (bws:// and other schemes work exactly like op://)',
+        'never handle provider tokens: agent-secret provider token is the human\'s command',
         'to find references, use agent-secret item describe op://vault/item (field names, never values), not op item get',
         'a command the human allowed again for a while runs without a new prompt; exec --reuse-only checks that without prompting (exit 14: nothing to reuse)',
         'run exec --dry-run --json first to see exactly what the human will be asked',

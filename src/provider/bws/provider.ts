@@ -18,6 +18,14 @@ import { describeSource, readToken, tokenState } from '../token/store.js';
 import type { DoctorCheck, Provider, ProviderHost, ResolveOptions } from '../types.js';
 import { classifyBwsFailure, parseBwsVersion, parseSecretJson, type BwsErrorKind } from './errors.js';
 
+/**
+ * Where bws is looked for without providers.bws.path: the system's install directories, never
+ * the daemon's PATH. The daemon inherits the environment of whichever command started it (an
+ * agent's), and the bws that runs is given the machine account's token: a PATH entry the agent
+ * put first must not decide which program that is.
+ */
+export const BWS_SEARCH_PATH = ['/opt/homebrew/bin', '/usr/local/bin', '/usr/bin', '/bin'].join(':');
+
 /** bws processes run at the same time for one request (one per unique secret). */
 export const MAX_PARALLEL_BWS = 32;
 /** Largest `secret get` answer accepted, in bytes. */
@@ -54,7 +62,7 @@ export function tokenHint(source: string, defaultSource: string): string {
   return `the human stores the machine account's access token with \`agent-secret provider token set ${target}\` (never in chat or a file the agent writes); then run \`agent-secret doctor\``;
 }
 
-const MISSING_HINT = 'install bws (https://bitwarden.com/help/secrets-manager-cli/), or set providers.bws.path in ~/.config/agent-secret/config.yml; then run `agent-secret doctor`';
+const MISSING_HINT = 'install bws (https://bitwarden.com/help/secrets-manager-cli/) in /usr/local/bin or /opt/homebrew/bin, or set providers.bws.path in ~/.config/agent-secret/config.yml (never found on PATH); then run `agent-secret doctor`';
 
 function bwsFailure(kind: BwsErrorKind | 'malformed', result: HelperResult | null, lookups: readonly Lookup[], source: string, timeoutMs: number, defaultSource: string): AgentSecretError {
   const entries = lookups.map((l) => l.entry);
@@ -114,7 +122,7 @@ export function bwsProvider(config: BwsConfig, host: BwsHost): Provider {
           });
         }
       }
-      const bwsPath = locateProgram('bws', config.path, host.env.PATH);
+      const bwsPath = locateProgram('bws', config.path, BWS_SEARCH_PATH);
       if (bwsPath === null) {
         throw new AgentSecretError('provider.missing', `the Bitwarden Secrets Manager CLI (bws) was not found by ${host.brokerName}`, { hint: MISSING_HINT, details: { provider: 'bws' } });
       }
@@ -189,9 +197,9 @@ export function bwsProvider(config: BwsConfig, host: BwsHost): Provider {
 export async function bwsDoctor(config: BwsConfig, host: BwsHost): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const add = (name: string, status: DoctorCheck['status'], detail: string, hint: string | null = null) => checks.push({ name, status, detail, hint });
-  const bwsPath = locateProgram('bws', config.path, host.env.PATH);
+  const bwsPath = locateProgram('bws', config.path, BWS_SEARCH_PATH);
   if (bwsPath === null) {
-    if (host.configured) add('bws', 'fail', config.path === undefined ? 'bws was not found on PATH' : `${config.path} is not an executable file`, 'install bws (https://bitwarden.com/help/secrets-manager-cli/) or fix providers.bws.path in ~/.config/agent-secret/config.yml');
+    if (host.configured) add('bws', 'fail', config.path === undefined ? 'bws was not found in /opt/homebrew/bin, /usr/local/bin, /usr/bin or /bin (PATH is not searched)' : `${config.path} is not an executable file`, 'install bws (https://bitwarden.com/help/secrets-manager-cli/) or fix providers.bws.path in ~/.config/agent-secret/config.yml');
     return checks;
   }
   const version = await runHelper({ file: bwsPath, args: ['--version'], env: helperEnv(host.env, { NO_COLOR: '1' }, (name) => name.startsWith('BWS_')), timeoutMs: DOCTOR_TIMEOUT_MS, maxStdout: 64 * 1024 });

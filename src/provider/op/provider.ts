@@ -64,7 +64,16 @@ export function opProvider(config: OpProviderConfig, host: OpHost): Provider & {
       const parsed = parseRef(ref);
       return parsed.ok ? { ok: true } : { ok: false, message: parsed.message };
     },
-    async prepare() {
+    async prepare(specs) {
+      // A service-account token goes to the op that runs: that op must be the one the user
+      // config names, never the first on the daemon's PATH (an agent's, when it started the daemon).
+      const tokenAccount = specs.map((s) => s.account).find((account) => serviceAccount(account) !== undefined) ?? null;
+      if (tokenAccount !== null && config.opPath === undefined) {
+        throw new AgentSecretError('provider.missing', `1Password account ${tokenAccount} uses a service-account token, and op_path is not set in the user config`, {
+          hint: 'set op_path to the absolute path of op in ~/.config/agent-secret/config.yml (the token is never given to an op found on PATH); then run `agent-secret doctor`',
+          details: { account: tokenAccount, provider: 'op' },
+        });
+      }
       const opPath = findOp({ explicitPath: config.opPath, pathEnv: host.env.PATH });
       if (opPath === null) {
         throw new AgentSecretError('provider.missing', `the 1Password CLI (op) was not found by ${host.brokerName}`, {
@@ -119,6 +128,9 @@ export async function opDoctor(config: OpProviderConfig, host: ProviderHost): Pr
     const status = accounts.length > 0 ? 'warn' : 'fail';
     const detail = op.error?.message ?? 'op is not signed in';
     add('op_signed_in', status, accounts.length > 0 ? `${detail} (only accounts without a service-account token need the app)` : detail, op.error?.hint ?? 'unlock the 1Password app (Settings > Developer > Integrate with 1Password CLI) or run op signin');
+  }
+  if (accounts.length > 0 && config.opPath === undefined) {
+    add('op_path', 'fail', 'service accounts are configured but op_path is not set: their tokens are never given to an op found on PATH', 'set op_path to the absolute path of op in ~/.config/agent-secret/config.yml');
   }
   for (const [account, settings] of accounts) {
     const state = await tokenState(settings.token, host);
