@@ -191,6 +191,8 @@ describe('profile list / show', () => {
 describe('exec --dry-run', () => {
   it('prints the request for profiles.example.yaml', async () => {
     copyFileSync(join(REPO_ROOT, 'profiles.example.yaml'), join(sb.project, 'agent-secret.yml'));
+    // Its mixed profile uses pass://, which needs the pass provider program in the user config.
+    sb.useApprover('approve', { providers: { pass: { command: [join(REPO_ROOT, 'examples', 'providers', 'pass-provider.mjs')] } } });
     const list = JSON.parse((await runClean(sb, ['profile', 'list', '--json'])).stdout) as { profiles: Array<{ name: string }> };
     for (const { name } of list.profiles) {
       const result = await runClean(sb, ['exec', '--dry-run', '--profile', name, '--reason', 'dry run of the example', '--', 'node', '--version']);
@@ -233,8 +235,8 @@ describe('exec --dry-run', () => {
     ]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).request.secrets).toEqual([
-      { alias: 'ONE', ref: 'op://A/B/c', account: 'work.1password.com' },
-      { alias: 'DB_URL', ref: 'op://Data/Postgres/url', account: 'work.1password.com' },
+      { alias: 'ONE', ref: 'op://A/B/c', provider: 'op', account: 'work.1password.com' },
+      { alias: 'DB_URL', ref: 'op://Data/Postgres/url', provider: 'op', account: 'work.1password.com' },
     ]);
   });
 
