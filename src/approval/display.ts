@@ -7,6 +7,7 @@
 // paths, chain) after, the command and the whole text are capped, and a cut says so.
 
 import { escapeText, shellQuote } from '../core/display-text.js';
+import { identityOf, schemeOf } from '../core/ref.js';
 import { formatTtl } from '../core/ttl.js';
 
 export { escapeText, hasUnsafeChars, shellQuote } from '../core/display-text.js';
@@ -148,12 +149,13 @@ function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: nu
           ),
         ]
       : [
-          `Secrets (${n}):`,
+          ...(n === 0 && Array.isArray(prompt.templates) && prompt.templates.length > 0 ? [] : [`Secrets (${n}):`]),
           ...listed(
-            prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${identityLabel(s)})`),
+            prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${identityLabel(s)})${asFile(s)}`),
             max,
             (hidden) => `  …[${hidden} more secret${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
           ),
+          ...templateLines(prompt, max),
         ];
   if (prompt.override_env && prompt.overridden_aliases.length > 0) {
     const shown = prompt.overridden_aliases.slice(0, DISPLAY_LIMITS.overridden).map((a) => displayField(a, DISPLAY_LIMITS.alias));
@@ -167,6 +169,40 @@ function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: nu
     const hidden = plainEnv.length - shown.length;
     lines.push(`Env file also sets (${plainEnv.length}, not secrets): ${shown.join(', ')}${hidden > 0 ? ` …[${hidden} more]` : ''}`);
   }
+  return lines;
+}
+
+// " as a file" and how: a named pipe with its read limit, and the file's name when it is not the alias.
+function asFile(secret: { alias: string; delivery?: unknown; file?: { name: string; mode: string; max_reads: number | null } | null }): string {
+  if (secret.delivery !== 'file' || typeof secret.file !== 'object' || secret.file === null) return '';
+  return ` as a file${fileDetail(secret.file, secret.alias)}`;
+}
+
+function fileDetail(file: { name: string; mode: string; max_reads: number | null }, alias: string): string {
+  const parts = [
+    ...(file.name === alias ? [] : [`named ${displayField(String(file.name), DISPLAY_LIMITS.alias)}`]),
+    ...(file.mode === 'fifo' ? [`a named pipe, ${file.max_reads === null ? 'unlimited reads' : `${reads(file.max_reads)} at most`}`] : []),
+  ];
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}
+
+// Each template: the file it renders, its path and content hash, then every reference it uses.
+function templateLines(prompt: ApprovalPrompt, max: number): string[] {
+  const templates = Array.isArray(prompt.templates) ? prompt.templates : [];
+  if (templates.length === 0) return [];
+  const lines = [`Templates rendered into files (${templates.length}):`];
+  for (const t of templates.slice(0, max)) {
+    const hash = typeof t.sha256 === 'string' ? t.sha256.slice(0, 12) : '?';
+    lines.push(`  ${displayField(t.alias, DISPLAY_LIMITS.alias)} = ${displayField(t.path, DISPLAY_LIMITS.path)} (sha256 ${displayField(hash, 12)}…) as a file${fileDetail(t.file, t.alias)}`);
+    lines.push(
+      ...listed(
+        t.refs.map((ref) => `    uses ${displayField(ref, DISPLAY_LIMITS.ref)} (${templateRefLabel(ref, t.account)})`),
+        max,
+        (hidden) => `    …[${hidden} more reference${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
+      ),
+    );
+  }
+  if (templates.length > max) lines.push(`  …[${templates.length - max} more template${templates.length - max === 1 ? '' : 's'} not shown; deny if you did not expect this many]`);
   return lines;
 }
 
@@ -185,7 +221,7 @@ function warningLines(prompt: ApprovalPrompt, max: number): string[] {
 
 // The long parts: command, executable, directory, accounts, profile, config and scope.
 function detailLines(prompt: ApprovalPrompt, operation: PromptOperation): string[] {
-  const accounts = [...new Set(prompt.secrets.map((s) => identityLabel(s)))];
+  const accounts = [...new Set([...prompt.secrets.map((s) => identityLabel(s)), ...(Array.isArray(prompt.templates) ? prompt.templates : []).flatMap((t) => t.refs.map((ref) => templateRefLabel(ref, t.account)))])];
   const command = commandDisplay(prompt.command);
   // An exec is planned by the daemon; a session's profile and config are the client's word.
   const reported = operation === 'session_create' ? ' (reported by the caller)' : '';
@@ -246,7 +282,8 @@ function knownOperation(operation: unknown): PromptOperation {
 }
 
 function question(prompt: ApprovalPrompt, operation: PromptOperation): string {
-  const n = prompt.secrets.length;
+  // Every value resolved: secrets (env or file) and each reference a template uses.
+  const n = prompt.secrets.length + (Array.isArray(prompt.templates) ? prompt.templates.reduce((sum, t) => sum + t.refs.length, 0) : 0);
   const these = n === 1 ? 'this secret' : `these ${n} secrets`;
   switch (operation) {
     case 'exec':
@@ -322,6 +359,11 @@ function formatPid(pid: number): string {
  * name), `Bitwarden source NAME` / `Bitwarden default source`, or the provider program's scheme
  * with the account it is told. A prompt from an older client has no provider: 1Password.
  */
+// A template reference's provider and identity (the template's account is for its op:// references).
+function templateRefLabel(ref: string, account: string | null): string {
+  return identityLabel({ provider: schemeOf(ref) ?? 'op', account: identityOf(ref, null, account) });
+}
+
 function identityLabel(secret: { provider?: unknown; account: string | null }): string {
   const provider = typeof secret.provider === 'string' ? secret.provider : 'op';
   const name = secret.account === null ? null : displayField(secret.account, DISPLAY_LIMITS.account);

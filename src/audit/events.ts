@@ -19,6 +19,7 @@ export type AuditEventType =
   | 'child_started'
   | 'child_exited'
   | 'child_spawn_failed'
+  | 'files_removed'
   | 'approval_reused'
   | 'approval_reuse_missed'
   | 'approval_refreshed'
@@ -65,6 +66,12 @@ export interface AuditExtra {
   remaining_reads?: number;
   /** Which process a session is bound to, described (name, pid, path). */
   session_binding?: string;
+  /** Delivered files removed (files_removed): how many, on what, and how long after the child's exit (0: before it). */
+  files_removed?: number;
+  removed_on?: 'child_exit' | 'signal' | 'spawn_failed';
+  removed_after_exit_ms?: number;
+  /** Private file directories of earlier runs whose process was gone, removed before this one. */
+  stale_dirs_swept?: number;
 }
 
 export interface AuditRecord extends AuditExtra {
@@ -74,7 +81,10 @@ export interface AuditRecord extends AuditExtra {
   readonly command: readonly string[];
   readonly executable: string;
   readonly cwd: string;
-  readonly secrets: ReadonlyArray<{ alias: string; ref: string; provider: string; account: string | null }>;
+  /** `delivery: 'file'` marks a value delivered as a file (absent: an environment variable). */
+  readonly secrets: ReadonlyArray<{ alias: string; ref: string; provider: string; account: string | null; delivery?: 'file' }>;
+  /** Rendered files: template path, content hash and the references it uses (present only when there are any). */
+  readonly templates?: ReadonlyArray<{ alias: string; path: string; sha256: string; refs: readonly string[]; account: string | null }>;
   readonly profile: string | null;
   readonly ttl_seconds: number;
   readonly override_env: boolean;
@@ -123,6 +133,10 @@ function copyExtra(extra: AuditExtra): AuditExtra {
   if (isInt(extra.max_reads)) out.max_reads = extra.max_reads;
   if (isInt(extra.remaining_reads)) out.remaining_reads = extra.remaining_reads;
   if (typeof extra.session_binding === 'string') out.session_binding = clip(extra.session_binding);
+  if (isInt(extra.files_removed)) out.files_removed = extra.files_removed;
+  if (extra.removed_on === 'child_exit' || extra.removed_on === 'signal' || extra.removed_on === 'spawn_failed') out.removed_on = extra.removed_on;
+  if (isInt(extra.removed_after_exit_ms)) out.removed_after_exit_ms = extra.removed_after_exit_ms;
+  if (isInt(extra.stale_dirs_swept)) out.stale_dirs_swept = extra.stale_dirs_swept;
   return out;
 }
 

@@ -15,6 +15,7 @@ import { auditLogPath, type DirsInput } from '../platform/dirs.js';
 import { ExecExitedBodySchema, ExecSpawnFailedBodySchema, ExecStartedBodySchema } from '../protocol/messages.js';
 import { createRegistry, prepareResolution, type ProviderRegistry, type Resolution } from '../provider/index.js';
 import { toWireRequest } from '../request/codec.js';
+import { resolutionSpecs } from '../request/template.js';
 import type { ApprovalRequest } from '../request/types.js';
 import { clampReuse, createApprovalStore, type Reservation } from './approvals.js';
 import type { Conversation } from './conversation.js';
@@ -263,7 +264,7 @@ export function registryOf(core: BrokerCore, userConfig: UserConfig): ProviderRe
 // Every provider the request uses, ready (its program found, its sources configured); audited and thrown when one cannot work.
 async function prepareProviders(core: BrokerCore, request: ApprovalRequest, userConfig: UserConfig, audit: AuditLog, actx: AuditContext): Promise<Resolution> {
   try {
-    return await prepareResolution(request.secrets, registryOf(core, userConfig));
+    return await prepareResolution(resolutionSpecs(request), registryOf(core, userConfig));
   } catch (error) {
     audit.write(auditEvent('resolution_failed', actx, { error_code: codeOf(error) }));
     throw error;
@@ -277,7 +278,8 @@ export async function resolve(core: BrokerCore, request: ApprovalRequest, userCo
 export async function resolveWith(core: BrokerCore, resolution: Resolution, request: ApprovalRequest, audit: AuditLog, actx: AuditContext, deadline: number, signal: AbortSignal): Promise<Values> {
   audit.write(auditEvent('resolution_started', actx));
   try {
-    const values = await resolution.resolve(request.secrets, { requestId: actx.requestId, deadline, timeoutMs: Math.max(1000, deadline - core.now()), signal });
+    // File secrets and every reference a template uses are resolved with the rest (request/template.ts resolutionSpecs).
+    const values = await resolution.resolve(resolutionSpecs(request), { requestId: actx.requestId, deadline, timeoutMs: Math.max(1000, deadline - core.now()), signal });
     audit.write(auditEvent('resolution_succeeded', actx));
     return values;
   } catch (error) {
@@ -300,7 +302,19 @@ export async function followChild(core: BrokerCore, conv: Conversation, audit: A
     const exited = await conv.receive();
     if (exited.type !== 'exec.exited') throw new AgentSecretError('daemon.protocol', 'expected exec.exited');
     const result = parseBody(ExecExitedBodySchema, exited.body);
-    audit.write(auditEvent('child_exited', actx, { pid, exit_code: result.exit_code, signal: result.signal, duration_ms: result.duration_ms }));
+    const exitedEvent = auditEvent('child_exited', actx, { pid, exit_code: result.exit_code, signal: result.signal, duration_ms: result.duration_ms });
+    const files = result.files;
+    if (files === undefined) audit.write(exitedEvent);
+    else {
+      // The delivered files, as the caller reports their removal (counts and times, never a path's content).
+      const removed = auditEvent('files_removed', actx, {
+        files_removed: files.removed,
+        removed_on: files.removed_on,
+        removed_after_exit_ms: files.removed_after_exit_ms,
+        ...(files.stale_dirs_swept > 0 ? { stale_dirs_swept: files.stale_dirs_swept } : {}),
+      });
+      audit.writeAll([exitedEvent, removed]);
+    }
     await conv.send('exec.exited.ok', {}).catch(() => undefined);
   } catch (error) {
     // The client went away after delivery: the child may still run; record what is known.

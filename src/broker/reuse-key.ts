@@ -2,7 +2,8 @@
 //
 // A later request may reuse an approval only when everything the human saw is the same:
 // reason, argv, the resolved executable and its file identity, cwd, the secrets with their
-// references, providers and accounts (or bws sources), the ttl, the override settings and whether the output is masked (an
+// references, providers and accounts (or bws sources) and delivery (a file's name, mode and read
+// limit), the templates (path, content hash, references), the ttl, the override settings and whether the output is masked (an
 // approval of a masked run never serves an unmasked one). The caller's environment takes
 // part through a fingerprint of the WHOLE caller environment except a short list of churn
 // variables that change from one agent turn to the next without changing what runs (see
@@ -111,9 +112,14 @@ export function planFingerprint(env: FingerprintInput['env'], plan: { request: P
  */
 export function reuseKey(request: ApprovalRequest, fingerprint: string): string {
   const id = request.executableIdentity;
-  const secrets = request.secrets
-    .map((s) => [s.alias, s.ref, s.account, s.provider] as const)
-    .sort((a, b) => compare(a[0], b[0]) || compare(a[1], b[1]) || compare(accountOrder(a[2]), accountOrder(b[2])) || compare(a[3], b[3]));
+  // Aliases are unique in a request, so sorting by alias orders them fully.
+  const secrets = [...request.secrets]
+    .sort((a, b) => compare(a.alias, b.alias) || compare(a.ref, b.ref) || compare(accountOrder(a.account), accountOrder(b.account)) || compare(a.provider, b.provider))
+    .map((s) => [s.alias, s.ref, s.account, s.provider, ...(s.file === null ? [] : [['file', s.file.name, s.file.mode, s.file.maxReads]])]);
+  // A template is its alias, path, content hash, references, account and file layout: an edited template is a new request.
+  const templates = [...request.templates]
+    .sort((a, b) => compare(a.alias, b.alias))
+    .map((t) => [t.alias, t.path, t.sha256, [...t.refs], t.account, [t.file.name, t.file.mode, t.file.maxReads]]);
   // An array with a fixed field order: the same request always gives the same bytes.
   const canonical = [
     ['reason', request.reason],
@@ -122,6 +128,8 @@ export function reuseKey(request: ApprovalRequest, fingerprint: string): string 
     ['identity', [id.dev, id.ino, id.size, id.mtimeMs, id.ctimeMs, id.mode, id.uid]],
     ['cwd', request.cwd],
     ['secrets', secrets],
+    // Left out when empty, so the key of a request without templates is what it always was.
+    ...(templates.length === 0 ? [] : [['templates', templates]]),
     ['ttl_seconds', request.ttlSeconds],
     ['override_env', request.overrideEnv],
     ['overridden_aliases', [...new Set(request.overriddenAliases)].sort(compare)],

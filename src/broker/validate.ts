@@ -13,9 +13,13 @@ import { parseReason } from '../core/reason.js';
 import { parseBwsRef } from '../core/ref.js';
 import { checkTtlRange } from '../core/ttl.js';
 import { findMutability, verifyIdentity } from '../exec/index.js';
+import { createHash } from 'node:crypto';
+import { validateFileName, validateMaxReads, type FileDelivery } from '../core/delivery.js';
 import { checkSpecs, type ProviderRegistry } from '../provider/index.js';
-import type { ApprovalRequest, SecretSpec } from '../request/types.js';
-import { buildWarnings } from '../request/warnings.js';
+import { deliveredFiles } from '../request/build.js';
+import { parseTemplate, templateSpecs } from '../request/template.js';
+import type { ApprovalRequest, SecretSpec, TemplateSpec } from '../request/types.js';
+import { buildWarnings, deliveryWarnings } from '../request/warnings.js';
 
 /** Throws a usage-kind AgentSecretError when the request is not one the CLI could have built. */
 export async function validateRequest(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[]; registry: ProviderRegistry }): Promise<void> {
@@ -44,13 +48,14 @@ export async function withOwnWarnings(request: ApprovalRequest, opts: { uid: num
   const own = buildWarnings({
     command: request.command,
     executable: request.executable,
-    secretCount: request.secrets.length,
+    secretCount: request.secrets.length + request.templates.reduce((n, t) => n + t.refs.length, 0),
     overriddenAliases: request.overriddenAliases,
     // null: no child runs on approval (session create), so there is no executable to look at.
     mutability: opts !== null && request.allowMutableExecutable ? await untrustedFindings(request.executable, opts) : [],
     plainEnvNames: request.plainEnvNames,
     parentRequestId: undefined,
   });
+  own.push(...deliveryWarnings({ files: deliveredFiles(request.secrets, request.templates), platform: process.platform }));
   const warnings = [...own, ...request.warnings.filter((w) => !own.includes(w))];
   return Object.freeze({ ...request, warnings: Object.freeze(warnings) });
 }
@@ -71,13 +76,17 @@ export async function validateSecretsRequest(request: ApprovalRequest, registry:
   if (!reason.ok || reason.reason !== request.reason) throw new AgentSecretError('reason.invalid', 'the request reason is not valid');
   if (!checkTtlRange(request.ttlSeconds).ok) throw new AgentSecretError('ttl.invalid', 'the request ttl is out of range (10s..10m)');
   const aliases = new Set<string>();
+  if (request.secrets.length === 0 && request.templates.length === 0) throw new AgentSecretError('usage.invalid', 'the request asks for no secret');
   for (const secret of request.secrets) {
-    if (!validateAlias(secret.alias).ok || aliases.has(secret.alias)) {
+    if (!validateAlias(secret.alias, secret.delivery).ok || aliases.has(secret.alias)) {
       throw new AgentSecretError('alias.invalid', 'the request names an invalid or repeated alias', { details: { alias: secret.alias } });
     }
     aliases.add(secret.alias);
     if (secret.account !== null && !validateAccount(secret.account).ok) {
       throw new AgentSecretError('account.invalid', 'the request names an invalid account', { details: { alias: secret.alias } });
+    }
+    if ((secret.delivery === 'file') !== (secret.file !== null) || (secret.file !== null && !validFile(secret.file))) {
+      throw new AgentSecretError('usage.invalid', 'the request holds an invalid file delivery', { details: { alias: secret.alias } });
     }
     // A bws secret's identity is the source its reference names: the prompt must show that one.
     if (secret.provider === 'bws') {
@@ -85,13 +94,48 @@ export async function validateSecretsRequest(request: ApprovalRequest, registry:
       if (parsed.ok && parsed.ref.source !== secret.account) throw new AgentSecretError('account.invalid', 'the request names a bws source its reference does not', { details: { alias: secret.alias } });
     }
   }
+  for (const template of request.templates) checkTemplate(template, aliases);
   checkSpecs(request.secrets, registry);
+  // Each reference a template uses is one its provider can take; the error names the template, not a resolution key.
+  for (const template of request.templates) {
+    try {
+      checkSpecs(templateSpecs(template), registry);
+    } catch (error) {
+      if (!(error instanceof AgentSecretError)) throw error;
+      throw new AgentSecretError('template.invalid', `template ${template.path} for ${template.alias}: ${error.message.replace(/^[^:]*#\d+: /, '')}`, {
+        ...(error.hint === undefined ? {} : { hint: error.hint }),
+        details: { alias: template.alias, file: template.path },
+      });
+    }
+  }
   if (request.overriddenAliases.some((a) => !aliases.has(a))) throw new AgentSecretError('usage.invalid', 'overridden aliases must be requested aliases');
   if (request.overriddenAliases.length > 0 && !request.overrideEnv) throw new AgentSecretError('exec.env_conflict', 'overridden aliases need override_env');
 
   if (!isAbsolute(request.cwd) || (await realpath(request.cwd).catch(() => null)) !== request.cwd || !(await isDirectory(request.cwd))) {
     throw new AgentSecretError('cwd.invalid', 'the request cwd is not an existing, symlink-free directory');
   }
+}
+
+// A template must be what the planner made of its file: text, hash and references agree.
+function checkTemplate(template: TemplateSpec, aliases: Set<string>): void {
+  const bad = (code: 'alias.invalid' | 'template.invalid' | 'account.invalid' | 'usage.invalid', what: string) =>
+    new AgentSecretError(code, `the request holds ${what}`, { details: { alias: template.alias } });
+  if (!validateAlias(template.alias, 'file').ok || aliases.has(template.alias)) throw bad('alias.invalid', 'an invalid or repeated alias');
+  aliases.add(template.alias);
+  if (!isAbsolute(template.path)) throw bad('template.invalid', 'a template path that is not absolute');
+  if (createHash('sha256').update(template.text, 'utf8').digest('hex') !== template.sha256) throw bad('template.invalid', 'a template whose hash does not match its text');
+  const parsed = parseTemplate(template.text);
+  if (!parsed.ok || parsed.refs.length !== template.refs.length || parsed.refs.some((ref, i) => ref !== template.refs[i])) {
+    throw bad('template.invalid', 'a template whose references do not match its text');
+  }
+  if (template.account !== null && !validateAccount(template.account).ok) throw bad('account.invalid', 'an invalid account');
+  if (!validFile(template.file)) throw bad('usage.invalid', 'an invalid file delivery');
+}
+
+function validFile(file: FileDelivery): boolean {
+  if (!validateFileName(file.name).ok) return false;
+  if (file.mode === 'fifo') return validateMaxReads(file.maxReads).ok;
+  return file.mode === 'file' && file.maxReads === null;
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -121,7 +165,7 @@ export interface MetaFacts {
  * chosen here, so a client speaking the protocol directly cannot put its own words in the
  * prompt. No executable identity is checked: nothing is spawned on approval.
  */
-export function metaRequest(facts: MetaFacts, secrets: readonly SecretSpec[]): ApprovalRequest {
+export function metaRequest(facts: MetaFacts, secrets: readonly SecretSpec[], templates: readonly TemplateSpec[] = []): ApprovalRequest {
   return Object.freeze({
     reason: facts.reason,
     command: Object.freeze([...facts.command]),
@@ -129,6 +173,7 @@ export function metaRequest(facts: MetaFacts, secrets: readonly SecretSpec[]): A
     executableIdentity: Object.freeze({ ...NO_IDENTITY }),
     cwd: facts.cwd,
     secrets: Object.freeze(secrets.map((s) => Object.freeze({ ...s }))),
+    templates: Object.freeze([...templates]),
     ttlSeconds: facts.ttl_seconds,
     overrideEnv: false,
     allowMutableExecutable: false,

@@ -18,6 +18,10 @@ Examples:
   agent-secret exec --reason "Run the deploy smoke test" \\
       --secret API_TOKEN=op://Engineering/Deploy/token -- ./smoke-test.sh
   agent-secret exec --env-file .env.op --only DATABASE_URL --reason "Run the migration" -- npm run migrate
+  agent-secret exec --reason "Check the production pods" \\
+      --file KUBECONFIG=op://Infra/prod-cluster/kubeconfig -- kubectl get pods
+  agent-secret exec --reason "Publish the package" \\
+      --template NPM_CONFIG_USERCONFIG=.npmrc.tmpl -- npm publish
   agent-secret exec --dry-run --json --profile deploy -- fly deploy
 
 Everything after -- is the command, as argv (no shell). To use a shell, say so:

@@ -52,5 +52,10 @@ export async function followExec(conv: ClientConversation, ctx: ChildContext, se
     });
   }
   const values = new Map(Object.entries(delivered.env).map(([alias, value]) => [alias, new SecretValue(value)] as const));
+  for (const [key, base64] of Object.entries(delivered.file_values)) {
+    const bytes = Buffer.from(base64, 'base64');
+    values.set(key, new SecretValue(bytes));
+    bytes.fill(0);
+  }
   return runChildForDaemon(ctx, delivered.spawn, values, delivered.request_id, conv);
 }

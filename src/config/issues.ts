@@ -2,7 +2,7 @@
 // show only names that passed validation for their place (schema keys, profile names,
 // env-var-shaped aliases); anything else in a key path is shown as "…", and values never are.
 
-import { BIND_KEYS, PROFILE_KEYS, PROFILE_NAME, SECRET_KEYS, SESSION_KEYS, TOP_KEYS } from './schema.js';
+import { BIND_KEYS, FILE_KEYS, PROFILE_KEYS, PROFILE_NAME, SECRET_KEYS, SESSION_KEYS, TEMPLATE_KEYS, TOP_KEYS } from './schema.js';
 import type { ConfigIssue, ConfigIssueCode } from './types.js';
 import { positionOf, type ParsedYaml, type Position, type YamlProblem } from './yaml-positions.js';
 
@@ -42,9 +42,10 @@ function isShowable(path: KeyPath, index: number): boolean {
   if (index === 1) return PROFILE_NAME.test(segment);
   if (index === 2) return PROFILE_KEYS.includes(segment);
   if (path[2] === 'session') return index === 3 ? SESSION_KEYS.includes(segment) : index === 4 && path[3] === 'bind' && BIND_KEYS.includes(segment);
-  if (path[2] !== 'secrets') return false;
+  const entryKeys = path[2] === 'secrets' ? SECRET_KEYS : path[2] === 'files' ? FILE_KEYS : path[2] === 'templates' ? TEMPLATE_KEYS : null;
+  if (entryKeys === null) return false;
   if (index === 3) return ENV_NAME.test(segment);
-  return index === 4 && SECRET_KEYS.includes(segment);
+  return index === 4 && entryKeys.includes(segment);
 }
 
 /** Formats the one line shown for an issue: `<file>:<line>:<col>: <key path>: <problem>`. */

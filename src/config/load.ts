@@ -2,7 +2,8 @@
 // the repo controls and so is untrusted. All problems are collected and sorted by position;
 // messages carry file:line:col, key paths and expected shapes, never a value or a source line.
 
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { FileMode, FileOptions } from '../core/delivery.js';
 import { AgentSecretError } from '../core/errors.js';
 import { parseReason } from '../core/reason.js';
 import { schemeOf } from '../core/ref.js';
@@ -14,7 +15,7 @@ import { readSmallTextFile } from './read-file.js';
 import { ruleIssues } from './rules.js';
 import { configFileSchema, type ConfigFileData } from './schema.js';
 import { schemaIssues } from './schema-issues.js';
-import type { ConfigIssue, ConfigIssueCode, ProfileDefinition, ProjectConfig, SecretEntry } from './types.js';
+import type { ConfigIssue, ConfigIssueCode, ProfileDefinition, ProjectConfig, SecretEntry, TemplateEntry } from './types.js';
 import { checkYamlLimits } from './yaml-limits.js';
 import { keysInOrder, MAX_ALIAS_COUNT, parseYamlText, type ParsedYaml } from './yaml-positions.js';
 
@@ -104,6 +105,17 @@ function normalize(data: ConfigFileData, order: readonly string[], path: string)
       const inherited = schemeOf(ref) === 'op' ? (profile.account ?? data.account) : undefined;
       return { alias, ref, account: own ?? inherited ?? null };
     });
+    for (const [alias, entry] of Object.entries(profile.files ?? {})) {
+      const ref = typeof entry === 'string' ? entry : entry.ref;
+      const own = typeof entry === 'string' ? undefined : entry.account;
+      secrets.push({ alias, ref, account: own ?? profile.account ?? data.account ?? null, delivery: 'file', file: fileOptionsOf(entry) });
+    }
+    // A template path is relative to the config file, wherever exec runs.
+    const templates: TemplateEntry[] = Object.entries(profile.templates ?? {}).map(([alias, entry]) => {
+      const where = typeof entry === 'string' ? entry : entry.path;
+      const own = typeof entry === 'string' ? undefined : entry.account;
+      return { alias, path: resolve(dirname(path), where), account: own ?? profile.account ?? data.account ?? null, file: fileOptionsOf(entry) };
+    });
     profiles.set(name, {
       name,
       reason: reason?.ok === true ? reason.reason : undefined,
@@ -113,9 +125,20 @@ function normalize(data: ConfigFileData, order: readonly string[], path: string)
       ...(profile.session?.bind === undefined ? {} : { sessionBind: bindingOf(profile.session.bind) }),
       include: [...(profile.include ?? [])],
       secrets: secrets.sort(byAlias),
+      templates: templates.sort(byAlias),
     });
   }
   return { path, account: data.account, defaultProfile: data.default_profile, profileNames: [...profiles.keys()], profiles };
+}
+
+// Rules have checked every value: mode is file or fifo, max_reads a whole number with mode fifo.
+function fileOptionsOf(entry: string | { name?: string | undefined; mode?: string | undefined; max_reads?: number | undefined }): FileOptions {
+  if (typeof entry === 'string') return {};
+  return {
+    ...(entry.name === undefined ? {} : { name: entry.name }),
+    ...(entry.mode === undefined ? {} : { mode: entry.mode as FileMode }),
+    ...(entry.max_reads === undefined ? {} : { maxReads: entry.max_reads }),
+  };
 }
 
 // Rules have checked the shape and every value: a word is auto or parent, a mapping has one key.

@@ -15,9 +15,9 @@ import { chownCommand, trustProblem, type TrustProblem } from './file-trust.js';
 export const MAX_FILE_BYTES = 1024 * 1024;
 
 /** Which kind of file is read, which decides the error codes and wording. */
-export type FileKind = 'config' | 'env_file';
+export type FileKind = 'config' | 'env_file' | 'template';
 
-const LABEL: Record<FileKind, string> = { config: 'config file', env_file: 'env file' };
+const LABEL: Record<FileKind, string> = { config: 'config file', env_file: 'env file', template: 'template file' };
 
 /**
  * Reads a regular, UTF-8 text file of at most 1 MiB that only `callerUid` or root can change,
@@ -25,6 +25,16 @@ const LABEL: Record<FileKind, string> = { config: 'config file', env_file: 'env 
  * mode checks are left out.
  */
 export async function readSmallTextFile(path: string, kind: FileKind, callerUid: number | undefined = process.getuid?.()): Promise<string> {
+  const bytes = await readSmallFile(path, kind, callerUid);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw fileError(kind, 'unreadable', `${LABEL[kind]} is not UTF-8 text: ${path}`, path);
+  }
+}
+
+/** As readSmallTextFile, the file's exact bytes (a template is hashed and rendered byte for byte). */
+export async function readSmallFile(path: string, kind: FileKind, callerUid: number | undefined = process.getuid?.()): Promise<Buffer> {
   const label = LABEL[kind];
   const info = await stat(path).catch((error: unknown) => {
     const errno = errnoOf(error);
@@ -49,11 +59,7 @@ export async function readSmallTextFile(path: string, kind: FileKind, callerUid:
       filled += bytesRead;
     }
     checkShape(kind, path, true, filled);
-    try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, filled));
-    } catch {
-      throw fileError(kind, 'unreadable', `${label} is not UTF-8 text: ${path}`, path);
-    }
+    return Buffer.from(buffer.subarray(0, filled));
   } catch (error) {
     if (error instanceof AgentSecretError) throw error;
     throw fileError(kind, 'unreadable', `${label} cannot be read: ${path} (${errnoOf(error) ?? 'error'})`, path, error);
@@ -110,7 +116,7 @@ function trustError(kind: FileKind, found: TrustProblem, path: string, file: str
 }
 
 function fileError(kind: FileKind, problem: 'missing' | 'unreadable', message: string, path: string, cause?: unknown, hint?: string): AgentSecretError {
-  const code: ErrorCode = kind === 'env_file' ? 'env_file.invalid' : problem === 'missing' ? 'config.not_found' : 'config.unreadable';
+  const code: ErrorCode = kind === 'env_file' ? 'env_file.invalid' : kind === 'template' ? 'template.invalid' : problem === 'missing' ? 'config.not_found' : 'config.unreadable';
   return new AgentSecretError(code, message, { details: { file: path }, ...(cause === undefined ? {} : { cause }), ...(hint === undefined ? {} : { hint }) });
 }
 

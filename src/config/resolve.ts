@@ -5,14 +5,19 @@
 import { AgentSecretError } from '../core/errors.js';
 import type { BindingPolicy } from '../core/session-bind.js';
 import { byAlias, listNames } from './name-list.js';
-import type { ProfileDefinition, ProjectConfig, ResolvedProfile, SecretEntry } from './types.js';
+import type { ProfileDefinition, ProjectConfig, ResolvedProfile, SecretEntry, TemplateEntry } from './types.js';
 
 interface Inherited {
   reason: string | undefined;
   ttlSeconds: number | undefined;
   mask: boolean | undefined;
   sessionBind: BindingPolicy | undefined;
-  secrets: Map<string, SecretEntry>;
+  /** By alias: a secret (env or file) or a template, whichever was defined last. */
+  secrets: Map<string, SecretEntry | TemplateEntry>;
+}
+
+function isTemplate(entry: SecretEntry | TemplateEntry): entry is TemplateEntry {
+  return 'path' in entry;
 }
 
 /** Resolves `name` (or the config's default_profile when undefined) with all its includes applied. */
@@ -42,7 +47,14 @@ export function resolveProfile(config: ProjectConfig, name: string | undefined):
     ...(merged.sessionBind === undefined ? {} : { sessionBind: merged.sessionBind }),
     account: profile.account ?? config.account,
     include: [...profile.include],
-    secrets: [...merged.secrets.values()].map((s) => ({ ...s })).sort(byAlias),
+    secrets: [...merged.secrets.values()]
+      .filter((s): s is SecretEntry => !isTemplate(s))
+      .map((s) => ({ ...s }))
+      .sort(byAlias),
+    templates: [...merged.secrets.values()]
+      .filter(isTemplate)
+      .map((t) => ({ ...t, file: { ...t.file } }))
+      .sort(byAlias),
   };
 }
 
@@ -73,7 +85,7 @@ function merge(config: ProjectConfig, profile: ProfileDefinition, memo: Map<stri
   result.ttlSeconds = profile.ttlSeconds ?? result.ttlSeconds;
   result.mask = profile.mask ?? result.mask;
   result.sessionBind = profile.sessionBind ?? result.sessionBind;
-  for (const secret of profile.secrets) result.secrets.set(secret.alias, secret);
+  for (const secret of [...profile.secrets, ...profile.templates]) result.secrets.set(secret.alias, secret);
   memo.set(profile.name, result);
   return result;
 }

@@ -4,6 +4,7 @@
 
 import { validateAccount } from '../core/account.js';
 import { validateAlias } from '../core/alias.js';
+import { FILE_MODES, validateFileName, validateMaxReads, type FileMode } from '../core/delivery.js';
 import { parseReason } from '../core/reason.js';
 import { parseSecretRef, schemeOf } from '../core/ref.js';
 import { checkBindDepth, checkBindName, MAX_BIND_NAMES } from '../core/session-bind.js';
@@ -79,6 +80,7 @@ function checkProfile(issues: RawIssue[], name: string, profile: Mapping, known:
     });
   }
   if (isMapping(profile.session)) checkSessionBind(issues, at('session', 'bind'), profile.session.bind);
+  checkFiles(issues, at, profile);
   if (isMapping(profile.secrets)) {
     for (const [alias, secret] of Object.entries(profile.secrets)) {
       const aliasResult = validateAlias(alias);
@@ -101,6 +103,58 @@ function checkProfile(issues: RawIssue[], name: string, profile: Mapping, known:
         }
       }
     }
+  }
+}
+
+// files: and templates: share the alias space of secrets: (one variable each), and set the
+// file's layout: name, mode (file or fifo) and, for a FIFO, a read limit.
+function checkFiles(issues: RawIssue[], at: (...rest: KeyPath) => KeyPath, profile: Mapping): void {
+  const taken = new Map<string, string>(isMapping(profile.secrets) ? Object.keys(profile.secrets).map((alias) => [alias, 'secrets']) : []);
+  for (const section of ['files', 'templates'] as const) {
+    const entries = profile[section];
+    if (!isMapping(entries)) continue;
+    for (const [alias, entry] of Object.entries(entries)) {
+      const aliasResult = validateAlias(alias, 'file');
+      if (!aliasResult.ok) {
+        const problem = ENV_NAME.test(alias) ? aliasResult.message : withoutEcho(aliasResult.message, alias);
+        issues.push({ code: 'alias.invalid', path: at(section, alias), at: 'key', problem });
+      } else if (taken.has(alias)) {
+        issues.push({ code: 'alias.invalid', path: at(section, alias), at: 'key', problem: `is also defined under ${taken.get(alias)}:; each variable is delivered one way` });
+      }
+      taken.set(alias, section);
+      if (section === 'files') {
+        if (typeof entry === 'string') checkRef(issues, at(section, alias), entry);
+        if (isMapping(entry) && typeof entry.ref === 'string') checkRef(issues, at(section, alias, 'ref'), entry.ref);
+      } else {
+        if (typeof entry === 'string') checkTemplatePath(issues, at(section, alias), entry);
+        if (isMapping(entry) && typeof entry.path === 'string') checkTemplatePath(issues, at(section, alias, 'path'), entry.path);
+      }
+      if (isMapping(entry)) checkFileOptions(issues, at(section, alias), entry);
+    }
+  }
+}
+
+function checkFileOptions(issues: RawIssue[], path: KeyPath, entry: Mapping): void {
+  if (typeof entry.account === 'string') checkAccount(issues, [...path, 'account'], entry.account);
+  if (typeof entry.name === 'string') {
+    const name = validateFileName(entry.name);
+    if (!name.ok) issues.push({ code: 'file.invalid', path: [...path, 'name'], at: 'value', problem: name.message });
+  }
+  if (entry.mode !== undefined && !FILE_MODES.includes(entry.mode as FileMode)) {
+    issues.push({ code: 'file.invalid', path: [...path, 'mode'], at: 'value', problem: 'must be file (a regular 0600 file) or fifo (a named pipe agent-secret serves)' });
+  }
+  if (entry.max_reads !== undefined) {
+    const reads = validateMaxReads(entry.max_reads);
+    if (!reads.ok) issues.push({ code: 'file.invalid', path: [...path, 'max_reads'], at: 'value', problem: reads.message });
+    else if (entry.mode !== 'fifo') {
+      issues.push({ code: 'file.invalid', path: [...path, 'max_reads'], at: 'key', problem: 'needs mode: fifo; a regular file cannot count its reads', hint: 'add mode: fifo, or remove max_reads' });
+    }
+  }
+}
+
+function checkTemplatePath(issues: RawIssue[], path: KeyPath, value: string): void {
+  if (value.trim() === '' || value.includes('\0')) {
+    issues.push({ code: 'template.invalid', path, at: 'value', problem: 'must be the path of a template file, relative to this config file' });
   }
 }
 
@@ -260,7 +314,8 @@ function factsOf(profile: unknown, out: readonly Edge[], facts: ReadonlyMap<stri
   if (!isMapping(profile)) hasSecrets = undefined;
   else {
     const { secrets, include } = profile;
-    if (isMapping(secrets) && Object.keys(secrets).length > 0) hasSecrets = true;
+    if ([profile.files, profile.templates].some((entries) => isMapping(entries) && Object.keys(entries).length > 0)) hasSecrets = true;
+    else if (isMapping(secrets) && Object.keys(secrets).length > 0) hasSecrets = true;
     else if (secrets !== undefined && !isMapping(secrets)) hasSecrets = undefined;
     // A misspelt key (`secret:`) is reported as unknown; "no secrets" on top would be noise.
     else if (Object.keys(profile).some((key) => !PROFILE_KEYS.includes(key))) hasSecrets = undefined;

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { MAX_REASON_LENGTH } from '../core/reason.js';
+import { MAX_FILE_NAME_LENGTH, MAX_FILE_READS } from '../core/delivery.js';
 import { MAX_BIND_DEPTH, MAX_BIND_NAMES } from '../core/session-bind.js';
 
 /** Profile names: what `--profile` and `include:` accept. */
@@ -11,8 +12,12 @@ export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Allowed keys per level, in the order they are documented. */
 export const TOP_KEYS: readonly string[] = ['version', 'account', 'default_profile', 'profiles'];
-export const PROFILE_KEYS: readonly string[] = ['reason', 'ttl', 'account', 'include', 'mask', 'session', 'secrets'];
+export const PROFILE_KEYS: readonly string[] = ['reason', 'ttl', 'account', 'include', 'mask', 'session', 'secrets', 'files', 'templates'];
 export const SECRET_KEYS: readonly string[] = ['ref', 'account'];
+/** A `files:` entry as a mapping. */
+export const FILE_KEYS: readonly string[] = ['ref', 'account', 'name', 'mode', 'max_reads'];
+/** A `templates:` entry as a mapping. */
+export const TEMPLATE_KEYS: readonly string[] = ['path', 'account', 'name', 'mode', 'max_reads'];
 export const SESSION_KEYS: readonly string[] = ['bind'];
 /** A `session.bind` mapping sets exactly one of these. */
 export const BIND_KEYS: readonly string[] = ['ancestor', 'ancestor_name', 'ancestor_names'];
@@ -47,6 +52,18 @@ function buildSchema(forEditors: boolean) {
     ref,
     z.strictObject({ ref, account: account('1Password account for this secret (or the account a provider program is told); not for bws references').optional() }),
   ]);
+  // The file layout a `files:` or `templates:` mapping may set; core/delivery.ts checks the values.
+  const fileOptions = {
+    name: text('File name in the private directory (default: the alias, or the template name without .tmpl): letters, digits, ".", "_", "-"', /^[A-Za-z0-9._-]+$/, {
+      min: 1,
+      max: MAX_FILE_NAME_LENGTH,
+    }).optional(),
+    mode: (forEditors ? z.enum(['file', 'fifo']).describe('file: a regular 0600 file (Linux: on a RAM-backed filesystem); fifo: a named pipe agent-secret serves (default on macOS)') : z.string()).optional(),
+    max_reads: (forEditors ? z.int().min(1).max(MAX_FILE_READS).describe('fifo only: how many times the pipe may be read (default 1)') : z.number()).optional(),
+  };
+  const file = z.union([ref, z.strictObject({ ref, account: account('1Password account for this file').optional(), ...fileOptions })]);
+  const templatePath = text('Template file with {{ op://vault/item/field }} placeholders, relative to this config file', undefined, { min: 1, max: 4096 });
+  const template = z.union([templatePath, z.strictObject({ path: templatePath, account: account('1Password account for every reference in the template').optional(), ...fileOptions })]);
   // Structurally a word or a mapping; rules.ts checks the word, the one key and the values.
   // eslint-disable-next-line no-control-regex
   const bindName = text('Executable basename of an ancestor process, such as zsh or tmux (no /)', /^[^/\u0000]+$/, { min: 1, max: 128 });
@@ -69,6 +86,14 @@ function buildSchema(forEditors: boolean) {
     mask: z.boolean({ error: 'must be true or false' }).meta({ description: 'false: never mask the child output, even when it is captured (default: mask when not a terminal)' }).optional(),
     session: (forEditors ? session.describe('Settings for agent-secret session create') : session).optional(),
     secrets: z.record(forEditors ? z.string().regex(ALIAS_PATTERN) : z.string(), secret).optional(),
+    files: (forEditors
+      ? z.record(z.string().regex(ALIAS_PATTERN), file).describe('Secrets delivered as files: the variable holds the path of a private file with the value, byte for byte')
+      : z.record(z.string(), file)
+    ).optional(),
+    templates: (forEditors
+      ? z.record(z.string().regex(ALIAS_PATTERN), template).describe('Template files rendered after approval into a private file; the variable holds its path')
+      : z.record(z.string(), template)
+    ).optional(),
   });
   const profiles = z.record(forEditors ? z.string().regex(PROFILE_NAME) : z.string(), profile);
   return z.strictObject({

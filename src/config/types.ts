@@ -2,6 +2,7 @@
 // a resolved profile, positioned config issues and env-file entries. They hold names and
 // op:// references only; plain env-file values are the one exception and are never printed.
 
+import type { FileOptions } from '../core/delivery.js';
 import type { BindingPolicy } from '../core/session-bind.js';
 
 /** One secret of a profile: the alias the child sees, its reference and the account it was defined with. */
@@ -14,6 +15,19 @@ export interface SecretEntry {
    * reference). null when none is set.
    */
   account: string | null;
+  /** Set for `files:` entries: the child gets the path of a private file holding the value. */
+  delivery?: 'file';
+  /** The file layout a `files:` entry sets (unset parts take their defaults when the request is built). */
+  file?: FileOptions;
+}
+
+/** One `templates:` entry: the template file (absolute, resolved against the config file's directory). */
+export interface TemplateEntry {
+  alias: string;
+  path: string;
+  /** template `account` > defining profile `account` > top-level `account`; null when none is set. */
+  account: string | null;
+  file: FileOptions;
 }
 
 /** One profile as written in the file, already validated (includes not yet applied). */
@@ -28,8 +42,10 @@ export interface ProfileDefinition {
   /** The profile's own `session.bind`, if any (`parent` is ancestor depth 1). */
   sessionBind?: BindingPolicy | undefined;
   include: string[];
-  /** The profile's own secrets, each with its account already computed, sorted by alias. */
+  /** The profile's own secrets and `files:`, each with its account already computed, sorted by alias. */
   secrets: SecretEntry[];
+  /** The profile's own `templates:`, sorted by alias. */
+  templates: TemplateEntry[];
 }
 
 /** A project config file that passed every check at load. */
@@ -59,8 +75,10 @@ export interface ResolvedProfile {
   sessionBind?: BindingPolicy | undefined;
   /** As written. */
   include: string[];
-  /** Merged, sorted by alias. */
+  /** Merged (secrets and files), sorted by alias. */
   secrets: SecretEntry[];
+  /** Merged, sorted by alias; an alias is a secret or a template, whichever the nearest definition says. */
+  templates: TemplateEntry[];
 }
 
 /** What kind of problem a config issue is. */
@@ -79,6 +97,8 @@ export type ConfigIssueCode =
   | 'profile.empty'
   | 'alias.invalid'
   | 'ref.invalid'
+  | 'file.invalid'
+  | 'template.invalid'
   | 'ttl.invalid'
   | 'reason.invalid'
   | 'account.invalid'

@@ -16,6 +16,8 @@ export interface ChildEnvInput {
   removeNames?: readonly string[];
   /** Alias → approved value. */
   secrets: ReadonlyMap<string, SecretValue>;
+  /** Variable → path of its delivered file (not a secret: the file holds the value). */
+  files?: ReadonlyMap<string, string>;
   /** Set last, e.g. AGENT_SECRET_REQUEST_ID. */
   extra?: Readonly<Record<string, string>>;
 }
@@ -40,6 +42,14 @@ export function buildChildEnv(opts: ChildEnvInput): Record<string, string> {
     }
     delete env[alias];
     env[alias] = (opts.secrets.get(alias) as SecretValue).reveal();
+  }
+  // Delivered files' paths go with the secrets (an alias is requested once, so none clashes with a secret).
+  for (const [alias, path] of [...(opts.files ?? new Map<string, string>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!validateAlias(alias, 'file').ok) {
+      throw new AgentSecretError('alias.invalid', `refusing to deliver a file under the name "${alias.replace(/[^\x20-\x7e]/g, '?')}"`, { details: { alias } });
+    }
+    delete env[alias];
+    env[alias] = path;
   }
   for (const [key, value] of Object.entries(opts.extra ?? {})) {
     delete env[key];

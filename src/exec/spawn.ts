@@ -32,6 +32,8 @@ export interface SpawnChildOptions {
   env: Record<string, string>;
   /** Called right after spawn with the child's pid; if it fails, the child is stopped and the error thrown. */
   onStart?: (pid: number) => void | Promise<void>;
+  /** Called synchronously the moment the child has exited, before its output is drained (delivered files go here). */
+  onExit?: () => void;
   /** Run (and awaited) before spawn; if it throws, nothing is spawned. */
   beforeSpawn?: () => void | Promise<void>;
   /**
@@ -111,6 +113,7 @@ export async function spawnChild(opts: SpawnChildOptions): Promise<ChildResult> 
       if (settled) return;
       settled = true;
       unlisten();
+      opts.onExit?.();
       clearTimeout(killTimer);
       const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
       void Promise.all([onStartDone, drained]).then(() => {

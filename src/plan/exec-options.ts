@@ -14,6 +14,8 @@ export function defineSourceOptions(command: Command): Command {
   return command
     .option('--profile <name>', 'profile from agent-secret.yml (default: default_profile)')
     .option('--secret <ALIAS=REF>', 'one-off secret, e.g. API_TOKEN=op://Vault/Item/field (repeatable)', collect)
+    .option('--file <NAME=REF>', 'one-off secret delivered as a private file; NAME holds its path, e.g. KUBECONFIG=op://Infra/prod-cluster/kubeconfig (repeatable)', collect)
+    .option('--template <NAME=PATH>', 'template file with {{ op://vault/item/field }} placeholders, rendered after approval into a private file; NAME holds its path (repeatable)', collect)
     .option('--env-file <path>', 'dotenv file: op:// values become secrets, others plain variables (repeatable)', collect)
     .option('--only <aliases>', 'only these profile/env-file aliases, comma-separated (repeatable)', collect)
     .option('--reason <text>', "why the secrets are needed (shown to the human; default: the profile's reason)")

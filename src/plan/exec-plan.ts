@@ -12,8 +12,9 @@ import { BUILTIN_SCHEMES } from '../core/ref.js';
 import type { ProviderRegistry } from '../provider/index.js';
 import { findMutability, findProjectFiles, readIdentity, readScriptIdentities, resolveExecutable } from '../exec/index.js';
 import { readRequesterChain } from '../platform/process-tree.js';
-import { buildRequest, inheritedEnv } from '../request/build.js';
+import { buildRequest, inheritedEnv, templateReads } from '../request/build.js';
 import type { ApprovalRequest } from '../request/types.js';
+import { fileSpecsOf } from '../request/template.js';
 import type { BindingPolicy } from '../core/session-bind.js';
 import { dirsInput } from '../platform/dirs.js';
 import type { ChildSpec } from '../exec/run-child.js';
@@ -23,6 +24,8 @@ import { detectHarness } from './agent-harness.js';
 export interface ExecOptions {
   profile?: string;
   secret?: string[];
+  file?: string[];
+  template?: string[];
   envFile?: string[];
   only?: string[];
   reason?: string;
@@ -83,19 +86,26 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
 
   const cwd = await resolveCwd(ctx, options.cwd);
   const secretFlags = options.secret ?? [];
+  const fileFlags = options.file ?? [];
+  const templateFlags = options.template ?? [];
   const envFilePaths = (options.envFile ?? []).map((p) => p.trim());
   if (envFilePaths.some((p) => p === '')) throw new AgentSecretError('usage.invalid', '--env-file needs a path', { details: { flag: '--env-file' } });
 
   // The default profile applies only when nothing else names secrets (reference behaviour);
   // a discovered config still supplies its top-level account to one-off and env-file refs.
-  const wantsProfile = options.profile !== undefined || (secretFlags.length === 0 && envFilePaths.length === 0);
+  const wantsProfile = options.profile !== undefined || (secretFlags.length === 0 && fileFlags.length === 0 && templateFlags.length === 0 && envFilePaths.length === 0);
   const config = await findConfig(ctx, options.config, options.profile !== undefined);
   const profile = wantsProfile && config !== null ? (await import('../config/resolve.js')).resolveProfile(config, options.profile) : null;
   if (wantsProfile && config === null && options.profile === undefined) {
     throw new AgentSecretError('usage.invalid', 'no secrets requested and no agent-secret.yml found', {
-      hint: 'pass --profile NAME, --secret ALIAS=op://vault/item/field, or --env-file PATH',
+      hint: 'pass --profile NAME, --secret ALIAS=op://vault/item/field, --file NAME=op://vault/item/field, --template NAME=PATH, or --env-file PATH',
     });
   }
+  // Template files are read now, so a missing, malformed or reference-less one fails before any prompt.
+  const templateTexts = await readTemplates(templateReads({ templateFlags, callerCwd: ctx.cwd, only, profile }));
+  // Delivered files need a private RAM-backed directory in the caller's process: refused now when there is none.
+  const wantsFiles = fileFlags.length > 0 || templateTexts.size > 0 || (profile?.secrets.some((s) => s.delivery === 'file' && (only === undefined || only.includes(s.alias))) ?? false);
+  if (wantsFiles && target === 'child') await checkPrivateStorage(ctx.env, ctx.platform);
 
   // The YAML and schema code loads only when there is a file to read. An env file's references
   // are op://, bws:// and the schemes of the provider programs the user config declares.
@@ -128,6 +138,11 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
       pristine,
       mask,
       secretFlags,
+      fileFlags,
+      templateFlags,
+      callerCwd: ctx.cwd,
+      templateTexts,
+      platform: ctx.platform,
       only,
       profile,
       configPath: config?.path ?? null,
@@ -236,6 +251,31 @@ function childBaseEnv(env: Readonly<Record<string, string | undefined>>, envFile
   return base;
 }
 
+// Each template's text (exact: BOM and all) and the SHA-256 of its bytes, by absolute path.
+async function readTemplates(paths: readonly string[]): Promise<Map<string, { text: string; sha256: string }>> {
+  const texts = new Map<string, { text: string; sha256: string }>();
+  if (paths.length === 0) return texts;
+  const { readSmallFile } = await import('../config/read-file.js');
+  const { createHash } = await import('node:crypto');
+  for (const path of paths) {
+    const bytes = await readSmallFile(path, 'template');
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw new AgentSecretError('template.invalid', `template is not UTF-8 text: ${path}`, { details: { file: path } });
+    }
+    texts.set(path, { text, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  return texts;
+}
+
+// Where the caller's process will put delivered files; refuses now (before any prompt) when there is no such place.
+async function checkPrivateStorage(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): Promise<void> {
+  const { privateBase } = await import('../exec/private-dir.js');
+  await privateBase(env, platform);
+}
+
 /** The child part of an exec plan: what the process that runs it needs. Pure. */
 export function childSpecOf(plan: ExecPlan): ChildSpec {
   const { request } = plan;
@@ -250,5 +290,6 @@ export function childSpecOf(plan: ExecPlan): ChildSpec {
     mask: plan.mask,
     // A settled file's content cannot change without its identity: the caller need not hash it again.
     scripts: request.scripts.map((s) => (plan.settledScripts?.has(s.path) === true ? Object.freeze({ ...s, sha256: null }) : s)),
+    files: fileSpecsOf(request),
   };
 }

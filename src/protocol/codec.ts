@@ -7,14 +7,18 @@ import type { ChildSpec } from '../exec/run-child.js';
 import { childSpecOf, type ExecPlan } from '../plan/exec-plan.js';
 import type { ExecutableIdentity } from '../request/types.js';
 import type { z } from 'zod';
-import { decodeScript, encodeIdentity, encodeScript, type ScriptBody } from '../request/codec.js';
+import { decodeFile, decodeScript, encodeFile, encodeIdentity, encodeScript, type ScriptBody } from '../request/codec.js';
+import { MAX_FILE_NAME_LENGTH } from '../core/delivery.js';
+import { TEMPLATE_LIMITS, type FileSpec } from '../request/template.js';
 import type { SpawnBodySchema } from './messages.js';
 import { MAX_SCRIPTS } from '../request/build.js';
 
-/** A checked exec.deliver body. `env` holds values: never log it. */
+/** A checked exec.deliver body. `env` and `file_values` hold values: never log it. */
 export interface ExecDeliver {
   request_id: string;
   env: Record<string, string>;
+  /** The values delivered as files, base64 (resolution key → bytes). */
+  file_values: Record<string, string>;
   approval_id: string | null;
   reused: boolean;
   /** How to start the child. */
@@ -24,19 +28,32 @@ export interface ExecDeliver {
 /** Checks an exec.deliver body by hand; null when it is not one. Pure. */
 export function readExecDeliver(body: Record<string, unknown>): ExecDeliver | null {
   if (!onlyKeys(body, DELIVER_KEYS)) return null;
-  const { request_id: requestId, env, approval_id: approvalId, reused } = body;
+  const { request_id: requestId, env, file_values: fileValues, approval_id: approvalId, reused } = body;
   if (typeof requestId !== 'string' || !/^req_[0-9a-f]{32}$/.test(requestId)) return null;
-  if (typeof env !== 'object' || env === null || Array.isArray(env)) return null;
-  const values: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (typeof value !== 'string') return null;
-    values[name] = value;
-  }
+  const values = readStrings(env);
+  const files = readStrings(fileValues);
+  if (values === null || files === null || !Object.values(files).every(isBase64)) return null;
   if (approvalId !== null && typeof approvalId !== 'string') return null;
   if (typeof reused !== 'boolean') return null;
   const spawn = readSpawnSpec(body.spawn);
   if (spawn === null) return null;
-  return { request_id: requestId, env: values, approval_id: approvalId, reused, spawn };
+  return { request_id: requestId, env: values, file_values: files, approval_id: approvalId, reused, spawn };
+}
+
+// A record of strings (env, file_values); null otherwise.
+function readStrings(value: unknown): Record<string, string> | null {
+  if (!isRecord(value)) return null;
+  const out: Record<string, string> = {};
+  for (const [name, text] of Object.entries(value)) {
+    if (typeof text !== 'string') return null;
+    out[name] = text;
+  }
+  return out;
+}
+
+// Padded base64 as zod's z.base64() accepts it (its pattern).
+function isBase64(text: string): boolean {
+  return /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$/.test(text);
 }
 
 /** How the caller starts the child of an exec the broker planned (exec.deliver's `spawn`; SpawnBodySchema in messages.ts). */
@@ -55,6 +72,7 @@ export function spawnBody(plan: ExecPlan): SpawnBody {
     remove_names: [...spec.removeNames],
     mask: spec.mask,
     scripts: spec.scripts.map(encodeScript),
+    files: spec.files.map((f) => ({ alias: f.alias, ...encodeFile(f.file), template: f.template === null ? null : { text: f.template.text, refs: [...f.template.refs] } })),
   };
 }
 
@@ -77,6 +95,8 @@ export function readSpawnSpec(value: unknown): ChildSpec | null {
   const [dev, ino, size, mtimeMs, ctimeMs, mode, uid] = numbers as number[];
   const checkedScripts = readScripts(scripts);
   if (checkedScripts === null) return null;
+  const files = readFiles(value.files);
+  if (files === null) return null;
   return {
     command,
     executable,
@@ -87,7 +107,30 @@ export function readSpawnSpec(value: unknown): ChildSpec | null {
     removeNames,
     mask,
     scripts: checkedScripts.map(decodeScript),
+    files,
   };
+}
+
+// The files of a spawn body, as SpawnBodySchema's `files` accepts them; null otherwise.
+function readFiles(value: unknown): FileSpec[] | null {
+  if (!Array.isArray(value) || value.length > 220) return null;
+  const out: FileSpec[] = [];
+  for (const f of value) {
+    if (!isRecord(f) || !onlyKeys(f, FILE_KEYS) || Object.keys(f).length !== FILE_KEYS.length) return null;
+    const { alias, name, mode, max_reads: maxReads, template } = f;
+    if (typeof alias !== 'string' || alias.length > 256 || typeof name !== 'string' || name.length > MAX_FILE_NAME_LENGTH) return null;
+    if (mode !== 'file' && mode !== 'fifo') return null;
+    if (maxReads !== null && !Number.isSafeInteger(maxReads)) return null;
+    let checked: FileSpec['template'] = null;
+    if (template !== null) {
+      if (!isRecord(template) || !onlyKeys(template, ['text', 'refs']) || typeof template.text !== 'string' || template.text.length > TEMPLATE_LIMITS.maxBytes) return null;
+      const refs = template.refs;
+      if (!isStrings(refs) || refs.length > TEMPLATE_LIMITS.maxRefs || refs.some((r) => r.length > 4096)) return null;
+      checked = { text: template.text, refs };
+    }
+    out.push({ alias, file: decodeFile({ name, mode, max_reads: maxReads as number | null }), template: checked });
+  }
+  return out;
 }
 
 // The files argv names, as SpawnBodySchema's `scripts` accepts them; null otherwise.
@@ -106,8 +149,9 @@ function readScripts(value: unknown): ScriptBody[] | null {
 }
 
 // The keys each body may have: like the strict schemas in messages.ts, an unknown key refuses the body.
-const DELIVER_KEYS = ['request_id', 'env', 'approval_id', 'reused', 'spawn'];
-const SPAWN_KEYS = ['command', 'executable', 'executable_identity', 'cwd', 'pristine', 'plain', 'remove_names', 'mask', 'scripts'];
+const DELIVER_KEYS = ['request_id', 'env', 'file_values', 'approval_id', 'reused', 'spawn'];
+const SPAWN_KEYS = ['command', 'executable', 'executable_identity', 'cwd', 'pristine', 'plain', 'remove_names', 'mask', 'scripts', 'files'];
+const FILE_KEYS = ['alias', 'name', 'mode', 'max_reads', 'template'];
 const SCRIPT_KEYS = ['path', 'dev', 'ino', 'size', 'mtime_ms', 'ctime_ms', 'sha256'];
 const IDENTITY_KEYS = ['dev', 'ino', 'size', 'mtime_ms', 'ctime_ms', 'mode', 'uid'];
 

@@ -5,7 +5,9 @@
 // reason, cwd, executable identity) before anyone is asked. Values appear only in deliver bodies.
 
 import { z } from 'zod';
+import { MAX_FILE_NAME_LENGTH } from '../core/delivery.js';
 import { COMMAND_LIMITS, MAX_SCRIPTS } from '../request/build.js';
+import { TEMPLATE_LIMITS } from '../request/template.js';
 import type { RequestBody as RequestBody_ } from '../request/codec.js';
 
 // The client's half (codec.ts) reads these bodies without zod, so a reused exec does not load
@@ -41,6 +43,25 @@ const commandSchema = z.array(z.string().max(COMMAND_LIMITS.maxArgLength)).min(1
 
 const processInfo = z.strictObject({ pid: z.number().int().nonnegative(), name: z.string().max(256) });
 
+// A delivered file's layout (request/codec.ts FileBody); the broker checks the values (core/delivery.ts).
+const fileBody = z.strictObject({
+  name: z.string().max(MAX_FILE_NAME_LENGTH),
+  mode: z.enum(['file', 'fifo']),
+  max_reads: z.number().int().nullable(),
+});
+
+// A template (request/codec.ts TemplateBody), its text bounded as the planner bounds it.
+const templateBody = z.strictObject({
+  alias: z.string().max(256),
+  path: z.string().startsWith('/').max(4096),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  text: z.string().max(TEMPLATE_LIMITS.maxBytes),
+  refs: z.array(z.string().max(4096)).min(1).max(TEMPLATE_LIMITS.maxRefs),
+  account: z.string().max(256).nullable(),
+  source: z.enum(['profile', 'flag']),
+  file: fileBody,
+});
+
 /** The full ApprovalRequest, snake_case. */
 export const RequestBodySchema = z.strictObject({
   reason: z.string().max(4096),
@@ -56,10 +77,12 @@ export const RequestBodySchema = z.strictObject({
         provider: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
         account: z.string().max(256).nullable(),
         source: z.enum(['profile', 'flag', 'env_file']),
+        delivery: z.enum(['env', 'file']),
+        file: fileBody.nullable(),
       }),
     )
-    .min(1)
     .max(200),
+  templates: z.array(templateBody).max(TEMPLATE_LIMITS.maxTemplates),
   ttl_seconds: z.number().int(),
   override_env: z.boolean(),
   allow_mutable_executable: z.boolean(),
@@ -104,8 +127,33 @@ export const ExecExitedBodySchema = z.strictObject({
   exit_code: z.number().int(),
   signal: z.string().max(32).nullable(),
   duration_ms: z.number().int().nonnegative(),
+  /** What became of the delivered files (exec/run-child.ts FilesReport); absent when there were none. */
+  files: z
+    .strictObject({
+      removed: z.number().int().nonnegative(),
+      removed_on: z.enum(['child_exit', 'signal', 'spawn_failed']),
+      removed_after_exit_ms: z.number().int().nonnegative(),
+      stale_dirs_swept: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export const ExecSpawnFailedBodySchema = z.strictObject({ error_code: z.string().max(64) });
+
+/** The most files one child gets: every secret (200) and every template (20) of a request. */
+const MAX_SPAWN_FILES = 220;
+
+/** The files the caller lays out for the child (request/template.ts FileSpec); values travel apart, in file_values. */
+export const spawnFiles = z
+  .array(
+    z.strictObject({
+      alias: z.string().max(256),
+      name: z.string().max(MAX_FILE_NAME_LENGTH),
+      mode: z.enum(['file', 'fifo']),
+      max_reads: z.number().int().nullable(),
+      template: z.strictObject({ text: z.string().max(TEMPLATE_LIMITS.maxBytes), refs: z.array(z.string().max(4096)).max(TEMPLATE_LIMITS.maxRefs) }).nullable(),
+    }),
+  )
+  .max(MAX_SPAWN_FILES);
 
 /** How the caller starts the child of an exec (exec.deliver's `spawn`). Plain env entries are not secrets, but never logged either. */
 export const SpawnBodySchema = z.strictObject({
@@ -118,12 +166,18 @@ export const SpawnBodySchema = z.strictObject({
   remove_names: z.array(z.string()),
   mask: z.boolean(),
   scripts,
+  files: spawnFiles,
 });
 
-/** What the broker delivers for an approved exec. `env` holds values: never log this body. */
+/**
+ * What the broker delivers for an approved exec. `env` holds values: never log this body.
+ * `file_values`: the values delivered as files (file secrets under their alias, template
+ * references under ALIAS#n), base64 so a binary document keeps every byte.
+ */
 export const ExecDeliverBodySchema = z.strictObject({
   request_id: z.string().regex(/^req_[0-9a-f]{32}$/),
   env: z.record(z.string(), z.string()),
+  file_values: z.record(z.string(), z.base64()),
   approval_id: z.string().nullable(),
   reused: z.boolean(),
   spawn: SpawnBodySchema,
@@ -234,6 +288,9 @@ export const SessionDeliverBodySchema = z.strictObject({
   request_id: z.string().regex(/^req_[0-9a-f]{32}$/),
   session_id: z.string(),
   env: z.record(z.string(), z.string()),
+  /** The selected files (laid out by with-session as exec lays them out) and their values, base64. */
+  files: spawnFiles,
+  file_values: z.record(z.string(), z.base64()),
   override_env: z.boolean(),
   remaining_reads: z.number().int().nonnegative(),
 });

@@ -3,14 +3,17 @@
 // broker build the same request. Input is agent-controlled; every rule that
 // protects the human is checked here, not by the caller.
 
+import { basename, resolve as resolvePath } from 'node:path';
 import { pickAccount } from '../core/account.js';
 import { validateAlias } from '../core/alias.js';
+import { fileDeliveryOf, templateFileName, type FileDelivery, type FileOptions } from '../core/delivery.js';
 import { AgentSecretError } from '../core/errors.js';
 import { parseReason } from '../core/reason.js';
 import { identityOf, parseSecretRef, schemeOf } from '../core/ref.js';
 import { DEFAULT_TTL_SECONDS, parseTtl } from '../core/ttl.js';
-import type { ApprovalRequest, ExecutableIdentity, Requester, ScriptIdentity, SecretSpec } from './types.js';
-import { buildWarnings, fileWarnings } from './warnings.js';
+import { parseTemplate, TEMPLATE_LIMITS } from './template.js';
+import type { ApprovalRequest, ExecutableIdentity, Requester, ScriptIdentity, SecretSpec, TemplateSpec } from './types.js';
+import { buildWarnings, deliveryWarnings, fileWarnings } from './warnings.js';
 
 /** The parts of a resolved profile the builder needs (see config/ResolvedProfile). */
 export interface ProfileInput {
@@ -19,7 +22,10 @@ export interface ProfileInput {
   readonly ttlSeconds: number | undefined;
   /** The profile's own account, else the config's top-level account. */
   readonly account: string | undefined;
-  readonly secrets: ReadonlyArray<{ alias: string; ref: string; account: string | null }>;
+  /** Secrets and file secrets (`files:`, delivery file with its options). */
+  readonly secrets: ReadonlyArray<{ alias: string; ref: string; account: string | null; delivery?: 'env' | 'file'; file?: FileOptions }>;
+  /** `templates:`: absolute template paths, the account of their references, the file options. */
+  readonly templates?: ReadonlyArray<{ alias: string; path: string; account: string | null; file: FileOptions }>;
 }
 
 export interface BuildInput {
@@ -35,6 +41,16 @@ export interface BuildInput {
   readonly mask: boolean;
   /** `--secret ALIAS=REF`, in the order given. */
   readonly secretFlags: readonly string[];
+  /** `--file NAME=REF`, in the order given. */
+  readonly fileFlags?: readonly string[];
+  /** `--template NAME=PATH`, in the order given (PATH relative to callerCwd). */
+  readonly templateFlags?: readonly string[];
+  /** The caller's directory, which --template paths are relative to. */
+  readonly callerCwd?: string;
+  /** The text and SHA-256 of every template file (by absolute path) the planner read (templateReads). */
+  readonly templateTexts?: ReadonlyMap<string, { text: string; sha256: string }>;
+  /** Decides the default file mode (a FIFO on macOS) and the warnings about files on disk. */
+  readonly platform?: NodeJS.Platform;
   /** `--only`, already split on commas; undefined when not given. */
   readonly only: readonly string[] | undefined;
   readonly profile: ProfileInput | null;
@@ -97,13 +113,14 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
 
   const ttlSeconds = resolveTtl(input);
   const secrets = assembleSecrets(input);
-  if (secrets.length === 0) {
+  const templates = assembleTemplates(input, secrets);
+  if (secrets.length === 0 && templates.length === 0) {
     throw new AgentSecretError('usage.invalid', 'no secrets requested', {
-      hint: 'pass --profile NAME, --secret ALIAS=op://vault/item/field, or --env-file PATH',
+      hint: 'pass --profile NAME, --secret ALIAS=op://vault/item/field, --file NAME=op://vault/item/field, --template NAME=PATH, or --env-file PATH',
     });
   }
 
-  const overriddenAliases = findConflicts(input, secrets);
+  const overriddenAliases = findConflicts(input, [...secrets, ...templates]);
   if (overriddenAliases.length > 0 && !input.overrideEnv) {
     throw new AgentSecretError(
       'exec.env_conflict',
@@ -127,13 +144,14 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
   const warnings = buildWarnings({
     command: input.command,
     executable: facts.executable,
-    secretCount: secrets.length,
+    secretCount: secretCount(secrets, templates),
     overriddenAliases,
     mutability: facts.mutability,
     plainEnvNames: input.envFile?.plain.map((p) => p.key) ?? [],
-    callerEnvNames: inheritedNames(input, secrets),
+    callerEnvNames: inheritedNames(input, [...secrets, ...templates]),
     parentRequestId: input.env.AGENT_SECRET_REQUEST_ID || undefined,
   });
+  warnings.push(...deliveryWarnings({ files: deliveredFiles(secrets, templates), platform: platformOf(input) }));
   const scripts = facts.scripts ?? [];
   warnings.push(
     ...fileWarnings({
@@ -151,6 +169,7 @@ export function buildRequest(input: BuildInput, facts: HostFacts): ApprovalReque
     executableIdentity: { ...facts.executableIdentity },
     cwd: facts.cwd,
     secrets,
+    templates,
     ttlSeconds,
     overrideEnv: input.overrideEnv,
     allowMutableExecutable: input.allowMutableExecutable,
@@ -182,7 +201,7 @@ function assembleSecrets(input: BuildInput): SecretSpec[] {
     if (input.profile === null && (input.envFile?.secrets.length ?? 0) === 0) {
       throw new AgentSecretError('usage.invalid', '--only needs a profile or --env-file references to filter', { details: { flag: '--only' } });
     }
-    const known = new Set([...(input.profile?.secrets ?? []), ...(input.envFile?.secrets ?? [])].map((s) => s.alias));
+    const known = new Set([...(input.profile?.secrets ?? []), ...(input.profile?.templates ?? []), ...(input.envFile?.secrets ?? [])].map((s) => s.alias));
     const missing = [...only].filter((a) => !known.has(a)).sort();
     if (missing.length > 0) {
       throw new AgentSecretError('usage.invalid', `--only names aliases that are not in the profile or env files: ${missing.join(', ')}`, {
@@ -202,36 +221,34 @@ function assembleSecrets(input: BuildInput): SecretSpec[] {
   const fromProfile: SecretSpec[] = [...(input.profile?.secrets ?? [])]
     .filter((s) => keep(s.alias))
     .sort((a, b) => compare(a.alias, b.alias))
-    .map((s) => specOf(s.alias, s.ref, identityOf(s.ref, s.account, pickAccount({ secret: s.account ?? undefined, ...fallback })), 'profile'));
+    .map((s) => {
+      const file = s.delivery === 'file' ? fileDelivery(s.file ?? {}, s.alias, s.alias, platformOf(input), null) : null;
+      return specOf(s.alias, s.ref, identityOf(s.ref, s.account, pickAccount({ secret: s.account ?? undefined, ...fallback })), 'profile', file);
+    });
 
-  const fromFlags: SecretSpec[] = input.secretFlags.map((text) => {
-    const eq = text.indexOf('=');
-    const alias = eq === -1 ? '' : text.slice(0, eq).trim();
-    const ref = eq === -1 ? '' : text.slice(eq + 1).trim();
-    if (alias === '' || ref === '') {
-      throw new AgentSecretError('usage.invalid', '--secret must be ALIAS=REF, for example API_TOKEN=op://Example/Item/token or API_TOKEN=bws://SECRET_ID', {
-        details: { flag: '--secret' },
-      });
-    }
-    checkAlias(alias, '--secret');
-    const parsed = parseSecretRef(ref);
-    if (!parsed.ok) {
-      throw new AgentSecretError('ref.invalid', `invalid reference for ${alias} in --secret: ${parsed.message}`, { details: { alias, flag: '--secret' } });
-    }
-    return specOf(alias, ref, identityOf(ref, null, oneOffAccount), 'flag');
-  });
+  const fromFlags = (flag: '--secret' | '--file', texts: readonly string[]): SecretSpec[] =>
+    texts.map((text) => {
+      const { alias, value: ref } = splitAssignment(text, flag);
+      checkAlias(alias, flag, flag === '--file' ? 'file' : 'env');
+      const parsed = parseSecretRef(ref);
+      if (!parsed.ok) {
+        throw new AgentSecretError('ref.invalid', `invalid reference for ${alias} in ${flag}: ${parsed.message}`, { details: { alias, flag } });
+      }
+      const file = flag === '--file' ? fileDelivery({}, alias, alias, platformOf(input), flag) : null;
+      return specOf(alias, ref, identityOf(ref, null, oneOffAccount), 'flag', file);
+    });
 
   const fromEnvFile: SecretSpec[] = [...(input.envFile?.secrets ?? [])]
     .filter((s) => keep(s.alias))
     .sort((a, b) => compare(a.alias, b.alias))
-    .map((s) => specOf(s.alias, s.ref, identityOf(s.ref, null, oneOffAccount), 'env_file'));
+    .map((s) => specOf(s.alias, s.ref, identityOf(s.ref, null, oneOffAccount), 'env_file', null));
 
-  const all = [...fromProfile, ...fromFlags, ...fromEnvFile];
+  const all = [...fromProfile, ...fromFlags('--secret', input.secretFlags), ...fromFlags('--file', input.fileFlags ?? []), ...fromEnvFile];
   const seen = new Map<string, SecretSpec>();
   for (const spec of all) {
     const earlier = seen.get(spec.alias);
     if (earlier !== undefined) {
-      throw new AgentSecretError('alias.invalid', `duplicate alias ${spec.alias}: from ${label(earlier.source)} and ${label(spec.source)}`, {
+      throw new AgentSecretError('alias.invalid', `duplicate alias ${spec.alias}: from ${label(earlier)} and ${label(spec)}`, {
         hint: 'each alias may be requested once; rename one of them or use --only',
         details: { alias: spec.alias },
       });
@@ -241,19 +258,112 @@ function assembleSecrets(input: BuildInput): SecretSpec[] {
   return all;
 }
 
-// The provider is the reference's scheme (every reference here has passed parseSecretRef).
-function specOf(alias: string, ref: string, account: string | null, source: SecretSpec['source']): SecretSpec {
-  return { alias, ref, provider: schemeOf(ref) ?? 'op', account, source };
+// The provider is the reference's scheme (every reference here has passed parseSecretRef); file: how a file secret is laid out (null: an environment variable).
+function specOf(alias: string, ref: string, account: string | null, source: SecretSpec['source'], file: FileDelivery | null): SecretSpec {
+  return { alias, ref, provider: schemeOf(ref) ?? 'op', account, source, delivery: file === null ? 'env' : 'file', file };
 }
 
-function checkAlias(alias: string, flag: string): void {
-  const result = validateAlias(alias);
+function checkAlias(alias: string, flag: string, delivery: 'env' | 'file' = 'env'): void {
+  const result = validateAlias(alias, delivery);
   if (!result.ok) throw new AgentSecretError('alias.invalid', `invalid alias in ${flag}: ${result.message}`, { details: { alias, flag } });
+}
+
+/** `NAME=VALUE` of --secret, --file and --template, trimmed; a usage error naming the flag otherwise. Pure. */
+export function splitAssignment(text: string, flag: '--secret' | '--file' | '--template'): { alias: string; value: string } {
+  const eq = text.indexOf('=');
+  const alias = eq === -1 ? '' : text.slice(0, eq).trim();
+  const value = eq === -1 ? '' : text.slice(eq + 1).trim();
+  if (alias === '' || value === '') {
+    const example = flag === '--secret' ? 'API_TOKEN=op://Example/Item/token or API_TOKEN=bws://SECRET_ID' : flag === '--file' ? 'KUBECONFIG=op://Infra/prod-cluster/kubeconfig' : 'NPM_CONFIG_USERCONFIG=./npmrc.tmpl';
+    throw new AgentSecretError('usage.invalid', `${flag} must be ${flag === '--template' ? 'NAME=PATH' : flag === '--file' ? 'NAME=REF' : 'ALIAS=REF'}, for example ${example}`, { details: { flag } });
+  }
+  return { alias, value };
+}
+
+/**
+ * The template files a request needs read: each --template path (absolute, against the caller's
+ * directory) and the templates of the profile that --only keeps. The planner reads them and
+ * hands their text to buildRequest as templateTexts. Pure.
+ */
+export function templateReads(input: Pick<BuildInput, 'templateFlags' | 'callerCwd' | 'only' | 'profile'>): string[] {
+  const only = input.only === undefined ? undefined : new Set(input.only);
+  const fromProfile = (input.profile?.templates ?? []).filter((t) => only === undefined || only.has(t.alias)).map((t) => t.path);
+  const fromFlags = (input.templateFlags ?? []).map((text) => resolvePath(input.callerCwd ?? '/', splitAssignment(text, '--template').value));
+  return [...new Set([...fromProfile, ...fromFlags])];
+}
+
+// Profile templates by alias, then --template in order; aliases must not repeat a secret's.
+function assembleTemplates(input: BuildInput, secrets: readonly SecretSpec[]): TemplateSpec[] {
+  const only = input.only === undefined ? undefined : new Set(input.only);
+  const fallback = { flag: input.account, agentSecretEnv: input.env.AGENT_SECRET_1PASSWORD_ACCOUNT, opEnv: input.env.OP_ACCOUNT };
+  const oneOffAccount = pickAccount({ profile: input.profile?.account, config: input.configAccount, ...fallback });
+  const wanted = [
+    ...[...(input.profile?.templates ?? [])]
+      .filter((t) => only === undefined || only.has(t.alias))
+      .sort((a, b) => compare(a.alias, b.alias))
+      .map((t) => ({ alias: t.alias, path: t.path, account: pickAccount({ secret: t.account ?? undefined, ...fallback }), file: t.file, source: 'profile' as const, flag: null })),
+    ...(input.templateFlags ?? []).map((text) => {
+      const { alias, value } = splitAssignment(text, '--template');
+      checkAlias(alias, '--template', 'file');
+      return { alias, path: resolvePath(input.callerCwd ?? '/', value), account: oneOffAccount, file: {}, source: 'flag' as const, flag: '--template' as const };
+    }),
+  ];
+  if (wanted.length > TEMPLATE_LIMITS.maxTemplates) {
+    throw new AgentSecretError('usage.invalid', `a request may render at most ${TEMPLATE_LIMITS.maxTemplates} templates (${wanted.length} asked)`, { hint: 'use --only to pick the templates this command needs' });
+  }
+  const seen = new Map<string, string>(secrets.map((s) => [s.alias, label(s)]));
+  return wanted.map((t) => {
+    const earlier = seen.get(t.alias);
+    if (earlier !== undefined) {
+      throw new AgentSecretError('alias.invalid', `duplicate alias ${t.alias}: from ${earlier} and ${t.flag ?? 'the profile templates'}`, {
+        hint: 'each alias may be requested once; rename one of them or use --only',
+        details: { alias: t.alias },
+      });
+    }
+    seen.set(t.alias, t.flag ?? 'the profile templates');
+    const read = input.templateTexts?.get(t.path);
+    if (read === undefined) throw new AgentSecretError('internal', `the template for ${t.alias} was not read before planning`, { details: { alias: t.alias, file: t.path } });
+    if (Buffer.byteLength(read.text) > TEMPLATE_LIMITS.maxBytes) {
+      throw new AgentSecretError('template.invalid', `template ${t.path} for ${t.alias} is larger than ${TEMPLATE_LIMITS.maxBytes / 1024} KiB`, {
+        hint: 'a template is a small config file with {{ op://… }} placeholders',
+        details: { alias: t.alias, file: t.path },
+      });
+    }
+    const parsed = parseTemplate(read.text);
+    if (!parsed.ok) {
+      throw new AgentSecretError('template.invalid', `${t.path}:${parsed.line}:${parsed.col}: template for ${t.alias}: ${parsed.problem}`, {
+        hint: 'placeholders are written {{ op://vault/item/field }}, as op inject reads them',
+        details: { alias: t.alias, file: t.path, line: parsed.line, col: parsed.col },
+      });
+    }
+    const file = fileDelivery(t.file, t.alias, templateFileName(basename(t.path), t.alias), platformOf(input), t.flag);
+    return { alias: t.alias, path: t.path, sha256: read.sha256, text: read.text, refs: [...parsed.refs], account: t.account, source: t.source, file };
+  });
+}
+
+function fileDelivery(options: FileOptions, alias: string, defaultName: string, platform: NodeJS.Platform, flag: string | null): FileDelivery {
+  const result = fileDeliveryOf(options, { name: defaultName, platform });
+  if (result.ok) return result.delivery;
+  throw new AgentSecretError('usage.invalid', `invalid file delivery for ${alias}: ${result.message}`, { details: { alias, ...(flag === null ? {} : { flag }) } });
+}
+
+function platformOf(input: BuildInput): NodeJS.Platform {
+  return input.platform ?? process.platform;
+}
+
+// What the "many secrets" warning counts: every value resolved, template references included.
+function secretCount(secrets: readonly SecretSpec[], templates: readonly TemplateSpec[]): number {
+  return secrets.length + templates.reduce((n, t) => n + t.refs.length, 0);
+}
+
+/** Every file-delivered alias of a request with its mode (file secrets, then templates). Pure. */
+export function deliveredFiles(secrets: readonly SecretSpec[], templates: readonly TemplateSpec[]): Array<{ alias: string; mode: 'file' | 'fifo' }> {
+  return [...secrets.flatMap((s) => (s.file === null ? [] : [{ alias: s.alias, mode: s.file.mode }])), ...templates.map((t) => ({ alias: t.alias, mode: t.file.mode }))];
 }
 
 // An alias clashes when the child's base environment (caller env + plain env-file entries,
 // minus env-file secret aliases, which the env file itself is replacing) already has it.
-function findConflicts(input: BuildInput, secrets: readonly SecretSpec[]): string[] {
+function findConflicts(input: BuildInput, secrets: ReadonlyArray<{ alias: string; source: SecretSpec['source'] }>): string[] {
   const envFileAliases = new Set(input.envFile?.secrets.map((s) => s.alias) ?? []);
   const plainKeys = new Set(input.envFile?.plain.map((p) => p.key) ?? []);
   const inherited = inheritedEnv(input.env, input.pristine);
@@ -266,14 +376,14 @@ function findConflicts(input: BuildInput, secrets: readonly SecretSpec[]): strin
 
 // The caller's variables the child really inherits: the inherited environment minus what the
 // env file and the secrets put in their place.
-function inheritedNames(input: BuildInput, secrets: readonly SecretSpec[]): string[] {
+function inheritedNames(input: BuildInput, secrets: ReadonlyArray<{ alias: string }>): string[] {
   const replaced = new Set([...(input.envFile?.plain.map((p) => p.key) ?? []), ...(input.envFile?.secrets.map((s) => s.alias) ?? []), ...secrets.map((s) => s.alias)]);
   const inherited = inheritedEnv(input.env, input.pristine);
   return Object.keys(inherited).filter((name) => inherited[name] !== undefined && !replaced.has(name));
 }
 
-function label(source: SecretSpec['source']): string {
-  return source === 'env_file' ? 'an env file' : source === 'flag' ? '--secret' : 'the profile';
+function label(spec: Pick<SecretSpec, 'source' | 'delivery'>): string {
+  return spec.source === 'env_file' ? 'an env file' : spec.source === 'flag' ? (spec.delivery === 'file' ? '--file' : '--secret') : 'the profile';
 }
 
 function compare(a: string, b: string): number {

@@ -5,7 +5,44 @@
 // zod schema the broker checks bodies with (protocol/messages.ts) is typed against RequestBody,
 // so a field added here and not there does not compile. Pure.
 
-import type { ApprovalRequest, ExecutableIdentity, ScriptIdentity, SecretSource } from './types.js';
+import type { ApprovalRequest, DeliveryKind, ExecutableIdentity, FileDelivery, FileMode, ScriptIdentity, SecretSource, TemplateSpec } from './types.js';
+
+/** How a file-delivered value is laid out, on the wire. */
+export interface FileBody {
+  name: string;
+  mode: FileMode;
+  max_reads: number | null;
+}
+
+/** A template on the wire (request bodies): its text travels with it, so the text approved is the text rendered. */
+export interface TemplateBody {
+  alias: string;
+  path: string;
+  sha256: string;
+  text: string;
+  refs: string[];
+  account: string | null;
+  source: 'profile' | 'flag';
+  file: FileBody;
+}
+
+/** FileDelivery → its wire shape. Pure. */
+export function encodeFile(file: FileDelivery): FileBody {
+  return { name: file.name, mode: file.mode, max_reads: file.maxReads };
+}
+
+/** The wire shape → a frozen FileDelivery. Pure. */
+export function decodeFile(file: FileBody): FileDelivery {
+  return Object.freeze({ name: file.name, mode: file.mode, maxReads: file.max_reads });
+}
+
+function encodeTemplate(t: TemplateSpec): TemplateBody {
+  return { alias: t.alias, path: t.path, sha256: t.sha256, text: t.text, refs: [...t.refs], account: t.account, source: t.source, file: encodeFile(t.file) };
+}
+
+function decodeTemplate(t: TemplateBody): TemplateSpec {
+  return Object.freeze({ alias: t.alias, path: t.path, sha256: t.sha256, text: t.text, refs: Object.freeze([...t.refs]), account: t.account, source: t.source, file: decodeFile(t.file) });
+}
 
 /** The full request on the wire (socket bodies). */
 export interface RequestBody {
@@ -14,7 +51,8 @@ export interface RequestBody {
   executable: string;
   executable_identity: { dev: number; ino: number; size: number; mtime_ms: number; ctime_ms: number; mode: number; uid: number };
   cwd: string;
-  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null; source: SecretSource }>;
+  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null; source: SecretSource; delivery: DeliveryKind; file: FileBody | null }>;
+  templates: TemplateBody[];
   ttl_seconds: number;
   override_env: boolean;
   allow_mutable_executable: boolean;
@@ -63,7 +101,8 @@ export function encodeRequest(request: ApprovalRequest): RequestBody {
     executable: request.executable,
     executable_identity: encodeIdentity(request.executableIdentity),
     cwd: request.cwd,
-    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account, source: s.source })),
+    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account, source: s.source, delivery: s.delivery, file: s.file === null ? null : encodeFile(s.file) })),
+    templates: request.templates.map(encodeTemplate),
     ttl_seconds: request.ttlSeconds,
     override_env: request.overrideEnv,
     allow_mutable_executable: request.allowMutableExecutable,
@@ -89,7 +128,12 @@ export function decodeRequest(body: RequestBody): ApprovalRequest {
     executable: body.executable,
     executableIdentity: Object.freeze(executableIdentity),
     cwd: body.cwd,
-    secrets: Object.freeze(body.secrets.map((s) => Object.freeze({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account, source: s.source }))),
+    secrets: Object.freeze(
+      body.secrets.map((s) =>
+        Object.freeze({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account, source: s.source, delivery: s.delivery, file: s.file === null ? null : decodeFile(s.file) }),
+      ),
+    ),
+    templates: Object.freeze(body.templates.map(decodeTemplate)),
     ttlSeconds: body.ttl_seconds,
     overrideEnv: body.override_env,
     allowMutableExecutable: body.allow_mutable_executable,
@@ -111,8 +155,13 @@ export interface WireRequest {
   command: string[];
   executable: string;
   cwd: string;
-  /** `provider`: the scheme that resolves the reference; `account`: its identity there (a bws source for bws). */
-  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null }>;
+  /**
+   * `provider`: the scheme that resolves the reference; `account`: its identity there (a bws source for bws).
+   * delivery file: the child gets the path of a private file (`file`: its name, mode, read limit) instead of the value.
+   */
+  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null; delivery?: DeliveryKind; file?: FileBody | null }>;
+  /** Rendered files: the template's path, content hash and every reference it uses (not its text). Always set by toWireRequest. */
+  templates?: WireTemplate[];
   ttl_seconds: number;
   override_env: boolean;
   overridden_aliases: string[];
@@ -129,6 +178,20 @@ export interface WireRequest {
   scripts: Array<{ path: string; sha256: string | null }>;
 }
 
+/** A template as the approver program, a JSON dry run and the audit log see it: everything but its text. */
+export interface WireTemplate {
+  alias: string;
+  path: string;
+  sha256: string;
+  refs: string[];
+  account: string | null;
+  file: FileBody;
+}
+
+function wireTemplate(t: TemplateBody): WireTemplate {
+  return { alias: t.alias, path: t.path, sha256: t.sha256, refs: t.refs, account: t.account, file: t.file };
+}
+
 /** The request as the approver program and a JSON dry run see it: a projection of the body. Pure. */
 export function toWireRequest(request: ApprovalRequest): WireRequest {
   const body = encodeRequest(request);
@@ -137,7 +200,8 @@ export function toWireRequest(request: ApprovalRequest): WireRequest {
     command: body.command,
     executable: body.executable,
     cwd: body.cwd,
-    secrets: body.secrets.map(({ alias, ref, provider, account }) => ({ alias, ref, provider, account })),
+    secrets: body.secrets.map(({ alias, ref, provider, account, delivery, file }) => ({ alias, ref, provider, account, delivery, file })),
+    templates: body.templates.map(wireTemplate),
     ttl_seconds: body.ttl_seconds,
     override_env: body.override_env,
     overridden_aliases: body.overridden_aliases,
@@ -161,7 +225,8 @@ export function auditFields(request: ApprovalRequest) {
     command: body.command,
     executable: body.executable,
     cwd: body.cwd,
-    secrets: body.secrets.map(({ alias, ref, provider, account }) => ({ alias, ref, provider, account })),
+    secrets: body.secrets.map(({ alias, ref, provider, account, delivery }) => ({ alias, ref, provider, account, ...(delivery === 'file' ? { delivery } : {}) })),
+    ...(body.templates.length === 0 ? {} : { templates: body.templates.map(({ alias, path, sha256, refs, account }) => ({ alias, path, sha256, refs, account })) }),
     profile: body.profile,
     ttl_seconds: body.ttl_seconds,
     override_env: body.override_env,

@@ -2,6 +2,10 @@
 // list of references the provider may resolve. It holds names and references, never values.
 // Built once by request/build.ts, frozen, and passed one way: approval → provider → exec → audit.
 
+import type { DeliveryKind, FileDelivery } from '../core/delivery.js';
+
+export type { DeliveryKind, FileDelivery, FileMode } from '../core/delivery.js';
+
 /** Where a secret came from in the command line. */
 export type SecretSource = 'profile' | 'flag' | 'env_file';
 
@@ -19,6 +23,32 @@ export interface SecretSpec {
    */
   readonly account: string | null;
   readonly source: SecretSource;
+  /** env: the variable holds the value; file: it holds the path of a private file with the value. */
+  readonly delivery: DeliveryKind;
+  /** How the file is laid out; set exactly when delivery is file. */
+  readonly file: FileDelivery | null;
+}
+
+/**
+ * A template file (`--template NAME=PATH`, a profile's `templates:`): text with
+ * `{{ op://… }}` placeholders, rendered after approval into a file delivered like a file
+ * secret. The approved text travels with the request, so what is rendered is what was hashed.
+ */
+export interface TemplateSpec {
+  /** Environment variable name the child receives (the rendered file's path). */
+  readonly alias: string;
+  /** Absolute path the template was read from. */
+  readonly path: string;
+  /** SHA-256 hex of the template's bytes: an edited template is a new request. */
+  readonly sha256: string;
+  /** The template text as read (references and literal text, never a value). */
+  readonly text: string;
+  /** The distinct references the template uses, in first-use order. */
+  readonly refs: readonly string[];
+  /** 1Password account of every reference; `null` means op's default account. */
+  readonly account: string | null;
+  readonly source: 'profile' | 'flag';
+  readonly file: FileDelivery;
 }
 
 /** File identity of the approved executable; re-checked just before spawn. */
@@ -68,8 +98,10 @@ export interface ApprovalRequest {
   readonly executableIdentity: ExecutableIdentity;
   /** Absolute, symlink-free working directory of the child. */
   readonly cwd: string;
-  /** Sorted: profile secrets by alias, then --secret in order, then env-file secrets by alias. */
+  /** Sorted: profile secrets by alias, then --secret and --file in order, then env-file secrets by alias. */
   readonly secrets: readonly SecretSpec[];
+  /** Rendered files: profile templates by alias, then --template in order. */
+  readonly templates: readonly TemplateSpec[];
   readonly ttlSeconds: number;
   readonly overrideEnv: boolean;
   /** The human is asked to run an executable that someone other than root could replace. */

@@ -161,3 +161,29 @@ export function fileWarnings(input: FileWarningInput): string[] {
   }
   return warnings;
 }
+
+export interface DeliveryWarningInput {
+  /** Every file-delivered alias (file secrets and templates) with its mode. */
+  files: ReadonlyArray<{ alias: string; mode: 'file' | 'fifo' }>;
+  platform: NodeJS.Platform;
+}
+
+/**
+ * Warnings about delivered files: a file alias that is a variable on the risk list (KUBECONFIG,
+ * NPM_CONFIG_USERCONFIG: the file then decides where the command connects or what it trusts),
+ * and on macOS a regular file (`mode: file`), which lands on disk because macOS has no
+ * RAM-backed filesystem. Pure.
+ */
+export function deliveryWarnings(input: DeliveryWarningInput): string[] {
+  const warnings: string[] = [];
+  const risky = riskyNames(
+    input.files.map((f) => f.alias),
+    () => true,
+  );
+  if (risky.length > 0) warnings.push(`delivered as files: ${listNames(risky)}, so what the file holds ${ENV_EFFECT}`);
+  const onDisk = input.platform === 'darwin' ? [...new Set(input.files.filter((f) => f.mode === 'file').map((f) => f.alias))].sort(compareNames) : [];
+  if (onDisk.length > 0) {
+    warnings.push(`written to disk as a regular file (mode: file): ${listNames(onDisk)}; macOS has no RAM-backed filesystem, so the bytes reach the disk until the command exits (the default, a FIFO, never writes them)`);
+  }
+  return warnings;
+}

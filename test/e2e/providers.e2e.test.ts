@@ -104,9 +104,9 @@ describe('a profile mixing op, bws and a provider program', () => {
     const prompts = sb.prompts();
     expect(prompts).toHaveLength(1);
     const asked = (prompts[0] as { secrets: Array<{ alias: string; ref: string; provider: string; account: string | null }> }).secrets;
-    expect(asked).toContainEqual({ alias: 'STRIPE_KEY', ref: `bws://${STRIPE.id}`, provider: 'bws', account: null });
-    expect(asked).toContainEqual({ alias: 'APP_TOKEN', ref: APP.ref, provider: 'vault', account: null });
-    expect(asked).toContainEqual({ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', provider: 'op', account: null });
+    expect(asked).toContainEqual({ alias: 'STRIPE_KEY', ref: `bws://${STRIPE.id}`, provider: 'bws', account: null, delivery: 'env', file: null });
+    expect(asked).toContainEqual({ alias: 'APP_TOKEN', ref: APP.ref, provider: 'vault', account: null, delivery: 'env', file: null });
+    expect(asked).toContainEqual({ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', provider: 'op', account: null, delivery: 'env', file: null });
     const received = sb.auditEvents().find((e) => e.event === 'request_received') as { secrets: Array<{ provider: string }> };
     expect(received.secrets.map((s) => s.provider).sort()).toEqual(['bws', 'bws', 'op', 'vault']);
 

@@ -13,12 +13,14 @@ const TOKEN = /CANARY[A-Za-z0-9_-]+/g;
 /** Keys whose strings are secret or derived from a secret (a login's additional_information is its username; a URL may embed a token). */
 const VALUE_KEYS = new Set(['value', 'content', 'href', 'additional_information']);
 
-/** Every string under a `value`, `content`, `href`, `additional_information` or `ssh_formats` key, walked recursively. */
+/** Every string under a `value`, `content`, `href`, `additional_information` or `ssh_formats` key (and decoded `content_base64`), walked recursively. */
 function secretStrings(node: unknown): string[] {
   if (Array.isArray(node)) return node.flatMap((child) => secretStrings(child));
   if (node === null || typeof node !== 'object') return [];
   return Object.entries(node).flatMap(([key, child]) => {
     if (VALUE_KEYS.has(key) && typeof child === 'string') return [child];
+    // A binary file: its bytes as latin1 text, so the ASCII canary inside is found.
+    if (key === 'content_base64' && typeof child === 'string') return [Buffer.from(child, 'base64').toString('latin1')];
     if (key === 'ssh_formats' && child !== null && typeof child === 'object') {
       return Object.values(child).filter((v): v is string => typeof v === 'string');
     }

@@ -15,6 +15,8 @@ import type { Conversation } from '../conversation.js';
 import { answerTogether, registryOf, decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, resolve, resolveWith, withScope, type BrokerCore, type Pending, type Scope, type Together, type Values } from '../core.js';
 import { planFromArgv } from '../plan-argv.js';
 import { reuseKey } from '../reuse-key.js';
+import { decodeFile } from '../../request/codec.js';
+import { fileValueKeys, resolutionKeys } from '../../request/template.js';
 import { needsCallerTerminal } from '../terminal.js';
 import { validateRequest, withOwnWarnings } from '../validate.js';
 
@@ -89,16 +91,23 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
       }
 
       // A revoke or expiry between reservation and now drops the values: never deliver a partial set.
-      if (!reservation.live() || request.secrets.some((s) => !grant.values.has(s.alias))) {
+      if (!reservation.live() || resolutionKeys(request).some((key) => !grant.values.has(key))) {
         throw new AgentSecretError('reuse.none', 'the reusable approval ended (revoked or expired) before its values were delivered; nothing was delivered', {
           hint: 'rerun the command to ask again',
         });
       }
+      // Values delivered as files travel as their exact bytes (base64), apart from the environment's.
+      const inFiles = fileValueKeys(how.spawn.files.map((f) => ({ alias: f.alias, file: decodeFile(f), template: f.template })));
       const env: Record<string, string> = {};
-      for (const [alias, value] of grant.values) env[alias] = value.reveal();
+      const fileValues: Record<string, string> = {};
+      for (const [key, value] of grant.values) {
+        if (inFiles.has(key)) fileValues[key] = value.revealBytes().toString('base64');
+        else env[key] = value.reveal();
+      }
       await conv.send('exec.deliver', {
         request_id: requestId,
         env,
+        file_values: fileValues,
         approval_id: grant.approvalId,
         reused: grant.reused,
         spawn: how.spawn,

@@ -22,7 +22,7 @@ async function handleItemDescribe(core: BrokerCore, conv: Conversation): Promise
   }
   const chain = await readRequesterChain({ pid: body.pid, platform: core.opts.platform });
   const facts = { reason: body.reason, ttl_seconds: body.ttl_seconds, command: itemDescribeCommand(ref.raw), cwd: body.cwd, requester: { pid: body.pid, chain } };
-  const request = metaRequest(facts, [{ alias: 'ITEM', ref: ref.raw, provider: 'op', account: body.account, source: 'flag' }]);
+  const request = metaRequest(facts, [{ alias: 'ITEM', ref: ref.raw, provider: 'op', account: body.account, source: 'flag', delivery: 'env', file: null }]);
   await validateMetaRequest(request);
   const userConfig = await core.userConfigOf(core.opts.dirs);
   await withScope(core, conv, request, userConfig, async (scope) => {

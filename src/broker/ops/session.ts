@@ -7,7 +7,8 @@ import { AgentSecretError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import { checkBindNames, type BindingPolicy } from '../../core/session-bind.js';
 import { readAncestry, readRequesterChain, type ProcessInfo } from '../../platform/process-tree.js';
-import { decodeRequest } from '../../request/codec.js';
+import { decodeRequest, encodeFile } from '../../request/codec.js';
+import { fileSpecsOf, fileValueKeys } from '../../request/template.js';
 import type { z } from 'zod';
 import {
   SessionCreateBodySchema,
@@ -60,7 +61,8 @@ async function handleSessionCreate(core: BrokerCore, conv: Conversation): Promis
       ttlSeconds: request.ttlSeconds,
       maxReads: body.max_reads,
       cwd: request.cwd,
-      aliases: request.secrets.map((s) => s.alias),
+      // Every variable the child gets: secrets (environment or file) and templates.
+      aliases: [...request.secrets.map((s) => s.alias), ...request.templates.map((t) => t.alias)],
       reason: request.reason,
       overrideEnv: request.overrideEnv,
       binding: { policy, anchor: bound.anchor, depth: bound.depth, ...(bound.matchedName === undefined ? {} : { matchedName: bound.matchedName }) },
@@ -130,10 +132,25 @@ async function handleSessionResolve(core: BrokerCore, conv: Conversation): Promi
     try {
       audit.write(auditEvent('session_resolved', actx, { session_id: session.id, max_reads: session.maxReads, remaining_reads: session.remainingReads - 1 }));
       // A session destroyed or expired since the check has dropped its values: deliver all or nothing.
-      if (!reservation.live() || aliases.some((alias) => !values.has(alias))) throw new AgentSecretError('check.failed', SESSION_ERRORS.unknownToken);
+      if (!reservation.live()) throw new AgentSecretError('check.failed', SESSION_ERRORS.unknownToken);
+      // The selected files as the session's request laid them out; their values travel as exact bytes.
+      const files = (origin === null ? [] : fileSpecsOf(origin)).filter((f) => aliases.includes(f.alias));
+      const inFiles = fileValueKeys(files);
+      const envAliases = aliases.filter((alias) => !files.some((f) => f.alias === alias));
+      if ([...envAliases, ...inFiles].some((key) => !values.has(key))) throw new AgentSecretError('check.failed', SESSION_ERRORS.unknownToken);
       const env: Record<string, string> = {};
-      for (const alias of aliases) env[alias] = (values.get(alias) as SecretValue).reveal();
-      await conv.send('session.deliver', { request_id: requestId, session_id: session.id, env, override_env: session.overrideEnv, remaining_reads: session.remainingReads - 1 } satisfies z.input<typeof SessionDeliverBodySchema>);
+      for (const alias of envAliases) env[alias] = (values.get(alias) as SecretValue).reveal();
+      const fileValues: Record<string, string> = {};
+      for (const key of inFiles) fileValues[key] = (values.get(key) as SecretValue).revealBytes().toString('base64');
+      await conv.send('session.deliver', {
+        request_id: requestId,
+        session_id: session.id,
+        env,
+        files: files.map((f) => ({ alias: f.alias, ...encodeFile(f.file), template: f.template === null ? null : { text: f.template.text, refs: [...f.template.refs] } })),
+        file_values: fileValues,
+        override_env: session.overrideEnv,
+        remaining_reads: session.remainingReads - 1,
+      } satisfies z.input<typeof SessionDeliverBodySchema>);
       reservation.commit();
     } catch (error) {
       reservation.release();
@@ -203,12 +220,14 @@ function sessionRequestBody(request: SessionRequestBody, pid: number, chain: rea
 // the selected aliases with the references the session was created for.
 function withSessionRequest(body: { command: string[]; executable: string; cwd: string; pid: number }, origin: ApprovalRequest | null, aliases: readonly string[]): ApprovalRequest {
   const secrets = origin === null ? [] : origin.secrets.filter((s) => aliases.includes(s.alias));
+  const templates = origin === null ? [] : origin.templates.filter((t) => aliases.includes(t.alias));
   return {
     ...(origin ?? metaRequest({ reason: 'session read', ttl_seconds: 0, command: body.command, cwd: body.cwd, requester: { pid: body.pid, chain: [] } }, [])),
     command: [...body.command],
     executable: body.executable,
     cwd: body.cwd,
     secrets,
+    templates,
     requester: { pid: body.pid, chain: [] },
   };
 }

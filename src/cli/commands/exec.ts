@@ -6,7 +6,7 @@
 import { AgentSecretError } from '../../core/errors.js';
 import { formatTtl } from '../../core/ttl.js';
 import { toWireRequest } from '../../request/codec.js';
-import type { ApprovalRequest } from '../../request/types.js';
+import type { ApprovalRequest, FileDelivery } from '../../request/types.js';
 import type { ExecOptions } from '../../plan/exec-plan.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { shellQuote, writeJson, writeLines } from '../render/output.js';
@@ -81,7 +81,7 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, j
     });
     return;
   }
-  const width = Math.max(...request.secrets.map((s) => s.alias.length));
+  const width = Math.max(0, ...request.secrets.map((s) => s.alias.length));
   writeLines(ctx.stdout, [
     'agent-secret exec dry run: ok (no prompt, no provider call, no child)',
     `reason:      ${request.reason}`,
@@ -91,12 +91,21 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, j
     `ttl:         ${formatTtl(request.ttlSeconds)}`,
     `output:      ${mask ? 'masked (secret values replaced in the command output)' : 'not masked'}${request.pristine ? '; minimal environment (--pristine)' : ''}`,
     ...(request.profile === null ? [] : [`profile:     ${request.profile} (${request.configPath ?? ''})`]),
-    `secrets:`,
+    ...(request.secrets.length > 0 ? ['secrets:'] : []),
     ...request.secrets.map(
-      (s) => `  ${s.alias.padEnd(width)} = ${s.ref}  provider=${s.provider} ${identityText(s.provider, s.account)}  from=${s.source.replace('_', '-')}`,
+      (s) => `  ${s.alias.padEnd(width)} = ${s.ref}  provider=${s.provider} ${identityText(s.provider, s.account)}  from=${s.source.replace('_', '-')}${s.file === null ? '' : `  as a file: ${fileText(s.file)}`}`,
     ),
+    ...(request.templates.length > 0 ? ['templates (rendered into files):'] : []),
+    ...request.templates.flatMap((t) => [
+      `  ${t.alias} = ${t.path}  sha256=${t.sha256}  account=${t.account ?? '(op default)'}  from=${t.source}  as a file: ${fileText(t.file)}`,
+      ...t.refs.map((ref) => `    uses ${ref}`),
+    ]),
     ...(request.plainEnvNames.length > 0 ? [`plain env:   ${request.plainEnvNames.join(', ')}`] : []),
     ...(request.warnings.length > 0 ? ['warnings:', ...request.warnings.map((w) => `  - ${w}`)] : []),
     `requested by: ${[`agent-secret (pid ${request.requester.pid})`, ...request.requester.chain.map((p) => `${p.name} (pid ${p.pid})`)].join(' <- ')}`,
   ]);
+}
+
+function fileText(file: FileDelivery): string {
+  return `name=${file.name} mode=${file.mode}${file.maxReads === null ? '' : ` max_reads=${file.maxReads}`}`;
 }

@@ -2,6 +2,8 @@
 // resolved. Shows references, their providers and accounts (or bws sources) only; values are
 // never resolved here.
 
+import { basename } from 'node:path';
+import { fileDeliveryOf, templateFileName, type FileOptions } from '../../core/delivery.js';
 import { identityOf, schemeOf } from '../../core/ref.js';
 import { formatTtl } from '../../core/ttl.js';
 import { resolveProfile } from '../../config/index.js';
@@ -43,6 +45,12 @@ function providerOf(ref: string): string {
 export async function runProfileShow(ctx: CliContext, name: string | undefined, options: Options): Promise<number> {
   const config = await requireProjectConfig(ctx, options.config);
   const profile = resolveProfile(config, name?.trim() === '' ? undefined : name);
+  const envSecrets = profile.secrets.filter((s) => s.delivery !== 'file');
+  // The layout each file gets on this platform (unset options take their defaults).
+  const files = profile.secrets
+    .filter((s) => s.delivery === 'file')
+    .map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, file: layout(s.file ?? {}, s.alias, ctx.platform) }));
+  const templates = profile.templates.map((t) => ({ alias: t.alias, path: t.path, account: t.account, file: layout(t.file, templateFileName(basename(t.path), t.alias), ctx.platform) }));
   if (options.json === true) {
     writeJson(ctx.stdout, {
       source_path: config.path,
@@ -53,7 +61,9 @@ export async function runProfileShow(ctx: CliContext, name: string | undefined, 
         reason: profile.reason ?? null,
         ttl_seconds: profile.ttlSeconds ?? null,
         include: profile.include,
-        secrets: profile.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: providerOf(s.ref), account: identityOf(s.ref, s.account, s.account) })),
+        secrets: envSecrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: providerOf(s.ref), account: identityOf(s.ref, s.account, s.account) })),
+        files: files.map((f) => ({ alias: f.alias, ref: f.ref, provider: providerOf(f.ref), account: identityOf(f.ref, f.account, f.account), ...f.file })),
+        templates: templates.map((t) => ({ alias: t.alias, path: t.path, account: t.account, ...t.file })),
       },
     });
     return 0;
@@ -65,13 +75,31 @@ export async function runProfileShow(ctx: CliContext, name: string | undefined, 
     `ttl: ${profile.ttlSeconds === undefined ? '2m (default)' : formatTtl(profile.ttlSeconds)}`,
     `account: ${profile.account ?? '(op default account, or --account / OP_ACCOUNT)'}`,
     ...(profile.include.length > 0 ? [`include: ${profile.include.join(', ')}`] : []),
-    'secrets:',
-    ...profile.secrets.map((s) => {
-      const provider = providerOf(s.ref);
-      const account = identityOf(s.ref, s.account, s.account);
-      const identity = provider === 'bws' ? `  source=${account ?? '(default)'}` : account === null ? '' : `  account=${account}`;
-      return `  ${s.alias} = ${s.ref}  provider=${provider}${identity}`;
-    }),
+    ...(envSecrets.length > 0 ? ['secrets:'] : []),
+    ...envSecrets.map((s) => `  ${s.alias} = ${s.ref}  provider=${providerOf(s.ref)}${identityText(s.ref, s.account)}`),
+    ...(files.length > 0 ? ['files (the variable holds the path of a private file):'] : []),
+    ...files.map((f) => `  ${f.alias} = ${f.ref}  provider=${providerOf(f.ref)}${identityText(f.ref, f.account)}  ${layoutText(f.file)}`),
+    ...(templates.length > 0 ? ['templates (rendered into a private file after approval):'] : []),
+    ...templates.map((t) => `  ${t.alias} = ${t.path}${t.account === null ? '' : `  account=${t.account}`}  ${layoutText(t.file)}`),
   ]);
   return 0;
+}
+
+// A secret's identity as profile show prints it: a bws source, or an account when one is set.
+function identityText(ref: string, own: string | null): string {
+  const account = identityOf(ref, own, own);
+  if (providerOf(ref) === 'bws') return `  source=${account ?? '(default)'}`;
+  return account === null ? '' : `  account=${account}`;
+}
+
+type Layout = { name: string; mode: string; max_reads: number | null } | { invalid: string };
+
+function layout(options: FileOptions, defaultName: string, platform: NodeJS.Platform): Layout {
+  const result = fileDeliveryOf(options, { name: defaultName, platform });
+  return result.ok ? { name: result.delivery.name, mode: result.delivery.mode, max_reads: result.delivery.maxReads } : { invalid: result.message };
+}
+
+function layoutText(file: Layout): string {
+  if ('invalid' in file) return `(invalid: ${file.invalid})`;
+  return `name=${file.name} mode=${file.mode}${file.max_reads === null ? '' : ` max_reads=${file.max_reads}`}`;
 }

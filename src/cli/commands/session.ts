@@ -161,7 +161,15 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
     const parsed = frame.type === 'session.deliver' ? SessionDeliverBodySchema.safeParse(frame.body) : null;
     if (parsed === null || !parsed.success) throw new AgentSecretError('daemon.protocol', 'the agent-secret daemon answered with something other than the session values');
     const values = new Map(Object.entries(parsed.data.env).map(([alias, value]) => [alias, new SecretValue(value)] as const));
-    const aliases = [...values.keys()].sort();
+    for (const [key, base64] of Object.entries(parsed.data.file_values)) {
+      const bytes = Buffer.from(base64, 'base64');
+      values.set(key, new SecretValue(bytes));
+      bytes.fill(0);
+    }
+    const { decodeFile } = await import('../../request/codec.js');
+    // Laid out as exec lays them out: a private directory on a RAM-backed filesystem, removed at the child's exit.
+    const files = parsed.data.files.map((f) => ({ alias: f.alias, file: decodeFile(f), template: f.template }));
+    const aliases = [...Object.keys(parsed.data.env), ...files.map((f) => f.alias)].sort();
     const conflicts = findEnvConflicts(ctx.env, aliases);
     if (conflicts.length > 0 && !parsed.data.override_env) {
       await conv.send('exec.spawn_failed', { error_code: 'exec.env_conflict' }).catch(() => undefined);
@@ -187,6 +195,7 @@ export async function runWithSession(ctx: CliContext, token: string, options: Wi
       mask,
       // A session approves secrets, not a command: no argv file was pinned.
       scripts: [],
+      files,
     };
     return await runChildForDaemon(ctx, spec, values, parsed.data.request_id, conv);
   } finally {

@@ -34,14 +34,32 @@ const END_TAILS = new Set([':end:\n', ':end:', ':end:\n\n']);
  * not have exactly the template's shape (a value that contained the boundary makes it ambiguous).
  */
 export function splitInjectOutput(output: string, template: InjectTemplate): string[] | null {
-  const parts = output.split(template.boundary);
-  if (parts.length !== template.count + 2 || parts[0] !== '') return null;
-  const values: string[] = [];
-  for (let index = 0; index < template.count; index += 1) {
-    const part = parts[index + 1] ?? '';
-    const tag = `:${index}:`;
-    if (!part.startsWith(tag)) return null;
-    values.push(part.slice(tag.length));
+  return splitInjectBytes(Buffer.from(output, 'utf8'), template)?.map((value) => value.toString('utf8')) ?? null;
+}
+
+/**
+ * As splitInjectOutput, on op's raw bytes: each value exactly as op wrote it (a binary document
+ * stays byte for byte; the boundary and tags are ASCII, so no UTF-8 decoding is involved).
+ */
+export function splitInjectBytes(output: Uint8Array, template: InjectTemplate): Buffer[] | null {
+  const bytes = Buffer.from(output.buffer, output.byteOffset, output.byteLength);
+  const boundary = Buffer.from(template.boundary, 'latin1');
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const next = bytes.indexOf(boundary, at);
+    if (next === -1) break;
+    parts.push(bytes.subarray(at, next));
+    at = next + boundary.length;
   }
-  return END_TAILS.has(parts[template.count + 1] ?? '') ? values : null;
+  parts.push(bytes.subarray(at));
+  if (parts.length !== template.count + 2 || (parts[0] as Buffer).length !== 0) return null;
+  const values: Buffer[] = [];
+  for (let index = 0; index < template.count; index += 1) {
+    const part = parts[index + 1] as Buffer;
+    const tag = Buffer.from(`:${index}:`, 'latin1');
+    if (part.length < tag.length || !part.subarray(0, tag.length).equals(tag)) return null;
+    values.push(Buffer.from(part.subarray(tag.length)));
+  }
+  return END_TAILS.has((parts[template.count + 1] as Buffer).toString('latin1')) ? values : null;
 }

@@ -10,7 +10,7 @@ import { SecretValue } from '../../core/secret-value.js';
 import type { SecretSpec } from '../../request/types.js';
 import { interpretOpFailure } from './errors.js';
 import { toProviderError, type BatchEntry, type FailureContext } from './failure.js';
-import { buildInjectTemplate, splitInjectOutput } from './inject-template.js';
+import { buildInjectTemplate, splitInjectBytes } from './inject-template.js';
 import { DEFAULT_OP_TIMEOUT_MS, runOp, type OpOptions, type OpRunResult } from './run-op.js';
 
 /** Accounts resolved at the same time; each is one op process. */
@@ -114,7 +114,8 @@ async function resolveBatch(batch: Batch, opts: OpOptions, stoppedBySibling: () 
     return { ok: false, error: toProviderError(canceledResult(), context), siblingStopped: stoppedBySibling() };
   }
   const template = buildInjectTemplate(batch.entries.map((e) => e.ref));
-  const call = { args: ['inject'], account: batch.account, inFile: template.text, serviceToken };
+  // Bytes, not text: a document delivered as a file must keep every byte.
+  const call = { args: ['inject'], account: batch.account, inFile: template.text, serviceToken, binary: true };
 
   let result: OpRunResult;
   try {
@@ -129,7 +130,7 @@ async function resolveBatch(batch: Batch, opts: OpOptions, stoppedBySibling: () 
   if (result.exitCode !== 0 || result.timedOut || result.canceled || result.overflowed) {
     return { ok: false, error: toProviderError(result, context), siblingStopped: result.canceled && stoppedBySibling() };
   }
-  const values = splitInjectOutput(result.stdout, template);
+  const values = splitInjectBytes(result.stdoutBytes ?? new Uint8Array(), template);
   if (values === null) {
     const error = new AgentSecretError(
       'provider.failed',
@@ -140,9 +141,12 @@ async function resolveBatch(batch: Batch, opts: OpOptions, stoppedBySibling: () 
   }
   const byAlias = new Map<string, SecretValue>();
   batch.entries.forEach((entry, index) => {
-    const value = new SecretValue(values[index] ?? '');
+    const value = new SecretValue(values[index] ?? Buffer.alloc(0));
     for (const alias of entry.aliases) byAlias.set(alias, value);
   });
+  // The SecretValues hold copies: the plaintext buffers go now, not at GC.
+  for (const value of values) value.fill(0);
+  result.stdoutBytes?.fill(0);
   return { ok: true, values: byAlias };
 }
 

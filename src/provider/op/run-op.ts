@@ -47,13 +47,17 @@ export interface OpCall {
    * Only references may go here, never a value.
    */
   inFile?: string;
+  /** Keep op's stdout as bytes (stdoutBytes): values that must reach a file byte for byte. */
+  binary?: boolean;
 }
 
 export interface OpRunResult {
   /** null when op did not exit normally (not started, timed out, killed). */
   exitCode: number | null;
-  /** May contain secret values. Hand it to a parser only. */
+  /** May contain secret values. Hand it to a parser only. Empty for a binary call. */
   stdout: string;
+  /** A binary call's stdout, exactly as op wrote it. May contain secret values. */
+  stdoutBytes?: Uint8Array;
   stderr: string;
   timedOut: boolean;
   failedToStart: boolean;
@@ -112,7 +116,7 @@ async function spawnOp(args: string[], call: OpCall, options: OpOptions): Promis
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
-    encoding: 'utf8',
+    encoding: call.binary === true ? 'buffer' : 'utf8',
     maxBuffer: { stdout: MAX_STDOUT, stderr: MAX_STDERR },
     timeout: options.timeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
     killSignal: 'SIGTERM',
@@ -134,10 +138,12 @@ async function spawnOp(args: string[], call: OpCall, options: OpOptions): Promis
   const result = await subprocess;
   settled = true;
   const ended = result.exitCode !== undefined || result.signal !== undefined;
+  const text = (output: unknown): string => (typeof output === 'string' ? output : output instanceof Uint8Array ? Buffer.from(output).toString('utf8') : '');
   return {
     exitCode: result.exitCode ?? null,
-    stdout: typeof result.stdout === 'string' ? result.stdout : '',
-    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+    stdout: call.binary === true ? '' : text(result.stdout),
+    ...(call.binary === true ? { stdoutBytes: result.stdout instanceof Uint8Array ? result.stdout : new Uint8Array() } : {}),
+    stderr: text(result.stderr),
     timedOut: result.timedOut,
     canceled: result.isCanceled,
     overflowed: result.isMaxBuffer,

@@ -473,3 +473,28 @@ describe('operations', () => {
     );
   });
 });
+
+describe('files and templates in the prompt', () => {
+  it('says which secrets arrive as files and how, and lists every reference a template uses', () => {
+    const prompt = samplePrompt({
+      secrets: [
+        { alias: 'KUBECONFIG', ref: 'op://Infra/prod-cluster/kubeconfig', provider: 'op', account: null, delivery: 'file', file: { name: 'KUBECONFIG', mode: 'file', max_reads: null } },
+        { alias: 'TLS_KEY', ref: 'op://Infra/TLS/key', provider: 'op', account: null, delivery: 'file', file: { name: 'tls.key', mode: 'fifo', max_reads: 2 } },
+        { alias: 'TF_TOKEN', ref: 'op://Infra/terraform/token', provider: 'op', account: null, delivery: 'env', file: null },
+      ],
+      templates: [
+        { alias: 'NPM_CONFIG_USERCONFIG', path: '/home/dev/infra/npmrc.tmpl', sha256: 'ab'.repeat(32), refs: ['op://Infra/npm/token', 'op://Infra/npm/user'], account: null, file: { name: 'npmrc', mode: 'file', max_reads: null } },
+      ],
+    });
+    const text = renderPromptText(prompt, { now: NOW });
+    expect(text).toContain('KUBECONFIG = op://Infra/prod-cluster/kubeconfig (default account) as a file\n');
+    expect(text).toContain('TLS_KEY = op://Infra/TLS/key (default account) as a file (named tls.key, a named pipe, 2 reads at most)');
+    expect(text).toContain('TF_TOKEN = op://Infra/terraform/token (default account)\n');
+    expect(text).toContain('Templates rendered into files (1):');
+    expect(text).toContain(`NPM_CONFIG_USERCONFIG = /home/dev/infra/npmrc.tmpl (sha256 ${'ab'.repeat(6)}…) as a file (named npmrc)`);
+    expect(text).toContain('uses op://Infra/npm/token (default account)');
+    expect(text).toContain('uses op://Infra/npm/user (default account)');
+    // Every value resolved counts: three secrets and the template's two references.
+    expect(text).toContain('these 5 secrets');
+  });
+});

@@ -54,7 +54,7 @@ describe('reuseKey', () => {
     ['a secret account', { secrets: [base.secrets[0]!, { ...base.secrets[1]!, account: 'other.1password.com' }] }],
     ['a default account made explicit', { secrets: [{ ...base.secrets[0]!, account: null }, base.secrets[1]!] }],
     ['a secret dropped', { secrets: [base.secrets[0]!] }],
-    ['a secret added', { secrets: [...base.secrets, { alias: 'EXTRA', ref: 'op://v/i/f', provider: 'op', account: null, source: 'flag' }] }],
+    ['a secret added', { secrets: [...base.secrets, { alias: 'EXTRA', ref: 'op://v/i/f', provider: 'op', account: null, source: 'flag', delivery: 'env', file: null }] }],
     ['ttl', { ttlSeconds: 121 }],
     ['override_env', { overrideEnv: true }],
     ['overridden aliases', { overrideEnv: true, overriddenAliases: ['TF_TOKEN'] }],
@@ -88,7 +88,7 @@ describe('reuseKey', () => {
     ['the config path', { configPath: '/elsewhere/agent-secret.yml' }],
     ['the warnings', { warnings: [] }],
     ['the plain env names (their values count through the fingerprint)', { plainEnvNames: ['OTHER'] }],
-    ['where a secret came from', { secrets: base.secrets.map((s) => ({ ...s, source: 'env_file' as const })) }],
+    ['where a secret came from', { secrets: base.secrets.map((s) => ({ ...s, source: 'env_file' as const, delivery: 'env' as const, file: null })) }],
     ['the secret order', { secrets: [...base.secrets].reverse() }],
     ['the overridden alias order', { overrideEnv: true, overriddenAliases: ['B', 'A'] }],
   ];
@@ -99,7 +99,7 @@ describe('reuseKey', () => {
   });
 
   it('does not confuse a null account with the text "null" or an empty account', () => {
-    const keys = [null, 'null', ''].map((account) => reuseKey(sampleRequest({ secrets: [{ alias: 'A', ref: 'op://v/i/f', provider: 'op', account, source: 'flag' }] }), FP));
+    const keys = [null, 'null', ''].map((account) => reuseKey(sampleRequest({ secrets: [{ alias: 'A', ref: 'op://v/i/f', provider: 'op', account, source: 'flag', delivery: 'env', file: null }] }), FP));
     expect(new Set(keys).size).toBe(3);
   });
 
@@ -109,6 +109,8 @@ describe('reuseKey', () => {
     provider: fc.constant('op'),
     account: fc.constantFrom(null, 'a.1password.com', 'b.1password.com'),
     source: fc.constantFrom('profile' as const, 'flag' as const, 'env_file' as const),
+    delivery: fc.constant('env' as const),
+    file: fc.constant(null),
   });
 
   it('is stable under any permutation of the secrets and overridden aliases (property)', () => {

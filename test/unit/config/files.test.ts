@@ -247,7 +247,7 @@ describe('loadConfig', () => {
 
   it.each([
     ['include-cycle.yml', 'include-cycle.yml:8:15: profiles.b.include[0]: include cycle: a -> b -> a', { line: 8, col: 15, key: 'profiles.b.include[0]' }],
-    ['unknown-key.yml', 'unknown-key.yml:4:5: profiles.deploy: unknown key; expected one of reason, ttl, account, include, mask, session, secrets', { line: 4, col: 5, key: 'profiles.deploy' }],
+    ['unknown-key.yml', 'unknown-key.yml:4:5: profiles.deploy: unknown key; expected one of reason, ttl, account, include, mask, session, secrets, files, templates', { line: 4, col: 5, key: 'profiles.deploy' }],
   ])('%s throws one config.invalid with the absolute file, position and key', async (name, message, details) => {
     const file = join(FIXTURES, 'configs', name);
     const error = await rejection(loadConfig(file));

@@ -56,6 +56,7 @@ describe('resolveProfile: includes', () => {
       account: undefined,
       include: ['p'],
       secrets: [{ alias: 'A', ref: 'op://v/i/f', account: null }],
+      templates: [],
     });
   });
 
@@ -141,7 +142,7 @@ describe('profiles.example.yaml', () => {
 
   it('loads, and every profile resolves', () => {
     if (!result.ok) throw new Error(result.issues.map((i) => i.message).join('\n'));
-    expect(result.config.profileNames).toEqual(['cloudflare-base', 'terraform-cloudflare', 'deploy-fly', 'migrations', 'release', 'demo']);
+    expect(result.config.profileNames).toEqual(['cloudflare-base', 'terraform-cloudflare', 'deploy-fly', 'migrations', 'release', 'cluster', 'demo']);
     for (const name of result.config.profileNames) expect(resolveProfile(result.config, name).secrets.length).toBeGreaterThan(0);
   });
 

@@ -19,7 +19,22 @@ function plan(overrides: Partial<ExecPlan> = {}): ExecPlan {
     executable: '/usr/bin/terraform',
     executableIdentity: identity,
     cwd: '/work/infra',
-    secrets: [],
+    secrets: [
+      { alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', account: null, source: 'flag', delivery: 'env', file: null },
+      { alias: 'KUBECONFIG', ref: 'op://Infra/prod-cluster/kubeconfig', account: null, source: 'flag', delivery: 'file', file: { name: 'kubeconfig', mode: 'file', maxReads: null } },
+    ],
+    templates: [
+      {
+        alias: 'NPM_CONFIG_USERCONFIG',
+        path: '/work/infra/npmrc.tmpl',
+        sha256: 'c'.repeat(64),
+        text: '//registry.npmjs.org/:_authToken={{ op://Infra/npm/token }}\n',
+        refs: ['op://Infra/npm/token'],
+        account: null,
+        source: 'flag',
+        file: { name: 'npmrc', mode: 'fifo', maxReads: 2 },
+      },
+    ],
     ttlSeconds: 120,
     overrideEnv: false,
     allowMutableExecutable: false,
@@ -71,6 +86,11 @@ describe('spawnBody / readSpawnSpec', () => {
     ['scripts missing', (b) => ({ ...b, scripts: undefined })],
     ['an identity without ino', (b) => ({ ...b, executable_identity: { ...(b.executable_identity as object), ino: undefined } })],
     ['an identity with a string size', (b) => ({ ...b, executable_identity: { ...(b.executable_identity as object), size: '35664' } })],
+    ['files missing', (b) => ({ ...b, files: undefined })],
+    ['a file with an unknown mode', (b) => ({ ...b, files: [{ ...(b.files as object[])[0], mode: 'socket' }] })],
+    ['a file with a fractional read limit', (b) => ({ ...b, files: [{ ...(b.files as object[])[0], max_reads: 1.5 }] })],
+    ['a file template without refs', (b) => ({ ...b, files: [{ ...(b.files as object[])[1], template: { text: 'x' } }] })],
+    ['a file with an extra key', (b) => ({ ...b, files: [{ ...(b.files as object[])[0], path: '/tmp/x' }] })],
   ])('refuses %s', (_name, mutate) => {
     expect(readSpawnSpec(mutate(good()))).toBeNull();
   });
@@ -80,6 +100,7 @@ describe('the hand readers accept exactly what the schemas accept (one shape, bo
   const deliver = (): Record<string, unknown> => ({
     request_id: `req_${'ab'.repeat(16)}`,
     env: { CF_TOKEN: 'not-a-secret' },
+    file_values: { KUBECONFIG: Buffer.from('not-a-secret').toString('base64'), 'NPM_CONFIG_USERCONFIG#0': 'AAEC/w==' },
     approval_id: null,
     reused: false,
     spawn: JSON.parse(JSON.stringify(spawnBody(plan()))) as unknown,
@@ -98,10 +119,12 @@ describe('the hand readers accept exactly what the schemas accept (one shape, bo
     fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.string(), fc.integer()), { maxKeys: 2 }),
   );
   const paths = [
-    ['request_id'], ['env'], ['approval_id'], ['reused'], ['spawn'], ['extra'],
+    ['request_id'], ['env'], ['file_values'], ['file_values', 'KUBECONFIG'], ['approval_id'], ['reused'], ['spawn'], ['extra'],
     ['spawn', 'command'], ['spawn', 'executable'], ['spawn', 'cwd'], ['spawn', 'pristine'], ['spawn', 'plain'],
     ['spawn', 'remove_names'], ['spawn', 'mask'], ['spawn', 'extra'], ['spawn', 'executable_identity'],
     ['spawn', 'executable_identity', 'ino'], ['spawn', 'executable_identity', 'mode'], ['spawn', 'executable_identity', 'extra'],
+    ['spawn', 'files'], ['spawn', 'files', '0'], ['spawn', 'files', '0', 'mode'], ['spawn', 'files', '0', 'max_reads'], ['spawn', 'files', '0', 'name'],
+    ['spawn', 'files', '1', 'template'], ['spawn', 'files', '1', 'template', 'refs'], ['spawn', 'files', '1', 'template', 'text'], ['spawn', 'files', '1', 'extra'],
   ];
   const mutation = fc.array(fc.tuple(fc.constantFrom(...paths), values), { maxLength: 3 });
 

@@ -22,7 +22,7 @@ interface VaultItem {
   id: string;
   title: string;
   fields?: VaultField[];
-  files?: Array<{ id: string; name: string; content?: string }>;
+  files?: Array<{ id: string; name: string; content?: string; content_base64?: string }>;
 }
 interface VaultData {
   accounts: Array<{ url: string; shorthand: string; vaults: Array<{ id: string; name: string; items: VaultItem[] }> }>;
@@ -79,7 +79,7 @@ function fixtureValue(itemId: string, fieldId: string): string {
     const field = item?.fields?.find((f) => f.id === fieldId);
     if (field !== undefined) return field.value ?? '';
     const file = item?.files?.find((f) => f.id === fieldId);
-    if (file !== undefined) return file.content ?? '';
+    if (file !== undefined) return file.content ?? Buffer.from(file.content_base64 ?? '', 'base64').toString('utf8');
   }
   throw new Error(`no fixture field ${itemId}/${fieldId}`);
 }
@@ -131,7 +131,7 @@ describe('describeItem', () => {
         expect(new Set(references).size, `${item.title}: references are unique`).toBe(references.length);
         expect(desc.fields).toHaveLength((item.fields ?? []).length + (item.files ?? []).length);
         // Through the path exec uses: one op inject for all of the item's references.
-        const specs = desc.fields.map((field, index) => ({ alias: `F${index}`, ref: field.reference, provider: 'op', account: null, source: 'flag' as const }));
+        const specs = desc.fields.map((field, index) => ({ alias: `F${index}`, ref: field.reference, provider: 'op', account: null, source: 'flag' as const, delivery: 'env' as const, file: null }));
         const values = await resolveSecrets(specs, { opPath: FAKE_OP, env: world.env });
         desc.fields.forEach((field, index) => {
           expect(values.get(`F${index}`)?.reveal(), `${item.title}/${field.label}`).toBe(fixtureValue(item.id, field.id));

@@ -59,7 +59,7 @@ describe('the pass example behind agent-secret', () => {
       { path: join(dir, 'config.yml'), opPath: undefined, providers: providers.value },
       { env: { PATH: [dirname(process.execPath), '/usr/bin', '/bin'].join(':'), PASS_PROGRAM: join(dir, 'pass') }, platform: process.platform, uid: process.getuid?.() ?? -1, brokerName: 'test' },
     );
-    const specs: SecretSpec[] = refs.map((ref, i) => ({ alias: `S${i}`, ref, provider: 'pass', account: null, source: 'flag' }));
+    const specs: SecretSpec[] = refs.map((ref, i) => ({ alias: `S${i}`, ref, provider: 'pass', account: null, source: 'flag', delivery: 'env', file: null }));
     const resolution = await prepareResolution(specs, registry);
     return resolution.resolve(specs, { requestId: 'req_pass', deadline: Date.now() + 15_000, timeoutMs: 15_000 });
   };

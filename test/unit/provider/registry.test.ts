@@ -20,7 +20,7 @@ const STRIPE = BWS.secrets[0]!;
 const DB = BWS.secrets[1]!;
 const APP = PROGRAM.secrets[0]!;
 
-const spec = (alias: string, ref: string, account: string | null = null): SecretSpec => ({ alias, ref, provider: ref.slice(0, ref.indexOf('://')), account, source: 'profile' });
+const spec = (alias: string, ref: string, account: string | null = null): SecretSpec => ({ alias, ref, provider: ref.slice(0, ref.indexOf('://')), account, source: 'profile', delivery: 'env', file: null });
 
 let world: FakeOpWorld;
 let configPath: string;

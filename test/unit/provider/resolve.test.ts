@@ -12,7 +12,7 @@ import { badRefHint } from '../../../src/provider/op/failure.js';
 
 const MY = 'my.1password.com';
 const WORK = 'work.1password.com';
-const spec = (alias: string, ref: string, account: string | null = null): SecretSpec => ({ alias, ref, provider: 'op', account, source: 'flag' });
+const spec = (alias: string, ref: string, account: string | null = null): SecretSpec => ({ alias, ref, provider: 'op', account, source: 'flag', delivery: 'env', file: null });
 const reveal = (values: Map<string, SecretValue>) => Object.fromEntries([...values].map(([k, v]) => [k, v.reveal()]));
 
 let world: FakeOpWorld;

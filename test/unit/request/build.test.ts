@@ -91,16 +91,21 @@ describe('buildRequest', () => {
           {
             "account": "work.1password.com",
             "alias": "AWS_ACCESS_KEY_ID",
+            "delivery": "env",
+            "file": null,
             "provider": "op",
             "ref": "op://Infra/AWS/key_id",
           },
           {
             "account": null,
             "alias": "CLOUDFLARE_API_TOKEN",
+            "delivery": "env",
+            "file": null,
             "provider": "op",
             "ref": "op://Infra/Cloudflare/token",
           },
         ],
+        "templates": [],
         "ttl_seconds": 300,
         "warnings": [],
       }
