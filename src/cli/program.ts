@@ -53,6 +53,7 @@ Start here:
   addAuditCommand(program, ctx, run);
   addDaemonCommands(program, ctx, run);
   addAgentCommands(program, ctx, run);
+  addPolicyCommands(program, ctx, run);
   return program;
 }
 
@@ -420,5 +421,23 @@ Examples:
     .action(async (options) => {
       const { runVersion } = await import('./commands/version.js');
       run(runVersion(ctx, options));
+    });
+}
+
+/** Policy check and explain: the rules that decide without asking, and which one would. */
+function addPolicyCommands(program: Command, ctx: CliContext, run: Run): void {
+  const policy = program
+    .command('policy')
+    .summary('check the policy that approves or denies requests without asking')
+    .description('The user policy (~/.config/agent-secret/policy.yml, or policy: in config.yml; never a project file): rules that allow, deny or ask. See docs/policy.md.');
+  policy
+    .command('check')
+    .description('validate the policy: every problem with its line and column, then the rules in the order they decide')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret policy check\n  agent-secret policy check --json')
+    .action(async (options) => {
+      const { runPolicyCheck } = await import('./commands/policy.js');
+      run(runPolicyCheck(ctx, options));
     });
 }

@@ -28,7 +28,7 @@ afterEach(() => {
 });
 
 function config(approver: ApproverSetting, touchId = true): UserConfig {
-  return { path: '/home/u/.config/agent-secret/config.yml', exists: true, approver, opPath: undefined, touchId, trustedDirs: [] };
+  return { path: '/home/u/.config/agent-secret/config.yml', exists: true, approver, opPath: undefined, touchId, trustedDirs: [], policy: null };
 }
 
 // A fake dialog: records its argv (NUL-separated; also per call as <name>.argv.<n>) and
