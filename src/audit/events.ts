@@ -65,6 +65,12 @@ export interface AuditExtra {
   remaining_reads?: number;
   /** Which process a session is bound to, described (name, pid, path). */
   session_binding?: string;
+  /** The policy rule that decided (allow, deny) or left it to the human (ask). */
+  policy_rule?: string;
+  /** What the policy decided: allow, deny, or ask (the human decides). */
+  policy_decision?: 'allow' | 'deny' | 'ask';
+  /** The registered agent whose token came with the request. */
+  agent?: string;
 }
 
 export interface AuditRecord extends AuditExtra {
@@ -123,6 +129,9 @@ function copyExtra(extra: AuditExtra): AuditExtra {
   if (isInt(extra.max_reads)) out.max_reads = extra.max_reads;
   if (isInt(extra.remaining_reads)) out.remaining_reads = extra.remaining_reads;
   if (typeof extra.session_binding === 'string') out.session_binding = clip(extra.session_binding);
+  if (typeof extra.policy_rule === 'string') out.policy_rule = clip(extra.policy_rule);
+  if (extra.policy_decision === 'allow' || extra.policy_decision === 'deny' || extra.policy_decision === 'ask') out.policy_decision = extra.policy_decision;
+  if (typeof extra.agent === 'string') out.agent = clip(extra.agent);
   return out;
 }
 

@@ -12,7 +12,9 @@ import type { ApprovalRequest } from '../../request/types.js';
 import type { Reservation } from '../approvals.js';
 import { callerOf } from '../caller.js';
 import type { Conversation } from '../conversation.js';
-import { answerTogether, decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, resolve, resolveWith, withScope, type BrokerCore, type Pending, type Scope, type Together, type Values } from '../core.js';
+import type { PolicyDecision } from '../../policy/types.js';
+import { clampReuse } from '../approvals.js';
+import { answerTogether, decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, policyDenied, policyVerdict, resolve, resolveWith, verdictExtra, withScope, type BrokerCore, type Pending, type Scope, type Together, type Values } from '../core.js';
 import { planFromArgv } from '../plan-argv.js';
 import { reuseKey } from '../reuse-key.js';
 import { needsCallerTerminal } from '../terminal.js';
@@ -21,6 +23,8 @@ import { validateRequest, withOwnWarnings } from '../validate.js';
 /** How an exec arrived: its environment fingerprint, its flags, and how the caller starts the child. */
 interface ExecHow {
   fingerprint: string;
+  /** The registered agent whose token came with the request, or null. */
+  agent: string | null;
   reuseOnly: boolean;
   forceRefresh: boolean;
   spawn: SpawnBody;
@@ -49,7 +53,7 @@ async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<voi
       hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable approvals',
     });
   }
-  const how: ExecHow = { fingerprint, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
+  const how: ExecHow = { fingerprint, agent: null, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
   await serveExec(core, conv, userConfig, plan.request, how);
 }
 
@@ -66,11 +70,19 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
   };
   await withScope(core, conv, request, userConfig, async (scope) => {
     const { requestId, deadline, audit, actx, signal } = scope;
+    // The user's policy decides first: a deny is final, an allow skips the prompt, ask goes on as before.
+    const verdict = policyVerdict(core, request, userConfig, how.agent);
+    let ticket = verdict.ticket;
     let reservation: Reservation | null = null;
     try {
       // Receipt and reuse go to the log together (one lock, one sync): a reused exec waits for them.
-      const received = auditEvent('request_received', actx, flags);
-      const reusedGrant = takeReuse(core, key, audit, actx, flags, [received]);
+      const received = auditEvent('request_received', actx, { ...flags, ...verdictExtra(verdict, how.agent) });
+      if (verdict.decision.decision === 'deny') policyDenied(scope, verdict, [received], 'exec');
+      const allowed = verdict.decision.decision === 'allow' ? verdict.decision : null;
+      // Values an allow rule keeps serve only requests that rule allows (its rate limit counts them).
+      const reusedGrant =
+        (allowed === null ? null : takeReuse(core, policyKey(allowed, key), audit, actx, { ...flags, policy_rule: allowed.rule ?? '' }, [received])) ??
+        takeReuse(core, key, audit, actx, flags, [received]);
       if (reusedGrant === null && how.reuseOnly) {
         audit.writeAll([received, auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' })]);
         throw new AgentSecretError('reuse.none', 'no live reusable approval matches this exact request; nothing was asked or resolved', {
@@ -78,7 +90,7 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
         });
       }
       if (reusedGrant === null) audit.write(received);
-      let grant: Grant = reusedGrant ?? (await promptAndResolve(core, scope, key, conv));
+      let grant: Grant = reusedGrant ?? (allowed !== null ? await allowByPolicy(core, scope, policyKey(allowed, key), allowed) : await promptAndResolve(core, scope, key, conv));
       reservation = grant.reservation;
       if (how.forceRefresh && grant.reused && grant.approvalId !== null) {
         const approvalId = grant.approvalId;
@@ -105,14 +117,64 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
       } satisfies ExecDeliverBody);
       reservation.commit();
       reservation = null;
+      // Delivered: the rule's rate-limit slot stays taken.
+      ticket = null;
       // Values of a one-time approval have nothing left to serve: drop them now, not at GC.
       if (grant.approvalId === null) grant.values.clear();
       await followChild(core, conv, audit, actx);
     } catch (error) {
       reservation?.release();
+      ticket?.release();
       throw error;
     }
   });
+}
+
+// Approvals an allow rule created live under a key of their own.
+function policyKey(decision: PolicyDecision, key: string): string {
+  return `policy:${decision.rule ?? ''}:${key}`;
+}
+
+// An allow rule decided: nobody is asked; the grant is audited with the rule, then resolved.
+// A rule with `reuse` keeps the values for identical requests it allows, as a human's "allow again".
+async function allowByPolicy(core: BrokerCore, scope: Scope, key: string, decision: PolicyDecision): Promise<Grant> {
+  const { request, audit, actx, deadline, signal, userConfig } = scope;
+  const reuse = decision.reuse === null ? null : clampReuse(decision.reuse, request.ttlSeconds);
+  const approvedAt = core.now();
+  audit.write(
+    auditEvent('approval_granted', actx, {
+      approver: 'policy',
+      approver_config: userConfig.policy?.path ?? userConfig.path,
+      policy_rule: decision.rule ?? '',
+      ...(reuse === null ? {} : { reuse: { ttl_seconds: reuse.ttlSeconds, max_uses: reuse.maxUses } }),
+    }),
+  );
+  const values = await resolve(core, request, userConfig, audit, actx, deadline, signal);
+  if (reuse === null || reuse.maxUses < 2 || approvedAt + reuse.ttlSeconds * 1000 <= core.now()) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
+  const { approval, reservation } = storeReusable(core, scope, key, reuse, approvedAt, values);
+  return { approvalId: approval.id, values, reservation, reused: false };
+}
+
+function storeReusable(core: BrokerCore, scope: Scope, key: string, reuse: { ttlSeconds: number; maxUses: number }, approvedAt: number, values: Values) {
+  const { request, requestId } = scope;
+  const created = core.approvals.create({
+    key,
+    ttlSeconds: reuse.ttlSeconds,
+    maxUses: reuse.maxUses,
+    // The window starts at the approval, not after op answered.
+    approvedAt,
+    summary: {
+      reason: request.reason,
+      command: [...request.command],
+      cwd: request.cwd,
+      aliases: request.secrets.map((s) => s.alias),
+      secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
+      profile: request.profile,
+    },
+    values,
+  });
+  core.approvalRequests.set(created.approval.id, { request, requestId });
+  return created;
 }
 
 // A use of a live approval for this key, reserved, with its line (after `before`) in the log; null when none is live.
@@ -195,23 +257,7 @@ async function askHuman(core: BrokerCore, scope: Scope, key: string): Promise<Gr
   // A window that ran out while op answered still lets this approved run go, once.
   if (reuse === null || reuse.maxUses < 2 || approvedAt + reuse.ttlSeconds * 1000 <= core.now()) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
 
-  const { approval, reservation } = core.approvals.create({
-    key,
-    ttlSeconds: reuse.ttlSeconds,
-    maxUses: reuse.maxUses,
-    // The window the human chose starts at the approval, not after op answered.
-    approvedAt,
-    summary: {
-      reason: request.reason,
-      command: [...request.command],
-      cwd: request.cwd,
-      aliases: request.secrets.map((s) => s.alias),
-      secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
-      profile: request.profile,
-    },
-    values,
-  });
-  core.approvalRequests.set(approval.id, { request, requestId });
+  const { approval, reservation } = storeReusable(core, scope, key, reuse, approvedAt, values);
   // Identical requests waiting behind this one are served from the new approval, in arrival order.
   for (const entry of core.queue.takeMatching(key, approval.maxUses - approval.used - approval.reserved)) {
     const next = core.approvals.reserve(key);
