@@ -440,4 +440,17 @@ function addPolicyCommands(program: Command, ctx: CliContext, run: Run): void {
       const { runPolicyCheck } = await import('./commands/policy.js');
       run(runPolicyCheck(ctx, options));
     });
+  defineExecOptions(
+    policy
+      .command('explain')
+      .description('plan a request exactly as exec would (same flags) and say which rule decides it and why; asks nobody, resolves nothing, runs nothing'),
+  )
+    .addHelpText('after', '\nExamples:\n  agent-secret policy explain --profile deploy -- npm run deploy\n  agent-secret policy explain --json --secret API_TOKEN=op://CI/Deploy/token -- ./smoke.sh')
+    .exitOverride((error) => {
+      throw execUsageErrorOf(error, ctx.args.slice(ctx.args.indexOf('explain') + 1), ctx.childArgv);
+    })
+    .action(async (options) => {
+      const { runPolicyExplain } = await import('./commands/policy.js');
+      run(runPolicyExplain(ctx, options));
+    });
 }

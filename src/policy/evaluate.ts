@@ -36,19 +36,25 @@ function decided(rule: PolicyRule, decision: PolicyDecision['decision'], why: st
 
 /** Whether every matcher of the rule holds for the request. */
 export function ruleMatches(rule: PolicyRule, input: PolicyInput): boolean {
+  return failedMatcher(rule, input) === null;
+}
+
+/** The first matcher of the rule (in the documented order) that does not hold, or null when all do. */
+export function failedMatcher(rule: PolicyRule, input: PolicyInput): keyof RuleMatchers | null {
   const m = rule.match;
-  return (
-    matchAgent(m, input) &&
-    matchRequester(m, input) &&
-    (m.profile === undefined || (input.profile !== null && m.profile.some((p) => globMatch(p, input.profile as string)))) &&
-    matchProject(m, input) &&
-    matchSecrets(m.secrets, input.secrets, rule.decision === 'allow' ? 'every' : 'some') &&
-    (m.executable === undefined || m.executable.some((e) => matchProgram(e, input.executable))) &&
-    (m.argv === undefined || m.argv.some((prefix) => argvStartsWith(prefix, input.command))) &&
-    (m.cwd === undefined || m.cwd.some((c) => pathWithin(c, input.cwd))) &&
-    (m.hours === undefined || withinHours(m.hours, input.minuteOfDay)) &&
-    (m.days === undefined || m.days.includes(input.weekday))
-  );
+  const checks: Array<[keyof RuleMatchers, () => boolean]> = [
+    ['agent', () => matchAgent(m, input)],
+    ['requester', () => matchRequester(m, input)],
+    ['profile', () => m.profile === undefined || (input.profile !== null && m.profile.some((p) => globMatch(p, input.profile as string)))],
+    ['project', () => matchProject(m, input)],
+    ['secrets', () => matchSecrets(m.secrets, input.secrets, rule.decision === 'allow' ? 'every' : 'some')],
+    ['executable', () => m.executable === undefined || m.executable.some((e) => matchProgram(e, input.executable))],
+    ['argv', () => m.argv === undefined || m.argv.some((prefix) => argvStartsWith(prefix, input.command))],
+    ['cwd', () => m.cwd === undefined || m.cwd.some((c) => pathWithin(c, input.cwd))],
+    ['hours', () => m.hours === undefined || withinHours(m.hours, input.minuteOfDay)],
+    ['days', () => m.days === undefined || m.days.includes(input.weekday)],
+  ];
+  return checks.find(([, holds]) => !holds())?.[0] ?? null;
 }
 
 function matchAgent(m: RuleMatchers, input: PolicyInput): boolean {

@@ -148,6 +148,29 @@ describe('policy', () => {
     expect(sb.prompts()).toHaveLength(0);
   });
 
+  it('policy explain agrees with what exec then does', async () => {
+    sb.useApprover('approve');
+    writePolicy(POLICY);
+    const cases: Array<[string[], string, number]> = [
+      [execArgs('cf', 'CF_TOKEN'), 'allow', 0],
+      [execArgs('cf', 'CF_TOKEN', '--secret', 'EXTRA=op://Infra/Shared/token'), 'ask', 1],
+      [execArgs('db', 'DATABASE_URL'), 'deny', 1],
+    ];
+    for (const [args, decision, prompts] of cases) {
+      const explain = await runClean(sb, ['policy', 'explain', '--json', ...args.slice(1)]);
+      expect(explain.code).toBe(0);
+      expect((JSON.parse(explain.stdout) as { decision: string }).decision).toBe(decision);
+      const text = await runClean(sb, ['policy', 'explain', ...args.slice(1)]);
+      expect(text.stdout).toContain(`policy explain: ${decision}`);
+      const exec = await runClean(sb, args);
+      expect(exec.code).toBe(decision === 'deny' ? 10 : 0);
+      expect(sb.prompts()).toHaveLength(prompts);
+      const received = sb.auditEvents().filter((e) => e.event === 'request_received').at(-1);
+      expect(received?.policy_decision).toBe(decision);
+    }
+    expect(sb.opCalls()).toHaveLength(2);
+  });
+
   it('policy check lists every problem with its position, and a broken policy stops exec', async () => {
     sb.useApprover('approve');
     const path = writePolicy('version: 1\nrules:\n  - id: a\n    decision: allow\n    colour: red\n  - id: b\n    decision: maybe\n');

@@ -4,9 +4,10 @@
 // plans a request exactly as exec would and says which rule decides it, asking nobody.
 
 import { EXIT_CODES } from '../../core/errors.js';
-import type { Policy, PolicyRule } from '../../policy/types.js';
+import type { ExecOptions } from '../../plan/exec-plan.js';
+import type { Policy, PolicyDecision, PolicyInput, PolicyRule } from '../../policy/types.js';
 import { dirsInput, type CliContext } from '../context.js';
-import { writeJson, writeLines } from '../render/output.js';
+import { shellQuote, writeJson, writeLines } from '../render/output.js';
 
 export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean }): Promise<number> {
   const { checkUserPolicy, loadUserConfig } = await import('../../config/user-config.js');
@@ -66,5 +67,76 @@ function ruleJson(rule: PolicyRule): Record<string, unknown> {
     line: rule.line,
     rate: rule.rate === null ? null : { max: rule.rate.max, per_seconds: rule.rate.perSeconds },
     reuse: rule.reuse === null ? null : { ttl_seconds: rule.reuse.ttlSeconds, max_uses: rule.reuse.maxUses },
+  };
+}
+
+/**
+ * `policy explain [exec flags] -- CMD`: the request planned by the one planner, exactly as exec
+ * would plan it, then each rule in deciding order with the first matcher that does not hold.
+ * Nobody is asked, op is not called, nothing runs. Rate limits are counted by the daemon only.
+ */
+export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & { json?: boolean }): Promise<number> {
+  const { planExec } = await import('../../plan/exec-plan.js');
+  const { loadUserConfig } = await import('../../config/user-config.js');
+  const { evaluatePolicy, failedMatcher } = await import('../../policy/evaluate.js');
+  const { decisionJson, missingRuleOf, policyInputOf } = await import('../../request/policy-input.js');
+  const plan = await planExec(ctx, { ...options, dryRun: true });
+  const config = await loadUserConfig(dirsInput(ctx));
+  const headless = config.approver === 'none';
+  const input = policyInputOf(plan.request, null, Date.now());
+  const decision = evaluatePolicy(config.policy, input, { headless });
+  const rules = config.policy === null ? [] : deciding(config.policy);
+  const checks = rules.map((rule) => ({ rule, failed: failedMatcher(rule, input) }));
+  if (options.json === true) {
+    writeJson(ctx.stdout, {
+      policy: config.policy?.path ?? null,
+      headless,
+      ...decisionJson(decision),
+      missing_rule: decision.decision === 'deny' && decision.rule === null ? missingRuleOf(plan.request) : null,
+      rules: checks.map(({ rule, failed }) => ({ id: rule.id, decision: rule.decision, line: rule.line, matches: failed === null, failed_matcher: failed })),
+      request: requestFacts(input),
+    });
+    return 0;
+  }
+  writeLines(ctx.stdout, [
+    `policy explain: ${decision.decision}${decision.rule === null ? ' (no rule)' : ` by rule ${decision.rule}`} (nobody asked, nothing resolved, nothing run)`,
+    `why:      ${decision.why}`,
+    `exec:     ${execWould(decision)}`,
+    `request:  ${plan.request.profile === null ? '' : `profile ${plan.request.profile}; `}${plan.request.command.map(shellQuote).join(' ')}`,
+    `secrets:  ${plan.request.secrets.map((s) => `${s.alias}=${s.ref}`).join(', ')}`,
+    `requester: ${input.requester.join(' <- ') || '-'}`,
+    ...(rules.length === 0 ? [] : ['rules, in deciding order (deny rules first):']),
+    ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed)}`}`),
+    ...(decision.decision === 'deny' && decision.rule === null ? [`missing rule: ${missingRuleOf(plan.request)}`] : []),
+  ]);
+  return 0;
+}
+
+function deciding(policy: Policy): PolicyRule[] {
+  return [...policy.rules.filter((r) => r.decision === 'deny'), ...policy.rules.filter((r) => r.decision !== 'deny')];
+}
+
+function failedWhy(rule: PolicyRule, matcher: string): string {
+  if (matcher === 'secrets') return rule.decision === 'allow' ? 'secrets: an allow must list every secret of the request' : 'secrets: none of them is listed';
+  return `${matcher} does not match`;
+}
+
+function execWould(d: PolicyDecision): string {
+  if (d.decision === 'deny') return 'would be denied (exit 10) without asking anyone';
+  if (d.decision === 'ask') return 'would ask the human approver';
+  const kept = d.reuse === null ? '' : `; values kept ${d.reuse.ttlSeconds}s (at most the request ttl) for ${d.reuse.maxUses} uses`;
+  const rate = d.rate === null ? '' : `; at most ${d.rate.max} per ${d.rate.perSeconds}s (counted by the daemon: once spent, the human decides)`;
+  return `would run without asking${kept}${rate}`;
+}
+
+function requestFacts(input: PolicyInput): Record<string, unknown> {
+  return {
+    profile: input.profile,
+    config_path: input.configPath,
+    executable: input.executable,
+    command: input.command,
+    cwd: input.cwd,
+    requester: input.requester,
+    secrets: input.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
   };
 }
