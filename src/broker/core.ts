@@ -69,6 +69,8 @@ export interface Scope {
   signal: AbortSignal;
   /** Tells the caller something while it waits (a `notice` frame: our own words, value-free). */
   notify: (message: string) => void;
+  /** The registered agent whose token came with the request (checked), or null. */
+  agent?: string | null;
 }
 
 /** The value-free request that created an approval or a session, and its request id. */
@@ -206,6 +208,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     identicalWaiting: identical,
     operation,
     ...(session === undefined ? {} : { session }),
+    agent: scope.agent ?? null,
   });
   // Reusable approvals live in the daemon; a broker inside the CLI ends with its one request.
   if (core.opts.inProcess === true) prompt.allows_reusable = false;

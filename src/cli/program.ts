@@ -54,6 +54,7 @@ Start here:
   addDaemonCommands(program, ctx, run);
   addAgentCommands(program, ctx, run);
   addPolicyCommands(program, ctx, run);
+  addRegisteredAgentCommands(program, ctx, run);
   return program;
 }
 
@@ -452,5 +453,43 @@ function addPolicyCommands(program: Command, ctx: CliContext, run: Run): void {
     .action(async (options) => {
       const { runPolicyExplain } = await import('./commands/policy.js');
       run(runPolicyExplain(ctx, options));
+    });
+}
+
+/** Registered agents: a token each, matched by policy rules (agent: NAME) and shown in prompts and the audit. */
+function addRegisteredAgentCommands(program: Command, ctx: CliContext, run: Run): void {
+  const agent = program
+    .command('agent')
+    .summary('register agents: a token each, for policy rules, prompts and the audit')
+    .description('Registered agents. An orchestrator gives each agent its token as AGENT_SECRET_AGENT_TOKEN; the daemon checks it and names the agent in prompts, the audit and approvals list. See docs/policy.md.');
+  agent
+    .command('add')
+    .description('register an agent and print its token once (only its hash is kept)')
+    .argument('<name>', 'letters, digits, ".", "_" or "-"')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret agent add ci-builder\n  agent-secret agent add reviewer --json')
+    .action(async (name: string, options) => {
+      const { runAgentAdd } = await import('./commands/agents.js');
+      run(runAgentAdd(ctx, name, options));
+    });
+  agent
+    .command('list')
+    .description('the registered agents (names and dates, never tokens)')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .action(async (options) => {
+      const { runAgentList } = await import('./commands/agents.js');
+      run(runAgentList(ctx, options));
+    });
+  agent
+    .command('remove')
+    .description('remove an agent: its token stops working at once')
+    .argument('<name>', 'the agent to remove')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .action(async (name: string, options) => {
+      const { runAgentRemove } = await import('./commands/agents.js');
+      run(runAgentRemove(ctx, name, options));
     });
 }

@@ -342,7 +342,7 @@ function invalid(path: string, pos: Position, key: string, problem: string): Age
 // Reads the file only if it is safe to trust: no symlink, a regular file of this user (or
 // root), at most 64 KiB, not group/world-writable, in a directory others cannot write.
 // Opened with O_NOFOLLOW|O_NONBLOCK and re-checked on the descriptor, so a swap is caught.
-async function readTrustedFile(path: string): Promise<string | null> {
+export async function readTrustedFile(path: string): Promise<string | null> {
   let before: Stats;
   try {
     before = await lstat(path);

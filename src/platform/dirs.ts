@@ -54,3 +54,8 @@ export function dirsInput(ctx: { env: DirsInput['env']; platform: NodeJS.Platfor
 export function policyPath(input: DirsInput): string {
   return join(userConfigDir(input), 'policy.yml');
 }
+
+/** The registered agents (names and token hashes, never tokens), next to config.yml. */
+export function agentsPath(input: DirsInput): string {
+  return join(userConfigDir(input), 'agents.json');
+}

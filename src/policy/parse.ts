@@ -26,8 +26,8 @@ const HOURS = /^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$
 const DURATION = /^([1-9][0-9]{0,5})(s|m|h|d)$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 export const MAX_RULES = 256;
-/** A reuse window is bounded as a human's "allow again" is: 10 s .. 10 min, at most 100 uses. */
-export const POLICY_REUSE_LIMITS = { minTtlSeconds: 10, maxTtlSeconds: 600, maxUses: 100 } as const;
+/** A reuse window is bounded as a human's "allow again" is: 10 s .. 10 min, at most 20 uses. */
+export const POLICY_REUSE_LIMITS = { minTtlSeconds: 10, maxTtlSeconds: 600, maxUses: 20 } as const;
 
 /** Parses `30s`, `10m`, `2h`, `1d` into seconds; null otherwise. */
 export function parseDuration(text: string): number | null {

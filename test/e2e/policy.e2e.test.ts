@@ -188,3 +188,54 @@ describe('policy', () => {
     expect(ok.stdout).toContain('1. deny  no-deploy');
   });
 });
+
+describe('registered agents', () => {
+  const AGENT_POLICY = `version: 1
+rules:
+  - id: builder-cdn
+    decision: allow
+    agent: builder
+    secrets: [CF_TOKEN]
+`;
+
+  it('a registered agent is allowed by its rule, named in the audit; a forged or removed token is refused', async () => {
+    sb.useApprover('approve');
+    writePolicy(AGENT_POLICY);
+    const added = await runClean(sb, ['agent', 'add', 'builder', '--json']);
+    expect(added.code).toBe(0);
+    const { token } = JSON.parse(added.stdout) as { token: string };
+    expect(token).toMatch(/^asagent_/);
+    const stored = readFileSync(join(sb.root, 'config', 'agent-secret', 'agents.json'), 'utf8');
+    expect(stored).not.toContain(token);
+    expect((await runClean(sb, ['agent', 'list'])).stdout).toContain('builder');
+
+    const allowed = await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } });
+    expect(allowed.code).toBe(0);
+    expect(sb.prompts()).toHaveLength(0);
+    expect(sb.auditEvents().find((e) => e.event === 'request_received')).toMatchObject({ agent: 'builder', policy_rule: 'builder-cdn' });
+    expect((await runClean(sb, ['audit'])).stdout).toContain('agent builder');
+
+    // Without the token the rule does not match: the human is asked, and not told of an agent.
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'))).code).toBe(0);
+    expect(sb.prompts()).toHaveLength(1);
+    expect(sb.prompts()[0]?.agent).toBeUndefined();
+
+    const forged = await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: `asagent_${'A'.repeat(43)}` } });
+    expect(forged.code).toBe(10);
+    expect(forged.stderr).toContain('is not the token of a registered agent');
+
+    expect((await runClean(sb, ['agent', 'remove', 'builder'])).code).toBe(0);
+    const revoked = await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } });
+    expect(revoked.code).toBe(10);
+    expect(sb.prompts()).toHaveLength(1);
+    for (const text of [forged.stderr, revoked.stderr, readFileSync(sb.auditPath, 'utf8')]) expect(text).not.toContain(token);
+  });
+
+  it('the approver program is told the agent name of a request the policy leaves to the human', async () => {
+    sb.useApprover('approve');
+    const added = await runClean(sb, ['agent', 'add', 'reviewer', '--json']);
+    const { token } = JSON.parse(added.stdout) as { token: string };
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } })).code).toBe(0);
+    expect(sb.prompts()[0]?.agent).toBe('reviewer');
+  });
+});

@@ -4,6 +4,7 @@
 // child, and records the child's start and exit as the caller reports them.
 
 import { auditEvent, type AuditContext, type AuditExtra, type AuditLog, type AuditRecord } from '../../audit/index.js';
+import { agentOfToken, AGENT_TOKEN_VARIABLE } from '../../config/agents.js';
 import type { UserConfig } from '../../config/user-config.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { spawnBody, type SpawnBody } from '../../protocol/codec.js';
@@ -25,6 +26,8 @@ interface ExecHow {
   fingerprint: string;
   /** The registered agent whose token came with the request, or null. */
   agent: string | null;
+  /** AGENT_SECRET_AGENT_TOKEN was set but is no registered agent's token. */
+  forgedToken: boolean;
   reuseOnly: boolean;
   forceRefresh: boolean;
   spawn: SpawnBody;
@@ -53,7 +56,10 @@ async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<voi
       hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable approvals',
     });
   }
-  const how: ExecHow = { fingerprint, agent: null, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
+  // A registered agent's token (checked against the daemon's own agents.json), never stored or logged.
+  const token = body.env[AGENT_TOKEN_VARIABLE];
+  const agent = token === undefined ? null : await agentOfToken(core.opts.dirs, token);
+  const how: ExecHow = { fingerprint, agent, forgedToken: token !== undefined && agent === null, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
   await serveExec(core, conv, userConfig, plan.request, how);
 }
 
@@ -70,6 +76,8 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
   };
   await withScope(core, conv, request, userConfig, async (scope) => {
     const { requestId, deadline, audit, actx, signal } = scope;
+    scope.agent = how.agent;
+    if (how.forgedToken) refuseToken(scope, flags);
     // The user's policy decides first: a deny is final, an allow skips the prompt, ask goes on as before.
     const verdict = policyVerdict(core, request, userConfig, how.agent);
     let ticket = verdict.ticket;
@@ -130,6 +138,18 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
   });
 }
 
+// A token that is no registered agent's: refused before the policy or anyone is asked.
+function refuseToken(scope: Scope, flags: AuditExtra): never {
+  const { audit, actx } = scope;
+  audit.writeAll([
+    auditEvent('request_received', actx, flags),
+    auditEvent('approval_denied', actx, { approver: 'policy', decision_reason: 'unknown agent token' }),
+  ]);
+  throw new AgentSecretError('approval.denied', `request denied: ${AGENT_TOKEN_VARIABLE} is not the token of a registered agent (forged, mistyped, or the agent was removed); nobody was asked, nothing was resolved and the command did not run`, {
+    hint: 'ask the human for a new token (agent-secret agent add NAME), or run without the variable',
+  });
+}
+
 // Approvals an allow rule created live under a key of their own.
 function policyKey(decision: PolicyDecision, key: string): string {
   return `policy:${decision.rule ?? ''}:${key}`;
@@ -151,11 +171,11 @@ async function allowByPolicy(core: BrokerCore, scope: Scope, key: string, decisi
   );
   const values = await resolve(core, request, userConfig, audit, actx, deadline, signal);
   if (reuse === null || reuse.maxUses < 2 || approvedAt + reuse.ttlSeconds * 1000 <= core.now()) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
-  const { approval, reservation } = storeReusable(core, scope, key, reuse, approvedAt, values);
+  const { approval, reservation } = storeReusable(core, scope, key, reuse, approvedAt, values, decision.rule);
   return { approvalId: approval.id, values, reservation, reused: false };
 }
 
-function storeReusable(core: BrokerCore, scope: Scope, key: string, reuse: { ttlSeconds: number; maxUses: number }, approvedAt: number, values: Values) {
+function storeReusable(core: BrokerCore, scope: Scope, key: string, reuse: { ttlSeconds: number; maxUses: number }, approvedAt: number, values: Values, policyRule: string | null = null) {
   const { request, requestId } = scope;
   const created = core.approvals.create({
     key,
@@ -170,6 +190,8 @@ function storeReusable(core: BrokerCore, scope: Scope, key: string, reuse: { ttl
       aliases: request.secrets.map((s) => s.alias),
       secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
       profile: request.profile,
+      agent: scope.agent ?? null,
+      policyRule,
     },
     values,
   });

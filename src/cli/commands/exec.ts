@@ -67,7 +67,14 @@ export async function policyOf(ctx: CliContext, request: ApprovalRequest): Promi
   const { evaluatePolicy } = await import('../../policy/evaluate.js');
   const { policyInputOf } = await import('../../request/policy-input.js');
   const config = await loadUserConfig(dirsInput(ctx));
-  return evaluatePolicy(config.policy, policyInputOf(request, null, Date.now()), { headless: config.approver === 'none' });
+  return evaluatePolicy(config.policy, policyInputOf(request, await agentOf(ctx), Date.now()), { headless: config.approver === 'none' });
+}
+
+/** The registered agent whose AGENT_SECRET_AGENT_TOKEN this process carries, or null. */
+export async function agentOf(ctx: CliContext): Promise<string | null> {
+  const { agentOfToken, AGENT_TOKEN_VARIABLE } = await import('../../config/agents.js');
+  const token = ctx.env[AGENT_TOKEN_VARIABLE];
+  return token === undefined ? null : agentOfToken(dirsInput(ctx), token);
 }
 
 function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, json: boolean, reuseOnly: boolean, policy: PolicyDecision): void {

@@ -83,7 +83,8 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
   const plan = await planExec(ctx, { ...options, dryRun: true });
   const config = await loadUserConfig(dirsInput(ctx));
   const headless = config.approver === 'none';
-  const input = policyInputOf(plan.request, null, Date.now());
+  const { agentOf } = await import('./exec.js');
+  const input = policyInputOf(plan.request, await agentOf(ctx), Date.now());
   const decision = evaluatePolicy(config.policy, input, { headless });
   const rules = config.policy === null ? [] : deciding(config.policy);
   const checks = rules.map((rule) => ({ rule, failed: failedMatcher(rule, input) }));
@@ -105,6 +106,7 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
     `request:  ${plan.request.profile === null ? '' : `profile ${plan.request.profile}; `}${plan.request.command.map(shellQuote).join(' ')}`,
     `secrets:  ${plan.request.secrets.map((s) => `${s.alias}=${s.ref}`).join(', ')}`,
     `requester: ${input.requester.join(' <- ') || '-'}`,
+    `agent:    ${input.agent ?? '(none: no registered agent token)'}`,
     ...(rules.length === 0 ? [] : ['rules, in deciding order (deny rules first):']),
     ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed)}`}`),
     ...(decision.decision === 'deny' && decision.rule === null ? [`missing rule: ${missingRuleOf(plan.request)}`] : []),
@@ -137,6 +139,7 @@ function requestFacts(input: PolicyInput): Record<string, unknown> {
     command: input.command,
     cwd: input.cwd,
     requester: input.requester,
+    agent: input.agent,
     secrets: input.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
   };
 }
