@@ -170,7 +170,7 @@ function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: nu
       ? [
           n === 1 ? 'Item:' : `Items (${n}):`,
           ...listed(
-            prompt.secrets.map((s) => `  ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${accountLabel(s.account)})`),
+            prompt.secrets.map((s) => `  ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${identityLabel(s)})`),
             max,
             (hidden) => `  …[${hidden} more item${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
           ),
@@ -178,7 +178,7 @@ function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: nu
       : [
           `Secrets (${n}):`,
           ...listed(
-            prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${accountLabel(s.account)})`),
+            prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${identityLabel(s)})`),
             max,
             (hidden) => `  …[${hidden} more secret${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
           ),
@@ -213,7 +213,7 @@ function warningLines(prompt: ApprovalPrompt, max: number): string[] {
 
 // The long parts: command, executable, directory, accounts, profile, config and scope.
 function detailLines(prompt: ApprovalPrompt, operation: PromptOperation): string[] {
-  const accounts = [...new Set(prompt.secrets.map((s) => accountLabel(s.account)))];
+  const accounts = [...new Set(prompt.secrets.map((s) => identityLabel(s)))];
   const command = commandDisplay(prompt.command);
   // An exec is planned by the daemon; a session's profile and config are the client's word.
   const reported = operation === 'session_create' ? ' (reported by the caller)' : '';
@@ -343,8 +343,18 @@ function formatPid(pid: number): string {
   return Number.isSafeInteger(pid) ? String(pid) : '?';
 }
 
-function accountLabel(account: string | null): string {
-  return account === null ? 'default account' : displayField(account, DISPLAY_LIMITS.account);
+/**
+ * Where a secret comes from, in words: a 1Password account as before (`default account`, or its
+ * name), `Bitwarden source NAME` / `Bitwarden default source`, or the provider program's scheme
+ * with the account it is told. A prompt from an older client has no provider: 1Password.
+ */
+function identityLabel(secret: { provider?: unknown; account: string | null }): string {
+  const provider = typeof secret.provider === 'string' ? secret.provider : 'op';
+  const name = secret.account === null ? null : displayField(secret.account, DISPLAY_LIMITS.account);
+  if (provider === 'op') return name ?? 'default account';
+  if (provider === 'bws') return name === null ? 'Bitwarden default source' : `Bitwarden source ${name}`;
+  const scheme = displayField(provider, DISPLAY_LIMITS.account);
+  return name === null ? `provider ${scheme}` : `provider ${scheme}, account ${name}`;
 }
 
 function listed(lines: string[], max: number, more: (hidden: number) => string): string[] {

@@ -80,7 +80,7 @@ export interface AuditRecord extends AuditExtra {
   readonly command: readonly string[];
   readonly executable: string;
   readonly cwd: string;
-  readonly secrets: ReadonlyArray<{ alias: string; ref: string; account: string | null }>;
+  readonly secrets: ReadonlyArray<{ alias: string; ref: string; provider: string; account: string | null }>;
   readonly profile: string | null;
   readonly ttl_seconds: number;
   readonly override_env: boolean;

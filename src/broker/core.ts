@@ -1,7 +1,8 @@
 // The broker's shared core: the state every operation uses (the prompt queue, the stores of
 // reusable approvals and sessions and the requests they came from, the user config) and the
 // pipeline steps they share: a request's scope (id, deadline, audit log, cancellation), the
-// prompt turn, asking the human, resolving through op, following the child. The operations
+// prompt turn, asking the human, resolving through the providers (provider/registry.ts: op,
+// bws, provider programs), following the child. The operations
 // (ops/*.ts) compose these; broker.ts puts them behind the transport's hooks.
 
 import { randomBytes } from 'node:crypto';
@@ -12,7 +13,7 @@ import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
 import { auditLogPath, type DirsInput } from '../platform/dirs.js';
 import { ExecExitedBodySchema, ExecSpawnFailedBodySchema, ExecStartedBodySchema } from '../protocol/messages.js';
-import { findOp, resolveSecrets } from '../provider/index.js';
+import { createRegistry, prepareResolution, type ProviderRegistry, type Resolution } from '../provider/index.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { createRateLimiter, type RateTicket } from '../policy/rate.js';
 import type { PolicyDecision } from '../policy/types.js';
@@ -167,9 +168,9 @@ export function auditQueueFailure(core: BrokerCore, error: unknown, audit: Audit
   }
 }
 
-/** What the human approved: op to use, a reusable window, when, and how many identical waiting requests the approval also covers (scope all). */
+/** What the human approved: the providers made ready, a reusable window, when, and how many identical waiting requests the approval also covers (scope all). */
 export interface Approved {
-  opPath: string;
+  resolution: Resolution;
   reuse: { ttlSeconds: number; maxUses: number } | null;
   approvedAt: number;
   approver: string;
@@ -196,8 +197,8 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     audit.write(auditEvent('approval_unavailable', actx, { error_code: codeOf(error), approver_config: userConfig.path }));
     throw error;
   }
-  // Fail before prompting when op cannot possibly work: the human should not approve in vain.
-  const opPath = requireOp(core, userConfig, audit, actx);
+  // Fail before prompting when a provider cannot possibly work: the human should not approve in vain.
+  const resolution = await prepareProviders(core, request, userConfig, audit, actx);
   const chosenBy = { approver: approver.name, approver_config: userConfig.path };
   // Only exec requests share keys (the others queue under a key of their own): 0 for them.
   const identical = core.queue.identicalTo(requestId);
@@ -239,7 +240,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
   }
   const reuse = operation === 'exec' && decision.reuse !== undefined ? clampReuse(decision.reuse, request.ttlSeconds) : null;
   audit.write(auditEvent('approval_granted', actx, { ...chosenBy, ...(reuse === null ? {} : { reuse: { ttl_seconds: reuse.ttlSeconds, max_uses: reuse.maxUses } }) }));
-  return { opPath, reuse, approvedAt, approver: approver.name, together: decision.scope === 'all' ? identical : 0 };
+  return { resolution, reuse, approvedAt, approver: approver.name, together: decision.scope === 'all' ? identical : 0 };
 }
 
 /**
@@ -256,23 +257,34 @@ export function answerTogether(core: BrokerCore, requestId: string, limit: numbe
   return taken.length;
 }
 
-function requireOp(core: BrokerCore, userConfig: UserConfig, audit: AuditLog, actx: AuditContext): string {
-  const opPath = findOp({ explicitPath: userConfig.opPath, pathEnv: core.opts.env.PATH });
-  if (opPath !== null) return opPath;
-  audit.write(auditEvent('resolution_failed', actx, { error_code: 'provider.missing' }));
-  throw new AgentSecretError('provider.missing', `the 1Password CLI (op) was not found by the ${core.opts.inProcess === true ? 'agent-secret broker' : 'agent-secret daemon'}`, {
-    hint: 'install op, or set op_path in ~/.config/agent-secret/config.yml; then run agent-secret doctor',
+/** The providers of this broker's user config (the daemon's own, never the caller's). */
+export function registryOf(core: BrokerCore, userConfig: UserConfig): ProviderRegistry {
+  return createRegistry(userConfig, {
+    env: core.opts.env,
+    platform: core.opts.platform,
+    uid: core.uid,
+    brokerName: core.opts.inProcess === true ? 'the agent-secret broker' : 'the agent-secret daemon',
   });
 }
 
-export async function resolve(core: BrokerCore, request: ApprovalRequest, userConfig: UserConfig, audit: AuditLog, actx: AuditContext, deadline: number, signal: AbortSignal): Promise<Values> {
-  return resolveWith(core, requireOp(core, userConfig, audit, actx), request, audit, actx, deadline, signal);
+// Every provider the request uses, ready (its program found, its sources configured); audited and thrown when one cannot work.
+async function prepareProviders(core: BrokerCore, request: ApprovalRequest, userConfig: UserConfig, audit: AuditLog, actx: AuditContext): Promise<Resolution> {
+  try {
+    return await prepareResolution(request.secrets, registryOf(core, userConfig));
+  } catch (error) {
+    audit.write(auditEvent('resolution_failed', actx, { error_code: codeOf(error) }));
+    throw error;
+  }
 }
 
-export async function resolveWith(core: BrokerCore, opPath: string, request: ApprovalRequest, audit: AuditLog, actx: AuditContext, deadline: number, signal: AbortSignal): Promise<Values> {
+export async function resolve(core: BrokerCore, request: ApprovalRequest, userConfig: UserConfig, audit: AuditLog, actx: AuditContext, deadline: number, signal: AbortSignal): Promise<Values> {
+  return resolveWith(core, await prepareProviders(core, request, userConfig, audit, actx), request, audit, actx, deadline, signal);
+}
+
+export async function resolveWith(core: BrokerCore, resolution: Resolution, request: ApprovalRequest, audit: AuditLog, actx: AuditContext, deadline: number, signal: AbortSignal): Promise<Values> {
   audit.write(auditEvent('resolution_started', actx));
   try {
-    const values = await resolveSecrets(request.secrets, { opPath, env: core.opts.env, timeoutMs: Math.max(1000, deadline - core.now()), signal });
+    const values = await resolution.resolve(request.secrets, { requestId: actx.requestId, deadline, timeoutMs: Math.max(1000, deadline - core.now()), signal });
     audit.write(auditEvent('resolution_succeeded', actx));
     return values;
   } catch (error) {

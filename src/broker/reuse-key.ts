@@ -2,7 +2,7 @@
 //
 // A later request may reuse an approval only when everything the human saw is the same:
 // reason, argv, the resolved executable and its file identity, cwd, the secrets with their
-// references and accounts, the ttl, the override settings and whether the output is masked (an
+// references, providers and accounts (or bws sources), the ttl, the override settings and whether the output is masked (an
 // approval of a masked run never serves an unmasked one). The caller's environment takes
 // part through a fingerprint of the WHOLE caller environment except a short list of churn
 // variables that change from one agent turn to the next without changing what runs (see
@@ -112,8 +112,8 @@ export function planFingerprint(env: FingerprintInput['env'], plan: { request: P
 export function reuseKey(request: ApprovalRequest, fingerprint: string): string {
   const id = request.executableIdentity;
   const secrets = request.secrets
-    .map((s) => [s.alias, s.ref, s.account] as const)
-    .sort((a, b) => compare(a[0], b[0]) || compare(a[1], b[1]) || compare(accountOrder(a[2]), accountOrder(b[2])));
+    .map((s) => [s.alias, s.ref, s.account, s.provider] as const)
+    .sort((a, b) => compare(a[0], b[0]) || compare(a[1], b[1]) || compare(accountOrder(a[2]), accountOrder(b[2])) || compare(a[3], b[3]));
   // An array with a fixed field order: the same request always gives the same bytes.
   const canonical = [
     ['reason', request.reason],

@@ -10,15 +10,16 @@ import { validateAccount } from '../core/account.js';
 import { validateAlias } from '../core/alias.js';
 import { AgentSecretError } from '../core/errors.js';
 import { parseReason } from '../core/reason.js';
-import { parseRef } from '../core/ref.js';
+import { parseBwsRef } from '../core/ref.js';
 import { checkTtlRange } from '../core/ttl.js';
 import { findMutability, verifyIdentity } from '../exec/index.js';
+import { checkSpecs, type ProviderRegistry } from '../provider/index.js';
 import type { ApprovalRequest, SecretSpec } from '../request/types.js';
 import { buildWarnings } from '../request/warnings.js';
 
 /** Throws a usage-kind AgentSecretError when the request is not one the CLI could have built. */
-export async function validateRequest(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[] }): Promise<void> {
-  await validateSecretsRequest(request);
+export async function validateRequest(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[]; registry: ProviderRegistry }): Promise<void> {
+  await validateSecretsRequest(request, opts.registry);
   if (!isAbsolute(request.executable) || (await realpath(request.executable).catch(() => null)) !== request.executable) {
     throw new AgentSecretError('exec.not_found', 'the request executable is not an existing, symlink-free path');
   }
@@ -61,8 +62,11 @@ async function untrustedFindings(executable: string, opts: { uid: number; truste
   );
 }
 
-/** Reason, ttl, aliases, references, accounts, overrides and cwd: everything but the executable (session create runs none). */
-export async function validateSecretsRequest(request: ApprovalRequest): Promise<void> {
+/**
+ * Reason, ttl, aliases, references (each against its provider in this broker's user config),
+ * accounts, overrides and cwd: everything but the executable (session create runs none).
+ */
+export async function validateSecretsRequest(request: ApprovalRequest, registry: ProviderRegistry): Promise<void> {
   const reason = parseReason(request.reason);
   if (!reason.ok || reason.reason !== request.reason) throw new AgentSecretError('reason.invalid', 'the request reason is not valid');
   if (!checkTtlRange(request.ttlSeconds).ok) throw new AgentSecretError('ttl.invalid', 'the request ttl is out of range (10s..10m)');
@@ -72,11 +76,16 @@ export async function validateSecretsRequest(request: ApprovalRequest): Promise<
       throw new AgentSecretError('alias.invalid', 'the request names an invalid or repeated alias', { details: { alias: secret.alias } });
     }
     aliases.add(secret.alias);
-    if (!parseRef(secret.ref).ok) throw new AgentSecretError('ref.invalid', 'the request holds an invalid reference', { details: { alias: secret.alias } });
     if (secret.account !== null && !validateAccount(secret.account).ok) {
       throw new AgentSecretError('account.invalid', 'the request names an invalid account', { details: { alias: secret.alias } });
     }
+    // A bws secret's identity is the source its reference names: the prompt must show that one.
+    if (secret.provider === 'bws') {
+      const parsed = parseBwsRef(secret.ref);
+      if (parsed.ok && parsed.ref.source !== secret.account) throw new AgentSecretError('account.invalid', 'the request names a bws source its reference does not', { details: { alias: secret.alias } });
+    }
   }
+  checkSpecs(request.secrets, registry);
   if (request.overriddenAliases.some((a) => !aliases.has(a))) throw new AgentSecretError('usage.invalid', 'overridden aliases must be requested aliases');
   if (request.overriddenAliases.length > 0 && !request.overrideEnv) throw new AgentSecretError('exec.env_conflict', 'overridden aliases need override_env');
 

@@ -106,7 +106,7 @@ function addInspectCommands(program: Command, ctx: CliContext, run: Run): void {
 
   program
     .command('doctor')
-    .description('check node, op, sign-in, the project config, the approver and the audit log; never prompts')
+    .description('check node, every provider (op and its sign-in or service accounts, bws and its tokens, provider programs), the project config, the approver and the audit log; never prompts')
     .option('--config <path>', 'config file instead of discovering agent-secret.yml')
     .option('--json', 'print JSON')
     .allowExcessArguments(false)
@@ -114,6 +114,47 @@ function addInspectCommands(program: Command, ctx: CliContext, run: Run): void {
     .action(async (options) => {
       const { runDoctor } = await import('./commands/doctor.js');
       run(runDoctor(ctx, options));
+    });
+
+  const provider = program
+    .command('provider')
+    .summary("manage the tokens of the stores agent-secret reads (bws, 1Password service accounts)")
+    .description(
+      "The human's side of the providers: store, check or remove the token agent-secret uses for a Bitwarden Secrets Manager source or a 1Password service account. The token is read from the terminal (hidden) or stdin, never from arguments, and never printed. See docs/providers.md.",
+    );
+  const token = provider.command('token').summary('set, check or remove a provider token').description('TARGET is bws (the default source), bws/SOURCE, or op/ACCOUNT (an account under providers.op.service_accounts).');
+  token
+    .command('set')
+    .description('store a token: read from the terminal without echo, or from stdin')
+    .argument('<target>', 'bws, bws/SOURCE or op/ACCOUNT')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret provider token set bws\n  agent-secret provider token set bws/team < ~/Downloads/team-token.txt\n  agent-secret provider token set op/ci.1password.com')
+    .action(async (target: string, options) => {
+      const { runProviderTokenSet } = await import('./commands/provider.js');
+      run(runProviderTokenSet(ctx, target, options));
+    });
+  token
+    .command('status')
+    .description('say where the token is kept and whether it is there (never the token); exit 1 when it is missing or unusable')
+    .argument('<target>', 'bws, bws/SOURCE or op/ACCOUNT')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret provider token status bws\n  agent-secret provider token status op/ci.1password.com --json')
+    .action(async (target: string, options) => {
+      const { runProviderTokenStatus } = await import('./commands/provider.js');
+      run(runProviderTokenStatus(ctx, target, options));
+    });
+  token
+    .command('remove')
+    .description('remove the token from its store')
+    .argument('<target>', 'bws, bws/SOURCE or op/ACCOUNT')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret provider token remove bws/team')
+    .action(async (target: string, options) => {
+      const { runProviderTokenRemove } = await import('./commands/provider.js');
+      run(runProviderTokenRemove(ctx, target, options));
     });
 
   const item = program.command('item').summary('inspect 1Password items without reading their values').description('Inspect 1Password items: field names, types and references, never values.');

@@ -1,12 +1,13 @@
-// `--env-file` (migration from `op run --env-file`): dotenv lines; an op:// value becomes a secret
-// reference, anything else a plain child env entry. The file is untrusted and may hold real
+// `--env-file` (migration from `op run --env-file`): dotenv lines; a value that is a reference
+// (op://, bws://, or the scheme of a provider program the user config declares) becomes a secret,
+// anything else (https:// URLs included) a plain child env entry. The file is untrusted and may hold real
 // values, so errors give file:line and the problem only. Quotes must close on their own line (no
 // multi-line values: a lost quote cannot swallow later lines) and $X is never expanded.
 
 import { resolve } from 'node:path';
 import { validateAlias } from '../core/alias.js';
 import { AgentSecretError } from '../core/errors.js';
-import { looksLikeRef, parseRef } from '../core/ref.js';
+import { BUILTIN_SCHEMES, looksLikeRef, parseSecretRef } from '../core/ref.js';
 import { withoutEcho } from './echo-guard.js';
 import { byAlias } from './name-list.js';
 import { readSmallTextFile } from './read-file.js';
@@ -24,7 +25,11 @@ type LineEntry = { kind: 'secret' | 'plain'; key: string; value: string };
 type LineError = { kind: 'error'; problem: string; hint: string | undefined; key: string | undefined };
 
 /** Parses one env file's text (later lines win per key); never throws, returns the first problem as an AgentSecretError. */
-export function parseEnvFileText(text: string, file: string): { ok: true; result: EnvFileResult } | { ok: false; error: AgentSecretError } {
+export function parseEnvFileText(
+  text: string,
+  file: string,
+  schemes: readonly string[] = BUILTIN_SCHEMES,
+): { ok: true; result: EnvFileResult } | { ok: false; error: AgentSecretError } {
   const secrets = new Map<string, EnvFileSecret>();
   const plain = new Map<string, EnvFilePlain>();
   const lines = splitLines(text, MAX_ENV_FILE_LINES);
@@ -39,7 +44,7 @@ export function parseEnvFileText(text: string, file: string): { ok: true; result
   }
   for (const [index, source] of lines.entries()) {
     const line = index + 1;
-    const entry = parseLine(source);
+    const entry = parseLine(source, schemes);
     if (entry === null) continue;
     if (entry.kind === 'error') {
       return {
@@ -62,12 +67,12 @@ export function parseEnvFileText(text: string, file: string): { ok: true; result
 }
 
 /** Reads env files (paths relative to cwd) and merges them in order, the later file winning per key; throws AgentSecretError('env_file.invalid'). */
-export async function loadEnvFiles(paths: readonly string[], cwd: string): Promise<EnvFileResult> {
+export async function loadEnvFiles(paths: readonly string[], cwd: string, schemes: readonly string[] = BUILTIN_SCHEMES): Promise<EnvFileResult> {
   const secrets = new Map<string, EnvFileSecret>();
   const plain = new Map<string, EnvFilePlain>();
   for (const path of paths) {
     const file = resolve(cwd, path);
-    const parsed = parseEnvFileText(await readSmallTextFile(file, 'env_file'), file);
+    const parsed = parseEnvFileText(await readSmallTextFile(file, 'env_file'), file, schemes);
     if (!parsed.ok) throw parsed.error;
     for (const secret of parsed.result.secrets) {
       plain.delete(secret.alias);
@@ -81,7 +86,7 @@ export async function loadEnvFiles(paths: readonly string[], cwd: string): Promi
   return { secrets: [...secrets.values()].sort(byAlias), plain: [...plain.values()].sort(byKey) };
 }
 
-function parseLine(source: string): LineEntry | LineError | null {
+function parseLine(source: string, schemes: readonly string[]): LineEntry | LineError | null {
   let text = source.trim();
   if (text === '' || text.startsWith('#')) return null;
   text = text.replace(EXPORT, '');
@@ -94,11 +99,11 @@ function parseLine(source: string): LineEntry | LineError | null {
   const value = parseValue(text.slice(eq + 1));
   if (!value.ok) return lineError(`${key}: ${value.problem}`, value.hint, key);
   if (value.value.includes('\0')) return lineError(`${key}: the value contains a NUL character, which an environment cannot hold`, undefined, key);
-  if (!looksLikeRef(value.value)) return { kind: 'plain', key, value: value.value };
+  if (!looksLikeRef(value.value, schemes)) return { kind: 'plain', key, value: value.value };
 
   const alias = validateAlias(key);
-  if (!alias.ok) return lineError(`${key}: ${alias.message}`, 'a key whose value is an op:// reference becomes the alias of a secret', key);
-  const ref = parseRef(value.value);
+  if (!alias.ok) return lineError(`${key}: ${alias.message}`, 'a key whose value is a reference (op://, bws://, …) becomes the alias of a secret', key);
+  const ref = parseSecretRef(value.value);
   if (!ref.ok) {
     const hint = value.value.includes('$') ? 'variables are not expanded in env files; write the reference out' : undefined;
     return lineError(`${key}: invalid reference: ${withoutEcho(ref.message, value.value)}`, hint, key);

@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
 import { parseReason } from '../core/reason.js';
+import { schemeOf } from '../core/ref.js';
 import { checkBindNames, type BindingPolicy } from '../core/session-bind.js';
 import { parseTtl } from '../core/ttl.js';
 import { formatIssueLine, positionIssues, yamlIssues } from './issues.js';
@@ -99,7 +100,9 @@ function normalize(data: ConfigFileData, order: readonly string[], path: string)
     const secrets: SecretEntry[] = Object.entries(profile.secrets ?? {}).map(([alias, secret]) => {
       const ref = typeof secret === 'string' ? secret : secret.ref;
       const own = typeof secret === 'string' ? undefined : secret.account;
-      return { alias, ref, account: own ?? profile.account ?? data.account ?? null };
+      // The profile's and the file's account are 1Password's; other providers take only a secret's own.
+      const inherited = schemeOf(ref) === 'op' ? (profile.account ?? data.account) : undefined;
+      return { alias, ref, account: own ?? inherited ?? null };
     });
     profiles.set(name, {
       name,

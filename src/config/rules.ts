@@ -5,7 +5,7 @@
 import { validateAccount } from '../core/account.js';
 import { validateAlias } from '../core/alias.js';
 import { parseReason } from '../core/reason.js';
-import { parseRef } from '../core/ref.js';
+import { parseSecretRef, schemeOf } from '../core/ref.js';
 import { checkBindDepth, checkBindName, MAX_BIND_NAMES } from '../core/session-bind.js';
 import { parseTtl } from '../core/ttl.js';
 import { withoutEcho } from './echo-guard.js';
@@ -89,7 +89,16 @@ function checkProfile(issues: RawIssue[], name: string, profile: Mapping, known:
       if (typeof secret === 'string') checkRef(issues, at('secrets', alias), secret);
       if (isMapping(secret)) {
         if (typeof secret.ref === 'string') checkRef(issues, at('secrets', alias, 'ref'), secret.ref);
-        if (typeof secret.account === 'string') checkAccount(issues, at('secrets', alias, 'account'), secret.account);
+        if (typeof secret.account === 'string') {
+          if (typeof secret.ref === 'string' && schemeOf(secret.ref) === 'bws') {
+            issues.push({
+              code: 'account.invalid',
+              path: at('secrets', alias, 'account'),
+              at: 'key',
+              problem: 'a bws reference names its source in the reference itself (bws://SOURCE/SECRET_ID); remove account:',
+            });
+          } else checkAccount(issues, at('secrets', alias, 'account'), secret.account);
+        }
       }
     }
   }
@@ -133,14 +142,14 @@ function checkSessionBind(issues: RawIssue[], path: KeyPath, bind: unknown): voi
 }
 
 function checkRef(issues: RawIssue[], path: KeyPath, ref: string): void {
-  const result = parseRef(ref);
+  const result = parseSecretRef(ref);
   if (result.ok) return;
   issues.push({
     code: 'ref.invalid',
     path,
     at: 'value',
     problem: `invalid reference: ${withoutEcho(result.message, ref)}`,
-    hint: ref.startsWith('op://') ? undefined : 'write an op://vault/item/field reference here, never a secret value itself',
+    hint: schemeOf(ref) !== null ? undefined : 'write a reference here (op://vault/item/field, bws://SECRET_ID, or a scheme from providers: in your user config), never a secret value itself',
   });
 }
 

@@ -9,7 +9,17 @@ import { BIND_KEYS, PROFILE_KEYS, SECRET_KEYS, SESSION_KEYS, TOP_KEYS } from './
 type ZodIssue = z.core.$ZodIssue;
 
 const ACCOUNT = 'a 1Password account (sign-in address, shorthand, email or ID)';
-const SECRET = 'an op:// reference, or a mapping with ref: and optional account:';
+const SECRET = 'a reference (op://, bws:// or a declared provider scheme), or a mapping with ref: and optional account:';
+
+/**
+ * Keys only the user's own config may set: a project file is the agent's to write, so it never
+ * chooses who approves or which program reads secrets.
+ */
+const USER_CONFIG_ONLY: Readonly<Record<string, string>> = {
+  providers: 'providers are declared only in your user config (~/.config/agent-secret/config.yml): a project file cannot choose which program reads secrets',
+  approver: 'the approver is chosen only in your user config (~/.config/agent-secret/config.yml), never by a project file',
+  op_path: 'op_path is set only in your user config (~/.config/agent-secret/config.yml), never by a project file',
+};
 const BIND = 'auto, parent, or a mapping with one of ancestor:, ancestor_name:, ancestor_names:';
 const BIND_NAME = 'an executable name such as zsh';
 
@@ -23,13 +33,19 @@ function convert(issue: ZodIssue, data: unknown, path: KeyPath): RawIssue[] {
   switch (issue.code) {
     case 'unrecognized_keys': {
       const allowed = allowedKeys(path);
-      return issue.keys.map((key) => ({
+      return issue.keys.map((key) => {
+        const userOnly = path.length === 0 && Object.hasOwn(USER_CONFIG_ONLY, key) ? USER_CONFIG_ONLY[key] : undefined;
+        if (userOnly !== undefined) {
+          return { code: 'schema.user_config_only' as const, path: [...path, key], at: 'key' as const, problem: userOnly, hint: 'remove it from this file; see docs/providers.md' };
+        }
+        return {
         code: 'schema.unknown_key' as const,
         path: [...path, key],
         at: 'key' as const,
         problem: `unknown key; expected ${allowed.length === 0 ? 'no other keys' : `one of ${allowed.join(', ')}`}`,
         hint: suggest(key, allowed),
-      }));
+        };
+      });
     }
     case 'invalid_union': {
       // The secret union: report the branch that matches the kind of value written.

@@ -17,9 +17,14 @@ export const SESSION_KEYS: readonly string[] = ['bind'];
 /** A `session.bind` mapping sets exactly one of these. */
 export const BIND_KEYS: readonly string[] = ['ancestor', 'ancestor_name', 'ancestor_names'];
 
-// Editor-only patterns: the authoritative checks are core's parseRef/validateAlias/parseTtl.
+// Editor-only patterns: the authoritative checks are core's parseSecretRef/validateAlias/parseTtl.
 const SEGMENT = '[A-Za-z0-9._ -]+';
-const REF_PATTERN = new RegExp(`^op://${SEGMENT}/${SEGMENT}(/${SEGMENT})?/${SEGMENT}(\\?.+)?$`);
+const OP_REF = `op://${SEGMENT}/${SEGMENT}(/${SEGMENT})?/${SEGMENT}(\\?.+)?`;
+const UUID = '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}';
+const BWS_REF = `bws://([A-Za-z0-9][A-Za-z0-9._-]{0,63}/)?${UUID}`;
+// A provider program's scheme (declared in the user config), anything but op and bws.
+const PROGRAM_REF = '(?!op://|bws://)[a-z][a-z0-9-]{0,31}://.+';
+const REF_PATTERN = new RegExp(`^(${OP_REF}|${BWS_REF}|${PROGRAM_REF})$`);
 const ALIAS_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 const TTL_PATTERN = /^(\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$/;
 
@@ -33,11 +38,14 @@ function buildSchema(forEditors: boolean) {
   };
   const name = (description: string) => text(description, PROFILE_NAME);
   const account = (description: string) => text(`${description}: sign-in address, shorthand, email or account ID`);
-  const ref = text('1Password secret reference: op://vault/item[/section]/field[?attribute=otp]', REF_PATTERN);
+  const ref = text(
+    'Secret reference: op://vault/item[/section]/field[?attribute=otp] (1Password), bws://[SOURCE/]SECRET_ID (Bitwarden Secrets Manager), or SCHEME://… of a provider program declared in the user config',
+    REF_PATTERN,
+  );
 
   const secret = z.union([
     ref,
-    z.strictObject({ ref, account: account('1Password account for this secret').optional() }),
+    z.strictObject({ ref, account: account('1Password account for this secret (or the account a provider program is told); not for bws references').optional() }),
   ]);
   // Structurally a word or a mapping; rules.ts checks the word, the one key and the values.
   // eslint-disable-next-line no-control-regex
@@ -82,7 +90,7 @@ export const configJsonSchema = (): object =>
   z.toJSONSchema(
     buildSchema(true).meta({
       title: 'agent-secret project config',
-      description: 'Profiles of 1Password references that agent-secret exec may inject after a human approves.',
+      description: 'Profiles of secret references (1Password, Bitwarden Secrets Manager, provider programs) that agent-secret exec may inject after a human approves.',
     }),
     { target: 'draft-7' },
   );

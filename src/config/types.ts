@@ -8,7 +8,11 @@ import type { BindingPolicy } from '../core/session-bind.js';
 export interface SecretEntry {
   alias: string;
   ref: string;
-  /** secret `account` > defining profile `account` > top-level `account`; null when none is set. */
+  /**
+   * op:// references: secret `account` > defining profile `account` > top-level `account`; other
+   * providers: the secret's own `account` only (a bws reference has none: its source is in the
+   * reference). null when none is set.
+   */
   account: string | null;
 }
 
@@ -68,6 +72,7 @@ export type ConfigIssueCode =
   | 'schema.type'
   | 'schema.required'
   | 'schema.unknown_key'
+  | 'schema.user_config_only'
   | 'schema.version'
   | 'profiles.empty'
   | 'profile.name'

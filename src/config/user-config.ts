@@ -1,5 +1,5 @@
-// The user's own config, `$XDG_CONFIG_HOME/agent-secret/config.yml`: the ONLY place an approver
-// (and op_path) can be chosen — never a flag, an env var or a project file, which the agent
+// The user's own config, `$XDG_CONFIG_HOME/agent-secret/config.yml`: the ONLY place an approver,
+// op_path and the secret providers (config/user-providers.ts) can be chosen — never a flag, an env var or a project file, which the agent
 // controls. The file is the trust anchor, so it must be a regular, non-symlink file of the
 // user's, not writable by others; errors are positioned and never echo the file's content.
 
@@ -14,6 +14,7 @@ import { policyPath, userConfigPath, type DirsInput } from '../platform/dirs.js'
 import { parsePolicy, type KeyPath } from '../policy/parse.js';
 import type { Policy } from '../policy/types.js';
 import { duplicateKeyOffsets } from './unique-keys.js';
+import { parseProviders, type ProviderIssue, type ProvidersConfig } from './user-providers.js';
 import { checkYamlLimits } from './yaml-limits.js';
 
 export type ApproverSetting = 'auto' | 'macos' | 'zenity' | 'kdialog' | 'tty' | 'console' | 'none' | { command: string[] };
@@ -30,6 +31,8 @@ export interface UserConfig {
   daemonIdleMs?: number;
   /** The rules of policy.yml or of this file's `policy:` section; null when there are none. */
   policy: Policy | null;
+  /** The `providers:` section, when the file has one (config/user-providers.ts `providersOf` gives the defaults otherwise). */
+  providers?: ProvidersConfig;
 }
 
 /** `daemon_idle_timeout` bounds: 10 seconds .. 7 days. */
@@ -92,6 +95,8 @@ const UserConfigSchema = z.strictObject({
     .optional(),
   // Checked by policy/parse.ts, with positions of its own.
   policy: z.unknown().optional(),
+  // Checked by parseProviders (config/user-providers.ts): each key chooses its own shape.
+  providers: z.unknown().optional(),
 });
 
 /** Loads and validates the user config; a missing file gives the defaults. */
@@ -177,9 +182,11 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
   const { data, doc, lineCounter } = readYaml(text, path);
   const result = UserConfigSchema.safeParse(data);
   const approver = parseApprover((data as Record<string, unknown>).approver);
+  const rawProviders = (data as Record<string, unknown>).providers;
+  const providers = parseProviders(rawProviders, path);
   const issues = [...(result.success ? [] : result.error.issues), ...approver.issues];
-  if (!result.success || issues.length > 0) {
-    const problems = issues.map((issue) => describeIssue(issue, doc, lineCounter));
+  if (!result.success || issues.length > 0 || providers.issues.length > 0) {
+    const problems = [...issues.map((issue) => describeIssue(issue, doc, lineCounter)), ...providers.issues.map((issue) => describeProviderIssue(issue, doc, lineCounter))];
     throwFirst(path, problems);
   }
   const idle = result.data?.daemon_idle_timeout === undefined ? null : parseIdleTimeout(result.data.daemon_idle_timeout);
@@ -190,6 +197,7 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
     touchId: result.data?.touch_id ?? true,
     trustedDirs: result.data?.trusted_dirs ?? [],
     ...(idle === null ? {} : { daemonIdleMs: idle }),
+    ...(rawProviders === undefined ? {} : { providers: providers.value }),
     policy: section === undefined || section === null ? null : policyOf(section, path, ['policy'], doc, lineCounter),
   };
 }
@@ -260,6 +268,14 @@ function readYaml(text: string, path: string): { data: object; doc: Document; li
     throw invalid(path, positionOf(doc, lineCounter, []), 'yaml', 'the file must be a mapping such as "version: 1"');
   }
   return { data, doc, lineCounter };
+}
+
+function describeProviderIssue(issue: ProviderIssue, doc: Document, lc: LineCounter): Problem {
+  const path = ['providers', ...issue.path];
+  const key = path.map(String).map(printableKey).join('.');
+  const name = path.at(-1);
+  const pos = issue.atKey === true && typeof name === 'string' ? keyPositionOf(doc, lc, path.slice(0, -1), name) : positionOf(doc, lc, path);
+  return { pos, key, problem: issue.problem };
 }
 
 // The first syntax error or duplicate key, whichever comes first in the file.
@@ -371,7 +387,7 @@ export async function readTrustedFile(path: string): Promise<string | null> {
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    if (length > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs and daemon_idle_timeout in it');
+    if (length > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs, daemon_idle_timeout and providers in it');
     return buffer.subarray(0, length).toString('utf8');
   } finally {
     await handle.close().catch(() => undefined);
@@ -381,7 +397,7 @@ export async function readTrustedFile(path: string): Promise<string | null> {
 function checkStats(path: string, stats: Stats): void {
   if (stats.isSymbolicLink()) throw refused(path, 'is a symlink', 'replace the symlink with the file itself');
   if (!stats.isFile()) throw refused(path, 'is not a regular file', 'make it a plain file');
-  if (stats.size > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs and daemon_idle_timeout in it');
+  if (stats.size > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs, daemon_idle_timeout and providers in it');
   const uid = process.getuid?.();
   if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) throw refused(path, 'is owned by another user', `chown it to yourself: chown "$USER" ${path}`);
   if ((stats.mode & 0o022) !== 0) throw refused(path, 'is writable by group or others', `chmod go-w ${path}`);

@@ -27,7 +27,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{ code: number; kind: ExitKind | 'ch
   { code: 10, kind: 'denied', meaning: 'the human denied the request (Deny in a dialog or the terminal, or a well-formed "deny" from the approver program)' },
   { code: 11, kind: 'timeout', meaning: 'nobody answered the prompt before the request ttl ran out' },
   { code: 12, kind: 'no_approver', meaning: 'no approver is configured or available' },
-  { code: 13, kind: 'provider', meaning: '1Password (op) failed: missing, signed out, or a reference did not resolve' },
+  { code: 13, kind: 'provider', meaning: 'a secret provider failed (op, bws or a provider program): missing, signed out, no token, or a reference did not resolve; nothing was delivered' },
   { code: 14, kind: 'no_reuse', meaning: '--reuse-only found no reusable approval' },
   { code: 15, kind: 'daemon', meaning: 'the agent-secret daemon was unavailable or broke the protocol' },
   { code: 16, kind: 'audit', meaning: 'the audit log could not be written; nothing was delivered' },
@@ -91,6 +91,8 @@ export interface ErrorDetails {
   alias?: string;
   ref?: string;
   account?: string;
+  /** The provider (reference scheme) a failure concerns. */
+  provider?: string;
   profile?: string;
   flag?: string;
 }

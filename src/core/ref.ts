@@ -1,6 +1,9 @@
-// 1Password secret references, validated the way `op` 2.x parses them
-// (shared/reference/op-cli.md §1): op://vault/item[/section]/field[?attribute=…].
-// A reference is not a secret, so it may appear in messages, prompts and the audit log.
+// Secret references and the scheme that names their provider. `op://` is validated the way `op`
+// 2.x parses it (shared/reference/op-cli.md §1): op://vault/item[/section]/field[?attribute=…];
+// `bws://` the way `bws secret get` takes an ID: bws://SECRET_ID or bws://SOURCE/SECRET_ID;
+// any other scheme belongs to a provider program the user config declares, and only its shape
+// is checked here (the program is the one that knows its references). A reference is not a
+// secret, so it may appear in messages, prompts and the audit log.
 
 export interface SecretRef {
   /** The reference exactly as written. */
@@ -119,9 +122,153 @@ export function isRefSegment(name: string): boolean {
   return SEGMENT.test(name) && name.trim() === name;
 }
 
-/** True when the string looks like a reference (used to classify env-file entries). */
-export function looksLikeRef(value: string): boolean {
-  return value.startsWith('op://');
+/** The provider schemes agent-secret itself resolves: 1Password (`op`) and Bitwarden Secrets Manager (`bws`). */
+export const BUILTIN_SCHEMES: readonly string[] = Object.freeze(['op', 'bws']);
+
+/**
+ * Schemes a provider program may not claim: the built-in ones, and URL schemes, whose values
+ * (`https://…` in an env file) must never be taken for references.
+ */
+export const RESERVED_SCHEMES: ReadonlySet<string> = new Set([
+  ...BUILTIN_SCHEMES,
+  'http',
+  'https',
+  'file',
+  'ftp',
+  'ftps',
+  'sftp',
+  'ssh',
+  'git',
+  'data',
+  'mailto',
+  'ws',
+  'wss',
+  'unix',
+  'tcp',
+  'udp',
+  'agent-secret',
+]);
+
+const SCHEME_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** True when `name` can be a provider scheme: 1-32 lower-case letters, digits and "-", starting with a letter. Pure. */
+export function isSchemeName(name: string): boolean {
+  return SCHEME_NAME.test(name);
+}
+
+/** The scheme of a reference (`op` of `op://…`), or null when it has none of the right shape. Pure. */
+export function schemeOf(raw: string): string | null {
+  const at = raw.indexOf('://');
+  if (at <= 0) return null;
+  const scheme = raw.slice(0, at);
+  return isSchemeName(scheme) ? scheme : null;
+}
+
+/**
+ * True when an env-file value is a reference: it starts with `op://`, `bws://` or the scheme of
+ * a declared provider program (`schemes`). Anything else, an https:// URL included, is a plain
+ * value. Pure.
+ */
+export function looksLikeRef(value: string, schemes: Iterable<string> = BUILTIN_SCHEMES): boolean {
+  const scheme = schemeOf(value);
+  if (scheme === null) return false;
+  for (const known of schemes) if (known === scheme) return true;
+  return false;
+}
+
+export type AnyRefResult = { ok: true; scheme: string } | { ok: false; message: string };
+
+const ANY_SHAPE = 'expected op://vault/item[/section]/field, bws://SECRET_ID, or the scheme of a provider declared in the user config';
+
+/**
+ * Parses a reference of any provider: op:// and bws:// by their own rules, any other scheme
+ * by the shape rules of a provider program's reference. Whether a program for the scheme is
+ * declared is not known here (the user config says; see provider/registry.ts). Pure.
+ */
+export function parseSecretRef(raw: string): AnyRefResult {
+  if (raw.length === 0) return fail('must not be empty');
+  if (raw.trim() !== raw) return fail('must not start or end with whitespace');
+  const scheme = schemeOf(raw);
+  if (scheme === null) return fail(`must start with op://, bws:// or a provider's scheme (${ANY_SHAPE})`);
+  const result = scheme === 'op' ? parseRef(raw) : scheme === 'bws' ? parseBwsRef(raw) : parseProgramRef(raw);
+  return result.ok ? { ok: true, scheme } : result;
+}
+
+/** A Bitwarden Secrets Manager reference: the secret's ID and, when named, the source (user-config entry) holding its token. */
+export interface BwsRef {
+  readonly raw: string;
+  /** The source named in the reference; null: the default source. */
+  readonly source: string | null;
+  /** The secret's UUID, as written. */
+  readonly secretId: string;
+}
+
+export type BwsRefResult = { ok: true; ref: BwsRef } | { ok: false; message: string };
+
+const BWS_SHAPE = 'expected bws://SECRET_ID or bws://SOURCE/SECRET_ID';
+const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+/** A bws source name (a key under providers.bws.sources in the user config). */
+export const BWS_SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Parses `bws://SECRET_ID` or `bws://SOURCE/SECRET_ID`; the ID is a UUID, as `bws secret get` takes it. Pure. */
+export function parseBwsRef(raw: string): BwsRefResult {
+  if (raw.length === 0) return fail('must not be empty');
+  if (raw.trim() !== raw) return fail('must not start or end with whitespace');
+  if (!raw.startsWith('bws://')) return fail(`must start with bws:// (${BWS_SHAPE})`);
+  const rest = raw.slice('bws://'.length);
+  if (rest.includes('?') || rest.includes('#')) return fail(`a bws reference takes no query or fragment (${BWS_SHAPE})`);
+  const segments = rest.split('/');
+  if (segments.length > 2) return fail(`too many '/' (${BWS_SHAPE})`);
+  if (segments.some((segment) => segment.length === 0)) return fail(`path segments must not be empty (${BWS_SHAPE})`);
+  const [first, second] = segments as [string, string | undefined];
+  const id = second ?? first;
+  if (!UUID.test(id)) return fail(`the secret ID must be a UUID such as 0b6c2c4e-5f1a-4f8e-9d3b-2a7c1e9f4b10, as bws prints it (${BWS_SHAPE})`);
+  if (second !== undefined && !BWS_SOURCE_NAME.test(first)) {
+    return fail('a source name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  }
+  return { ok: true, ref: { raw, source: second === undefined ? null : first, secretId: id } };
+}
+
+/**
+ * The identity a secret is resolved as, besides its reference: the 1Password account for op://
+ * (from the secret, profile, config, flag or environment), the source named in a bws://
+ * reference (null: the default source), and the secret's own `account:` for a provider program.
+ * `opAccount` is the op account precedence's answer and is used for op:// only. Pure.
+ */
+export function identityOf(ref: string, own: string | null, opAccount: string | null): string | null {
+  const scheme = schemeOf(ref);
+  if (scheme === 'op') return opAccount;
+  if (scheme === 'bws') {
+    const parsed = parseBwsRef(ref);
+    return parsed.ok ? parsed.ref.source : null;
+  }
+  return own;
+}
+
+/** What the identity of a provider's secrets is called: a bws source, else an account. Pure. */
+export function identityKind(provider: string): 'account' | 'source' {
+  return provider === 'bws' ? 'source' : 'account';
+}
+
+/** The longest reference a provider program is given (its own syntax is its business). */
+export const MAX_PROGRAM_REF_LENGTH = 2048;
+
+// Controls, DEL, C1, zero-width, bidi controls and the BOM: nothing that can rearrange a prompt line.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_IN_REF = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/u;
+
+/** Checks the shape of a provider program's reference: `scheme://` and 1-2048 printable characters. Pure. */
+export function parseProgramRef(raw: string): AnyRefResult {
+  if (raw.length === 0) return fail('must not be empty');
+  if (raw.trim() !== raw) return fail('must not start or end with whitespace');
+  const scheme = schemeOf(raw);
+  if (scheme === null) return fail('must start with a scheme: 1-32 lower-case letters, digits or "-", then ://');
+  if (RESERVED_SCHEMES.has(scheme) && !BUILTIN_SCHEMES.includes(scheme)) return fail(`${scheme}:// is not a secret reference (a provider cannot use that scheme)`);
+  const rest = raw.slice(scheme.length + 3);
+  if (rest.length === 0) return fail(`nothing follows ${scheme}://`);
+  if (raw.length > MAX_PROGRAM_REF_LENGTH) return fail(`is longer than ${MAX_PROGRAM_REF_LENGTH} characters`);
+  if (UNSAFE_IN_REF.test(rest)) return fail('must not contain control, zero-width or bidi characters');
+  return { ok: true, scheme };
 }
 
 function fail(message: string): { ok: false; message: string } {

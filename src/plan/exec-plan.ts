@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 import { discoverConfig } from '../config/discover.js';
 import type { EnvFileResult, ProjectConfig } from '../config/index.js';
 import { AgentSecretError } from '../core/errors.js';
+import { BUILTIN_SCHEMES } from '../core/ref.js';
+import type { ProviderRegistry } from '../provider/index.js';
 import { findMutability, findProjectFiles, readIdentity, readScriptIdentities, resolveExecutable } from '../exec/index.js';
 import { readRequesterChain } from '../platform/process-tree.js';
 import { buildRequest, inheritedEnv } from '../request/build.js';
@@ -95,8 +97,10 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
     });
   }
 
-  // The YAML and schema code loads only when there is a file to read.
-  const envFile: EnvFileResult | null = envFilePaths.length > 0 ? await (await import('../config/env-file.js')).loadEnvFiles(envFilePaths, ctx.cwd) : null;
+  // The YAML and schema code loads only when there is a file to read. An env file's references
+  // are op://, bws:// and the schemes of the provider programs the user config declares.
+  const envFile: EnvFileResult | null =
+    envFilePaths.length > 0 ? await (await import('../config/env-file.js')).loadEnvFiles(envFilePaths, ctx.cwd, (await userProviders(ctx)).schemes) : null;
   const pristine = options.pristine === true;
   const baseEnv = childBaseEnv(inheritedEnv(ctx.env, pristine), envFile);
   const executable =
@@ -143,6 +147,11 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
       rootProjectFiles,
     },
   );
+  // A provider program's reference needs its scheme declared in the user config (the broker checks again against its own).
+  if (request.secrets.some((secret) => !BUILTIN_SCHEMES.includes(secret.provider))) {
+    const { checkSpecs } = await import('../provider/index.js');
+    checkSpecs(request.secrets, await userProviders(ctx));
+  }
   return {
     request,
     plain: envFile?.plain.map((p) => ({ key: p.key, value: p.value })) ?? [],
@@ -173,6 +182,14 @@ async function mutabilityFindings(ctx: PlanContext, path: string) {
   const { loadUserConfig } = await import('../config/user-config.js');
   const { trustedDirs } = await loadUserConfig(dirsInput(ctx));
   return findings.filter((finding) => !trustedDirs.some((dir) => finding.path === dir || finding.path.startsWith(`${dir.replace(/\/+$/, '')}/`)));
+}
+
+// The providers of the caller's user config (read only when a reference needs them).
+async function userProviders(ctx: PlanContext): Promise<ProviderRegistry> {
+  const { loadUserConfig } = await import('../config/user-config.js');
+  const { createRegistry } = await import('../provider/index.js');
+  const config = await loadUserConfig(dirsInput(ctx));
+  return createRegistry(config, { env: ctx.env, platform: ctx.platform, uid: ctx.uid, brokerName: 'agent-secret' });
 }
 
 function splitOnly(values: readonly string[] | undefined): string[] | undefined {

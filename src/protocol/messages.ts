@@ -53,6 +53,7 @@ export const RequestBodySchema = z.strictObject({
       z.strictObject({
         alias: z.string().max(256),
         ref: z.string().max(4096),
+        provider: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
         account: z.string().max(256).nullable(),
         source: z.enum(['profile', 'flag', 'env_file']),
       }),
@@ -260,7 +261,7 @@ export const ApprovalsListBodySchema = z.object({
       command: z.array(z.string()),
       cwd: z.string(),
       aliases: z.array(z.string()),
-      secrets: z.array(z.object({ alias: z.string(), ref: z.string(), account: z.string().nullable() })),
+      secrets: z.array(z.object({ alias: z.string(), ref: z.string(), provider: z.string(), account: z.string().nullable() })),
       profile: z.string().nullable(),
       agent: z.string().nullable().optional(),
       policy_rule: z.string().nullable().optional(),

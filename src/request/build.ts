@@ -7,7 +7,7 @@ import { pickAccount } from '../core/account.js';
 import { validateAlias } from '../core/alias.js';
 import { AgentSecretError } from '../core/errors.js';
 import { parseReason } from '../core/reason.js';
-import { parseRef } from '../core/ref.js';
+import { identityOf, parseSecretRef, schemeOf } from '../core/ref.js';
 import { DEFAULT_TTL_SECONDS, parseTtl } from '../core/ttl.js';
 import type { ApprovalRequest, ExecutableIdentity, Requester, ScriptIdentity, SecretSpec } from './types.js';
 import { buildWarnings, fileWarnings } from './warnings.js';
@@ -202,27 +202,29 @@ function assembleSecrets(input: BuildInput): SecretSpec[] {
   const fromProfile: SecretSpec[] = [...(input.profile?.secrets ?? [])]
     .filter((s) => keep(s.alias))
     .sort((a, b) => compare(a.alias, b.alias))
-    .map((s) => ({ alias: s.alias, ref: s.ref, account: pickAccount({ secret: s.account ?? undefined, ...fallback }), source: 'profile' }));
+    .map((s) => specOf(s.alias, s.ref, identityOf(s.ref, s.account, pickAccount({ secret: s.account ?? undefined, ...fallback })), 'profile'));
 
   const fromFlags: SecretSpec[] = input.secretFlags.map((text) => {
     const eq = text.indexOf('=');
     const alias = eq === -1 ? '' : text.slice(0, eq).trim();
     const ref = eq === -1 ? '' : text.slice(eq + 1).trim();
     if (alias === '' || ref === '') {
-      throw new AgentSecretError('usage.invalid', '--secret must be ALIAS=REF, for example API_TOKEN=op://Example/Item/token', { details: { flag: '--secret' } });
+      throw new AgentSecretError('usage.invalid', '--secret must be ALIAS=REF, for example API_TOKEN=op://Example/Item/token or API_TOKEN=bws://SECRET_ID', {
+        details: { flag: '--secret' },
+      });
     }
     checkAlias(alias, '--secret');
-    const parsed = parseRef(ref);
+    const parsed = parseSecretRef(ref);
     if (!parsed.ok) {
       throw new AgentSecretError('ref.invalid', `invalid reference for ${alias} in --secret: ${parsed.message}`, { details: { alias, flag: '--secret' } });
     }
-    return { alias, ref, account: oneOffAccount, source: 'flag' };
+    return specOf(alias, ref, identityOf(ref, null, oneOffAccount), 'flag');
   });
 
   const fromEnvFile: SecretSpec[] = [...(input.envFile?.secrets ?? [])]
     .filter((s) => keep(s.alias))
     .sort((a, b) => compare(a.alias, b.alias))
-    .map((s) => ({ alias: s.alias, ref: s.ref, account: oneOffAccount, source: 'env_file' }));
+    .map((s) => specOf(s.alias, s.ref, identityOf(s.ref, null, oneOffAccount), 'env_file'));
 
   const all = [...fromProfile, ...fromFlags, ...fromEnvFile];
   const seen = new Map<string, SecretSpec>();
@@ -237,6 +239,11 @@ function assembleSecrets(input: BuildInput): SecretSpec[] {
     seen.set(spec.alias, spec);
   }
   return all;
+}
+
+// The provider is the reference's scheme (every reference here has passed parseSecretRef).
+function specOf(alias: string, ref: string, account: string | null, source: SecretSpec['source']): SecretSpec {
+  return { alias, ref, provider: schemeOf(ref) ?? 'op', account, source };
 }
 
 function checkAlias(alias: string, flag: string): void {

@@ -14,7 +14,7 @@ export interface RequestBody {
   executable: string;
   executable_identity: { dev: number; ino: number; size: number; mtime_ms: number; ctime_ms: number; mode: number; uid: number };
   cwd: string;
-  secrets: Array<{ alias: string; ref: string; account: string | null; source: SecretSource }>;
+  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null; source: SecretSource }>;
   ttl_seconds: number;
   override_env: boolean;
   allow_mutable_executable: boolean;
@@ -63,7 +63,7 @@ export function encodeRequest(request: ApprovalRequest): RequestBody {
     executable: request.executable,
     executable_identity: encodeIdentity(request.executableIdentity),
     cwd: request.cwd,
-    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, source: s.source })),
+    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account, source: s.source })),
     ttl_seconds: request.ttlSeconds,
     override_env: request.overrideEnv,
     allow_mutable_executable: request.allowMutableExecutable,
@@ -89,7 +89,7 @@ export function decodeRequest(body: RequestBody): ApprovalRequest {
     executable: body.executable,
     executableIdentity: Object.freeze(executableIdentity),
     cwd: body.cwd,
-    secrets: Object.freeze(body.secrets.map((s) => Object.freeze({ alias: s.alias, ref: s.ref, account: s.account, source: s.source }))),
+    secrets: Object.freeze(body.secrets.map((s) => Object.freeze({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account, source: s.source }))),
     ttlSeconds: body.ttl_seconds,
     overrideEnv: body.override_env,
     allowMutableExecutable: body.allow_mutable_executable,
@@ -111,7 +111,8 @@ export interface WireRequest {
   command: string[];
   executable: string;
   cwd: string;
-  secrets: Array<{ alias: string; ref: string; account: string | null }>;
+  /** `provider`: the scheme that resolves the reference; `account`: its identity there (a bws source for bws). */
+  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null }>;
   ttl_seconds: number;
   override_env: boolean;
   overridden_aliases: string[];
@@ -136,7 +137,7 @@ export function toWireRequest(request: ApprovalRequest): WireRequest {
     command: body.command,
     executable: body.executable,
     cwd: body.cwd,
-    secrets: body.secrets.map(({ alias, ref, account }) => ({ alias, ref, account })),
+    secrets: body.secrets.map(({ alias, ref, provider, account }) => ({ alias, ref, provider, account })),
     ttl_seconds: body.ttl_seconds,
     override_env: body.override_env,
     overridden_aliases: body.overridden_aliases,
@@ -160,7 +161,7 @@ export function auditFields(request: ApprovalRequest) {
     command: body.command,
     executable: body.executable,
     cwd: body.cwd,
-    secrets: body.secrets.map(({ alias, ref, account }) => ({ alias, ref, account })),
+    secrets: body.secrets.map(({ alias, ref, provider, account }) => ({ alias, ref, provider, account })),
     profile: body.profile,
     ttl_seconds: body.ttl_seconds,
     override_env: body.override_env,

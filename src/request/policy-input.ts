@@ -13,7 +13,7 @@ export function policyInputOf(request: ApprovalRequest, agent: string | null, no
     requester: request.requester.chain.map((p) => p.name),
     profile: request.profile,
     configPath: request.configPath,
-    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, provider: 'op', name: null })),
+    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, provider: s.provider, name: null })),
     executable: request.executable,
     command: request.command,
     cwd: request.cwd,

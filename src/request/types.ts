@@ -8,9 +8,15 @@ export type SecretSource = 'profile' | 'flag' | 'env_file';
 export interface SecretSpec {
   /** Environment variable name the child receives. */
   readonly alias: string;
-  /** The `op://` reference, as written. */
+  /** The reference, as written (`op://…`, `bws://…`, or a provider program's scheme). */
   readonly ref: string;
-  /** 1Password account; `null` means op's default account. */
+  /** The provider that resolves it: the reference's scheme (`op`, `bws`, or a declared program's). */
+  readonly provider: string;
+  /**
+   * The identity it is resolved as (core/ref.ts identityOf): the 1Password account (`null`: op's
+   * default account), the bws source (`null`: the default source), or a provider program's
+   * account (`null`: none given).
+   */
   readonly account: string | null;
   readonly source: SecretSource;
 }

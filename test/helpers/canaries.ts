@@ -1,6 +1,7 @@
-// The fake vault's canary values, for leak scans: every secret in test/fixtures/op-vault.json
-// carries a `CANARY…` token, and finding any token in output means a value leaked (a whole
-// value or one line of it). Reads only the committed fixture; exports names, no logic.
+// The fake vaults' canary values, for leak scans: every secret in test/fixtures/op-vault.json,
+// bws-vault.json (its access tokens too) and program-vault.json carries a `CANARY…` token, and
+// finding any token in output means a value leaked (a whole value or one line of it). Reads
+// only the committed fixtures; exports names, no logic.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +26,17 @@ function secretStrings(node: unknown): string[] {
   });
 }
 
-/** Full secret values of the fake vault (non-empty), exactly as the fake op returns them. */
+/** The fake bws's data (secrets and machine-account access tokens) and the fake provider program's. */
+export const FAKE_BWS_VAULT_PATH = fileURLToPath(new URL('../fixtures/bws-vault.json', import.meta.url));
+export const FAKE_PROGRAM_VAULT_PATH = fileURLToPath(new URL('../fixtures/program-vault.json', import.meta.url));
+
+/** Full secret values of the fake vaults (non-empty), exactly as the fakes return them; bws access tokens included. */
 export const CANARY_VALUES: readonly string[] = [
-  ...new Set(secretStrings(JSON.parse(readFileSync(FAKE_VAULT_PATH, 'utf8')) as unknown).filter((v) => v !== '')),
+  ...new Set(
+    [FAKE_VAULT_PATH, FAKE_BWS_VAULT_PATH, FAKE_PROGRAM_VAULT_PATH]
+      .flatMap((path) => secretStrings(JSON.parse(readFileSync(path, 'utf8')) as unknown))
+      .filter((v) => v !== ''),
+  ),
 ];
 
 /** Distinct `CANARY…` tokens across all vault values: scan output for each of these. */

@@ -13,7 +13,7 @@ export function requestBodyFor(opts: { cwd: string; command: string[]; executabl
     executable,
     executable_identity: { dev: st.dev, ino: st.ino, size: st.size, mtime_ms: st.mtimeMs, ctime_ms: st.ctimeMs, mode: st.mode, uid: st.uid },
     cwd: opts.cwd,
-    secrets: [{ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', account: null, source: 'flag' }],
+    secrets: [{ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', provider: 'op', account: null, source: 'flag' }],
     ttl_seconds: 60,
     override_env: false,
     allow_mutable_executable: false,

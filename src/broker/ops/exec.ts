@@ -15,7 +15,7 @@ import { callerOf } from '../caller.js';
 import type { Conversation } from '../conversation.js';
 import type { PolicyDecision } from '../../policy/types.js';
 import { clampReuse } from '../approvals.js';
-import { answerTogether, decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, policyDenied, policyVerdict, resolve, resolveWith, verdictExtra, withScope, type BrokerCore, type Pending, type Scope, type Together, type Values } from '../core.js';
+import { answerTogether, registryOf, decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, policyDenied, policyVerdict, resolve, resolveWith, verdictExtra, withScope, type BrokerCore, type Pending, type Scope, type Together, type Values } from '../core.js';
 import { planFromArgv } from '../plan-argv.js';
 import { reuseKey } from '../reuse-key.js';
 import { needsCallerTerminal } from '../terminal.js';
@@ -65,7 +65,7 @@ async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<voi
 
 async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserConfig, planned: ApprovalRequest, how: ExecHow): Promise<void> {
   // Also when planned here: the plan used the caller's user config, the daemon's own decides.
-  await validateRequest(planned, { uid: core.uid, trustedDirs: userConfig.trustedDirs });
+  await validateRequest(planned, { uid: core.uid, trustedDirs: userConfig.trustedDirs, registry: registryOf(core, userConfig) });
   const request = await withOwnWarnings(planned, { uid: core.uid, trustedDirs: userConfig.trustedDirs });
 
   const key = reuseKey(request, how.fingerprint);
@@ -188,7 +188,7 @@ function storeReusable(core: BrokerCore, scope: Scope, key: string, reuse: { ttl
       command: [...request.command],
       cwd: request.cwd,
       aliases: request.secrets.map((s) => s.alias),
-      secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
+      secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account })),
       profile: request.profile,
       agent: scope.agent ?? null,
       policyRule,
@@ -272,8 +272,8 @@ function answeredTogether(together: Together, scope: Scope): Grant {
 
 async function askHuman(core: BrokerCore, scope: Scope, key: string): Promise<Grant> {
   const { request, requestId, deadline, audit, actx, signal } = scope;
-  const { opPath, reuse, approvedAt, approver, together } = await decide(core, scope, 'exec');
-  const values = await resolveWith(core, opPath, request, audit, actx, deadline, signal);
+  const { resolution, reuse, approvedAt, approver, together } = await decide(core, scope, 'exec');
+  const values = await resolveWith(core, resolution, request, audit, actx, deadline, signal);
   // "Allow all once": each identical request waiting gets this one approval's values, once.
   if (together > 0) answerTogether(core, requestId, together, { by: requestId, approver, values });
   // A window that ran out while op answered still lets this approved run go, once.

@@ -1,11 +1,12 @@
-// item describe: one prompt (never reusable), one `op item get`, a value-free description back.
+// item describe: one prompt (never reusable), one `op item get` through the op provider (a
+// service-account account with its token), a value-free description back.
 
 import { auditEvent } from '../../audit/index.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { readAncestry, readRequesterChain } from '../../platform/process-tree.js';
 import type { z } from 'zod';
 import { ItemDescribeBodySchema, type ItemDescribeOkBodySchema } from '../../protocol/messages.js';
-import { checkItemRef, describeItem } from '../../provider/op/item.js';
+import { checkItemRef } from '../../provider/op/item.js';
 import type { Conversation } from '../conversation.js';
 import { codeOf, decide, parseBody, withScope, withTurn, type BrokerCore } from '../core.js';
 import { metaRequest, validateMetaRequest } from '../validate.js';
@@ -21,17 +22,18 @@ async function handleItemDescribe(core: BrokerCore, conv: Conversation): Promise
   }
   const chain = await readRequesterChain({ pid: body.pid, platform: core.opts.platform });
   const facts = { reason: body.reason, ttl_seconds: body.ttl_seconds, command: itemDescribeCommand(ref.raw), cwd: body.cwd, requester: { pid: body.pid, chain } };
-  const request = metaRequest(facts, [{ alias: 'ITEM', ref: ref.raw, account: body.account, source: 'flag' }]);
+  const request = metaRequest(facts, [{ alias: 'ITEM', ref: ref.raw, provider: 'op', account: body.account, source: 'flag' }]);
   await validateMetaRequest(request);
   const userConfig = await core.userConfigOf(core.opts.dirs);
   await withScope(core, conv, request, userConfig, async (scope) => {
     const { requestId, deadline, audit, actx, signal } = scope;
     audit.write(auditEvent('request_received', actx));
-    const { opPath } = await withTurn(core, requestId, deadline, signal, audit, actx, () => decide(core, scope, 'item_describe'));
+    const { resolution } = await withTurn(core, requestId, deadline, signal, audit, actx, () => decide(core, scope, 'item_describe'));
     audit.write(auditEvent('resolution_started', actx));
     let description;
     try {
-      description = await describeItem({ itemRef: ref.raw, account: body.account, opPath, env: core.opts.env, timeoutMs: Math.max(1000, deadline - core.now()), signal });
+      if (resolution.op === undefined) throw new AgentSecretError('internal', 'item describe has no op provider');
+      description = await resolution.op.describe(ref.raw, body.account, { requestId, deadline, timeoutMs: Math.max(1000, deadline - core.now()), signal });
     } catch (error) {
       audit.write(auditEvent('resolution_failed', actx, { error_code: codeOf(error) }));
       throw error;

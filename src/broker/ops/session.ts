@@ -22,7 +22,7 @@ import {
 import type { ApprovalRequest } from '../../request/types.js';
 import { chooseAnchor, describeProcess } from '../binding.js';
 import type { Conversation } from '../conversation.js';
-import { auditEnded, codeOf, decide, followChild, parseBody, resolveWith, withScope, withTurn, type BrokerCore } from '../core.js';
+import { auditEnded, codeOf, registryOf, decide, followChild, parseBody, resolveWith, withScope, withTurn, type BrokerCore } from '../core.js';
 import { SESSION_ERRORS } from '../sessions.js';
 import { metaRequest, OWN_PROGRAM, validateSecretsRequest, withOwnWarnings } from '../validate.js';
 import { randomBytes } from 'node:crypto';
@@ -40,22 +40,22 @@ async function handleSessionCreate(core: BrokerCore, conv: Conversation): Promis
   }
   const chain = await readRequesterChain({ pid: body.pid, platform: core.opts.platform });
   const planned = decodeRequest(sessionRequestBody(body.request, body.pid, chain));
-  await validateSecretsRequest(planned);
+  const userConfig = await core.userConfigOf(core.opts.dirs);
+  await validateSecretsRequest(planned, registryOf(core, userConfig));
   const request = await withOwnWarnings(planned, null);
   const bound = chooseAnchor(policy, ancestry, { uid: core.uid, gid: process.getegid?.() ?? ancestry[0].gid });
   const bindingText = describeProcess(bound.anchor);
-  const userConfig = await core.userConfigOf(core.opts.dirs);
   await withScope(core, conv, request, userConfig, async (scope) => {
     const { requestId, deadline, audit, actx, signal } = scope;
     audit.write(auditEvent('request_received', actx, { max_reads: body.max_reads, session_binding: bindingText }));
-    const { opPath } = await withTurn(core, requestId, deadline, signal, audit, actx, () =>
+    const { resolution } = await withTurn(core, requestId, deadline, signal, audit, actx, () =>
       decide(core, scope, 'session_create', {
         max_reads: body.max_reads,
         ttl_seconds: request.ttlSeconds,
         binding: bindingText,
       }),
     );
-    const values = await resolveWith(core, opPath, request, audit, actx, deadline, signal);
+    const values = await resolveWith(core, resolution, request, audit, actx, deadline, signal);
     const created = core.sessions.create({
       ttlSeconds: request.ttlSeconds,
       maxReads: body.max_reads,

@@ -41,7 +41,7 @@ export async function runApprovalsList(ctx: CliContext, options: { json?: boolea
       ...(typeof a.agent === 'string' ? [`  agent:   ${shellQuote(a.agent)}`] : []),
       `  granted: ${typeof a.policy_rule === 'string' ? `by policy rule ${shellQuote(a.policy_rule)}` : 'by the human'}`,
       // References and accounts come from the agent or its config: quoted and escaped like the command.
-      ...a.secrets.map((s) => `    ${shellQuote(s.alias)} = ${shellQuote(s.ref)} (${s.account === null ? 'default account' : shellQuote(s.account)})`),
+      ...a.secrets.map((s) => `    ${shellQuote(s.alias)} = ${shellQuote(s.ref)} (${identityWords(s.provider, s.account)})`),
     ]),
   );
   return 0;
@@ -86,4 +86,11 @@ async function ask<T>(ctx: CliContext, type: string, body: Record<string, unknow
   } finally {
     conv.close();
   }
+}
+
+// A 1Password account as before; a bws source; a provider program's scheme and account.
+function identityWords(provider: string, account: string | null): string {
+  if (provider === 'bws') return account === null ? 'Bitwarden default source' : `Bitwarden source ${shellQuote(account)}`;
+  if (provider !== 'op') return account === null ? `provider ${shellQuote(provider)}` : `provider ${shellQuote(provider)}, account ${shellQuote(account)}`;
+  return account === null ? 'default account' : shellQuote(account);
 }

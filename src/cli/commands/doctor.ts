@@ -1,5 +1,6 @@
-// `agent-secret doctor [--json]`: can exec work here? Checks node, op (found, version, signed
-// in, without ever prompting), the project config, the user config and approver, and the
+// `agent-secret doctor [--json]`: can exec work here? Checks node, every provider (op: found,
+// version, signed in, the mode of each account, without ever prompting; bws and its sources'
+// tokens; each provider program), the project config, the user config and approver, and the
 // audit log. Every failing check says how to fix it; exit 1 when something blocks exec.
 
 import { describeApprover } from '../../approval/index.js';
@@ -8,7 +9,7 @@ import { loadUserConfig, type UserConfig } from '../../config/user-config.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { userInfo } from 'node:os';
 import { auditLogPath, userConfigPath } from '../../platform/dirs.js';
-import { checkOp, findOp } from '../../provider/index.js';
+import { createRegistry } from '../../provider/index.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { writeJson, writeLines } from '../render/output.js';
 import { inspectProjectConfig } from './project-config.js';
@@ -45,18 +46,14 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
     add('user_config', 'fail', error.message, error.hint ?? 'fix the file or remove it to use the defaults');
   }
 
-  const opPath = findOp({ explicitPath: userConfig?.opPath, pathEnv: ctx.env.PATH });
-  const op = await checkOp({ opPath, env: ctx.env, timeoutMs: 10_000 });
-  if (!op.found) {
-    add('op', 'fail', op.error?.message ?? 'op was not found', op.error?.hint ?? 'install the 1Password CLI or set op_path in the user config');
-  } else {
-    add('op', 'ok', `${op.path ?? 'op'} ${op.version ?? '(unknown version)'}`);
-    if (op.signedIn === true) {
-      add('op_signed_in', 'ok', op.accounts.length > 0 ? `accounts: ${op.accounts.join(', ')}` : 'signed in');
-    } else {
-      add('op_signed_in', 'fail', op.error?.message ?? 'op is not signed in', op.error?.hint ?? 'unlock the 1Password app (Settings > Developer > Integrate with 1Password CLI) or run op signin');
-    }
-  }
+  // Every provider of the user config (its defaults when the file is broken): op, bws, programs.
+  const registry = createRegistry(userConfig ?? { path: userConfigPath(dirsInput(ctx)), opPath: undefined }, {
+    env: ctx.env,
+    platform: ctx.platform,
+    uid: ctx.uid,
+    brokerName: 'agent-secret',
+  });
+  for (const provider of registry.providers) checks.push(...(await provider.doctor()));
 
   const project = await inspectProjectConfig(ctx, options.config);
   if (project === null) {

@@ -77,6 +77,12 @@ export async function agentOf(ctx: CliContext): Promise<string | null> {
   return token === undefined ? null : agentOfToken(dirsInput(ctx), token);
 }
 
+/** `account=…` / `source=…` for a secret's identity, naming the default when there is none. Pure. */
+export function identityText(provider: string, account: string | null): string {
+  if (provider === 'bws') return `source=${account ?? '(default)'}`;
+  return `account=${account ?? (provider === 'op' ? '(op default)' : '(none)')}`;
+}
+
 function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, json: boolean, reuseOnly: boolean, policy: PolicyDecision): void {
   if (json) {
     writeJson(ctx.stdout, {
@@ -88,9 +94,9 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, j
       request: toWireRequest(request),
       policy: decisionJson(policy),
       notes: [
-        'validated locally: config, references, accounts, cwd, executable',
+        'validated locally: config, references, providers, accounts, cwd, executable',
         'did not prompt anyone',
-        'did not call op or resolve any value',
+        'did not call any provider (op, bws, provider programs) or resolve any value',
         'did not start the command',
       ],
     });
@@ -98,7 +104,7 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, j
   }
   const width = Math.max(...request.secrets.map((s) => s.alias.length));
   writeLines(ctx.stdout, [
-    'agent-secret exec dry run: ok (no prompt, no op call, no child)',
+    'agent-secret exec dry run: ok (no prompt, no provider call, no child)',
     `reason:      ${request.reason}`,
     `command:     ${request.command.map(shellQuote).join(' ')}`,
     `executable:  ${request.executable}`,
@@ -108,7 +114,7 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, j
     ...(request.profile === null ? [] : [`profile:     ${request.profile} (${request.configPath ?? ''})`]),
     `secrets:`,
     ...request.secrets.map(
-      (s) => `  ${s.alias.padEnd(width)} = ${s.ref}  account=${s.account ?? '(op default)'}  from=${s.source.replace('_', '-')}`,
+      (s) => `  ${s.alias.padEnd(width)} = ${s.ref}  provider=${s.provider} ${identityText(s.provider, s.account)}  from=${s.source.replace('_', '-')}`,
     ),
     ...(request.plainEnvNames.length > 0 ? [`plain env:   ${request.plainEnvNames.join(', ')}`] : []),
     ...(request.warnings.length > 0 ? ['warnings:', ...request.warnings.map((w) => `  - ${w}`)] : []),

@@ -1,6 +1,8 @@
 // `agent-secret profile list|show`: the project's profiles with includes and accounts
-// resolved. Shows references and accounts only; values are never resolved here.
+// resolved. Shows references, their providers and accounts (or bws sources) only; values are
+// never resolved here.
 
+import { identityOf, schemeOf } from '../../core/ref.js';
 import { formatTtl } from '../../core/ttl.js';
 import { resolveProfile } from '../../config/index.js';
 import type { CliContext } from '../context.js';
@@ -32,6 +34,11 @@ export async function runProfileList(ctx: CliContext, options: Options): Promise
   return 0;
 }
 
+// The provider of a reference: its scheme (refs passed validation at load).
+function providerOf(ref: string): string {
+  return schemeOf(ref) ?? 'op';
+}
+
 /** Shows one profile, fully resolved. */
 export async function runProfileShow(ctx: CliContext, name: string | undefined, options: Options): Promise<number> {
   const config = await requireProjectConfig(ctx, options.config);
@@ -46,7 +53,7 @@ export async function runProfileShow(ctx: CliContext, name: string | undefined, 
         reason: profile.reason ?? null,
         ttl_seconds: profile.ttlSeconds ?? null,
         include: profile.include,
-        secrets: profile.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
+        secrets: profile.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: providerOf(s.ref), account: identityOf(s.ref, s.account, s.account) })),
       },
     });
     return 0;
@@ -59,7 +66,12 @@ export async function runProfileShow(ctx: CliContext, name: string | undefined, 
     `account: ${profile.account ?? '(op default account, or --account / OP_ACCOUNT)'}`,
     ...(profile.include.length > 0 ? [`include: ${profile.include.join(', ')}`] : []),
     'secrets:',
-    ...profile.secrets.map((s) => `  ${s.alias} = ${s.ref}${s.account === null ? '' : `  account=${s.account}`}`),
+    ...profile.secrets.map((s) => {
+      const provider = providerOf(s.ref);
+      const account = identityOf(s.ref, s.account, s.account);
+      const identity = provider === 'bws' ? `  source=${account ?? '(default)'}` : account === null ? '' : `  account=${account}`;
+      return `  ${s.alias} = ${s.ref}  provider=${provider}${identity}`;
+    }),
   ]);
   return 0;
 }

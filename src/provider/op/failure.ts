@@ -8,19 +8,17 @@ import { ambiguousItems, interpretOpFailure, type OpErrorKind, type OpFailure } 
 import { pinpointRefs } from './pinpoint.js';
 import type { OpRunResult } from './run-op.js';
 
-/** One unique reference of a batch and every alias that asked for it. */
-export interface BatchEntry {
-  readonly ref: string;
-  readonly aliases: readonly string[];
-}
+import { describeEntries, detailsFor, type BatchEntry } from '../batch.js';
+
+export { describeEntries, type BatchEntry };
 
 export interface FailureContext {
   readonly account: string | null;
   readonly entries: readonly BatchEntry[];
   readonly timeoutMs: number;
+  /** op ran with the account's service-account token, not the desktop app. */
+  readonly serviceAccount?: boolean;
 }
-
-const MAX_LISTED = 6;
 
 export const HINT_MISSING = 'install the 1Password CLI (op), or set op_path in ~/.config/agent-secret/config.yml; then run `agent-secret doctor`';
 export const HINT_SIGNED_OUT = 'unlock the 1Password app (Settings > Developer > Integrate with 1Password CLI) or run `op signin`; then run `agent-secret doctor`';
@@ -52,34 +50,15 @@ function shellWord(text: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-/** "A (op://…), B, C (op://…)" for the given entries, clipped to a few. */
-export function describeEntries(entries: readonly BatchEntry[]): string {
-  const shown = entries.slice(0, MAX_LISTED).map((e) => `${e.aliases.join(', ')} (${e.ref})`);
-  const more = entries.length - shown.length;
-  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
-}
-
 function inAccount(account: string | null): string {
   return account === null ? '' : ` in account ${account}`;
-}
-
-function detailsFor(entries: readonly BatchEntry[], account: string | null): ErrorDetails {
-  const first = entries[0];
-  const details: ErrorDetails = {};
-  if (first !== undefined) {
-    const alias = first.aliases[0];
-    if (alias !== undefined) details.alias = alias;
-    details.ref = first.ref;
-  }
-  if (account !== null) details.account = account;
-  return details;
 }
 
 /** The error for an op call that did not succeed. */
 export function toProviderError(result: OpRunResult, context: FailureContext): AgentSecretError {
   const { account, entries } = context;
   const all = describeEntries(entries);
-  const details = detailsFor(entries, account);
+  const details = detailsFor(entries, account, 'op');
   if (result.failedToStart) {
     return new AgentSecretError('provider.missing', 'the 1Password CLI (op) could not be started', { hint: HINT_MISSING, details });
   }
@@ -110,10 +89,17 @@ export function fromOpFailure(failure: OpFailure, context: FailureContext): Agen
   const named = specific ? pinpointRefs(failure.message, entries.map((e) => e.ref)) : [];
   const about = named.length > 0 ? entries.filter((e) => named.includes(e.ref)) : entries;
   const list = describeEntries(about);
-  const details = detailsFor(about, account);
+  const details = detailsFor(about, account, 'op');
   const where = inAccount(account);
   const reason = failure.reason;
   const failed = (message: string, hint: string) => new AgentSecretError('provider.failed', message, { hint, details });
+  if (context.serviceAccount === true && account !== null && (failure.kind === 'signed_out' || failure.kind === 'declined' || failure.kind === 'transient' || failure.kind === 'unknown')) {
+    // No desktop app is involved: the token (or its access) is what to look at.
+    return new AgentSecretError('provider.signed_out', `op could not use the service-account token of account ${account} (needed for ${list}): ${reason}`, {
+      hint: serviceTokenHint(account),
+      details,
+    });
+  }
   const kinds: Record<OpErrorKind, () => AgentSecretError> = {
     bad_ref: () => failed(`op could not resolve ${list}${where}: ${reason}`, badRefHint(about[0]?.ref, account)),
     signed_out: () => signedOut(reason, list, where, details),
@@ -124,6 +110,11 @@ export function fromOpFailure(failure: OpFailure, context: FailureContext): Agen
     unknown: () => failed(`op could not resolve ${list}${where}: ${reason}`, HINT_UNKNOWN),
   };
   return kinds[failure.kind]();
+}
+
+/** The next step when a service-account token is missing or refused. */
+export function serviceTokenHint(account: string): string {
+  return `the human checks the token with \`agent-secret provider token status op/${account}\` and replaces it with \`agent-secret provider token set op/${account}\`; then run \`agent-secret doctor\``;
 }
 
 function signedOut(reason: string, list: string, where: string, details: ErrorDetails): AgentSecretError {
@@ -156,7 +147,7 @@ const HINT_BAD_ITEM = 'check the vault and item names (or use the item ID) with 
 export function toItemError(result: OpRunResult, context: ItemFailureContext): AgentSecretError {
   const { itemRef, account } = context;
   const where = inAccount(account);
-  const details: ErrorDetails = account === null ? { ref: itemRef } : { ref: itemRef, account };
+  const details: ErrorDetails = account === null ? { ref: itemRef, provider: 'op' } : { ref: itemRef, provider: 'op', account };
   const failed = (message: string, hint?: string) => new AgentSecretError('provider.failed', message, { ...(hint === undefined ? {} : { hint }), details });
   if (result.failedToStart) {
     return new AgentSecretError('provider.missing', 'the 1Password CLI (op) could not be started', { hint: HINT_MISSING, details });

@@ -86,7 +86,7 @@ export async function describeItem(opts: DescribeItemOptions): Promise<ItemDescr
   }
   const timeoutMs = opts.timeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
   const result = await runOp(
-    { args: ['item', 'get', ref.item, '--vault', ref.vault, '--format', 'json'], account: opts.account },
+    { args: ['item', 'get', ref.item, '--vault', ref.vault, '--format', 'json'], account: opts.account, serviceToken: opts.account === null ? undefined : opts.serviceTokens?.get(opts.account) },
     { opPath: opts.opPath, env: opts.env, timeoutMs, ...(opts.signal === undefined ? {} : { signal: opts.signal }) },
   );
   if (result.exitCode !== 0 || result.timedOut || result.canceled || result.overflowed || result.failedToStart) {

@@ -107,13 +107,14 @@ export async function resolveSecrets(specs: readonly SecretSpec[], opts: OpOptio
 
 async function resolveBatch(batch: Batch, opts: OpOptions, stoppedBySibling: () => boolean): Promise<BatchOutcome> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
-  const context: FailureContext = { account: batch.account, entries: batch.entries, timeoutMs };
+  const serviceToken = batch.account === null ? undefined : opts.serviceTokens?.get(batch.account);
+  const context: FailureContext = { account: batch.account, entries: batch.entries, timeoutMs, serviceAccount: serviceToken !== undefined };
   const aborted = () => opts.signal?.aborted === true;
   if (aborted()) {
     return { ok: false, error: toProviderError(canceledResult(), context), siblingStopped: stoppedBySibling() };
   }
   const template = buildInjectTemplate(batch.entries.map((e) => e.ref));
-  const call = { args: ['inject'], account: batch.account, inFile: template.text };
+  const call = { args: ['inject'], account: batch.account, inFile: template.text, serviceToken };
 
   let result: OpRunResult;
   try {

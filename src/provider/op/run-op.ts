@@ -1,12 +1,15 @@
 // The only place agent-secret starts `op`. No shell, a cleaned explicit environment, always
 // --no-color, a timeout that escalates SIGTERM to SIGKILL, and cancellation. op's stdout may
 // hold secret values: it is returned to one parser and never logged, shown or put in an error.
+// A call for a service-account account gets OP_SERVICE_ACCOUNT_TOKEN in its own environment
+// (a `reveal()` site) and nothing that would choose another way in (no --account, no Connect).
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import { AgentSecretError } from '../../core/errors.js';
+import type { SecretValue } from '../../core/secret-value.js';
 
 export const DEFAULT_OP_TIMEOUT_MS = 60_000;
 /** Time between SIGTERM and SIGKILL once op must stop. */
@@ -16,6 +19,8 @@ const MAX_STDERR = 1024 * 1024;
 
 /** Variables removed from op's environment: they change op's output or load code into node. */
 const DROPPED_ENV = new Set(['NODE_DEBUG', 'NODE_OPTIONS', 'OP_DEBUG', 'OP_FORMAT', 'OP_ISO_TIMESTAMPS']);
+/** Removed as well when op runs with a service-account token: they would pick another account or way in (Connect wins over a token). */
+const SERVICE_ACCOUNT_DROPPED = (name: string) => name === 'OP_ACCOUNT' || name.startsWith('OP_SESSION_') || name.startsWith('OP_CONNECT_') || name === 'OP_SERVICE_ACCOUNT_TOKEN';
 
 export interface OpOptions {
   /** Absolute path to op. */
@@ -25,13 +30,17 @@ export interface OpOptions {
   /** Per op call; default 60_000. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Service-account tokens by account name: those accounts' calls run with their token, not the desktop app. */
+  serviceTokens?: ReadonlyMap<string, SecretValue>;
 }
 
 export interface OpCall {
   /** Subcommand and its own flags, e.g. ['whoami', '--format', 'json']. */
   args: readonly string[];
-  /** Passed as --account when not null. */
+  /** Passed as --account when not null (and no service-account token is given). */
   account?: string | null;
+  /** Run as a service account: OP_SERVICE_ACCOUNT_TOKEN in op's environment for this call only. */
+  serviceToken?: SecretValue | undefined;
   /**
    * Text handed to op through `--in-file` (a 0600 file in a fresh 0700 directory, removed when
    * op exits). Not stdin: Node gives a child a socket, and op reads piped input only from a FIFO.
@@ -62,6 +71,13 @@ export function buildOpEnv(env: Readonly<Record<string, string | undefined>>): R
   return clean;
 }
 
+/** op's environment for a service-account call: buildOpEnv without the variables that choose another account or way in, plus the token. */
+export function serviceAccountEnv(env: Readonly<Record<string, string | undefined>>, token: SecretValue): Record<string, string> {
+  const clean = buildOpEnv(env);
+  for (const name of Object.keys(clean)) if (SERVICE_ACCOUNT_DROPPED(name)) delete clean[name];
+  return { ...clean, OP_SERVICE_ACCOUNT_TOKEN: token.reveal() };
+}
+
 /** Runs op once and reports how it ended; never rejects for op's own failures. */
 export async function runOp(call: OpCall, options: OpOptions): Promise<OpRunResult> {
   if (call.inFile === undefined) return spawnOp([...call.args], call, options);
@@ -82,7 +98,8 @@ export async function runOp(call: OpCall, options: OpOptions): Promise<OpRunResu
 }
 
 async function spawnOp(args: string[], call: OpCall, options: OpOptions): Promise<OpRunResult> {
-  const account = call.account ?? null;
+  // A service account is the token's own account: --account would make op look for a signed-in one.
+  const account = call.serviceToken === undefined ? (call.account ?? null) : null;
   const argv = [...args, '--no-color', ...(account === null ? [] : ['--account', account])];
   const subprocess = execa(options.opPath, argv, {
     reject: false,
@@ -90,7 +107,7 @@ async function spawnOp(args: string[], call: OpCall, options: OpOptions): Promis
     stripFinalNewline: false,
     all: false,
     shell: false,
-    env: buildOpEnv(options.env),
+    env: call.serviceToken === undefined ? buildOpEnv(options.env) : serviceAccountEnv(options.env, call.serviceToken),
     extendEnv: false,
     stdin: 'ignore',
     stdout: 'pipe',

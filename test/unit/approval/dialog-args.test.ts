@@ -19,7 +19,7 @@ import { NOW, samplePrompt, sampleWire } from './sample-prompt.js';
 
 // The same request as one that allows no reuse (item describe).
 function itemPrompt(): ApprovalPrompt {
-  return buildPrompt(sampleWire({ secrets: [{ alias: 'GitHub', ref: 'op://Private/GitHub', account: null }] }), {
+  return buildPrompt(sampleWire({ secrets: [{ alias: 'GitHub', ref: 'op://Private/GitHub', provider: 'op', account: null }] }), {
     id: 'req_item',
     expiresAt: new Date(NOW + 120_000),
     operation: 'item_describe',

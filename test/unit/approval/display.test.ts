@@ -148,7 +148,7 @@ describe('a long command', () => {
   });
 
   it('caps the whole text, shrinking lists first', () => {
-    const secrets = Array.from({ length: 50 }, (_, i) => ({ alias: `A${i}`, ref: `op://v/${'i'.repeat(190)}/${i}`, account: null }));
+    const secrets = Array.from({ length: 50 }, (_, i) => ({ alias: `A${i}`, ref: `op://v/${'i'.repeat(190)}/${i}`, provider: 'op', account: null }));
     const { lines } = renderPrompt(samplePrompt({ secrets, warnings: Array.from({ length: 20 }, () => 'w'.repeat(300)) }), { now: NOW });
     expect([...lines.join('\n')].length).toBeLessThanOrEqual(DISPLAY_LIMITS.total);
     expect(lines.some((l) => /more secrets not shown/.test(l))).toBe(true);
@@ -211,14 +211,14 @@ describe('renderPrompt', () => {
   });
 
   it('says "this secret" for one and names op\'s default account', () => {
-    const { lines } = renderPrompt(samplePrompt({ secrets: [{ alias: 'TOKEN', ref: 'op://v/i/f', account: null }] }), { now: NOW });
+    const { lines } = renderPrompt(samplePrompt({ secrets: [{ alias: 'TOKEN', ref: 'op://v/i/f', provider: 'op', account: null }] }), { now: NOW });
     expect(lines[0]).toBe('Allow this command to use this secret?');
     expect(lines).toContain('Account: default account');
     expect(lines).toContain('  TOKEN = op://v/i/f (default account)');
   });
 
   it('collapses a huge secret list into a counted marker line', () => {
-    const secrets = Array.from({ length: DISPLAY_LIMITS.secrets + 7 }, (_, i) => ({ alias: `S${i}`, ref: `op://v/i/f${i}`, account: null }));
+    const secrets = Array.from({ length: DISPLAY_LIMITS.secrets + 7 }, (_, i) => ({ alias: `S${i}`, ref: `op://v/i/f${i}`, provider: 'op', account: null }));
     const { lines } = renderPrompt(samplePrompt({ secrets }), { now: NOW });
     expect(lines).toContain('  …[7 more secrets not shown; deny if you did not expect this many]');
   });
@@ -241,7 +241,7 @@ describe('renderPrompt', () => {
       command: fc.array(longish, { minLength: 1, maxLength: 50 }),
       executable: longish,
       cwd: longish,
-      secrets: fc.array(fc.record({ alias: untrusted, ref: longish, account: fc.option(untrusted, { nil: null }) }), { maxLength: 60 }),
+      secrets: fc.array(fc.record({ alias: untrusted, ref: longish, provider: fc.oneof(fc.constantFrom('op', 'bws'), untrusted), account: fc.option(untrusted, { nil: null }) }), { maxLength: 60 }),
       ttl_seconds: fc.integer({ min: 10, max: 600 }),
       override_env: fc.boolean(),
       overridden_aliases: fc.array(untrusted, { maxLength: 60 }),
@@ -318,7 +318,7 @@ describe('operations', () => {
   const item = sampleWire({
     command: ['agent-secret', 'item', 'describe', 'op://Private/GitHub'],
     executable: '/usr/local/bin/node',
-    secrets: [{ alias: 'GitHub', ref: 'op://Private/GitHub', account: null }],
+    secrets: [{ alias: 'GitHub', ref: 'op://Private/GitHub', provider: 'op', account: null }],
     profile: null,
   });
 
@@ -396,7 +396,7 @@ describe('operations', () => {
     [{ max_reads: 100, ttl_seconds: 10, binding: '' }, 'Allow the bound process to read this secret up to 100 times in the next 10 sec?'],
     [{ max_reads: 2, ttl_seconds: 60, binding: 'evil\n(pid 1)\u202e' }, 'Allow evil\\n(pid 1)\\u202e to read this secret up to 2 times in the next 1 minute?'],
   ])('session question for %j', (s, question) => {
-    const prompt = buildPrompt(sampleWire({ secrets: [{ alias: 'T', ref: 'op://v/i/f', account: null }] }), { id: 'r', expiresAt: new Date(NOW), operation: 'session_create', session: s });
+    const prompt = buildPrompt(sampleWire({ secrets: [{ alias: 'T', ref: 'op://v/i/f', provider: 'op', account: null }] }), { id: 'r', expiresAt: new Date(NOW), operation: 'session_create', session: s });
     expect(renderPrompt(prompt, { now: NOW }).lines[0]).toBe(question);
   });
 
@@ -414,7 +414,7 @@ describe('operations', () => {
       command: fc.array(longish, { minLength: 1, maxLength: 5 }),
       executable: longish,
       cwd: longish,
-      secrets: fc.array(fc.record({ alias: untrusted, ref: longish, account: fc.option(untrusted, { nil: null }) }), { minLength: 1, maxLength: 5 }),
+      secrets: fc.array(fc.record({ alias: untrusted, ref: longish, provider: fc.oneof(fc.constantFrom('op', 'bws'), untrusted), account: fc.option(untrusted, { nil: null }) }), { minLength: 1, maxLength: 5 }),
       ttl_seconds: fc.integer({ min: 10, max: 600 }),
       override_env: fc.boolean(),
       overridden_aliases: fc.array(untrusted, { maxLength: 3 }),

@@ -11,7 +11,7 @@ import type { ApprovalPrompt } from '../../../src/approval/types.js';
 import { NOW, samplePrompt, sampleWire } from './sample-prompt.js';
 
 function itemPrompt(): ApprovalPrompt {
-  return buildPrompt(sampleWire({ secrets: [{ alias: 'GitHub', ref: 'op://Private/GitHub', account: null }] }), { id: 'req_item', expiresAt: new Date(NOW + 120_000), operation: 'item_describe' });
+  return buildPrompt(sampleWire({ secrets: [{ alias: 'GitHub', ref: 'op://Private/GitHub', provider: 'op', account: null }] }), { id: 'req_item', expiresAt: new Date(NOW + 120_000), operation: 'item_describe' });
 }
 
 // Every line of the script except the two string-literal assignments.
@@ -26,7 +26,7 @@ function literalOf(script: string, name: 'title' | 'text'): string {
 
 describe('buildDialogScript', () => {
   it('produces this exact script for a fixed request', () => {
-    const script = buildDialogScript(samplePrompt({ secrets: [{ alias: 'TOKEN', ref: 'op://v/i/f', account: null }], command: ['deploy'] }), {
+    const script = buildDialogScript(samplePrompt({ secrets: [{ alias: 'TOKEN', ref: 'op://v/i/f', provider: 'op', account: null }], command: ['deploy'] }), {
       now: NOW,
       deadline: NOW + 119_400,
     });

@@ -13,8 +13,8 @@ export function sampleWire(overrides: Partial<WireRequest> = {}): WireRequest {
     executable: '/usr/bin/terraform',
     cwd: '/home/dev/infra',
     secrets: [
-      { alias: 'AWS_SECRET', ref: 'op://Infra/aws/secret', account: 'acme.1password.com' },
-      { alias: 'TF_TOKEN', ref: 'op://Infra/terraform/token', account: null },
+      { alias: 'AWS_SECRET', ref: 'op://Infra/aws/secret', provider: 'op', account: 'acme.1password.com' },
+      { alias: 'TF_TOKEN', ref: 'op://Infra/terraform/token', provider: 'op', account: null },
     ],
     ttl_seconds: 120,
     override_env: false,

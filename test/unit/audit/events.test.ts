@@ -19,8 +19,8 @@ describe('auditEvent', () => {
       executable: '/usr/local/bin/terraform',
       cwd: '/work/project',
       secrets: [
-        { alias: 'AWS_SECRET_ACCESS_KEY', ref: 'op://Infra/aws/secret', account: 'team.1password.com' },
-        { alias: 'TF_TOKEN', ref: 'op://Infra/terraform cloud/token', account: null },
+        { alias: 'AWS_SECRET_ACCESS_KEY', ref: 'op://Infra/aws/secret', provider: 'op', account: 'team.1password.com' },
+        { alias: 'TF_TOKEN', ref: 'op://Infra/terraform cloud/token', provider: 'op', account: null },
       ],
       profile: 'deploy',
       ttl_seconds: 120,

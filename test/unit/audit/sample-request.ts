@@ -9,8 +9,8 @@ export function sampleRequest(overrides: Partial<ApprovalRequest> = {}): Approva
     executableIdentity: { dev: 1, ino: 2, size: 3, mtimeMs: 4, ctimeMs: 5, mode: 0o100755, uid: 0 },
     cwd: '/work/project',
     secrets: [
-      { alias: 'AWS_SECRET_ACCESS_KEY', ref: 'op://Infra/aws/secret', account: 'team.1password.com', source: 'profile' },
-      { alias: 'TF_TOKEN', ref: 'op://Infra/terraform cloud/token', account: null, source: 'flag' },
+      { alias: 'AWS_SECRET_ACCESS_KEY', ref: 'op://Infra/aws/secret', provider: 'op', account: 'team.1password.com', source: 'profile' },
+      { alias: 'TF_TOKEN', ref: 'op://Infra/terraform cloud/token', provider: 'op', account: null, source: 'flag' },
     ],
     ttlSeconds: 120,
     overrideEnv: false,

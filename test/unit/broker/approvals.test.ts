@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
 import { clampReuse, createApprovalStore, REUSE_BOUNDS, type ApprovalSummary, type Reservation } from '../../../src/broker/approvals.js';
 
-const SUMMARY: ApprovalSummary = { reason: 'deploy', command: ['terraform', 'apply'], cwd: '/work', aliases: ['TF_TOKEN'], secrets: [{ alias: 'TF_TOKEN', ref: 'op://Infra/Terraform/token', account: null }], profile: 'deploy' };
+const SUMMARY: ApprovalSummary = { reason: 'deploy', command: ['terraform', 'apply'], cwd: '/work', aliases: ['TF_TOKEN'], secrets: [{ alias: 'TF_TOKEN', ref: 'op://Infra/Terraform/token', provider: 'op', account: null }], profile: 'deploy' };
 
 /** A stand-in for the broker's Map<alias, SecretValue>. */
 interface Values {

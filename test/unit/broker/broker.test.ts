@@ -152,7 +152,7 @@ describe('prompt warnings', () => {
 
 describe('session create prompt warnings', () => {
   it('are the daemon\'s own too: many secrets are named even when the client sent no warning', async () => {
-    const secrets = ['A', 'B', 'C', 'D', 'E', 'F'].map((alias) => ({ alias: `TOKEN_${alias}`, ref: 'op://Infra/Cloudflare/token', account: null, source: 'flag' }));
+    const secrets = ['A', 'B', 'C', 'D', 'E', 'F'].map((alias) => ({ alias: `TOKEN_${alias}`, ref: 'op://Infra/Cloudflare/token', provider: 'op', account: null, source: 'flag' }));
     const conv = conversation('session.create', { request: { ...requestBody(), secrets }, max_reads: 1, binding: { mode: 'ancestor', depth: 1 }, pid: process.pid });
     await broker.handler(conv);
     const [prompt] = sandbox.prompts() as Array<{ warnings: string[] }>;

@@ -54,7 +54,7 @@ describe('reuseKey', () => {
     ['a secret account', { secrets: [base.secrets[0]!, { ...base.secrets[1]!, account: 'other.1password.com' }] }],
     ['a default account made explicit', { secrets: [{ ...base.secrets[0]!, account: null }, base.secrets[1]!] }],
     ['a secret dropped', { secrets: [base.secrets[0]!] }],
-    ['a secret added', { secrets: [...base.secrets, { alias: 'EXTRA', ref: 'op://v/i/f', account: null, source: 'flag' }] }],
+    ['a secret added', { secrets: [...base.secrets, { alias: 'EXTRA', ref: 'op://v/i/f', provider: 'op', account: null, source: 'flag' }] }],
     ['ttl', { ttlSeconds: 121 }],
     ['override_env', { overrideEnv: true }],
     ['overridden aliases', { overrideEnv: true, overriddenAliases: ['TF_TOKEN'] }],
@@ -99,13 +99,14 @@ describe('reuseKey', () => {
   });
 
   it('does not confuse a null account with the text "null" or an empty account', () => {
-    const keys = [null, 'null', ''].map((account) => reuseKey(sampleRequest({ secrets: [{ alias: 'A', ref: 'op://v/i/f', account, source: 'flag' }] }), FP));
+    const keys = [null, 'null', ''].map((account) => reuseKey(sampleRequest({ secrets: [{ alias: 'A', ref: 'op://v/i/f', provider: 'op', account, source: 'flag' }] }), FP));
     expect(new Set(keys).size).toBe(3);
   });
 
   const secretArb = fc.record({
     alias: fc.constantFrom('A', 'B', 'TOKEN', 'DB_PASSWORD', 'Z_1'),
     ref: fc.constantFrom('op://v/i/f', 'op://v/i/g', 'op://w/x/y'),
+    provider: fc.constant('op'),
     account: fc.constantFrom(null, 'a.1password.com', 'b.1password.com'),
     source: fc.constantFrom('profile' as const, 'flag' as const, 'env_file' as const),
   });

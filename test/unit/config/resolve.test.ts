@@ -141,7 +141,7 @@ describe('profiles.example.yaml', () => {
 
   it('loads, and every profile resolves', () => {
     if (!result.ok) throw new Error(result.issues.map((i) => i.message).join('\n'));
-    expect(result.config.profileNames).toEqual(['cloudflare-base', 'terraform-cloudflare', 'deploy-fly', 'migrations', 'demo']);
+    expect(result.config.profileNames).toEqual(['cloudflare-base', 'terraform-cloudflare', 'deploy-fly', 'migrations', 'release', 'demo']);
     for (const name of result.config.profileNames) expect(resolveProfile(result.config, name).secrets.length).toBeGreaterThan(0);
   });
 
@@ -155,6 +155,16 @@ describe('profiles.example.yaml', () => {
     expect(fly).toMatchObject({ reason: 'Manage Cloudflare DNS and Workers for this project', ttlSeconds: 120 });
     expect(fly.secrets.find((s) => s.alias === 'FLY_OTP')?.ref).toMatch(/\?attribute=otp$/);
     expect(resolveProfile(result.config, 'demo').secrets.every((s) => s.ref.startsWith('op://Demo Vault/Demo Service/'))).toBe(true);
+  });
+
+  it('mixes providers in one profile; the file\'s account applies to its op:// references only', () => {
+    if (!result.ok) throw new Error('invalid example');
+    const release = resolveProfile(result.config, 'release');
+    const accountOf = (alias: string) => release.secrets.find((s) => s.alias === alias)?.account;
+    expect(accountOf('NPM_TOKEN')).toBe('my-team.1password.com');
+    expect(accountOf('STRIPE_KEY')).toBeNull();
+    expect(accountOf('SENTRY_AUTH_TOKEN')).toBeNull();
+    expect(accountOf('SMTP_PASSWORD')).toBeNull();
   });
 });
 

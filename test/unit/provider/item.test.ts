@@ -131,7 +131,7 @@ describe('describeItem', () => {
         expect(new Set(references).size, `${item.title}: references are unique`).toBe(references.length);
         expect(desc.fields).toHaveLength((item.fields ?? []).length + (item.files ?? []).length);
         // Through the path exec uses: one op inject for all of the item's references.
-        const specs = desc.fields.map((field, index) => ({ alias: `F${index}`, ref: field.reference, account: null, source: 'flag' as const }));
+        const specs = desc.fields.map((field, index) => ({ alias: `F${index}`, ref: field.reference, provider: 'op', account: null, source: 'flag' as const }));
         const values = await resolveSecrets(specs, { opPath: FAKE_OP, env: world.env });
         desc.fields.forEach((field, index) => {
           expect(values.get(`F${index}`)?.reveal(), `${item.title}/${field.label}`).toBe(fixtureValue(item.id, field.id));
@@ -195,7 +195,7 @@ describe('describeItem failures', () => {
     expect(item.exitCode).toBe(13);
     const vault = await describeFails('op://Nowhere/GitHub', { account: 'my' });
     expect(vault.message).toBe(`op could not find op://Nowhere/GitHub in account my: "Nowhere" isn't a vault in this account`);
-    expect(vault.details).toEqual({ ref: 'op://Nowhere/GitHub', account: 'my' });
+    expect(vault.details).toEqual({ ref: 'op://Nowhere/GitHub', provider: 'op', account: 'my' });
     expect(world.calls()).toHaveLength(2);
   });
 

@@ -12,7 +12,7 @@ import { badRefHint } from '../../../src/provider/op/failure.js';
 
 const MY = 'my.1password.com';
 const WORK = 'work.1password.com';
-const spec = (alias: string, ref: string, account: string | null = null): SecretSpec => ({ alias, ref, account, source: 'flag' });
+const spec = (alias: string, ref: string, account: string | null = null): SecretSpec => ({ alias, ref, provider: 'op', account, source: 'flag' });
 const reveal = (values: Map<string, SecretValue>) => Object.fromEntries([...values].map(([k, v]) => [k, v.reveal()]));
 
 let world: FakeOpWorld;
@@ -156,7 +156,7 @@ describe('resolveSecrets failures deliver nothing and name the alias and referen
     expect(error.message).toBe(
       'op could not resolve API_TOKEN (op://Prod/Stripe2/token): could not resolve item UUID for item Stripe2: could not find item Stripe2 in vault prd3vlt7kqz2mxv4wbn8hry5lda',
     );
-    expect(error.details).toEqual({ alias: 'API_TOKEN', ref: 'op://Prod/Stripe2/token' });
+    expect(error.details).toEqual({ alias: 'API_TOKEN', ref: 'op://Prod/Stripe2/token', provider: 'op' });
     expect(error.hint).toContain('`agent-secret item describe op://Prod/Stripe2` to see its field names');
     expect(error.hint).not.toContain('op item list');
   });
@@ -175,7 +175,7 @@ describe('resolveSecrets failures deliver nothing and name the alias and referen
   it('names every alias of a failing duplicated reference, with the account', async () => {
     const error = await failure([spec('A', 'op://Work Only/Jira/nope', WORK), spec('B', 'op://Work Only/Jira/nope', WORK), spec('C', 'op://Work Only/Jira/token', WORK)]);
     expect(error.message).toBe(`op could not resolve A, B (op://Work Only/Jira/nope) in account ${WORK}: item 'Work Only/Jira' does not have a field 'nope'`);
-    expect(error.details).toEqual({ alias: 'A', ref: 'op://Work Only/Jira/nope', account: WORK });
+    expect(error.details).toEqual({ alias: 'A', ref: 'op://Work Only/Jira/nope', provider: 'op', account: WORK });
   });
 
   it('names the whole batch when op\'s text cannot be matched to one reference', async () => {

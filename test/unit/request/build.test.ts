@@ -91,11 +91,13 @@ describe('buildRequest', () => {
           {
             "account": "work.1password.com",
             "alias": "AWS_ACCESS_KEY_ID",
+            "provider": "op",
             "ref": "op://Infra/AWS/key_id",
           },
           {
             "account": null,
             "alias": "CLOUDFLARE_API_TOKEN",
+            "provider": "op",
             "ref": "op://Infra/Cloudflare/token",
           },
         ],

@@ -1,0 +1,285 @@
+// More than one store, end to end with the built binary: a profile mixing 1Password (fake op),
+// Bitwarden Secrets Manager (fake bws) and a provider program is shown with each secret's
+// provider (dry run, profile show, the approver's request, the audit log) and delivered;
+// a failure in one provider delivers nothing from any; provider programs that hang, exit 1,
+// answer garbage or answer for a ref they were not asked fail closed; a project file cannot
+// declare a provider. Every run is scanned for the canaries of all three fake stores.
+
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FAKE_BWS_VAULT_PATH, FAKE_PROGRAM_VAULT_PATH } from '../helpers/canaries.js';
+import { runClean } from '../helpers/run-cli.js';
+import { createSandbox, FIXTURE_BIN, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { digest, valueOf } from '../helpers/vault.js';
+
+const PROGRAMS = join(REPO_ROOT, 'test', 'fixtures', 'programs');
+const BWS = JSON.parse(readFileSync(FAKE_BWS_VAULT_PATH, 'utf8')) as { access_tokens: Array<{ value: string }>; secrets: Array<{ id: string; value: string }> };
+const PROGRAM = JSON.parse(readFileSync(FAKE_PROGRAM_VAULT_PATH, 'utf8')) as { secrets: Array<{ ref: string; value: string }> };
+const STRIPE = BWS.secrets[0]!;
+const DB = BWS.secrets[1]!;
+const APP = PROGRAM.secrets[0]!;
+
+const CONFIG = `version: 1
+profiles:
+  mixed:
+    reason: Deploy with every store
+    secrets:
+      CF_TOKEN: op://Infra/Cloudflare/token
+      STRIPE_KEY: bws://${STRIPE.id}
+      DB_URL: bws://${DB.id}
+      APP_TOKEN: ${APP.ref}
+  broken-bws:
+    reason: One bws secret is not readable
+    secrets:
+      CF_TOKEN: op://Infra/Cloudflare/token
+      TEAM_TOKEN: bws://${BWS.secrets[2]!.id}
+  program-only:
+    reason: Only the provider program
+    secrets:
+      APP_TOKEN: ${APP.ref}
+      DB_PASSWORD: vault://kv/db#password
+`;
+const ALIASES = ['CF_TOKEN', 'STRIPE_KEY', 'DB_URL', 'APP_TOKEN'];
+
+let sb: Sandbox;
+let report: string;
+let programLog: string;
+let bwsLog: string;
+beforeEach(() => {
+  sb = createSandbox();
+  sb.write('agent-secret.yml', CONFIG);
+  report = join(sb.root, 'report.json');
+  programLog = join(sb.root, 'program.log');
+  bwsLog = join(sb.root, 'bws.log');
+  sb.env.FAKE_BWS_LOG = bwsLog;
+});
+afterEach(() => sb.cleanup());
+
+/** The user config: the fake approver, the fake op, bws (the fake, on PATH) and the fake provider program in `mode`. */
+function configure(programMode = 'values', approver = 'approve'): void {
+  sb.useApprover(approver, { providers: { vault: { command: [join(FIXTURE_BIN, 'provider-program'), programMode, programLog], timeout: '3s' } } });
+  const tokens = join(sb.root, 'config', 'agent-secret', 'tokens');
+  mkdirSync(tokens, { recursive: true, mode: 0o700 });
+  writeFileSync(join(tokens, 'bws.default'), `${BWS.access_tokens[0]!.value}\n`, { mode: 0o600 });
+}
+
+const reportArgs = (...aliases: string[]) => ['--', 'node', join(PROGRAMS, 'report-env.mjs'), report, ...aliases];
+const readReport = () => JSON.parse(readFileSync(report, 'utf8')) as Record<string, unknown>;
+const jsonLines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) : []);
+
+describe('a profile mixing op, bws and a provider program', () => {
+  it('shows each secret with its provider in the dry run and profile show, resolving nothing', async () => {
+    configure();
+    const dry = await runClean(sb, ['exec', '--profile', 'mixed', '--dry-run', '--', 'true']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`STRIPE_KEY = bws://${STRIPE.id}  provider=bws source=(default)`);
+    expect(dry.stdout).toContain('CF_TOKEN   = op://Infra/Cloudflare/token  provider=op account=(op default)');
+    expect(dry.stdout).toContain(`APP_TOKEN  = ${APP.ref}  provider=vault account=(none)`);
+    const json = await runClean(sb, ['exec', '--profile', 'mixed', '--dry-run', '--json', '--', 'true']);
+    const secrets = (JSON.parse(json.stdout) as { request: { secrets: Array<{ alias: string; provider: string }> } }).request.secrets;
+    expect(Object.fromEntries(secrets.map((s) => [s.alias, s.provider]))).toEqual({ APP_TOKEN: 'vault', CF_TOKEN: 'op', DB_URL: 'bws', STRIPE_KEY: 'bws' });
+    const show = await runClean(sb, ['profile', 'show', 'mixed', '--json']);
+    const shown = (JSON.parse(show.stdout) as { profile: { secrets: Array<{ alias: string; provider: string }> } }).profile.secrets;
+    expect(Object.fromEntries(shown.map((s) => [s.alias, s.provider]))).toEqual({ APP_TOKEN: 'vault', CF_TOKEN: 'op', DB_URL: 'bws', STRIPE_KEY: 'bws' });
+    expect(sb.opCalls()).toEqual([]);
+    expect(jsonLines(bwsLog)).toEqual([]);
+    expect(jsonLines(programLog)).toEqual([]);
+  });
+
+  it('is approved once and delivers every value; the prompt and the audit name each provider; no token reaches the child', async () => {
+    configure();
+    const result = await runClean(sb, ['exec', '--profile', 'mixed', ...reportArgs(...ALIASES, 'BWS_ACCESS_TOKEN', 'OP_SERVICE_ACCOUNT_TOKEN')]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const got = readReport();
+    expect(got.CF_TOKEN).toEqual(digest(valueOf('op://Infra/Cloudflare/token')));
+    expect(got.STRIPE_KEY).toEqual(digest(STRIPE.value));
+    expect(got.DB_URL).toEqual(digest(DB.value));
+    expect(got.APP_TOKEN).toEqual(digest(APP.value));
+    expect(got.BWS_ACCESS_TOKEN).toEqual({ set: false });
+    expect(got.OP_SERVICE_ACCOUNT_TOKEN).toEqual({ set: false });
+
+    const prompts = sb.prompts();
+    expect(prompts).toHaveLength(1);
+    const asked = (prompts[0] as { secrets: Array<{ alias: string; ref: string; provider: string; account: string | null }> }).secrets;
+    expect(asked).toContainEqual({ alias: 'STRIPE_KEY', ref: `bws://${STRIPE.id}`, provider: 'bws', account: null });
+    expect(asked).toContainEqual({ alias: 'APP_TOKEN', ref: APP.ref, provider: 'vault', account: null });
+    expect(asked).toContainEqual({ alias: 'CF_TOKEN', ref: 'op://Infra/Cloudflare/token', provider: 'op', account: null });
+    const received = sb.auditEvents().find((e) => e.event === 'request_received') as { secrets: Array<{ provider: string }> };
+    expect(received.secrets.map((s) => s.provider).sort()).toEqual(['bws', 'bws', 'op', 'vault']);
+
+    // One op call, one bws call per secret (each with the token, given by agent-secret), one program call without it.
+    expect(sb.opCalls()).toHaveLength(1);
+    const bws = jsonLines(bwsLog) as Array<{ argv: string[]; token_given: boolean; env_names: string[] }>;
+    expect(bws).toHaveLength(2);
+    expect(bws.every((c) => c.token_given && c.argv.includes('--output'))).toBe(true);
+    const program = jsonLines(programLog) as Array<{ env_names: string[]; request: { refs: Array<{ ref: string }> } }>;
+    expect(program).toHaveLength(1);
+    expect(program[0]!.request.refs).toEqual([{ ref: APP.ref, identity: null }]);
+    expect(program[0]!.env_names).not.toContain('BWS_ACCESS_TOKEN');
+  });
+
+  it('one provider failing delivers nothing from any, naming the alias and the reference', async () => {
+    configure();
+    const result = await runClean(sb, ['exec', '--profile', 'broken-bws', ...reportArgs('CF_TOKEN', 'TEAM_TOKEN')]);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain(`TEAM_TOKEN (bws://${BWS.secrets[2]!.id})`);
+    expect(result.stderr).toContain('nothing was delivered');
+    expect(result.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+    expect(existsSync(report)).toBe(false);
+    expect(sb.auditEvents().map((e) => e.event)).toContain('resolution_failed');
+  });
+});
+
+describe('a provider program fails closed', () => {
+  it.each([
+    ['hang', 'did not finish within 3s'],
+    ['exit1', 'exited with code 1'],
+    ['garbage', 'did not answer with one JSON object'],
+    ['extra-ref', 'answered for a reference it was not asked for'],
+  ])('%s: exit 13, the ref named, no value, no stderr of the program', async (mode, words) => {
+    configure(mode);
+    const result = await runClean(sb, ['exec', '--profile', 'program-only', ...reportArgs('APP_TOKEN', 'DB_PASSWORD')], { timeoutMs: 25_000 });
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain(words);
+    expect(result.stderr).toContain('APP_TOKEN (vault://kv/app#token)');
+    expect(result.stderr).not.toContain('fake provider debug');
+    expect(existsSync(report)).toBe(false);
+  }, 30_000);
+});
+
+describe('only the user config declares providers', () => {
+  it('a project file that declares a provider is refused, and nothing runs', async () => {
+    configure();
+    sb.write('agent-secret.yml', `version: 1\nproviders:\n  vault:\n    command: ["/bin/sh", "-c", "echo pwned"]\nprofiles:\n  p:\n    reason: r\n    secrets:\n      A: vault://kv/app#token\n`);
+    const result = await runClean(sb, ['exec', '--profile', 'p', ...reportArgs('A')]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('providers are declared only in your user config');
+    expect(sb.prompts()).toEqual([]);
+    expect(jsonLines(programLog)).toEqual([]);
+  });
+
+  it('a reference with a scheme the user config does not declare is refused before anyone is asked', async () => {
+    sb.useApprover('approve');
+    const result = await runClean(sb, ['exec', '--reason', 'try a vault ref', '--secret', 'A=vault://kv/app#token', ...reportArgs('A')]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('no provider for vault://');
+    expect(sb.prompts()).toEqual([]);
+  });
+});
+
+describe('provider token set, status, remove', () => {
+  it('stores the bws token from stdin in a 0600 file, never prints it, and exec then uses it', async () => {
+    sb.useApprover('approve', { providers: { bws: { sources: { main: {}, team: {} }, default_source: 'main' } } });
+    const token = BWS.access_tokens[0]!.value;
+    const before = await runClean(sb, ['provider', 'token', 'status', 'bws']);
+    expect(before.code).toBe(1);
+    expect(before.stdout).toContain('bws/main: no token');
+    expect(before.stdout).toContain('agent-secret provider token set bws/main');
+
+    const set = await runClean(sb, ['provider', 'token', 'set', 'bws'], { input: `${token}\n` });
+    expect(set.code).toBe(0);
+    expect(set.stdout).toContain('stored the access token of bws source main in file ');
+    const file = join(sb.root, 'config', 'agent-secret', 'tokens', 'bws.main');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8').trim()).toBe(token);
+
+    const status = await runClean(sb, ['provider', 'token', 'status', 'bws/main', '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ target: 'bws/main', state: 'present' });
+
+    const run = await runClean(sb, ['exec', '--reason', 'use the stored token', '--secret', `STRIPE_KEY=bws://${STRIPE.id}`, ...reportArgs('STRIPE_KEY', 'BWS_ACCESS_TOKEN')]);
+    expect(run.code).toBe(0);
+    expect(readReport()).toMatchObject({ STRIPE_KEY: digest(STRIPE.value), BWS_ACCESS_TOKEN: { set: false } });
+    // A source without a token fails before bws runs for it, naming the command that stores one.
+    const team = await runClean(sb, ['exec', '--reason', 'team source', '--secret', `TEAM=bws://team/${BWS.secrets[2]!.id}`, ...reportArgs('TEAM')]);
+    expect(team.code).toBe(13);
+    expect(team.stderr).toContain('agent-secret provider token set bws/team');
+
+    const removed = await runClean(sb, ['provider', 'token', 'remove', 'bws/main']);
+    expect(removed.code).toBe(0);
+    expect(existsSync(file)).toBe(false);
+    const unknown = await runClean(sb, ['provider', 'token', 'set', 'bws/nowhere'], { input: `${token}\n` });
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('bws source nowhere is not declared');
+  });
+
+  it('refuses a token file others can read, naming the file and the fix, and delivers nothing', async () => {
+    configure();
+    chmodSync(join(sb.root, 'config', 'agent-secret', 'tokens', 'bws.default'), 0o644);
+    const result = await runClean(sb, ['exec', '--reason', 'bad mode', '--secret', `STRIPE_KEY=bws://${STRIPE.id}`, ...reportArgs('STRIPE_KEY')]);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain('is readable or writable by group or others');
+    expect(result.stderr).toContain('chmod 600');
+    expect(existsSync(report)).toBe(false);
+    expect(jsonLines(bwsLog)).toEqual([]);
+  });
+});
+
+describe('1Password service accounts', () => {
+  const OP_VAULT = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'op-vault.json'), 'utf8')) as { service_accounts: Array<{ account: string; token: { value: string } }> };
+  const SA = OP_VAULT.service_accounts[0]!;
+
+  it('an account with a service-account token resolves without the desktop app; the token reaches op alone; doctor names each mode', async () => {
+    sb.env.FAKE_OP_STATE = 'signed_out';
+    sb.useApprover('approve', { providers: { op: { service_accounts: { [SA.account]: {} } } } });
+    const set = await runClean(sb, ['provider', 'token', 'set', `op/${SA.account}`], { input: SA.token.value });
+    expect(set.code).toBe(0);
+
+    const ok = await runClean(sb, ['exec', '--reason', 'ci deploy', '--account', SA.account, '--secret', 'CF=op://Infra/Cloudflare/token', ...reportArgs('CF', 'OP_SERVICE_ACCOUNT_TOKEN')]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(readReport()).toMatchObject({ CF: digest(valueOf('op://Infra/Cloudflare/token', SA.account)), OP_SERVICE_ACCOUNT_TOKEN: { set: false } });
+    const calls = sb.opCalls() as Array<{ argv: string[]; env_names: string[] }>;
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.env_names).toContain('OP_SERVICE_ACCOUNT_TOKEN');
+    expect(calls[0]!.argv).not.toContain('--account');
+
+    // The desktop-app account in the same state fails, and nothing is delivered.
+    const desktop = await runClean(sb, ['exec', '--reason', 'laptop', '--secret', 'CF=op://Infra/Cloudflare/token', ...reportArgs('CF')]);
+    expect(desktop.code).toBe(13);
+    expect(desktop.stderr).toContain('not signed in');
+
+    const doctor = await runClean(sb, ['doctor', '--json']);
+    const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks;
+    expect(checks.find((c) => c.name === `op_account ${SA.account}`)).toMatchObject({ status: 'ok' });
+    expect(checks.find((c) => c.name === 'op_accounts')?.detail).toContain(`${SA.account}: service account; every other account: the 1Password desktop app`);
+    expect(checks.find((c) => c.name === 'op_signed_in')).toMatchObject({ status: 'warn' });
+  });
+
+  it('a refused service-account token fails closed with the token commands as the fix', async () => {
+    sb.useApprover('approve', { providers: { op: { service_accounts: { [SA.account]: {} } } } });
+    await runClean(sb, ['provider', 'token', 'set', `op/${SA.account}`], { input: 'ops_not-a-real-token' });
+    const result = await runClean(sb, ['exec', '--reason', 'ci deploy', '--account', SA.account, '--secret', 'CF=op://Infra/Cloudflare/token', ...reportArgs('CF')]);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain(`service-account token of account ${SA.account}`);
+    expect(result.stderr).toContain(`agent-secret provider token set op/${SA.account}`);
+    expect(result.stderr).not.toContain('ops_not-a-real-token');
+    expect(existsSync(report)).toBe(false);
+  });
+});
+
+describe('doctor reports every configured provider', () => {
+  it('bws and its sources, each provider program, with a fix for each failing check', async () => {
+    sb.useApprover('approve', {
+      providers: {
+        bws: { sources: { main: {}, team: {} }, default_source: 'main' },
+        vault: { command: [join(FIXTURE_BIN, 'provider-program'), 'values'] },
+        gone: { command: ['/nonexistent/provider'] },
+      },
+    });
+    await runClean(sb, ['provider', 'token', 'set', 'bws/main'], { input: BWS.access_tokens[0]!.value });
+    const doctor = await runClean(sb, ['doctor', '--json']);
+    expect(doctor.code).toBe(1);
+    const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string; hint: string | null }> }).checks;
+    const byName = (name: string) => checks.find((c) => c.name === name);
+    expect(byName('bws')).toMatchObject({ status: 'ok' });
+    expect(byName('bws_source main (default)')).toMatchObject({ status: 'ok', detail: expect.stringContaining('Bitwarden accepts it') });
+    expect(byName('bws_source team')).toMatchObject({ status: 'fail', hint: expect.stringContaining('agent-secret provider token set bws/team') });
+    expect(byName('provider vault')).toMatchObject({ status: 'ok' });
+    expect(byName('provider gone')).toMatchObject({ status: 'fail', hint: expect.stringContaining('providers.gone') });
+    const text = await runClean(sb, ['doctor']);
+    expect(text.stdout).toContain('bws_source team');
+  });
+});
