@@ -124,8 +124,8 @@ describe('reusable approvals', () => {
     expect(body.approvals).toHaveLength(1);
     expect(body.approvals[0]?.aliases).toEqual(['MY_CF', 'WORK_CF']);
     expect(body.approvals[0]?.secrets).toEqual([
-      { alias: 'MY_CF', ref: 'op://Infra/Cloudflare/token', account: null },
-      { alias: 'WORK_CF', ref: 'op://Infra/Cloudflare/token', account: 'work.1password.com' },
+      { alias: 'MY_CF', ref: 'op://Infra/Cloudflare/token', provider: 'op', account: null },
+      { alias: 'WORK_CF', ref: 'op://Infra/Cloudflare/token', provider: 'op', account: 'work.1password.com' },
     ]);
     const text = await runClean(sb, ['approvals', 'list']);
     expect(text.code).toBe(0);
