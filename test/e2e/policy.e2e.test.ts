@@ -239,3 +239,34 @@ rules:
     expect(sb.prompts()[0]?.agent).toBe('reviewer');
   });
 });
+
+describe('six agents under one policy', () => {
+  it('prompts only for what the policy leaves to the human, and the rate limit holds under concurrency', async () => {
+    sb.useApprover('approve');
+    writePolicy(`version: 1
+rules:
+  - id: team
+    decision: allow
+    agent: [agent-1, agent-2, agent-3, agent-4]
+    secrets: [CF_TOKEN]
+    rate: { max: 3, per: 1h }
+`);
+    const tokens: string[] = [];
+    for (let i = 1; i <= 6; i += 1) {
+      const added = await runClean(sb, ['agent', 'add', `agent-${i}`, '--json']);
+      tokens.push((JSON.parse(added.stdout) as { token: string }).token);
+    }
+    // The daemon first, so the six requests meet one broker.
+    expect((await runClean(sb, ['daemon', 'start'])).code).toBe(0);
+    const results = await Promise.all(tokens.map((token) => runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token }, timeoutMs: 60_000 })));
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(seen('CF_TOKEN')).toEqual(Array(6).fill(cfDigest()));
+    // Three allowed by the rule (its rate limit), one of the four team agents and the two others asked.
+    const byPolicy = sb.auditEvents().filter((e) => e.event === 'approval_granted' && e.approver === 'policy');
+    expect(byPolicy).toHaveLength(3);
+    expect(sb.prompts()).toHaveLength(3);
+    const asked = sb.prompts().map((p) => p.agent).sort();
+    expect(asked.filter((a) => a === 'agent-5' || a === 'agent-6')).toEqual(['agent-5', 'agent-6']);
+    for (const token of tokens) expect(readFileSync(sb.auditPath, 'utf8')).not.toContain(token);
+  }, 120_000);
+});
