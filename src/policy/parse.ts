@@ -100,7 +100,7 @@ const RuleSchema = z.strictObject(
 const PolicySchema = z.strictObject(
   {
     version: z.literal(1, { error: 'must be 1' }).optional(),
-    rules: z.array(z.unknown(), { error: 'must be a list of rules' }).max(MAX_RULES, { error: `at most ${MAX_RULES} rules` }),
+    rules: z.array(z.unknown(), { error: (issue) => (issue.input === undefined ? 'is required: a list of rules' : 'must be a list of rules') }).max(MAX_RULES, { error: `at most ${MAX_RULES} rules` }),
   },
   { error: 'must be a mapping with a rules list' },
 );
