@@ -214,6 +214,11 @@ rules:
     expect(sb.prompts()).toHaveLength(0);
     expect(sb.auditEvents().find((e) => e.event === 'request_received')).toMatchObject({ agent: 'builder', policy_rule: 'builder-cdn' });
     expect((await runClean(sb, ['audit'])).stdout).toContain('agent builder');
+    // The approved command does not inherit the agent's identity.
+    const child = await runClean(sb, ['exec', '--profile', 'cf', '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'CF_TOKEN', 'AGENT_SECRET_AGENT_TOKEN'], { env: { AGENT_SECRET_AGENT_TOKEN: token } });
+    expect(child.code).toBe(0);
+    expect(seen('AGENT_SECRET_AGENT_TOKEN').at(-1)).toBeUndefined();
+    expect(readFileSync(runs(), 'utf8')).toContain('"AGENT_SECRET_AGENT_TOKEN":{"set":false}');
 
     // Without the token the rule does not match: the human is asked, and not told of an agent.
     expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'))).code).toBe(0);
