@@ -87,9 +87,10 @@ async function resolveApprover(config: UserConfig, host: HostInfo, options: Sele
       return { name: 'console', available: true, detail, create: async () => createConsoleApprover(channel) };
     }
     case 'none':
+      // Doctor reports it as chosen on purpose; with no create(), selectApprover still refuses to ask.
       return {
         name: 'none',
-        available: false,
+        available: true,
         detail: 'approver is none (headless): nothing prompts; only what the policy allows runs',
         hint: 'add a rule to ~/.config/agent-secret/policy.yml (agent-secret policy explain -- CMD shows what decides), or choose an approver in ~/.config/agent-secret/config.yml',
       };

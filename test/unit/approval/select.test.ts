@@ -275,3 +275,16 @@ describe('describeApprover', () => {
     });
   });
 });
+
+describe('approver: none (headless)', () => {
+  it('doctor sees it chosen on purpose, and nobody is ever asked', async () => {
+    const host = { platform: 'linux' as const, env: { DISPLAY: ':0' } };
+    await expect(describeApprover(config('none'), host)).resolves.toMatchObject({ name: 'none', available: true });
+    const error = await selectApprover(config('none'), host).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AgentSecretError);
+    expect((error as AgentSecretError).code).toBe('approval.unavailable');
+  });
+});
