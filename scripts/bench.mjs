@@ -8,7 +8,8 @@
 //      node running a script that spawns `true` and waits (target ratio <= 1.4; bare `node
 //      empty.js` as information) and against a minimal floor client, then 50 parallel reused execs (p50/p99) and the
 //      daemon's resident memory afterwards (target < 80 MB); the cost of a pinned argv file
-//      (a 64 KiB script, a 4 MiB file) next to the same exec without it
+//      (a 64 KiB script, a 4 MiB file) next to the same exec without it; a policy-allowed exec
+//      (an allow rule keeping its values) next to a reused one (target ratio <= 1.1)
 //   4. masking (when built): masked vs plain pipe throughput (target >= 0.5)
 // Runs in a throwaway HOME with the fake op and an approving fake approver.
 
@@ -267,6 +268,32 @@ try {
   const timedProfile = [];
   for (let i = 0; i < 19; i += 1) timedProfile.push(time(process.execPath, profileArgs('--reuse-only'), { env: reuseEnv, cwd: profileDir }));
   console.log(`  reused exec --profile    ${median(timedProfile).toFixed(1)} ms (${(median(timedProfile) / nodeEmpty).toFixed(2)}x node; parses agent-secret.yml)`);
+
+  // A policy-allowed exec: an allow rule with reuse bounds serves it from the values it keeps,
+  // with no prompt, against a human-approved reused exec in the same daemon (the policy check and
+  // its rate slot are the difference). Alias POLICY_BENCH is the rule's; BENCH goes to the human.
+  writeFileSync(
+    join(reuseEnv.XDG_CONFIG_HOME, 'agent-secret', 'policy.yml'),
+    'version: 1\nrules:\n  - id: bench\n    decision: allow\n    argv: ["true"]\n    secrets: [POLICY_BENCH]\n    rate: { max: 100000, per: 1h }\n    reuse: { ttl: 10m, max_uses: 20 }\n',
+    { mode: 0o600 },
+  );
+  const policyArgs = [bin, 'exec', '--reason', 'bench policy', '--ttl', '10m', '--secret', 'POLICY_BENCH=op://Infra/Cloudflare/token', '--', 'true'];
+  const timedPolicy = [];
+  const timedReusedAgain = [];
+  for (let round = 0; round < 3; round += 1) {
+    prime(`policy ${round}`);
+    time(process.execPath, policyArgs, { env: reuseEnv, cwd: work }); // resolves once; 19 uses left
+    const pair = sideBySide(
+      () => time(process.execPath, policyArgs, { env: reuseEnv, cwd: work }),
+      () => time(process.execPath, reusedArgs(`policy ${round}`, '--reuse-only'), { env: reuseEnv, cwd: work }),
+      19,
+    );
+    timedPolicy.push(pair.a);
+    timedReusedAgain.push(pair.b);
+  }
+  const policyMs = median(timedPolicy);
+  const reusedMs = median(timedReusedAgain);
+  console.log(`  policy-allowed exec      ${policyMs.toFixed(1)} ms (${(policyMs / reusedMs).toFixed(2)}x a reused exec, ${reusedMs.toFixed(1)} ms; target <= 1.10x)`);
 
   // Files named in argv are pinned (identity, and a SHA-256 of files up to 4 MiB): a typical
   // script, and a file at the hashing limit, each against the same exec without the file.

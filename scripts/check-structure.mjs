@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 export const LAYERS = [
   ['core'],
   ['platform'],
+  ['policy'],
   ['config'],
   ['request'],
   ['mask', 'approval', 'provider', 'exec', 'audit', 'guard'],

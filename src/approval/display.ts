@@ -245,6 +245,8 @@ function footerLines(prompt: ApprovalPrompt, now: number): string[] {
     '',
     // Without peer credentials the pid is the caller's word; the ancestors are read for it.
     `Requested by (pid reported by the caller): ${formatChain(prompt)}`,
+    // A registered agent's name: the daemon checked its token (names are letters, digits, . _ -).
+    ...(typeof prompt.agent === 'string' ? [`Agent: ${displayField(prompt.agent, DISPLAY_LIMITS.profile)} (registered token)`] : []),
     `Expires: ${remaining === 'expired' ? 'expired' : `in ${remaining}`} (request ttl ${formatTtl(prompt.ttl_seconds)})`,
     ...(prompt.queue.waiting > 0 ? [`Other requests waiting: ${prompt.queue.waiting}`] : []),
     ...identicalLines(prompt),

@@ -16,6 +16,8 @@ export interface BuildPromptOptions {
   operation?: PromptOperation;
   /** Kept only on `session_create` (which should always have one: without it the prompt says the details are missing). */
   session?: PromptSession;
+  /** The registered agent that sent the request, when its token was checked. */
+  agent?: string | null;
 }
 
 /** Builds the prompt in the documented key order. Pure. */
@@ -34,5 +36,6 @@ export function buildPrompt(wire: WireRequest, opts: BuildPromptOptions): Approv
     expires_at: opts.expiresAt.toISOString(),
     queue: { waiting: opts.waiting ?? 0 },
     identical_waiting: opts.identicalWaiting ?? 0,
+    ...(typeof opts.agent === 'string' ? { agent: opts.agent } : {}),
   };
 }

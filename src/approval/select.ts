@@ -86,6 +86,14 @@ async function resolveApprover(config: UserConfig, host: HostInfo, options: Sele
       if (channel === undefined) return { name: 'console', available: true, detail };
       return { name: 'console', available: true, detail, create: async () => createConsoleApprover(channel) };
     }
+    case 'none':
+      // Doctor reports it as chosen on purpose; with no create(), selectApprover still refuses to ask.
+      return {
+        name: 'none',
+        available: true,
+        detail: 'approver is none (headless): nothing prompts; only what the policy allows runs',
+        hint: 'add a rule to ~/.config/agent-secret/policy.yml (agent-secret policy explain -- CMD shows what decides), or choose an approver in ~/.config/agent-secret/config.yml',
+      };
     case 'macos':
       return resolveMacos(config, host, now);
     case 'zenity':

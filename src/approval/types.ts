@@ -58,6 +58,8 @@ export interface ApprovalPrompt extends WireRequest {
    * human sees except who asked), which an answer with scope `all` also answers; 0 when none.
    */
   identical_waiting: number;
+  /** The registered agent whose token came with the request (its name, checked by the daemon); absent when none. */
+  agent?: string;
 }
 
 export interface DecideOptions {

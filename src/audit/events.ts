@@ -72,6 +72,12 @@ export interface AuditExtra {
   removed_after_exit_ms?: number;
   /** Private file directories of earlier runs whose process was gone, removed before this one. */
   stale_dirs_swept?: number;
+  /** The policy rule that decided (allow, deny) or left it to the human (ask). */
+  policy_rule?: string;
+  /** What the policy decided: allow, deny, or ask (the human decides). */
+  policy_decision?: 'allow' | 'deny' | 'ask';
+  /** The registered agent whose token came with the request. */
+  agent?: string;
 }
 
 export interface AuditRecord extends AuditExtra {
@@ -137,6 +143,9 @@ function copyExtra(extra: AuditExtra): AuditExtra {
   if (extra.removed_on === 'child_exit' || extra.removed_on === 'signal' || extra.removed_on === 'spawn_failed') out.removed_on = extra.removed_on;
   if (isInt(extra.removed_after_exit_ms)) out.removed_after_exit_ms = extra.removed_after_exit_ms;
   if (isInt(extra.stale_dirs_swept)) out.stale_dirs_swept = extra.stale_dirs_swept;
+  if (typeof extra.policy_rule === 'string') out.policy_rule = clip(extra.policy_rule);
+  if (extra.policy_decision === 'allow' || extra.policy_decision === 'deny' || extra.policy_decision === 'ask') out.policy_decision = extra.policy_decision;
+  if (typeof extra.agent === 'string') out.agent = clip(extra.agent);
   return out;
 }
 

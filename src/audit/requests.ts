@@ -29,6 +29,10 @@ export interface RequestSummary {
   exit_code: number | null;
   /** Why a failed request failed, with its error code: `op failed (provider.signed_out)`; null otherwise. */
   error: string | null;
+  /** Who decided: `rule ID` when a policy rule allowed or denied it, `policy` when the policy denied it for want of a rule; null when a human did. */
+  decided_by: string | null;
+  /** The registered agent that sent it, or null. */
+  agent: string | null;
 }
 
 export interface RequestFilter {
@@ -39,6 +43,8 @@ export interface RequestFilter {
   /** The newest N, still in time order. */
   limit?: number;
 }
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const lineSchema = z.object({
   timestamp: z.string(),
@@ -51,6 +57,10 @@ const lineSchema = z.object({
   exit_code: z.number().int().optional().catch(undefined),
   error_code: z.string().optional().catch(undefined),
   decision_reason: z.string().optional().catch(undefined),
+  approver: z.string().optional().catch(undefined),
+  // Rule ids and agent names are ours to check: shown only when they look like one.
+  policy_rule: z.string().regex(NAME).optional().catch(undefined),
+  agent: z.string().regex(NAME).optional().catch(undefined),
 });
 type Line = z.infer<typeof lineSchema>;
 
@@ -134,7 +144,9 @@ function summarize(lines: Line[]): RequestSummary {
   let decision: AuditDecision | null = null;
   let error: string | null = null;
   let exitCode: number | null = null;
+  let decidedBy: string | null = null;
   for (const line of lines) {
+    if (DECISIONS[line.event] !== undefined) decidedBy = line.approver === 'policy' || line.policy_rule !== undefined ? (line.policy_rule === undefined ? 'policy' : `rule ${line.policy_rule}`) : null;
     const approverFailed = line.event === APPROVAL_FAILED || (line.event === 'approval_denied' && APPROVER_FAILURE_REASONS.includes(line.decision_reason ?? ''));
     if (approverFailed) {
       decision = 'approver_failed';
@@ -159,6 +171,8 @@ function summarize(lines: Line[]): RequestSummary {
     outcome: outcomeOf(decision, error !== null),
     exit_code: exitCode,
     error,
+    decided_by: decidedBy,
+    agent: first.agent ?? null,
   };
 }
 

@@ -38,6 +38,10 @@ export interface ApprovalSummary {
   /** What each alias was approved as: the reference, its provider and its account or source (`null`: the default). */
   secrets: Array<{ alias: string; ref: string; provider: string; account: string | null }>;
   profile: string | null;
+  /** The registered agent the approval was granted to, when its token was checked. */
+  agent?: string | null;
+  /** The policy rule that granted it (null or absent: the human). */
+  policyRule?: string | null;
 }
 
 /** A live approval. The object is the store's own: counters and `values` change in place. */
@@ -271,5 +275,7 @@ function copySummary(summary: ApprovalSummary): ApprovalSummary {
     aliases: [...summary.aliases],
     secrets: summary.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account })),
     profile: summary.profile,
+    ...(typeof summary.agent === 'string' ? { agent: summary.agent } : {}),
+    ...(typeof summary.policyRule === 'string' ? { policyRule: summary.policyRule } : {}),
   };
 }

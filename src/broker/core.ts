@@ -7,15 +7,19 @@
 
 import { randomBytes } from 'node:crypto';
 import { buildPrompt, selectApprover, type PromptOperation, type PromptSession } from '../approval/index.js';
-import { auditEvent, openAuditLog, type AuditContext, type AuditExtra, type AuditLog } from '../audit/index.js';
+import { auditEvent, openAuditLog, type AuditContext, type AuditExtra, type AuditLog, type AuditRecord } from '../audit/index.js';
 import { createUserConfigLoader, type UserConfig } from '../config/user-config.js';
 import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
 import { auditLogPath, type DirsInput } from '../platform/dirs.js';
 import { ExecExitedBodySchema, ExecSpawnFailedBodySchema, ExecStartedBodySchema } from '../protocol/messages.js';
 import { createRegistry, prepareResolution, type ProviderRegistry, type Resolution } from '../provider/index.js';
+import { evaluatePolicy } from '../policy/evaluate.js';
+import { createRateLimiter, type RateTicket } from '../policy/rate.js';
+import type { PolicyDecision } from '../policy/types.js';
 import { toWireRequest } from '../request/codec.js';
 import { resolutionSpecs } from '../request/template.js';
+import { missingRuleOf, policyInputOf } from '../request/policy-input.js';
 import type { ApprovalRequest } from '../request/types.js';
 import { clampReuse, createApprovalStore, type Reservation } from './approvals.js';
 import type { Conversation } from './conversation.js';
@@ -67,6 +71,8 @@ export interface Scope {
   signal: AbortSignal;
   /** Tells the caller something while it waits (a `notice` frame: our own words, value-free). */
   notify: (message: string) => void;
+  /** The registered agent whose token came with the request (checked), or null. */
+  agent?: string | null;
 }
 
 /** The value-free request that created an approval or a session, and its request id. */
@@ -102,6 +108,8 @@ export function createCore(opts: BrokerOptions) {
     userConfigOf: createUserConfigLoader(),
     controllers: new Set<AbortController>(),
     closers: new Map<AbortController, () => void>(),
+    // Deliveries by each rate-limited policy rule, for as long as the broker lives.
+    rates: createRateLimiter(),
   };
 }
 
@@ -204,6 +212,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     identicalWaiting: identical.length,
     operation,
     ...(session === undefined ? {} : { session }),
+    agent: scope.agent ?? null,
   });
   // Reusable approvals live in the daemon; a broker inside the CLI ends with its one request.
   if (core.opts.inProcess === true) prompt.allows_reusable = false;
@@ -339,6 +348,55 @@ export async function auditEnded(core: BrokerCore, ids: readonly string[], origi
   } finally {
     await audit?.close().catch(() => undefined);
   }
+}
+
+/** The policy's decision on one request, and the rate-limit slot an allow took (release it if nothing is delivered). */
+export interface Verdict {
+  decision: PolicyDecision;
+  ticket: RateTicket | null;
+}
+
+/**
+ * What the user's policy decides for this request, sent by `agent` (a registered agent, or null).
+ * An allow rule whose rate limit is used up leaves the request to the human (headless: denies).
+ */
+export function policyVerdict(core: BrokerCore, request: ApprovalRequest, userConfig: UserConfig, agent: string | null): Verdict {
+  const headless = userConfig.approver === 'none';
+  const decision = evaluatePolicy(userConfig.policy, policyInputOf(request, agent, core.now()), { headless });
+  if (decision.decision !== 'allow' || decision.rate === null || decision.rule === null) return { decision, ticket: null };
+  const ticket = core.rates.take(decision.rule, decision.rate, core.now());
+  if (ticket !== null) return { decision, ticket };
+  const spent = `policy rule ${decision.rule} already allowed its ${decision.rate.max} deliveries per ${decision.rate.perSeconds}s`;
+  const why = headless ? `${spent}, and approver is none: nobody can be asked` : `${spent}: the human decides`;
+  return { decision: { ...decision, decision: headless ? 'deny' : 'ask', why, reuse: null }, ticket: null };
+}
+
+/** The audit fields of a verdict, on the request's first line. */
+export function verdictExtra(verdict: Verdict, agent: string | null): AuditExtra {
+  return {
+    policy_decision: verdict.decision.decision,
+    ...(verdict.decision.rule === null ? {} : { policy_rule: verdict.decision.rule }),
+    ...(agent === null ? {} : { agent }),
+  };
+}
+
+/** A policy deny: audited with the rule (or the missing one) and thrown as approval.denied, nobody asked. */
+export function policyDenied(scope: Scope, verdict: Verdict, before: AuditRecord[], operation: PromptOperation): never {
+  const { audit, actx, userConfig, request } = scope;
+  const { rule, why } = verdict.decision;
+  const ran = operation === 'exec' ? ' and the command did not run' : '';
+  audit.writeAll([
+    ...before,
+    auditEvent('approval_denied', actx, { approver: 'policy', approver_config: userConfig.policy?.path ?? userConfig.path, decision_reason: why, ...(rule === null ? {} : { policy_rule: rule }) }),
+  ]);
+  if (rule !== null) {
+    throw new AgentSecretError('approval.denied', `request denied by policy rule ${rule}: ${why}; nobody was asked, nothing was resolved${ran}`, {
+      hint: 'the human wrote this rule; do not retry or work around it: tell the human what you needed (agent-secret policy explain -- CMD shows the rule)',
+    });
+  }
+  throw new AgentSecretError('approval.denied', `request denied: ${why}; missing rule: ${missingRuleOf(request)}; nothing was resolved${ran}`, {
+    hint: 'ask the human to add such a rule to ~/.config/agent-secret/policy.yml (agent-secret policy explain -- CMD shows what decides), or to choose an approver',
+  });
 }
 
 export const NO_RESERVATION: Reservation = { approvalId: '', live: () => true, commit() {}, release() {} };

@@ -63,8 +63,8 @@ async function run(argv: readonly string[], overrides: Partial<CliContext>): Pro
       program.outputHelp();
       return 0;
     }
-    if (ctx.childArgv !== null && ctx.args[0] !== 'exec' && ctx.args[0] !== 'with-session') {
-      throw new AgentSecretError('usage.invalid', '"--" separates the command to run and is only used by exec and with-session', {
+    if (ctx.childArgv !== null && ctx.args[0] !== 'exec' && ctx.args[0] !== 'with-session' && !(ctx.args[0] === 'policy' && ctx.args[1] === 'explain')) {
+      throw new AgentSecretError('usage.invalid', '"--" separates the command to run and is only used by exec, with-session and policy explain', {
         hint: 'agent-secret exec [flags] -- COMMAND [ARGS...]',
       });
     }

@@ -59,6 +59,8 @@ Start here:
   addDaemonCommands(program, ctx, run);
   addAgentCommands(program, ctx, run);
   addCompletionCommands(program, ctx, run);
+  addPolicyCommands(program, ctx, run);
+  addRegisteredAgentCommands(program, ctx, run);
   return program;
 }
 
@@ -560,5 +562,74 @@ daemon (none is started for it).`,
     .action(async (kind: string) => {
       const { runComplete } = await import('./commands/completion.js');
       run(runComplete(ctx, kind));
+    });
+}
+
+/** Policy check and explain: the rules that decide without asking, and which one would. */
+function addPolicyCommands(program: Command, ctx: CliContext, run: Run): void {
+  const policy = program
+    .command('policy')
+    .summary('check the policy that approves or denies requests without asking')
+    .description('The user policy (~/.config/agent-secret/policy.yml, or policy: in config.yml; never a project file): rules that allow, deny or ask. See docs/policy.md.');
+  policy
+    .command('check')
+    .description('validate the policy: every problem with its line and column, then the rules in the order they decide')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret policy check\n  agent-secret policy check --json')
+    .action(async (options) => {
+      const { runPolicyCheck } = await import('./commands/policy.js');
+      run(runPolicyCheck(ctx, options));
+    });
+  defineExecOptions(
+    policy
+      .command('explain')
+      .description('plan a request exactly as exec would (same flags) and say which rule decides it and why; asks nobody, resolves nothing, runs nothing'),
+  )
+    .addHelpText('after', '\nExamples:\n  agent-secret policy explain --profile deploy -- npm run deploy\n  agent-secret policy explain --json --secret API_TOKEN=op://CI/Deploy/token -- ./smoke.sh')
+    .exitOverride((error) => {
+      throw execUsageErrorOf(error, ctx.args.slice(ctx.args.indexOf('explain') + 1), ctx.childArgv);
+    })
+    .action(async (options) => {
+      const { runPolicyExplain } = await import('./commands/policy.js');
+      run(runPolicyExplain(ctx, options));
+    });
+}
+
+/** Registered agents: a token each, matched by policy rules (agent: NAME) and shown in prompts and the audit. */
+function addRegisteredAgentCommands(program: Command, ctx: CliContext, run: Run): void {
+  const agent = program
+    .command('agent')
+    .summary('register agents: a token each, for policy rules, prompts and the audit')
+    .description('Registered agents. An orchestrator gives each agent its token as AGENT_SECRET_AGENT_TOKEN; the daemon checks it and names the agent in prompts, the audit and approvals list. See docs/policy.md.');
+  agent
+    .command('add')
+    .description('register an agent and print its token once (only its hash is kept)')
+    .argument('<name>', 'letters, digits, ".", "_" or "-"')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret agent add ci-builder\n  agent-secret agent add reviewer --json')
+    .action(async (name: string, options) => {
+      const { runAgentAdd } = await import('./commands/agents.js');
+      run(runAgentAdd(ctx, name, options));
+    });
+  agent
+    .command('list')
+    .description('the registered agents (names and dates, never tokens)')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .action(async (options) => {
+      const { runAgentList } = await import('./commands/agents.js');
+      run(runAgentList(ctx, options));
+    });
+  agent
+    .command('remove')
+    .description('remove an agent: its token stops working at once')
+    .argument('<name>', 'the agent to remove')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .action(async (name: string, options) => {
+      const { runAgentRemove } = await import('./commands/agents.js');
+      run(runAgentRemove(ctx, name, options));
     });
 }

@@ -12,12 +12,14 @@ import { z } from 'zod';
 import { shellQuote } from '../core/display-text.js';
 import { AgentSecretError } from '../core/errors.js';
 import { chownCommand } from './file-trust.js';
-import { userConfigPath, type DirsInput } from '../platform/dirs.js';
+import { policyPath, userConfigPath, type DirsInput } from '../platform/dirs.js';
+import { parsePolicy, type KeyPath } from '../policy/parse.js';
+import type { Policy } from '../policy/types.js';
 import { duplicateKeyOffsets } from './unique-keys.js';
 import { parseProviders, type ProviderIssue, type ProvidersConfig } from './user-providers.js';
 import { checkYamlLimits } from './yaml-limits.js';
 
-export type ApproverSetting = 'auto' | 'macos' | 'zenity' | 'kdialog' | 'tty' | 'console' | { command: string[] };
+export type ApproverSetting = 'auto' | 'macos' | 'zenity' | 'kdialog' | 'tty' | 'console' | 'none' | { command: string[] };
 
 export interface UserConfig {
   path: string;
@@ -29,6 +31,8 @@ export interface UserConfig {
   trustedDirs: string[];
   /** `daemon_idle_timeout`: how long an idle daemon waits before it exits, in ms (unset: the default). */
   daemonIdleMs?: number;
+  /** The rules of policy.yml or of this file's `policy:` section; null when there are none. */
+  policy: Policy | null;
   /** The `providers:` section, when the file has one (config/user-providers.ts `providersOf` gives the defaults otherwise). */
   providers?: ProvidersConfig;
 }
@@ -50,7 +54,7 @@ export function parseIdleTimeout(text: string): number | null {
 /** Largest user config accepted, in bytes. */
 export const MAX_USER_CONFIG_BYTES = 64 * 1024;
 
-const APPROVER_NAMES = ['auto', 'macos', 'zenity', 'kdialog', 'tty', 'console'] as const;
+const APPROVER_NAMES = ['auto', 'macos', 'zenity', 'kdialog', 'tty', 'console', 'none'] as const;
 const APPROVER_PROBLEM = `must be one of ${APPROVER_NAMES.join(', ')}, or {command: [/absolute/path/to/program, args…]}`;
 const HINT = 'fix ~/.config/agent-secret/config.yml (see README "Approvers"), or remove it to use the defaults';
 
@@ -91,6 +95,8 @@ const UserConfigSchema = z.strictObject({
     .string({ error: 'must be a duration such as 10m' })
     .refine((t) => parseIdleTimeout(t) !== null, { error: 'must be a duration between 10s and 7d, such as 30m or 2h' })
     .optional(),
+  // Checked by policy/parse.ts, with positions of its own.
+  policy: z.unknown().optional(),
   // Checked by parseProviders (config/user-providers.ts): each key chooses its own shape.
   providers: z.unknown().optional(),
 });
@@ -99,9 +105,19 @@ const UserConfigSchema = z.strictObject({
 export async function loadUserConfig(input: DirsInput): Promise<UserConfig> {
   const path = userConfigPath(input);
   const text = await readTrustedFile(path);
-  if (text === null) return { path, exists: false, approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [] };
-  const parsed = parseUserConfig(text, path);
-  return { path, exists: true, ...parsed };
+  const parsed = text === null ? null : parseUserConfig(text, path);
+  // policy.yml is read with the same checks: it decides who gets secrets without asking.
+  const filePath = policyPath(input);
+  const policyText = await readTrustedFile(filePath);
+  const fromFile = policyText === null ? null : parsePolicyFile(policyText, filePath);
+  if (fromFile !== null && parsed?.policy != null) {
+    throw new AgentSecretError('user_config.invalid', `${filePath}: a policy is also in the policy: section of ${path}; keep one of them`, {
+      hint: 'move the rules into one place, then run agent-secret policy check',
+      details: { file: filePath },
+    });
+  }
+  if (parsed === null) return { path, exists: false, approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [], policy: fromFile };
+  return { path, exists: true, ...parsed, policy: fromFile ?? parsed.policy };
 }
 
 /**
@@ -113,7 +129,7 @@ export function createUserConfigLoader(): (input: DirsInput) => Promise<UserConf
   let last: { key: string; config: UserConfig } | null = null;
   return async (input) => {
     const path = userConfigPath(input);
-    const key = changeKey(path);
+    const key = changeKey(path, policyPath(input));
     if (key !== null && last?.key === key) return last.config;
     const config = await loadUserConfig(input);
     last = key === null ? null : { key, config };
@@ -122,17 +138,117 @@ export function createUserConfigLoader(): (input: DirsInput) => Promise<UserConf
 }
 
 // Two synchronous lstat calls: the daemon asks on every exec, for its own user's config directory.
-function changeKey(path: string): string | null {
+function changeKey(path: string, policy: string): string | null {
   const file = lstatOrNull(path);
   const dir = lstatOrNull(dirname(path));
   if (file === null || dir === null) return null;
-  const of = (s: Stats) => [s.dev, s.ino, s.size, s.mode, s.uid, s.mtimeMs, s.ctimeMs].join(':');
-  return `${path}\0${of(file)}\0${of(dir)}`;
+  const of = (s: Stats | null) => (s === null ? 'none' : [s.dev, s.ino, s.size, s.mode, s.uid, s.mtimeMs, s.ctimeMs].join(':'));
+  return `${path}\0${of(file)}\0${of(dir)}\0${of(lstatOrNull(policy))}`;
 }
 
 
+/** What `policy check` reports: where the policy is, and every problem of it, positioned. */
+export interface PolicyReport {
+  /** policy.yml, config.yml (its policy: section), both (an error), or neither. */
+  sources: string[];
+  problems: Array<{ file: string; line: number; col: number; key: string; problem: string }>;
+}
+
+/** Reads policy.yml and config.yml as loadUserConfig does and lists every policy problem in them. */
+export async function checkUserPolicy(input: DirsInput): Promise<PolicyReport> {
+  const sources: string[] = [];
+  const problems: PolicyReport['problems'] = [];
+  const configPath = userConfigPath(input);
+  const configText = await readTrustedFile(configPath);
+  if (configText !== null) {
+    const { data } = readYaml(configText, configPath);
+    if ((data as Record<string, unknown>).policy != null) {
+      sources.push(configPath);
+      problems.push(...policyProblems(configText, configPath, true).map((p) => ({ file: configPath, ...p })));
+    }
+  }
+  const filePath = policyPath(input);
+  const fileText = await readTrustedFile(filePath);
+  if (fileText !== null) {
+    sources.push(filePath);
+    const { data } = readYaml(fileText, filePath);
+    if ((data as Record<string, unknown>).version === undefined) problems.push({ file: filePath, line: 1, col: 1, key: 'version', problem: 'is required: the file starts with "version: 1"' });
+    problems.push(...policyProblems(fileText, filePath, false).map((p) => ({ file: filePath, ...p })));
+  }
+  if (sources.length === 2) problems.push({ file: filePath, line: 1, col: 1, key: '(top level)', problem: `a policy is also in the policy: section of ${configPath}; keep one of them` });
+  return { sources, problems };
+}
+
 /** Validates the text of a user config; throws user_config.invalid with a position. Pure. */
 export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'path' | 'exists'> {
+  const { data, doc, lineCounter } = readYaml(text, path);
+  const result = UserConfigSchema.safeParse(data);
+  const approver = parseApprover((data as Record<string, unknown>).approver);
+  const rawProviders = (data as Record<string, unknown>).providers;
+  const providers = parseProviders(rawProviders, path);
+  const issues = [...(result.success ? [] : result.error.issues), ...approver.issues];
+  if (!result.success || issues.length > 0 || providers.issues.length > 0) {
+    const problems = [...issues.map((issue) => describeIssue(issue, doc, lineCounter)), ...providers.issues.map((issue) => describeProviderIssue(issue, doc, lineCounter))];
+    throwFirst(path, problems);
+  }
+  const idle = result.data?.daemon_idle_timeout === undefined ? null : parseIdleTimeout(result.data.daemon_idle_timeout);
+  const section = (data as Record<string, unknown>).policy;
+  return {
+    approver: approver.value,
+    opPath: result.data?.op_path,
+    touchId: result.data?.touch_id ?? true,
+    trustedDirs: result.data?.trusted_dirs ?? [],
+    ...(idle === null ? {} : { daemonIdleMs: idle }),
+    ...(rawProviders === undefined ? {} : { providers: providers.value }),
+    policy: section === undefined || section === null ? null : policyOf(section, path, ['policy'], doc, lineCounter),
+  };
+}
+
+/** Validates the text of policy.yml (`version: 1` and `rules:`); throws user_config.invalid with a position. Pure. */
+export function parsePolicyFile(text: string, path: string): Policy {
+  const { data, doc, lineCounter } = readYaml(text, path);
+  if ((data as Record<string, unknown>).version === undefined) throw invalid(path, positionOf(doc, lineCounter, []), 'version', 'is required: the file starts with "version: 1"');
+  return policyOf(data, path, [], doc, lineCounter);
+}
+
+/** Every problem of a policy text, positioned, first in the file first (for `policy check`). Pure. */
+export function policyProblems(text: string, path: string, section: boolean): Array<{ line: number; col: number; key: string; problem: string }> {
+  const { data, doc, lineCounter } = readYaml(text, path);
+  const prefix: KeyPath = section ? ['policy'] : [];
+  const target = section ? (data as Record<string, unknown>).policy : data;
+  const lineOf = (p: KeyPath) => positionOf(doc, lineCounter, p).line;
+  const { problems } = parsePolicy(target, path, prefix, lineOf);
+  return sortProblems(problems.map((p) => locate(p.path, p.problem, doc, lineCounter))).map((p) => ({ ...p.pos, key: p.key, problem: p.problem }));
+}
+
+function policyOf(data: unknown, path: string, prefix: KeyPath, doc: Document, lc: LineCounter): Policy {
+  const { policy, problems } = parsePolicy(data, path, prefix, (p) => positionOf(doc, lc, p).line);
+  if (problems.length > 0) throwFirst(path, problems.map((p) => locate(p.path, p.problem, doc, lc)), 'run agent-secret policy check to see every problem; docs/policy.md describes the rules');
+  return policy;
+}
+
+// An unknown key points at the key itself, anything else at its value.
+function locate(path: KeyPath, problem: string, doc: Document, lc: LineCounter): Problem {
+  const key = path.length === 0 ? '(top level)' : path.map(String).map(printableKey).join('.');
+  if (problem === 'unknown key' && path.length > 0) return { pos: keyPositionOf(doc, lc, path.slice(0, -1), String(path[path.length - 1])), key, problem };
+  return { pos: positionOf(doc, lc, path), key, problem };
+}
+
+function sortProblems(problems: Problem[]): Problem[] {
+  return [...problems].sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
+}
+
+function throwFirst(path: string, problems: Problem[], hint = HINT): never {
+  const [first, ...rest] = sortProblems(problems) as [Problem, ...Problem[]];
+  const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
+  throw new AgentSecretError('user_config.invalid', `${path}:${first.pos.line}:${first.pos.col}: ${first.key}: ${first.problem}${more}`, {
+    hint,
+    details: { file: path, line: first.pos.line, col: first.pos.col, key: first.key },
+  });
+}
+
+// Limits, YAML, duplicate keys, aliases, a mapping at the top: the checks every file of ours gets.
+function readYaml(text: string, path: string): { data: object; doc: Document; lineCounter: LineCounter } {
   // The same shape limits as a project config, checked before the parser sees the text.
   const over = checkYamlLimits(text);
   if (over !== null) throw invalid(path, over, 'yaml', `the file ${over.problem}`);
@@ -153,30 +269,7 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw invalid(path, positionOf(doc, lineCounter, []), 'yaml', 'the file must be a mapping such as "version: 1"');
   }
-  const result = UserConfigSchema.safeParse(data);
-  const approver = parseApprover((data as Record<string, unknown>).approver);
-  const rawProviders = (data as Record<string, unknown>).providers;
-  const providers = parseProviders(rawProviders, path);
-  const issues = [...(result.success ? [] : result.error.issues), ...approver.issues];
-  if (!result.success || issues.length > 0 || providers.issues.length > 0) {
-    const problems = [...issues.map((issue) => describeIssue(issue, doc, lineCounter)), ...providers.issues.map((issue) => describeProviderIssue(issue, doc, lineCounter))];
-    problems.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
-    const [first, ...rest] = problems as [Problem, ...Problem[]];
-    const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
-    throw new AgentSecretError('user_config.invalid', `${path}:${first.pos.line}:${first.pos.col}: ${first.key}: ${first.problem}${more}`, {
-      hint: HINT,
-      details: { file: path, line: first.pos.line, col: first.pos.col, key: first.key },
-    });
-  }
-  const idle = result.data.daemon_idle_timeout === undefined ? null : parseIdleTimeout(result.data.daemon_idle_timeout);
-  return {
-    approver: approver.value,
-    opPath: result.data.op_path,
-    touchId: result.data.touch_id ?? true,
-    trustedDirs: result.data.trusted_dirs ?? [],
-    ...(idle === null ? {} : { daemonIdleMs: idle }),
-    ...(rawProviders === undefined ? {} : { providers: providers.value }),
-  };
+  return { data, doc, lineCounter };
 }
 
 function describeProviderIssue(issue: ProviderIssue, doc: Document, lc: LineCounter): Problem {
@@ -267,7 +360,7 @@ function invalid(path: string, pos: Position, key: string, problem: string): Age
 // Reads the file only if it is safe to trust: no symlink, a regular file of this user (or
 // root), at most 64 KiB, not group/world-writable, in a directory others cannot write.
 // Opened with O_NOFOLLOW|O_NONBLOCK and re-checked on the descriptor, so a swap is caught.
-async function readTrustedFile(path: string): Promise<string | null> {
+export async function readTrustedFile(path: string): Promise<string | null> {
   let before: Stats;
   try {
     before = await lstat(path);

@@ -22,6 +22,12 @@ export interface ChildEnvInput {
   extra?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Never handed to a child: a registered agent's token (config/agents.ts AGENT_TOKEN_VARIABLE) is
+ * the agent's identity, not the approved command's.
+ */
+const NEVER_INHERITED: readonly string[] = ['AGENT_SECRET_AGENT_TOKEN'];
+
 /** Aliases that already name a variable in base, sorted and without duplicates. Pure. */
 export function findEnvConflicts(base: Readonly<Record<string, string | undefined>>, aliases: readonly string[]): string[] {
   return [...new Set(aliases.filter((alias) => Object.hasOwn(base, alias) && base[alias] !== undefined))].sort();
@@ -29,7 +35,7 @@ export function findEnvConflicts(base: Readonly<Record<string, string | undefine
 
 /** Builds the exact environment handed to the child. */
 export function buildChildEnv(opts: ChildEnvInput): Record<string, string> {
-  const removed = new Set(opts.removeNames ?? []);
+  const removed = new Set([...(opts.removeNames ?? []), ...NEVER_INHERITED]);
   const env: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of Object.entries(opts.base)) {
     if (value !== undefined && !removed.has(key)) env[key] = value;

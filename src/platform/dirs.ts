@@ -49,3 +49,13 @@ export function runtimeDir(input: DirsInput): string {
 export function dirsInput(ctx: { env: DirsInput['env']; platform: NodeJS.Platform; homedir: string }): DirsInput {
   return { env: ctx.env, platform: ctx.platform, homedir: ctx.homedir };
 }
+
+/** The user's policy file (next to config.yml): rules that decide requests without asking. */
+export function policyPath(input: DirsInput): string {
+  return join(userConfigDir(input), 'policy.yml');
+}
+
+/** The registered agents (names and token hashes, never tokens), next to config.yml. */
+export function agentsPath(input: DirsInput): string {
+  return join(userConfigDir(input), 'agents.json');
+}

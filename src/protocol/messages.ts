@@ -338,6 +338,8 @@ export const ApprovalsListBodySchema = z.object({
       aliases: z.array(z.string()),
       secrets: z.array(z.object({ alias: z.string(), ref: z.string(), provider: z.string(), account: z.string().nullable() })),
       profile: z.string().nullable(),
+      agent: z.string().nullable().optional(),
+      policy_rule: z.string().nullable().optional(),
     }),
   ),
 });

@@ -20,6 +20,8 @@ async function handleApprovalsList(core: BrokerCore, conv: Conversation): Promis
     aliases: a.summary.aliases,
     secrets: a.summary.secrets,
     profile: a.summary.profile,
+    agent: a.summary.agent ?? null,
+    policy_rule: a.summary.policyRule ?? null,
   }));
   await conv.send('approvals.list.ok', { approvals: list } satisfies z.input<typeof ApprovalsListBodySchema>);
 }

@@ -4,6 +4,7 @@
 // child, and records the child's start and exit as the caller reports them.
 
 import { auditEvent, type AuditContext, type AuditExtra, type AuditLog, type AuditRecord } from '../../audit/index.js';
+import { agentOfToken, AGENT_TOKEN_VARIABLE } from '../../config/agents.js';
 import type { UserConfig } from '../../config/user-config.js';
 import { AgentSecretError } from '../../core/errors.js';
 import { spawnBody, type SpawnBody } from '../../protocol/codec.js';
@@ -12,7 +13,9 @@ import type { ApprovalRequest } from '../../request/types.js';
 import type { Reservation } from '../approvals.js';
 import { callerOf } from '../caller.js';
 import type { Conversation } from '../conversation.js';
-import { answerTogether, registryOf, decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, resolve, resolveWith, withScope, type BrokerCore, type Pending, type Scope, type Together, type Values } from '../core.js';
+import type { PolicyDecision } from '../../policy/types.js';
+import { clampReuse } from '../approvals.js';
+import { answerTogether, registryOf, decide, followChild, auditQueueFailure, NO_RESERVATION, parseBody, policyDenied, policyVerdict, resolve, resolveWith, verdictExtra, withScope, type BrokerCore, type Pending, type Scope, type Together, type Values } from '../core.js';
 import { planFromArgv } from '../plan-argv.js';
 import { reuseKey } from '../reuse-key.js';
 import { decodeFile } from '../../request/codec.js';
@@ -23,6 +26,10 @@ import { validateRequest, withOwnWarnings } from '../validate.js';
 /** How an exec arrived: its environment fingerprint, its flags, and how the caller starts the child. */
 interface ExecHow {
   fingerprint: string;
+  /** The registered agent whose token came with the request, or null. */
+  agent: string | null;
+  /** AGENT_SECRET_AGENT_TOKEN was set but is no registered agent's token. */
+  forgedToken: boolean;
   reuseOnly: boolean;
   forceRefresh: boolean;
   spawn: SpawnBody;
@@ -51,7 +58,10 @@ async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<voi
       hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml to get reusable approvals',
     });
   }
-  const how: ExecHow = { fingerprint, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
+  // A registered agent's token (checked against the daemon's own agents.json), never stored or logged.
+  const token = body.env[AGENT_TOKEN_VARIABLE];
+  const agent = token === undefined ? null : await agentOfToken(core.opts.dirs, token);
+  const how: ExecHow = { fingerprint, agent, forgedToken: token !== undefined && agent === null, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
   await serveExec(core, conv, userConfig, plan.request, how);
 }
 
@@ -68,11 +78,21 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
   };
   await withScope(core, conv, request, userConfig, async (scope) => {
     const { requestId, deadline, audit, actx, signal } = scope;
+    scope.agent = how.agent;
+    if (how.forgedToken) refuseToken(scope, flags);
+    // The user's policy decides first: a deny is final, an allow skips the prompt, ask goes on as before.
+    const verdict = policyVerdict(core, request, userConfig, how.agent);
+    let ticket = verdict.ticket;
     let reservation: Reservation | null = null;
     try {
       // Receipt and reuse go to the log together (one lock, one sync): a reused exec waits for them.
-      const received = auditEvent('request_received', actx, flags);
-      const reusedGrant = takeReuse(core, key, audit, actx, flags, [received]);
+      const received = auditEvent('request_received', actx, { ...flags, ...verdictExtra(verdict, how.agent) });
+      if (verdict.decision.decision === 'deny') policyDenied(scope, verdict, [received], 'exec');
+      const allowed = verdict.decision.decision === 'allow' ? verdict.decision : null;
+      // Values an allow rule keeps serve only requests that rule allows (its rate limit counts them).
+      const reusedGrant =
+        (allowed === null ? null : takeReuse(core, policyKey(allowed, key), audit, actx, { ...flags, policy_rule: allowed.rule ?? '' }, [received])) ??
+        takeReuse(core, key, audit, actx, flags, [received]);
       if (reusedGrant === null && how.reuseOnly) {
         audit.writeAll([received, auditEvent('approval_reuse_missed', actx, { ...flags, error_code: 'reuse.none' })]);
         throw new AgentSecretError('reuse.none', 'no live reusable approval matches this exact request; nothing was asked or resolved', {
@@ -80,7 +100,7 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
         });
       }
       if (reusedGrant === null) audit.write(received);
-      let grant: Grant = reusedGrant ?? (await promptAndResolve(core, scope, key, conv));
+      let grant: Grant = reusedGrant ?? (allowed !== null ? await allowByPolicy(core, scope, policyKey(allowed, key), allowed) : await promptAndResolve(core, scope, key, conv));
       reservation = grant.reservation;
       if (how.forceRefresh && grant.reused && grant.approvalId !== null) {
         const approvalId = grant.approvalId;
@@ -114,14 +134,78 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
       } satisfies ExecDeliverBody);
       reservation.commit();
       reservation = null;
+      // Delivered: the rule's rate-limit slot stays taken.
+      ticket = null;
       // Values of a one-time approval have nothing left to serve: drop them now, not at GC.
       if (grant.approvalId === null) grant.values.clear();
       await followChild(core, conv, audit, actx);
     } catch (error) {
       reservation?.release();
+      ticket?.release();
       throw error;
     }
   });
+}
+
+// A token that is no registered agent's: refused before the policy or anyone is asked.
+function refuseToken(scope: Scope, flags: AuditExtra): never {
+  const { audit, actx } = scope;
+  audit.writeAll([
+    auditEvent('request_received', actx, flags),
+    auditEvent('approval_denied', actx, { approver: 'policy', decision_reason: 'unknown agent token' }),
+  ]);
+  throw new AgentSecretError('approval.denied', `request denied: ${AGENT_TOKEN_VARIABLE} is not the token of a registered agent (forged, mistyped, or the agent was removed); nobody was asked, nothing was resolved and the command did not run`, {
+    hint: 'ask the human for a new token (agent-secret agent add NAME), or run without the variable',
+  });
+}
+
+// Approvals an allow rule created live under a key of their own.
+function policyKey(decision: PolicyDecision, key: string): string {
+  return `policy:${decision.rule ?? ''}:${key}`;
+}
+
+// An allow rule decided: nobody is asked; the grant is audited with the rule, then resolved.
+// A rule with `reuse` keeps the values for identical requests it allows, as a human's "allow again".
+async function allowByPolicy(core: BrokerCore, scope: Scope, key: string, decision: PolicyDecision): Promise<Grant> {
+  const { request, audit, actx, deadline, signal, userConfig } = scope;
+  const reuse = decision.reuse === null ? null : clampReuse(decision.reuse, request.ttlSeconds);
+  const approvedAt = core.now();
+  audit.write(
+    auditEvent('approval_granted', actx, {
+      approver: 'policy',
+      approver_config: userConfig.policy?.path ?? userConfig.path,
+      policy_rule: decision.rule ?? '',
+      ...(reuse === null ? {} : { reuse: { ttl_seconds: reuse.ttlSeconds, max_uses: reuse.maxUses } }),
+    }),
+  );
+  const values = await resolve(core, request, userConfig, audit, actx, deadline, signal);
+  if (reuse === null || reuse.maxUses < 2 || approvedAt + reuse.ttlSeconds * 1000 <= core.now()) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
+  const { approval, reservation } = storeReusable(core, scope, key, reuse, approvedAt, values, decision.rule);
+  return { approvalId: approval.id, values, reservation, reused: false };
+}
+
+function storeReusable(core: BrokerCore, scope: Scope, key: string, reuse: { ttlSeconds: number; maxUses: number }, approvedAt: number, values: Values, policyRule: string | null = null) {
+  const { request, requestId } = scope;
+  const created = core.approvals.create({
+    key,
+    ttlSeconds: reuse.ttlSeconds,
+    maxUses: reuse.maxUses,
+    // The window starts at the approval, not after op answered.
+    approvedAt,
+    summary: {
+      reason: request.reason,
+      command: [...request.command],
+      cwd: request.cwd,
+      aliases: request.secrets.map((s) => s.alias),
+      secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account })),
+      profile: request.profile,
+      agent: scope.agent ?? null,
+      policyRule,
+    },
+    values,
+  });
+  core.approvalRequests.set(created.approval.id, { request, requestId });
+  return created;
 }
 
 // A use of a live approval for this key, reserved, with its line (after `before`) in the log; null when none is live.
@@ -204,23 +288,7 @@ async function askHuman(core: BrokerCore, scope: Scope, key: string): Promise<Gr
   // A window that ran out while op answered still lets this approved run go, once.
   if (reuse === null || reuse.maxUses < 2 || approvedAt + reuse.ttlSeconds * 1000 <= core.now()) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
 
-  const { approval, reservation } = core.approvals.create({
-    key,
-    ttlSeconds: reuse.ttlSeconds,
-    maxUses: reuse.maxUses,
-    // The window the human chose starts at the approval, not after op answered.
-    approvedAt,
-    summary: {
-      reason: request.reason,
-      command: [...request.command],
-      cwd: request.cwd,
-      aliases: request.secrets.map((s) => s.alias),
-      secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account })),
-      profile: request.profile,
-    },
-    values,
-  });
-  core.approvalRequests.set(approval.id, { request, requestId });
+  const { approval, reservation } = storeReusable(core, scope, key, reuse, approvedAt, values);
   // Identical requests waiting behind this one are served from the new approval, in arrival order.
   for (const entry of core.queue.takeMatching(key, approval.maxUses - approval.used - approval.reserved)) {
     const next = core.approvals.reserve(key);

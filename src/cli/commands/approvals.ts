@@ -38,6 +38,8 @@ export async function runApprovalsList(ctx: CliContext, options: { json?: boolea
       // A directory name can hold terminal escapes: shown quoted and escaped like the command.
       `  cwd:     ${shellQuote(a.cwd)}`,
       `  secrets: ${a.secrets.length}${a.profile === null ? '' : ` (profile ${shellQuote(a.profile)})`}`,
+      ...(typeof a.agent === 'string' ? [`  agent:   ${shellQuote(a.agent)}`] : []),
+      `  granted: ${typeof a.policy_rule === 'string' ? `by policy rule ${shellQuote(a.policy_rule)}` : 'by the human'}`,
       // References and accounts come from the agent or its config: quoted and escaped like the command.
       ...a.secrets.map((s) => `    ${shellQuote(s.alias)} = ${shellQuote(s.ref)} (${identityWords(s.provider, s.account)})`),
     ]),

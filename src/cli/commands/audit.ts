@@ -120,18 +120,28 @@ function verifiedLines(path: string, report: VerifyReport): string[] {
 }
 
 function row(r: RequestSummary): string[] {
-  const requester = r.requester === null ? '-' : `${shellQuote(r.requester.name)} (${r.requester.pid})`;
+  const requester = r.agent !== null ? `agent ${r.agent}` : r.requester === null ? '-' : `${shellQuote(r.requester.name)} (${r.requester.pid})`;
   const aliases = r.aliases.map(shellQuote).join(',');
   return [
     r.time.slice(0, 19).replace('T', ' '),
     clip(requester, 24),
-    r.decision === null ? '-' : (DECISION_TEXT[r.decision] ?? r.decision),
+    decisionText(r),
     // A failure shows what failed and its error code, so an approved request that never ran is not read as a success.
     clip(r.error ?? OUTCOME_TEXT[r.outcome] ?? r.outcome, 44),
     r.exit_code === null ? '-' : String(r.exit_code),
     clip(`${r.profile === null ? '-' : shellQuote(r.profile)}: ${aliases}`, 36),
     clip(r.command.map(shellQuote).join(' '), 60),
   ];
+}
+
+// A policy's decisions name their rule: "allowed by rule ci-tests", "denied by rule no-prod".
+function decisionText(r: RequestSummary): string {
+  if (r.decision === null) return '-';
+  const text = DECISION_TEXT[r.decision] ?? r.decision;
+  if (r.decided_by === null) return text;
+  if (r.decision === 'approved') return `allowed by ${r.decided_by}`;
+  if (r.decision === 'denied') return `denied by ${r.decided_by}`;
+  return `${text} (${r.decided_by})`;
 }
 
 function table(header: string[], rows: string[][]): string[] {

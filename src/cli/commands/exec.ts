@@ -8,6 +8,8 @@ import { formatTtl } from '../../core/ttl.js';
 import { toWireRequest } from '../../request/codec.js';
 import type { ApprovalRequest, FileDelivery } from '../../request/types.js';
 import type { ExecOptions } from '../../plan/exec-plan.js';
+import type { PolicyDecision } from '../../policy/types.js';
+import { decisionJson } from '../../request/policy-input.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { shellQuote, writeJson, writeLines } from '../render/output.js';
 
@@ -54,24 +56,43 @@ export async function runExec(ctx: CliContext, options: ExecOptions): Promise<nu
 async function dryRun(ctx: CliContext, options: ExecOptions): Promise<number> {
   const { planExec } = await import('../../plan/exec-plan.js');
   const plan = await planExec(ctx, options);
-  printDryRun(ctx, plan.request, plan.mask, options.json === true, options.reuseOnly === true);
+  const policy = await policyOf(ctx, plan.request);
+  printDryRun(ctx, plan.request, plan.mask, options.json === true, options.reuseOnly === true, policy);
   return 0;
 }
+
+/** What the user's policy would decide for this planned request (rate limits are counted by the daemon only). */
+export async function policyOf(ctx: CliContext, request: ApprovalRequest): Promise<PolicyDecision> {
+  const { loadUserConfig } = await import('../../config/user-config.js');
+  const { evaluatePolicy } = await import('../../policy/evaluate.js');
+  const { policyInputOf } = await import('../../request/policy-input.js');
+  const config = await loadUserConfig(dirsInput(ctx));
+  return evaluatePolicy(config.policy, policyInputOf(request, await agentOf(ctx), Date.now()), { headless: config.approver === 'none' });
+}
+
+/** The registered agent whose AGENT_SECRET_AGENT_TOKEN this process carries, or null. */
+export async function agentOf(ctx: CliContext): Promise<string | null> {
+  const { agentOfToken, AGENT_TOKEN_VARIABLE } = await import('../../config/agents.js');
+  const token = ctx.env[AGENT_TOKEN_VARIABLE];
+  return token === undefined ? null : agentOfToken(dirsInput(ctx), token);
+}
+
 /** `account=…` / `source=…` for a secret's identity, naming the default when there is none. Pure. */
 export function identityText(provider: string, account: string | null): string {
   if (provider === 'bws') return `source=${account ?? '(default)'}`;
   return `account=${account ?? (provider === 'op' ? '(op default)' : '(none)')}`;
 }
 
-function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, json: boolean, reuseOnly: boolean): void {
+function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, json: boolean, reuseOnly: boolean, policy: PolicyDecision): void {
   if (json) {
     writeJson(ctx.stdout, {
       ok: true,
       dry_run: true,
-      would_prompt: !reuseOnly,
+      would_prompt: !reuseOnly && policy.decision === 'ask',
       would_spawn: false,
       output_masked: mask,
       request: toWireRequest(request),
+      policy: decisionJson(policy),
       notes: [
         'validated locally: config, references, providers, accounts, cwd, executable',
         'did not prompt anyone',
@@ -103,6 +124,7 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, j
     ...(request.plainEnvNames.length > 0 ? [`plain env:   ${request.plainEnvNames.join(', ')}`] : []),
     ...(request.warnings.length > 0 ? ['warnings:', ...request.warnings.map((w) => `  - ${w}`)] : []),
     `requested by: ${[`agent-secret (pid ${request.requester.pid})`, ...request.requester.chain.map((p) => `${p.name} (pid ${p.pid})`)].join(' <- ')}`,
+    `policy:      ${policy.decision}${policy.rule === null ? '' : ` (rule ${policy.rule})`}: ${policy.why}`,
   ]);
 }
 

@@ -28,7 +28,7 @@ afterEach(() => {
 });
 
 function config(approver: ApproverSetting, touchId = true): UserConfig {
-  return { path: '/home/u/.config/agent-secret/config.yml', exists: true, approver, opPath: undefined, touchId, trustedDirs: [] };
+  return { path: '/home/u/.config/agent-secret/config.yml', exists: true, approver, opPath: undefined, touchId, trustedDirs: [], policy: null };
 }
 
 // A fake dialog: records its argv (NUL-separated; also per call as <name>.argv.<n>) and
@@ -273,5 +273,18 @@ describe('describeApprover', () => {
       available: true,
       detail: 'osascript dialog, then Touch ID when available',
     });
+  });
+});
+
+describe('approver: none (headless)', () => {
+  it('doctor sees it chosen on purpose, and nobody is ever asked', async () => {
+    const host = { platform: 'linux' as const, env: { DISPLAY: ':0' } };
+    await expect(describeApprover(config('none'), host)).resolves.toMatchObject({ name: 'none', available: true });
+    const error = await selectApprover(config('none'), host).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AgentSecretError);
+    expect((error as AgentSecretError).code).toBe('approval.unavailable');
   });
 });

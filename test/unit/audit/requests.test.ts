@@ -83,9 +83,25 @@ describe('summarizeRequests', () => {
       outcome: 'approved',
       exit_code: 3,
       error: null,
+      decided_by: null,
+      agent: null,
     });
     // The nearest process that is not agent-secret itself (a nested exec).
     expect(requests[4]?.requester).toEqual({ name: 'claude', pid: 48 });
+  });
+
+  it('names the policy rule that decided, and the agent', async () => {
+    await record([
+      { id: 'req_pol', steps: [['request_received', { policy_decision: 'allow', policy_rule: 'ci-tests', agent: 'builder' }], ['approval_granted', { approver: 'policy', policy_rule: 'ci-tests' }]] },
+      { id: 'req_den', steps: [['request_received', { policy_decision: 'deny' }], ['approval_denied', { approver: 'policy', decision_reason: 'no rule' }]] },
+      { id: 'req_hum', steps: [['request_received', { policy_decision: 'ask', policy_rule: 'ask-ssh' }], ['approval_granted', { approver: 'command' }]] },
+    ]);
+    const { requests } = summarizeRequests(await readAuditTrail(file));
+    expect(requests.map((r) => [r.request_id, r.decided_by, r.agent])).toEqual([
+      ['req_pol', 'rule ci-tests', 'builder'],
+      ['req_den', 'policy', null],
+      ['req_hum', null, null],
+    ]);
   });
 
   it('filters by time, profile and outcome, and keeps the newest `limit` in time order', async () => {
@@ -191,7 +207,7 @@ describe('agent-secret audit', () => {
     expect(Object.keys(doc)).toEqual(['schema_version', 'requests']);
     expect(doc.schema_version).toBe('1');
     expect(doc.requests.map((r) => r.request_id)).toEqual(['req_no']);
-    expect(Object.keys(doc.requests[0] as object)).toEqual(['request_id', 'time', 'requester', 'command', 'profile', 'aliases', 'decision', 'outcome', 'exit_code', 'error']);
+    expect(Object.keys(doc.requests[0] as object)).toEqual(['request_id', 'time', 'requester', 'command', 'profile', 'aliases', 'decision', 'outcome', 'exit_code', 'error', 'decided_by', 'agent']);
   });
 
   it('says so when there is no trail yet, and creates nothing', async () => {

@@ -21,20 +21,20 @@ function problem(text: string): string {
 
 describe('parseUserConfig', () => {
   it.each([
-    ['version: 1\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [] }],
-    ['version: 1\napprover: tty\ntouch_id: false\n', { approver: 'tty', opPath: undefined, touchId: false, trustedDirs: [] }],
-    ['version: 1\napprover: zenity\nop_path: /opt/op/op\n', { approver: 'zenity', opPath: '/opt/op/op', touchId: true, trustedDirs: [] }],
-    ['version: 1\napprover:\n  command: [/usr/local/bin/phone-approve, --device, pixel]\n', { approver: { command: ['/usr/local/bin/phone-approve', '--device', 'pixel'] }, opPath: undefined, touchId: true, trustedDirs: [] }],
-    ['version: 1\ntrusted_dirs: [/opt/homebrew, /home/me/.nvm]\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: ['/opt/homebrew', '/home/me/.nvm'] }],
-    ['{"version": 1, "approver": "macos"}', { approver: 'macos', opPath: undefined, touchId: true, trustedDirs: [] }],
-    ['version: 1\ndaemon_idle_timeout: 30m\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [], daemonIdleMs: 1_800_000 }],
-    ['version: 1\ndaemon_idle_timeout: 10s\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [], daemonIdleMs: 10_000 }],
+    ['version: 1\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [], policy: null }],
+    ['version: 1\napprover: tty\ntouch_id: false\n', { approver: 'tty', opPath: undefined, touchId: false, trustedDirs: [], policy: null }],
+    ['version: 1\napprover: zenity\nop_path: /opt/op/op\n', { approver: 'zenity', opPath: '/opt/op/op', touchId: true, trustedDirs: [], policy: null }],
+    ['version: 1\napprover:\n  command: [/usr/local/bin/phone-approve, --device, pixel]\n', { approver: { command: ['/usr/local/bin/phone-approve', '--device', 'pixel'] }, opPath: undefined, touchId: true, trustedDirs: [], policy: null }],
+    ['version: 1\ntrusted_dirs: [/opt/homebrew, /home/me/.nvm]\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: ['/opt/homebrew', '/home/me/.nvm'], policy: null }],
+    ['{"version": 1, "approver": "macos"}', { approver: 'macos', opPath: undefined, touchId: true, trustedDirs: [], policy: null }],
+    ['version: 1\ndaemon_idle_timeout: 30m\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [], daemonIdleMs: 1_800_000, policy: null }],
+    ['version: 1\ndaemon_idle_timeout: 10s\n', { approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [], daemonIdleMs: 10_000, policy: null }],
   ])('accepts %j', (text, expected) => {
     expect(parseUserConfig(text, FILE)).toEqual(expected);
   });
 
   it.each([
-    ['version: 1\napprover: gui\n', `${FILE}:2:11: approver: must be one of auto, macos, zenity, kdialog, tty, console, or {command: [/absolute/path/to/program, args…]}`],
+    ['version: 1\napprover: gui\n', `${FILE}:2:11: approver: must be one of auto, macos, zenity, kdialog, tty, console, none, or {command: [/absolute/path/to/program, args…]}`],
     ['version: 1\napprover:\n  command: [approve-bot]\n', `${FILE}:3:13: approver.command.0: the program (first element) must be an absolute path`],
     ['version: 1\napprover:\n  command: []\n', `${FILE}:3:12: approver.command: must name a program`],
     ['version: 1\napprover:\n  command: /bin/true\n', `${FILE}:3:12: approver.command: must be a list of strings`],
@@ -103,7 +103,7 @@ describe('loadUserConfig', () => {
   };
 
   it('gives the defaults when the file does not exist', async () => {
-    await expect(loadUserConfig(input())).resolves.toEqual({ path: file, exists: false, approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [] });
+    await expect(loadUserConfig(input())).resolves.toEqual({ path: file, exists: false, approver: 'auto', opPath: undefined, touchId: true, trustedDirs: [], policy: null });
   });
 
   it('defaults to ~/.config when XDG_CONFIG_HOME is not set', async () => {
@@ -113,7 +113,7 @@ describe('loadUserConfig', () => {
 
   it('loads a private regular file', async () => {
     writeFileSync(file, 'version: 1\napprover:\n  command: [/bin/true]\n', { mode: 0o600 });
-    await expect(loadUserConfig(input())).resolves.toEqual({ path: file, exists: true, approver: { command: ['/bin/true'] }, opPath: undefined, touchId: true, trustedDirs: [] });
+    await expect(loadUserConfig(input())).resolves.toEqual({ path: file, exists: true, approver: { command: ['/bin/true'] }, opPath: undefined, touchId: true, trustedDirs: [], policy: null });
   });
 
   it('refuses a symlink, even to a good file', async () => {

@@ -1,0 +1,145 @@
+// `agent-secret policy check`: the user's policy (policy.yml, or the policy: section of
+// config.yml; never a project file) checked as strictly as the daemon reads it, every problem
+// listed with its line and column, then the rules in the order they decide. `policy explain`
+// plans a request exactly as exec would and says which rule decides it, asking nobody.
+
+import { EXIT_CODES } from '../../core/errors.js';
+import type { ExecOptions } from '../../plan/exec-plan.js';
+import type { Policy, PolicyDecision, PolicyInput, PolicyRule } from '../../policy/types.js';
+import { dirsInput, type CliContext } from '../context.js';
+import { shellQuote, writeJson, writeLines } from '../render/output.js';
+
+export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean }): Promise<number> {
+  const { checkUserPolicy, loadUserConfig } = await import('../../config/user-config.js');
+  const report = await checkUserPolicy(dirsInput(ctx));
+  const ok = report.problems.length === 0;
+  const config = ok ? await loadUserConfig(dirsInput(ctx)) : null;
+  const policy = config?.policy ?? null;
+  const headless = config?.approver === 'none';
+  if (options.json === true) {
+    writeJson(ctx.stdout, {
+      ok,
+      sources: report.sources,
+      problems: report.problems,
+      headless,
+      rules: policy === null ? [] : policy.rules.map(ruleJson),
+    });
+    return ok ? 0 : EXIT_CODES.usage;
+  }
+  if (!ok) {
+    writeLines(ctx.stdout, [
+      `policy check: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`,
+      ...report.problems.map((p) => `  ${p.file}:${p.line}:${p.col}: ${p.key}: ${p.problem}`),
+      'nothing was changed; the daemon refuses every request until the policy is fixed',
+    ]);
+    return EXIT_CODES.usage;
+  }
+  if (policy === null) {
+    writeLines(ctx.stdout, [
+      'policy check: ok, no policy (every request goes to the human approver)',
+      headless ? 'approver is none (headless): with no policy, every request is denied' : 'write rules in ~/.config/agent-secret/policy.yml; see docs/policy.md',
+    ]);
+    return 0;
+  }
+  writeLines(ctx.stdout, [`policy check: ok, ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'} in ${policy.path}`, ...describeOrder(policy), headless ? 'no match: denied (approver is none, headless)' : 'no match: the human approver decides']);
+  return 0;
+}
+
+/** The rules in the order they decide: deny rules first, then allow and ask in file order. */
+export function describeOrder(policy: Policy): string[] {
+  const denies = policy.rules.filter((r) => r.decision === 'deny');
+  const others = policy.rules.filter((r) => r.decision !== 'deny');
+  return [...denies, ...others].map((r, i) => `  ${String(i + 1).padStart(2)}. ${r.decision.padEnd(5)} ${r.id} (line ${r.line})${bounds(r)}`);
+}
+
+function bounds(rule: PolicyRule): string {
+  const parts = [
+    ...(rule.rate === null ? [] : [`at most ${rule.rate.max} per ${rule.rate.perSeconds}s`]),
+    ...(rule.reuse === null ? [] : [`values kept ${rule.reuse.ttlSeconds}s for up to ${rule.reuse.maxUses} uses`]),
+  ];
+  return parts.length === 0 ? '' : `: ${parts.join(', ')}`;
+}
+
+function ruleJson(rule: PolicyRule): Record<string, unknown> {
+  return {
+    id: rule.id,
+    decision: rule.decision,
+    line: rule.line,
+    rate: rule.rate === null ? null : { max: rule.rate.max, per_seconds: rule.rate.perSeconds },
+    reuse: rule.reuse === null ? null : { ttl_seconds: rule.reuse.ttlSeconds, max_uses: rule.reuse.maxUses },
+  };
+}
+
+/**
+ * `policy explain [exec flags] -- CMD`: the request planned by the one planner, exactly as exec
+ * would plan it, then each rule in deciding order with the first matcher that does not hold.
+ * Nobody is asked, op is not called, nothing runs. Rate limits are counted by the daemon only.
+ */
+export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & { json?: boolean }): Promise<number> {
+  const { planExec } = await import('../../plan/exec-plan.js');
+  const { loadUserConfig } = await import('../../config/user-config.js');
+  const { evaluatePolicy, failedMatcher } = await import('../../policy/evaluate.js');
+  const { decisionJson, missingRuleOf, policyInputOf } = await import('../../request/policy-input.js');
+  const plan = await planExec(ctx, { ...options, dryRun: true });
+  const config = await loadUserConfig(dirsInput(ctx));
+  const headless = config.approver === 'none';
+  const { agentOf } = await import('./exec.js');
+  const input = policyInputOf(plan.request, await agentOf(ctx), Date.now());
+  const decision = evaluatePolicy(config.policy, input, { headless });
+  const rules = config.policy === null ? [] : deciding(config.policy);
+  const checks = rules.map((rule) => ({ rule, failed: failedMatcher(rule, input) }));
+  if (options.json === true) {
+    writeJson(ctx.stdout, {
+      policy: config.policy?.path ?? null,
+      headless,
+      ...decisionJson(decision),
+      missing_rule: decision.decision === 'deny' && decision.rule === null ? missingRuleOf(plan.request) : null,
+      rules: checks.map(({ rule, failed }) => ({ id: rule.id, decision: rule.decision, line: rule.line, matches: failed === null, failed_matcher: failed })),
+      request: requestFacts(input),
+    });
+    return 0;
+  }
+  writeLines(ctx.stdout, [
+    `policy explain: ${decision.decision}${decision.rule === null ? ' (no rule)' : ` by rule ${decision.rule}`} (nobody asked, nothing resolved, nothing run)`,
+    `why:      ${decision.why}`,
+    `exec:     ${execWould(decision)}`,
+    `request:  ${plan.request.profile === null ? '' : `profile ${plan.request.profile}; `}${plan.request.command.map(shellQuote).join(' ')}`,
+    `secrets:  ${plan.request.secrets.map((s) => `${s.alias}=${s.ref}`).join(', ')}`,
+    `requester: ${input.requester.join(' <- ') || '-'}`,
+    `agent:    ${input.agent ?? '(none: no registered agent token)'}`,
+    ...(rules.length === 0 ? [] : ['rules, in deciding order (deny rules first):']),
+    ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed)}`}`),
+    ...(decision.decision === 'deny' && decision.rule === null ? [`missing rule: ${missingRuleOf(plan.request)}`] : []),
+  ]);
+  return 0;
+}
+
+function deciding(policy: Policy): PolicyRule[] {
+  return [...policy.rules.filter((r) => r.decision === 'deny'), ...policy.rules.filter((r) => r.decision !== 'deny')];
+}
+
+function failedWhy(rule: PolicyRule, matcher: string): string {
+  if (matcher === 'secrets') return rule.decision === 'allow' ? 'secrets: an allow must list every secret of the request' : 'secrets: none of them is listed';
+  return `${matcher} does not match`;
+}
+
+function execWould(d: PolicyDecision): string {
+  if (d.decision === 'deny') return 'would be denied (exit 10) without asking anyone';
+  if (d.decision === 'ask') return 'would ask the human approver';
+  const kept = d.reuse === null ? '' : `; values kept ${d.reuse.ttlSeconds}s (at most the request ttl) for ${d.reuse.maxUses} uses`;
+  const rate = d.rate === null ? '' : `; at most ${d.rate.max} per ${d.rate.perSeconds}s (counted by the daemon: once spent, the human decides)`;
+  return `would run without asking${kept}${rate}`;
+}
+
+function requestFacts(input: PolicyInput): Record<string, unknown> {
+  return {
+    profile: input.profile,
+    config_path: input.configPath,
+    executable: input.executable,
+    command: input.command,
+    cwd: input.cwd,
+    requester: input.requester,
+    agent: input.agent,
+    secrets: input.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account })),
+  };
+}

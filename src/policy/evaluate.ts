@@ -1,0 +1,106 @@
+// The rule engine: one request's facts against the policy. Deny rules decide first, wherever
+// they are in the file, so no order of other rules can get around one; then the first matching
+// `allow` or `ask` rule in file order decides; no match is `ask`, or `deny` in headless mode
+// (`approver: none`), where no human can answer. An allow rule matches only when every secret
+// of the request is one it lists (a subset allow never covers a secret outside it); a deny or
+// ask rule matches when any secret is. Pure: time comes in with the input.
+
+import { baseName, globMatch, pathWithin } from './glob.js';
+import type { Policy, PolicyDecision, PolicyInput, PolicyRule, PolicySecret, RuleMatchers, SecretPattern } from './types.js';
+
+export interface EvaluateOptions {
+  /** `approver: none`: nobody can be asked, so what no rule allows is denied. */
+  headless: boolean;
+}
+
+/** Which rule decides this request, and how. */
+export function evaluatePolicy(policy: Policy | null, input: PolicyInput, opts: EvaluateOptions): PolicyDecision {
+  const rules = policy?.rules ?? [];
+  const deny = rules.find((rule) => rule.decision === 'deny' && ruleMatches(rule, input));
+  if (deny !== undefined) return decided(deny, 'deny', `denied by policy rule ${deny.id}`);
+  const first = rules.find((rule) => rule.decision !== 'deny' && ruleMatches(rule, input));
+  if (first !== undefined) {
+    if (first.decision === 'allow') return decided(first, 'allow', `allowed by policy rule ${first.id}`);
+    if (opts.headless) return decided(first, 'deny', `policy rule ${first.id} says ask, and approver is none: nobody can be asked`);
+    return decided(first, 'ask', `policy rule ${first.id} leaves it to the human`);
+  }
+  const none = policy === null ? 'there is no policy' : `no rule of ${policy.path} matches`;
+  if (opts.headless) return { decision: 'deny', rule: null, why: `${none}, and approver is none: nobody can be asked`, reuse: null, rate: null };
+  return { decision: 'ask', rule: null, why: `${none}: the human decides`, reuse: null, rate: null };
+}
+
+function decided(rule: PolicyRule, decision: PolicyDecision['decision'], why: string): PolicyDecision {
+  const allow = decision === 'allow';
+  return { decision, rule: rule.id, why, reuse: allow ? rule.reuse : null, rate: allow ? rule.rate : null };
+}
+
+/** Whether every matcher of the rule holds for the request. */
+export function ruleMatches(rule: PolicyRule, input: PolicyInput): boolean {
+  return failedMatcher(rule, input) === null;
+}
+
+/** The first matcher of the rule (in the documented order) that does not hold, or null when all do. */
+export function failedMatcher(rule: PolicyRule, input: PolicyInput): keyof RuleMatchers | null {
+  const m = rule.match;
+  const checks: Array<[keyof RuleMatchers, () => boolean]> = [
+    ['agent', () => matchAgent(m, input)],
+    ['requester', () => matchRequester(m, input)],
+    ['profile', () => m.profile === undefined || (input.profile !== null && m.profile.some((p) => globMatch(p, input.profile as string)))],
+    ['project', () => matchProject(m, input)],
+    ['secrets', () => matchSecrets(m.secrets, input.secrets, rule.decision === 'allow' ? 'every' : 'some')],
+    ['executable', () => m.executable === undefined || m.executable.some((e) => matchProgram(e, input.executable))],
+    ['argv', () => m.argv === undefined || m.argv.some((prefix) => argvStartsWith(prefix, input.command))],
+    ['cwd', () => m.cwd === undefined || m.cwd.some((c) => pathWithin(c, input.cwd))],
+    ['hours', () => m.hours === undefined || withinHours(m.hours, input.minuteOfDay)],
+    ['days', () => m.days === undefined || m.days.includes(input.weekday)],
+  ];
+  return checks.find(([, holds]) => !holds())?.[0] ?? null;
+}
+
+function matchAgent(m: RuleMatchers, input: PolicyInput): boolean {
+  return m.agent === undefined || (input.agent !== null && m.agent.some((a) => globMatch(a, input.agent as string)));
+}
+
+// A bare name matches an ancestor's process name; an absolute pattern its executable path.
+function matchRequester(m: RuleMatchers, input: PolicyInput): boolean {
+  return m.requester === undefined || m.requester.some((pattern) => input.requester.some((r) => matchProgram(pattern, r)));
+}
+
+// `project` is the config file the profile came from, or a directory holding it (the repo root).
+function matchProject(m: RuleMatchers, input: PolicyInput): boolean {
+  return m.project === undefined || (input.configPath !== null && m.project.some((p) => pathWithin(p, input.configPath as string)));
+}
+
+/** An absolute pattern matches the whole path; a bare one the program's name. */
+export function matchProgram(pattern: string, program: string): boolean {
+  return pattern.startsWith('/') ? globMatch(pattern, program) : globMatch(pattern, baseName(program));
+}
+
+function argvStartsWith(prefix: readonly string[], command: readonly string[]): boolean {
+  if (prefix.length > command.length) return false;
+  return prefix.every((pattern, i) => {
+    const word = command[i] as string;
+    return i === 0 ? matchProgram(pattern, word) || globMatch(pattern, word) : globMatch(pattern, word);
+  });
+}
+
+function withinHours(hours: { start: number; end: number }, minute: number): boolean {
+  return hours.start < hours.end ? minute >= hours.start && minute < hours.end : minute >= hours.start || minute < hours.end;
+}
+
+/** `every`: each requested secret is one the list names (allow); `some`: at least one is (deny, ask). */
+export function matchSecrets(patterns: readonly SecretPattern[] | undefined, secrets: readonly PolicySecret[], mode: 'every' | 'some'): boolean {
+  if (patterns === undefined) return true;
+  const listed = (secret: PolicySecret) => patterns.some((p) => secretMatches(p, secret));
+  return mode === 'every' ? secrets.every(listed) : secrets.some(listed);
+}
+
+export function secretMatches(p: SecretPattern, s: PolicySecret): boolean {
+  return (
+    (p.alias === undefined || globMatch(p.alias, s.alias)) &&
+    (p.ref === undefined || globMatch(p.ref, s.ref)) &&
+    (p.account === undefined || (s.account !== null && globMatch(p.account, s.account))) &&
+    (p.provider === undefined || globMatch(p.provider, s.provider)) &&
+    (p.name === undefined || (s.name !== null && globMatch(p.name, s.name)))
+  );
+}

@@ -1,0 +1,49 @@
+// A request as the policy engine sees it: names, references, paths and the requester chain of
+// the ApprovalRequest, the registered agent that sent it (if any), and the broker's local time.
+// Also the one-line description of the rule a denied request is missing. Pure.
+
+import type { PolicyDecision, PolicyInput } from '../policy/types.js';
+import type { ApprovalRequest } from './types.js';
+
+/** The engine's input for `request`, decided at `now` (local time of this process). */
+export function policyInputOf(request: ApprovalRequest, agent: string | null, now: number): PolicyInput {
+  const at = new Date(now);
+  return {
+    agent,
+    requester: request.requester.chain.map((p) => p.name),
+    profile: request.profile,
+    configPath: request.configPath,
+    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, provider: s.provider, name: null })),
+    executable: request.executable,
+    command: request.command,
+    cwd: request.cwd,
+    minuteOfDay: at.getHours() * 60 + at.getMinutes(),
+    weekday: at.getDay(),
+  };
+}
+
+/**
+ * The rule a request denied for want of one would need, in policy.yml's words: names only
+ * (profile, program, aliases), never the full command line.
+ */
+export function missingRuleOf(request: ApprovalRequest): string {
+  const program = request.executable.slice(request.executable.lastIndexOf('/') + 1);
+  const parts = [
+    'decision: allow',
+    ...(request.profile === null ? [] : [`profile: ${request.profile}`]),
+    `executable: ${program}`,
+    `secrets: [${request.secrets.map((s) => s.alias).join(', ')}]`,
+  ];
+  return `{${parts.join(', ')}}`;
+}
+
+/** The JSON view of a decision (dry run, explain). */
+export function decisionJson(d: PolicyDecision): Record<string, unknown> {
+  return {
+    decision: d.decision,
+    rule: d.rule,
+    why: d.why,
+    reuse: d.reuse === null ? null : { ttl_seconds: d.reuse.ttlSeconds, max_uses: d.reuse.maxUses },
+    rate: d.rate === null ? null : { max: d.rate.max, per_seconds: d.rate.perSeconds },
+  };
+}

@@ -1,0 +1,277 @@
+// Unattended approvals by policy, end to end: the built binary and its daemon with the user's
+// policy.yml. An allowed request runs with no approver call, a request outside the policy goes
+// to the approver, the headless mode (approver: none) denies what no rule allows with exit 10
+// and the missing rule, a deny rule beats everything, a policy in the project is ignored, and
+// the dry run says what exec then does. Every run is scanned for canary values.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runClean } from '../helpers/run-cli.js';
+import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { digest, valueOf } from '../helpers/vault.js';
+
+const PROGRAMS = join(REPO_ROOT, 'test', 'fixtures', 'programs');
+const CONFIG = `version: 1
+profiles:
+  cf:
+    reason: Purge the CDN cache
+    ttl: 60s
+    secrets:
+      CF_TOKEN: op://Infra/Cloudflare/token
+  db:
+    reason: Run the migration
+    secrets:
+      DATABASE_URL: op://Infra/Deploy/username
+`;
+
+let sb: Sandbox;
+beforeEach(() => {
+  sb = createSandbox();
+  sb.write('agent-secret.yml', CONFIG);
+});
+afterEach(() => sb.cleanup());
+
+function writePolicy(text: string): string {
+  const dir = join(sb.root, 'config', 'agent-secret');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, 'policy.yml');
+  writeFileSync(path, text, { mode: 0o600 });
+  return path;
+}
+
+const runs = () => join(sb.root, 'runs.jsonl');
+const execArgs = (profile: string, alias: string, ...flags: string[]) => ['exec', '--profile', profile, ...flags, '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, alias];
+const seen = (alias: string): Array<string | undefined> =>
+  existsSync(runs())
+    ? readFileSync(runs(), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => (JSON.parse(l) as Record<string, { sha256?: string }>)[alias]?.sha256)
+    : [];
+const cfDigest = () => digest(valueOf('op://Infra/Cloudflare/token')).sha256;
+
+const POLICY = `version: 1
+rules:
+  - id: no-deploy
+    decision: deny
+    secrets: ["op://Infra/Deploy/**"]
+  - id: cdn-purge
+    decision: allow
+    profile: cf
+    executable: node
+    secrets: [CF_TOKEN]
+`;
+
+describe('policy', () => {
+  it('an allowed request runs with no approver call, audited with its rule', async () => {
+    sb.useApprover('deny');
+    writePolicy(POLICY);
+    const result = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
+    expect(sb.prompts()).toHaveLength(0);
+    const granted = sb.auditEvents().find((e) => e.event === 'approval_granted');
+    expect(granted).toMatchObject({ approver: 'policy', policy_rule: 'cdn-purge' });
+    expect(sb.auditEvents().find((e) => e.event === 'request_received')).toMatchObject({ policy_decision: 'allow', policy_rule: 'cdn-purge' });
+    const audit = await runClean(sb, ['audit']);
+    expect(audit.stdout).toContain('allowed by rule cdn-purge');
+    const json = await runClean(sb, ['audit', '--json', '--outcome', 'approved']);
+    expect(json.stdout).toContain('"decided_by": "rule cdn-purge"');
+  });
+
+  it('a request outside the policy goes to the approver', async () => {
+    sb.useApprover('approve');
+    writePolicy(POLICY);
+    // An extra secret the rule does not list: the subset allow does not cover it.
+    const result = await runClean(sb, execArgs('cf', 'CF_TOKEN', '--secret', 'EXTRA=op://Infra/Shared/token'));
+    expect(result.code).toBe(0);
+    expect(sb.prompts()).toHaveLength(1);
+    expect(sb.auditEvents().find((e) => e.event === 'request_received')).toMatchObject({ policy_decision: 'ask' });
+  });
+
+  it('a deny rule wins over an approving human and a live reusable approval', async () => {
+    sb.useApprover('approve-reuse:60:5');
+    // First without a policy: the human allows again for a while.
+    expect((await runClean(sb, execArgs('db', 'DATABASE_URL'))).code).toBe(0);
+    writePolicy(POLICY);
+    const denied = await runClean(sb, execArgs('db', 'DATABASE_URL'));
+    expect(denied.code).toBe(10);
+    expect(denied.stderr).toContain('denied by policy rule no-deploy');
+    expect(sb.prompts()).toHaveLength(1);
+    expect(seen('DATABASE_URL')).toHaveLength(1);
+  });
+
+  it('headless: what no rule allows is denied with exit 10, naming the missing rule; nothing prompts', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    writePolicy(POLICY);
+    const allowed = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
+    expect(allowed.code).toBe(0);
+    const denied = await runClean(sb, execArgs('cf', 'CF_TOKEN', '--secret', 'EXTRA=op://Infra/Shared/token'));
+    expect(denied.code).toBe(10);
+    expect(denied.stderr).toContain('approver is none');
+    expect(denied.stderr).toContain('missing rule: {decision: allow, profile: cf, executable: node, secrets: [CF_TOKEN, EXTRA]}');
+    expect(sb.prompts()).toHaveLength(0);
+    expect(sb.opCalls()).toHaveLength(1);
+  });
+
+  it('headless with no policy at all denies every exec', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    const denied = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
+    expect(denied.code).toBe(10);
+    expect(denied.stderr).toContain('there is no policy');
+    expect(sb.opCalls()).toHaveLength(0);
+  });
+
+  it('a policy in the project directory is ignored, and a policy: key in the project config refused', async () => {
+    sb.useApprover('approve');
+    sb.write('policy.yml', 'version: 1\nrules:\n  - id: everything\n    decision: allow\n');
+    sb.write('.config/agent-secret/policy.yml', 'version: 1\nrules:\n  - id: everything\n    decision: allow\n');
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'))).code).toBe(0);
+    expect(sb.prompts()).toHaveLength(1);
+    sb.write('agent-secret.yml', `${CONFIG}policy:\n  rules: []\n`);
+    const refused = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
+    expect(refused.code).toBe(2);
+    expect(sb.prompts()).toHaveLength(1);
+  });
+
+  it('exec --dry-run --json shows the decision exec then takes', async () => {
+    sb.useApprover('deny');
+    writePolicy(POLICY);
+    const dry = await runClean(sb, [...execArgs('cf', 'CF_TOKEN').slice(0, 3), '--dry-run', '--json', ...execArgs('cf', 'CF_TOKEN').slice(3)]);
+    expect(dry.code).toBe(0);
+    const doc = JSON.parse(dry.stdout) as { would_prompt: boolean; policy: { decision: string; rule: string } };
+    expect(doc.policy).toMatchObject({ decision: 'allow', rule: 'cdn-purge' });
+    expect(doc.would_prompt).toBe(false);
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'))).code).toBe(0);
+    expect(sb.prompts()).toHaveLength(0);
+  });
+
+  it('policy explain agrees with what exec then does', async () => {
+    sb.useApprover('approve');
+    writePolicy(POLICY);
+    const cases: Array<[string[], string, number]> = [
+      [execArgs('cf', 'CF_TOKEN'), 'allow', 0],
+      [execArgs('cf', 'CF_TOKEN', '--secret', 'EXTRA=op://Infra/Shared/token'), 'ask', 1],
+      [execArgs('db', 'DATABASE_URL'), 'deny', 1],
+    ];
+    for (const [args, decision, prompts] of cases) {
+      const explain = await runClean(sb, ['policy', 'explain', '--json', ...args.slice(1)]);
+      expect(explain.code).toBe(0);
+      expect((JSON.parse(explain.stdout) as { decision: string }).decision).toBe(decision);
+      const text = await runClean(sb, ['policy', 'explain', ...args.slice(1)]);
+      expect(text.stdout).toContain(`policy explain: ${decision}`);
+      const exec = await runClean(sb, args);
+      expect(exec.code).toBe(decision === 'deny' ? 10 : 0);
+      expect(sb.prompts()).toHaveLength(prompts);
+      const received = sb.auditEvents().filter((e) => e.event === 'request_received').at(-1);
+      expect(received?.policy_decision).toBe(decision);
+    }
+    expect(sb.opCalls()).toHaveLength(2);
+  });
+
+  it('policy check lists every problem with its position, and a broken policy stops exec', async () => {
+    sb.useApprover('approve');
+    const path = writePolicy('version: 1\nrules:\n  - id: a\n    decision: allow\n    colour: red\n  - id: b\n    decision: maybe\n');
+    const check = await runClean(sb, ['policy', 'check']);
+    expect(check.code).toBe(2);
+    expect(check.stdout).toContain(`${path}:5:5: rules.0.colour: unknown key`);
+    expect(check.stdout).toContain(`${path}:7:15: rules.1.decision: must be allow, deny or ask`);
+    const exec = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
+    expect(exec.code).toBe(2);
+    expect(exec.stderr).toContain(`${path}:5:5`);
+    expect(sb.prompts()).toHaveLength(0);
+    writePolicy(POLICY);
+    const ok = await runClean(sb, ['policy', 'check']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('1. deny  no-deploy');
+  });
+});
+
+describe('registered agents', () => {
+  const AGENT_POLICY = `version: 1
+rules:
+  - id: builder-cdn
+    decision: allow
+    agent: builder
+    secrets: [CF_TOKEN]
+`;
+
+  it('a registered agent is allowed by its rule, named in the audit; a forged or removed token is refused', async () => {
+    sb.useApprover('approve');
+    writePolicy(AGENT_POLICY);
+    const added = await runClean(sb, ['agent', 'add', 'builder', '--json']);
+    expect(added.code).toBe(0);
+    const { token } = JSON.parse(added.stdout) as { token: string };
+    expect(token).toMatch(/^asagent_/);
+    const stored = readFileSync(join(sb.root, 'config', 'agent-secret', 'agents.json'), 'utf8');
+    expect(stored).not.toContain(token);
+    expect((await runClean(sb, ['agent', 'list'])).stdout).toContain('builder');
+
+    const allowed = await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } });
+    expect(allowed.code).toBe(0);
+    expect(sb.prompts()).toHaveLength(0);
+    expect(sb.auditEvents().find((e) => e.event === 'request_received')).toMatchObject({ agent: 'builder', policy_rule: 'builder-cdn' });
+    expect((await runClean(sb, ['audit'])).stdout).toContain('agent builder');
+    // The approved command does not inherit the agent's identity.
+    const child = await runClean(sb, ['exec', '--profile', 'cf', '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'CF_TOKEN', 'AGENT_SECRET_AGENT_TOKEN'], { env: { AGENT_SECRET_AGENT_TOKEN: token } });
+    expect(child.code).toBe(0);
+    expect(seen('AGENT_SECRET_AGENT_TOKEN').at(-1)).toBeUndefined();
+    expect(readFileSync(runs(), 'utf8')).toContain('"AGENT_SECRET_AGENT_TOKEN":{"set":false}');
+
+    // Without the token the rule does not match: the human is asked, and not told of an agent.
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'))).code).toBe(0);
+    expect(sb.prompts()).toHaveLength(1);
+    expect(sb.prompts()[0]?.agent).toBeUndefined();
+
+    const forged = await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: `asagent_${'A'.repeat(43)}` } });
+    expect(forged.code).toBe(10);
+    expect(forged.stderr).toContain('is not the token of a registered agent');
+
+    expect((await runClean(sb, ['agent', 'remove', 'builder'])).code).toBe(0);
+    const revoked = await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } });
+    expect(revoked.code).toBe(10);
+    expect(sb.prompts()).toHaveLength(1);
+    for (const text of [forged.stderr, revoked.stderr, readFileSync(sb.auditPath, 'utf8')]) expect(text).not.toContain(token);
+  });
+
+  it('the approver program is told the agent name of a request the policy leaves to the human', async () => {
+    sb.useApprover('approve');
+    const added = await runClean(sb, ['agent', 'add', 'reviewer', '--json']);
+    const { token } = JSON.parse(added.stdout) as { token: string };
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } })).code).toBe(0);
+    expect(sb.prompts()[0]?.agent).toBe('reviewer');
+  });
+});
+
+describe('six agents under one policy', () => {
+  it('prompts only for what the policy leaves to the human, and the rate limit holds under concurrency', async () => {
+    sb.useApprover('approve');
+    writePolicy(`version: 1
+rules:
+  - id: team
+    decision: allow
+    agent: [agent-1, agent-2, agent-3, agent-4]
+    secrets: [CF_TOKEN]
+    rate: { max: 3, per: 1h }
+`);
+    const tokens: string[] = [];
+    for (let i = 1; i <= 6; i += 1) {
+      const added = await runClean(sb, ['agent', 'add', `agent-${i}`, '--json']);
+      tokens.push((JSON.parse(added.stdout) as { token: string }).token);
+    }
+    // The daemon first, so the six requests meet one broker.
+    expect((await runClean(sb, ['daemon', 'start'])).code).toBe(0);
+    const results = await Promise.all(tokens.map((token) => runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token }, timeoutMs: 60_000 })));
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(seen('CF_TOKEN')).toEqual(Array(6).fill(cfDigest()));
+    // Three allowed by the rule (its rate limit), one of the four team agents and the two others asked.
+    const byPolicy = sb.auditEvents().filter((e) => e.event === 'approval_granted' && e.approver === 'policy');
+    expect(byPolicy).toHaveLength(3);
+    expect(sb.prompts()).toHaveLength(3);
+    const asked = sb.prompts().map((p) => p.agent).sort();
+    expect(asked.filter((a) => a === 'agent-5' || a === 'agent-6')).toEqual(['agent-5', 'agent-6']);
+    for (const token of tokens) expect(readFileSync(sb.auditPath, 'utf8')).not.toContain(token);
+  }, 120_000);
+});

@@ -1,0 +1,218 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { evaluatePolicy } from '../../../src/policy/evaluate.js';
+import { globMatch, pathWithin } from '../../../src/policy/glob.js';
+import { parsePolicy } from '../../../src/policy/parse.js';
+import { createRateLimiter } from '../../../src/policy/rate.js';
+import type { Policy, PolicyInput, PolicyRule, PolicySecret } from '../../../src/policy/types.js';
+
+const FILE = '/home/u/.config/agent-secret/policy.yml';
+
+function policyOf(rules: unknown[]): Policy {
+  const { policy, problems } = parsePolicy({ version: 1, rules }, FILE, [], () => 1);
+  expect(problems).toEqual([]);
+  return policy;
+}
+
+function problemsOf(rules: unknown): string[] {
+  return parsePolicy({ version: 1, rules }, FILE, [], () => 1).problems.map((p) => `${p.path.join('.')}: ${p.problem}`);
+}
+
+const secret = (alias: string, ref = `op://Dev/${alias}/credential`): PolicySecret => ({ alias, ref, account: null, provider: 'op', name: null });
+
+function input(over: Partial<PolicyInput> = {}): PolicyInput {
+  return {
+    agent: null,
+    requester: ['node', 'claude', 'zsh'],
+    profile: 'deploy',
+    configPath: '/home/u/src/app/agent-secret.yml',
+    secrets: [secret('API_TOKEN')],
+    executable: '/usr/bin/npm',
+    command: ['npm', 'run', 'deploy'],
+    cwd: '/home/u/src/app',
+    minuteOfDay: 10 * 60,
+    weekday: 2,
+    ...over,
+  };
+}
+
+describe('globMatch and pathWithin', () => {
+  it.each([
+    ['op://Dev/*', 'op://Dev/API', true],
+    ['op://Dev/*', 'op://Dev/API/credential', false],
+    ['op://Dev/**', 'op://Dev/API/credential', true],
+    ['API_?', 'API_1', true],
+    ['a.b', 'axb', false],
+    ['deploy*', 'deploy:prod', true],
+  ])('%s ~ %s is %s', (pattern, text, want) => {
+    expect(globMatch(pattern, text)).toBe(want);
+  });
+  it.each([
+    ['/home/u/src', '/home/u/src/app', true],
+    ['/home/u/src/', '/home/u/src', true],
+    ['/home/u/src', '/home/u/srcx', false],
+    ['/home/*/src', '/home/v/src/app/x', true],
+    ['/', '/anything', true],
+  ])('%s covers %s: %s', (prefix, path, want) => {
+    expect(pathWithin(prefix, path)).toBe(want);
+  });
+});
+
+describe('evaluatePolicy', () => {
+  const rules = [
+    { id: 'no-prod', decision: 'deny', secrets: ['op://Prod/**'] },
+    { id: 'deploy', decision: 'allow', profile: 'deploy', requester: 'claude', argv: ['npm run deploy*'], secrets: ['API_TOKEN'], reuse: { ttl: '5m', max_uses: 10 } },
+    { id: 'tests', decision: 'allow', executable: ['/usr/bin/npm'], argv: [['npm', 'test']], cwd: '/home/u/src', hours: '08:00-20:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] },
+    { id: 'ci', decision: 'allow', agent: 'ci-*', rate: { max: 2, per: '1h' } },
+    { id: 'ask-ssh', decision: 'ask', secrets: [{ alias: 'SSH_*' }] },
+  ];
+  const policy = policyOf(rules);
+  it.each<[string, Partial<PolicyInput>, boolean, string, string | null]>([
+    ['a matching allow', {}, false, 'allow', 'deploy'],
+    ['a secret outside the allow', { secrets: [secret('API_TOKEN'), secret('OTHER')] }, false, 'ask', null],
+    ['the same, headless', { secrets: [secret('API_TOKEN'), secret('OTHER')] }, true, 'deny', null],
+    ['a denied reference among allowed ones', { secrets: [secret('API_TOKEN'), secret('DB', 'op://Prod/DB/url')] }, false, 'deny', 'no-prod'],
+    ['another requester', { requester: ['bash'] }, false, 'ask', null],
+    ['tests in hours', { profile: null, command: ['npm', 'test'] }, false, 'allow', 'tests'],
+    ['tests at night', { profile: null, command: ['npm', 'test'], minuteOfDay: 21 * 60 }, false, 'ask', null],
+    ['tests on Sunday', { profile: null, command: ['npm', 'test'], weekday: 0 }, false, 'ask', null],
+    ['tests elsewhere', { profile: null, command: ['npm', 'test'], cwd: '/tmp/x' }, false, 'ask', null],
+    ['a registered agent', { agent: 'ci-runner', profile: null }, false, 'allow', 'ci'],
+    ['an ask rule', { profile: null, secrets: [secret('SSH_KEY')] }, false, 'ask', 'ask-ssh'],
+    ['an ask rule headless', { profile: null, secrets: [secret('SSH_KEY')] }, true, 'deny', 'ask-ssh'],
+  ])('%s', (_name, over, headless, decision, rule) => {
+    const got = evaluatePolicy(policy, input(over), { headless });
+    expect([got.decision, got.rule]).toEqual([decision, rule]);
+  });
+  it('carries the allow rule bounds', () => {
+    expect(evaluatePolicy(policy, input(), { headless: false }).reuse).toEqual({ ttlSeconds: 300, maxUses: 10 });
+  });
+  it('no policy: ask, or deny when headless', () => {
+    expect(evaluatePolicy(null, input(), { headless: false }).decision).toBe('ask');
+    expect(evaluatePolicy(null, input(), { headless: true }).why).toContain('there is no policy');
+  });
+});
+
+describe('parsePolicy', () => {
+  it.each<[unknown, string]>([
+    [[{ id: 'a', decision: 'allow', colour: 'x' }], 'rules.0.colour: unknown key'],
+    [[{ id: 'a', decision: 'maybe' }], 'rules.0.decision: must be allow, deny or ask'],
+    [[{ decision: 'allow' }], 'rules.0.id: is required: a short name such as ci-deploy'],
+    [[{ id: 'a', decision: 'allow', cwd: 'src' }], 'rules.0.cwd.0: must be an absolute path (globs allowed: /home/me/src/*)'],
+    [[{ id: 'a', decision: 'allow', secrets: [] }], 'rules.0.secrets: an empty list matches nothing; remove the key to match every secret'],
+    [[{ id: 'a', decision: 'allow', hours: '25:00-26:00' }], 'rules.0.hours: must be a window such as "09:00-18:00" (24-hour local time; 22:00-06:00 wraps past midnight)'],
+    [[{ id: 'a', decision: 'allow', hours: '09:00-09:00' }], 'rules.0.hours: the window is empty, so the rule can never match'],
+    [[{ id: 'a', decision: 'deny', rate: { max: 1, per: '1h' } }], 'rules.0.rate: only an allow rule can have a rate limit (this one is deny)'],
+    [[{ id: 'a', decision: 'allow', reuse: { ttl: '1h', max_uses: 3 } }], 'rules.0.reuse.ttl: must be a duration between 10s and 10m, such as 5m'],
+    [[{ id: 'a', decision: 'allow', profile: 'x' }, { id: 'a', decision: 'ask', profile: 'y' }], 'rules.1.id: duplicate rule id (also rule 1)'],
+    [[{ id: 'all', decision: 'ask' }, { id: 'b', decision: 'allow', profile: 'y' }], 'rules.1: can never match: rule all before it matches every request this one does'],
+    [[{ id: 'a', decision: 'allow', profile: 'p' }, { id: 'b', decision: 'ask', profile: 'p' }], 'rules.1: can never match: rule a before it matches every request this one does'],
+    [[{ id: 'a', decision: 'allow', profile: 'p' }, { id: 'none', decision: 'deny' }], 'rules.0: can never match: deny rule none matches every request, and deny rules decide first'],
+    ['x', 'rules: must be a list of rules'],
+  ])('%j', (rules, problem) => {
+    expect(problemsOf(rules)).toContain(problem);
+  });
+  it('an allow then an ask with the same secrets is not shadowing', () => {
+    expect(problemsOf([{ id: 'a', decision: 'allow', secrets: ['A'] }, { id: 'b', decision: 'ask', secrets: ['A'] }])).toEqual([]);
+  });
+  it('never repeats a value of the file in a message', () => {
+    const canary = 'CANARY-value-4711';
+    const problems = problemsOf([{ id: 'a', decision: canary, cwd: canary, hours: canary, secrets: [{ bogus: canary }], reuse: { ttl: canary, max_uses: canary } }]);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.join('\n')).not.toContain(canary);
+  });
+});
+
+// Arbitrary rules over a small vocabulary, so that they often match.
+const ALIASES = ['A', 'B', 'C'];
+const arbSecretsMatcher = fc.option(fc.uniqueArray(fc.constantFrom(...ALIASES), { minLength: 1 }), { nil: undefined });
+const arbRule = fc.record({
+  decision: fc.constantFrom('allow', 'ask', 'deny'),
+  secrets: arbSecretsMatcher,
+  profile: fc.option(fc.constantFrom('p', 'q'), { nil: undefined }),
+  requester: fc.option(fc.constantFrom('claude', 'codex'), { nil: undefined }),
+});
+const arbInput = fc.record({
+  aliases: fc.uniqueArray(fc.constantFrom(...ALIASES), { minLength: 1 }),
+  profile: fc.constantFrom('p', 'q'),
+  requester: fc.constantFrom('claude', 'codex'),
+});
+
+type RawRule = { decision: string; secrets?: string[] | undefined; profile?: string | undefined; requester?: string | undefined };
+
+function buildPolicy(raw: RawRule[]): Policy {
+  const rules = raw.map((r, i) => {
+    const out: Record<string, unknown> = { id: `r${i}`, decision: r.decision };
+    if (r.secrets !== undefined) out.secrets = r.secrets;
+    if (r.profile !== undefined) out.profile = r.profile;
+    if (r.requester !== undefined) out.requester = r.requester;
+    return out;
+  });
+  // Unreachable-rule reports are advice; the engine runs on the rules whatever they say.
+  return parsePolicy({ version: 1, rules }, FILE, [], () => 1).policy;
+}
+
+const toInput = (i: { aliases: string[]; profile: string; requester: string }) => input({ secrets: i.aliases.map((a) => secret(a)), profile: i.profile, requester: [i.requester] });
+
+describe('properties', () => {
+  it('a matching deny rule decides, whatever the order of the other rules', () => {
+    fc.assert(
+      fc.property(fc.array(arbRule, { maxLength: 8 }), arbInput, fc.nat(), fc.boolean(), (others, req, at, headless) => {
+        const deny = { decision: 'deny', secrets: [req.aliases[0] as string] };
+        const rules: RawRule[] = [...others];
+        rules.splice(at % (rules.length + 1), 0, deny);
+        const got = evaluatePolicy(buildPolicy(rules), toInput(req), { headless });
+        expect(got.decision).toBe('deny');
+      }),
+    );
+  });
+  it('an allow never covers a secret outside the rule that allowed it', () => {
+    fc.assert(
+      fc.property(fc.array(arbRule, { maxLength: 8 }), arbInput, (raw, req) => {
+        const policy = buildPolicy(raw);
+        const got = evaluatePolicy(policy, toInput(req), { headless: false });
+        if (got.decision !== 'allow') return;
+        const rule = policy.rules.find((r) => r.id === got.rule) as PolicyRule;
+        expect(rule.decision).toBe('allow');
+        if (rule.match.secrets !== undefined) {
+          const listed = rule.match.secrets.map((s) => s.alias);
+          for (const alias of req.aliases) expect(listed).toContain(alias);
+        }
+      }),
+    );
+  });
+  it('headless never asks', () => {
+    fc.assert(
+      fc.property(fc.array(arbRule, { maxLength: 8 }), arbInput, (raw, req) => {
+        expect(evaluatePolicy(buildPolicy(raw), toInput(req), { headless: true }).decision).not.toBe('ask');
+      }),
+    );
+  });
+  it('a rate limit is never exceeded, however takes, releases and clock steps interleave', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.record({ step: fc.integer({ min: 0, max: 400 }), deliver: fc.boolean(), delay: fc.nat(5) }), { minLength: 1, maxLength: 40 }),
+        async (max, ops) => {
+          const limit = { max, perSeconds: 1 };
+          const limiter = createRateLimiter();
+          let now = 0;
+          const delivered: number[] = [];
+          await Promise.all(
+            ops.map(async (op) => {
+              now += op.step;
+              const at = now;
+              const ticket = limiter.take('r', limit, at);
+              for (let i = 0; i < op.delay; i += 1) await Promise.resolve();
+              if (ticket === null) return;
+              if (op.deliver) delivered.push(at);
+              else ticket.release();
+            }),
+          );
+          // Within any window of one second ending at a delivery, at most max deliveries.
+          for (const at of delivered) expect(delivered.filter((t) => t > at - 1000 && t <= at).length).toBeLessThanOrEqual(max);
+        },
+      ),
+    );
+  });
+});
