@@ -134,6 +134,9 @@ describe('hook-install --agent', () => {
     const report = JSON.parse(result.stdout) as Record<string, any>;
     expect(report).toMatchObject({ scope: 'project', settings_path: settingsOf('cursor', sb.project), hook_command: 'agent-secret guard --agent cursor', backup_path: null });
     expect(report.warnings[0]).toContain('needs agent-secret installed');
+    // The registry has no agent-secret yet: the warning names the install that works.
+    expect(report.warnings[0]).toMatch(/from a clone: npm pack, then npm install -g \.\/agent-secret-\d+\.\d+\.\d+\S*\.tgz\)$/);
+    expect(report.warnings[0]).not.toContain('npm install -g agent-secret');
     expect(JSON.parse(readFileSync(settingsOf('cursor', sb.project), 'utf8'))).toEqual({
       version: 1,
       hooks: { beforeShellExecution: [{ command: 'agent-secret guard --agent cursor' }], beforeReadFile: [{ command: 'agent-secret guard --agent cursor' }] },

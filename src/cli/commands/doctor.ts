@@ -12,6 +12,7 @@ import { checkOp, findOp } from '../../provider/index.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { writeJson, writeLines } from '../render/output.js';
 import { inspectProjectConfig } from './project-config.js';
+import { VERSION } from '../../version.js';
 
 type Status = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -28,7 +29,7 @@ export const APPROVER_TEST_HINT = 'agent-secret approver test shows you a sample
 /** doctor's note under an installed Codex guard (Codex skips a hook nobody trusted, silently). */
 export const CODEX_TRUST_NOTE = 'Codex runs its hooks only once trusted: open /hooks in codex and trust the agent-secret guard (doctor cannot see that trust)';
 
-export const TOUCH_ID_FIX = 'reinstall with its build allowed: npm install -g --allow-scripts=node-mac-auth agent-secret (in a clone: npm ci, which package.json allows to build it); or set touch_id: false in the user config';
+export const TOUCH_ID_FIX = `reinstall with its build allowed: in the clone, npm pack, then npm install -g --allow-scripts=node-mac-auth ./agent-secret-${VERSION}.tgz (npm ci there is allowed to build it); or set touch_id: false in the user config`;
 
 /** The doctor line for Touch ID, or null where it does not apply. */
 export function touchIdCheck(status: TouchIdStatus): { status: Status; detail: string; hint: string | null } | null {
