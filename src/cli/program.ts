@@ -490,7 +490,7 @@ Examples:
       `
 Examples:
   agent-secret hook-install                      Claude Code
-  agent-secret hook-install --agent codex
+  agent-secret hook-install --agent codex        then trust it in codex's /hooks
   agent-secret hook-install --agent cursor --project
   agent-secret hook-install --agent gemini --remove --json`,
     )

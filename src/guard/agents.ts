@@ -8,7 +8,7 @@
 
 import { ALLOW, fileDenial, quote, type GuardDecision } from './denial.js';
 import { decideGuard, type GuardHost, type GuardInput } from './decide.js';
-import { globFilter, secretFilesUnder } from './files.js';
+import { pathGlobFilter, secretFilesUnder } from './files.js';
 
 export const GUARD_AGENTS = ['claude', 'codex', 'cursor', 'gemini'] as const;
 export type GuardAgent = (typeof GUARD_AGENTS)[number];
@@ -160,7 +160,7 @@ export function decideHookCall(call: HookCall, host: GuardHost): GuardDecision {
       if (decision.decision === 'deny') return decision;
     }
     for (const entry of call.reads) {
-      const decision = GLOB.test(entry) ? decideReadGlob(entry, host) : decideGuard(read(entry), host);
+      const decision = GLOB.test(entry) ? decideReadGlob(entry, host) : host.readDir?.(entry) != null ? decideReadDir(entry, host) : decideGuard(read(entry), host);
       if (decision.decision === 'deny') return decision;
     }
     return ALLOW;
@@ -169,8 +169,15 @@ export function decideHookCall(call: HookCall, host: GuardHost): GuardDecision {
   }
 }
 
-// A glob of read_many_files: every secret file it reaches below the working directory (bounded walk).
+// A glob of read_many_files, matched on the whole path below the working directory (`src/**`
+// reaches src/ only, `**/.env*` every level): every secret file it reaches (bounded walk).
 function decideReadGlob(glob: string, host: GuardHost): GuardDecision {
-  const found = secretFilesUnder('.', host, { hidden: true, accepts: globFilter([glob], []) })[0];
+  const found = secretFilesUnder('.', host, { hidden: true, accepts: pathGlobFilter(glob) })[0];
   return found === undefined ? ALLOW : fileDenial(`read_many_files ${glob} (reaches ${found.path})`, found.path, found.kind, 'read');
+}
+
+// A directory named in read_many_files (`backend`, `.`): the tool reads every file below it.
+function decideReadDir(dir: string, host: GuardHost): GuardDecision {
+  const found = secretFilesUnder(dir, host, { hidden: true })[0];
+  return found === undefined ? ALLOW : fileDenial(`read_many_files ${dir} (reaches ${found.path})`, found.path, found.kind, 'read');
 }

@@ -181,3 +181,27 @@ export function globFilter(includes: readonly string[], excludes: readonly strin
     return include.length === 0 || include.some((matcher) => matcher === null || matcher.test(name));
   };
 }
+
+/**
+ * Whether `path` (relative to the walk's root, as `a/b/.env`) matches `glob` as a whole path, the
+ * way a path-glob reader (Gemini CLI's read_many_files) matches: `**` spans any number of
+ * directories, other segments match one name each, and a leading dot needs no literal dot.
+ * A glob the guard cannot read matches everything (safer to look at too much).
+ */
+export function pathGlobFilter(glob: string): (path: string) => boolean {
+  const segments = glob.replace(/^(\.\/)+/, '').replace(/\/+$/, '').split('/').filter((segment) => segment !== '' && segment !== '.');
+  let source = '';
+  for (const [index, segment] of segments.entries()) {
+    const last = index === segments.length - 1;
+    if (segment === '**') {
+      source += last ? '.*' : '(?:[^/]*/)*';
+      continue;
+    }
+    const matcher = globMatcher(segment, true);
+    if (matcher === null) return () => true;
+    source += matcher.source.slice(1, -1) + (last ? '' : '/');
+  }
+  // A glob naming a directory (`src`, `src/*`) also reads what is below it.
+  const whole = new RegExp(`^${source}(?:/.*)?$`, 's');
+  return (path) => whole.test(path);
+}

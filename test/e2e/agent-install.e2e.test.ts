@@ -69,7 +69,10 @@ describe('hook-install --agent', () => {
       const first = await runClean(sb, ['hook-install', '--agent', agent, '--json']);
       expect(first.code).toBe(0);
       const report = JSON.parse(first.stdout) as Record<string, any>;
-      expect(report).toMatchObject({ schema_version: '1', agent, scope: 'user', settings_path: path, changed: true, action: 'added', warnings: [] });
+      expect(report).toMatchObject({ schema_version: '1', agent, scope: 'user', settings_path: path, changed: true, action: 'added' });
+      // Codex skips a new or changed hook until the user trusts it in /hooks: said on every change, and only for Codex.
+      if (agent === 'codex') expect(report.warnings).toEqual([expect.stringMatching(/^Codex skips a new or changed hook until you trust it: start codex, open \/hooks/)]);
+      else expect(report.warnings).toEqual([]);
       expect(readFileSync(report.backup_path, 'utf8')).toBe(original);
       const written = JSON.parse(readFileSync(path, 'utf8')) as Record<string, any>;
       const command = hookCommand(agent, written);
@@ -87,6 +90,7 @@ describe('hook-install --agent', () => {
       const again = await runClean(sb, ['hook-install', '--agent', agent]);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain(`the agent-secret guard hook is already in ${path}`);
+      expect(again.stdout).not.toContain('warning:');
       expect(backups(path)).toHaveLength(1);
 
       // The hook command runs the guard as the agent would (sh -c, JSON on stdin).
@@ -130,6 +134,9 @@ describe('hook-install --agent', () => {
     const report = JSON.parse(result.stdout) as Record<string, any>;
     expect(report).toMatchObject({ scope: 'project', settings_path: settingsOf('cursor', sb.project), hook_command: 'agent-secret guard --agent cursor', backup_path: null });
     expect(report.warnings[0]).toContain('needs agent-secret installed');
+    // The registry has no agent-secret yet: the warning names the install that works.
+    expect(report.warnings[0]).toMatch(/from a clone: npm pack, then npm install -g \.\/agent-secret-\d+\.\d+\.\d+\S*\.tgz\)$/);
+    expect(report.warnings[0]).not.toContain('npm install -g agent-secret');
     expect(JSON.parse(readFileSync(settingsOf('cursor', sb.project), 'utf8'))).toEqual({
       version: 1,
       hooks: { beforeShellExecution: [{ command: 'agent-secret guard --agent cursor' }], beforeReadFile: [{ command: 'agent-secret guard --agent cursor' }] },
@@ -142,6 +149,12 @@ describe('hook-install --agent', () => {
     const result = await runClean(sb, ['hook-install', '--agent', 'codex', '--json'], { env: { CODEX_HOME: codexHome } });
     expect(JSON.parse(result.stdout)).toMatchObject({ settings_path: join(codexHome, 'hooks.json'), matcher: 'Bash', events: ['PreToolUse'] });
     expect(existsSync(join(codexHome, 'hooks.json'))).toBe(true);
+  });
+
+  it('Codex: the text output says the new hook runs only once trusted in /hooks', async () => {
+    const result = await runClean(sb, ['hook-install', '--agent', 'codex']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('warning: Codex skips a new or changed hook until you trust it: start codex, open /hooks, review the agent-secret guard hook and trust it');
   });
 
   it('refuses a hooks.json that is a FIFO, without blocking on it', async () => {
@@ -231,6 +244,7 @@ describe('doctor lists the agents', () => {
     const text = await runClean(sb, ['doctor']);
     expect(text.stdout).toContain('coding agents (guard hook, skill):');
     expect(text.stdout).toMatch(/Codex CLI\s+guard: user\s+skill: -\s+\(to add: agent-secret skill-install --agent codex\)/);
+    expect(text.stdout).toContain('Codex runs its hooks only once trusted: open /hooks in codex');
     expect(text.stdout).toMatch(/Gemini CLI\s+guard: -\s+skill: user \(older version\)\s+\(to add: agent-secret hook-install --agent gemini; agent-secret skill-install --agent gemini --force\)/);
   });
 });

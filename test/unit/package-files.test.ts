@@ -38,12 +38,15 @@ describe("README's Install section", () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const install = readme.slice(readme.indexOf('## Install'), readme.indexOf('## Quick start'));
 
-  it('leads with the package install, says how to allow the Touch ID build, and runs it by its name', () => {
+  it('leads with what works before the package is published (pack the clone, install the tarball), says how to allow the Touch ID build, and runs it by its name', () => {
     expect(pkg.bin['agent-secret']).toBe('bin/agent-secret.js');
     const blocks = [...install.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
-    expect(blocks[0]).toMatch(/^npm install -g agent-secret$/m);
-    expect(blocks.join('\n')).toContain('npm install -g --allow-scripts=node-mac-auth agent-secret');
-    expect(blocks.join('\n')).toContain('npm install -g ./agent-secret-*.tgz');
+    // Not on the registry yet (npm view agent-secret: E404): no block may install it by name.
+    expect(blocks.join('\n')).not.toMatch(/npm install -g (--allow-scripts=node-mac-auth )?agent-secret\s*$/m);
+    expect(blocks[0]).toMatch(/^npm pack\b/m);
+    expect(blocks[0]).toMatch(/^npm install -g \.\/agent-secret-\*\.tgz$/m);
+    expect(blocks.join('\n')).toContain('npm install -g --allow-scripts=node-mac-auth ./agent-secret-*.tgz');
+    expect(install).toContain('not on the npm registry yet');
     expect(blocks.join('\n')).toMatch(/^agent-secret --help/m);
     expect(blocks.join('\n')).not.toContain('node bin/agent-secret.js');
   });

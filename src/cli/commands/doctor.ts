@@ -13,6 +13,7 @@ import { createRegistry } from '../../provider/index.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { writeJson, writeLines } from '../render/output.js';
 import { inspectProjectConfig } from './project-config.js';
+import { VERSION } from '../../version.js';
 
 type Status = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -26,7 +27,10 @@ interface Check {
 /** doctor's pointer to the one check it cannot do without a human: answering a prompt. */
 export const APPROVER_TEST_HINT = 'agent-secret approver test shows you a sample request (nothing is read)';
 
-export const TOUCH_ID_FIX = 'reinstall with its build allowed: npm install -g --allow-scripts=node-mac-auth agent-secret (in a clone: npm ci, which package.json allows to build it); or set touch_id: false in the user config';
+/** doctor's note under an installed Codex guard (Codex skips a hook nobody trusted, silently). */
+export const CODEX_TRUST_NOTE = 'Codex runs its hooks only once trusted: open /hooks in codex and trust the agent-secret guard (doctor cannot see that trust)';
+
+export const TOUCH_ID_FIX = `reinstall with its build allowed: in the clone, npm pack, then npm install -g --allow-scripts=node-mac-auth ./agent-secret-${VERSION}.tgz (npm ci there is allowed to build it); or set touch_id: false in the user config`;
 
 /** The doctor line for Touch ID, or null where it does not apply. */
 export function touchIdCheck(status: TouchIdStatus): { status: Status; detail: string; hint: string | null } | null {
@@ -151,8 +155,10 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
           ...(a.guard.length === 0 ? [`agent-secret hook-install --agent ${a.agent}`] : []),
           ...(a.skill.length === 0 || a.skill.some((s) => !s.current) ? [`agent-secret skill-install --agent ${a.agent}${a.skill.some((s) => !s.current) ? ' --force' : ''}`] : []),
         ];
-        return `  ${AGENT_TITLES[a.agent].padEnd(11)}  ${guard.padEnd(22)}  ${skill}${missing.length > 0 ? `   (to add: ${missing.join('; ')})` : ''}`;
-      }),
+        const line = `  ${AGENT_TITLES[a.agent].padEnd(11)}  ${guard.padEnd(22)}  ${skill}${missing.length > 0 ? `   (to add: ${missing.join('; ')})` : ''}`;
+        // Codex keeps its trust in hooks to itself: doctor cannot tell whether this one runs.
+        return a.agent === 'codex' && a.guard.length > 0 ? [line, `  ${' '.repeat(11)}  ${CODEX_TRUST_NOTE}`] : [line];
+      }).flat(),
       ok ? 'agent-secret can run exec here.' : 'agent-secret exec will fail until the FAIL lines are fixed.',
     ]);
   }

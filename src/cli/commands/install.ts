@@ -10,8 +10,12 @@ import { dirname } from 'node:path';
 import { AgentSecretError, isAgentSecretError } from '../../core/errors.js';
 import { AGENT_TITLES, type GuardAgent } from '../../guard/agents.js';
 import type { CliContext } from '../context.js';
+import { VERSION } from '../../version.js';
 import { shellQuote, writeJson, writeLines } from '../render/output.js';
 import { BIN, hookSettingsPath, PACKAGE_ROOT, readExisting, SKILL_SOURCE, skillFiles, type Scope } from './agent-files.js';
+
+/** What hook-install says after adding or changing the Codex hook (doctor says the same). */
+export const CODEX_TRUST_WARNING = 'Codex skips a new or changed hook until you trust it: start codex, open /hooks, review the agent-secret guard hook and trust it';
 
 type SkillOutcome = 'installed' | 'unchanged' | 'replaced' | 'removed' | 'absent';
 
@@ -108,7 +112,10 @@ export async function runHookInstall(ctx: CliContext, options: InstallOptions): 
   if (scope === 'user' && options.remove !== true && /[/\\]_npx[/\\]/.test(BIN)) {
     warnings.push(`the hook runs agent-secret from npx's temporary cache (${PACKAGE_ROOT}); install agent-secret globally and rerun hook-install, or the hook stops working when that cache is cleaned`);
   }
-  if (scope === 'project' && options.remove !== true) warnings.push(`the hook runs \`agent-secret\` from PATH: everyone using ${AGENT_TITLES[agent]} in this repository needs agent-secret installed (npm install -g agent-secret)`);
+  if (scope === 'project' && options.remove !== true) warnings.push(`the hook runs \`agent-secret\` from PATH: everyone using ${AGENT_TITLES[agent]} in this repository needs agent-secret installed on PATH (from a clone: npm pack, then npm install -g ./agent-secret-${VERSION}.tgz)`);
+  // Codex runs a non-managed hook only after the user trusted its exact definition (trust is
+  // kept by the hook's hash): a new or changed hook is skipped, without a word, until then.
+  if (agent === 'codex' && options.remove !== true && merged.changed) warnings.push(CODEX_TRUST_WARNING);
   const what = spec.matcher ?? spec.events.join(', ');
   if (options.json === true) {
     writeJson(ctx.stdout, {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkTouchId } from '../../../src/approval/index.js';
 import { TOUCH_ID_FIX, touchIdCheck } from '../../../src/cli/commands/doctor.js';
+import { VERSION } from '../../../src/version.js';
 
 describe('checkTouchId', () => {
   it('is not-darwin off macOS, without loading anything', async () => {
@@ -26,7 +27,9 @@ describe('touchIdCheck', () => {
     expect(check.status).toBe('warn');
     expect(check.detail).toContain('node-mac-auth did not build');
     expect(check.hint).toBe(TOUCH_ID_FIX);
-    expect(TOUCH_ID_FIX).toContain('npm install -g --allow-scripts=node-mac-auth agent-secret');
+    // Runnable as printed: the tarball npm pack writes in the clone, not the unpublished registry name.
+    expect(TOUCH_ID_FIX).toContain(`npm pack, then npm install -g --allow-scripts=node-mac-auth ./agent-secret-${VERSION}.tgz`);
+    expect(TOUCH_ID_FIX).not.toMatch(/node-mac-auth agent-secret\b/);
   });
 
   it('no line off macOS, ok when available, a warning when the Mac cannot prompt', () => {
