@@ -2,6 +2,7 @@
 // the ApprovalRequest, the registered agent that sent it (if any), and the broker's local time.
 // Also the one-line description of the rule a denied request is missing. Pure.
 
+import { schemeOf } from '../core/ref.js';
 import type { PolicyDecision, PolicyInput } from '../policy/types.js';
 import type { ApprovalRequest } from './types.js';
 
@@ -13,7 +14,12 @@ export function policyInputOf(request: ApprovalRequest, agent: string | null, no
     requester: request.requester.chain.map((p) => p.name),
     profile: request.profile,
     configPath: request.configPath,
-    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, provider: s.provider, name: null })),
+    // A template's references are secrets too: each one is matched under the template's alias, so
+    // a rule that allows a subset never delivers a reference a template slips in.
+    secrets: [
+      ...request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, provider: s.provider, name: null })),
+      ...request.templates.flatMap((t) => t.refs.map((ref) => ({ alias: t.alias, ref, account: t.account, provider: schemeOf(ref) ?? 'op', name: null }))),
+    ],
     executable: request.executable,
     command: request.command,
     cwd: request.cwd,
@@ -32,7 +38,7 @@ export function missingRuleOf(request: ApprovalRequest): string {
     'decision: allow',
     ...(request.profile === null ? [] : [`profile: ${request.profile}`]),
     `executable: ${program}`,
-    `secrets: [${request.secrets.map((s) => s.alias).join(', ')}]`,
+    `secrets: [${[...request.secrets.map((s) => s.alias), ...request.templates.map((t) => t.alias)].join(', ')}]`,
   ];
   return `{${parts.join(', ')}}`;
 }
