@@ -6,8 +6,11 @@
 // scroll: what the human must weigh (secrets, warnings) comes first, the long parts (argv,
 // paths, chain) after, the command and the whole text are capped, and a cut says so.
 
+import { escapeText, shellQuote } from '../core/display-text.js';
 import { identityOf, schemeOf } from '../core/ref.js';
 import { formatTtl } from '../core/ttl.js';
+
+export { escapeText, hasUnsafeChars, shellQuote } from '../core/display-text.js';
 import { identicalLines } from './answer-all.js';
 import type { ApprovalPrompt, PromptOperation } from './types.js';
 
@@ -41,6 +44,7 @@ export const PROMPT_TITLES = {
   exec: 'agent-secret: secret access request',
   item_describe: 'agent-secret: item metadata request',
   session_create: 'agent-secret: session access request',
+  approver_test: 'agent-secret: approver test (nothing is read)',
 } as const satisfies Record<PromptOperation, string>;
 
 /** The exec title (kept for callers of the first version). */
@@ -52,44 +56,11 @@ export interface RenderedPrompt {
   lines: string[];
 }
 
-// Characters that must never reach a display raw: controls, format (bidi, zero-width, BOM,
-// tags), line/paragraph separators, private use, unassigned, lone surrogates, non-ASCII
-// spaces and the Hangul fillers that render as nothing; combining marks (Mn, Me), which stack
-// on the character before (a quote, a slash) and change how it reads; and the letters of
-// right-to-left scripts, whose strong direction reorders the text around them like a bidi
-// override does (JavaScript has no Bidi_Class property, so the R/AL scripts are listed).
-const RTL_SCRIPTS = ['Hebrew', 'Arabic', 'Syriac', 'Thaana', 'Nko', 'Samaritan', 'Mandaic', 'Adlam', 'Hanifi_Rohingya', 'Yezidi', 'Mende_Kikakui'];
-const UNSAFE_CLASS = `[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}\\p{Co}\\p{Cn}\\p{Cs}\\p{Mn}\\p{Me}${RTL_SCRIPTS.map((name) => `\\p{Script=${name}}`).join('')}\\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000\\u115f\\u1160\\u3164\\uffa0]`;
-const UNSAFE = new RegExp(UNSAFE_CLASS, 'u');
-// escapeText also escapes the backslash, so an escape in the output means exactly one character.
-const ESCAPED_GLOBAL = new RegExp(`${UNSAFE_CLASS}|\\\\`, 'gu');
-const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** True when the text holds a character that escapeText would escape. Pure. */
-export function hasUnsafeChars(text: string): boolean {
-  return UNSAFE.test(text);
-}
-
-/** Escapes unsafe characters as `\n`, `\t`, `\r`, `\xNN`, `\uNNNN` or `\UNNNNNNNN`, and `\` as `\\`: reversible. Pure. */
-export function escapeText(text: string): string {
-  return text.replace(ESCAPED_GLOBAL, (ch) => (ch === '\\' ? '\\\\' : escapeChar(ch)));
-}
-
 /** Clips to `max` code points, then escapes; a clipped field ends with a marker. Pure. */
 export function displayField(text: string, max: number): string {
   const points = [...text];
   if (points.length <= max) return escapeText(text);
   return `${escapeText(points.slice(0, max).join(''))}${clipMarker(points.length - max)}`;
-}
-
-/** Quotes one argv element for display: bare if safe, single-quoted, or `$'…'` when it holds unsafe characters. Pure. */
-export function shellQuote(arg: string): string {
-  if (arg === '') return "''";
-  if (SHELL_SAFE.test(arg)) return arg;
-  if (UNSAFE.test(arg)) {
-    return `$'${[...arg].map((ch) => (ch === "'" || ch === '\\' ? `\\${ch}` : UNSAFE.test(ch) ? escapeChar(ch) : ch)).join('')}'`;
-  }
-  return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
 /** The argv as one display line: each argument's head shell-quoted, the line capped (see commandDisplay). Pure. */
@@ -166,6 +137,7 @@ export function fullCommandNote(id: string): string {
 
 function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: number): string[] {
   const n = prompt.secrets.length;
+  if (operation === 'approver_test') return ['Secrets: none. This is a test: nothing is read from 1Password and nothing runs.'];
   const lines =
     operation === 'item_describe'
       ? [
@@ -306,7 +278,7 @@ export function renderPromptText(prompt: ApprovalPrompt, opts: { now: number }):
 
 // An operation this version does not know is shown as the broadest one it knows (exec), never hidden.
 function knownOperation(operation: unknown): PromptOperation {
-  return operation === 'item_describe' || operation === 'session_create' ? operation : 'exec';
+  return operation === 'item_describe' || operation === 'session_create' || operation === 'approver_test' ? operation : 'exec';
 }
 
 function question(prompt: ApprovalPrompt, operation: PromptOperation): string {
@@ -318,6 +290,8 @@ function question(prompt: ApprovalPrompt, operation: PromptOperation): string {
       return `Allow this command to use ${these}?`;
     case 'item_describe':
       return 'Allow this command to read the field names (never the values) of this 1Password item?';
+    case 'approver_test':
+      return 'Is this how agent-secret asks you? Answer as you like: the answer is only reported back.';
     case 'session_create': {
       const session = prompt.session;
       if (session === undefined) return `Allow a session to read ${these}? (The session details are missing: deny.)`;
@@ -336,6 +310,8 @@ function scopeLines(prompt: ApprovalPrompt, operation: PromptOperation): string[
       ];
     case 'item_describe':
       return ['Scope: one read of field names, types and sections; every value is dropped'];
+    case 'approver_test':
+      return ['Scope: none; the answer is reported back to agent-secret approver test'];
     case 'session_create': {
       const session = prompt.session;
       if (session === undefined) return ['Scope: one session (details missing)'];
@@ -409,12 +385,3 @@ function clipMarker(hidden: number): string {
   return `…[clipped: ${hidden} more character${hidden === 1 ? '' : 's'}]`;
 }
 
-function escapeChar(ch: string): string {
-  if (ch === '\n') return '\\n';
-  if (ch === '\t') return '\\t';
-  if (ch === '\r') return '\\r';
-  const cp = ch.codePointAt(0) ?? 0;
-  if (cp < 0x20 || cp === 0x7f) return `\\x${cp.toString(16).padStart(2, '0')}`;
-  if (cp <= 0xffff) return `\\u${cp.toString(16).padStart(4, '0')}`;
-  return `\\U${cp.toString(16).padStart(8, '0')}`;
-}

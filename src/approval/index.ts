@@ -4,7 +4,7 @@
 
 export type { ApprovalPrompt, Approver, DecideOptions, Decision, HostInfo, PromptOperation, PromptSession, ReuseGrant } from './types.js';
 export { buildPrompt, type BuildPromptOptions } from './prompt.js';
-export { selectApprover, describeApprover, NO_APPROVER_HINT, HEADLESS_HINT, type ApproverDescription, type SelectOptions } from './select.js';
+export { selectApprover, describeApprover, checkTouchId, NO_APPROVER_HINT, HEADLESS_HINT, type ApproverDescription, type SelectOptions, type TouchIdStatus } from './select.js';
 export { renderPrompt, renderPromptText, escapeText, shellQuote, PROMPT_TITLES, type RenderedPrompt } from './display.js';
 export { REUSE_LIMITS, checkReuse, reuseChoices, type ReuseChoices } from './reuse-choice.js';
 export { parseProgramAnswer, ProgramAnswerSchema } from './decision.js';

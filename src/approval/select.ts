@@ -98,6 +98,17 @@ async function resolveApprover(config: UserConfig, host: HostInfo, options: Sele
   }
 }
 
+/** Whether Touch ID can follow "Allow" here: not macOS, node-mac-auth missing (did not build), no sensor or enrolment, or available. */
+export type TouchIdStatus = 'not-darwin' | 'module-missing' | 'cannot-prompt' | 'available';
+
+/** Checks Touch ID without prompting (for `doctor`): loads node-mac-auth on darwin only. */
+export async function checkTouchId(platform: NodeJS.Platform, load?: () => Promise<{ available(): boolean } | null>): Promise<TouchIdStatus> {
+  if (platform !== 'darwin') return 'not-darwin';
+  const gate = await (load ?? (async () => (await import('./macos/touch-id.js')).loadTouchId(platform)))().catch(() => null);
+  if (gate === null) return 'module-missing';
+  return gate.available() ? 'available' : 'cannot-prompt';
+}
+
 function resolveMacos(config: UserConfig, host: HostInfo, now: { now?: () => number }): Resolution {
   if (host.platform !== 'darwin') {
     return { name: 'macos', available: false, detail: 'the macos approver needs macOS', hint: NO_APPROVER_HINT };

@@ -25,8 +25,11 @@ export type Decision = { kind: 'approve'; reuse?: ReuseGrant; scope?: AnswerScop
  */
 export type AnswerScope = 'all';
 
-/** What an approval unlocks: running a command with secrets, reading an item's field names, or a session. */
-export type PromptOperation = 'exec' | 'item_describe' | 'session_create';
+/**
+ * What an approval unlocks: running a command with secrets, reading an item's field names, or a
+ * session; `approver_test` unlocks nothing (`agent-secret approver test`: the answer is only reported).
+ */
+export type PromptOperation = 'exec' | 'item_describe' | 'session_create' | 'approver_test';
 
 /** The session a `session_create` prompt asks for. */
 export interface PromptSession {

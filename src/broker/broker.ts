@@ -10,6 +10,7 @@ import { AgentSecretError } from '../core/errors.js';
 import type { Conversation, DaemonHooks } from './conversation.js';
 import { createCore, type BrokerOptions } from './core.js';
 import { approvalOps } from './ops/approvals.js';
+import { approverTestOps } from './ops/approver-test.js';
 import { consoleOps } from './ops/console.js';
 import { execOps } from './ops/exec.js';
 import { itemOps } from './ops/item.js';
@@ -25,6 +26,7 @@ export function createBroker(opts: BrokerOptions): DaemonHooks {
     ...sessionOps(core),
     ...itemOps(core),
     ...approvalOps(core),
+    ...approverTestOps(core),
     ...consoleOps(core),
   };
   let active = 0;

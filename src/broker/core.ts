@@ -167,20 +167,20 @@ export interface Approved {
   reuse: { ttlSeconds: number; maxUses: number } | null;
   approvedAt: number;
   approver: string;
-  /** Identical queued requests to approve once each with this one (0: this one only); the caller takes them after resolving. */
-  together: number;
+  /** The identical queued requests the prompt counted, to approve once each with this one (none: this one only); the caller takes them after resolving. */
+  together: readonly string[];
 }
 
 /**
  * Asks the human about one request (the caller holds the turn); audits the answer; throws unless
  * approved. A "deny all" also denies the identical requests waiting (they then fail without a prompt).
  */
-export async function decide(core: BrokerCore, scope: Scope, operation: PromptOperation, session?: PromptSession): Promise<Approved> {
+export async function decide(core: BrokerCore, scope: Scope, operation: PromptOperation, session?: PromptSession, onApprover?: (name: string) => void): Promise<Approved> {
   const { request, requestId, deadline, userConfig, audit, actx, signal } = scope;
   let approver;
   try {
     if (needsCallerTerminal(userConfig, core.opts.inProcess)) {
-      // The daemon has no terminal; exec with the tty approver runs in the CLI instead.
+      // The daemon has no terminal; exec (and approver test) with the tty approver runs in the CLI instead.
       throw new AgentSecretError('approval.unavailable', 'the tty approver can only ask for exec, which then runs without the daemon', {
         hint: 'choose a dialog or command approver in ~/.config/agent-secret/config.yml for session create and item describe',
       });
@@ -190,7 +190,9 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     audit.write(auditEvent('approval_unavailable', actx, { error_code: codeOf(error), approver_config: userConfig.path }));
     throw error;
   }
-  // Fail before prompting when a provider cannot possibly work: the human should not approve in vain.
+  onApprover?.(approver.name);
+  // Fail before prompting when a provider cannot possibly work: the human should not approve in vain
+  // (an approver test has no secrets, so it needs no provider).
   const resolution = await prepareProviders(core, request, userConfig, audit, actx);
   const chosenBy = { approver: approver.name, approver_config: userConfig.path };
   // Only exec requests share keys (the others queue under a key of their own): 0 for them.
@@ -199,7 +201,7 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
     id: requestId,
     expiresAt: new Date(deadline),
     waiting: core.queue.waitingFor(requestId),
-    identicalWaiting: identical,
+    identicalWaiting: identical.length,
     operation,
     ...(session === undefined ? {} : { session }),
   });
@@ -232,17 +234,17 @@ export async function decide(core: BrokerCore, scope: Scope, operation: PromptOp
   }
   const reuse = operation === 'exec' && decision.reuse !== undefined ? clampReuse(decision.reuse, request.ttlSeconds) : null;
   audit.write(auditEvent('approval_granted', actx, { ...chosenBy, ...(reuse === null ? {} : { reuse: { ttl_seconds: reuse.ttlSeconds, max_uses: reuse.maxUses } }) }));
-  return { resolution, reuse, approvedAt, approver: approver.name, together: decision.scope === 'all' ? identical : 0 };
+  return { resolution, reuse, approvedAt, approver: approver.name, together: decision.scope === 'all' ? identical : [] };
 }
 
 /**
- * Hands one answer to at most `limit` identical requests queued behind `requestId` (never more
- * than the prompt counted, so nobody is answered whom the human did not see counted). Each then
- * audits its own approval or denial, noting `answered_with`.
+ * Hands one answer to the identical requests queued behind `requestId` that the prompt counted
+ * (`ids`), those still waiting and no other, so nobody is answered whom the human did not see
+ * counted. Each then audits its own approval or denial, noting `answered_with`.
  */
-export function answerTogether(core: BrokerCore, requestId: string, limit: number, together: Together): number {
-  if (limit <= 0) return 0;
-  const taken = core.queue.takeIdentical(requestId, limit);
+export function answerTogether(core: BrokerCore, requestId: string, ids: readonly string[], together: Together): number {
+  if (ids.length === 0) return 0;
+  const taken = core.queue.takeIdentical(requestId, ids);
   for (const entry of taken) {
     entry.item.together = { ...together, values: together.values === null ? null : new Map(together.values) };
   }

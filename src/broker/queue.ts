@@ -65,14 +65,16 @@ export interface PromptQueue<T> {
    * that key, oldest first, and returns them; their enqueue() resolves 'coalesced'.
    */
   takeMatching(key: string, limit: number): Array<QueueEntry<T>>;
-  /** Queued entries with the same key as the entry `id` holding the turn; 0 when `id` does not hold it. */
-  identicalTo(id: string): number;
+  /** The ids of queued entries with the same key as the entry `id` holding the turn, oldest first; none when `id` does not hold it. */
+  identicalTo(id: string): string[];
   /**
-   * The human answered the prompt of `id` (holding the turn) for all identical requests: removes
-   * up to `limit` queued entries with its key, oldest first, and returns them (resolved
-   * 'coalesced', like takeMatching). Nothing when `id` does not hold the turn.
+   * The human answered the prompt of `id` (holding the turn) for the identical requests the
+   * prompt counted (`ids`, from identicalTo): removes those still queued, and only those, and
+   * returns them (resolved 'coalesced', like takeMatching). A request that arrived after the
+   * prompt was shown keeps its own prompt even when a counted one left meanwhile. Nothing when
+   * `id` does not hold the turn.
    */
-  takeIdentical(id: string, limit: number): Array<QueueEntry<T>>;
+  takeIdentical(id: string, ids: readonly string[]): Array<QueueEntry<T>>;
   /** Daemon shutdown: every queued enqueue() rejects with `reason`. The active turn stays until done(). */
   cancelAll(reason: Error): void;
   /** Queued entries plus the active one. */
@@ -200,12 +202,12 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
     next.resolve('turn');
   }
 
-  function takeMatching(key: string, limit: number): Array<QueueEntry<T>> {
+  function takeMatching(key: string, limit: number, also: (entry: QueueEntry<T>) => boolean = () => true): Array<QueueEntry<T>> {
     expireDue();
     const taken: Array<Waiter<T>> = [];
     for (const waiter of queued) {
       if (taken.length >= limit) break;
-      if (waiter.entry.key === key) taken.push(waiter);
+      if (waiter.entry.key === key && also(waiter.entry)) taken.push(waiter);
     }
     for (const waiter of taken) {
       remove(waiter);
@@ -287,18 +289,19 @@ export function createPromptQueue<T>(opts: PromptQueueOptions = {}): PromptQueue
       return queued.length;
     },
 
-    takeMatching,
+    takeMatching: (key, limit) => takeMatching(key, limit),
 
     identicalTo(id) {
       expireDue();
-      if (id !== active || activeKey === null) return 0;
+      if (id !== active || activeKey === null) return [];
       const key = activeKey;
-      return queued.filter((waiter) => waiter.entry.key === key).length;
+      return queued.filter((waiter) => waiter.entry.key === key).map((waiter) => waiter.entry.id);
     },
 
-    takeIdentical(id, limit) {
-      if (id !== active || activeKey === null) return [];
-      return takeMatching(activeKey, limit);
+    takeIdentical(id, ids) {
+      if (id !== active || activeKey === null || ids.length === 0) return [];
+      const counted = new Set(ids);
+      return takeMatching(activeKey, ids.length, (entry) => counted.has(entry.id));
     },
 
     cancelAll(reason) {

@@ -2,7 +2,7 @@
 // `--help` and `agent-context` load almost nothing. Commander never prints errors or exits
 // itself: exitOverride() turns them into throws that cli/main.ts maps to the exit table.
 
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { defineExecOptions, defineSourceOptions, execUsageErrorOf } from '../plan/exec-options.js';
 import type { CliContext } from './context.js';
@@ -54,9 +54,11 @@ Start here:
   addInspectCommands(program, ctx, run);
   addSessionCommands(program, ctx, run);
   addApprovalCommands(program, ctx, run);
+  addApproverCommand(program, ctx, run);
   addAuditCommand(program, ctx, run);
   addDaemonCommands(program, ctx, run);
   addAgentCommands(program, ctx, run);
+  addCompletionCommands(program, ctx, run);
   return program;
 }
 
@@ -167,6 +169,7 @@ function addInspectCommands(program: Command, ctx: CliContext, run: Run): void {
     .option('--account <account>', '1Password account (default: the project config account, AGENT_SECRET_1PASSWORD_ACCOUNT, OP_ACCOUNT)')
     .option('--config <path>', 'config file instead of discovering agent-secret.yml')
     .option('--format <format>', 'text, json or env-refs (lines ALIAS=op://… for an env file)', 'text')
+    .option('--json', 'print JSON (the same as --format json)')
     .option('--prefix <prefix>', 'prefix for the generated variable names, e.g. GITHUB')
     .option('--reason <text>', 'why (shown to the human; default: "Inspect 1Password item metadata")')
     .option('--ttl <duration>', 'how long the request may wait for approval, 10s..10m (default 2m)')
@@ -315,6 +318,33 @@ Examples:
     });
 }
 
+/** Approver test. */
+function addApproverCommand(program: Command, ctx: CliContext, run: Run): void {
+  const approver = program
+    .command('approver')
+    .summary('check the approver: a sample request, and what you answered')
+    .description('Check the approver chosen in ~/.config/agent-secret/config.yml.');
+  approver
+    .command('test')
+    .description(
+      'Show a harmless sample request through the configured approver, as a real request would be shown (the dialog and Touch ID, the approval console, the approver program, or the terminal for tty), and report what you answered. No secrets: nothing is read from 1Password and nothing runs. The prompt is audited like any other. Exit 0 for Allow and for Deny, 11 when nobody answered in time.',
+    )
+    .option('--ttl <duration>', 'how long the sample waits for an answer, 10s..10m (default: 60s)')
+    .option('--json', 'print JSON')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret approver test
+  agent-secret approver test --ttl 2m --json`,
+    )
+    .action(async (options) => {
+      const { runApproverTest } = await import('./commands/approver.js');
+      run(runApproverTest(ctx, options));
+    });
+}
+
 /** Audit and audit verify. */
 function addAuditCommand(program: Command, ctx: CliContext, run: Run): void {
   program
@@ -407,6 +437,7 @@ Examples:
   echo '{"tool_name":"Bash","tool_input":{"command":"op read op://Vault/Item/field"}}' | agent-secret guard
   echo '{"hook_event_name":"beforeShellExecution","command":"cat .env","cwd":"/tmp"}' | agent-secret guard --agent cursor
   echo '{"tool_name":"run_shell_command","tool_input":{"command":"op read op://V/I/f"}}' | agent-secret guard --agent gemini
+  agent-secret hook-install --agent codex       register it where that agent reads hooks
 
 A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README for what it cannot catch.`,
     )
@@ -415,13 +446,28 @@ A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README f
       run(runGuard(ctx, process.stdin, options));
     });
 
+  const agentOption = () =>
+    new Option('--agent <agent>', 'which agent: claude, codex, cursor or gemini').choices(['claude', 'codex', 'cursor', 'gemini']);
   program
     .command('skill-install')
-    .description('install the agent-secret skill into ~/.agents/skills and ~/.claude/skills (idempotent)')
-    .option('--force', 'replace an installed skill that differs from this version')
+    .description(
+      'install the agent-secret skill where an agent reads skills: Claude Code ~/.claude/skills, Codex CLI ~/.agents/skills, Cursor ~/.cursor/skills, Gemini CLI ~/.gemini/skills (no --agent: ~/.agents/skills and ~/.claude/skills); idempotent',
+    )
+    .addOption(agentOption())
+    .option('--project', "the repository's skills folder (nearest .git above) instead of your home")
+    .option('--remove', 'remove the installed skill instead')
+    .option('--force', 'replace (or remove) an installed skill that differs from this version; a backup is kept')
     .option('--json', 'print JSON')
     .allowExcessArguments(false)
-    .addHelpText('after', '\nExamples:\n  agent-secret skill-install\n  agent-secret skill-install --force --json')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret skill-install
+  agent-secret skill-install --agent cursor
+  agent-secret skill-install --agent gemini --project
+  agent-secret skill-install --agent codex --remove --json`,
+    )
     .action(async (options) => {
       const { runSkillInstall } = await import('./commands/install.js');
       run(runSkillInstall(ctx, options));
@@ -429,10 +475,23 @@ A seatbelt against habits, not a sandbox: see "Agent guardrails" in the README f
 
   program
     .command('hook-install')
-    .description('add `agent-secret guard` as a PreToolUse hook to ~/.claude/settings.json, keeping every other setting (idempotent)')
+    .description(
+      "register `agent-secret guard --agent <agent>` where the agent reads hooks (Claude Code ~/.claude/settings.json, Codex CLI ~/.codex/hooks.json, Cursor ~/.cursor/hooks.json, Gemini CLI ~/.gemini/settings.json), keeping every other setting and a backup of the file; idempotent",
+    )
+    .addOption(agentOption().default('claude'))
+    .option('--project', "the repository's own hook file (nearest .git above) instead of your home; the hook then runs agent-secret from PATH")
+    .option('--remove', 'remove the guard hook instead')
     .option('--json', 'print JSON')
     .allowExcessArguments(false)
-    .addHelpText('after', '\nExamples:\n  agent-secret hook-install\n  agent-secret hook-install --json')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  agent-secret hook-install                      Claude Code
+  agent-secret hook-install --agent codex
+  agent-secret hook-install --agent cursor --project
+  agent-secret hook-install --agent gemini --remove --json`,
+    )
     .action(async (options) => {
       const { runHookInstall } = await import('./commands/install.js');
       run(runHookInstall(ctx, options));
@@ -465,5 +524,41 @@ Examples:
     .action(async (options) => {
       const { runVersion } = await import('./commands/version.js');
       run(runVersion(ctx, options));
+    });
+}
+
+function addCompletionCommands(program: Command, ctx: CliContext, run: Run): void {
+  program
+    .command('completion')
+    .summary('print a shell completion script: bash, zsh or fish')
+    .description(
+      'Print a completion script for bash, zsh or fish, generated from this command table: commands, subcommands and flags, profile names from the nearest agent-secret.yml, and approval and session ids from a running daemon (never started for it).',
+    )
+    .argument('<shell>', 'bash, zsh or fish')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  eval "$(agent-secret completion bash)"        this shell; for every one, add the line to ~/.bashrc
+  eval "$(agent-secret completion zsh)"         this shell; for every one, add the line to ~/.zshrc
+  agent-secret completion fish > ~/.config/fish/completions/agent-secret.fish
+
+Profile names come from the nearest agent-secret.yml, approval and session ids from a running
+daemon (none is started for it).`,
+    )
+    .action(async (shell: string) => {
+      const { runCompletion } = await import('./commands/completion.js');
+      run(runCompletion(ctx, program, shell));
+    });
+
+  program
+    .command('__complete', { hidden: true })
+    .description('names for shell completion: profiles, approvals or sessions (one a line)')
+    .argument('<kind>')
+    .allowExcessArguments(false)
+    .action(async (kind: string) => {
+      const { runComplete } = await import('./commands/completion.js');
+      run(runComplete(ctx, kind));
     });
 }

@@ -21,6 +21,8 @@ export interface ConsoleAnswer {
   id: string;
   decision: 'approve' | 'deny';
   reuse?: { ttl_seconds: number; max_uses: number };
+  /** The same answer for the identical requests the prompt counted (each allowed once, or all denied). */
+  scope?: 'all';
 }
 
 export interface AttachedConsole {

@@ -46,3 +46,11 @@ export function endsConfigSearch(directory: OwnerAndMode): boolean {
 function trustedOwner(uid: number, callerUid: number): boolean {
   return uid === 0 || uid === callerUid;
 }
+
+/**
+ * The command that makes a file the caller's own, for a hint: root can chown it directly; anyone
+ * else needs root for that (`sudo`). `$(id -un)` works where `$USER` is unset (containers).
+ */
+export function chownCommand(quotedPath: string, callerUid: number | undefined): string {
+  return `${callerUid === 0 ? '' : 'sudo '}chown "$(id -un)" ${quotedPath}`;
+}

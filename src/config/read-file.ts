@@ -9,7 +9,8 @@ import { constants, type Stats } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AgentSecretError, type ErrorCode } from '../core/errors.js';
-import { trustProblem, type TrustProblem } from './file-trust.js';
+import { shellQuote } from '../core/display-text.js';
+import { chownCommand, trustProblem, type TrustProblem } from './file-trust.js';
 
 export const MAX_FILE_BYTES = 1024 * 1024;
 
@@ -79,7 +80,7 @@ function checkShape(kind: FileKind, path: string, isFile: boolean, size: number)
 // path; the target is then checked to still be the opened file.
 async function checkTrust(kind: FileKind, path: string, opened: Stats, callerUid: number): Promise<void> {
   const own = trustProblem(opened, null, callerUid);
-  if (own !== null) throw trustError(kind, own, path, path);
+  if (own !== null) throw trustError(kind, own, path, path, callerUid);
   let real: string;
   let target: Stats;
   try {
@@ -96,18 +97,18 @@ async function checkTrust(kind: FileKind, path: string, opened: Stats, callerUid
     const directory = await stat(dirname(file)).catch(() => null);
     if (directory === null) throw fileError(kind, 'unreadable', `${LABEL[kind]} is in a directory that cannot be checked: ${path}`, path);
     const problem = trustProblem(opened, directory, callerUid);
-    if (problem !== null) throw trustError(kind, problem, path, file);
+    if (problem !== null) throw trustError(kind, problem, path, file, callerUid);
   }
 }
 
 // `file` is the name whose directory is at fault (the symlink's target when that differs).
-function trustError(kind: FileKind, found: TrustProblem, path: string, file: string): AgentSecretError {
-  const dir = dirname(file);
+function trustError(kind: FileKind, found: TrustProblem, path: string, file: string, callerUid: number): AgentSecretError {
+  const dir = shellQuote(dirname(file));
   const [problem, hint] =
     found.problem === 'file_owner'
-      ? [`is owned by another user (uid ${found.uid}), who could change what it asks for`, `use a copy of your own, or chown "$USER" ${path} if you trust its content`]
+      ? [`is owned by another user (uid ${found.uid}), who could change what it asks for`, `use a copy of your own, or ${chownCommand(shellQuote(path), callerUid)} if you trust its content`]
       : found.problem === 'file_writable'
-        ? ['is writable by group or others, who could change what it asks for', `chmod go-w ${file}`]
+        ? ['is writable by group or others, who could change what it asks for', `chmod go-w ${shellQuote(file)}`]
         : found.problem === 'directory_owner'
           ? [`is in a directory owned by another user (uid ${found.uid}), who could replace it`, `keep the file in a directory you own (not ${dir})`]
           : ['is in a directory that group or others can write, so they could replace it', `chmod go-w ${dir}`];

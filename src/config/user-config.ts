@@ -9,7 +9,9 @@ import { lstat, open } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { shellQuote } from '../core/display-text.js';
 import { AgentSecretError } from '../core/errors.js';
+import { chownCommand } from './file-trust.js';
 import { userConfigPath, type DirsInput } from '../platform/dirs.js';
 import { duplicateKeyOffsets } from './unique-keys.js';
 import { parseProviders, type ProviderIssue, type ProvidersConfig } from './user-providers.js';
@@ -306,8 +308,8 @@ function checkStats(path: string, stats: Stats): void {
   if (!stats.isFile()) throw refused(path, 'is not a regular file', 'make it a plain file');
   if (stats.size > MAX_USER_CONFIG_BYTES) throw refused(path, `is larger than ${MAX_USER_CONFIG_BYTES / 1024} KiB`, 'keep only version, approver, op_path, touch_id, trusted_dirs, daemon_idle_timeout and providers in it');
   const uid = process.getuid?.();
-  if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) throw refused(path, 'is owned by another user', `chown it to yourself: chown "$USER" ${path}`);
-  if ((stats.mode & 0o022) !== 0) throw refused(path, 'is writable by group or others', `chmod go-w ${path}`);
+  if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) throw refused(path, 'is owned by another user', `make it yours: ${chownCommand(shellQuote(path), uid)}`);
+  if ((stats.mode & 0o022) !== 0) throw refused(path, 'is writable by group or others', `chmod go-w ${shellQuote(path)}`);
 }
 
 // The agent-secret directory itself must not let others replace the file (sticky dirs excepted).
@@ -319,7 +321,7 @@ async function checkDirectory(path: string): Promise<void> {
   } catch {
     return;
   }
-  if ((stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0) throw refused(path, 'is in a directory writable by group or others', `chmod go-w ${dir}`);
+  if ((stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0) throw refused(path, 'is in a directory writable by group or others', `chmod go-w ${shellQuote(dir)}`);
 }
 
 function refused(path: string, problem: string, fix: string): AgentSecretError {

@@ -22,6 +22,7 @@ export const CLIENT_FRAME_TYPES = [
   'approvals.list',
   'approvals.revoke',
   'item.describe',
+  'approver.test',
   'console.attach',
   'console.answer',
   'daemon.stop',

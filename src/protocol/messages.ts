@@ -208,6 +208,24 @@ export const ItemDescribeBodySchema = z.strictObject({
 });
 
 /**
+ * approver test: a sample prompt through the configured approver; nothing is resolved. The
+ * broker writes the reason, label and prompt itself; the caller reports only its directory, its
+ * pid (checked as for item describe) and how long to wait.
+ */
+export const ApproverTestBodySchema = z.strictObject({
+  ttl_seconds: z.number().int(),
+  cwd: z.string().min(1).max(4096),
+  pid: z.number().int().positive(),
+});
+
+/** What the human answered, and through which approver (its name as doctor shows it). */
+export const ApproverTestOkBodySchema = z.object({
+  request_id: z.string(),
+  answer: z.enum(['approve', 'deny']),
+  approver: z.string(),
+});
+
+/**
  * `agent-secret approve` attaching as the approval console: its pid and directory. The daemon
  * labels it and reads its process chain itself (as for item describe), for the audit log and
  * the messages about it.

@@ -150,6 +150,53 @@ describe('agent-secret approve (the approval console)', () => {
     expectNoLeak(sb);
   }, 60_000);
 
+  it('answers all identical waiting requests with one line: "all" runs each once, "deny all" denies the rest', async () => {
+    const con = startConsole();
+    await con.waitFor('Waiting for requests');
+    // A different request holds the prompt while three identical ones queue behind it.
+    const blocker = runClean(sb, ['exec', '--profile', 'cf', '--reason', 'Hold the prompt', '--', 'true']);
+    await con.waitFor('answer>');
+    const received = () => sb.auditEvents().filter((e) => e.event === 'request_received' && e.reason === 'Purge the CDN cache').length;
+    const burst = Promise.all(Array.from({ length: 3 }, () => runClean(sb, execArgs())));
+    const deadline = Date.now() + 20_000;
+    while (received() < 3 && Date.now() < deadline) await sleep(25);
+    const mark = con.output().length;
+    con.type('o\r');
+    expect((await blocker).code).toBe(0);
+    // The next prompt counts the two identical ones behind it and offers the answers for all 3.
+    await con.waitFor('[all] Allow all 3 once', mark);
+    await con.waitFor('answer>', mark);
+    con.type('all\r');
+    const results = await burst;
+    for (const r of results) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const cf = digest(valueOf('op://Infra/Cloudflare/token')).sha256;
+    expect(seen()).toEqual([cf, cf, cf]);
+    // One op call for the blocker and one for the three.
+    expect(sb.opCalls()).toHaveLength(2);
+    expect(sb.auditEvents().filter((e) => e.event === 'approval_granted' && e.answered_with !== undefined)).toHaveLength(2);
+
+    // Deny all: three more identical requests behind a blocker, one line denies all of them.
+    const mark2 = con.output().length;
+    const blocker2 = runClean(sb, ['exec', '--profile', 'cf', '--reason', 'Hold the prompt again', '--', 'true']);
+    await con.waitFor('answer>', mark2);
+    const burst2 = Promise.all(Array.from({ length: 3 }, () => runClean(sb, execArgs(['denied']))));
+    const deadline2 = Date.now() + 20_000;
+    while (received() < 6 && Date.now() < deadline2) await sleep(25);
+    const mark3 = con.output().length;
+    con.type('o\r');
+    expect((await blocker2).code).toBe(0);
+    await con.waitFor('[deny all] Deny all 3', mark3);
+    await con.waitFor('answer>', mark3);
+    con.type('deny all\r');
+    for (const r of await burst2) expect(r.code).toBe(10);
+    expect(seen()).toHaveLength(3);
+    expect(sb.opCalls()).toHaveLength(3);
+    con.type('\x03');
+    expect(await con.exited).toBe(0);
+    expectConsoleClean(con);
+    expectNoLeak(sb);
+  }, 90_000);
+
   it('refuses to run without a terminal on stdin', async () => {
     const result = await runClean(sb, ['approve']);
     expect(result.code).toBe(2);

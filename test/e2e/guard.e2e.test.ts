@@ -130,6 +130,8 @@ describe('agent-secret skill-install', () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({
       schema_version: '1',
+      agent: null,
+      scope: 'user',
       changed: true,
       skills: targets().map((path) => ({ path, outcome: 'installed' })),
     });
@@ -150,7 +152,13 @@ describe('agent-secret skill-install', () => {
     expect(readFileSync(claude, 'utf8')).toBe('my local edits\n');
     const forced = await runClean(sb, ['skill-install', '--force']);
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toBe(`unchanged: ${agents}\nreplaced: ${claude}\n`);
+    const [unchangedLine, replacedLine] = forced.stdout.trimEnd().split('\n') as [string, string];
+    expect(unchangedLine).toBe(`unchanged: ${agents}`);
+    const backup = /^replaced: (.+) \(backup: (.+)\)$/.exec(replacedLine);
+    expect(backup?.[1]).toBe(claude);
+    // The edited skill is kept next to it.
+    expect(backup![2]!.startsWith(`${claude}.agent-secret-backup-`)).toBe(true);
+    expect(readFileSync(backup![2]!, 'utf8')).toBe('my local edits\n');
     expect(readFileSync(claude, 'utf8')).toBe(skill);
   });
 
@@ -334,8 +342,9 @@ describe('the command table', () => {
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as { commands: Record<string, { flags: Array<{ name: string }> }> };
     expect(doc.commands.guard).toBeDefined();
-    expect(doc.commands['skill-install']!.flags.map((flag) => flag.name)).toEqual(['--force', '--json']);
-    expect(doc.commands['hook-install']!.flags.map((flag) => flag.name)).toEqual(['--json']);
+    expect(doc.commands.guard!.flags.map((flag) => flag.name)).toEqual(['--agent']);
+    expect(doc.commands['skill-install']!.flags.map((flag) => flag.name)).toEqual(['--agent', '--project', '--remove', '--force', '--json']);
+    expect(doc.commands['hook-install']!.flags.map((flag) => flag.name)).toEqual(['--agent', '--project', '--remove', '--json']);
   });
   for (const command of ['guard', 'skill-install', 'hook-install']) {
     it(`${command} --help shows usage with examples`, async () => {

@@ -1,5 +1,5 @@
 // A client that speaks the daemon protocol directly (not the agent-secret CLI) cannot choose
-// what the human is shown as fact: for session.create and item.describe the command label, the
+// what the human is shown as fact: for session.create, item.describe and approver.test the command label, the
 // executable, the requester chain and the warnings are the daemon's own, and a body carrying
 // its own versions is refused before anyone is asked. The pid is the one thing only the caller
 // can report: the prompt says so. Every frame, prompt and the audit log are scanned for canaries.
@@ -133,5 +133,22 @@ describe('a raw protocol client', () => {
     const answer = await ask('item.describe', itemBody({ pid: 999_999_999 }));
     expect(answer).toMatchObject({ type: 'error', body: { code: 'check.failed' } });
     expect(sb.prompts()).toEqual([]);
+  });
+
+  it('approver test: its own reason, label and secrets cannot be sent (refused, nobody asked); the prompt is the daemon\'s', async () => {
+    const pid = otherProcess();
+    for (const forged of [{ reason: 'approve the deploy' }, { command: ['ls'] }, { secrets: [{ alias: 'T', ref: 'op://Infra/Deploy/token' }] }]) {
+      const answer = await ask('approver.test', { ttl_seconds: 30, cwd: sb.project, pid, ...forged });
+      expect(answer).toMatchObject({ type: 'error', body: { code: 'daemon.protocol' } });
+    }
+    expect(sb.prompts()).toEqual([]);
+    expect((await ask('approver.test', { ttl_seconds: 30, cwd: sb.project, pid: 999_999_999 })).body).toMatchObject({ code: 'check.failed' });
+    expect(sb.prompts()).toEqual([]);
+
+    const answer = await ask('approver.test', { ttl_seconds: 30, cwd: sb.project, pid });
+    expect(answer).toMatchObject({ type: 'approver.test.ok', body: { answer: 'approve', approver: 'command' } });
+    const [prompt] = sb.prompts();
+    expect(prompt).toMatchObject({ operation: 'approver_test', command: ['agent-secret', 'approver', 'test'], executable: realpathSync(BIN), secrets: [], warnings: [] });
+    expect(sb.opCalls()).toEqual([]);
   });
 });

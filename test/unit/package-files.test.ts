@@ -38,11 +38,13 @@ describe("README's Install section", () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const install = readme.slice(readme.indexOf('## Install'), readme.indexOf('## Quick start'));
 
-  it('puts agent-secret on PATH and runs it by that name', () => {
+  it('leads with the package install, says how to allow the Touch ID build, and runs it by its name', () => {
     expect(pkg.bin['agent-secret']).toBe('bin/agent-secret.js');
-    const blocks = [...install.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').join('\n');
-    expect(blocks).toContain('npm link');
-    expect(blocks).toMatch(/^agent-secret --help/m);
-    expect(blocks).not.toContain('node bin/agent-secret.js');
+    const blocks = [...install.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(blocks[0]).toMatch(/^npm install -g agent-secret$/m);
+    expect(blocks.join('\n')).toContain('npm install -g --allow-scripts=node-mac-auth agent-secret');
+    expect(blocks.join('\n')).toContain('npm install -g ./agent-secret-*.tgz');
+    expect(blocks.join('\n')).toMatch(/^agent-secret --help/m);
+    expect(blocks.join('\n')).not.toContain('node bin/agent-secret.js');
   });
 });

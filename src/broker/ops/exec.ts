@@ -200,7 +200,7 @@ async function askHuman(core: BrokerCore, scope: Scope, key: string): Promise<Gr
   const { resolution, reuse, approvedAt, approver, together } = await decide(core, scope, 'exec');
   const values = await resolveWith(core, resolution, request, audit, actx, deadline, signal);
   // "Allow all once": each identical request waiting gets this one approval's values, once.
-  if (together > 0) answerTogether(core, requestId, together, { by: requestId, approver, values });
+  if (together.length > 0) answerTogether(core, requestId, together, { by: requestId, approver, values });
   // A window that ran out while op answered still lets this approved run go, once.
   if (reuse === null || reuse.maxUses < 2 || approvedAt + reuse.ttlSeconds * 1000 <= core.now()) return { approvalId: null, values, reservation: NO_RESERVATION, reused: false };
 

@@ -10,6 +10,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { isatty } from 'node:tty';
 import { renderPrompt, type ApprovalPrompt } from '../../approval/index.js';
 import { durationLabel, offersReuse, parseTypedDuration, parseTypedUses, REUSE_LIMITS, usesLabel } from '../../approval/reuse-choice.js';
+import { allowAllLabel, denyAllLabel, offersAll } from '../../approval/answer-all.js';
 import { escapeText } from '../../approval/display.js';
 import { AgentSecretError } from '../../core/errors.js';
 import type { ConsoleAnswer, ConsoleEvent } from '../../client/console.js';
@@ -137,20 +138,28 @@ async function askHuman(prompt: ApprovalPrompt, out: Out, lines: LineSource, sig
   out.write(`\n===== ${rendered.title} =====\n${rendered.lines.join('\n')}\n\n`);
   // Type-ahead from before the prompt was shown never answers it.
   lines.discard();
-  const choices = reusable ? '[o] allow once   [r] allow again for a while   [d] deny' : '[o] allow once   [d] deny';
+  const all = offersAll(prompt);
+  const choices = [
+    '[o] allow once',
+    ...(reusable ? ['[r] allow again for a while'] : []),
+    '[d] deny',
+    ...(all ? [`[all] ${allowAllLabel(prompt)} (this and the identical ones waiting, each once)`, `[deny all] ${denyAllLabel(prompt)}`] : []),
+  ].join('   ');
   for (;;) {
     const choice = await lines.ask(`${choices}\nanswer> `, signal);
     if (choice === null) return null;
-    const key = choice.trim().toLowerCase();
+    const key = choice.trim().toLowerCase().replace(/\s+/g, ' ');
     if (key === 'o' || key === 'once') return { id: prompt.id, decision: 'approve' };
     if (key === 'd' || key === 'deny') return { id: prompt.id, decision: 'deny' };
+    if (all && key === 'all') return { id: prompt.id, decision: 'approve', scope: 'all' };
+    if (all && key === 'deny all') return { id: prompt.id, decision: 'deny', scope: 'all' };
     if (reusable && (key === 'r' || key === 'reuse')) {
       const reuse = await askReuse(prompt.ttl_seconds, lines, signal);
       if (reuse === null) return null;
       if (reuse !== 'back') return { id: prompt.id, decision: 'approve', reuse };
       continue;
     }
-    out.write(`Type ${reusable ? 'o, r or d' : 'o or d'} and press Enter (Enter alone never approves).\n`);
+    out.write(`Type ${[reusable ? 'o, r' : 'o', 'd', ...(all ? ['all', 'deny all'] : [])].join(', ')} and press Enter (Enter alone never approves).\n`);
   }
 }
 

@@ -3,7 +3,7 @@
 // tokens; each provider program), the project config, the user config and approver, and the
 // audit log. Every failing check says how to fix it; exit 1 when something blocks exec.
 
-import { describeApprover } from '../../approval/index.js';
+import { checkTouchId, describeApprover, type TouchIdStatus } from '../../approval/index.js';
 import { checkAuditPath } from '../../audit/index.js';
 import { loadUserConfig, type UserConfig } from '../../config/user-config.js';
 import { AgentSecretError } from '../../core/errors.js';
@@ -20,6 +20,26 @@ interface Check {
   status: Status;
   detail: string;
   hint: string | null;
+}
+
+/** The fix when the native module behind Touch ID did not build (npm 12 runs no install script it was not allowed to). */
+/** doctor's pointer to the one check it cannot do without a human: answering a prompt. */
+export const APPROVER_TEST_HINT = 'agent-secret approver test shows you a sample request (nothing is read)';
+
+export const TOUCH_ID_FIX = 'reinstall with its build allowed: npm install -g --allow-scripts=node-mac-auth agent-secret (in a clone: npm ci, which package.json allows to build it); or set touch_id: false in the user config';
+
+/** The doctor line for Touch ID, or null where it does not apply. */
+export function touchIdCheck(status: TouchIdStatus): { status: Status; detail: string; hint: string | null } | null {
+  switch (status) {
+    case 'not-darwin':
+      return null;
+    case 'available':
+      return { status: 'ok', detail: 'Touch ID follows "Allow" in the dialog', hint: null };
+    case 'cannot-prompt':
+      return { status: 'warn', detail: 'this Mac cannot prompt for Touch ID (no sensor, none enrolled, or the lid is closed); the dialog alone approves', hint: 'enrol a fingerprint in System Settings > Touch ID & Password, or set touch_id: false in the user config' };
+    case 'module-missing':
+      return { status: 'warn', detail: 'Touch ID is unavailable: the native module node-mac-auth did not build or load, so the dialog alone approves', hint: TOUCH_ID_FIX };
+  }
 }
 
 /** Runs every check and prints the report. */
@@ -66,7 +86,13 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
 
   if (userConfig !== null) {
     const approver = await describeApprover(userConfig, { platform: ctx.platform, env: ctx.env });
-    add('approver', approver.available ? 'ok' : 'fail', `${approver.name}: ${approver.detail}`, approver.available ? null : (approver.hint ?? null));
+    // Available is not the same as working: the sample request shows the real prompt in a few seconds.
+    add('approver', approver.available ? 'ok' : 'fail', `${approver.name}: ${approver.detail}`, approver.available ? APPROVER_TEST_HINT : (approver.hint ?? null));
+    // The macOS dialog asks for Touch ID after "Allow" when node-mac-auth loads (never prompts here).
+    if (approver.available && approver.name === 'macos' && userConfig.touchId) {
+      const check = touchIdCheck(await checkTouchId(ctx.platform));
+      if (check !== null) add('touch_id', check.status, check.detail, check.hint);
+    }
   }
 
   const audit = await checkAuditPath(auditLogPath(dirsInput(ctx)));
@@ -102,16 +128,31 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
     add('daemon', 'fail', error.message, error.hint ?? 'agent-secret daemon stop, then retry');
   }
 
+  // Which coding agents run the guard and have the skill (information: none of it blocks exec).
+  const { agentInstallStatus } = await import('./agent-files.js');
+  const { AGENT_TITLES } = await import('../../guard/agents.js');
+  const agents = await agentInstallStatus(ctx);
+
   const ok = checks.every((c) => c.status !== 'fail');
   if (options.json === true) {
-    writeJson(ctx.stdout, { ok, platform: `${ctx.platform}/${process.arch}`, checks });
+    writeJson(ctx.stdout, { ok, platform: `${ctx.platform}/${process.arch}`, checks, agents });
   } else {
     const width = Math.max(...checks.map((c) => c.name.length));
     writeLines(ctx.stdout, [
       ...checks.flatMap((c) => [
         `${c.status === 'ok' ? 'ok  ' : c.status === 'warn' ? 'warn' : 'FAIL'}  ${c.name.padEnd(width)}  ${c.detail}`,
-        ...(c.hint !== null ? [`      ${' '.repeat(width)}  fix: ${c.hint}`] : []),
+        ...(c.hint !== null ? [`      ${' '.repeat(width)}  ${c.status === 'ok' ? 'next' : 'fix'}: ${c.hint}`] : []),
       ]),
+      'coding agents (guard hook, skill):',
+      ...agents.map((a) => {
+        const guard = a.guard.length > 0 ? `guard: ${a.guard.join(' + ')}` : 'guard: -';
+        const skill = a.skill.length > 0 ? `skill: ${a.skill.map((s) => `${s.scope}${s.current ? '' : ' (older version)'}`).join(' + ')}` : 'skill: -';
+        const missing = [
+          ...(a.guard.length === 0 ? [`agent-secret hook-install --agent ${a.agent}`] : []),
+          ...(a.skill.length === 0 || a.skill.some((s) => !s.current) ? [`agent-secret skill-install --agent ${a.agent}${a.skill.some((s) => !s.current) ? ' --force' : ''}`] : []),
+        ];
+        return `  ${AGENT_TITLES[a.agent].padEnd(11)}  ${guard.padEnd(22)}  ${skill}${missing.length > 0 ? `   (to add: ${missing.join('; ')})` : ''}`;
+      }),
       ok ? 'agent-secret can run exec here.' : 'agent-secret exec will fail until the FAIL lines are fixed.',
     ]);
   }

@@ -21,7 +21,7 @@ export async function runGuard(ctx: CliContext, stdin: AsyncIterable<Buffer | st
   const agent = options.agent ?? 'claude';
   if (!isGuardAgent(agent)) {
     // Not exit 2: for Claude Code, Codex and Gemini that blocks the tool call; 1 is a visible, non-blocking hook error.
-    ctx.stderr.write(`agent-secret guard: unknown --agent ${JSON.stringify(agent.slice(0, 40))}; use one of ${GUARD_AGENTS.join(', ')}\n`);
+    ctx.stderr.write(`agent-secret guard: unknown --agent ${JSON.stringify(agent.slice(0, 40))}; use one of ${GUARD_AGENTS.join(', ')} (hook-install writes the right command for each agent)\n`);
     return 1;
   }
   const answer = (decision: Parameters<typeof hookAnswer>[1]): number => {

@@ -1,127 +1,163 @@
-// `agent-secret skill-install` and `agent-secret hook-install`: put the agent skill where coding
-// agents look for it, and register `agent-secret guard` as a Claude Code PreToolUse hook,
-// without clobbering anything else in ~/.claude/settings.json. Both are idempotent: a second
-// run reports "unchanged" and writes nothing. Files are replaced atomically (temp + rename).
+// `agent-secret skill-install` and `agent-secret hook-install`: put the agent skill where a
+// coding agent looks for it, and register `agent-secret guard --agent …` where that agent reads
+// hooks (Claude Code and Gemini CLI settings.json, Codex CLI and Cursor hooks.json), in the
+// user's files or, with --project, the repository's, without clobbering anything else in them.
+// Both are idempotent (a second run reports "unchanged" and writes nothing), keep a backup of a
+// file they change, replace files atomically (temp + rename), and undo with --remove.
 
-import { chmod, lstat, mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { chmod, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { AgentSecretError, isAgentSecretError } from '../../core/errors.js';
+import { AGENT_TITLES, type GuardAgent } from '../../guard/agents.js';
 import type { CliContext } from '../context.js';
 import { shellQuote, writeJson, writeLines } from '../render/output.js';
+import { BIN, hookSettingsPath, PACKAGE_ROOT, readExisting, SKILL_SOURCE, skillFiles, type Scope } from './agent-files.js';
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SKILL_SOURCE = join(PACKAGE_ROOT, 'skills', 'agent-secret', 'SKILL.md');
-const BIN = join(PACKAGE_ROOT, 'bin', 'agent-secret.js');
+type SkillOutcome = 'installed' | 'unchanged' | 'replaced' | 'removed' | 'absent';
 
-type SkillOutcome = 'installed' | 'unchanged' | 'replaced';
-
-function home(ctx: CliContext): string {
-  const value = ctx.env.HOME;
-  return value !== undefined && value.startsWith('/') ? value : ctx.homedir;
+interface InstallOptions {
+  agent?: GuardAgent;
+  project?: boolean;
+  remove?: boolean;
+  json?: boolean;
 }
 
-/** Copies SKILL.md into ~/.agents/skills/agent-secret and ~/.claude/skills/agent-secret. */
-export async function runSkillInstall(ctx: CliContext, options: { force?: boolean; json?: boolean }): Promise<number> {
+/** Copies SKILL.md where the agent reads skills (no --agent: ~/.agents/skills and ~/.claude/skills), or removes it. */
+export async function runSkillInstall(ctx: CliContext, options: InstallOptions & { force?: boolean }): Promise<number> {
   const skill = await readFile(SKILL_SOURCE, 'utf8').catch(() => {
     throw new AgentSecretError('install.failed', `the bundled skill ${SKILL_SOURCE} is missing`, { hint: 'reinstall agent-secret' });
   });
-  const targets = [join(home(ctx), '.agents', 'skills', 'agent-secret', 'SKILL.md'), join(home(ctx), '.claude', 'skills', 'agent-secret', 'SKILL.md')];
-  // Plan every target first, so a refusal leaves both untouched.
-  const plan: Array<{ path: string; outcome: SkillOutcome }> = [];
+  const scope: Scope = options.project === true ? 'project' : 'user';
+  const targets = skillFiles(ctx, options.agent, scope);
+  // Plan every target first, so a refusal leaves all of them untouched.
+  const plan: Array<{ path: string; outcome: SkillOutcome; text: string | null }> = [];
   for (const path of targets) {
     const existing = await readExisting(path, 'skill-install');
-    plan.push({ path, outcome: existing.text === null ? 'installed' : existing.text === skill ? 'unchanged' : 'replaced' });
+    const outcome: SkillOutcome =
+      options.remove === true
+        ? existing.text === null ? 'absent' : 'removed'
+        : existing.text === null ? 'installed' : existing.text === skill ? 'unchanged' : 'replaced';
+    plan.push({ path, outcome, text: existing.text });
   }
-  const differing = plan.filter((entry) => entry.outcome === 'replaced').map((entry) => entry.path);
+  const differing = plan.filter((entry) => entry.text !== null && entry.text !== skill && (entry.outcome === 'replaced' || entry.outcome === 'removed')).map((entry) => entry.path);
   if (differing.length > 0 && options.force !== true) {
+    const what = options.remove === true ? 'remove' : 'replace';
     throw new AgentSecretError('usage.invalid', `${differing.join(' and ')} ${differing.length > 1 ? 'differ' : 'differs'} from this version's skill; nothing was changed`, {
-      hint: 'rerun with --force to replace it (local edits to the skill are lost)',
+      hint: `rerun with --force to ${what} it (a backup of the edited file is kept next to it)`,
     });
   }
+  const report: Array<{ path: string; outcome: SkillOutcome; backup_path?: string }> = [];
   for (const entry of plan) {
-    if (entry.outcome === 'unchanged') continue;
-    await writeAtomically(entry.path, skill, 0o644);
+    const backup = entry.text !== null && entry.text !== skill && entry.outcome !== 'unchanged' ? await writeBackup(entry.path, entry.text, 0o644) : null;
+    if (entry.outcome === 'installed' || entry.outcome === 'replaced') await writeAtomically(entry.path, skill, 0o644);
+    if (entry.outcome === 'removed') {
+      await rm(entry.path, { force: true }).catch(() => undefined);
+      // The skill's own folder goes when it is left empty.
+      await rmdir(dirname(entry.path)).catch(() => undefined);
+    }
+    report.push(backup === null ? { path: entry.path, outcome: entry.outcome } : { path: entry.path, outcome: entry.outcome, backup_path: backup });
   }
-  if (options.json === true) writeJson(ctx.stdout, { changed: plan.some((entry) => entry.outcome !== 'unchanged'), skills: plan });
-  else writeLines(ctx.stdout, plan.map((entry) => `${entry.outcome}: ${entry.path}`));
+  const changed = report.some((entry) => entry.outcome !== 'unchanged' && entry.outcome !== 'absent');
+  if (options.json === true) writeJson(ctx.stdout, { agent: options.agent ?? null, scope, changed, skills: report });
+  else writeLines(ctx.stdout, report.map((entry) => `${entry.outcome}: ${entry.path}${entry.backup_path === undefined ? '' : ` (backup: ${entry.backup_path})`}`));
   return 0;
 }
 
-/** Adds the guard hook to ~/.claude/settings.json, keeping every other setting. */
-export async function runHookInstall(ctx: CliContext, options: { json?: boolean }): Promise<number> {
-  const { GUARD_MATCHER, mergeClaudeSettings } = await import('../../guard/install.js');
-  const path = join(home(ctx), '.claude', 'settings.json');
-  // A symlinked settings.json (dotfiles) is updated where it points, and stays a symlink.
+/** Adds the guard hook to the agent's hook settings (or removes it), keeping every other setting. */
+export async function runHookInstall(ctx: CliContext, options: InstallOptions): Promise<number> {
+  const { HOOK_SPECS, mergeGuardHooks, removeGuardHooks, SETTINGS_LABEL } = await import('../../guard/install.js');
+  const agent: GuardAgent = options.agent ?? 'claude';
+  const scope: Scope = options.project === true ? 'project' : 'user';
+  const path = hookSettingsPath(ctx, agent, scope);
+  const spec = HOOK_SPECS[agent];
+  const rerun = `agent-secret hook-install --agent ${agent}${scope === 'project' ? ' --project' : ''}`;
+  // A symlinked settings file (dotfiles) is updated where it points, and stays a symlink.
   const { target, text } = await readExisting(path, 'hook-install');
   let existing: unknown = {};
   if (text !== null && text.trim() !== '') {
     try {
       existing = JSON.parse(text);
     } catch {
-      throw new AgentSecretError('usage.invalid', `${path} is not valid JSON; nothing was changed`, { hint: 'fix the file (or move it away), then rerun agent-secret hook-install' });
+      throw new AgentSecretError('usage.invalid', `${path} is not valid JSON; nothing was changed`, { hint: `fix the file (or move it away), then rerun ${rerun}` });
     }
   }
-  // Absolute node and script paths: hooks run with Claude Code's PATH, which may not have ours.
-  const command = `${shellQuote(process.execPath)} ${shellQuote(BIN)} guard`;
+  // User scope: absolute node and script paths (hooks run with the agent's PATH, which may not
+  // have ours). Project scope: the files are shared, so the command every clone can run.
+  const agentFlag = agent === 'claude' ? '' : ` --agent ${agent}`;
+  const command = scope === 'user' ? `${shellQuote(process.execPath)} ${shellQuote(BIN)} guard${agentFlag}` : `agent-secret guard${agentFlag}`;
   let merged;
   let rendered: string;
   try {
-    merged = mergeClaudeSettings(existing, command);
+    merged = options.remove === true ? removeGuardHooks(agent, existing) : mergeGuardHooks(agent, existing, command);
     rendered = `${JSON.stringify(merged.settings, null, indentOf(text))}\n`;
   } catch (error) {
-    if (isAgentSecretError(error)) throw new AgentSecretError(error.code, error.message.replace('Claude Code settings', path), { ...(error.hint === undefined ? {} : { hint: error.hint }), details: { file: path } });
+    if (isAgentSecretError(error)) throw new AgentSecretError(error.code, error.message.replace(SETTINGS_LABEL, path), { hint: `fix the file by hand (see the ${AGENT_TITLES[agent]} hooks documentation), then rerun ${rerun}`, details: { file: path } });
     // JSON.stringify gives up on nesting deeper than its stack (RangeError).
     throw new AgentSecretError('usage.invalid', `${path} is nested too deeply to rewrite; nothing was changed`, {
-      hint: 'fix the file (or move it away), then rerun agent-secret hook-install',
+      hint: `fix the file (or move it away), then rerun ${rerun}`,
       details: { file: path },
     });
   }
+  let backup: string | null = null;
   if (merged.changed) {
     const mode = await stat(target).then((info) => info.mode & 0o777, () => 0o600);
+    if (text !== null) backup = await writeBackup(target, text, mode);
     await writeAtomically(target, rendered, mode);
   }
-  const warnings = /[/\\]_npx[/\\]/.test(BIN) ? [`the hook runs agent-secret from npx's temporary cache (${PACKAGE_ROOT}); install agent-secret globally and rerun hook-install, or the hook stops working when that cache is cleaned`] : [];
+  const warnings: string[] = [];
+  if (scope === 'user' && options.remove !== true && /[/\\]_npx[/\\]/.test(BIN)) {
+    warnings.push(`the hook runs agent-secret from npx's temporary cache (${PACKAGE_ROOT}); install agent-secret globally and rerun hook-install, or the hook stops working when that cache is cleaned`);
+  }
+  if (scope === 'project' && options.remove !== true) warnings.push(`the hook runs \`agent-secret\` from PATH: everyone using ${AGENT_TITLES[agent]} in this repository needs agent-secret installed (npm install -g agent-secret)`);
+  const what = spec.matcher ?? spec.events.join(', ');
   if (options.json === true) {
-    writeJson(ctx.stdout, { settings_path: path, matcher: GUARD_MATCHER, hook_command: command, changed: merged.changed, action: merged.action, warnings });
+    writeJson(ctx.stdout, {
+      agent,
+      scope,
+      settings_path: path,
+      events: spec.events,
+      matcher: spec.matcher,
+      hook_command: command,
+      changed: merged.changed,
+      action: merged.action,
+      backup_path: backup,
+      warnings,
+    });
   } else {
     const line =
       merged.action === 'added'
-        ? `added the agent-secret guard hook (${GUARD_MATCHER}) to ${path}`
+        ? `added the agent-secret guard hook (${what}) to ${path}`
         : merged.action === 'updated'
-          ? `updated the agent-secret guard hook (${GUARD_MATCHER}) in ${path}`
-          : `the agent-secret guard hook is already in ${path}`;
-    writeLines(ctx.stdout, [line, `hook command: ${command}`, ...warnings.map((warning) => `warning: ${warning}`)]);
+          ? `updated the agent-secret guard hook (${what}) in ${path}`
+          : merged.action === 'removed'
+            ? `removed the agent-secret guard hook from ${path}`
+            : options.remove === true
+              ? `no agent-secret guard hook in ${path}`
+              : `the agent-secret guard hook is already in ${path}`;
+    writeLines(ctx.stdout, [
+      line,
+      ...(options.remove === true ? [] : [`hook command: ${command}`]),
+      ...(backup === null ? [] : [`backup of the previous file: ${backup}`]),
+      ...warnings.map((warning) => `warning: ${warning}`),
+    ]);
   }
   return 0;
 }
 
-/**
- * The file to update and its text (null when there is none yet). Only a regular file is read or
- * replaced: a symlink is followed to a regular file (dotfiles) and refused when it dangles or
- * points elsewhere, and anything else at the path (a FIFO, a device, a directory) is refused, so
- * that nothing blocks on it and nothing but a settings or skill file is ever replaced.
- */
-async function readExisting(path: string, command: string): Promise<{ target: string; text: string | null }> {
-  const refuse = (what: string) =>
-    new AgentSecretError('install.failed', `${path} ${what}; nothing was changed`, { hint: `move it away or fix it, then rerun agent-secret ${command}`, details: { file: path } });
-  const link = await lstat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
-    throw refuse(`cannot be read (${error.code ?? 'error'})`);
-  });
-  if (link === null) return { target: path, text: null };
-  let target = path;
-  if (link.isSymbolicLink()) {
-    target = await realpath(path).catch(() => {
-      throw refuse('is a symlink to nothing');
-    });
+// A copy of a file about to be replaced, next to it, named with the time (never overwriting an older backup).
+async function writeBackup(path: string, text: string, mode: number): Promise<string> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const backup = `${path}.agent-secret-backup-${stamp}${attempt === 0 ? '' : `-${attempt}`}`;
+    try {
+      await writeFile(backup, text, { mode: mode & 0o666, flag: 'wx' });
+      return backup;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new AgentSecretError('install.failed', `cannot write a backup next to ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); nothing was changed`, { hint: 'check the permissions of that directory, then rerun' });
+    }
   }
-  const info = link.isSymbolicLink() ? await stat(target).catch(() => null) : link;
-  if (info === null || !info.isFile()) throw refuse(link.isSymbolicLink() ? `is a symlink to ${target}, which is not a regular file` : 'is not a regular file');
-  const text = await readFile(target, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw refuse(`cannot be read (${error.code ?? 'error'})`);
-  });
-  return { target, text };
+  throw new AgentSecretError('install.failed', `cannot write a backup next to ${path}; nothing was changed`, { hint: 'rerun in a moment' });
 }
 
 // The indentation the file already uses (two spaces for a new file).

@@ -18,6 +18,8 @@ export interface ItemDescribeOptions {
   account?: string;
   config?: string;
   format?: string;
+  /** Same as --format json (every command that prints data takes --json). */
+  json?: boolean;
   prefix?: string;
   reason?: string;
   ttl?: string;
@@ -28,7 +30,10 @@ export const DEFAULT_ITEM_REASON = 'Inspect 1Password item metadata';
 
 export async function runItemDescribe(ctx: CliContext, rawRef: string, options: ItemDescribeOptions): Promise<number> {
   const ref = checkItemRef(rawRef);
-  const format = (options.format ?? 'text') as ItemFormat;
+  if (options.json === true && options.format !== undefined && options.format !== 'text' && options.format !== 'json') {
+    throw new AgentSecretError('usage.invalid', `--json prints the JSON format; it cannot be combined with --format ${options.format}`, { details: { flag: '--json' } });
+  }
+  const format = (options.json === true ? 'json' : (options.format ?? 'text')) as ItemFormat;
   if (!ITEM_FORMATS.includes(format)) {
     throw new AgentSecretError('usage.invalid', `--format must be one of: ${ITEM_FORMATS.join(', ')}`, { details: { flag: '--format' } });
   }

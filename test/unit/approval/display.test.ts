@@ -326,6 +326,7 @@ describe('operations', () => {
     ['exec', true],
     ['item_describe', false],
     ['session_create', false],
+    ['approver_test', false],
   ])('%s prompts allow a reusable approval: %s', (operation, reusable) => {
     const prompt = buildPrompt(sampleWire(), { id: 'req_1', expiresAt: new Date(NOW), operation, session });
     expect(prompt.operation).toBe(operation);
@@ -338,6 +339,17 @@ describe('operations', () => {
     expect(created.session).toEqual(session);
     expect(created.session).not.toBe(session);
     expect(buildPrompt(sampleWire(), { id: 'req_1', expiresAt: new Date(NOW), operation: 'item_describe', session })).not.toHaveProperty('session');
+  });
+
+  it('renders an approver test: its own title and question, no secrets, nothing to allow but an answer', () => {
+    const prompt = buildPrompt({ ...item, command: ['agent-secret', 'approver', 'test'], secrets: [], reason: 'A test of your approver' }, { id: 'req_1', expiresAt: new Date(NOW + 60_000), operation: 'approver_test' });
+    expect(prompt.allows_reusable).toBe(false);
+    expect(renderPrompt(prompt, { now: NOW }).title).toBe('agent-secret: approver test (nothing is read)');
+    const lines = renderPromptText(prompt, { now: NOW }).split('\n');
+    expect(lines[0]).toBe('Is this how agent-secret asks you? Answer as you like: the answer is only reported back.');
+    expect(lines).toContain('Secrets: none. This is a test: nothing is read from 1Password and nothing runs.');
+    expect(lines).toContain('Command: agent-secret approver test');
+    expect(lines).toContain('Scope: none; the answer is reported back to agent-secret approver test');
   });
 
   it('renders item describe: its own title and question, the item instead of secrets, no alias', () => {
@@ -430,7 +442,7 @@ describe('operations', () => {
     }) satisfies fc.Arbitrary<WireRequest>;
     const sessionArb = fc.record({ max_reads: fc.integer({ min: 1, max: 100 }), ttl_seconds: fc.integer({ min: 10, max: 600 }), binding: longish });
     fc.assert(
-      fc.property(wire, fc.constantFrom<PromptOperation>('exec', 'item_describe', 'session_create'), sessionArb, (w, operation, s) => {
+      fc.property(wire, fc.constantFrom<PromptOperation>('exec', 'item_describe', 'session_create', 'approver_test'), sessionArb, (w, operation, s) => {
         const prompt = buildPrompt(w, { id: 'req_x', expiresAt: new Date(NOW + 60_000), operation, session: s });
         const { title, lines } = renderPrompt(prompt, { now: NOW });
         expect(title).toBe(PROMPT_TITLES[operation]);
@@ -446,7 +458,15 @@ describe('operations', () => {
           expect(lines.filter((l) => l.startsWith('Bound to: '))).toEqual([`Bound to: ${s.binding.replace(/^\s*bound to\s+/i, '').trim() === '' ? 'the bound process' : displayField(s.binding.replace(/^\s*bound to\s+/i, ''), DISPLAY_LIMITS.binding)}`]);
           expect(lines[0]?.endsWith(`in the next ${formatRemaining(s.ttl_seconds * 1000)}?`)).toBe(true);
         }
-        expect(lines[5]).toBe(operation === 'item_describe' ? (w.secrets.length === 1 ? 'Item:' : `Items (${w.secrets.length}):`) : `Secrets (${w.secrets.length}):`);
+        expect(lines[5]).toBe(
+          operation === 'item_describe'
+            ? w.secrets.length === 1
+              ? 'Item:'
+              : `Items (${w.secrets.length}):`
+            : operation === 'approver_test'
+              ? 'Secrets: none. This is a test: nothing is read from 1Password and nothing runs.'
+              : `Secrets (${w.secrets.length}):`,
+        );
         expect([...renderPromptText(prompt, { now: NOW })].length).toBeLessThanOrEqual(DISPLAY_LIMITS.total);
       }),
       { numRuns: 300 },

@@ -319,12 +319,12 @@ describe('createPromptQueue', () => {
     t.enqueue('x', { key: 'other', caller: 'one' });
     t.enqueue('c', { key: 'same', caller: 'one', deadline: 100 });
     t.enqueue('d', { key: 'same', caller: 'three' });
-    expect(t.queue.identicalTo('a')).toBe(3);
+    expect(t.queue.identicalTo('a')).toEqual(['b', 'c', 'd']);
     // Only the entry at the prompt is asked about; a queued one or an unknown id has none.
-    expect(t.queue.identicalTo('b')).toBe(0);
-    expect(t.queue.identicalTo('nope')).toBe(0);
+    expect(t.queue.identicalTo('b')).toEqual([]);
+    expect(t.queue.identicalTo('nope')).toEqual([]);
     t.skew(100); // c expired
-    expect(t.queue.identicalTo('a')).toBe(2);
+    expect(t.queue.identicalTo('a')).toEqual(['b', 'd']);
     await flush();
     expect(isTimeout(t.outcomes.get('c'))).toBe(true);
   });
@@ -335,11 +335,12 @@ describe('createPromptQueue', () => {
     t.enqueue('b', { key: 'same' });
     t.enqueue('x', { key: 'other' });
     t.enqueue('c', { key: 'same' });
-    expect(t.queue.identicalTo('a')).toBe(2);
+    const counted = t.queue.identicalTo('a');
+    expect(counted).toEqual(['b', 'c']);
     t.enqueue('late', { key: 'same' }); // arrived after the prompt counted 2: keeps its own prompt
     // Nobody but the entry holding the turn can answer for others.
-    expect(t.queue.takeIdentical('b', 5)).toEqual([]);
-    expect(t.queue.takeIdentical('a', 2).map((e) => e.id)).toEqual(['b', 'c']);
+    expect(t.queue.takeIdentical('b', counted)).toEqual([]);
+    expect(t.queue.takeIdentical('a', counted).map((e) => e.id)).toEqual(['b', 'c']);
     await flush();
     expect(t.outcomes.get('b')).toBe('coalesced');
     expect(t.outcomes.get('c')).toBe('coalesced');
@@ -347,12 +348,30 @@ describe('createPromptQueue', () => {
     t.queue.done('a');
     await flush();
     expect(t.outcomes.get('x')).toBe('turn');
-    expect(t.queue.identicalTo('x')).toBe(0);
+    expect(t.queue.identicalTo('x')).toEqual([]);
     t.queue.done('x');
     await flush();
     expect(t.outcomes.get('late')).toBe('turn');
     // After done() the old holder answers for nobody.
-    expect(t.queue.takeIdentical('a', 5)).toEqual([]);
+    expect(t.queue.takeIdentical('a', ['late'])).toEqual([]);
+  });
+
+  it('a request that arrived after the prompt is not answered in the place of a counted one that left', async () => {
+    const t = setup();
+    t.enqueue('a', { key: 'same' });
+    const gone = new AbortController();
+    t.enqueue('b', { key: 'same', signal: gone.signal });
+    t.enqueue('c', { key: 'same' });
+    const counted = t.queue.identicalTo('a');
+    expect(counted).toEqual(['b', 'c']);
+    gone.abort(new Error('client left')); // b's caller went away while the prompt was up
+    t.enqueue('late', { key: 'same' }); // and a new identical request arrived
+    await flush();
+    // "Allow all 2" covers c only: late was not counted, whatever the number says.
+    expect(t.queue.takeIdentical('a', counted).map((e) => e.id)).toEqual(['c']);
+    await flush();
+    expect(t.outcomes.get('late')).toBeUndefined();
+    expect(t.queue.waiting()).toBe(1);
   });
 
   it('property: identicalTo is the number of queued entries sharing the active key', () => {
@@ -362,11 +381,12 @@ describe('createPromptQueue', () => {
         keys.forEach((key, i) => void t.enqueue(`e${i}`, { key, caller: `c${i % 3}` }));
         const first = keys[0] as string;
         const count = keys.slice(1).filter((k) => k === first).length;
-        expect(t.queue.identicalTo('e0')).toBe(count);
-        const taken = t.queue.takeIdentical('e0', count);
-        expect(taken).toHaveLength(count);
+        const ids = t.queue.identicalTo('e0');
+        expect(ids).toHaveLength(count);
+        const taken = t.queue.takeIdentical('e0', ids);
+        expect(taken.map((e) => e.id)).toEqual(ids);
         expect(taken.every((e) => e.key === first)).toBe(true);
-        expect(t.queue.identicalTo('e0')).toBe(0);
+        expect(t.queue.identicalTo('e0')).toEqual([]);
       }),
     );
   });

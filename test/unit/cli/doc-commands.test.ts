@@ -15,7 +15,7 @@ import { buildProgram } from '../../../src/cli/program.js';
 import type { CliContext } from '../../../src/cli/context.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-const COMMANDS = new Set(['exec', 'profile', 'doctor', 'item', 'session', 'with-session', 'approvals', 'audit', 'daemon', 'guard', 'skill-install', 'hook-install', 'agent-context', 'version', '--help', '--version']);
+const COMMANDS = new Set(['exec', 'profile', 'doctor', 'item', 'session', 'with-session', 'approvals', 'audit', 'daemon', 'guard', 'skill-install', 'hook-install', 'agent-context', 'version', 'completion', 'approver', '--help', '--version']);
 // Words that end a command line inside a sentence ("run agent-secret doctor again").
 const PROSE = new Set(['and', 'or', 'then', 'to', 'again', 'will', 'shows', 'in', 'if', 'is', 'for', 'from', 'can', 'does', 'first', 'instead', 'once', 'when', 'with', 'prints', 'says', 'as', 'on', 'reads', 'runs', 'takes', 'names']);
 
@@ -114,7 +114,10 @@ const NEXT_WORD: Record<string, readonly string[]> = {
 export function problemOf(line: string): string | null {
   // Help texts align a description after two spaces; `${…}` in a message stands for flags or words.
   // Right after `exec` it stands for source flags (dropped), anywhere else for a word.
-  const all = words(line.split(/ {2,}/)[0] ?? '').filter((w, i, list) => w !== 'PLACEHOLDER' || list[i - 1] !== 'exec');
+  // After `--agent` it stands for an agent's name.
+  const all = words(line.split(/ {2,}/)[0] ?? '')
+    .filter((w, i, list) => w !== 'PLACEHOLDER' || list[i - 1] !== 'exec')
+    .map((w, i, list) => (/^(PLACEHOLDER)+$/.test(w) && list[i - 1] === '--agent' ? 'claude' : w));
   const allowed = NEXT_WORD[all[0] ?? ''];
   const next = all[1];
   if (allowed !== undefined && next !== undefined && !next.startsWith('-') && !allowed.includes(next)) return null;

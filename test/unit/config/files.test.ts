@@ -175,6 +175,15 @@ describe('files others can change are refused', () => {
     expect(error.exitCode).toBe(2);
   });
 
+  it('hints quote the path so they can be pasted as written (a directory with a space and a quote)', async () => {
+    const path = join(tree("it's here/agent-secret.yml"), "it's here", 'agent-secret.yml');
+    chmodSync(path, 0o664);
+    const error = await rejection(loadConfig(path));
+    // What a POSIX shell makes of the hint is exactly the command and the path.
+    const words = execFileSync('sh', ['-c', 'eval "set -- $1"; printf "%s\\0" "$@"', 'sh', error.hint ?? ''], { encoding: 'utf8' });
+    expect(words.split('\0').slice(0, -1)).toEqual(['chmod', 'go-w', path]);
+  });
+
   it('a world-writable env file is env_file.invalid', async () => {
     const base = tree();
     writeFileSync(join(base, 'a.env'), 'A=1\n');

@@ -472,11 +472,16 @@ describe('the walk of a recursive search is bounded', () => {
   it('a tree wider and deeper than the limits is answered quickly and only partly seen', () => {
     const wide: GuardHost = {
       readFileHead: (path) => (path.endsWith('.env') ? `TOKEN=${CANARY}\n` : null),
-      readDir: (path) => (path.split('/').length > 40 ? null : Array.from({ length: 3000 }, (_, i) => ({ name: `d${i}`, dir: true }))),
+      readDir: (path) => {
+        listed += 1;
+        return path.split('/').length > 40 ? null : Array.from({ length: 3000 }, (_, i) => ({ name: `d${i}`, dir: true }));
+      },
     };
-    const started = Date.now();
+    let listed = 0;
     expect(decideGuard({ tool_name: 'Bash', tool_input: { command: 'grep -r TOKEN .' } }, wide)).toEqual({ decision: 'allow' });
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Bounded by entries seen, not by the tree: a few directory listings, never thousands.
+    expect(listed).toBeGreaterThan(0);
+    expect(listed).toBeLessThanOrEqual(3);
   });
   it('a secret file past the depth limit is not found; one within it is', () => {
     const chain = (depth: number): GuardHost => ({

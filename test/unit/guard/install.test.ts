@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
-import { GUARD_MATCHER, isGuardCommand, mergeClaudeSettings } from '../../../src/guard/install.js';
+import { GUARD_MATCHER, hasGuardHook, HOOK_SPECS, isGuardCommand, mergeClaudeSettings, mergeGuardHooks, removeGuardHooks } from '../../../src/guard/install.js';
 
 const COMMAND = "/usr/bin/node '/opt/agent secret/bin/agent-secret.js' guard";
 const OURS = { matcher: GUARD_MATCHER, hooks: [{ type: 'command', command: COMMAND }] };
@@ -151,6 +151,68 @@ describe('isGuardCommand', () => {
     ['agent-secret exec -- guard', false],
     ['my-agent-secret guard', false],
     ['guard', false],
+    ['agent-secret guard --agent codex', true],
+    ["/usr/bin/node '/opt/x/bin/agent-secret.js' guard --agent=gemini", true],
+    ['agent-secret guard --agent cursor; rm -rf /', false],
   ];
   for (const [command, expected] of table) it(command, () => expect(isGuardCommand(command)).toBe(expected));
+});
+
+describe('mergeGuardHooks / removeGuardHooks / hasGuardHook for every agent', () => {
+  const cmd = (agent: string) => `/usr/bin/node /opt/as/bin/agent-secret.js guard --agent ${agent}`;
+
+  it('Codex: a PreToolUse group on Bash, next to other groups', () => {
+    const existing = { hooks: { PreToolUse: [{ matcher: 'apply_patch', hooks: [{ type: 'command', command: 'lint' }] }] } };
+    const { settings, action } = mergeGuardHooks('codex', existing, cmd('codex'));
+    expect(action).toBe('added');
+    expect(settings).toEqual({ hooks: { PreToolUse: [existing.hooks.PreToolUse[0], { matcher: 'Bash', hooks: [{ type: 'command', command: cmd('codex') }] }] } });
+    expect(mergeGuardHooks('codex', settings, cmd('codex')).changed).toBe(false);
+    expect(hasGuardHook('codex', settings)).toBe(true);
+    expect(removeGuardHooks('codex', settings)).toEqual({ settings: existing, changed: true, action: 'removed' });
+  });
+
+  it('Gemini: a named BeforeTool hook on its shell, read and search tools', () => {
+    const { settings } = mergeGuardHooks('gemini', { theme: 'GitHub' }, cmd('gemini'));
+    expect(settings).toEqual({
+      theme: 'GitHub',
+      hooks: { BeforeTool: [{ matcher: HOOK_SPECS.gemini.matcher, hooks: [{ type: 'command', command: cmd('gemini'), name: 'agent-secret-guard' }] }] },
+    });
+    expect(removeGuardHooks('gemini', settings).settings).toEqual({ theme: 'GitHub', hooks: {} });
+  });
+
+  it('Cursor: one entry per event, version 1 added, an earlier entry updated in place keeping failClosed', () => {
+    const existing = { hooks: { beforeShellExecution: [{ command: './audit.sh' }, { command: 'agent-secret guard --agent cursor', failClosed: false }] } };
+    const { settings, action } = mergeGuardHooks('cursor', existing, cmd('cursor'));
+    expect(action).toBe('updated');
+    expect(settings).toEqual({
+      version: 1,
+      hooks: { beforeShellExecution: [{ command: './audit.sh' }, { command: cmd('cursor'), failClosed: false }], beforeReadFile: [{ command: cmd('cursor') }] },
+    });
+    expect(mergeGuardHooks('cursor', settings, cmd('cursor'))).toEqual({ settings, changed: false, action: 'unchanged' });
+    expect(hasGuardHook('cursor', settings)).toBe(true);
+    expect(removeGuardHooks('cursor', settings).settings).toEqual({ version: 1, hooks: { beforeShellExecution: [{ command: './audit.sh' }] } });
+  });
+
+  it('hasGuardHook is false for odd shapes and other agents', () => {
+    for (const odd of [null, [], 'x', { hooks: [] }, { hooks: { PreToolUse: {} } }]) expect(hasGuardHook('claude', odd)).toBe(false);
+    const claude = mergeGuardHooks('claude', {}, COMMAND).settings;
+    expect(hasGuardHook('claude', claude)).toBe(true);
+    expect(hasGuardHook('gemini', claude)).toBe(false);
+  });
+
+  it('removing from settings without a guard changes nothing', () => {
+    const settings = { hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'x' }] }] } };
+    expect(removeGuardHooks('claude', settings)).toEqual({ settings, changed: false, action: 'unchanged' });
+    expect(removeGuardHooks('claude', {})).toEqual({ settings: {}, changed: false, action: 'unchanged' });
+  });
+
+  it('property: install then remove gives back the same settings, for any agent and other keys', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('claude', 'codex', 'cursor', 'gemini' as const), fc.dictionary(fc.string().filter((key) => key !== 'hooks' && key !== '__proto__' && key !== 'version'), fc.jsonValue()), (agent, other) => {
+        const installed = mergeGuardHooks(agent, { ...other, version: 1 }, cmd(agent)).settings;
+        const removed = removeGuardHooks(agent, installed).settings as Record<string, unknown>;
+        expect(removed).toEqual({ ...other, version: 1, hooks: {} });
+      }),
+    );
+  });
 });
