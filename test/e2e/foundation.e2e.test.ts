@@ -191,6 +191,8 @@ describe('profile list / show', () => {
 describe('exec --dry-run', () => {
   it('prints the request for profiles.example.yaml', async () => {
     copyFileSync(join(REPO_ROOT, 'profiles.example.yaml'), join(sb.project, 'agent-secret.yml'));
+    // Its cluster profile renders the template its comment shows, committed next to the config.
+    sb.write('.npmrc.tmpl', '//registry.npmjs.org/:_authToken={{ op://Infrastructure/npm/token }}\n');
     // Its mixed profile uses pass://, which needs the pass provider program in the user config.
     sb.useApprover('approve', { providers: { pass: { command: [join(REPO_ROOT, 'examples', 'providers', 'pass-provider.mjs')] } } });
     const list = JSON.parse((await runClean(sb, ['profile', 'list', '--json'])).stdout) as { profiles: Array<{ name: string }> };
@@ -211,7 +213,7 @@ describe('exec --dry-run', () => {
     const doc = JSON.parse(result.stdout);
     expect(doc).toMatchObject({ schema_version: '1', ok: true, would_prompt: true, would_spawn: false });
     expect(Object.keys(doc.request).sort()).toEqual(
-      ['allow_mutable_executable', 'command', 'config_path', 'cwd', 'executable', 'mask', 'override_env', 'overridden_aliases', 'plain_env', 'pristine', 'profile', 'reason', 'requester', 'scripts', 'secrets', 'ttl_seconds', 'warnings'].sort(),
+      ['allow_mutable_executable', 'command', 'config_path', 'cwd', 'executable', 'mask', 'override_env', 'overridden_aliases', 'plain_env', 'pristine', 'profile', 'reason', 'requester', 'scripts', 'secrets', 'templates', 'ttl_seconds', 'warnings'].sort(),
     );
     expect(doc.request).toMatchObject({
       reason: 'Deploy the web app',
@@ -235,8 +237,8 @@ describe('exec --dry-run', () => {
     ]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).request.secrets).toEqual([
-      { alias: 'ONE', ref: 'op://A/B/c', provider: 'op', account: 'work.1password.com' },
-      { alias: 'DB_URL', ref: 'op://Data/Postgres/url', provider: 'op', account: 'work.1password.com' },
+      { alias: 'ONE', ref: 'op://A/B/c', provider: 'op', account: 'work.1password.com', delivery: 'env', file: null },
+      { alias: 'DB_URL', ref: 'op://Data/Postgres/url', provider: 'op', account: 'work.1password.com', delivery: 'env', file: null },
     ]);
   });
 
