@@ -177,6 +177,21 @@ describe('hook-install --agent', () => {
     expect(readFileSync(path, 'utf8')).toBe('{"hooks": {"BeforeTool": {"matcher": "x"}}}');
   });
 
+  it('accepts a Gemini settings.json with comments (as Gemini CLI reads it), says the comments were dropped and keeps them in the backup', async () => {
+    const path = settingsOf('gemini');
+    mkdirSync(dirname(path), { recursive: true });
+    const original = '{\n  // my theme\n  "theme": "GitHub", /* "url": "http://x" */\n  "note": "a // b"\n}\n';
+    writeFileSync(path, original);
+    const result = await runClean(sb, ['hook-install', '--agent', 'gemini', '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+    expect(readFileSync(report.backup_path, 'utf8')).toBe(original);
+    expect(report.warnings).toEqual([`the comments in ${path} were dropped when it was rewritten; the backup ${report.backup_path} keeps them`]);
+    const written = JSON.parse(readFileSync(path, 'utf8')) as Record<string, any>;
+    expect(written).toMatchObject({ theme: 'GitHub', note: 'a // b' });
+    expect(written.hooks.BeforeTool).toHaveLength(1);
+  });
+
   it('an unknown agent is a usage error', async () => {
     const result = await runClean(sb, ['hook-install', '--agent', 'copilot']);
     expect(result.code).toBe(2);
