@@ -164,6 +164,8 @@ describe('hook-install --agent', () => {
     const result = await runClean(sb, ['hook-install', '--agent', 'codex']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`agent-secret: ${path} is not a regular file; nothing was changed`);
+    // The rerun hint names the agent, or it would install Claude Code's hook.
+    expect(result.stderr).toContain('rerun agent-secret hook-install --agent codex');
   });
 
   it('refuses a Gemini settings.json whose BeforeTool is not a list, naming the file (exit 2, untouched)', async () => {

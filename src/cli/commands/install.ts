@@ -36,7 +36,7 @@ export async function runSkillInstall(ctx: CliContext, options: InstallOptions &
   // Plan every target first, so a refusal leaves all of them untouched.
   const plan: Array<{ path: string; outcome: SkillOutcome; text: string | null }> = [];
   for (const path of targets) {
-    const existing = await readExisting(path, 'skill-install');
+    const existing = await readExisting(path, `skill-install${options.agent === undefined ? '' : ` --agent ${options.agent}`}${scope === 'project' ? ' --project' : ''}`);
     const outcome: SkillOutcome =
       options.remove === true
         ? existing.text === null ? 'absent' : 'removed'
@@ -76,7 +76,7 @@ export async function runHookInstall(ctx: CliContext, options: InstallOptions): 
   const spec = HOOK_SPECS[agent];
   const rerun = `agent-secret hook-install --agent ${agent}${scope === 'project' ? ' --project' : ''}`;
   // A symlinked settings file (dotfiles) is updated where it points, and stays a symlink.
-  const { target, text } = await readExisting(path, 'hook-install');
+  const { target, text } = await readExisting(path, rerun.replace(/^agent-secret /, ''));
   let existing: unknown = {};
   let droppedComments = false;
   if (text !== null && text.trim() !== '') {
