@@ -110,7 +110,7 @@ function readCursor(raw: Json): HookCall {
   }
 }
 
-// Gemini CLI BeforeTool: run_shell_command {command, dir_path}, read_file {file_path},
+// Gemini CLI BeforeTool: run_shell_command {command, dir_path (older: directory)}, read_file {file_path},
 // read_many_files {include: [paths or globs]}, grep_search (formerly search_file_content)
 // {pattern, dir_path, include, names_only}. glob and list_directory list names only.
 function readGemini(raw: Json): HookCall {
@@ -118,7 +118,8 @@ function readGemini(raw: Json): HookCall {
   const input = raw.tool_input;
   if (!isObject(input)) return NOTHING;
   const base = absolute(raw.cwd);
-  const dirPath = str(input.dir_path) ?? str(input.path);
+  // dir_path (current), path and directory (older releases): where the tool runs.
+  const dirPath = str(input.dir_path) ?? str(input.path) ?? str(input.directory);
   const within = dirPath === null || dirPath === '' ? base : dirPath.startsWith('/') ? dirPath : base === null ? null : `${base.replace(/\/+$/, '')}/${dirPath}`;
   switch (raw.tool_name) {
     case 'run_shell_command': {
@@ -138,12 +139,13 @@ function readGemini(raw: Json): HookCall {
       const include = str(input.include) ?? str(input.include_pattern);
       const grep = {
         pattern: input.pattern,
-        path: '.',
+        // The directory as a search path from the working directory, so a deny names backend/.env.local as Claude Code's Grep does.
+        path: dirPath === null || dirPath === '' ? '.' : dirPath,
         output_mode: input.names_only === true ? 'files_with_matches' : 'content',
         ...(include === null ? {} : { glob: include }),
         ...(input.case_sensitive === false ? { '-i': true } : {}),
       };
-      return { calls: [{ hook_event_name: 'PreToolUse', tool_name: 'Grep', tool_input: grep }], reads: [], cwd: within };
+      return { calls: [{ hook_event_name: 'PreToolUse', tool_name: 'Grep', tool_input: grep }], reads: [], cwd: base };
     }
     default:
       return NOTHING;

@@ -82,6 +82,52 @@ export function hasGuardHook(agent: GuardAgent, existing: unknown): boolean {
   });
 }
 
+/**
+ * What keeps an installed guard hook from seeing the calls it should: the tools its matcher
+ * leaves out, an event without it (Cursor). Null when the settings hold no guard for `agent`;
+ * `commands` are the guard commands found (the caller checks that the files they name exist).
+ */
+export function inspectGuardHook(agent: GuardAgent, existing: unknown): { commands: string[]; problems: string[] } | null {
+  if (!isObject(existing) || !isObject(existing.hooks)) return null;
+  const hooks = existing.hooks;
+  const spec = HOOK_SPECS[agent];
+  const commands: string[] = [];
+  const problems: string[] = [];
+  for (const event of spec.events) {
+    const list = Array.isArray(hooks[event]) ? (hooks[event] as unknown[]) : [];
+    if (agent === 'cursor') {
+      const ours = list.filter((entry): entry is Json => isObject(entry) && isGuardCommand(entry.command));
+      if (ours.length === 0) problems.push(`no guard in hooks.${event}`);
+      commands.push(...ours.map((entry) => entry.command as string));
+      continue;
+    }
+    const covered = new Set<string>();
+    for (const group of list) {
+      const indexes = guardHookIndexes(group);
+      if (indexes.length === 0) continue;
+      const { matcher, hooks: groupHooks } = group as Json;
+      for (const index of indexes) commands.push(((groupHooks as unknown[])[index] as Json).command as string);
+      for (const tool of spec.matcher!.split('|')) if (matcherCovers(matcher, tool)) covered.add(tool);
+    }
+    if (commands.length === 0) return null;
+    const missing = spec.matcher!.split('|').filter((tool) => !covered.has(tool) && !(agent === 'gemini' && tool === 'search_file_content'));
+    if (missing.length > 0) problems.push(`its matcher leaves out ${missing.join(', ')}`);
+  }
+  return commands.length === 0 ? null : { commands, problems };
+}
+
+// Whether a matcher group's matcher reaches `tool`: none, '' and '*' reach every tool; else a
+// regular expression on the whole tool name (as Claude Code, Codex and Gemini CLI match).
+function matcherCovers(matcher: unknown, tool: string): boolean {
+  if (matcher === undefined || matcher === '' || matcher === '*') return true;
+  if (typeof matcher !== 'string') return false;
+  try {
+    return new RegExp(`^(?:${matcher})$`).test(tool);
+  } catch {
+    return false;
+  }
+}
+
 /** Claude Code: the guard in hooks.PreToolUse (kept for callers of the first version). */
 export function mergeClaudeSettings(existing: unknown, command: string): MergeResult {
   return mergeGuardHooks('claude', existing, command);

@@ -164,6 +164,8 @@ describe('hook-install --agent', () => {
     const result = await runClean(sb, ['hook-install', '--agent', 'codex']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`agent-secret: ${path} is not a regular file; nothing was changed`);
+    // The rerun hint names the agent, or it would install Claude Code's hook.
+    expect(result.stderr).toContain('rerun agent-secret hook-install --agent codex');
   });
 
   it('refuses a Gemini settings.json whose BeforeTool is not a list, naming the file (exit 2, untouched)', async () => {
@@ -175,6 +177,21 @@ describe('hook-install --agent', () => {
     expect(result.stderr).toContain(`agent-secret: ${path}: "hooks.BeforeTool" is not a JSON array; nothing was changed`);
     expect(result.stderr).toContain('rerun agent-secret hook-install --agent gemini');
     expect(readFileSync(path, 'utf8')).toBe('{"hooks": {"BeforeTool": {"matcher": "x"}}}');
+  });
+
+  it('accepts a Gemini settings.json with comments (as Gemini CLI reads it), says the comments were dropped and keeps them in the backup', async () => {
+    const path = settingsOf('gemini');
+    mkdirSync(dirname(path), { recursive: true });
+    const original = '{\n  // my theme\n  "theme": "GitHub", /* "url": "http://x" */\n  "note": "a // b"\n}\n';
+    writeFileSync(path, original);
+    const result = await runClean(sb, ['hook-install', '--agent', 'gemini', '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+    expect(readFileSync(report.backup_path, 'utf8')).toBe(original);
+    expect(report.warnings).toEqual([`the comments in ${path} were dropped when it was rewritten; the backup ${report.backup_path} keeps them`]);
+    const written = JSON.parse(readFileSync(path, 'utf8')) as Record<string, any>;
+    expect(written).toMatchObject({ theme: 'GitHub', note: 'a // b' });
+    expect(written.hooks.BeforeTool).toHaveLength(1);
   });
 
   it('an unknown agent is a usage error', async () => {
@@ -224,6 +241,35 @@ describe('skill-install --agent', () => {
 });
 
 describe('doctor lists the agents', () => {
+  it('says an installed guard is broken when its matcher leaves tools out or its command names a missing file, with the fix', async () => {
+    await runClean(sb, ['hook-install', '--agent', 'claude']);
+    await runClean(sb, ['hook-install', '--agent', 'gemini']);
+    // Claude: narrowed by hand to Bash. Gemini: the command points at an agent-secret that was moved away.
+    const claude = JSON.parse(readFileSync(settingsOf('claude'), 'utf8')) as Record<string, any>;
+    claude.hooks.PreToolUse[0].matcher = 'Bash';
+    writeFileSync(settingsOf('claude'), JSON.stringify(claude));
+    const gemini = JSON.parse(readFileSync(settingsOf('gemini'), 'utf8')) as Record<string, any>;
+    const moved = join(sb.root, 'gone', 'bin', 'agent-secret.js');
+    gemini.hooks.BeforeTool[0].hooks[0].command = `'${process.execPath}' '${moved}' guard --agent gemini`;
+    writeFileSync(settingsOf('gemini'), JSON.stringify(gemini));
+
+    const json = await runClean(sb, ['doctor', '--json']);
+    const by = Object.fromEntries((JSON.parse(json.stdout) as { agents: Array<Record<string, any>> }).agents.map((a) => [a.agent, a]));
+    expect(by.claude).toMatchObject({ guard: ['user'], guard_broken: [{ scope: 'user', problems: ['its matcher leaves out Read, Grep, Glob'] }] });
+    expect(by.gemini).toMatchObject({ guard: ['user'], guard_broken: [{ scope: 'user', problems: [`${moved} does not exist`] }] });
+    expect(by.codex).toMatchObject({ guard: [], guard_broken: [] });
+
+    const text = await runClean(sb, ['doctor']);
+    expect(text.stdout).toMatch(/Claude Code\s+guard: user \(broken: its matcher leaves out Read, Grep, Glob\).*\(to fix: agent-secret hook-install --agent claude/);
+    expect(text.stdout).toContain(`guard: user (broken: ${moved} does not exist)`);
+
+    // hook-install repairs both, and doctor agrees.
+    await runClean(sb, ['hook-install', '--agent', 'claude']);
+    await runClean(sb, ['hook-install', '--agent', 'gemini']);
+    const fixed = (JSON.parse((await runClean(sb, ['doctor', '--json'])).stdout) as { agents: Array<Record<string, any>> }).agents;
+    expect(fixed.every((a) => a.guard_broken.length === 0)).toBe(true);
+  });
+
   it('which have the guard and the skill, user and repository', async () => {
     mkdirSync(join(sb.project, '.git'));
     await runClean(sb, ['hook-install', '--agent', 'codex']);

@@ -5,7 +5,7 @@
 // refused), at most 1 MiB, so nothing blocks and nothing but a settings or skill file is ever
 // replaced.
 
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +118,8 @@ export interface AgentStatus {
   agent: GuardAgent;
   /** The scopes whose hook file runs the guard for this agent. */
   guard: Scope[];
+  /** Installed guards that cannot work as they are (a matcher leaving tools out, a command naming a missing file). */
+  guard_broken: Array<{ scope: Scope; problems: string[] }>;
   /** The scopes with the skill where this agent reads it, and whether it is this version's. */
   skill: Array<{ scope: Scope; path: string; current: boolean }>;
 }
@@ -125,15 +127,21 @@ export interface AgentStatus {
 /** Which agents have the guard hook and the skill installed, in the user's files and this repository's (read only). */
 export async function agentInstallStatus(ctx: CliContext): Promise<AgentStatus[]> {
   const { GUARD_AGENTS } = await import('../../guard/agents.js');
-  const { hasGuardHook } = await import('../../guard/install.js');
+  const { inspectGuardHook } = await import('../../guard/install.js');
   const bundled = await readFile(SKILL_SOURCE, 'utf8').catch(() => null);
   const scopes: Scope[] = projectRoot(ctx) === homeOf(ctx) ? ['user'] : ['user', 'project'];
   const status: AgentStatus[] = [];
   for (const agent of GUARD_AGENTS) {
     const guard: Scope[] = [];
+    const broken: AgentStatus['guard_broken'] = [];
     const skill: AgentStatus['skill'] = [];
     for (const scope of scopes) {
-      if (hasGuardHook(agent, await peekJson(hookSettingsPath(ctx, agent, scope)))) guard.push(scope);
+      const hook = inspectGuardHook(agent, await peekJson(hookSettingsPath(ctx, agent, scope)));
+      if (hook !== null) {
+        guard.push(scope);
+        const problems = [...hook.problems, ...[...new Set(hook.commands.flatMap(absolutePaths))].filter((path) => !existsSync(path)).map((path) => `${path} does not exist`)];
+        if (problems.length > 0) broken.push({ scope, problems });
+      }
       // Codex, Gemini and Cursor also read the shared .agents/skills.
       const places = agent === 'claude' ? [skillDir(ctx, 'claude', scope)] : [...new Set([skillDir(ctx, agent, scope), skillDir(ctx, 'agents', scope)])];
       for (const dir of places) {
@@ -145,7 +153,12 @@ export async function agentInstallStatus(ctx: CliContext): Promise<AgentStatus[]
         }
       }
     }
-    status.push({ agent, guard, skill });
+    status.push({ agent, guard, guard_broken: broken, skill });
   }
   return status;
+}
+
+// The absolute paths a hook command names (node and the agent-secret script, quoted or not).
+function absolutePaths(command: string): string[] {
+  return [...command.matchAll(/'(\/[^']*)'|"(\/[^"]*)"|(?:^|\s)(\/[^\s'"]+)/g)].map((match) => match[1] ?? match[2] ?? match[3]!);
 }

@@ -149,13 +149,15 @@ export async function runDoctor(ctx: CliContext, options: { config?: string; jso
       ]),
       'coding agents (guard hook, skill):',
       ...agents.map((a) => {
-        const guard = a.guard.length > 0 ? `guard: ${a.guard.join(' + ')}` : 'guard: -';
+        const brokenIn = (scope: string) => a.guard_broken.find((b) => b.scope === scope);
+        const guard = a.guard.length > 0 ? `guard: ${a.guard.map((scope) => { const b = brokenIn(scope); return b === undefined ? scope : `${scope} (broken: ${b.problems.join('; ')})`; }).join(' + ')}` : 'guard: -';
         const skill = a.skill.length > 0 ? `skill: ${a.skill.map((s) => `${s.scope}${s.current ? '' : ' (older version)'}`).join(' + ')}` : 'skill: -';
         const missing = [
           ...(a.guard.length === 0 ? [`agent-secret hook-install --agent ${a.agent}`] : []),
+          ...a.guard_broken.map((b) => `agent-secret hook-install --agent ${a.agent}${b.scope === 'project' ? ' --project' : ''}`),
           ...(a.skill.length === 0 || a.skill.some((s) => !s.current) ? [`agent-secret skill-install --agent ${a.agent}${a.skill.some((s) => !s.current) ? ' --force' : ''}`] : []),
         ];
-        const line = `  ${AGENT_TITLES[a.agent].padEnd(11)}  ${guard.padEnd(22)}  ${skill}${missing.length > 0 ? `   (to add: ${missing.join('; ')})` : ''}`;
+        const line = `  ${AGENT_TITLES[a.agent].padEnd(11)}  ${guard.padEnd(22)}  ${skill}${missing.length > 0 ? `   (${a.guard_broken.length > 0 ? 'to fix' : 'to add'}: ${missing.join('; ')})` : ''}`;
         // Codex keeps its trust in hooks to itself: doctor cannot tell whether this one runs.
         return a.agent === 'codex' && a.guard.length > 0 ? [line, `  ${' '.repeat(11)}  ${CODEX_TRUST_NOTE}`] : [line];
       }).flat(),

@@ -36,7 +36,7 @@ export async function runSkillInstall(ctx: CliContext, options: InstallOptions &
   // Plan every target first, so a refusal leaves all of them untouched.
   const plan: Array<{ path: string; outcome: SkillOutcome; text: string | null }> = [];
   for (const path of targets) {
-    const existing = await readExisting(path, 'skill-install');
+    const existing = await readExisting(path, `skill-install${options.agent === undefined ? '' : ` --agent ${options.agent}`}${scope === 'project' ? ' --project' : ''}`);
     const outcome: SkillOutcome =
       options.remove === true
         ? existing.text === null ? 'absent' : 'removed'
@@ -76,13 +76,22 @@ export async function runHookInstall(ctx: CliContext, options: InstallOptions): 
   const spec = HOOK_SPECS[agent];
   const rerun = `agent-secret hook-install --agent ${agent}${scope === 'project' ? ' --project' : ''}`;
   // A symlinked settings file (dotfiles) is updated where it points, and stays a symlink.
-  const { target, text } = await readExisting(path, 'hook-install');
+  const { target, text } = await readExisting(path, rerun.replace(/^agent-secret /, ''));
   let existing: unknown = {};
+  let droppedComments = false;
   if (text !== null && text.trim() !== '') {
     try {
       existing = JSON.parse(text);
     } catch {
-      throw new AgentSecretError('usage.invalid', `${path} is not valid JSON; nothing was changed`, { hint: `fix the file (or move it away), then rerun ${rerun}` });
+      // Gemini CLI reads its settings.json with comments allowed (strip-json-comments).
+      const stripped = agent === 'gemini' ? stripJsonComments(text) : null;
+      if (stripped === null) throw new AgentSecretError('usage.invalid', `${path} is not valid JSON; nothing was changed`, { hint: `fix the file (or move it away), then rerun ${rerun}` });
+      try {
+        existing = JSON.parse(stripped);
+        droppedComments = true;
+      } catch {
+        throw new AgentSecretError('usage.invalid', `${path} is not valid JSON; nothing was changed`, { hint: `fix the file (or move it away), then rerun ${rerun}` });
+      }
     }
   }
   // User scope: absolute node and script paths (hooks run with the agent's PATH, which may not
@@ -109,6 +118,7 @@ export async function runHookInstall(ctx: CliContext, options: InstallOptions): 
     await writeAtomically(target, rendered, mode);
   }
   const warnings: string[] = [];
+  if (droppedComments && merged.changed && backup !== null) warnings.push(`the comments in ${path} were dropped when it was rewritten; the backup ${backup} keeps them`);
   if (scope === 'user' && options.remove !== true && /[/\\]_npx[/\\]/.test(BIN)) {
     warnings.push(`the hook runs agent-secret from npx's temporary cache (${PACKAGE_ROOT}); install agent-secret globally and rerun hook-install, or the hook stops working when that cache is cleaned`);
   }
@@ -185,4 +195,35 @@ async function writeAtomically(path: string, content: string, mode: number): Pro
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new AgentSecretError('install.failed', `cannot write ${path} (${code}); nothing was changed there`, { hint: 'check the permissions of that directory, then rerun' });
   }
+}
+
+/**
+ * The text with // and /* *\/ comments outside strings blanked (newlines kept), as Gemini CLI
+ * reads its settings; null for an unterminated comment or string.
+ */
+export function stripJsonComments(text: string): string | null {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (j >= text.length) return null;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '/' && text[i + 1] === '/') {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0) return null;
+      out += text.slice(i, end + 2).replace(/[^\n]/g, ' ');
+      i = end + 2;
+    } else {
+      out += c;
+      i += 1;
+    }
+  }
+  return out;
 }

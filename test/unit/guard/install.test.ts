@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
-import { GUARD_MATCHER, hasGuardHook, HOOK_SPECS, isGuardCommand, mergeClaudeSettings, mergeGuardHooks, removeGuardHooks } from '../../../src/guard/install.js';
+import { GUARD_MATCHER, hasGuardHook, HOOK_SPECS, inspectGuardHook, isGuardCommand, mergeClaudeSettings, mergeGuardHooks, removeGuardHooks } from '../../../src/guard/install.js';
 
 const COMMAND = "/usr/bin/node '/opt/agent secret/bin/agent-secret.js' guard";
 const OURS = { matcher: GUARD_MATCHER, hooks: [{ type: 'command', command: COMMAND }] };
@@ -214,5 +214,27 @@ describe('mergeGuardHooks / removeGuardHooks / hasGuardHook for every agent', ()
         expect(removed).toEqual({ ...other, version: 1, hooks: {} });
       }),
     );
+  });
+});
+
+describe('inspectGuardHook', () => {
+  const group = (matcher: unknown) => ({ hooks: { PreToolUse: [{ ...(matcher === undefined ? {} : { matcher }), hooks: [{ type: 'command', command: '/n /a/bin/agent-secret.js guard' }] }] } });
+  it.each([
+    ['Bash|Read|Grep|Glob', []],
+    ['*', []],
+    [undefined, []],
+    ['Bash|Read|Grep|Glob|Write', []],
+    ['.*', []],
+    ['Bash', ['its matcher leaves out Read, Grep, Glob']],
+    ['Bash|Read', ['its matcher leaves out Grep, Glob']],
+  ] as Array<[unknown, string[]]>)('claude matcher %s: %j', (matcher, problems) => {
+    expect(inspectGuardHook('claude', group(matcher))).toEqual({ commands: ['/n /a/bin/agent-secret.js guard'], problems });
+  });
+  it('null without a guard; Cursor missing one of its two events is a problem', () => {
+    expect(inspectGuardHook('claude', { hooks: { PreToolUse: [] } })).toBeNull();
+    expect(inspectGuardHook('cursor', { version: 1, hooks: { beforeShellExecution: [{ command: 'agent-secret guard --agent cursor' }] } })).toEqual({
+      commands: ['agent-secret guard --agent cursor'],
+      problems: ['no guard in hooks.beforeReadFile'],
+    });
   });
 });
