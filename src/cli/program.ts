@@ -618,6 +618,7 @@ function addRegisteredAgentCommands(program: Command, ctx: CliContext, run: Run)
     .description('the registered agents (names and dates, never tokens)')
     .option('--json', 'print JSON')
     .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret agent list\n  agent-secret agent list --json')
     .action(async (options) => {
       const { runAgentList } = await import('./commands/agents.js');
       run(runAgentList(ctx, options));
@@ -628,6 +629,7 @@ function addRegisteredAgentCommands(program: Command, ctx: CliContext, run: Run)
     .argument('<name>', 'the agent to remove')
     .option('--json', 'print JSON')
     .allowExcessArguments(false)
+    .addHelpText('after', '\nExamples:\n  agent-secret agent remove ci-builder\n  agent-secret agent remove ci-builder --json')
     .action(async (name: string, options) => {
       const { runAgentRemove } = await import('./commands/agents.js');
       run(runAgentRemove(ctx, name, options));

@@ -104,7 +104,7 @@ ${lines.map((line) => `echo "=> "(complete -C'${line}' | string replace -r '\\t.
 }
 
 const COMMON = [
-  'agent-secret pro',
+  'agent-secret prof',
   'agent-secret session ',
   'agent-secret hook-install --agent c',
   'agent-secret audit --outcome ',

@@ -76,11 +76,11 @@ function runInstalled(args: string[], options: { input?: string; cwd?: string } 
 }
 
 describe('the packed tarball', () => {
-  it('holds only the program, its docs, the skill, the schema and the example', () => {
+  it('holds only the program, its docs, the skill, the schema and the examples (the profile example and the pass provider program)', () => {
     const paths = packed.files.map((file) => file.path);
-    const allowed = /^(bin\/agent-secret\.js|bin\/package\.json|dist\/.+\.(js|cjs)|docs\/[\w-]+\.md|skills\/agent-secret\/SKILL\.md|schema\/agent-secret\.schema\.json|profiles\.example\.yaml|package\.json|README\.md|AGENTS\.md|LICENSE)$/;
+    const allowed = /^(bin\/agent-secret\.js|bin\/package\.json|dist\/.+\.(js|cjs)|docs\/[\w-]+\.md|skills\/agent-secret\/SKILL\.md|schema\/agent-secret\.schema\.json|profiles\.example\.yaml|examples\/providers\/[\w-]+\.mjs|package\.json|README\.md|AGENTS\.md|LICENSE)$/;
     expect(paths.filter((path) => !allowed.test(path))).toEqual([]);
-    for (const needed of ['bin/agent-secret.js', 'dist/cli/main.js', 'dist/fast-exec.cjs', 'dist/version.cjs', 'skills/agent-secret/SKILL.md', 'schema/agent-secret.schema.json']) {
+    for (const needed of ['examples/providers/pass-provider.mjs', 'bin/agent-secret.js', 'dist/cli/main.js', 'dist/fast-exec.cjs', 'dist/version.cjs', 'skills/agent-secret/SKILL.md', 'schema/agent-secret.schema.json']) {
       expect(paths).toContain(needed);
     }
     // No test, source or tooling files, no maps or declarations.
