@@ -121,6 +121,51 @@ describe('a profile mixing op, bws and a provider program', () => {
     expect(program[0]!.env_names).not.toContain('BWS_ACCESS_TOKEN');
   });
 
+  it("the caller's provider tokens and registered-agent token reach neither the child nor any helper, nor the daemon it starts", async () => {
+    configure();
+    const added = await runClean(sb, ['agent', 'add', 'tester', '--json']);
+    expect(added.code).toBe(0);
+    const { token } = JSON.parse(added.stdout) as { token: string };
+    const callerTokens = { AGENT_SECRET_AGENT_TOKEN: token, BWS_ACCESS_TOKEN: 'caller-bws-token-Y', OP_CONNECT_HOST: 'https://connect.invalid', OP_CONNECT_TOKEN: 'caller-connect-token' };
+    const names = Object.keys(callerTokens);
+    // This exec starts the daemon, with the caller's environment.
+    const result = await runClean(sb, ['exec', '--profile', 'mixed', ...reportArgs(...ALIASES, ...names)], { env: callerTokens });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const got = readReport();
+    for (const name of names) expect(got[name], name).toEqual({ set: false });
+    expect(got.STRIPE_KEY).toEqual(digest(STRIPE.value));
+
+    const op = sb.opCalls() as Array<{ argv: string[]; env_names: string[] }>;
+    expect(op).toHaveLength(1);
+    expect(op[0]!.env_names).not.toContain('AGENT_SECRET_AGENT_TOKEN');
+    const bws = jsonLines(bwsLog) as Array<{ env_names: string[] }>;
+    expect(bws).toHaveLength(2);
+    for (const call of bws) expect(call.env_names).not.toContain('AGENT_SECRET_AGENT_TOKEN');
+    const program = jsonLines(programLog) as Array<{ env_names: string[] }>;
+    expect(program).toHaveLength(1);
+    for (const name of ['AGENT_SECRET_AGENT_TOKEN', 'BWS_ACCESS_TOKEN', 'OP_CONNECT_TOKEN']) expect(program[0]!.env_names).not.toContain(name);
+
+    // The daemon this caller started does not hold the agent's token.
+    const pid = (JSON.parse(readFileSync(sb.daemonPidFile, 'utf8')) as { pid: number }).pid;
+    if (existsSync(`/proc/${pid}/environ`)) expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).not.toContainEqual(expect.stringMatching(/^AGENT_SECRET_AGENT_TOKEN=/));
+    for (const text of [result.stdout, result.stderr, readFileSync(sb.auditPath, 'utf8')]) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain('caller-bws-token-Y');
+    }
+  });
+
+  it('an op service-account token in the caller environment reaches op but not the child', async () => {
+    const OP_VAULT = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'op-vault.json'), 'utf8')) as { service_accounts: Array<{ account: string; token: { value: string } }> };
+    const SA = OP_VAULT.service_accounts[0]!;
+    sb.useApprover('approve');
+    const result = await runClean(sb, ['exec', '--reason', 't', '--secret', 'S=op://Infra/Cloudflare/token', ...reportArgs('S', 'OP_SERVICE_ACCOUNT_TOKEN')], { env: { OP_SERVICE_ACCOUNT_TOKEN: SA.token.value } });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(readReport()).toMatchObject({ S: { set: true }, OP_SERVICE_ACCOUNT_TOKEN: { set: false } });
+    for (const text of [result.stdout, result.stderr, readFileSync(sb.auditPath, 'utf8')]) expect(text).not.toContain(SA.token.value);
+  });
+
   it('one provider failing delivers nothing from any, naming the alias and the reference', async () => {
     configure();
     const result = await runClean(sb, ['exec', '--profile', 'broken-bws', ...reportArgs('CF_TOKEN', 'TEAM_TOKEN')]);
