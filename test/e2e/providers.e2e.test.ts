@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FAKE_BWS_VAULT_PATH, FAKE_PROGRAM_VAULT_PATH } from '../helpers/canaries.js';
 import { runClean } from '../helpers/run-cli.js';
-import { createSandbox, FIXTURE_BIN, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { execa } from 'execa';
+import { BIN, createSandbox, FIXTURE_BIN, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
 import { digest, valueOf } from '../helpers/vault.js';
 
 const PROGRAMS = join(REPO_ROOT, 'test', 'fixtures', 'programs');
@@ -365,5 +366,39 @@ describe('doctor reports every configured provider', () => {
     expect(byName('provider gone')).toMatchObject({ status: 'fail', hint: expect.stringContaining('providers.gone') });
     const text = await runClean(sb, ['doctor']);
     expect(text.stdout).toContain('bws_source team');
+  });
+});
+
+describe('the GitHub Actions example of docs/policy.md', () => {
+  it('works as written, and npm run smoke never holds the service-account token', async () => {
+    const OP_VAULT = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'op-vault.json'), 'utf8')) as { service_accounts: Array<{ account: string; token: { value: string } }> };
+    const SA = OP_VAULT.service_accounts[0]!;
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'policy.md'), 'utf8');
+    const yaml = doc.slice(doc.indexOf('# .github/workflows/deploy.yml'));
+    const lines = yaml.slice(0, yaml.indexOf('```')).split('\n');
+    // The config step's script: the indented lines after its `run: |`.
+    const start = lines.findIndex((l) => l.includes('name: agent-secret config (headless) and policy')) + 2;
+    const end = lines.findIndex((l, i) => i > start && l.trimStart().startsWith('- name:'));
+    const configScript = lines.slice(start, end).map((l) => l.slice(10)).join('\n');
+    const tokenLine = lines.find((l) => l.includes('provider token set'))!.replace(/^\s*run: /, '');
+    const execLine = lines.find((l) => l.includes('agent-secret exec'))!.replace(/^\s*run: /, '');
+    const adapt = (text: string) => text.replaceAll('ci.1password.com', SA.account).replaceAll('op://CI/**', 'op://Infra/**');
+
+    const shim = join(sb.root, 'shim');
+    mkdirSync(shim);
+    writeFileSync(join(shim, 'agent-secret'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+    sb.write('agent-secret.yml', `version: 1\nprofiles:\n  smoke:\n    reason: CI smoke\n    account: ${SA.account}\n    secrets:\n      CF_TOKEN: op://Infra/Cloudflare/token\n`);
+    sb.write('package.json', JSON.stringify({ name: 'smoke', private: true, scripts: { smoke: `node ${join(PROGRAMS, 'report-env.mjs')} ${report} CF_TOKEN OP_SERVICE_ACCOUNT_TOKEN OP_TOKEN` } }));
+    const env = { ...sb.env, PATH: `${shim}:${sb.env.PATH}`, XDG_CONFIG_HOME: join(sb.env.HOME!, '.config'), FAKE_OP_STATE: 'signed_out' };
+    const step = (script: string, extra: Record<string, string> = {}) => execa('bash', ['-e', '-c', script], { cwd: sb.project, env: { ...env, ...extra }, extendEnv: false, reject: false, all: true });
+
+    const config = await step(adapt(configScript));
+    expect(config.exitCode, config.all).toBe(0);
+    const token = await step(adapt(tokenLine), { OP_TOKEN: SA.token.value });
+    expect(token.exitCode, token.all).toBe(0);
+    const smoke = await step(adapt(execLine));
+    expect(smoke.exitCode, smoke.all).toBe(0);
+    expect(readReport()).toMatchObject({ CF_TOKEN: digest(valueOf('op://Infra/Cloudflare/token', SA.account)), OP_SERVICE_ACCOUNT_TOKEN: { set: false }, OP_TOKEN: { set: false } });
+    for (const text of [config.all, token.all, smoke.all]) expect(text).not.toContain(SA.token.value);
   });
 });
