@@ -167,6 +167,18 @@ describe('a profile mixing op, bws and a provider program', () => {
     for (const text of [result.stdout, result.stderr, readFileSync(sb.auditPath, 'utf8')]) expect(text).not.toContain(SA.token.value);
   });
 
+  it('Bitwarden rate-limiting bws says so plainly, naming the source and what it was needed for', async () => {
+    configure();
+    sb.env.FAKE_BWS_STATE = 'rate_limited';
+    const result = await runClean(sb, ['exec', '--profile', 'mixed', ...reportArgs('STRIPE_KEY')]);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain('Bitwarden turned bws away in bws source');
+    expect(result.stderr).toContain('too many requests (needed for');
+    expect(result.stderr).not.toContain('for now');
+    expect(result.stderr).not.toContain('Slow down');
+    expect(existsSync(report)).toBe(false);
+  });
+
   it('one provider failing delivers nothing from any, naming the alias and the reference', async () => {
     configure();
     const result = await runClean(sb, ['exec', '--profile', 'broken-bws', ...reportArgs('CF_TOKEN', 'TEAM_TOKEN')]);
@@ -207,6 +219,9 @@ describe('a provider program fails closed', () => {
     expect(result.stderr).toContain(words);
     expect(result.stderr).toContain('APP_TOKEN (vault://kv/app#token)');
     expect(result.stderr).not.toContain('fake provider debug');
+    // Every hint sends the agent to the human, never to running the program itself.
+    expect(result.stderr).not.toMatch(/run (it|the program) by hand/);
+    if (mode === 'hang' || mode === 'exit1') expect(result.stderr).toContain('agents must not run the program themselves');
     expect(existsSync(report)).toBe(false);
   }, 30_000);
 });
