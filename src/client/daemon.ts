@@ -208,11 +208,15 @@ export function daemonCommand(node: string, bin: string): string[] {
   return ['/bin/sh', '-c', 'ulimit -c 0 && exec "$0" "$@"', node, ...DAEMON_NODE_FLAGS, bin, 'daemon', 'serve'];
 }
 
-/** Variables that load code into a process: the daemon outlives the agent that started it and holds everyone's values, so it never inherits them. */
-export const DAEMON_ENV_DROPPED = ['NODE_OPTIONS', 'NODE_PATH', 'NODE_COMPILE_CACHE', 'BASH_ENV', 'ENV', 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'RUBYOPT', 'RUBYLIB'] as const;
+/**
+ * Variables that load code into a process, and the registered agent's token of whichever caller
+ * happens to start it: the daemon outlives that agent and holds everyone's values, so it never
+ * inherits them (each request carries its own caller's token).
+ */
+export const DAEMON_ENV_DROPPED = ['AGENT_SECRET_AGENT_TOKEN', 'NODE_OPTIONS', 'NODE_PATH', 'NODE_COMPILE_CACHE', 'BASH_ENV', 'ENV', 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'RUBYOPT', 'RUBYLIB'] as const;
 const DAEMON_ENV_DROPPED_PREFIXES = ['LD_', 'DYLD_'] as const;
 
-/** The environment a daemon is started with: the caller's, without code-loading variables. Pure. */
+/** The environment a daemon is started with: the caller's, without DAEMON_ENV_DROPPED and the LD_ and DYLD_ prefixes. Pure. */
 export function daemonEnv(env: Record<string, string | undefined>): Record<string, string> {
   const dropped = new Set<string>(DAEMON_ENV_DROPPED);
   const out = definedEnv(env);

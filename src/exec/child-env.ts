@@ -23,10 +23,12 @@ export interface ChildEnvInput {
 }
 
 /**
- * Never handed to a child: a registered agent's token (config/agents.ts AGENT_TOKEN_VARIABLE) is
- * the agent's identity, not the approved command's.
+ * Never inherited by a child from the caller's environment: a registered agent's token
+ * (config/agents.ts AGENT_TOKEN_VARIABLE) is the agent's identity, not the approved command's, and
+ * the provider tokens are agent-secret's way into a store (the command gets only the approved
+ * values). An approved secret or an env-file entry of the same name is still delivered.
  */
-const NEVER_INHERITED: readonly string[] = ['AGENT_SECRET_AGENT_TOKEN'];
+export const NEVER_INHERITED: readonly string[] = ['AGENT_SECRET_AGENT_TOKEN', 'OP_SERVICE_ACCOUNT_TOKEN', 'OP_CONNECT_HOST', 'OP_CONNECT_TOKEN', 'BWS_ACCESS_TOKEN'];
 
 /** Aliases that already name a variable in base, sorted and without duplicates. Pure. */
 export function findEnvConflicts(base: Readonly<Record<string, string | undefined>>, aliases: readonly string[]): string[] {

@@ -7,14 +7,14 @@
 // file heads from the host. Invariant: never throws (any internal failure allows), never
 // returns file content.
 
-import { ALLOW, CMD, clip, fileDenial, hiddenCommandDenial, quote, type GuardDecision } from './denial.js';
+import { ALLOW, CMD, clip, fileDenial, hiddenCommandDenial, humanOnlyDenial, quote, type GuardDecision } from './denial.js';
 import { baseName, candidatePaths, globFilter, joinDir, secretFileAt, secretFilesUnder, secretKindOf, type GuardHost } from './files.js';
 import { inlineCode, opCallInCode, pathsInCode, type InlineCode } from './inline-code.js';
 import { opSecretVerb } from './op-verbs.js';
 import { printsSecretLines } from './patterns.js';
 import { isDecoder, operands, printedFiles, runsUnseenCode } from './readers.js';
 import { decideGrepTool, decideSearch, isSearcher, parseSearch } from './search.js';
-import { secretFileKind } from './secret-files.js';
+import { isAgentSecretStore, secretFileKind } from './secret-files.js';
 import { parseShell, type ShellWord, type SimpleCommand } from './shell-words.js';
 import { effectiveCommand, programName } from './wrappers.js';
 
@@ -124,6 +124,8 @@ function decideSimple(simple: SimpleCommand, host: GuardHost, where: Where): Gua
   const args = words.slice(1);
   if (where.decodes && runsDecodedText(simple, first, name, args)) return hiddenCommandDenial(`… | ${clip(simple.words.map((word) => word.text).join(' '))}`);
   if (name === 'op' || name === 'op.exe') return decideOp(args);
+  const human = humanOnly(name, args);
+  if (human !== null) return humanOnlyDenial(`${name} ${args.map((word) => word.text).join(' ')}`, human);
   if (first.expanded) return decideBuiltWord(first, args, host, where.dir);
   if (name === 'git' && gitSubcommand(args)?.text === 'grep') return decideSearch('git grep', args.slice(args.indexOf(gitSubcommand(args)!) + 1), host, where.dir);
   if (isSearcher(name)) return decideSearch(name, args, host, where.dir);
@@ -137,9 +139,29 @@ function decideSimple(simple: SimpleCommand, host: GuardHost, where: Where): Gua
   return firstSecret(printedFiles(name, args), host, where.dir, (path) => `${name} ${path}`, how) ?? ALLOW;
 }
 
+// Why a command is the human's to run, or null: registering agents and storing provider tokens
+// (agent-secret agent add|remove, provider token set|remove), and reading agent-secret's entries
+// in the Secret Service or the Keychain.
+function humanOnly(name: string, args: readonly ShellWord[]): string | null {
+  const texts = args.map((word) => word.text);
+  const mentionsUs = texts.some((text) => text === 'agent-secret' || text.includes('agent-secret'));
+  if (name === 'agent-secret') {
+    const positional = texts.filter((text) => !text.startsWith('-'));
+    const [group, verb, action] = positional;
+    if (group === 'agent' && (verb === 'add' || verb === 'remove')) return `registering or removing an agent is the human's decision, not an agent's.`;
+    if (group === 'provider' && verb === 'token' && (action === 'set' || action === 'remove')) return `provider tokens are stored and removed by the human, not by an agent.`;
+    return null;
+  }
+  if (name === 'secret-tool' && mentionsUs && texts.some((text) => text === 'lookup' || text === 'search')) return `it reads a provider token agent-secret keeps in the Secret Service.`;
+  if (name === 'security' && mentionsUs && texts.some((text) => /^find-(generic|internet)-password$/.test(text))) return `it reads a provider token agent-secret keeps in the Keychain.`;
+  return null;
+}
+
 // The first of these words that names a file holding secrets, as a deny.
 function firstSecret(words: readonly ShellWord[], host: GuardHost, dir: string, blocked: (path: string) => string, how: 'read' | 'source' = 'read'): GuardDecision | null {
   for (const word of words) {
+    // agent-secret's own stores, by how the path is written (a glob or a variable included).
+    if (isAgentSecretStore(word.text)) return fileDenial(blocked(word.text), word.text, 'agent-secret', how);
     for (const path of candidatePaths(word, host, dir)) {
       const kind = secretKindOf(path, host);
       if (kind !== null) return fileDenial(blocked(path), path, kind, how);

@@ -4,7 +4,7 @@
 
 import type { SecretFileKind } from './secret-files.js';
 
-export type GuardRule = 'op-secret-verb' | 'secret-file-read' | 'hidden-command';
+export type GuardRule = 'op-secret-verb' | 'secret-file-read' | 'hidden-command' | 'human-only';
 
 export type GuardDecision =
   | { readonly decision: 'allow' }
@@ -31,7 +31,10 @@ export function fileDenial(blocked: string, path: string, kind: SecretFileKind, 
   const shown = quote(path);
   let suggestion: string;
   let why: string;
-  if (kind === 'env') {
+  if (kind === 'agent-secret') {
+    why = `${shown} is one of agent-secret's own stores (a provider token or a delivered secret file), which only agent-secret and the approved command read.`;
+    suggestion = `agent-secret exec --profile <profile> -- ${CMD} (the approved command gets the value); ask the human about the token itself`;
+  } else if (kind === 'env') {
     why = `${shown} holds 1Password references or secret values, and printing it puts them in this conversation.`;
     suggestion =
       how === 'source'
@@ -64,4 +67,11 @@ export function quote(text: string): string {
 
 export function clip(text: string): string {
   return text.length <= 300 ? text : `${text.slice(0, 297)}…`;
+}
+
+/** A deny for a command that is the human's to run: it registers agents, stores tokens, or reads agent-secret's keyring entries. */
+export function humanOnlyDenial(blocked: string, why: string): GuardDecision {
+  const suggestion = 'ask the human to run it in their own terminal';
+  const reason = `agent-secret guard blocked \`${clip(blocked)}\`: ${why} Use instead: ${suggestion}.`;
+  return { decision: 'deny', rule: 'human-only', blocked: clip(blocked), suggestion, reason };
 }

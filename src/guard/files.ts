@@ -4,7 +4,7 @@
 // whatever the host lets it see. Invariant: pure apart from the host calls; only ever returns
 // paths and kinds, never file content; the walk is capped so the guard stays fast.
 
-import { holdsSecrets, secretFileKind, type SecretFileKind } from './secret-files.js';
+import { holdsSecrets, isAgentSecretStore, secretFileKind, type SecretFileKind } from './secret-files.js';
 import type { ShellWord } from './shell-words.js';
 
 /** One entry of a directory listing. */
@@ -54,6 +54,7 @@ export function secretKindOf(path: string, host: GuardHost): SecretFileKind | nu
 }
 
 export function secretFileAt(path: string, host: GuardHost): SecretFile | null {
+  if (isAgentSecretStore(path)) return { path, kind: 'agent-secret', head: '' };
   const kind = secretFileKind(baseName(path));
   if (kind === null) return null;
   const head = host.readFileHead(path);

@@ -4,7 +4,16 @@
 // Invariant: pure; content is only tested, never returned, so no caller can echo a value.
 
 /** Kinds of secret files, by name. */
-export type SecretFileKind = 'env' | 'ssh-key' | 'pem' | 'keystore' | 'npmrc' | 'login' | 'credentials';
+export type SecretFileKind = 'env' | 'ssh-key' | 'pem' | 'keystore' | 'npmrc' | 'login' | 'credentials' | 'agent-secret';
+
+/**
+ * Whether a path (as written, globs included) is in agent-secret's own stores: a provider token
+ * file (under agent-secret/tokens) or a delivered secret file (under a directory agent-secret-files.XXXX, in
+ * /dev/shm or $XDG_RUNTIME_DIR). Pure.
+ */
+export function isAgentSecretStore(path: string): boolean {
+  return /(^|\/)agent-secret\/tokens\/./.test(path) || /(^|\/)agent-secret-files\.[^/]*\/./.test(path);
+}
 
 /** The kind a file name suggests, or null for an ordinary name. */
 export function secretFileKind(name: string): SecretFileKind | null {
@@ -30,6 +39,7 @@ export function holdsSecrets(kind: SecretFileKind, head: string): boolean {
       return /PRIVATE KEY/.test(head);
     case 'npmrc':
       return /(_authToken|_auth|_password|npmAuthToken|npmAuthIdent)\s*[=:]/.test(head);
+    case 'agent-secret':
     case 'ssh-key':
     case 'keystore':
     case 'login':

@@ -35,9 +35,15 @@ export function batchesOf(specs: readonly SecretSpec[]): IdentityBatch[] {
   return [...batches.values()].map((b) => ({ account: b.account, entries: [...b.refs].map(([ref, aliases]) => ({ ref, aliases })) }));
 }
 
+/** An alias as a message names it: a template's reference (resolution key ALIAS#N, request/template.ts) is `template ALIAS`. Pure. */
+export function shownAlias(alias: string): string {
+  const hash = alias.indexOf('#');
+  return hash < 0 ? alias : `template ${alias.slice(0, hash)}`;
+}
+
 /** "A (op://…), B, C (op://…)" for the given entries, clipped to a few. Pure. */
 export function describeEntries(entries: readonly BatchEntry[]): string {
-  const shown = entries.slice(0, MAX_LISTED).map((e) => `${e.aliases.join(', ')} (${e.ref})`);
+  const shown = entries.slice(0, MAX_LISTED).map((e) => `${[...new Set(e.aliases.map(shownAlias))].join(', ')} (${e.ref})`);
   const more = entries.length - shown.length;
   return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
 }

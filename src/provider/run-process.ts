@@ -9,8 +9,12 @@ import { execa } from 'execa';
 /** Time between SIGTERM and SIGKILL once a helper must stop. */
 export const HELPER_KILL_GRACE_MS = 2_000;
 
-/** Variables no helper inherits: they change how node or the helper behaves, or are tokens agent-secret manages itself. */
+/**
+ * Variables no helper inherits: they change how node or the helper behaves, are tokens
+ * agent-secret manages itself, or are a registered agent's identity (AGENT_SECRET_AGENT_TOKEN).
+ */
 export const DROPPED_HELPER_ENV: ReadonlySet<string> = new Set([
+  'AGENT_SECRET_AGENT_TOKEN',
   'NODE_DEBUG',
   'NODE_OPTIONS',
   'OP_SERVICE_ACCOUNT_TOKEN',

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FAKE_BWS_VAULT_PATH, FAKE_PROGRAM_VAULT_PATH } from '../helpers/canaries.js';
 import { runClean } from '../helpers/run-cli.js';
-import { createSandbox, FIXTURE_BIN, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { execa } from 'execa';
+import { BIN, createSandbox, FIXTURE_BIN, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
 import { digest, valueOf } from '../helpers/vault.js';
 
 const PROGRAMS = join(REPO_ROOT, 'test', 'fixtures', 'programs');
@@ -121,6 +122,63 @@ describe('a profile mixing op, bws and a provider program', () => {
     expect(program[0]!.env_names).not.toContain('BWS_ACCESS_TOKEN');
   });
 
+  it("the caller's provider tokens and registered-agent token reach neither the child nor any helper, nor the daemon it starts", async () => {
+    configure();
+    const added = await runClean(sb, ['agent', 'add', 'tester', '--json']);
+    expect(added.code).toBe(0);
+    const { token } = JSON.parse(added.stdout) as { token: string };
+    const callerTokens = { AGENT_SECRET_AGENT_TOKEN: token, BWS_ACCESS_TOKEN: 'caller-bws-token-Y', OP_CONNECT_HOST: 'https://connect.invalid', OP_CONNECT_TOKEN: 'caller-connect-token' };
+    const names = Object.keys(callerTokens);
+    // This exec starts the daemon, with the caller's environment.
+    const result = await runClean(sb, ['exec', '--profile', 'mixed', ...reportArgs(...ALIASES, ...names)], { env: callerTokens });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const got = readReport();
+    for (const name of names) expect(got[name], name).toEqual({ set: false });
+    expect(got.STRIPE_KEY).toEqual(digest(STRIPE.value));
+
+    const op = sb.opCalls() as Array<{ argv: string[]; env_names: string[] }>;
+    expect(op).toHaveLength(1);
+    expect(op[0]!.env_names).not.toContain('AGENT_SECRET_AGENT_TOKEN');
+    const bws = jsonLines(bwsLog) as Array<{ env_names: string[] }>;
+    expect(bws).toHaveLength(2);
+    for (const call of bws) expect(call.env_names).not.toContain('AGENT_SECRET_AGENT_TOKEN');
+    const program = jsonLines(programLog) as Array<{ env_names: string[] }>;
+    expect(program).toHaveLength(1);
+    for (const name of ['AGENT_SECRET_AGENT_TOKEN', 'BWS_ACCESS_TOKEN', 'OP_CONNECT_TOKEN']) expect(program[0]!.env_names).not.toContain(name);
+
+    // The daemon this caller started does not hold the agent's token.
+    const pid = (JSON.parse(readFileSync(sb.daemonPidFile, 'utf8')) as { pid: number }).pid;
+    if (existsSync(`/proc/${pid}/environ`)) expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).not.toContainEqual(expect.stringMatching(/^AGENT_SECRET_AGENT_TOKEN=/));
+    for (const text of [result.stdout, result.stderr, readFileSync(sb.auditPath, 'utf8')]) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain('caller-bws-token-Y');
+    }
+  });
+
+  it('an op service-account token in the caller environment reaches op but not the child', async () => {
+    const OP_VAULT = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'op-vault.json'), 'utf8')) as { service_accounts: Array<{ account: string; token: { value: string } }> };
+    const SA = OP_VAULT.service_accounts[0]!;
+    sb.useApprover('approve');
+    const result = await runClean(sb, ['exec', '--reason', 't', '--secret', 'S=op://Infra/Cloudflare/token', ...reportArgs('S', 'OP_SERVICE_ACCOUNT_TOKEN')], { env: { OP_SERVICE_ACCOUNT_TOKEN: SA.token.value } });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(readReport()).toMatchObject({ S: { set: true }, OP_SERVICE_ACCOUNT_TOKEN: { set: false } });
+    for (const text of [result.stdout, result.stderr, readFileSync(sb.auditPath, 'utf8')]) expect(text).not.toContain(SA.token.value);
+  });
+
+  it('Bitwarden rate-limiting bws says so plainly, naming the source and what it was needed for', async () => {
+    configure();
+    sb.env.FAKE_BWS_STATE = 'rate_limited';
+    const result = await runClean(sb, ['exec', '--profile', 'mixed', ...reportArgs('STRIPE_KEY')]);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toContain('Bitwarden turned bws away in bws source');
+    expect(result.stderr).toContain('too many requests (needed for');
+    expect(result.stderr).not.toContain('for now');
+    expect(result.stderr).not.toContain('Slow down');
+    expect(existsSync(report)).toBe(false);
+  });
+
   it('one provider failing delivers nothing from any, naming the alias and the reference', async () => {
     configure();
     const result = await runClean(sb, ['exec', '--profile', 'broken-bws', ...reportArgs('CF_TOKEN', 'TEAM_TOKEN')]);
@@ -161,6 +219,9 @@ describe('a provider program fails closed', () => {
     expect(result.stderr).toContain(words);
     expect(result.stderr).toContain('APP_TOKEN (vault://kv/app#token)');
     expect(result.stderr).not.toContain('fake provider debug');
+    // Every hint sends the agent to the human, never to running the program itself.
+    expect(result.stderr).not.toMatch(/run (it|the program) by hand/);
+    if (mode === 'hang' || mode === 'exit1') expect(result.stderr).toContain('agents must not run the program themselves');
     expect(existsSync(report)).toBe(false);
   }, 30_000);
 });
@@ -320,5 +381,39 @@ describe('doctor reports every configured provider', () => {
     expect(byName('provider gone')).toMatchObject({ status: 'fail', hint: expect.stringContaining('providers.gone') });
     const text = await runClean(sb, ['doctor']);
     expect(text.stdout).toContain('bws_source team');
+  });
+});
+
+describe('the GitHub Actions example of docs/policy.md', () => {
+  it('works as written, and npm run smoke never holds the service-account token', async () => {
+    const OP_VAULT = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'op-vault.json'), 'utf8')) as { service_accounts: Array<{ account: string; token: { value: string } }> };
+    const SA = OP_VAULT.service_accounts[0]!;
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'policy.md'), 'utf8');
+    const yaml = doc.slice(doc.indexOf('# .github/workflows/deploy.yml'));
+    const lines = yaml.slice(0, yaml.indexOf('```')).split('\n');
+    // The config step's script: the indented lines after its `run: |`.
+    const start = lines.findIndex((l) => l.includes('name: agent-secret config (headless) and policy')) + 2;
+    const end = lines.findIndex((l, i) => i > start && l.trimStart().startsWith('- name:'));
+    const configScript = lines.slice(start, end).map((l) => l.slice(10)).join('\n');
+    const tokenLine = lines.find((l) => l.includes('provider token set'))!.replace(/^\s*run: /, '');
+    const execLine = lines.find((l) => l.includes('agent-secret exec'))!.replace(/^\s*run: /, '');
+    const adapt = (text: string) => text.replaceAll('ci.1password.com', SA.account).replaceAll('op://CI/**', 'op://Infra/**');
+
+    const shim = join(sb.root, 'shim');
+    mkdirSync(shim);
+    writeFileSync(join(shim, 'agent-secret'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+    sb.write('agent-secret.yml', `version: 1\nprofiles:\n  smoke:\n    reason: CI smoke\n    account: ${SA.account}\n    secrets:\n      CF_TOKEN: op://Infra/Cloudflare/token\n`);
+    sb.write('package.json', JSON.stringify({ name: 'smoke', private: true, scripts: { smoke: `node ${join(PROGRAMS, 'report-env.mjs')} ${report} CF_TOKEN OP_SERVICE_ACCOUNT_TOKEN OP_TOKEN` } }));
+    const env = { ...sb.env, PATH: `${shim}:${sb.env.PATH}`, XDG_CONFIG_HOME: join(sb.env.HOME!, '.config'), FAKE_OP_STATE: 'signed_out' };
+    const step = (script: string, extra: Record<string, string> = {}) => execa('bash', ['-e', '-c', script], { cwd: sb.project, env: { ...env, ...extra }, extendEnv: false, reject: false, all: true });
+
+    const config = await step(adapt(configScript));
+    expect(config.exitCode, config.all).toBe(0);
+    const token = await step(adapt(tokenLine), { OP_TOKEN: SA.token.value });
+    expect(token.exitCode, token.all).toBe(0);
+    const smoke = await step(adapt(execLine));
+    expect(smoke.exitCode, smoke.all).toBe(0);
+    expect(readReport()).toMatchObject({ CF_TOKEN: digest(valueOf('op://Infra/Cloudflare/token', SA.account)), OP_SERVICE_ACCOUNT_TOKEN: { set: false }, OP_TOKEN: { set: false } });
+    for (const text of [config.all, token.all, smoke.all]) expect(text).not.toContain(SA.token.value);
   });
 });

@@ -82,7 +82,7 @@ function bwsFailure(kind: BwsErrorKind | 'malformed', result: HelperResult | nul
     case 'token':
       return failed(`bws source ${source} refused its access token (needed for ${list})`, tokenHint(source, defaultSource), 'provider.signed_out');
     case 'rate_limited':
-      return failed(`Bitwarden refused bws ${where} for now: too many requests (needed for ${list})`, 'wait a minute, then retry');
+      return failed(`Bitwarden turned bws away ${where}: too many requests (needed for ${list})`, 'wait a minute, then retry');
     case 'permission':
       return failed(`bws may not read ${list} ${where}`, "the machine account has no access to this secret's project; the human can grant it in Bitwarden");
     case 'unreachable':

@@ -44,10 +44,10 @@ export function programProvider(scheme: string, config: ProgramProviderConfig, h
     if (result.exitCode !== 0) {
       const end = describeEnd(result, timeoutMs);
       const hint = result.timedOut
-        ? `the program may hang or be slow: run it by hand with a request on stdin (docs/providers.md); providers.${scheme}.timeout raises the limit`
+        ? `the program may hang or be slow: ask the human to try it by hand (docs/providers.md) or raise providers.${scheme}.timeout; agents must not run the program themselves`
         : result.failedToStart
           ? hintFix
-          : 'its stderr is not shown: run the program by hand with a request on stdin to see what it says (docs/providers.md)';
+          : 'its stderr is not shown: ask the human to try the program by hand (docs/providers.md); agents must not run the program themselves';
       const error = new AgentSecretError(result.failedToStart ? 'provider.missing' : 'provider.failed', `${label} ${end} while resolving ${all}; nothing was delivered`, { hint, details });
       throw error;
     }

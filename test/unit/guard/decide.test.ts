@@ -217,9 +217,27 @@ const DENY: Array<[string, string]> = [
   ['less $(pwd)/config/prod.env', '--env-file config/prod.env'],
   ['paste -sd, .env.local', '--env-file .env.local'],
   ['column -t -s= .env.production', '--env-file .env.production'],
+  // agent-secret's own stores: provider token files and delivered secret files.
+  ['cat ~/.config/agent-secret/tokens/bws.default', 'ask the human about the token'],
+  ['cat "$XDG_CONFIG_HOME/agent-secret/tokens/op.ci.1password.com"', 'ask the human about the token'],
+  ['cat /dev/shm/agent-secret-files.*/NPMRC/.npmrc', 'the approved command gets the value'],
+  ['head -c 200 /run/user/0/agent-secret-files.Xy12ab/KEY/key.pem', 'the approved command gets the value'],
+  ['cd /dev/shm && cat agent-secret-files.Xy12ab/KEY/key', 'the approved command gets the value'],
+  // The human's commands and agent-secret's keyring entries.
+  ['secret-tool lookup service agent-secret token bws.default', 'ask the human to run it'],
+  ['security find-generic-password -s agent-secret -a bws.default -w', 'ask the human to run it'],
+  ['agent-secret agent add tester', 'ask the human to run it'],
+  ['agent-secret agent remove tester', 'ask the human to run it'],
+  ['agent-secret provider token set bws', 'ask the human to run it'],
+  ['echo x | agent-secret provider token remove bws/team', 'ask the human to run it'],
 ];
 
 const ALLOW: string[] = [
+  'agent-secret agent list',
+  'agent-secret provider token status bws/team',
+  'agent-secret policy explain --profile deploy -- true',
+  'secret-tool lookup service other-app',
+  'security find-generic-password -s other-app',
   'op --version',
   'op whoami',
   'op item list --vault Engineering',
@@ -421,6 +439,11 @@ describe('Read tool', () => {
     expect(read('/p/.env.local')).toMatchObject({ decision: 'deny', suggestion: expect.stringContaining('--env-file /p/.env.local') });
     expect(read('/h/.ssh/id_ed25519')).toMatchObject({ decision: 'deny' });
   });
+  it("denies agent-secret's own stores whatever they hold", () => {
+    for (const path of ['/h/.config/agent-secret/tokens/bws.default', '/dev/shm/agent-secret-files.Ab12/NPMRC/.npmrc', '/run/user/0/agent-secret-files.Ab12/K/k']) {
+      expect(read(path)).toMatchObject({ decision: 'deny', rule: 'secret-file-read', suggestion: expect.stringContaining('the approved command gets the value') });
+    }
+  });
   it('allows ordinary files, templates with placeholders and missing files', () => {
     for (const path of ['/p/README.md', '/p/.env.example', '/p/.env.plain', '/p/.env.nope', '/h/.ssh/id_ed25519.pub']) expect(read(path)).toEqual({ decision: 'allow' });
   });
@@ -437,6 +460,7 @@ describe('Grep tool (Claude Code runs ripgrep with hidden files; only output_mod
     [{ pattern: 'GITHUB', glob: '*.env', output_mode: 'content', path: '/p/config' }, '--env-file /p/config/prod.env'],
     [{ pattern: 'PRIVATE KEY', output_mode: 'content', '-n': true }, 'use the file by its path'],
     [{ pattern: '(?i)stripe_secret', output_mode: 'content' }, '--env-file .env.local'],
+    [{ pattern: '.', path: '/h/.config/agent-secret/tokens/bws.default', output_mode: 'content' }, 'ask the human about the token'],
   ];
   for (const [input, suggestion] of denied) {
     it(`denies ${JSON.stringify(input)}`, () => {
