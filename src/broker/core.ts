@@ -366,10 +366,12 @@ export function policyVerdict(core: BrokerCore, request: ApprovalRequest, userCo
   if (decision.decision !== 'allow' || decision.rate === null || decision.rule === null) return { decision, ticket: null };
   const ticket = core.rates.take(decision.rule, decision.rate, core.now());
   if (ticket !== null) return { decision, ticket };
-  const spent = `policy rule ${decision.rule} already allowed its ${decision.rate.max} deliveries per ${decision.rate.perSeconds}s`;
+  const spent = `policy rule ${decision.rule} already allowed its ${deliveries(decision.rate.max)} per ${decision.rate.perSeconds}s`;
   const why = headless ? `${spent}, and approver is none: nobody can be asked` : `${spent}: the human decides`;
   return { decision: { ...decision, decision: headless ? 'deny' : 'ask', why, reuse: null }, ticket: null };
 }
+
+const deliveries = (n: number) => `${n} ${n === 1 ? 'delivery' : 'deliveries'}`;
 
 /** The audit fields of a verdict, on the request's first line. */
 export function verdictExtra(verdict: Verdict, agent: string | null): AuditExtra {
@@ -390,7 +392,7 @@ export function policyDenied(scope: Scope, verdict: Verdict, before: AuditRecord
     auditEvent('approval_denied', actx, { approver: 'policy', approver_config: userConfig.policy?.path ?? userConfig.path, decision_reason: why, ...(rule === null ? {} : { policy_rule: rule }) }),
   ]);
   if (rule !== null) {
-    throw new AgentSecretError('approval.denied', `request denied by policy rule ${rule}: ${why}; nobody was asked, nothing was resolved${ran}`, {
+    throw new AgentSecretError('approval.denied', `request denied: ${why}; nobody was asked, nothing was resolved${ran}`, {
       hint: 'the human wrote this rule; do not retry or work around it: tell the human what you needed (agent-secret policy explain -- CMD shows the rule)',
     });
   }

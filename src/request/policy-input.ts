@@ -20,6 +20,7 @@ export function policyInputOf(request: ApprovalRequest, agent: string | null, no
       ...request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, provider: s.provider, name: null })),
       ...request.templates.flatMap((t) => t.refs.map((ref) => ({ alias: t.alias, ref, account: t.account, provider: schemeOf(ref) ?? 'op', name: null }))),
     ],
+    templates: request.templates.map((t) => ({ path: t.path, sha256: t.sha256 })),
     executable: request.executable,
     command: request.command,
     cwd: request.cwd,
@@ -38,10 +39,14 @@ export function missingRuleOf(request: ApprovalRequest): string {
     'decision: allow',
     ...(request.profile === null ? [] : [`profile: ${request.profile}`]),
     `executable: ${program}`,
-    `secrets: [${[...request.secrets.map((s) => s.alias), ...request.templates.map((t) => t.alias)].join(', ')}]`,
+    `secrets: [${[...request.secrets.map((s) => `{alias: ${s.alias}, ref: ${quoteRef(s.ref)}}`), ...request.templates.flatMap((t) => t.refs.map((ref) => `{alias: ${t.alias}, ref: ${quoteRef(ref)}}`))].join(', ')}]`,
+    ...(request.templates.length === 0 ? [] : [`templates: [${request.templates.map((t) => `{path: ${quoteRef(t.path)}, sha256: ${t.sha256}}`).join(', ')}]`]),
   ];
   return `{${parts.join(', ')}}`;
 }
+
+// A reference or path in YAML flow style: quoted when it holds a space or a YAML indicator.
+const quoteRef = (text: string) => (/^[A-Za-z0-9_./:@+-]+$/.test(text) ? text : JSON.stringify(text));
 
 /** The JSON view of a decision (dry run, explain). */
 export function decisionJson(d: PolicyDecision): Record<string, unknown> {

@@ -98,7 +98,8 @@ describe('policy', () => {
     writePolicy(POLICY);
     const denied = await runClean(sb, execArgs('db', 'DATABASE_URL'));
     expect(denied.code).toBe(10);
-    expect(denied.stderr).toContain('denied by policy rule no-deploy');
+    expect(denied.stderr).toContain('request denied: policy rule no-deploy denies it; nobody was asked');
+    expect(denied.stderr).not.toMatch(/no-deploy.*no-deploy/);
     expect(sb.prompts()).toHaveLength(1);
     expect(seen('DATABASE_URL')).toHaveLength(1);
   });

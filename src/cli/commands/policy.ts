@@ -22,6 +22,7 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
       sources: report.sources,
       problems: report.problems,
       headless,
+      warnings: policy === null ? [] : (await import('../../policy/parse.js')).policyWarnings(policy),
       rules: policy === null ? [] : policy.rules.map(ruleJson),
     });
     return ok ? 0 : EXIT_CODES.usage;
@@ -41,7 +42,14 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
     ]);
     return 0;
   }
-  writeLines(ctx.stdout, [`policy check: ok, ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'} in ${policy.path}`, ...describeOrder(policy), headless ? 'no match: denied (approver is none, headless)' : 'no match: the human approver decides']);
+  const { policyWarnings } = await import('../../policy/parse.js');
+  const warnings = policyWarnings(policy);
+  writeLines(ctx.stdout, [
+    `policy check: ok, ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'} in ${policy.path}`,
+    ...describeOrder(policy),
+    headless ? 'no match: denied (approver is none, headless)' : 'no match: the human approver decides',
+    ...warnings.map((w) => `warning: ${w}`),
+  ]);
   return 0;
 }
 
@@ -102,7 +110,7 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
   writeLines(ctx.stdout, [
     `policy explain: ${decision.decision}${decision.rule === null ? ' (no rule)' : ` by rule ${decision.rule}`} (nobody asked, nothing resolved, nothing run)`,
     `why:      ${decision.why}`,
-    `exec:     ${execWould(decision)}`,
+    `exec:     ${execWould(decision, headless)}`,
     `request:  ${plan.request.profile === null ? '' : `profile ${plan.request.profile}; `}${plan.request.command.map(shellQuote).join(' ')}`,
     `secrets:  ${plan.request.secrets.map((s) => `${s.alias}=${s.ref}`).join(', ')}`,
     `requester: ${input.requester.join(' <- ') || '-'}`,
@@ -123,11 +131,12 @@ function failedWhy(rule: PolicyRule, matcher: string): string {
   return `${matcher} does not match`;
 }
 
-function execWould(d: PolicyDecision): string {
+function execWould(d: PolicyDecision, headless: boolean): string {
   if (d.decision === 'deny') return 'would be denied (exit 10) without asking anyone';
   if (d.decision === 'ask') return 'would ask the human approver';
   const kept = d.reuse === null ? '' : `; values kept ${d.reuse.ttlSeconds}s (at most the request ttl) for ${d.reuse.maxUses} uses`;
-  const rate = d.rate === null ? '' : `; at most ${d.rate.max} per ${d.rate.perSeconds}s (counted by the daemon: once spent, the human decides)`;
+  const spent = headless ? 'once spent, denied (approver is none)' : 'once spent, the human decides';
+  const rate = d.rate === null ? '' : `; at most ${d.rate.max} per ${d.rate.perSeconds}s (counted by the daemon: ${spent})`;
   return `would run without asking${kept}${rate}`;
 }
 
