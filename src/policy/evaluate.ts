@@ -49,8 +49,8 @@ export function failedMatcher(rule: PolicyRule, input: PolicyInput): keyof RuleM
     ['project', () => matchProject(m, input)],
     ['secrets', () => matchSecrets(m.secrets, input.secrets, rule.decision === 'allow' ? 'every' : 'some')],
     ['templates', () => matchTemplates(m.templates, input, rule.decision === 'allow' ? 'every' : 'some')],
-    ['executable', () => m.executable === undefined || m.executable.some((e) => matchProgram(e, input.executable))],
-    ['argv', () => m.argv === undefined || m.argv.some((prefix) => argvStartsWith(prefix, input.command))],
+    ['executable', () => m.executable === undefined || m.executable.some((e) => matchExecutable(e, input.executable))],
+    ['argv', () => m.argv === undefined || m.argv.some((prefix) => argvStartsWith(prefix, input))],
     ['cwd', () => m.cwd === undefined || m.cwd.some((c) => pathWithin(c, input.cwd))],
     ['hours', () => m.hours === undefined || withinHours(m.hours, input.minuteOfDay)],
     ['days', () => m.days === undefined || m.days.includes(input.weekday)],
@@ -77,12 +77,52 @@ export function matchProgram(pattern: string, program: string): boolean {
   return pattern.startsWith('/') ? globMatch(pattern, program) : globMatch(pattern, baseName(program));
 }
 
-function argvStartsWith(prefix: readonly string[], command: readonly string[]): boolean {
+/**
+ * Where a bare program name in `executable:` or argv[0] of `argv:` may live: directories only an
+ * administrator writes. `node` in a rule never matches `/tmp/x/node`; anything else is named by
+ * its absolute path or a path glob. One list, kept here as data.
+ */
+export const SYSTEM_PROGRAM_DIRS: readonly string[] = [
+  '/usr/bin',
+  '/bin',
+  '/usr/sbin',
+  '/sbin',
+  '/usr/local/bin',
+  '/usr/local/sbin',
+  '/opt/homebrew/bin',
+  '/opt/local/bin',
+  '/nix/var/nix/profiles/default/bin',
+  '/run/current-system/sw/bin',
+];
+
+/** Whether the absolute `path` is a file directly in one of SYSTEM_PROGRAM_DIRS. */
+export function inSystemDir(path: string): boolean {
+  const at = path.lastIndexOf('/');
+  return at > 0 ? SYSTEM_PROGRAM_DIRS.includes(path.slice(0, at)) : at === 0 && SYSTEM_PROGRAM_DIRS.includes('/');
+}
+
+/** `executable:`: an absolute pattern matches the resolved path; a bare name a system program of that name. */
+export function matchExecutable(pattern: string, executable: string): boolean {
+  return pattern.startsWith('/') ? globMatch(pattern, executable) : globMatch(pattern, baseName(executable)) && inSystemDir(executable);
+}
+
+function argvStartsWith(prefix: readonly string[], input: PolicyInput): boolean {
+  const command = input.command;
   if (prefix.length > command.length) return false;
   return prefix.every((pattern, i) => {
     const word = command[i] as string;
-    return i === 0 ? matchProgram(pattern, word) || globMatch(pattern, word) : globMatch(pattern, word);
+    if (i > 0) return globMatch(pattern, word);
+    if (pattern.startsWith('/')) return globMatch(pattern, word) || globMatch(pattern, input.executable);
+    // A bare argv[0]: the program's name, and the program a system one (as resolved, or as given by path).
+    return globMatch(pattern, baseName(word)) && (inSystemDir(input.executable) || (word.startsWith('/') && inSystemDir(word)));
   });
+}
+
+/** Why a bare name in the rule's `executable`/`argv` does not match this program, when that is the reason. */
+export function bareNameOutsideSystem(rule: PolicyRule, input: PolicyInput): boolean {
+  const name = baseName(input.executable);
+  const bare = [...(rule.match.executable ?? []), ...(rule.match.argv ?? []).map((p) => p[0] as string)].filter((p) => !p.startsWith('/'));
+  return !inSystemDir(input.executable) && bare.some((p) => globMatch(p, name));
 }
 
 function withinHours(hours: { start: number; end: number }, minute: number): boolean {

@@ -3,6 +3,7 @@
 // Also the one-line description of the rule a denied request is missing. Pure.
 
 import { schemeOf } from '../core/ref.js';
+import { inSystemDir } from '../policy/evaluate.js';
 import type { PolicyDecision, PolicyInput } from '../policy/types.js';
 import type { ApprovalRequest } from './types.js';
 
@@ -34,7 +35,8 @@ export function policyInputOf(request: ApprovalRequest, agent: string | null, no
  * (profile, program, aliases), never the full command line.
  */
 export function missingRuleOf(request: ApprovalRequest): string {
-  const program = request.executable.slice(request.executable.lastIndexOf('/') + 1);
+  // A bare name covers only a program in a system directory; anything else by its path.
+  const program = inSystemDir(request.executable) ? request.executable.slice(request.executable.lastIndexOf('/') + 1) : quoteRef(request.executable);
   const parts = [
     'decision: allow',
     ...(request.profile === null ? [] : [`profile: ${request.profile}`]),

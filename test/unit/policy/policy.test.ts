@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy } from '../../../src/policy/evaluate.js';
+import { evaluatePolicy, matchExecutable, SYSTEM_PROGRAM_DIRS } from '../../../src/policy/evaluate.js';
 import { globMatch, pathWithin } from '../../../src/policy/glob.js';
 import { parsePolicy, policyWarnings } from '../../../src/policy/parse.js';
 import { createRateLimiter } from '../../../src/policy/rate.js';
@@ -313,5 +313,35 @@ describe('policy warnings', () => {
     expect(warnings[0]).toContain('rule no-prod (line 1): a deny by 1Password vault or item name does not cover the same item addressed by its id');
     expect(warnings[1]).toContain('rule cf (line 1): secrets by alias only (CF_TOKEN) allow any reference');
     expect(warnings[2]).toContain('rule ask-ssh (line 1): an ask by alias only is dodged by renaming');
+  });
+});
+
+describe('bare program names', () => {
+  const policy = policyOf([
+    { id: 'purge', decision: 'allow', argv: ['node purge.mjs'] },
+    { id: 'npm', decision: 'allow', executable: 'npm' },
+    { id: 'by-path', decision: 'allow', executable: '/home/u/.nvm/versions/node/*/bin/deno' },
+  ]);
+  it.each<[string, Partial<PolicyInput>, string | null]>([
+    ['node from /usr/bin', { executable: '/usr/bin/node', command: ['node', 'purge.mjs'] }, 'purge'],
+    ['node given by system path', { executable: '/usr/local/Cellar/node/20/bin/node', command: ['/usr/local/bin/node', 'purge.mjs'] }, 'purge'],
+    ['a node in /tmp, given by path', { executable: '/tmp/x/node', command: ['/tmp/x/node', 'purge.mjs'] }, null],
+    ['a node in /tmp, found on PATH', { executable: '/tmp/x/node', command: ['node', 'purge.mjs'] }, null],
+    ['npm in /opt/homebrew/bin', { executable: '/opt/homebrew/bin/npm', command: ['npm', 'x'] }, 'npm'],
+    ['npm in the project', { executable: '/home/u/src/app/npm', command: ['./npm', 'x'] }, null],
+    ['npm in a subdirectory of /usr/bin', { executable: '/usr/bin/x/npm', command: ['npm', 'x'] }, null],
+    ['an absolute glob', { executable: '/home/u/.nvm/versions/node/20/bin/deno', command: ['deno'] }, 'by-path'],
+  ])('%s', (_name, over, rule) => {
+    const got = evaluatePolicy(policy, input({ profile: null, ...over }), { headless: false });
+    expect(got.rule).toBe(rule);
+  });
+  it('every system directory is absolute and a bare name matches only there', () => {
+    for (const dir of SYSTEM_PROGRAM_DIRS) expect(dir.startsWith('/') && !dir.endsWith('/')).toBe(true);
+    fc.assert(
+      fc.property(fc.stringMatching(/^\/[a-z]{1,6}(\/[a-z]{1,6}){0,3}$/), (dir) => {
+        const got = matchExecutable('node', `${dir}/node`);
+        expect(got).toBe(SYSTEM_PROGRAM_DIRS.includes(dir));
+      }),
+    );
   });
 });
