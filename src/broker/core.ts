@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { buildPrompt, selectApprover, type PromptOperation, type PromptSession } from '../approval/index.js';
-import { auditEvent, openAuditLog, type AuditContext, type AuditExtra, type AuditLog, type AuditRecord } from '../audit/index.js';
+import { auditEvent, openAuditLog, policyGrantsSince, type AuditContext, type AuditExtra, type AuditLog, type AuditRecord } from '../audit/index.js';
 import { createUserConfigLoader, type UserConfig } from '../config/user-config.js';
 import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
@@ -15,7 +15,7 @@ import { auditLogPath, type DirsInput } from '../platform/dirs.js';
 import { ExecExitedBodySchema, ExecSpawnFailedBodySchema, ExecStartedBodySchema } from '../protocol/messages.js';
 import { createRegistry, prepareResolution, type ProviderRegistry, type Resolution } from '../provider/index.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
-import { createRateLimiter, type RateTicket } from '../policy/rate.js';
+import { createRateLimiter, type RateLimiter, type RateTicket } from '../policy/rate.js';
 import type { PolicyDecision } from '../policy/types.js';
 import { toWireRequest } from '../request/codec.js';
 import { resolutionSpecs } from '../request/template.js';
@@ -108,12 +108,19 @@ export function createCore(opts: BrokerOptions) {
     userConfigOf: createUserConfigLoader(),
     controllers: new Set<AbortController>(),
     closers: new Map<AbortController, () => void>(),
-    // Deliveries by each rate-limited policy rule, for as long as the broker lives.
-    rates: createRateLimiter(),
+    // Deliveries by each rate-limited policy rule, counted again from the audit log at start, so
+    // that `daemon stop` does not give a rule a fresh allowance.
+    rates: seededRates(auditLogPath(opts.dirs), now()),
   };
 }
 
 export type BrokerCore = ReturnType<typeof createCore>;
+
+function seededRates(auditPath: string, at: number): RateLimiter {
+  const rates = createRateLimiter();
+  for (const grant of policyGrantsSince(auditPath, at)) rates.seed(grant.rule, grant.at);
+  return rates;
+}
 
 // One request's id, deadline (receipt + ttl), audit log and cancellation, for the length of `fn`.
 export async function withScope(core: BrokerCore, conv: Conversation, request: ApprovalRequest, userConfig: UserConfig, fn: (scope: Scope) => Promise<void>): Promise<void> {

@@ -175,6 +175,17 @@ rules:
     expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
   });
 
+  it('a rate limit holds across daemon stop: the daemon counts the audited deliveries again', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    writePolicy('version: 1\nrules:\n  - id: once\n    decision: allow\n    profile: cf\n    rate: {max: 1, per: 1h}\n');
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'))).code).toBe(0);
+    expect((await runClean(sb, ['daemon', 'stop'])).code).toBe(0);
+    const again = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
+    expect(again.code).toBe(10);
+    expect(again.stderr).toContain('policy rule once already allowed its 1 delivery per 3600s');
+    expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
+  });
+
   it('headless with no policy at all denies every exec', async () => {
     sb.useApprover('approve', { approver: 'none' });
     const denied = await runClean(sb, execArgs('cf', 'CF_TOKEN'));

@@ -345,3 +345,17 @@ describe('bare program names', () => {
     );
   });
 });
+
+describe('rate limiter seeded from earlier deliveries', () => {
+  it('counts seeded deliveries inside the window only', () => {
+    const limiter = createRateLimiter();
+    const limit = { max: 2, perSeconds: 60 };
+    limiter.seed('r', 1_000);
+    limiter.seed('r', 50_000);
+    expect(limiter.take('r', limit, 55_000)).toBeNull();
+    expect(limiter.used('r', limit, 55_000)).toBe(2);
+    // 61 s after the first: one slot free again.
+    expect(limiter.take('r', limit, 62_000)).not.toBeNull();
+    expect(limiter.take('r', limit, 62_001)).toBeNull();
+  });
+});
