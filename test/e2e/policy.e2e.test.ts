@@ -256,6 +256,9 @@ rules:
     const ok = await runClean(sb, ['policy', 'check']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('1. deny  no-deploy');
+    // Sound but weak: a deny by name misses the item's id, an alias-only allow any reference.
+    expect(ok.stdout).toContain('warning: rule no-deploy (line 3): a deny by 1Password vault or item name does not cover the same item addressed by its id');
+    expect(ok.stdout).toContain('warning: rule cdn-purge (line 6): secrets by alias only (CF_TOKEN) allow any reference the project file points them at');
   });
 });
 
