@@ -178,6 +178,8 @@ rules:
   it('a rate limit holds across daemon stop: the daemon counts the audited deliveries again', async () => {
     sb.useApprover('approve', { approver: 'none' });
     writePolicy('version: 1\nrules:\n  - id: once\n    decision: allow\n    profile: cf\n    rate: {max: 1, per: 1h}\n');
+    const explain = await runClean(sb, ['policy', 'explain', ...execArgs('cf', 'CF_TOKEN').slice(1)]);
+    expect(explain.stdout).toContain('at most 1 per 3600s (counted by the daemon: once spent, denied (approver is none))');
     expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'))).code).toBe(0);
     expect((await runClean(sb, ['daemon', 'stop'])).code).toBe(0);
     const again = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
