@@ -6,7 +6,7 @@ export { auditEvent, type AuditContext, type AuditEventType, type AuditExtra, ty
 export { openAuditLog, checkAuditPath, AUDIT_SCHEMA_VERSION, type AuditLog, type AuditLogOptions, type AuditPathCheck } from './writer.js';
 export { GENESIS, GENESIS_HASH } from './chain.js';
 export { DEFAULT_KEEP_ROTATED, DEFAULT_MAX_BYTES } from './trail.js';
-export { readAuditTrail, type ReadTrailOptions, type TrailSnapshot } from './reader.js';
+export { policyGrantsSince, readAuditTrail, type ReadTrailOptions, type TrailSnapshot } from './reader.js';
 export { verifyAuditTrail, verifySnapshot, type ChainBreak, type ChainProblem, type VerifyReport } from './verify.js';
 export {
   filterRequests,

@@ -55,3 +55,35 @@ const UNLOCKABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 function unreadable(path: string, problem: Problem): AgentSecretError {
   return new AgentSecretError('check.failed', `cannot read the audit log ${path}: ${problem.reason}`, { hint: problem.hint });
 }
+
+/** The longest window a rule's `rate` can have (policy/parse.ts: 7d). */
+const MAX_RATE_WINDOW_MS = 7 * 86_400_000;
+
+/**
+ * Deliveries the policy granted (approval_granted by the policy, with its rule) within the longest
+ * rate window before `now`, from every file of the trail: the daemon counts them again at start,
+ * so `daemon stop` does not reset a rule's rate limit. Unreadable lines and files are skipped
+ * (nothing is counted from them). Synchronous: the broker is built before it serves anyone.
+ */
+export function policyGrantsSince(path: string, now: number, keepRotated = DEFAULT_KEEP_ROTATED): Array<{ rule: string; at: number }> {
+  const out: Array<{ rule: string; at: number }> = [];
+  let files: TrailFile[];
+  try {
+    files = readTrailFiles(path, keepRotated).files;
+  } catch {
+    return out;
+  }
+  for (const file of files) {
+    for (const line of file.bytes.toString('utf8').split('\n')) {
+      if (!line.includes('"approval_granted"') || !line.includes('"policy_rule"')) continue;
+      try {
+        const e = JSON.parse(line) as { event?: unknown; approver?: unknown; policy_rule?: unknown; timestamp?: unknown };
+        const at = typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : NaN;
+        if (e.event === 'approval_granted' && e.approver === 'policy' && typeof e.policy_rule === 'string' && at > now - MAX_RATE_WINDOW_MS && at <= now) out.push({ rule: e.policy_rule, at });
+      } catch {
+        // Not a record: nothing to count.
+      }
+    }
+  }
+  return out;
+}

@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { buildPrompt, selectApprover, type PromptOperation, type PromptSession } from '../approval/index.js';
-import { auditEvent, openAuditLog, type AuditContext, type AuditExtra, type AuditLog, type AuditRecord } from '../audit/index.js';
+import { auditEvent, openAuditLog, policyGrantsSince, type AuditContext, type AuditExtra, type AuditLog, type AuditRecord } from '../audit/index.js';
 import { createUserConfigLoader, type UserConfig } from '../config/user-config.js';
 import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
@@ -15,7 +15,7 @@ import { auditLogPath, type DirsInput } from '../platform/dirs.js';
 import { ExecExitedBodySchema, ExecSpawnFailedBodySchema, ExecStartedBodySchema } from '../protocol/messages.js';
 import { createRegistry, prepareResolution, type ProviderRegistry, type Resolution } from '../provider/index.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
-import { createRateLimiter, type RateTicket } from '../policy/rate.js';
+import { createRateLimiter, type RateLimiter, type RateTicket } from '../policy/rate.js';
 import type { PolicyDecision } from '../policy/types.js';
 import { toWireRequest } from '../request/codec.js';
 import { resolutionSpecs } from '../request/template.js';
@@ -108,12 +108,19 @@ export function createCore(opts: BrokerOptions) {
     userConfigOf: createUserConfigLoader(),
     controllers: new Set<AbortController>(),
     closers: new Map<AbortController, () => void>(),
-    // Deliveries by each rate-limited policy rule, for as long as the broker lives.
-    rates: createRateLimiter(),
+    // Deliveries by each rate-limited policy rule, counted again from the audit log at start, so
+    // that `daemon stop` does not give a rule a fresh allowance.
+    rates: seededRates(auditLogPath(opts.dirs), now()),
   };
 }
 
 export type BrokerCore = ReturnType<typeof createCore>;
+
+function seededRates(auditPath: string, at: number): RateLimiter {
+  const rates = createRateLimiter();
+  for (const grant of policyGrantsSince(auditPath, at)) rates.seed(grant.rule, grant.at);
+  return rates;
+}
 
 // One request's id, deadline (receipt + ttl), audit log and cancellation, for the length of `fn`.
 export async function withScope(core: BrokerCore, conv: Conversation, request: ApprovalRequest, userConfig: UserConfig, fn: (scope: Scope) => Promise<void>): Promise<void> {
@@ -366,10 +373,12 @@ export function policyVerdict(core: BrokerCore, request: ApprovalRequest, userCo
   if (decision.decision !== 'allow' || decision.rate === null || decision.rule === null) return { decision, ticket: null };
   const ticket = core.rates.take(decision.rule, decision.rate, core.now());
   if (ticket !== null) return { decision, ticket };
-  const spent = `policy rule ${decision.rule} already allowed its ${decision.rate.max} deliveries per ${decision.rate.perSeconds}s`;
+  const spent = `policy rule ${decision.rule} already allowed its ${deliveries(decision.rate.max)} per ${decision.rate.perSeconds}s`;
   const why = headless ? `${spent}, and approver is none: nobody can be asked` : `${spent}: the human decides`;
   return { decision: { ...decision, decision: headless ? 'deny' : 'ask', why, reuse: null }, ticket: null };
 }
+
+const deliveries = (n: number) => `${n} ${n === 1 ? 'delivery' : 'deliveries'}`;
 
 /** The audit fields of a verdict, on the request's first line. */
 export function verdictExtra(verdict: Verdict, agent: string | null): AuditExtra {
@@ -390,7 +399,7 @@ export function policyDenied(scope: Scope, verdict: Verdict, before: AuditRecord
     auditEvent('approval_denied', actx, { approver: 'policy', approver_config: userConfig.policy?.path ?? userConfig.path, decision_reason: why, ...(rule === null ? {} : { policy_rule: rule }) }),
   ]);
   if (rule !== null) {
-    throw new AgentSecretError('approval.denied', `request denied by policy rule ${rule}: ${why}; nobody was asked, nothing was resolved${ran}`, {
+    throw new AgentSecretError('approval.denied', `request denied: ${why}; nobody was asked, nothing was resolved${ran}`, {
       hint: 'the human wrote this rule; do not retry or work around it: tell the human what you needed (agent-secret policy explain -- CMD shows the rule)',
     });
   }

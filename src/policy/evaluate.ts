@@ -6,7 +6,7 @@
 // ask rule matches when any secret is. Pure: time comes in with the input.
 
 import { baseName, globMatch, pathWithin } from './glob.js';
-import type { Policy, PolicyDecision, PolicyInput, PolicyRule, PolicySecret, RuleMatchers, SecretPattern } from './types.js';
+import type { Policy, PolicyDecision, PolicyInput, PolicyRule, PolicySecret, PolicyTemplate, RuleMatchers, SecretPattern, TemplatePattern } from './types.js';
 
 export interface EvaluateOptions {
   /** `approver: none`: nobody can be asked, so what no rule allows is denied. */
@@ -17,7 +17,7 @@ export interface EvaluateOptions {
 export function evaluatePolicy(policy: Policy | null, input: PolicyInput, opts: EvaluateOptions): PolicyDecision {
   const rules = policy?.rules ?? [];
   const deny = rules.find((rule) => rule.decision === 'deny' && ruleMatches(rule, input));
-  if (deny !== undefined) return decided(deny, 'deny', `denied by policy rule ${deny.id}`);
+  if (deny !== undefined) return decided(deny, 'deny', `policy rule ${deny.id} denies it${deny.description === null ? '' : ` (${deny.description})`}`);
   const first = rules.find((rule) => rule.decision !== 'deny' && ruleMatches(rule, input));
   if (first !== undefined) {
     if (first.decision === 'allow') return decided(first, 'allow', `allowed by policy rule ${first.id}`);
@@ -48,8 +48,9 @@ export function failedMatcher(rule: PolicyRule, input: PolicyInput): keyof RuleM
     ['profile', () => m.profile === undefined || (input.profile !== null && m.profile.some((p) => globMatch(p, input.profile as string)))],
     ['project', () => matchProject(m, input)],
     ['secrets', () => matchSecrets(m.secrets, input.secrets, rule.decision === 'allow' ? 'every' : 'some')],
-    ['executable', () => m.executable === undefined || m.executable.some((e) => matchProgram(e, input.executable))],
-    ['argv', () => m.argv === undefined || m.argv.some((prefix) => argvStartsWith(prefix, input.command))],
+    ['templates', () => matchTemplates(m.templates, input, rule.decision === 'allow' ? 'every' : 'some')],
+    ['executable', () => m.executable === undefined || m.executable.some((e) => matchExecutable(e, input.executable))],
+    ['argv', () => m.argv === undefined || m.argv.some((prefix) => argvStartsWith(prefix, input))],
     ['cwd', () => m.cwd === undefined || m.cwd.some((c) => pathWithin(c, input.cwd))],
     ['hours', () => m.hours === undefined || withinHours(m.hours, input.minuteOfDay)],
     ['days', () => m.days === undefined || m.days.includes(input.weekday)],
@@ -76,16 +77,74 @@ export function matchProgram(pattern: string, program: string): boolean {
   return pattern.startsWith('/') ? globMatch(pattern, program) : globMatch(pattern, baseName(program));
 }
 
-function argvStartsWith(prefix: readonly string[], command: readonly string[]): boolean {
+/**
+ * Where a bare program name in `executable:` or argv[0] of `argv:` may live: directories only an
+ * administrator writes. `node` in a rule never matches `/tmp/x/node`; anything else is named by
+ * its absolute path or a path glob. One list, kept here as data.
+ */
+export const SYSTEM_PROGRAM_DIRS: readonly string[] = [
+  '/usr/bin',
+  '/bin',
+  '/usr/sbin',
+  '/sbin',
+  '/usr/local/bin',
+  '/usr/local/sbin',
+  '/opt/homebrew/bin',
+  '/opt/local/bin',
+  '/nix/var/nix/profiles/default/bin',
+  '/run/current-system/sw/bin',
+];
+
+/** Whether the absolute `path` is a file directly in one of SYSTEM_PROGRAM_DIRS. */
+export function inSystemDir(path: string): boolean {
+  const at = path.lastIndexOf('/');
+  return at > 0 ? SYSTEM_PROGRAM_DIRS.includes(path.slice(0, at)) : at === 0 && SYSTEM_PROGRAM_DIRS.includes('/');
+}
+
+/** `executable:`: an absolute pattern matches the resolved path; a bare name a system program of that name. */
+export function matchExecutable(pattern: string, executable: string): boolean {
+  return pattern.startsWith('/') ? globMatch(pattern, executable) : globMatch(pattern, baseName(executable)) && inSystemDir(executable);
+}
+
+function argvStartsWith(prefix: readonly string[], input: PolicyInput): boolean {
+  const command = input.command;
   if (prefix.length > command.length) return false;
   return prefix.every((pattern, i) => {
     const word = command[i] as string;
-    return i === 0 ? matchProgram(pattern, word) || globMatch(pattern, word) : globMatch(pattern, word);
+    if (i > 0) return globMatch(pattern, word);
+    if (pattern.startsWith('/')) return globMatch(pattern, word) || globMatch(pattern, input.executable);
+    // A bare argv[0]: the program's name, and the program a system one (as resolved, or as given by path).
+    return globMatch(pattern, baseName(word)) && (inSystemDir(input.executable) || (word.startsWith('/') && inSystemDir(word)));
   });
+}
+
+/** Why a bare name in the rule's `executable`/`argv` does not match this program, when that is the reason. */
+export function bareNameOutsideSystem(rule: PolicyRule, input: PolicyInput): boolean {
+  const name = baseName(input.executable);
+  const bare = [...(rule.match.executable ?? []), ...(rule.match.argv ?? []).map((p) => p[0] as string)].filter((p) => !p.startsWith('/'));
+  return !inSystemDir(input.executable) && bare.some((p) => globMatch(p, name));
 }
 
 function withinHours(hours: { start: number; end: number }, minute: number): boolean {
   return hours.start < hours.end ? minute >= hours.start && minute < hours.end : minute >= hours.start || minute < hours.end;
+}
+
+/**
+ * Templates are written by the agent (a kubeconfig with its own server, an .npmrc): an allow
+ * rule covers a request with templates only when it names every one of them; a rule without
+ * `templates:` allows none. A deny or ask rule without the key matches as before; with it, when
+ * any template of the request is one it names.
+ */
+export function matchTemplates(patterns: readonly TemplatePattern[] | undefined, input: PolicyInput, mode: 'every' | 'some'): boolean {
+  if (patterns === undefined) return mode === 'some' || input.templates.length === 0;
+  const base = input.configPath === null ? input.cwd : input.configPath.slice(0, Math.max(1, input.configPath.lastIndexOf('/')));
+  const listed = (t: PolicyTemplate) => patterns.some((p) => templateMatches(p, t, base));
+  return mode === 'every' ? input.templates.every(listed) : input.templates.some(listed);
+}
+
+function templateMatches(p: TemplatePattern, t: PolicyTemplate, base: string): boolean {
+  const pattern = p.path === undefined ? undefined : p.path.startsWith('/') ? p.path : `${base === '/' ? '' : base}/${p.path.replace(/^\.\//, '')}`;
+  return (pattern === undefined || globMatch(pattern, t.path)) && (p.sha256 === undefined || p.sha256.toLowerCase() === t.sha256.toLowerCase());
 }
 
 /** `every`: each requested secret is one the list names (allow); `some`: at least one is (deny, ask). */
@@ -95,10 +154,19 @@ export function matchSecrets(patterns: readonly SecretPattern[] | undefined, sec
   return mode === 'every' ? secrets.every(listed) : secrets.some(listed);
 }
 
+/**
+ * References match case-insensitively: 1Password resolves vault and item names and ids in any
+ * case, and bws ids are UUIDs, so `op://prod/…` or an upper-case bws id must not dodge a rule
+ * written in another case. A name never covers the same item addressed by its id (docs/policy.md).
+ */
+export function refMatches(pattern: string, ref: string): boolean {
+  return globMatch(pattern.toLowerCase(), ref.toLowerCase());
+}
+
 export function secretMatches(p: SecretPattern, s: PolicySecret): boolean {
   return (
     (p.alias === undefined || globMatch(p.alias, s.alias)) &&
-    (p.ref === undefined || globMatch(p.ref, s.ref)) &&
+    (p.ref === undefined || refMatches(p.ref, s.ref)) &&
     (p.account === undefined || (s.account !== null && globMatch(p.account, s.account))) &&
     (p.provider === undefined || globMatch(p.provider, s.provider)) &&
     (p.name === undefined || (s.name !== null && globMatch(p.name, s.name)))

@@ -5,7 +5,7 @@
 // file. Pure: the caller parses the YAML and passes a way to locate a key path.
 
 import { z } from 'zod';
-import type { HoursWindow, Policy, PolicyDecisionKind, PolicyRule, RateLimit, ReuseBound, RuleMatchers, SecretPattern } from './types.js';
+import type { HoursWindow, Policy, PolicyDecisionKind, PolicyRule, RateLimit, ReuseBound, RuleMatchers, SecretPattern, TemplatePattern } from './types.js';
 
 export type KeyPath = ReadonlyArray<string | number>;
 
@@ -54,6 +54,15 @@ const SecretObject = z
   .refine((o) => Object.values(o).some((v) => v !== undefined), { error: 'must name at least one of alias, ref, account, provider, name' });
 // A bare string is a reference when it has a scheme (op://…), otherwise an alias.
 const SecretEntry = z.preprocess((v) => (typeof v === 'string' ? (v.includes('://') ? { ref: v } : { alias: v }) : v), SecretObject);
+const TemplatePath = Text.refine((t) => !t.split('/').includes('..'), { error: 'must not contain ".." (a glob relative to the project, or absolute)' });
+const TemplateObject = z
+  .strictObject(
+    { path: TemplatePath.optional(), sha256: z.string({ error: 'must be a string' }).regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 64 hex digits (sha256sum FILE)' }).optional() },
+    { error: 'must be a path glob or a mapping such as {path: deploy/kubeconfig.tpl, sha256: HEX}' },
+  )
+  .refine((o) => o.path !== undefined || o.sha256 !== undefined, { error: 'must name at least one of path, sha256' });
+// A bare string is a path glob.
+const TemplateEntry = z.preprocess((v) => (typeof v === 'string' ? { path: v } : v), TemplateObject);
 const ArgvPrefix = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(/\s+/).filter((w) => w.length > 0) : v),
   z.array(Text, { error: 'must be a list of words such as [npm, run, "deploy*"], or one string of words' }).min(1, { error: 'must have at least one word' }).max(64, { error: 'at most 64 words' }),
@@ -76,6 +85,11 @@ const RuleSchema = z.strictObject(
     secrets: z
       .array(SecretEntry, { error: 'must be a list of references, aliases or {alias, ref, account, provider, name} mappings' })
       .min(1, { error: 'an empty list matches nothing; remove the key to match every secret' })
+      .max(64, { error: 'at most 64 entries' })
+      .optional(),
+    templates: z
+      .array(TemplateEntry, { error: 'must be a list of template path globs or {path, sha256} mappings' })
+      .min(1, { error: 'an empty list matches nothing; remove the key (an allow rule then allows no template)' })
       .max(64, { error: 'at most 64 entries' })
       .optional(),
     executable: listOf(Text).optional(),
@@ -145,6 +159,7 @@ function toRule(d: RuleData, line: number): PolicyRule {
   if (d.profile !== undefined) match.profile = d.profile;
   if (d.project !== undefined) match.project = d.project;
   if (d.secrets !== undefined) match.secrets = d.secrets.map(cleanSecret);
+  if (d.templates !== undefined) match.templates = d.templates.map(cleanTemplate);
   if (d.executable !== undefined) match.executable = d.executable;
   if (d.argv !== undefined) match.argv = d.argv;
   if (d.cwd !== undefined) match.cwd = d.cwd;
@@ -159,6 +174,10 @@ function cleanSecret(s: z.infer<typeof SecretObject>): SecretPattern {
   const out: { -readonly [K in keyof SecretPattern]: SecretPattern[K] } = {};
   for (const key of ['alias', 'ref', 'account', 'provider', 'name'] as const) if (s[key] !== undefined) out[key] = s[key];
   return out;
+}
+
+function cleanTemplate(t: z.infer<typeof TemplateObject>): TemplatePattern {
+  return { ...(t.path === undefined ? {} : { path: t.path }), ...(t.sha256 === undefined ? {} : { sha256: t.sha256.toLowerCase() }) };
 }
 
 function hoursOf(text: string): HoursWindow {
@@ -209,4 +228,26 @@ function problemOf(at: KeyPath, issue: z.core.$ZodIssue): PolicyProblem {
   const path = [...at, ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')];
   if (issue.code === 'unrecognized_keys') return { path: [...path, issue.keys[0] ?? ''], problem: 'unknown key' };
   return { path, problem: issue.message };
+}
+
+/**
+ * Advice on a sound policy (not problems: the daemon runs it): a deny by reference covers the
+ * names it spells, not the same item addressed by its id; an allow whose secrets entry names an
+ * alias only lets the project (which the agent can edit) point that alias at any reference.
+ */
+export function policyWarnings(policy: Policy): string[] {
+  const out: string[] = [];
+  for (const rule of policy.rules) {
+    const secrets = rule.match.secrets ?? [];
+    if (rule.decision === 'deny' && secrets.some((s) => s.ref?.startsWith('op://') === true)) {
+      out.push(`rule ${rule.id} (line ${rule.line}): a deny by 1Password vault or item name does not cover the same item addressed by its id; add the ids too (op item get NAME --format json shows them)`);
+    }
+    const aliasOnly = secrets.filter((s) => s.alias !== undefined && s.ref === undefined && s.name === undefined);
+    if (aliasOnly.length > 0 && rule.decision === 'allow') {
+      out.push(`rule ${rule.id} (line ${rule.line}): secrets by alias only (${aliasOnly.map((s) => s.alias).join(', ')}) allow any reference the project file points them at; write {alias: ${aliasOnly[0]?.alias ?? 'NAME'}, ref: op://…}`);
+    } else if (aliasOnly.length > 0) {
+      out.push(`rule ${rule.id} (line ${rule.line}): an ${rule.decision} by alias only is dodged by renaming the alias in the project file; match by ref to make it hold`);
+    }
+  }
+  return out;
 }

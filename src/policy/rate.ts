@@ -14,6 +14,8 @@ export interface RateLimiter {
   take(rule: string, limit: RateLimit, now: number): RateTicket | null;
   /** Slots of `rule` in use in the window ending at `now`. */
   used(rule: string, limit: RateLimit, now: number): number;
+  /** A delivery of `rule` at `at` made before this limiter existed (rebuilt from the audit log at start). */
+  seed(rule: string, at: number): void;
 }
 
 export function createRateLimiter(): RateLimiter {
@@ -43,5 +45,11 @@ export function createRateLimiter(): RateLimiter {
       };
     },
     used: (rule, limit, now) => live(rule, limit, now).length,
+    seed(rule, at) {
+      const list = slots.get(rule) ?? [];
+      list.push(at);
+      list.sort((a, b) => a - b);
+      slots.set(rule, list);
+    },
   };
 }

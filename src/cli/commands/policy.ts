@@ -22,6 +22,7 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
       sources: report.sources,
       problems: report.problems,
       headless,
+      warnings: policy === null ? [] : (await import('../../policy/parse.js')).policyWarnings(policy),
       rules: policy === null ? [] : policy.rules.map(ruleJson),
     });
     return ok ? 0 : EXIT_CODES.usage;
@@ -41,7 +42,14 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
     ]);
     return 0;
   }
-  writeLines(ctx.stdout, [`policy check: ok, ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'} in ${policy.path}`, ...describeOrder(policy), headless ? 'no match: denied (approver is none, headless)' : 'no match: the human approver decides']);
+  const { policyWarnings } = await import('../../policy/parse.js');
+  const warnings = policyWarnings(policy);
+  writeLines(ctx.stdout, [
+    `policy check: ok, ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'} in ${policy.path}`,
+    ...describeOrder(policy),
+    headless ? 'no match: denied (approver is none, headless)' : 'no match: the human approver decides',
+    ...warnings.map((w) => `warning: ${w}`),
+  ]);
   return 0;
 }
 
@@ -78,7 +86,7 @@ function ruleJson(rule: PolicyRule): Record<string, unknown> {
 export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & { json?: boolean }): Promise<number> {
   const { planExec } = await import('../../plan/exec-plan.js');
   const { loadUserConfig } = await import('../../config/user-config.js');
-  const { evaluatePolicy, failedMatcher } = await import('../../policy/evaluate.js');
+  const { bareNameOutsideSystem, evaluatePolicy, failedMatcher } = await import('../../policy/evaluate.js');
   const { decisionJson, missingRuleOf, policyInputOf } = await import('../../request/policy-input.js');
   const plan = await planExec(ctx, { ...options, dryRun: true });
   const config = await loadUserConfig(dirsInput(ctx));
@@ -102,13 +110,13 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
   writeLines(ctx.stdout, [
     `policy explain: ${decision.decision}${decision.rule === null ? ' (no rule)' : ` by rule ${decision.rule}`} (nobody asked, nothing resolved, nothing run)`,
     `why:      ${decision.why}`,
-    `exec:     ${execWould(decision)}`,
+    `exec:     ${execWould(decision, headless)}`,
     `request:  ${plan.request.profile === null ? '' : `profile ${plan.request.profile}; `}${plan.request.command.map(shellQuote).join(' ')}`,
     `secrets:  ${plan.request.secrets.map((s) => `${s.alias}=${s.ref}`).join(', ')}`,
     `requester: ${input.requester.join(' <- ') || '-'}`,
     `agent:    ${input.agent ?? '(none: no registered agent token)'}`,
     ...(rules.length === 0 ? [] : ['rules, in deciding order (deny rules first):']),
-    ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed)}`}`),
+    ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed, (failed === 'executable' || failed === 'argv') && bareNameOutsideSystem(rule, input) ? input.executable : null)}`}`),
     ...(decision.decision === 'deny' && decision.rule === null ? [`missing rule: ${missingRuleOf(plan.request)}`] : []),
   ]);
   return 0;
@@ -118,16 +126,19 @@ function deciding(policy: Policy): PolicyRule[] {
   return [...policy.rules.filter((r) => r.decision === 'deny'), ...policy.rules.filter((r) => r.decision !== 'deny')];
 }
 
-function failedWhy(rule: PolicyRule, matcher: string): string {
+function failedWhy(rule: PolicyRule, matcher: string, notSystem: string | null): string {
+  if (notSystem !== null) return `${matcher}: a bare program name matches only a program in a system directory (/usr/bin, /usr/local/bin, …), and ${notSystem} is not one; name it by absolute path`;
+  if (matcher === 'templates') return rule.decision === 'allow' ? 'templates: an allow must name every template of the request (templates: path glob or sha256)' : 'templates: none of them is named';
   if (matcher === 'secrets') return rule.decision === 'allow' ? 'secrets: an allow must list every secret of the request' : 'secrets: none of them is listed';
   return `${matcher} does not match`;
 }
 
-function execWould(d: PolicyDecision): string {
+function execWould(d: PolicyDecision, headless: boolean): string {
   if (d.decision === 'deny') return 'would be denied (exit 10) without asking anyone';
   if (d.decision === 'ask') return 'would ask the human approver';
   const kept = d.reuse === null ? '' : `; values kept ${d.reuse.ttlSeconds}s (at most the request ttl) for ${d.reuse.maxUses} uses`;
-  const rate = d.rate === null ? '' : `; at most ${d.rate.max} per ${d.rate.perSeconds}s (counted by the daemon: once spent, the human decides)`;
+  const spent = headless ? 'once spent, denied (approver is none)' : 'once spent, the human decides';
+  const rate = d.rate === null ? '' : `; at most ${d.rate.max} per ${d.rate.perSeconds}s (counted by the daemon: ${spent})`;
   return `would run without asking${kept}${rate}`;
 }
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy } from '../../../src/policy/evaluate.js';
+import { evaluatePolicy, matchExecutable, SYSTEM_PROGRAM_DIRS } from '../../../src/policy/evaluate.js';
 import { globMatch, pathWithin } from '../../../src/policy/glob.js';
-import { parsePolicy } from '../../../src/policy/parse.js';
+import { parsePolicy, policyWarnings } from '../../../src/policy/parse.js';
 import { createRateLimiter } from '../../../src/policy/rate.js';
 import type { Policy, PolicyInput, PolicyRule, PolicySecret } from '../../../src/policy/types.js';
 
@@ -27,6 +27,7 @@ function input(over: Partial<PolicyInput> = {}): PolicyInput {
     profile: 'deploy',
     configPath: '/home/u/src/app/agent-secret.yml',
     secrets: [secret('API_TOKEN')],
+    templates: [],
     executable: '/usr/bin/npm',
     command: ['npm', 'run', 'deploy'],
     cwd: '/home/u/src/app',
@@ -214,5 +215,147 @@ describe('properties', () => {
         },
       ),
     );
+  });
+});
+
+describe('reference spellings (case)', () => {
+  const policy = policyOf([
+    { id: 'no-prod', decision: 'deny', description: 'Never prod', secrets: ['op://Prod/**'] },
+    { id: 'no-bws', decision: 'deny', secrets: ['bws://0b6c2c4e-1111-4222-8333-444455556666'] },
+    { id: 'ask-infra', decision: 'ask', secrets: ['op://Infra/**'] },
+    { id: 'any-op', decision: 'allow', secrets: ['op://**', 'bws://**'] },
+  ]);
+  it.each<[string, string, string]>([
+    ['op://prod/Stripe/credential', 'deny', 'no-prod'],
+    ['op://PROD/stripe/secret key', 'deny', 'no-prod'],
+    ['op://pRoD/x/y', 'deny', 'no-prod'],
+    ['bws://0B6C2C4E-1111-4222-8333-444455556666', 'deny', 'no-bws'],
+    ['op://INFRA/x/y', 'ask', 'ask-infra'],
+    ['op://Dev/x/y', 'allow', 'any-op'],
+  ])('%s is %s by %s', (ref, decision, rule) => {
+    const got = evaluatePolicy(policy, input({ secrets: [secret('S', ref)] }), { headless: false });
+    expect([got.decision, got.rule]).toEqual([decision, rule]);
+  });
+  it('an allow by reference also holds in another case', () => {
+    const p = policyOf([{ id: 'a', decision: 'allow', secrets: ['op://Dev/API/credential'] }]);
+    expect(evaluatePolicy(p, input({ secrets: [secret('S', 'op://dev/api/CREDENTIAL')] }), { headless: false }).decision).toBe('allow');
+  });
+  it('a deny by reference holds for every case spelling of what it covers', () => {
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }), fc.constantFrom('Stripe/credential', 'db/url', 'X Y/z'), (upper, rest) => {
+        const ref = [...`op://Prod/${rest}`].map((c, i) => (upper[i % 30] === true ? c.toUpperCase() : c.toLowerCase())).join('');
+        const got = evaluatePolicy(policy, input({ secrets: [secret('S', ref)] }), { headless: false });
+        expect(got.decision).toBe('deny');
+      }),
+    );
+  });
+  it('says the deny once, with its description', () => {
+    const got = evaluatePolicy(policy, input({ secrets: [secret('S', 'op://Prod/a/b')] }), { headless: false });
+    expect(got.why).toBe('policy rule no-prod denies it (Never prod)');
+  });
+});
+
+describe('templates', () => {
+  const SHA = 'b'.repeat(64);
+  const tpl = (path: string, sha256 = SHA) => ({ path, sha256 });
+  const withTpl = (templates: Array<{ path: string; sha256: string }>) => input({ secrets: [secret('KUBECONFIG', 'op://Dev/k8s/token')], templates });
+  const policy = policyOf([
+    { id: 'no-evil', decision: 'deny', templates: ['/tmp/**'] },
+    { id: 'kube', decision: 'allow', secrets: ['op://Dev/k8s/token'], templates: ['deploy/*.tpl', { path: 'ci/kube.tpl', sha256: SHA }] },
+    { id: 'refs-only', decision: 'allow', secrets: ['op://Dev/**'] },
+  ]);
+  it.each<[string, Array<{ path: string; sha256: string }>, string, string | null]>([
+    ['no template: the refs rule allows', [], 'allow', 'kube'],
+    ['a named template', [tpl('/home/u/src/app/deploy/kube.tpl')], 'allow', 'kube'],
+    ['an unnamed template: a refs-only rule does not allow it', [tpl('/home/u/src/app/.npmrc.tpl')], 'ask', null],
+    ['a named and an unnamed template', [tpl('/home/u/src/app/deploy/kube.tpl'), tpl('/home/u/src/app/x.tpl')], 'ask', null],
+    ['a pinned template with its digest', [tpl('/home/u/src/app/ci/kube.tpl')], 'allow', 'kube'],
+    ['a pinned template edited', [tpl('/home/u/src/app/ci/kube.tpl', 'c'.repeat(64))], 'ask', null],
+    ['outside the project', [tpl('/home/u/src/other/deploy/kube.tpl')], 'ask', null],
+    ['a denied template', [tpl('/tmp/x/kube.tpl')], 'deny', 'no-evil'],
+  ])('%s', (_name, templates, decision, rule) => {
+    const got = evaluatePolicy(policy, withTpl(templates), { headless: false });
+    expect([got.decision, got.rule]).toEqual([decision, rule]);
+  });
+  it('headless: a template no rule names is denied', () => {
+    expect(evaluatePolicy(policy, withTpl([tpl('/home/u/src/app/.npmrc.tpl')]), { headless: true }).decision).toBe('deny');
+  });
+  it('property: an allow never covers a template its rule does not name', () => {
+    const allowAll = policyOf([{ id: 'all', decision: 'allow' }]);
+    fc.assert(
+      fc.property(fc.stringMatching(/^\/[a-z/]{1,20}$/), (path) => {
+        expect(evaluatePolicy(allowAll, withTpl([tpl(path)]), { headless: false }).decision).toBe('ask');
+      }),
+    );
+  });
+  it.each<[unknown, string]>([
+    [[{ id: 'a', decision: 'allow', templates: [] }], 'rules.0.templates: an empty list matches nothing; remove the key (an allow rule then allows no template)'],
+    [[{ id: 'a', decision: 'allow', templates: [{ sha256: 'xyz' }] }], 'rules.0.templates.0.sha256: must be 64 hex digits (sha256sum FILE)'],
+    [[{ id: 'a', decision: 'allow', templates: [{ path: 'a', colour: 1 }] }], 'rules.0.templates.0.colour: unknown key'],
+    [[{ id: 'a', decision: 'allow', templates: ['../x.tpl'] }], 'rules.0.templates.0.path: must not contain ".." (a glob relative to the project, or absolute)'],
+    [[{ id: 'a', decision: 'allow', templates: [{}] }], 'rules.0.templates.0: must name at least one of path, sha256'],
+  ])('validation %j', (rules, problem) => {
+    expect(problemsOf(rules)).toContain(problem);
+  });
+});
+
+describe('policy warnings', () => {
+  it('warns about alias-only allow entries and deny by name', () => {
+    const warnings = policyWarnings(
+      policyOf([
+        { id: 'no-prod', decision: 'deny', secrets: ['op://Prod/**'] },
+        { id: 'cf', decision: 'allow', secrets: ['CF_TOKEN'] },
+        { id: 'pinned', decision: 'allow', secrets: [{ alias: 'A', ref: 'op://Dev/a/b' }] },
+        { id: 'ask-ssh', decision: 'ask', secrets: ['SSH_*'] },
+      ]),
+    );
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toContain('rule no-prod (line 1): a deny by 1Password vault or item name does not cover the same item addressed by its id');
+    expect(warnings[1]).toContain('rule cf (line 1): secrets by alias only (CF_TOKEN) allow any reference');
+    expect(warnings[2]).toContain('rule ask-ssh (line 1): an ask by alias only is dodged by renaming');
+  });
+});
+
+describe('bare program names', () => {
+  const policy = policyOf([
+    { id: 'purge', decision: 'allow', argv: ['node purge.mjs'] },
+    { id: 'npm', decision: 'allow', executable: 'npm' },
+    { id: 'by-path', decision: 'allow', executable: '/home/u/.nvm/versions/node/*/bin/deno' },
+  ]);
+  it.each<[string, Partial<PolicyInput>, string | null]>([
+    ['node from /usr/bin', { executable: '/usr/bin/node', command: ['node', 'purge.mjs'] }, 'purge'],
+    ['node given by system path', { executable: '/usr/local/Cellar/node/20/bin/node', command: ['/usr/local/bin/node', 'purge.mjs'] }, 'purge'],
+    ['a node in /tmp, given by path', { executable: '/tmp/x/node', command: ['/tmp/x/node', 'purge.mjs'] }, null],
+    ['a node in /tmp, found on PATH', { executable: '/tmp/x/node', command: ['node', 'purge.mjs'] }, null],
+    ['npm in /opt/homebrew/bin', { executable: '/opt/homebrew/bin/npm', command: ['npm', 'x'] }, 'npm'],
+    ['npm in the project', { executable: '/home/u/src/app/npm', command: ['./npm', 'x'] }, null],
+    ['npm in a subdirectory of /usr/bin', { executable: '/usr/bin/x/npm', command: ['npm', 'x'] }, null],
+    ['an absolute glob', { executable: '/home/u/.nvm/versions/node/20/bin/deno', command: ['deno'] }, 'by-path'],
+  ])('%s', (_name, over, rule) => {
+    const got = evaluatePolicy(policy, input({ profile: null, ...over }), { headless: false });
+    expect(got.rule).toBe(rule);
+  });
+  it('every system directory is absolute and a bare name matches only there', () => {
+    for (const dir of SYSTEM_PROGRAM_DIRS) expect(dir.startsWith('/') && !dir.endsWith('/')).toBe(true);
+    fc.assert(
+      fc.property(fc.stringMatching(/^\/[a-z]{1,6}(\/[a-z]{1,6}){0,3}$/), (dir) => {
+        const got = matchExecutable('node', `${dir}/node`);
+        expect(got).toBe(SYSTEM_PROGRAM_DIRS.includes(dir));
+      }),
+    );
+  });
+});
+
+describe('rate limiter seeded from earlier deliveries', () => {
+  it('counts seeded deliveries inside the window only', () => {
+    const limiter = createRateLimiter();
+    const limit = { max: 2, perSeconds: 60 };
+    limiter.seed('r', 1_000);
+    limiter.seed('r', 50_000);
+    expect(limiter.take('r', limit, 55_000)).toBeNull();
+    expect(limiter.used('r', limit, 55_000)).toBe(2);
+    // 61 s after the first: one slot free again.
+    expect(limiter.take('r', limit, 62_000)).not.toBeNull();
+    expect(limiter.take('r', limit, 62_001)).toBeNull();
   });
 });

@@ -26,7 +26,11 @@ describe('policyInputOf', () => {
       ['TF_TOKEN', 'op://Infra/terraform cloud/token', 'op'],
       ['NPMRC', 'op://Prod/npm/token', 'op'],
     ]);
-    expect(missingRuleOf(sampleRequest({ templates: [template] as never }))).toContain('secrets: [AWS_SECRET_ACCESS_KEY, TF_TOKEN, NPMRC]');
+    const hint = missingRuleOf(sampleRequest({ templates: [template] as never }));
+    // The hint names references (an alias alone would let the project repoint it) and the template.
+    expect(hint).toContain('secrets: [{alias: AWS_SECRET_ACCESS_KEY, ref: op://Infra/aws/secret}, {alias: TF_TOKEN, ref: "op://Infra/terraform cloud/token"}, {alias: NPMRC, ref: op://Prod/npm/token}]');
+    expect(hint).toContain(`templates: [{path: /work/project/.npmrc.tpl, sha256: ${'a'.repeat(64)}}]`);
+    expect(input.templates).toEqual([{ path: '/work/project/.npmrc.tpl', sha256: 'a'.repeat(64) }]);
   });
 
   it('a rule allowing only the env secrets does not allow a request whose template reaches further', () => {
