@@ -5,8 +5,9 @@
 // answer garbage or answer for a ref they were not asked fail closed; a project file cannot
 // declare a provider. Every run is scanned for the canaries of all three fake stores.
 
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FAKE_BWS_VAULT_PATH, FAKE_PROGRAM_VAULT_PATH } from '../helpers/canaries.js';
 import { runClean } from '../helpers/run-cli.js';
@@ -397,7 +398,10 @@ describe('the GitHub Actions example of docs/policy.md', () => {
     const configScript = lines.slice(start, end).map((l) => l.slice(10)).join('\n');
     const tokenLine = lines.find((l) => l.includes('provider token set'))!.replace(/^\s*run: /, '');
     const execLine = lines.find((l) => l.includes('agent-secret exec'))!.replace(/^\s*run: /, '');
-    const adapt = (text: string) => text.replaceAll('ci.1password.com', SA.account).replaceAll('op://CI/**', 'op://Infra/**');
+    // The runner's setup-node npm lives under /opt/hostedtoolcache/node; here, wherever this machine's npm is.
+    const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
+    const npmTree = dirname(dirname(dirname(npmCli)));
+    const adapt = (text: string) => text.replaceAll('ci.1password.com', SA.account).replaceAll('op://CI/**', 'op://Infra/**').replaceAll('/opt/hostedtoolcache/node/**', `${npmTree}/**`);
 
     const shim = join(sb.root, 'shim');
     mkdirSync(shim);
