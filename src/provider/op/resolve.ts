@@ -8,6 +8,7 @@ import { AgentSecretError } from '../../core/errors.js';
 import { parseRef } from '../../core/ref.js';
 import { SecretValue } from '../../core/secret-value.js';
 import type { SecretSpec } from '../../request/types.js';
+import { batchesOf, type IdentityBatch } from '../batch.js';
 import { interpretOpFailure } from './errors.js';
 import { toProviderError, type BatchEntry, type FailureContext } from './failure.js';
 import { buildInjectTemplate, splitInjectBytes } from './inject-template.js';
@@ -16,14 +17,10 @@ import { DEFAULT_OP_TIMEOUT_MS, runOp, type OpOptions, type OpRunResult } from '
 /** Accounts resolved at the same time; each is one op process. */
 export const MAX_PARALLEL_ACCOUNTS = 4;
 
-interface Batch {
-  readonly account: string | null;
-  readonly entries: BatchEntry[];
-}
+type Batch = IdentityBatch;
 
-/** Groups specs into one batch per account, unique references in first-seen order. Pure. */
+/** Checks every spec again (alias once, reference, account), then groups them one batch per account (batchesOf). Pure. */
 export function planBatches(specs: readonly SecretSpec[]): Batch[] {
-  const batches = new Map<string, { account: string | null; refs: Map<string, string[]> }>();
   const seenAliases = new Set<string>();
   for (const spec of specs) {
     if (seenAliases.has(spec.alias)) {
@@ -38,17 +35,8 @@ export function planBatches(specs: readonly SecretSpec[]): Batch[] {
       const account = validateAccount(spec.account);
       if (!account.ok) throw new AgentSecretError('account.invalid', `${spec.alias}: ${account.message}`, { details: { alias: spec.alias } });
     }
-    const key = spec.account === null ? '' : `@${spec.account}`;
-    let batch = batches.get(key);
-    if (batch === undefined) {
-      batch = { account: spec.account, refs: new Map() };
-      batches.set(key, batch);
-    }
-    const aliases = batch.refs.get(spec.ref);
-    if (aliases === undefined) batch.refs.set(spec.ref, [spec.alias]);
-    else aliases.push(spec.alias);
   }
-  return [...batches.values()].map((b) => ({ account: b.account, entries: [...b.refs].map(([ref, aliases]) => ({ ref, aliases })) }));
+  return batchesOf(specs);
 }
 
 /** Number of op processes resolveSecrets would start for these specs (for docs/bench). */
