@@ -10,7 +10,7 @@ import { SecretValue } from '../../core/secret-value.js';
 import type { SecretSpec } from '../../request/types.js';
 import { batchesOf, type IdentityBatch } from '../batch.js';
 import { interpretOpFailure } from './errors.js';
-import { toProviderError, type BatchEntry, type FailureContext } from './failure.js';
+import { toProviderError, type FailureContext } from './failure.js';
 import { buildInjectTemplate, splitInjectBytes } from './inject-template.js';
 import { DEFAULT_OP_TIMEOUT_MS, runOp, type OpOptions, type OpRunResult } from './run-op.js';
 
