@@ -135,6 +135,11 @@ export function fullCommandNote(id: string): string {
   return `  (shortened; the full command is in the audit log under request ${displayField(String(id), DISPLAY_LIMITS.alias)}: agent-secret audit --json --since 1h)`;
 }
 
+// A logical name of the user config's names: comes first, in the human's own words.
+function nameOf(secret: { name?: string | undefined }): string {
+  return secret.name === undefined ? '' : `${displayField(secret.name, DISPLAY_LIMITS.alias)} → `;
+}
+
 function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: number): string[] {
   const n = prompt.secrets.length;
   if (operation === 'approver_test') return ['Secrets: none. This is a test: nothing is read from 1Password and nothing runs.'];
@@ -151,7 +156,7 @@ function secretLines(prompt: ApprovalPrompt, operation: PromptOperation, max: nu
       : [
           ...(n === 0 && Array.isArray(prompt.templates) && prompt.templates.length > 0 ? [] : [`Secrets (${n}):`]),
           ...listed(
-            prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${displayField(s.ref, DISPLAY_LIMITS.ref)} (${identityLabel(s)})${asFile(s)}`),
+            prompt.secrets.map((s) => `  ${displayField(s.alias, DISPLAY_LIMITS.alias)} = ${nameOf(s)}${displayField(s.ref, DISPLAY_LIMITS.ref)} (${identityLabel(s)})${asFile(s)}`),
             max,
             (hidden) => `  …[${hidden} more secret${hidden === 1 ? '' : 's'} not shown; deny if you did not expect this many]`,
           ),

@@ -36,7 +36,7 @@ export interface ApprovalSummary {
   cwd: string;
   aliases: string[];
   /** What each alias was approved as: the reference, its provider and its account or source (`null`: the default). */
-  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null }>;
+  secrets: Array<{ alias: string; ref: string; provider: string; name?: string; account: string | null }>;
   profile: string | null;
   /** The registered agent the approval was granted to, when its token was checked. */
   agent?: string | null;
@@ -273,7 +273,7 @@ function copySummary(summary: ApprovalSummary): ApprovalSummary {
     command: [...summary.command],
     cwd: summary.cwd,
     aliases: [...summary.aliases],
-    secrets: summary.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account })),
+    secrets: summary.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, ...(s.name === undefined ? {} : { name: s.name }), account: s.account })),
     profile: summary.profile,
     ...(typeof summary.agent === 'string' ? { agent: summary.agent } : {}),
     ...(typeof summary.policyRule === 'string' ? { policyRule: summary.policyRule } : {}),

@@ -16,14 +16,29 @@ import { findMutability, verifyIdentity } from '../exec/index.js';
 import { createHash } from 'node:crypto';
 import { validateFileName, validateMaxReads, type FileDelivery } from '../core/delivery.js';
 import { checkSpecs, type ProviderRegistry } from '../provider/index.js';
+import type { NameRegistry } from '../config/user-names.js';
 import { deliveredFiles } from '../request/build.js';
 import { parseTemplate, templateSpecs } from '../request/template.js';
 import type { ApprovalRequest, SecretSpec, TemplateSpec } from '../request/types.js';
 import { buildWarnings, deliveryWarnings } from '../request/warnings.js';
 
+/**
+ * A named secret stands for what this broker's user config maps the name to: the prompt and the
+ * policy read the name, so a caller (whose own user config planned the request) cannot attach a
+ * name to another reference or account.
+ */
+function checkName(secret: SecretSpec, names: NameRegistry): void {
+  const named = names.get(secret.name as string);
+  if (named !== undefined && named.ref === secret.ref && (named.account === null || named.account === secret.account)) return;
+  throw new AgentSecretError('config.invalid', `${secret.alias} asks for the name ${secret.name as string}, which names: in the broker's user config ${named === undefined ? 'does not define' : 'maps to another reference or account'}`, {
+    hint: 'edit names: in ~/.config/agent-secret/config.yml (the broker reads it again at the next request), or ask for the reference with ref:',
+    details: { alias: secret.alias },
+  });
+}
+
 /** Throws a usage-kind AgentSecretError when the request is not one the CLI could have built. */
-export async function validateRequest(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[]; registry: ProviderRegistry }): Promise<void> {
-  await validateSecretsRequest(request, opts.registry);
+export async function validateRequest(request: ApprovalRequest, opts: { uid: number; trustedDirs: readonly string[]; registry: ProviderRegistry; names: NameRegistry }): Promise<void> {
+  await validateSecretsRequest(request, opts.registry, opts.names);
   if (!isAbsolute(request.executable) || (await realpath(request.executable).catch(() => null)) !== request.executable) {
     throw new AgentSecretError('exec.not_found', 'the request executable is not an existing, symlink-free path');
   }
@@ -71,7 +86,7 @@ async function untrustedFindings(executable: string, opts: { uid: number; truste
  * Reason, ttl, aliases, references (each against its provider in this broker's user config),
  * accounts, overrides and cwd: everything but the executable (session create runs none).
  */
-export async function validateSecretsRequest(request: ApprovalRequest, registry: ProviderRegistry): Promise<void> {
+export async function validateSecretsRequest(request: ApprovalRequest, registry: ProviderRegistry, names: NameRegistry): Promise<void> {
   const reason = parseReason(request.reason);
   if (!reason.ok || reason.reason !== request.reason) throw new AgentSecretError('reason.invalid', 'the request reason is not valid');
   if (!checkTtlRange(request.ttlSeconds).ok) throw new AgentSecretError('ttl.invalid', 'the request ttl is out of range (10s..10m)');
@@ -88,6 +103,7 @@ export async function validateSecretsRequest(request: ApprovalRequest, registry:
     if ((secret.delivery === 'file') !== (secret.file !== null) || (secret.file !== null && !validFile(secret.file))) {
       throw new AgentSecretError('usage.invalid', 'the request holds an invalid file delivery', { details: { alias: secret.alias } });
     }
+    if (secret.name !== undefined) checkName(secret, names);
     // A bws secret's identity is the source its reference names: the prompt must show that one.
     if (secret.provider === 'bws') {
       const parsed = parseBwsRef(secret.ref);

@@ -98,8 +98,11 @@ function normalize(data: ConfigFileData, order: readonly string[], path: string)
     if (profile === undefined) continue;
     const reason = profile.reason === undefined ? undefined : parseReason(profile.reason);
     const ttl = profile.ttl === undefined ? undefined : parseTtl(profile.ttl);
-    const secrets: SecretEntry[] = Object.entries(profile.secrets ?? {}).map(([alias, secret]) => {
-      const ref = typeof secret === 'string' ? secret : secret.ref;
+    const secrets: SecretEntry[] = Object.entries(profile.secrets ?? {}).map(([alias, entry]) => {
+      const secret = entry as string | { ref?: string; account?: string; name?: string };
+      // A logical name: the planner fills in its reference from the user config (config/user-names.ts).
+      if (typeof secret !== 'string' && secret.name !== undefined) return { alias, ref: '', name: secret.name, account: profile.account ?? data.account ?? null };
+      const ref = typeof secret === 'string' ? secret : (secret.ref as string);
       const own = typeof secret === 'string' ? undefined : secret.account;
       // The profile's and the file's account are 1Password's; other providers take only a secret's own.
       const inherited = schemeOf(ref) === 'op' ? (profile.account ?? data.account) : undefined;

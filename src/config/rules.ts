@@ -6,7 +6,7 @@ import { validateAccount } from '../core/account.js';
 import { validateAlias } from '../core/alias.js';
 import { FILE_MODES, validateFileName, validateMaxReads, type FileMode } from '../core/delivery.js';
 import { parseReason } from '../core/reason.js';
-import { parseSecretRef, schemeOf } from '../core/ref.js';
+import { parseSecretRef, schemeOf, SECRET_NAME, SECRET_NAME_RULE } from '../core/ref.js';
 import { checkBindDepth, checkBindName, MAX_BIND_NAMES } from '../core/session-bind.js';
 import { parseTtl } from '../core/ttl.js';
 import { withoutEcho } from './echo-guard.js';
@@ -90,6 +90,7 @@ function checkProfile(issues: RawIssue[], name: string, profile: Mapping, known:
       }
       if (typeof secret === 'string') checkRef(issues, at('secrets', alias), secret);
       if (isMapping(secret)) {
+        checkRefOrName(issues, at('secrets', alias), secret);
         if (typeof secret.ref === 'string') checkRef(issues, at('secrets', alias, 'ref'), secret.ref);
         if (typeof secret.account === 'string') {
           if (typeof secret.ref === 'string' && schemeOf(secret.ref) === 'bws') {
@@ -192,6 +193,21 @@ function checkSessionBind(issues: RawIssue[], path: KeyPath, bind: unknown): voi
       else bindIssue([...path, 'ancestor_names', index], name.message);
     });
     if (distinct.size > MAX_BIND_NAMES) bindIssue([...path, 'ancestor_names'], `lists ${distinct.size} different names; at most ${MAX_BIND_NAMES} are allowed`, 'key');
+  }
+}
+
+// A secret mapping gives a reference or a logical name of the user config's names:, never both.
+function checkRefOrName(issues: RawIssue[], path: KeyPath, secret: Mapping): void {
+  const name = secret.name;
+  if (name !== undefined && typeof name === 'string' && !SECRET_NAME.test(name)) {
+    issues.push({ code: 'ref.invalid', path: [...path, 'name'], at: 'value', problem: `is not a valid logical name: ${SECRET_NAME_RULE}` });
+  }
+  if (name !== undefined && secret.ref !== undefined) {
+    issues.push({ code: 'ref.invalid', path: [...path, 'name'], at: 'key', problem: 'give ref: or name:, not both (a name stands for the reference names: in your user config maps it to)' });
+  } else if (name !== undefined && secret.account !== undefined) {
+    issues.push({ code: 'account.invalid', path: [...path, 'account'], at: 'key', problem: 'a named secret takes its account from names: in your user config (or the profile\'s account); remove account:' });
+  } else if (name === undefined && secret.ref === undefined) {
+    issues.push({ code: 'ref.invalid', path, at: 'value', problem: 'needs ref: (op://vault/item/field, bws://SECRET_ID, …) or name: (a logical name from names: in your user config)' });
   }
 }
 

@@ -13,7 +13,7 @@ export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Allowed keys per level, in the order they are documented. */
 export const TOP_KEYS: readonly string[] = ['version', 'account', 'default_profile', 'profiles'];
 export const PROFILE_KEYS: readonly string[] = ['reason', 'ttl', 'account', 'include', 'mask', 'session', 'secrets', 'files', 'templates'];
-export const SECRET_KEYS: readonly string[] = ['ref', 'account'];
+export const SECRET_KEYS: readonly string[] = ['ref', 'account', 'name'];
 /** A `files:` entry as a mapping. */
 export const FILE_KEYS: readonly string[] = ['ref', 'account', 'name', 'mode', 'max_reads'];
 /** A `templates:` entry as a mapping. */
@@ -48,10 +48,12 @@ function buildSchema(forEditors: boolean) {
     REF_PATTERN,
   );
 
-  const secret = z.union([
-    ref,
-    z.strictObject({ ref, account: account('1Password account for this secret (or the account a provider program is told); not for bws references').optional() }),
-  ]);
+  const secretAccount = account('1Password account for this secret (or the account a provider program is told); not for bws references');
+  const logicalName = text('A logical name from names: in your user config (~/.config/agent-secret/config.yml), which maps it to a reference', /^[A-Za-z][A-Za-z0-9._-]{0,63}$/);
+  // Structurally one mapping; rules.ts requires exactly one of ref and name.
+  const secret = forEditors
+    ? z.union([ref, z.strictObject({ ref, account: secretAccount.optional() }), z.strictObject({ name: logicalName })])
+    : z.union([ref, z.strictObject({ ref: ref.optional(), account: secretAccount.optional(), name: logicalName.optional() })]);
   // The file layout a `files:` or `templates:` mapping may set; core/delivery.ts checks the values.
   const fileOptions = {
     name: text('File name in the private directory (default: the alias, or the template name without .tmpl): letters, digits, ".", "_", "-"', /^[A-Za-z0-9._-]+$/, {

@@ -8,7 +8,14 @@ import type { BindingPolicy } from '../core/session-bind.js';
 /** One secret of a profile: the alias the child sees, its reference and the account it was defined with. */
 export interface SecretEntry {
   alias: string;
+  /** The reference; '' for a named secret until the planner looks its name up (config/names.ts applyNames). */
   ref: string;
+  /**
+   * A logical name of the user config's `names:` registry, for `{name: …}` entries. Until the
+   * name is looked up, `account` holds the profile's or top-level account, which an op://
+   * reference takes when the registry names no account of its own.
+   */
+  name?: string;
   /**
    * op:// references: secret `account` > defining profile `account` > top-level `account`; other
    * providers: the secret's own `account` only (a bws reference has none: its source is in the

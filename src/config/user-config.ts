@@ -16,6 +16,7 @@ import { policyPath, userConfigPath, type DirsInput } from '../platform/dirs.js'
 import { parsePolicy, type KeyPath } from '../policy/parse.js';
 import type { Policy } from '../policy/types.js';
 import { duplicateKeyOffsets } from './unique-keys.js';
+import { parseNames, type NameRegistry } from './user-names.js';
 import { parseProviders, type ProviderIssue, type ProvidersConfig } from './user-providers.js';
 import { checkYamlLimits } from './yaml-limits.js';
 
@@ -35,6 +36,8 @@ export interface UserConfig {
   policy: Policy | null;
   /** The `providers:` section, when the file has one (config/user-providers.ts `providersOf` gives the defaults otherwise). */
   providers?: ProvidersConfig;
+  /** The `names:` section: logical secret names and the references they stand for (unset: none). */
+  names?: NameRegistry;
 }
 
 /** `daemon_idle_timeout` bounds: 10 seconds .. 7 days. */
@@ -99,6 +102,8 @@ const UserConfigSchema = z.strictObject({
   policy: z.unknown().optional(),
   // Checked by parseProviders (config/user-providers.ts): each key chooses its own shape.
   providers: z.unknown().optional(),
+  // Checked by parseNames (config/user-names.ts): the keys are the user's own names.
+  names: z.unknown().optional(),
 });
 
 /** Loads and validates the user config; a missing file gives the defaults. */
@@ -186,9 +191,14 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
   const approver = parseApprover((data as Record<string, unknown>).approver);
   const rawProviders = (data as Record<string, unknown>).providers;
   const providers = parseProviders(rawProviders, path);
+  const names = parseNames((data as Record<string, unknown>).names, Object.keys(providers.value.programs));
   const issues = [...(result.success ? [] : result.error.issues), ...approver.issues];
-  if (!result.success || issues.length > 0 || providers.issues.length > 0) {
-    const problems = [...issues.map((issue) => describeIssue(issue, doc, lineCounter)), ...providers.issues.map((issue) => describeProviderIssue(issue, doc, lineCounter))];
+  if (!result.success || issues.length > 0 || providers.issues.length > 0 || names.issues.length > 0) {
+    const problems = [
+      ...issues.map((issue) => describeIssue(issue, doc, lineCounter)),
+      ...providers.issues.map((issue) => describeSectionIssue('providers', issue, doc, lineCounter)),
+      ...names.issues.map((issue) => describeSectionIssue('names', issue, doc, lineCounter)),
+    ];
     throwFirst(path, problems);
   }
   const idle = result.data?.daemon_idle_timeout === undefined ? null : parseIdleTimeout(result.data.daemon_idle_timeout);
@@ -200,6 +210,7 @@ export function parseUserConfig(text: string, path: string): Omit<UserConfig, 'p
     trustedDirs: result.data?.trusted_dirs ?? [],
     ...(idle === null ? {} : { daemonIdleMs: idle }),
     ...(rawProviders === undefined ? {} : { providers: providers.value }),
+    ...(names.value.size === 0 ? {} : { names: names.value }),
     policy: section === undefined || section === null ? null : policyOf(section, path, ['policy'], doc, lineCounter),
   };
 }
@@ -272,8 +283,8 @@ function readYaml(text: string, path: string): { data: object; doc: Document; li
   return { data, doc, lineCounter };
 }
 
-function describeProviderIssue(issue: ProviderIssue, doc: Document, lc: LineCounter): Problem {
-  const path = ['providers', ...issue.path];
+function describeSectionIssue(section: 'providers' | 'names', issue: ProviderIssue, doc: Document, lc: LineCounter): Problem {
+  const path = [section, ...issue.path];
   const key = path.map(String).map(printableKey).join('.');
   const name = path.at(-1);
   const pos = issue.atKey === true && typeof name === 'string' ? keyPositionOf(doc, lc, path.slice(0, -1), name) : positionOf(doc, lc, path);

@@ -274,3 +274,7 @@ export function parseProgramRef(raw: string): AnyRefResult {
 function fail(message: string): { ok: false; message: string } {
   return { ok: false, message };
 }
+
+/** A logical secret name (the user config's `names:`, a profile's `{name: …}`, a policy rule's `name:`). */
+export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
+export const SECRET_NAME_RULE = 'a letter, then at most 63 letters, digits, ".", "_" or "-"';

@@ -6,7 +6,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { discoverConfig } from '../config/discover.js';
-import type { EnvFileResult, ProjectConfig } from '../config/index.js';
+import type { EnvFileResult, ProjectConfig, ResolvedProfile } from '../config/index.js';
 import { AgentSecretError } from '../core/errors.js';
 import { BUILTIN_SCHEMES } from '../core/ref.js';
 import type { ProviderRegistry } from '../provider/index.js';
@@ -95,7 +95,7 @@ async function planWith(ctx: PlanContext, options: ExecOptions, command: readonl
   // a discovered config still supplies its top-level account to one-off and env-file refs.
   const wantsProfile = options.profile !== undefined || (secretFlags.length === 0 && fileFlags.length === 0 && templateFlags.length === 0 && envFilePaths.length === 0);
   const config = await findConfig(ctx, options.config, options.profile !== undefined);
-  const profile = wantsProfile && config !== null ? (await import('../config/resolve.js')).resolveProfile(config, options.profile) : null;
+  const profile = wantsProfile && config !== null ? await namesApplied(ctx, (await import('../config/resolve.js')).resolveProfile(config, options.profile)) : null;
   if (wantsProfile && config === null && options.profile === undefined) {
     throw new AgentSecretError('usage.invalid', 'no secrets requested and no agent-secret.yml found', {
       hint: 'pass --profile NAME, --secret ALIAS=op://vault/item/field, --file NAME=op://vault/item/field, --template NAME=PATH, or --env-file PATH',
@@ -197,6 +197,16 @@ async function mutabilityFindings(ctx: PlanContext, path: string) {
   const { loadUserConfig } = await import('../config/user-config.js');
   const { trustedDirs } = await loadUserConfig(dirsInput(ctx));
   return findings.filter((finding) => !trustedDirs.some((dir) => finding.path === dir || finding.path.startsWith(`${dir.replace(/\/+$/, '')}/`)));
+}
+
+// Named secrets take their references from names: of the caller's user config (read only when a
+// profile has one; the broker checks them again against its own).
+async function namesApplied(ctx: PlanContext, profile: ResolvedProfile): Promise<ResolvedProfile> {
+  if (!profile.secrets.some((s) => s.name !== undefined)) return profile;
+  const { loadUserConfig } = await import('../config/user-config.js');
+  const { applyNames } = await import('../config/user-names.js');
+  const config = await loadUserConfig(dirsInput(ctx));
+  return applyNames(profile, config.names ?? new Map(), config.path);
 }
 
 // The providers of the caller's user config (read only when a reference needs them).

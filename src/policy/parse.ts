@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import type { HoursWindow, Policy, PolicyDecisionKind, PolicyRule, RateLimit, ReuseBound, RuleMatchers, SecretPattern, TemplatePattern } from './types.js';
+import { globMatch } from './glob.js';
 
 export type KeyPath = ReadonlyArray<string | number>;
 
@@ -189,6 +190,16 @@ function ruleProblems(rule: PolicyRule, at: KeyPath): PolicyProblem[] {
   const out: PolicyProblem[] = [];
   if (rule.decision !== 'allow' && rule.rate !== null) out.push({ path: [...at, 'rate'], problem: `only an allow rule can have a rate limit (this one is ${rule.decision})` });
   if (rule.decision !== 'allow' && rule.reuse !== null) out.push({ path: [...at, 'reuse'], problem: `only an allow rule can bound reuse (this one is ${rule.decision})` });
+  // The project file (which the agent can edit) chooses what an alias stands for: an allow by
+  // alias alone would let the agent point that alias at any reference.
+  const aliasOnly = rule.decision === 'allow' ? (rule.match.secrets ?? []).findIndex((s) => Object.keys(s).length === 1 && s.alias !== undefined) : -1;
+  if (aliasOnly >= 0) {
+    const alias = rule.match.secrets?.[aliasOnly]?.alias ?? 'NAME';
+    out.push({
+      path: [...at, 'secrets', aliasOnly],
+      problem: `an allow by alias alone lets the project file point ${alias} at any secret; add ref: (such as {alias: ${alias}, ref: "op://vault/item/field"}) or name: from names: in config.yml`,
+    });
+  }
   const hours = rule.match.hours;
   if (hours !== undefined && (hours.start === hours.end || (hours.start === 0 && hours.end === 0))) out.push({ path: [...at, 'hours'], problem: 'the window is empty, so the rule can never match' });
   return out;
@@ -235,16 +246,19 @@ function problemOf(at: KeyPath, issue: z.core.$ZodIssue): PolicyProblem {
  * names it spells, not the same item addressed by its id; an allow whose secrets entry names an
  * alias only lets the project (which the agent can edit) point that alias at any reference.
  */
-export function policyWarnings(policy: Policy): string[] {
+export function policyWarnings(policy: Policy, names: ReadonlySet<string> | null = null): string[] {
   const out: string[] = [];
   for (const rule of policy.rules) {
     const secrets = rule.match.secrets ?? [];
+    // A name no entry of names: can match (a pattern may still match one): the entry never matches.
+    const unknown = names === null ? [] : secrets.filter((s) => s.name !== undefined && ![...names].some((n) => globMatch(s.name as string, n)));
+    if (unknown.length > 0) out.push(`rule ${rule.id} (line ${rule.line}): names: in config.yml defines no ${unknown.map((s) => s.name).join(', ')}, so ${unknown.length === 1 ? 'that entry never matches' : 'those entries never match'}`);
     if (rule.decision === 'deny' && secrets.some((s) => s.ref?.startsWith('op://') === true)) {
       out.push(`rule ${rule.id} (line ${rule.line}): a deny by 1Password vault or item name does not cover the same item addressed by its id; add the ids too (op item get NAME --format json shows them)`);
     }
     const aliasOnly = secrets.filter((s) => s.alias !== undefined && s.ref === undefined && s.name === undefined);
     if (aliasOnly.length > 0 && rule.decision === 'allow') {
-      out.push(`rule ${rule.id} (line ${rule.line}): secrets by alias only (${aliasOnly.map((s) => s.alias).join(', ')}) allow any reference the project file points them at; write {alias: ${aliasOnly[0]?.alias ?? 'NAME'}, ref: op://…}`);
+      out.push(`rule ${rule.id} (line ${rule.line}): secrets by alias (${aliasOnly.map((s) => s.alias).join(', ')}) without ref: or name: allow any reference of that provider or account the project file points them at`);
     } else if (aliasOnly.length > 0) {
       out.push(`rule ${rule.id} (line ${rule.line}): an ${rule.decision} by alias only is dodged by renaming the alias in the project file; match by ref to make it hold`);
     }

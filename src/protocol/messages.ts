@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { MAX_FILE_NAME_LENGTH } from '../core/delivery.js';
+import { SECRET_NAME } from '../core/ref.js';
 import { COMMAND_LIMITS, MAX_SCRIPTS } from '../request/build.js';
 import { TEMPLATE_LIMITS } from '../request/template.js';
 import type { RequestBody as RequestBody_ } from '../request/codec.js';
@@ -75,6 +76,7 @@ export const RequestBodySchema = z.strictObject({
         alias: z.string().max(256),
         ref: z.string().max(4096),
         provider: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
+        name: z.string().regex(SECRET_NAME).optional(),
         account: z.string().max(256).nullable(),
         source: z.enum(['profile', 'flag', 'env_file']),
         delivery: z.enum(['env', 'file']),
@@ -336,7 +338,7 @@ export const ApprovalsListBodySchema = z.object({
       command: z.array(z.string()),
       cwd: z.string(),
       aliases: z.array(z.string()),
-      secrets: z.array(z.object({ alias: z.string(), ref: z.string(), provider: z.string(), account: z.string().nullable() })),
+      secrets: z.array(z.object({ alias: z.string(), ref: z.string(), provider: z.string(), name: z.string().optional(), account: z.string().nullable() })),
       profile: z.string().nullable(),
       agent: z.string().nullable().optional(),
       policy_rule: z.string().nullable().optional(),

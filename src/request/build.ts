@@ -23,7 +23,7 @@ export interface ProfileInput {
   /** The profile's own account, else the config's top-level account. */
   readonly account: string | undefined;
   /** Secrets and file secrets (`files:`, delivery file with its options). */
-  readonly secrets: ReadonlyArray<{ alias: string; ref: string; account: string | null; delivery?: 'env' | 'file'; file?: FileOptions }>;
+  readonly secrets: ReadonlyArray<{ alias: string; ref: string; name?: string; account: string | null; delivery?: 'env' | 'file'; file?: FileOptions }>;
   /** `templates:`: absolute template paths, the account of their references, the file options. */
   readonly templates?: ReadonlyArray<{ alias: string; path: string; account: string | null; file: FileOptions }>;
 }
@@ -223,7 +223,7 @@ function assembleSecrets(input: BuildInput): SecretSpec[] {
     .sort((a, b) => compare(a.alias, b.alias))
     .map((s) => {
       const file = s.delivery === 'file' ? fileDelivery(s.file ?? {}, s.alias, s.alias, platformOf(input), null) : null;
-      return specOf(s.alias, s.ref, identityOf(s.ref, s.account, pickAccount({ secret: s.account ?? undefined, ...fallback })), 'profile', file);
+      return specOf(s.alias, s.ref, identityOf(s.ref, s.account, pickAccount({ secret: s.account ?? undefined, ...fallback })), 'profile', file, s.name);
     });
 
   const fromFlags = (flag: '--secret' | '--file', texts: readonly string[]): SecretSpec[] =>
@@ -259,8 +259,8 @@ function assembleSecrets(input: BuildInput): SecretSpec[] {
 }
 
 // The provider is the reference's scheme (every reference here has passed parseSecretRef); file: how a file secret is laid out (null: an environment variable).
-function specOf(alias: string, ref: string, account: string | null, source: SecretSpec['source'], file: FileDelivery | null): SecretSpec {
-  return { alias, ref, provider: schemeOf(ref) ?? 'op', account, source, delivery: file === null ? 'env' : 'file', file };
+function specOf(alias: string, ref: string, account: string | null, source: SecretSpec['source'], file: FileDelivery | null, name?: string): SecretSpec {
+  return { alias, ref, provider: schemeOf(ref) ?? 'op', ...(name === undefined ? {} : { name }), account, source, delivery: file === null ? 'env' : 'file', file };
 }
 
 function checkAlias(alias: string, flag: string, delivery: 'env' | 'file' = 'env'): void {

@@ -51,7 +51,8 @@ export interface RequestBody {
   executable: string;
   executable_identity: { dev: number; ino: number; size: number; mtime_ms: number; ctime_ms: number; mode: number; uid: number };
   cwd: string;
-  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null; source: SecretSource; delivery: DeliveryKind; file: FileBody | null }>;
+  /** `name`: the logical name (user config `names:`) the reference was asked for by; absent otherwise. */
+  secrets: Array<{ alias: string; ref: string; provider: string; name?: string | undefined; account: string | null; source: SecretSource; delivery: DeliveryKind; file: FileBody | null }>;
   templates: TemplateBody[];
   ttl_seconds: number;
   override_env: boolean;
@@ -93,6 +94,11 @@ export function encodeIdentity(id: ExecutableIdentity): RequestBody['executable_
   return { dev: id.dev, ino: id.ino, size: id.size, mtime_ms: id.mtimeMs, ctime_ms: id.ctimeMs, mode: id.mode, uid: id.uid };
 }
 
+// A secret's logical name travels only when it has one, so requests without names keep their shape.
+function named(name: string | undefined): { name?: string } {
+  return name === undefined ? {} : { name };
+}
+
 /** ApprovalRequest → body: fresh arrays and objects, nothing shared with the frozen request. Pure. */
 export function encodeRequest(request: ApprovalRequest): RequestBody {
   return {
@@ -101,7 +107,16 @@ export function encodeRequest(request: ApprovalRequest): RequestBody {
     executable: request.executable,
     executable_identity: encodeIdentity(request.executableIdentity),
     cwd: request.cwd,
-    secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account, source: s.source, delivery: s.delivery, file: s.file === null ? null : encodeFile(s.file) })),
+    secrets: request.secrets.map((s) => ({
+      alias: s.alias,
+      ref: s.ref,
+      provider: s.provider,
+      ...named(s.name),
+      account: s.account,
+      source: s.source,
+      delivery: s.delivery,
+      file: s.file === null ? null : encodeFile(s.file),
+    })),
     templates: request.templates.map(encodeTemplate),
     ttl_seconds: request.ttlSeconds,
     override_env: request.overrideEnv,
@@ -130,7 +145,7 @@ export function decodeRequest(body: RequestBody): ApprovalRequest {
     cwd: body.cwd,
     secrets: Object.freeze(
       body.secrets.map((s) =>
-        Object.freeze({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account, source: s.source, delivery: s.delivery, file: s.file === null ? null : decodeFile(s.file) }),
+        Object.freeze({ alias: s.alias, ref: s.ref, provider: s.provider, ...named(s.name), account: s.account, source: s.source, delivery: s.delivery, file: s.file === null ? null : decodeFile(s.file) }),
       ),
     ),
     templates: Object.freeze(body.templates.map(decodeTemplate)),
@@ -159,7 +174,7 @@ export interface WireRequest {
    * `provider`: the scheme that resolves the reference; `account`: its identity there (a bws source for bws).
    * delivery file: the child gets the path of a private file (`file`: its name, mode, read limit) instead of the value.
    */
-  secrets: Array<{ alias: string; ref: string; provider: string; account: string | null; delivery?: DeliveryKind; file?: FileBody | null }>;
+  secrets: Array<{ alias: string; ref: string; provider: string; name?: string; account: string | null; delivery?: DeliveryKind; file?: FileBody | null }>;
   /** Rendered files: the template's path, content hash and every reference it uses (not its text). Always set by toWireRequest. */
   templates?: WireTemplate[];
   ttl_seconds: number;
@@ -200,7 +215,7 @@ export function toWireRequest(request: ApprovalRequest): WireRequest {
     command: body.command,
     executable: body.executable,
     cwd: body.cwd,
-    secrets: body.secrets.map(({ alias, ref, provider, account, delivery, file }) => ({ alias, ref, provider, account, delivery, file })),
+    secrets: body.secrets.map(({ alias, ref, provider, name, account, delivery, file }) => ({ alias, ref, provider, ...named(name), account, delivery, file })),
     templates: body.templates.map(wireTemplate),
     ttl_seconds: body.ttl_seconds,
     override_env: body.override_env,
@@ -225,7 +240,7 @@ export function auditFields(request: ApprovalRequest) {
     command: body.command,
     executable: body.executable,
     cwd: body.cwd,
-    secrets: body.secrets.map(({ alias, ref, provider, account, delivery }) => ({ alias, ref, provider, account, ...(delivery === 'file' ? { delivery } : {}) })),
+    secrets: body.secrets.map(({ alias, ref, provider, name, account, delivery }) => ({ alias, ref, provider, ...named(name), account, ...(delivery === 'file' ? { delivery } : {}) })),
     ...(body.templates.length === 0 ? {} : { templates: body.templates.map(({ alias, path, sha256, refs, account }) => ({ alias, path, sha256, refs, account })) }),
     profile: body.profile,
     ttl_seconds: body.ttl_seconds,

@@ -18,7 +18,7 @@ export function policyInputOf(request: ApprovalRequest, agent: string | null, no
     // A template's references are secrets too: each one is matched under the template's alias, so
     // a rule that allows a subset never delivers a reference a template slips in.
     secrets: [
-      ...request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, provider: s.provider, name: null })),
+      ...request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, provider: s.provider, name: s.name ?? null })),
       ...request.templates.flatMap((t) => t.refs.map((ref) => ({ alias: t.alias, ref, account: t.account, provider: schemeOf(ref) ?? 'op', name: null }))),
     ],
     templates: request.templates.map((t) => ({ path: t.path, sha256: t.sha256 })),

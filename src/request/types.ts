@@ -16,6 +16,8 @@ export interface SecretSpec {
   readonly ref: string;
   /** The provider that resolves it: the reference's scheme (`op`, `bws`, or a declared program's). */
   readonly provider: string;
+  /** The logical name of the user config's `names:` the profile asked for (its reference is `ref`); unset otherwise. */
+  readonly name?: string;
   /**
    * The identity it is resolved as (core/ref.ts identityOf): the 1Password account (`null`: op's
    * default account), the bws source (`null`: the default source), or a provider program's

@@ -194,7 +194,8 @@ describe('exec --dry-run', () => {
     // Its cluster profile renders the template its comment shows, committed next to the config.
     sb.write('.npmrc.tmpl', '//registry.npmjs.org/:_authToken={{ op://Infrastructure/npm/token }}\n');
     // Its mixed profile uses pass://, which needs the pass provider program in the user config.
-    sb.useApprover('approve', { providers: { pass: { command: [join(REPO_ROOT, 'examples', 'providers', 'pass-provider.mjs')] } } });
+    // Its evals profile asks for the logical name openai_key, which names: in the user config defines.
+    sb.useApprover('approve', { providers: { pass: { command: [join(REPO_ROOT, 'examples', 'providers', 'pass-provider.mjs')] } }, names: { openai_key: 'op://AI/OpenAI/credential' } });
     const list = JSON.parse((await runClean(sb, ['profile', 'list', '--json'])).stdout) as { profiles: Array<{ name: string }> };
     for (const { name } of list.profiles) {
       const result = await runClean(sb, ['exec', '--dry-run', '--profile', name, '--reason', 'dry run of the example', '--', 'node', '--version']);

@@ -61,7 +61,7 @@ rules:
     decision: allow
     profile: cf
     executable: node
-    secrets: [CF_TOKEN]
+    secrets: [{alias: CF_TOKEN, ref: "op://Infra/Cloudflare/token"}]
 `;
 
 describe('policy', () => {
@@ -258,9 +258,16 @@ rules:
     const ok = await runClean(sb, ['policy', 'check']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('1. deny  no-deploy');
-    // Sound but weak: a deny by name misses the item's id, an alias-only allow any reference.
+    // Sound but weak: a deny by name misses the item's id.
     expect(ok.stdout).toContain('warning: rule no-deploy (line 3): a deny by 1Password vault or item name does not cover the same item addressed by its id');
-    expect(ok.stdout).toContain('warning: rule cdn-purge (line 6): secrets by alias only (CF_TOKEN) allow any reference the project file points them at');
+    // An allow by alias alone lets the project file repoint the alias: refused, and exec with it.
+    writePolicy(POLICY.replace('secrets: [{alias: CF_TOKEN, ref: "op://Infra/Cloudflare/token"}]', 'secrets: [CF_TOKEN]'));
+    const aliasOnly = await runClean(sb, ['policy', 'check']);
+    expect(aliasOnly.code).toBe(2);
+    expect(aliasOnly.stdout).toContain(`${path}:10:15: rules.1.secrets.0: an allow by alias alone lets the project file point CF_TOKEN at any secret`);
+    const refused = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
+    expect(refused.code).toBe(2);
+    expect(sb.prompts()).toHaveLength(0);
   });
 });
 
@@ -270,7 +277,7 @@ rules:
   - id: builder-cdn
     decision: allow
     agent: builder
-    secrets: [CF_TOKEN]
+    secrets: [{alias: CF_TOKEN, ref: "op://Infra/Cloudflare/token"}]
 `;
 
   it('a registered agent is allowed by its rule, named in the audit; a forged or removed token is refused', async () => {
@@ -328,7 +335,7 @@ rules:
   - id: team
     decision: allow
     agent: [agent-1, agent-2, agent-3, agent-4]
-    secrets: [CF_TOKEN]
+    secrets: [{alias: CF_TOKEN, ref: "op://Infra/Cloudflare/token"}]
     rate: { max: 3, per: 1h }
 `);
     const tokens: string[] = [];

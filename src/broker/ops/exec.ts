@@ -67,7 +67,7 @@ async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<voi
 
 async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserConfig, planned: ApprovalRequest, how: ExecHow): Promise<void> {
   // Also when planned here: the plan used the caller's user config, the daemon's own decides.
-  await validateRequest(planned, { uid: core.uid, trustedDirs: userConfig.trustedDirs, registry: registryOf(core, userConfig) });
+  await validateRequest(planned, { uid: core.uid, trustedDirs: userConfig.trustedDirs, registry: registryOf(core, userConfig), names: userConfig.names ?? new Map() });
   const request = await withOwnWarnings(planned, { uid: core.uid, trustedDirs: userConfig.trustedDirs });
 
   const key = reuseKey(request, how.fingerprint);
@@ -197,7 +197,7 @@ function storeReusable(core: BrokerCore, scope: Scope, key: string, reuse: { ttl
       command: [...request.command],
       cwd: request.cwd,
       aliases: request.secrets.map((s) => s.alias),
-      secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, account: s.account })),
+      secrets: request.secrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: s.provider, ...(s.name === undefined ? {} : { name: s.name }), account: s.account })),
       profile: request.profile,
       agent: scope.agent ?? null,
       policyRule,

@@ -42,7 +42,7 @@ async function handleSessionCreate(core: BrokerCore, conv: Conversation): Promis
   const chain = await readRequesterChain({ pid: body.pid, platform: core.opts.platform });
   const planned = decodeRequest(sessionRequestBody(body.request, body.pid, chain));
   const userConfig = await core.userConfigOf(core.opts.dirs);
-  await validateSecretsRequest(planned, registryOf(core, userConfig));
+  await validateSecretsRequest(planned, registryOf(core, userConfig), userConfig.names ?? new Map());
   const request = await withOwnWarnings(planned, null);
   const bound = chooseAnchor(policy, ancestry, { uid: core.uid, gid: process.getegid?.() ?? ancestry[0].gid });
   const bindingText = describeProcess(bound.anchor);

@@ -41,7 +41,7 @@ export async function runApprovalsList(ctx: CliContext, options: { json?: boolea
       ...(typeof a.agent === 'string' ? [`  agent:   ${shellQuote(a.agent)}`] : []),
       `  granted: ${typeof a.policy_rule === 'string' ? `by policy rule ${shellQuote(a.policy_rule)}` : 'by the human'}`,
       // References and accounts come from the agent or its config: quoted and escaped like the command.
-      ...a.secrets.map((s) => `    ${shellQuote(s.alias)} = ${shellQuote(s.ref)} (${identityWords(s.provider, s.account)})`),
+      ...a.secrets.map((s) => `    ${shellQuote(s.alias)} = ${typeof s.name === 'string' ? `${shellQuote(s.name)} → ` : ''}${shellQuote(s.ref)} (${identityWords(s.provider, s.account)})`),
     ]),
   );
   return 0;

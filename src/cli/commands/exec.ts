@@ -114,7 +114,7 @@ function printDryRun(ctx: CliContext, request: ApprovalRequest, mask: boolean, j
     ...(request.profile === null ? [] : [`profile:     ${request.profile} (${request.configPath ?? ''})`]),
     ...(request.secrets.length > 0 ? ['secrets:'] : []),
     ...request.secrets.map(
-      (s) => `  ${s.alias.padEnd(width)} = ${s.ref}  provider=${s.provider} ${identityText(s.provider, s.account)}  from=${s.source.replace('_', '-')}${s.file === null ? '' : `  as a file: ${fileText(s.file)}`}`,
+      (s) => `  ${s.alias.padEnd(width)} = ${s.name === undefined ? '' : `${s.name} → `}${s.ref}  provider=${s.provider} ${identityText(s.provider, s.account)}  from=${s.source.replace('_', '-')}${s.file === null ? '' : `  as a file: ${fileText(s.file)}`}`,
     ),
     ...(request.templates.length > 0 ? ['templates (rendered into files):'] : []),
     ...request.templates.flatMap((t) => [

@@ -6,7 +6,8 @@ import { basename } from 'node:path';
 import { fileDeliveryOf, templateFileName, type FileOptions } from '../../core/delivery.js';
 import { identityOf, schemeOf } from '../../core/ref.js';
 import { formatTtl } from '../../core/ttl.js';
-import { resolveProfile } from '../../config/index.js';
+import { resolveProfile, type ResolvedProfile } from '../../config/index.js';
+import { dirsInput } from '../../platform/dirs.js';
 import type { CliContext } from '../context.js';
 import { writeJson, writeLines } from '../render/output.js';
 import { requireProjectConfig } from './project-config.js';
@@ -44,12 +45,12 @@ function providerOf(ref: string): string {
 /** Shows one profile, fully resolved. */
 export async function runProfileShow(ctx: CliContext, name: string | undefined, options: Options): Promise<number> {
   const config = await requireProjectConfig(ctx, options.config);
-  const profile = resolveProfile(config, name?.trim() === '' ? undefined : name);
+  const profile = await withNames(ctx, resolveProfile(config, name?.trim() === '' ? undefined : name));
   const envSecrets = profile.secrets.filter((s) => s.delivery !== 'file');
   // The layout each file gets on this platform (unset options take their defaults).
   const files = profile.secrets
     .filter((s) => s.delivery === 'file')
-    .map((s) => ({ alias: s.alias, ref: s.ref, account: s.account, file: layout(s.file ?? {}, s.alias, ctx.platform) }));
+    .map((s) => ({ alias: s.alias, ref: s.ref, name: s.name, account: s.account, file: layout(s.file ?? {}, s.alias, ctx.platform) }));
   const templates = profile.templates.map((t) => ({ alias: t.alias, path: t.path, account: t.account, file: layout(t.file, templateFileName(basename(t.path), t.alias), ctx.platform) }));
   if (options.json === true) {
     writeJson(ctx.stdout, {
@@ -61,7 +62,7 @@ export async function runProfileShow(ctx: CliContext, name: string | undefined, 
         reason: profile.reason ?? null,
         ttl_seconds: profile.ttlSeconds ?? null,
         include: profile.include,
-        secrets: envSecrets.map((s) => ({ alias: s.alias, ref: s.ref, provider: providerOf(s.ref), account: identityOf(s.ref, s.account, s.account) })),
+        secrets: envSecrets.map((s) => ({ alias: s.alias, ...(s.name === undefined ? {} : { name: s.name }), ref: s.ref, provider: providerOf(s.ref), account: identityOf(s.ref, s.account, s.account) })),
         files: files.map((f) => ({ alias: f.alias, ref: f.ref, provider: providerOf(f.ref), account: identityOf(f.ref, f.account, f.account), ...f.file })),
         templates: templates.map((t) => ({ alias: t.alias, path: t.path, account: t.account, ...t.file })),
       },
@@ -76,13 +77,22 @@ export async function runProfileShow(ctx: CliContext, name: string | undefined, 
     `account: ${profile.account ?? '(op default account, or --account / OP_ACCOUNT)'}`,
     ...(profile.include.length > 0 ? [`include: ${profile.include.join(', ')}`] : []),
     ...(envSecrets.length > 0 ? ['secrets:'] : []),
-    ...envSecrets.map((s) => `  ${s.alias} = ${s.ref}  provider=${providerOf(s.ref)}${identityText(s.ref, s.account)}`),
+    ...envSecrets.map((s) => `  ${s.alias} = ${s.name === undefined ? '' : `${s.name} → `}${s.ref}  provider=${providerOf(s.ref)}${identityText(s.ref, s.account)}`),
     ...(files.length > 0 ? ['files (the variable holds the path of a private file):'] : []),
     ...files.map((f) => `  ${f.alias} = ${f.ref}  provider=${providerOf(f.ref)}${identityText(f.ref, f.account)}  ${layoutText(f.file)}`),
     ...(templates.length > 0 ? ['templates (rendered into a private file after approval):'] : []),
     ...templates.map((t) => `  ${t.alias} = ${t.path}${t.account === null ? '' : `  account=${t.account}`}  ${layoutText(t.file)}`),
   ]);
   return 0;
+}
+
+// Named secrets shown with the references names: of the user config gives them, as exec would ask.
+async function withNames(ctx: CliContext, profile: ResolvedProfile): Promise<ResolvedProfile> {
+  if (!profile.secrets.some((s) => s.name !== undefined)) return profile;
+  const { loadUserConfig } = await import('../../config/user-config.js');
+  const { applyNames } = await import('../../config/user-names.js');
+  const userConfig = await loadUserConfig(dirsInput(ctx));
+  return applyNames(profile, userConfig.names ?? new Map(), userConfig.path);
 }
 
 // A secret's identity as profile show prints it: a bws source, or an account when one is set.

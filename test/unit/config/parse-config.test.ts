@@ -37,7 +37,11 @@ const cases: Case[] = [
   ['secrets is a list', p('  p:', '    secrets: [op://v/i/f]'), 'schema.type', '4:14', 'profiles.p.secrets'],
   ['secret is a number', p('  p:', '    secrets:', '      A: 42'), 'schema.type', '5:10', 'profiles.p.secrets.A'],
   ['secret is empty', p('  p:', '    secrets:', '      A:'), 'schema.type', '5:7', 'profiles.p.secrets.A'],
-  ['object secret without ref', p('  p:', '    secrets:', '      A: {account: acct}'), 'schema.required', '5:10', 'profiles.p.secrets.A.ref'],
+  ['object secret without ref', p('  p:', '    secrets:', '      A: {account: acct}'), 'ref.invalid', '5:10', 'profiles.p.secrets.A'],
+  // logical names (the user config's names: gives the reference)
+  ['name and ref both', p('  p:', '    secrets:', '      A: {ref: op://v/i/f, name: openai_key}'), 'ref.invalid', '5:28', 'profiles.p.secrets.A.name'],
+  ['name with an account', p('  p:', '    secrets:', '      A: {name: openai_key, account: work}'), 'account.invalid', '5:29', 'profiles.p.secrets.A.account'],
+  ['name not a name', p('  p:', '    secrets:', '      A: {name: "op://v/i/f"}'), 'ref.invalid', '5:17', 'profiles.p.secrets.A.name'],
   ['reason is a number', p('  p:', '    reason: 42', A), 'schema.type', '4:13', 'profiles.p.reason'],
   ['include is text', p('  a:', '    include: b', A, '  b:', A), 'schema.type', '4:14', 'profiles.a.include'],
   ['include entry is a number', p('  a:', '    include: [1]', A), 'schema.type', '4:15', 'profiles.a.include[0]'],

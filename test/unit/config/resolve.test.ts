@@ -142,7 +142,7 @@ describe('profiles.example.yaml', () => {
 
   it('loads, and every profile resolves', () => {
     if (!result.ok) throw new Error(result.issues.map((i) => i.message).join('\n'));
-    expect(result.config.profileNames).toEqual(['cloudflare-base', 'terraform-cloudflare', 'deploy-fly', 'migrations', 'release', 'cluster', 'demo']);
+    expect(result.config.profileNames).toEqual(['cloudflare-base', 'terraform-cloudflare', 'deploy-fly', 'migrations', 'release', 'evals', 'cluster', 'demo']);
     for (const name of result.config.profileNames) expect(resolveProfile(result.config, name).secrets.length).toBeGreaterThan(0);
   });
 

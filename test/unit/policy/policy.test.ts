@@ -62,7 +62,7 @@ describe('globMatch and pathWithin', () => {
 describe('evaluatePolicy', () => {
   const rules = [
     { id: 'no-prod', decision: 'deny', secrets: ['op://Prod/**'] },
-    { id: 'deploy', decision: 'allow', profile: 'deploy', requester: 'claude', argv: ['npm run deploy*'], secrets: ['API_TOKEN'], reuse: { ttl: '5m', max_uses: 10 } },
+    { id: 'deploy', decision: 'allow', profile: 'deploy', requester: 'claude', argv: ['npm run deploy*'], secrets: [{ alias: 'API_TOKEN', ref: 'op://Dev/API_TOKEN/credential' }], reuse: { ttl: '5m', max_uses: 10 } },
     { id: 'tests', decision: 'allow', executable: ['/usr/bin/npm'], argv: [['npm', 'test']], cwd: '/home/u/src', hours: '08:00-20:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] },
     { id: 'ci', decision: 'allow', agent: 'ci-*', rate: { max: 2, per: '1h' } },
     { id: 'ask-ssh', decision: 'ask', secrets: [{ alias: 'SSH_*' }] },
@@ -114,7 +114,18 @@ describe('parsePolicy', () => {
     expect(problemsOf(rules)).toContain(problem);
   });
   it('an allow then an ask with the same secrets is not shadowing', () => {
-    expect(problemsOf([{ id: 'a', decision: 'allow', secrets: ['A'] }, { id: 'b', decision: 'ask', secrets: ['A'] }])).toEqual([]);
+    const a = { alias: 'A', ref: 'op://Dev/A/credential' };
+    expect(problemsOf([{ id: 'a', decision: 'allow', secrets: [a] }, { id: 'b', decision: 'ask', secrets: [a] }])).toEqual([]);
+  });
+  it('refuses an allow by alias alone: the project file, which the agent can edit, chooses what an alias stands for', () => {
+    const problem = 'rules.0.secrets.1: an allow by alias alone lets the project file point CF_TOKEN at any secret; add ref: (such as {alias: CF_TOKEN, ref: "op://vault/item/field"}) or name: from names: in config.yml';
+    expect(problemsOf([{ id: 'a', decision: 'allow', secrets: [{ alias: 'A', ref: 'op://Dev/A/credential' }, 'CF_TOKEN'] }])).toContain(problem);
+    expect(problemsOf([{ id: 'a', decision: 'allow', secrets: [{ alias: 'CF_TOKEN' }] }])).toContain(problem.replace('secrets.1', 'secrets.0'));
+    // A name, a reference, a provider or an account bounds what the alias may point at; deny and ask by alias only add friction.
+    for (const entry of [{ alias: 'A', name: 'openai_key' }, { alias: 'A', ref: 'op://Dev/**' }, { alias: 'A', provider: 'bws' }, { alias: 'A', account: 'work' }]) {
+      expect(problemsOf([{ id: 'a', decision: 'allow', secrets: [entry] }])).toEqual([]);
+    }
+    expect(problemsOf([{ id: 'a', decision: 'deny', secrets: ['A'] }, { id: 'b', decision: 'ask', secrets: ['B'] }])).toEqual([]);
   });
   it('never repeats a value of the file in a message', () => {
     const canary = 'CANARY-value-4711';
@@ -304,15 +315,26 @@ describe('policy warnings', () => {
     const warnings = policyWarnings(
       policyOf([
         { id: 'no-prod', decision: 'deny', secrets: ['op://Prod/**'] },
-        { id: 'cf', decision: 'allow', secrets: ['CF_TOKEN'] },
+        { id: 'cf', decision: 'allow', secrets: [{ alias: 'CF_TOKEN', provider: 'op' }] },
         { id: 'pinned', decision: 'allow', secrets: [{ alias: 'A', ref: 'op://Dev/a/b' }] },
         { id: 'ask-ssh', decision: 'ask', secrets: ['SSH_*'] },
       ]),
     );
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toContain('rule no-prod (line 1): a deny by 1Password vault or item name does not cover the same item addressed by its id');
-    expect(warnings[1]).toContain('rule cf (line 1): secrets by alias only (CF_TOKEN) allow any reference');
+    expect(warnings[1]).toContain('rule cf (line 1): secrets by alias (CF_TOKEN) without ref: or name: allow any reference of that provider or account');
     expect(warnings[2]).toContain('rule ask-ssh (line 1): an ask by alias only is dodged by renaming');
+  });
+});
+
+describe('policy warnings about names', () => {
+  it('warns about a name names: does not define; a pattern that covers one is fine', () => {
+    const policy = policyOf([
+      { id: 'evals', decision: 'allow', secrets: [{ name: 'openai_key' }, { name: 'typo_key' }] },
+      { id: 'all-ai', decision: 'allow', secrets: [{ name: 'openai_*' }] },
+    ]);
+    expect(policyWarnings(policy, new Set(['openai_key']))).toEqual(['rule evals (line 1): names: in config.yml defines no typo_key, so that entry never matches']);
+    expect(policyWarnings(policy, null)).toEqual([]);
   });
 });
 

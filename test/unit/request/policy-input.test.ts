@@ -35,7 +35,7 @@ describe('policyInputOf', () => {
 
   it('a rule allowing only the env secrets does not allow a request whose template reaches further', () => {
     const { policy, problems } = parsePolicy(
-      { version: 1, rules: [{ id: 'tf', decision: 'allow', secrets: ['AWS_SECRET_ACCESS_KEY', 'TF_TOKEN'] }] },
+      { version: 1, rules: [{ id: 'tf', decision: 'allow', secrets: ['op://Infra/aws/secret', 'op://Infra/terraform cloud/token'] }] },
       FILE,
       [],
       () => 1,
