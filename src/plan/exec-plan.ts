@@ -199,9 +199,11 @@ async function mutabilityFindings(ctx: PlanContext, path: string) {
   return findings.filter((finding) => !trustedDirs.some((dir) => finding.path === dir || finding.path.startsWith(`${dir.replace(/\/+$/, '')}/`)));
 }
 
-// Named secrets take their references from names: of the caller's user config (read only when a
-// profile has one; the broker checks them again against its own).
-async function namesApplied(ctx: PlanContext, profile: ResolvedProfile): Promise<ResolvedProfile> {
+/**
+ * The profile with its named secrets' references from names: of the caller's user config (read
+ * only when the profile has one; the broker checks them again against its own).
+ */
+export async function namesApplied(ctx: Pick<PlanContext, 'env' | 'platform' | 'homedir'>, profile: ResolvedProfile): Promise<ResolvedProfile> {
   if (!profile.secrets.some((s) => s.name !== undefined)) return profile;
   const { loadUserConfig } = await import('../config/user-config.js');
   const { applyNames } = await import('../config/user-names.js');

@@ -6,8 +6,7 @@ import { basename } from 'node:path';
 import { fileDeliveryOf, templateFileName, type FileOptions } from '../../core/delivery.js';
 import { identityOf, schemeOf } from '../../core/ref.js';
 import { formatTtl } from '../../core/ttl.js';
-import { resolveProfile, type ResolvedProfile } from '../../config/index.js';
-import { dirsInput } from '../../platform/dirs.js';
+import { resolveProfile } from '../../config/index.js';
 import type { CliContext } from '../context.js';
 import { writeJson, writeLines } from '../render/output.js';
 import { requireProjectConfig } from './project-config.js';
@@ -45,7 +44,9 @@ function providerOf(ref: string): string {
 /** Shows one profile, fully resolved. */
 export async function runProfileShow(ctx: CliContext, name: string | undefined, options: Options): Promise<number> {
   const config = await requireProjectConfig(ctx, options.config);
-  const profile = await withNames(ctx, resolveProfile(config, name?.trim() === '' ? undefined : name));
+  // Named secrets shown with the references names: of the user config gives them, as exec would ask.
+  const { namesApplied } = await import('../../plan/exec-plan.js');
+  const profile = await namesApplied(ctx, resolveProfile(config, name?.trim() === '' ? undefined : name));
   const envSecrets = profile.secrets.filter((s) => s.delivery !== 'file');
   // The layout each file gets on this platform (unset options take their defaults).
   const files = profile.secrets
@@ -84,15 +85,6 @@ export async function runProfileShow(ctx: CliContext, name: string | undefined, 
     ...templates.map((t) => `  ${t.alias} = ${t.path}${t.account === null ? '' : `  account=${t.account}`}  ${layoutText(t.file)}`),
   ]);
   return 0;
-}
-
-// Named secrets shown with the references names: of the user config gives them, as exec would ask.
-async function withNames(ctx: CliContext, profile: ResolvedProfile): Promise<ResolvedProfile> {
-  if (!profile.secrets.some((s) => s.name !== undefined)) return profile;
-  const { loadUserConfig } = await import('../../config/user-config.js');
-  const { applyNames } = await import('../../config/user-names.js');
-  const userConfig = await loadUserConfig(dirsInput(ctx));
-  return applyNames(profile, userConfig.names ?? new Map(), userConfig.path);
 }
 
 // A secret's identity as profile show prints it: a bws source, or an account when one is set.
