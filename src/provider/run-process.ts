@@ -10,10 +10,19 @@ import { execa } from 'execa';
 export const HELPER_KILL_GRACE_MS = 2_000;
 
 /**
- * Variables no helper inherits: they change how node or the helper behaves, are tokens
- * agent-secret manages itself, or are a registered agent's identity (AGENT_SECRET_AGENT_TOKEN).
+ * Certificate authorities added through the environment. Whoever started the daemon (an agent,
+ * when its exec auto-started it) chose its environment: with a CA of its own and a proxy, it
+ * could read the TLS traffic of op or bws, service-account tokens included. Providers trust the
+ * system's certificate store only. A proxy alone (HTTPS_PROXY) stays: it sees only a tunnel.
+ */
+export const CA_OVERRIDES: readonly string[] = ['SSL_CERT_FILE', 'SSL_CERT_DIR', 'CURL_CA_BUNDLE', 'REQUESTS_CA_BUNDLE', 'NODE_EXTRA_CA_CERTS'];
+
+/**
+ * Variables no helper inherits: they change how node or the helper behaves or what it trusts,
+ * are tokens agent-secret manages itself, or are a registered agent's identity (AGENT_SECRET_AGENT_TOKEN).
  */
 export const DROPPED_HELPER_ENV: ReadonlySet<string> = new Set([
+  ...CA_OVERRIDES,
   'AGENT_SECRET_AGENT_TOKEN',
   'NODE_DEBUG',
   'NODE_OPTIONS',

@@ -10,6 +10,7 @@ import { isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import { AgentSecretError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';
+import { CA_OVERRIDES } from '../run-process.js';
 
 export const DEFAULT_OP_TIMEOUT_MS = 60_000;
 /** Time between SIGTERM and SIGKILL once op must stop. */
@@ -17,8 +18,8 @@ export const KILL_GRACE_MS = 2_000;
 const MAX_STDOUT = 32 * 1024 * 1024;
 const MAX_STDERR = 1024 * 1024;
 
-/** Variables removed from op's environment: they change op's output, load code into node, or are a registered agent's identity. */
-const DROPPED_ENV = new Set(['AGENT_SECRET_AGENT_TOKEN', 'NODE_DEBUG', 'NODE_OPTIONS', 'OP_DEBUG', 'OP_FORMAT', 'OP_ISO_TIMESTAMPS']);
+/** Variables removed from op's environment: they change op's output or what it trusts (CA_OVERRIDES), load code into node, or are a registered agent's identity. */
+const DROPPED_ENV = new Set(['AGENT_SECRET_AGENT_TOKEN', 'NODE_DEBUG', 'NODE_OPTIONS', 'OP_DEBUG', 'OP_FORMAT', 'OP_ISO_TIMESTAMPS', ...CA_OVERRIDES]);
 /** Removed as well when op runs with a service-account token: they would pick another account or way in (Connect wins over a token). */
 const SERVICE_ACCOUNT_DROPPED = (name: string) => name === 'OP_ACCOUNT' || name.startsWith('OP_SESSION_') || name.startsWith('OP_CONNECT_') || name === 'OP_SERVICE_ACCOUNT_TOKEN';
 
