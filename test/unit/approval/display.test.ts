@@ -498,3 +498,19 @@ describe('files and templates in the prompt', () => {
     expect(text).toContain('these 5 secrets');
   });
 });
+
+describe('logical names in the prompt', () => {
+  it('a named secret shows its name before its reference; a name is escaped like any agent-facing text', () => {
+    const text = renderPromptText(
+      samplePrompt({
+        secrets: [
+          { alias: 'OPENAI_API_KEY', name: 'openai_key', ref: 'op://AI/OpenAI/credential', provider: 'op', account: null },
+          { alias: 'PLAIN', ref: 'op://Dev/plain/credential', provider: 'op', account: null },
+        ],
+      }),
+      { now: NOW },
+    );
+    expect(text).toContain('  OPENAI_API_KEY = openai_key → op://AI/OpenAI/credential (');
+    expect(text).toContain('  PLAIN = op://Dev/plain/credential (');
+  });
+});
