@@ -21,6 +21,7 @@ import { toWireRequest } from '../request/codec.js';
 import { resolutionSpecs } from '../request/template.js';
 import { missingRuleOf, policyInputOf } from '../request/policy-input.js';
 import type { ApprovalRequest } from '../request/types.js';
+import { createAgentBindings } from './agent-binding.js';
 import { clampReuse, createApprovalStore, type Reservation } from './approvals.js';
 import type { Conversation } from './conversation.js';
 import { callerOf } from './caller.js';
@@ -101,6 +102,8 @@ export function createCore(opts: BrokerOptions) {
     // granted to, for the audit line when it is destroyed or revoked.
     sessionRequests: new Map<string, Origin>(),
     approvalRequests: new Map<string, Origin>(),
+    // Each registered agent's token bound to the process tree holding it (agent-binding.ts).
+    agentBindings: createAgentBindings(),
     queue: createPromptQueue<Pending>({ now }),
     // The one attached approval console (`agent-secret approve`), the `console` approver's channel.
     consoles: createConsoleHub({ now }),

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runClean } from '../helpers/run-cli.js';
-import { createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { spawn } from 'node:child_process';
+import { BIN, createSandbox, REPO_ROOT, type Sandbox } from '../helpers/sandbox.js';
 import { digest, valueOf } from '../helpers/vault.js';
 
 const PROGRAMS = join(REPO_ROOT, 'test', 'fixtures', 'programs');
@@ -316,6 +317,83 @@ rules:
     expect(revoked.code).toBe(10);
     expect(sb.prompts()).toHaveLength(1);
     for (const text of [forged.stderr, revoked.stderr, readFileSync(sb.auditPath, 'utf8')]) expect(text).not.toContain(token);
+  });
+
+  it.runIf(process.platform === 'linux')('a token is bound to the process tree that holds it: refused from another tree while its holder lives', async () => {
+    sb.useApprover('approve');
+    writePolicy(AGENT_POLICY);
+    const { token } = JSON.parse((await runClean(sb, ['agent', 'add', 'builder', '--json'])).stdout) as { token: string };
+    // The holder: a shell started with the token, running agent-secret as its child, then staying.
+    const script = '"$0" "$@"; echo "exit:$?"; sleep 60';
+    const holder = spawn('/bin/sh', ['-c', script, process.execPath, BIN, ...execArgs('cf', 'CF_TOKEN')], {
+      cwd: sb.project,
+      env: { ...sb.env, AGENT_SECRET_AGENT_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    holder.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<void>((resolve) => holder.on('exit', () => resolve()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          if (out.includes('exit:')) resolve();
+        });
+        holder.on('exit', () => reject(new Error(`the holder ended early: ${out} ${err}`)));
+      });
+      expect(out).toContain('exit:0');
+      expect(sb.prompts()).toHaveLength(0);
+
+      // The same token from the test process (another tree): refused before the policy or anyone is asked.
+      const copied = await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } });
+      expect(copied.code).toBe(10);
+      expect(copied.stderr).toContain('AGENT_SECRET_AGENT_TOKEN of agent builder is bound to another process tree');
+      expect(copied.stderr).toContain(`(pid ${holder.pid}`);
+      expect(seen('CF_TOKEN')).toHaveLength(1);
+      const denied = sb.auditEvents().filter((e) => e.event === 'approval_denied');
+      expect(denied.at(-1)).toMatchObject({ approver: 'policy', decision_reason: 'agent token bound to another process tree' });
+
+      // A new token for the agent (remove, add) starts unbound, even while the old holder lives.
+      expect((await runClean(sb, ['agent', 'remove', 'builder'])).code).toBe(0);
+      const { token: fresh } = JSON.parse((await runClean(sb, ['agent', 'add', 'builder', '--json'])).stdout) as { token: string };
+      expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: fresh } })).code).toBe(0);
+      expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } })).code).toBe(10);
+      for (const text of [out, err, copied.stdout, copied.stderr, readFileSync(sb.auditPath, 'utf8')]) {
+        expect(text).not.toContain(token);
+        expect(text).not.toContain(fresh);
+      }
+    } finally {
+      holder.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('a token works again from elsewhere once its holder has exited', async () => {
+    sb.useApprover('approve');
+    writePolicy(AGENT_POLICY);
+    const { token } = JSON.parse((await runClean(sb, ['agent', 'add', 'builder', '--json'])).stdout) as { token: string };
+    const script = '"$0" "$@"; echo "exit:$?"; read line';
+    const holder = spawn('/bin/sh', ['-c', script, process.execPath, BIN, ...execArgs('cf', 'CF_TOKEN')], {
+      cwd: sb.project,
+      env: { ...sb.env, AGENT_SECRET_AGENT_TOKEN: token },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    const exited = new Promise<void>((resolve) => holder.on('exit', () => resolve()));
+    let out = '';
+    await new Promise<void>((resolve) => {
+      holder.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (out.includes('exit:')) resolve();
+      });
+    });
+    expect(out).toContain('exit:0');
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } })).code).toBe(10);
+    holder.stdin.end('\n');
+    await exited;
+    const after = await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } });
+    expect(after.code).toBe(0);
+    expect(seen('CF_TOKEN')).toHaveLength(2);
   });
 
   it('the approver program is told the agent name of a request the policy leaves to the human', async () => {

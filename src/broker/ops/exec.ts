@@ -21,6 +21,10 @@ import { reuseKey } from '../reuse-key.js';
 import { decodeFile } from '../../request/codec.js';
 import { fileValueKeys, resolutionKeys } from '../../request/template.js';
 import { needsCallerTerminal } from '../terminal.js';
+import { tokenHolder, tokenKey } from '../agent-binding.js';
+import { describeProcess } from '../binding.js';
+import { initialEnvironHolds, isSameLiveProcess } from '../../platform/environ.js';
+import { readAncestry, type AncestryEntry } from '../../platform/process-tree.js';
 import { validateRequest, withOwnWarnings } from '../validate.js';
 
 /** How an exec arrived: its environment fingerprint, its flags, and how the caller starts the child. */
@@ -30,6 +34,8 @@ interface ExecHow {
   agent: string | null;
   /** AGENT_SECRET_AGENT_TOKEN was set but is no registered agent's token. */
   forgedToken: boolean;
+  /** The agent's token is bound to this live process, outside the caller's tree. */
+  boundElsewhere: AncestryEntry | null;
   reuseOnly: boolean;
   forceRefresh: boolean;
   spawn: SpawnBody;
@@ -61,7 +67,8 @@ async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<voi
   // A registered agent's token (checked against the daemon's own agents.json), never stored or logged.
   const token = body.env[AGENT_TOKEN_VARIABLE];
   const agent = token === undefined ? null : await agentOfToken(core.opts.dirs, token);
-  const how: ExecHow = { fingerprint, agent, forgedToken: token !== undefined && agent === null, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
+  const boundElsewhere = token === undefined || agent === null ? null : await checkAgentBinding(core, agent, token, body.pid);
+  const how: ExecHow = { fingerprint, agent, forgedToken: token !== undefined && agent === null, boundElsewhere, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
   await serveExec(core, conv, userConfig, plan.request, how);
 }
 
@@ -80,6 +87,7 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
     const { requestId, deadline, audit, actx, signal } = scope;
     scope.agent = how.agent;
     if (how.forgedToken) refuseToken(scope, flags);
+    if (how.boundElsewhere !== null && how.agent !== null) refuseBoundToken(scope, flags, how.agent, how.boundElsewhere);
     // The user's policy decides first: a deny is final, an allow skips the prompt, ask goes on as before.
     const verdict = policyVerdict(core, request, userConfig, how.agent);
     let ticket = verdict.ticket;
@@ -157,6 +165,35 @@ function refuseToken(scope: Scope, flags: AuditExtra): never {
   throw new AgentSecretError('approval.denied', `request denied: ${AGENT_TOKEN_VARIABLE} is not the token of a registered agent (forged, mistyped, or the agent was removed); nobody was asked, nothing was resolved and the command did not run`, {
     hint: 'ask the human for a new token (agent-secret agent add NAME), or run without the variable',
   });
+}
+
+// The agent's token is bound to the process tree holding it (agent-binding.ts): this binds a free
+// token to the caller's holder and returns the live process it is bound to when that is outside
+// the caller's tree, else null. On Linux the holder is found through /proc/<pid>/environ; on
+// other platforms only the requesting process is known to hold it, so nothing is ever bound.
+async function checkAgentBinding(core: BrokerCore, agent: string, token: string, pid: number): Promise<AncestryEntry | null> {
+  const platform = core.opts.platform;
+  const ancestry = await readAncestry({ pid, platform });
+  const self = { uid: core.uid, gid: process.getegid?.() ?? ancestry[0]?.gid ?? -1 };
+  const holds = platform === 'linux' ? (entry: AncestryEntry) => initialEnvironHolds(entry, AGENT_TOKEN_VARIABLE, token, platform) : (_entry: AncestryEntry, index: number) => index === 0;
+  const holder = ancestry[0]?.pid === pid ? tokenHolder(ancestry, self, holds) : -1;
+  const checked = await core.agentBindings.check(agent, tokenKey(token), { ancestry, holder, alive: (anchor) => isSameLiveProcess(anchor, platform) });
+  return checked.ok ? null : checked.anchor;
+}
+
+// A registered agent's token presented from outside the process tree it is bound to: refused
+// before the policy or anyone is asked, like a forged one.
+function refuseBoundToken(scope: Scope, flags: AuditExtra, agent: string, anchor: AncestryEntry): never {
+  const { audit, actx } = scope;
+  audit.writeAll([
+    auditEvent('request_received', actx, { ...flags, agent }),
+    auditEvent('approval_denied', actx, { approver: 'policy', decision_reason: 'agent token bound to another process tree' }),
+  ]);
+  throw new AgentSecretError(
+    'approval.denied',
+    `request denied: ${AGENT_TOKEN_VARIABLE} of agent ${agent} is bound to another process tree, ${describeProcess(anchor)}; nobody was asked, nothing was resolved and the command did not run`,
+    { hint: `run it from under that process, or give the agent a new token: agent-secret agent remove ${agent}, then agent-secret agent add ${agent}` },
+  );
 }
 
 // Approvals an allow rule created live under a key of their own.
