@@ -23,6 +23,8 @@ export interface RequestSummary {
   command: string[];
   profile: string | null;
   aliases: string[];
+  /** The logical name (the user config's names:) each named alias was given, alias → name. */
+  names: Record<string, string>;
   decision: AuditDecision | null;
   /** approved (and delivered), denied, timed_out, failed (no approver, approver failed, op or spawn failed), pending (no end recorded). */
   outcome: AuditOutcome;
@@ -52,7 +54,7 @@ const lineSchema = z.object({
   request_id: z.string(),
   command: z.array(z.string()).catch([]),
   profile: z.string().nullable().catch(null),
-  secrets: z.array(z.object({ alias: z.string() })).catch([]),
+  secrets: z.array(z.object({ alias: z.string(), name: z.string().regex(NAME).optional().catch(undefined) })).catch([]),
   requester_chain: z.array(z.object({ pid: z.number().int(), name: z.string() })).catch([]),
   exit_code: z.number().int().optional().catch(undefined),
   error_code: z.string().optional().catch(undefined),
@@ -167,6 +169,7 @@ function summarize(lines: Line[]): RequestSummary {
     command: first.command,
     profile: first.profile,
     aliases: first.secrets.map((s) => s.alias),
+    names: Object.fromEntries(first.secrets.flatMap((s) => (s.name === undefined ? [] : [[s.alias, s.name]]))),
     decision,
     outcome: outcomeOf(decision, error !== null),
     exit_code: exitCode,

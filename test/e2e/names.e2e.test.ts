@@ -64,6 +64,9 @@ describe('logical names', () => {
     expect(prompt.secrets[0]).toMatchObject({ alias: 'OPENAI_API_KEY', name: 'openai_key', ref: 'op://Infra/Cloudflare/token' });
     const received = sb.auditEvents().find((e) => e.event === 'request_received') as { secrets: Array<Record<string, unknown>> };
     expect(received.secrets[0]).toMatchObject({ alias: 'OPENAI_API_KEY', name: 'openai_key' });
+    const audit = await runClean(sb, ['audit', '--json']);
+    expect((JSON.parse(audit.stdout) as { requests: Array<{ names: unknown }> }).requests.at(-1)?.names).toEqual({ OPENAI_API_KEY: 'openai_key' });
+    expect((await runClean(sb, ['audit'])).stdout).toContain('OPENAI_API_KEY(openai_key)');
     const show = await runClean(sb, ['profile', 'show', 'ai']);
     expect(show.stdout).toContain('OPENAI_API_KEY = openai_key → op://Infra/Cloudflare/token');
   });

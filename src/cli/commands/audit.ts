@@ -121,7 +121,8 @@ function verifiedLines(path: string, report: VerifyReport): string[] {
 
 function row(r: RequestSummary): string[] {
   const requester = r.agent !== null ? `agent ${r.agent}` : r.requester === null ? '-' : `${shellQuote(r.requester.name)} (${r.requester.pid})`;
-  const aliases = r.aliases.map(shellQuote).join(',');
+  // A named secret reads as its alias and the name the human gave it: OPENAI_API_KEY(openai_key).
+  const aliases = r.aliases.map((alias) => shellQuote(alias) + (Object.hasOwn(r.names, alias) ? `(${r.names[alias]})` : '')).join(',');
   return [
     r.time.slice(0, 19).replace('T', ' '),
     clip(requester, 24),

@@ -79,6 +79,7 @@ describe('summarizeRequests', () => {
       command: ['terraform', 'apply', "it's"],
       profile: 'deploy',
       aliases: ['AWS_SECRET_ACCESS_KEY', 'TF_TOKEN'],
+      names: {},
       decision: 'approved',
       outcome: 'approved',
       exit_code: 3,
@@ -102,6 +103,21 @@ describe('summarizeRequests', () => {
       ['req_den', 'policy', null],
       ['req_hum', null, null],
     ]);
+  });
+
+  it('keeps the logical name of a named secret; the table shows it beside the alias', async () => {
+    const log = await openAuditLog(file);
+    const secrets = [
+      { alias: 'OPENAI_API_KEY', name: 'openai_key', ref: 'op://AI/OpenAI/credential', provider: 'op', account: null, source: 'profile', delivery: 'env', file: null },
+      { alias: 'TF_TOKEN', ref: 'op://Infra/terraform cloud/token', provider: 'op', account: null, source: 'flag', delivery: 'env', file: null },
+    ] as const;
+    const request = sampleRequest({ secrets: secrets.map((s) => ({ ...s })) });
+    log.write(auditEvent('request_received', { requestId: 'req_named', request }));
+    await log.close();
+    const { requests } = summarizeRequests(await readAuditTrail(file));
+    expect(requests.map((r) => r.names)).toEqual([{ OPENAI_API_KEY: 'openai_key' }]);
+    const table = await cli(['audit']);
+    expect(table.stdout).toContain('deploy: OPENAI_API_KEY(openai_key),');
   });
 
   it('filters by time, profile and outcome, and keeps the newest `limit` in time order', async () => {
@@ -207,7 +223,7 @@ describe('agent-secret audit', () => {
     expect(Object.keys(doc)).toEqual(['schema_version', 'requests']);
     expect(doc.schema_version).toBe('1');
     expect(doc.requests.map((r) => r.request_id)).toEqual(['req_no']);
-    expect(Object.keys(doc.requests[0] as object)).toEqual(['request_id', 'time', 'requester', 'command', 'profile', 'aliases', 'decision', 'outcome', 'exit_code', 'error', 'decided_by', 'agent']);
+    expect(Object.keys(doc.requests[0] as object)).toEqual(['request_id', 'time', 'requester', 'command', 'profile', 'aliases', 'names', 'decision', 'outcome', 'exit_code', 'error', 'decided_by', 'agent']);
   });
 
   it('says so when there is no trail yet, and creates nothing', async () => {
