@@ -246,13 +246,14 @@ function problemOf(at: KeyPath, issue: z.core.$ZodIssue): PolicyProblem {
  * names it spells, not the same item addressed by its id; an allow whose secrets entry names an
  * alias only lets the project (which the agent can edit) point that alias at any reference.
  */
-export function policyWarnings(policy: Policy, names: ReadonlySet<string> | null = null): string[] {
+export function policyWarnings(policy: Policy, names: ReadonlyMap<string, { readonly ref: string; readonly account: string | null }> | null = null): string[] {
   const out: string[] = [];
   for (const rule of policy.rules) {
     const secrets = rule.match.secrets ?? [];
     // A name no entry of names: can match (a pattern may still match one): the entry never matches.
-    const unknown = names === null ? [] : secrets.filter((s) => s.name !== undefined && ![...names].some((n) => globMatch(s.name as string, n)));
+    const unknown = names === null ? [] : secrets.filter((s) => s.name !== undefined && ![...names.keys()].some((n) => globMatch(s.name as string, n)));
     if (unknown.length > 0) out.push(`rule ${rule.id} (line ${rule.line}): names: in config.yml defines no ${unknown.map((s) => s.name).join(', ')}, so ${unknown.length === 1 ? 'that entry never matches' : 'those entries never match'}`);
+    if (rule.decision === 'allow') out.push(...everyAccount(rule, secrets, names));
     if (rule.decision === 'deny' && secrets.some((s) => s.ref?.startsWith('op://') === true)) {
       out.push(`rule ${rule.id} (line ${rule.line}): a deny by 1Password vault or item name does not cover the same item addressed by its id; add the ids too (op item get NAME --format json shows them)`);
     }
@@ -264,4 +265,23 @@ export function policyWarnings(policy: Policy, names: ReadonlySet<string> | null
     }
   }
   return out;
+}
+
+/**
+ * An allow entry that pins a 1Password reference (by ref:, or by a name whose names: entry has no
+ * account) but no account allows that path in every account the broker's op can sign in to: the
+ * request's --account or OP_ACCOUNT picks which. Said once per rule, naming the fix.
+ */
+function everyAccount(rule: PolicyRule, secrets: readonly SecretPattern[], names: ReadonlyMap<string, { readonly ref: string; readonly account: string | null }> | null): string[] {
+  const open = secrets.filter((s) => {
+    if (s.account !== undefined) return false;
+    if (s.ref !== undefined) return s.ref.toLowerCase().startsWith('op://');
+    if (s.name === undefined || names === null) return false;
+    return [...names].some(([n, named]) => globMatch(s.name as string, n) && named.account === null && named.ref.toLowerCase().startsWith('op://'));
+  });
+  if (open.length === 0) return [];
+  const what = open.map((s) => s.ref ?? `name ${s.name as string}`).join(', ');
+  return [
+    `rule ${rule.id} (line ${rule.line}): allows ${what} in every 1Password account (a request's --account or OP_ACCOUNT picks one); add account: to the entry${open.some((s) => s.ref === undefined) ? ', or to the name in names:,' : ''} to pin it`,
+  ];
 }

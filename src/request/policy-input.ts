@@ -41,11 +41,15 @@ export function missingRuleOf(request: ApprovalRequest): string {
     'decision: allow',
     ...(request.profile === null ? [] : [`profile: ${request.profile}`]),
     `executable: ${program}`,
-    `secrets: [${[...request.secrets.map((s) => `{alias: ${s.alias}, ref: ${quoteRef(s.ref)}}`), ...request.templates.flatMap((t) => t.refs.map((ref) => `{alias: ${t.alias}, ref: ${quoteRef(ref)}}`))].join(', ')}]`,
+    `secrets: [${[...request.secrets.map((s) => entry(s.alias, s.ref, s.account)), ...request.templates.flatMap((t) => t.refs.map((ref) => entry(t.alias, ref, t.account)))].join(', ')}]`,
     ...(request.templates.length === 0 ? [] : [`templates: [${request.templates.map((t) => `{path: ${quoteRef(t.path)}, sha256: ${t.sha256}}`).join(', ')}]`]),
   ];
   return `{${parts.join(', ')}}`;
 }
+
+// One secret of the missing rule, pinned to the account the request names (a path alone would
+// allow it from every account).
+const entry = (alias: string, ref: string, account: string | null) => `{alias: ${alias}, ref: ${quoteRef(ref)}${account === null ? '' : `, account: ${quoteRef(account)}`}}`;
 
 // A reference or path in YAML flow style: quoted when it holds a space or a YAML indicator.
 const quoteRef = (text: string) => (/^[A-Za-z0-9_./:@+-]+$/.test(text) ? text : JSON.stringify(text));

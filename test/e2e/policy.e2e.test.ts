@@ -261,6 +261,8 @@ rules:
     expect(ok.stdout).toContain('1. deny  no-deploy');
     // Sound but weak: a deny by name misses the item's id.
     expect(ok.stdout).toContain('warning: rule no-deploy (line 3): a deny by 1Password vault or item name does not cover the same item addressed by its id');
+    // An allow by reference with no account holds for that path in any account the request names.
+    expect(ok.stdout).toContain('warning: rule cdn-purge (line 6): allows op://Infra/Cloudflare/token in every 1Password account');
     // An allow by alias alone lets the project file repoint the alias: refused, and exec with it.
     writePolicy(POLICY.replace('secrets: [{alias: CF_TOKEN, ref: "op://Infra/Cloudflare/token"}]', 'secrets: [CF_TOKEN]'));
     const aliasOnly = await runClean(sb, ['policy', 'check']);

@@ -22,7 +22,7 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
       sources: report.sources,
       problems: report.problems,
       headless,
-      warnings: policy === null ? [] : (await import('../../policy/parse.js')).policyWarnings(policy, new Set(config?.names?.keys() ?? [])),
+      warnings: policy === null ? [] : (await import('../../policy/parse.js')).policyWarnings(policy, config?.names ?? new Map()),
       rules: policy === null ? [] : policy.rules.map(ruleJson),
     });
     return ok ? 0 : EXIT_CODES.usage;
@@ -43,7 +43,7 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
     return 0;
   }
   const { policyWarnings } = await import('../../policy/parse.js');
-  const warnings = policyWarnings(policy, new Set(config?.names?.keys() ?? []));
+  const warnings = policyWarnings(policy, config?.names ?? new Map());
   writeLines(ctx.stdout, [
     `policy check: ok, ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'} in ${policy.path}`,
     ...describeOrder(policy),

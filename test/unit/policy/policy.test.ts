@@ -320,10 +320,35 @@ describe('policy warnings', () => {
         { id: 'ask-ssh', decision: 'ask', secrets: ['SSH_*'] },
       ]),
     );
-    expect(warnings).toHaveLength(3);
+    expect(warnings).toHaveLength(4);
     expect(warnings[0]).toContain('rule no-prod (line 1): a deny by 1Password vault or item name does not cover the same item addressed by its id');
     expect(warnings[1]).toContain('rule cf (line 1): secrets by alias (CF_TOKEN) without ref: or name: allow any reference of that provider or account');
-    expect(warnings[2]).toContain('rule ask-ssh (line 1): an ask by alias only is dodged by renaming');
+    expect(warnings[2]).toContain('rule pinned (line 1): allows op://Dev/a/b in every 1Password account');
+    expect(warnings[3]).toContain('rule ask-ssh (line 1): an ask by alias only is dodged by renaming');
+  });
+
+  // An allow by reference or name with no account delivers the same path from any account the
+  // request names (--account, OP_ACCOUNT): policy check says so, and an account pins it.
+  it.each<[string, unknown, boolean]>([
+    ['ref without account', { ref: 'op://AI/OpenAI/credential' }, true],
+    ['ref glob without account', 'op://AI/**', true],
+    ['ref with account', { ref: 'op://AI/OpenAI/credential', account: 'my.1password.com' }, false],
+    ['bws ref (its source is in the reference)', { ref: 'bws://11111111-1111-4111-8111-111111111111' }, false],
+    ['name without account in names:', { name: 'openai_key' }, true],
+    ['name pattern covering an account-free name', { name: 'openai_*' }, true],
+    ['name whose names: entry has an account', { name: 'work_key' }, false],
+    ['name with account on the entry', { name: 'openai_key', account: 'my.1password.com' }, false],
+  ])('an allow by %s: every-account warning %s', (_label, entry, warned) => {
+    const names = new Map([
+      ['openai_key', { ref: 'op://AI/OpenAI/credential', account: null }],
+      ['work_key', { ref: 'op://Work/Key/credential', account: 'work.1password.com' }],
+    ]);
+    const allow = policyWarnings(policyOf([{ id: 'r', decision: 'allow', secrets: [entry] }]), names);
+    expect(allow.some((w) => w.includes('in every 1Password account'))).toBe(warned);
+    if (warned) expect(allow.join('\n')).toContain('add account: to the entry');
+    // A deny or ask from any account is the safe direction: no such warning.
+    const ask = policyWarnings(policyOf([{ id: 'r', decision: 'ask', secrets: [entry] }]), names);
+    expect(ask.some((w) => w.includes('in every 1Password account'))).toBe(false);
   });
 });
 
@@ -333,7 +358,9 @@ describe('policy warnings about names', () => {
       { id: 'evals', decision: 'allow', secrets: [{ name: 'openai_key' }, { name: 'typo_key' }] },
       { id: 'all-ai', decision: 'allow', secrets: [{ name: 'openai_*' }] },
     ]);
-    expect(policyWarnings(policy, new Set(['openai_key']))).toEqual(['rule evals (line 1): names: in config.yml defines no typo_key, so that entry never matches']);
+    expect(policyWarnings(policy, new Map([['openai_key', { ref: 'op://AI/OpenAI/credential', account: 'my.1password.com' }]]))).toEqual([
+      'rule evals (line 1): names: in config.yml defines no typo_key, so that entry never matches',
+    ]);
     expect(policyWarnings(policy, null)).toEqual([]);
   });
 });

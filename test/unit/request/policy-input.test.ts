@@ -1,6 +1,7 @@
 // The request as the policy sees it: every reference the child could get, a template's included,
 // so that a rule allowing a subset of secrets never lets a template's reference through.
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { evaluatePolicy } from '../../../src/policy/evaluate.js';
 import { parsePolicy } from '../../../src/policy/parse.js';
 import { missingRuleOf, policyInputOf } from '../../../src/request/policy-input.js';
@@ -28,9 +29,20 @@ describe('policyInputOf', () => {
     ]);
     const hint = missingRuleOf(sampleRequest({ templates: [template] as never }));
     // The hint names references (an alias alone would let the project repoint it) and the template.
-    expect(hint).toContain('secrets: [{alias: AWS_SECRET_ACCESS_KEY, ref: op://Infra/aws/secret}, {alias: TF_TOKEN, ref: "op://Infra/terraform cloud/token"}, {alias: NPMRC, ref: op://Prod/npm/token}]');
+    expect(hint).toContain('secrets: [{alias: AWS_SECRET_ACCESS_KEY, ref: op://Infra/aws/secret, account: team.1password.com}, {alias: TF_TOKEN, ref: "op://Infra/terraform cloud/token"}, {alias: NPMRC, ref: op://Prod/npm/token}]');
     expect(hint).toContain(`templates: [{path: /work/project/.npmrc.tpl, sha256: ${'a'.repeat(64)}}]`);
     expect(input.templates).toEqual([{ path: '/work/project/.npmrc.tpl', sha256: 'a'.repeat(64) }]);
+  });
+
+  it('the missing rule, given an id, allows exactly that request and not the same paths in another account', () => {
+    for (const request of [sampleRequest(), sampleRequest({ templates: [template] as never })]) {
+      const rule = { id: 'pasted', ...(parse(missingRuleOf(request)) as Record<string, unknown>) };
+      const { policy, problems } = parsePolicy({ version: 1, rules: [rule] }, FILE, [], () => 1);
+      expect(problems).toEqual([]);
+      expect(evaluatePolicy(policy, policyInputOf(request, null, 0), { headless: true }).decision).toBe('allow');
+      const elsewhere = { ...request, secrets: request.secrets.map((s) => (s.account === null ? s : { ...s, account: 'other.1password.com' })) };
+      expect(evaluatePolicy(policy, policyInputOf(elsewhere, null, 0), { headless: true }).decision).toBe('deny');
+    }
   });
 
   it('a rule allowing only the env secrets does not allow a request whose template reaches further', () => {
