@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { KeyPath, RawIssue } from './issues.js';
 import { BIND_KEYS, PROFILE_KEYS, SECRET_KEYS, SESSION_KEYS, TOP_KEYS } from './schema.js';
+import { suggest } from '../core/suggest.js';
 
 type ZodIssue = z.core.$ZodIssue;
 
@@ -71,7 +72,17 @@ function typeIssue(path: KeyPath, value: unknown): RawIssue {
     const problem = value === null || value === undefined ? 'the file is empty' : `the file holds ${kindOf(value)}`;
     return { code: 'schema.type', path, at: 'value', problem: `${problem}; expected ${expected}`, hint: 'see profiles.example.yaml for a complete file' };
   }
-  if (value === undefined) return { code: 'schema.required', path, at: 'key', problem: `is required; expected ${expected}` };
+  if (value === undefined) {
+    // `name:` of a files: entry is its file name: someone reaching for a logical name lands here.
+    const fileRef = path.length === 5 && path[2] === 'files' && last(path) === 'ref';
+    return {
+      code: 'schema.required',
+      path,
+      at: 'key',
+      problem: `is required; expected ${expected}`,
+      ...(fileRef ? { hint: "a files: entry needs ref:; its name: is the file's name, not a logical name (names from your config.yml work only under secrets:)" } : {}),
+    };
+  }
   if (value === null) return { code: 'schema.type', path, at: 'value', problem: `is empty; expected ${expected}` };
   if (last(path) === 'ttl' && typeof value === 'number') {
     const hint = Number.isInteger(value) && value > 0 && value <= 86_400 ? `write ${value}s` : 'write it like 90s, 2m or 1m30s';
@@ -159,32 +170,4 @@ function valueAt(data: unknown, path: KeyPath): unknown {
 
 function last(path: KeyPath): string | number | undefined {
   return path[path.length - 1];
-}
-
-// "did you mean" for a misspelt key, naming only the known key.
-function suggest(key: string, allowed: readonly string[]): string | undefined {
-  const lower = key.toLowerCase().replace(/-/g, '_');
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of allowed) {
-    const distance = lower === candidate ? 0 : editDistance(lower, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best === undefined ? undefined : `did you mean ${best}?`;
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2 || a.length > 64) return Number.POSITIVE_INFINITY;
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? Number.POSITIVE_INFINITY;
 }

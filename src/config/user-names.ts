@@ -7,6 +7,7 @@
 
 import { validateAccount } from '../core/account.js';
 import { AgentSecretError } from '../core/errors.js';
+import { suggest } from '../core/suggest.js';
 import { BUILTIN_SCHEMES, parseSecretRef, schemeOf, SECRET_NAME, SECRET_NAME_RULE } from '../core/ref.js';
 import type { ResolvedProfile, SecretEntry } from './types.js';
 import type { ProviderIssue } from './user-providers.js';
@@ -85,7 +86,7 @@ export function applyNames(profile: ResolvedProfile, names: NameRegistry, userCo
     const named = names.get(secret.name);
     if (named === undefined) {
       throw new AgentSecretError('config.invalid', `profile ${profile.name}: ${secret.alias} asks for the name ${secret.name}, which names: in ${userConfigPath} does not define`, {
-        hint: `add a line under names: in that file, such as ${secret.name}: op://vault/item/field, or use ref: in the profile`,
+        hint: suggest(secret.name, [...names.keys()]) ?? `add a line under names: in that file, such as ${secret.name}: op://vault/item/field, or use ref: in the profile`,
         details: { alias: secret.alias, file: userConfigPath },
       });
     }

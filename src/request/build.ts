@@ -9,7 +9,7 @@ import { validateAlias } from '../core/alias.js';
 import { fileDeliveryOf, templateFileName, type FileDelivery, type FileOptions } from '../core/delivery.js';
 import { AgentSecretError } from '../core/errors.js';
 import { parseReason } from '../core/reason.js';
-import { identityOf, parseSecretRef, schemeOf } from '../core/ref.js';
+import { identityOf, parseSecretRef, schemeOf, SECRET_NAME } from '../core/ref.js';
 import { DEFAULT_TTL_SECONDS, parseTtl } from '../core/ttl.js';
 import { parseTemplate, TEMPLATE_LIMITS } from './template.js';
 import type { ApprovalRequest, ExecutableIdentity, Requester, ScriptIdentity, SecretSpec, TemplateSpec } from './types.js';
@@ -232,7 +232,9 @@ function assembleSecrets(input: BuildInput): SecretSpec[] {
       checkAlias(alias, flag, flag === '--file' ? 'file' : 'env');
       const parsed = parseSecretRef(ref);
       if (!parsed.ok) {
-        throw new AgentSecretError('ref.invalid', `invalid reference for ${alias} in ${flag}: ${parsed.message}`, { details: { alias, flag } });
+        // A bare word is most likely a logical name from config.yml: those work only in a profile.
+        const hint = !ref.includes('://') && SECRET_NAME.test(ref) ? `a logical name works only in a profile's secrets: (${alias}: { name: NAME }); here write the reference itself` : undefined;
+        throw new AgentSecretError('ref.invalid', `invalid reference for ${alias} in ${flag}: ${parsed.message}`, { ...(hint === undefined ? {} : { hint }), details: { alias, flag } });
       }
       const file = flag === '--file' ? fileDelivery({}, alias, alias, platformOf(input), flag) : null;
       return specOf(alias, ref, identityOf(ref, null, oneOffAccount), 'flag', file);

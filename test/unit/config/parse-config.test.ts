@@ -116,6 +116,12 @@ describe('parseConfigText: messages', () => {
     expect(issuesOf(p('  p:', '    ttl: 90', A))[0]?.hint).toBe('write 90s');
   });
 
+  it("a files: entry without ref says its name: is the file's name, not a logical name", () => {
+    const [issue] = issuesOf(p('  p:', '    files:', '      KEY: { name: openai_key }'));
+    expect(issue?.message).toMatch(/profiles\.p\.files\.KEY\.ref: is required/);
+    expect(issue?.hint).toBe("a files: entry needs ref:; its name: is the file's name, not a logical name (names from your config.yml work only under secrets:)");
+  });
+
   it('lists the existing profiles when an include or default_profile names none', () => {
     expect(issuesOf(p('  p:', '    include: [nope]', A, '  base:', A))[0]?.message).toMatch(/include\[0\]: names no profile; profiles: p, base$/);
   });

@@ -90,6 +90,24 @@ describe('applyNames', () => {
     );
   });
 
+  it.each<[string, string | undefined]>([
+    ['OPENAI_KEY', 'did you mean openai_key?'],
+    ['openai-key', 'did you mean openai_key?'],
+    ['openai_kye', 'did you mean openai_key?'],
+    ['anthropic_key', undefined],
+  ])('a name the registry lacks: %s hints %s', (asked, hint) => {
+    let caught: unknown;
+    try {
+      applyNames(profile([{ alias: 'OPENAI_API_KEY', ref: '', name: asked, account: null }]), names, FILE);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(AgentSecretError);
+    const got = (caught as AgentSecretError).hint;
+    if (hint === undefined) expect(got).toContain('add a line under names: in that file');
+    else expect(got).toBe(hint);
+  });
+
   it('a named secret always gets exactly its registry reference', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom('openai_key', 'prod_db', 'cdn', null), { maxLength: 6 }), (picked) => {

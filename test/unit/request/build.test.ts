@@ -203,6 +203,13 @@ describe('buildRequest', () => {
     });
   }
 
+  it('a bare word in --secret is pointed at the profile, where logical names work', () => {
+    const error = failure(() => buildRequest(input({ secretFlags: ['KEY=cf_key'] }), facts));
+    expect(error.code).toBe('ref.invalid');
+    expect(error.hint).toBe("a logical name works only in a profile's secrets: (KEY: { name: NAME }); here write the reference itself");
+    expect(failure(() => buildRequest(input({ secretFlags: ['TOKEN=op://a/b'] }), facts)).hint).toBeUndefined();
+  });
+
   it('refuses a mutable executable unless --allow-mutable-executable', () => {
     const mutable = { ...facts, mutability: [{ path: '/home/me/bin/tool', problem: 'owned_by_user' }] };
     const error = failure(() => buildRequest(input(), mutable));
