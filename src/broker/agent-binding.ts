@@ -2,7 +2,7 @@
 // holder of a presented token is the topmost process of the unbroken run of the caller's
 // ancestors (from the requesting process up) that were started with exactly that
 // AGENT_SECRET_AGENT_TOKEN: the agent the orchestrator started, not a shell it spawned. The
-// first request binds the agent to its holder; while that process lives, a request carrying
+// first granted request binds the agent to its holder; while that process lives, a request carrying
 // the same token from outside its tree is refused. In memory only, one binding per agent, keyed
 // by the agent's name and its token's hash, so a removed and re-added agent starts unbound.
 
@@ -73,8 +73,10 @@ export function createAgentBindings() {
      *  - no binding (or another token's, or its process is gone): bound to the holder, unless
      *    the holder is the requesting process itself (depth 0, or none), which ends with this
      *    request and leaves nothing to bind to.
+     * With `bind` false the table is only read: the daemon checks before deciding and binds only
+     * once the request is granted, so a denied request from a stolen token cannot squat it.
      */
-    async check(agent: string, key: string, host: BindingHost): Promise<BindingCheck> {
+    async check(agent: string, key: string, host: BindingHost, bind = true): Promise<BindingCheck> {
       for (;;) {
         const bound = byName.get(agent);
         const current = bound !== undefined && bound.tokenKey === key ? bound : undefined;
@@ -86,6 +88,7 @@ export function createAgentBindings() {
         }
         if (byName.get(agent) !== bound) continue;
         const holder = host.holder >= 1 ? host.ancestry[host.holder] : undefined;
+        if (!bind) return { ok: true, boundTo: null };
         if (holder === undefined) {
           if (bound !== undefined) byName.delete(agent);
           return { ok: true, boundTo: null };

@@ -371,6 +371,41 @@ rules:
     }
   });
 
+  it.runIf(process.platform === 'linux')('a request that is denied binds nothing: a thief holding a copied token cannot lock its agent out', async () => {
+    sb.useApprover('deny');
+    writePolicy(AGENT_POLICY);
+    const { token } = JSON.parse((await runClean(sb, ['agent', 'add', 'builder', '--json'])).stdout) as { token: string };
+    // The thief's shell holds the token and asks for more than the rule allows: the human denies.
+    const script = '"$0" "$@"; echo "exit:$?"; sleep 60';
+    const thief = spawn('/bin/sh', ['-c', script, process.execPath, BIN, ...execArgs('cf', 'CF_TOKEN', '--secret', 'EXTRA=op://Infra/Shared/token')], {
+      cwd: sb.project,
+      env: { ...sb.env, AGENT_SECRET_AGENT_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const exited = new Promise<void>((resolve) => thief.on('exit', () => resolve()));
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        thief.stdout.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          if (out.includes('exit:')) resolve();
+        });
+        thief.on('exit', () => reject(new Error(`the thief's shell ended early: ${out}`)));
+      });
+      expect(out).toContain('exit:10');
+      expect(sb.prompts()).toHaveLength(1);
+      // The agent itself, from its own tree while the thief's shell lives: allowed by its rule.
+      const own = await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { AGENT_SECRET_AGENT_TOKEN: token } });
+      expect(own.stderr).not.toContain('bound to another process tree');
+      expect(own.code).toBe(0);
+      expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
+      for (const text of [out, own.stdout, own.stderr, readFileSync(sb.auditPath, 'utf8')]) expect(text).not.toContain(token);
+    } finally {
+      thief.kill('SIGKILL');
+      await exited;
+    }
+  });
+
   it.runIf(process.platform === 'linux')('a token works again from elsewhere once its holder has exited', async () => {
     sb.useApprover('approve');
     writePolicy(AGENT_POLICY);

@@ -36,6 +36,8 @@ interface ExecHow {
   forgedToken: boolean;
   /** The agent's token is bound to this live process, outside the caller's tree. */
   boundElsewhere: AncestryEntry | null;
+  /** Binds a free token to the caller's holder once the request is granted (null: no agent). */
+  bindAgent: (() => Promise<AncestryEntry | null>) | null;
   reuseOnly: boolean;
   forceRefresh: boolean;
   spawn: SpawnBody;
@@ -67,8 +69,17 @@ async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<voi
   // A registered agent's token (checked against the daemon's own agents.json), never stored or logged.
   const token = body.env[AGENT_TOKEN_VARIABLE];
   const agent = token === undefined ? null : await agentOfToken(core.opts.dirs, token);
-  const boundElsewhere = token === undefined || agent === null ? null : await checkAgentBinding(core, agent, token, body.pid);
-  const how: ExecHow = { fingerprint, agent, forgedToken: token !== undefined && agent === null, boundElsewhere, reuseOnly, forceRefresh, spawn: spawnBody(plan) };
+  const binding = token === undefined || agent === null ? null : await agentBinding(core, agent, token, body.pid);
+  const how: ExecHow = {
+    fingerprint,
+    agent,
+    forgedToken: token !== undefined && agent === null,
+    boundElsewhere: binding === null ? null : await binding(false),
+    bindAgent: binding === null ? null : () => binding(true),
+    reuseOnly,
+    forceRefresh,
+    spawn: spawnBody(plan),
+  };
   await serveExec(core, conv, userConfig, plan.request, how);
 }
 
@@ -124,6 +135,11 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
           hint: 'rerun the command to ask again',
         });
       }
+      // Granted: only now is a free agent token bound to the caller's tree (a denied request from a
+      // stolen token binds nothing). Another tree may have bound it while this one waited.
+      const bindAgent = how.bindAgent;
+      const lost = bindAgent === null ? null : await bindAgent();
+      if (lost !== null && how.agent !== null) refuseBoundToken(scope, flags, how.agent, lost, false);
       // Values delivered as files travel as their exact bytes (base64), apart from the environment's.
       const inFiles = fileValueKeys(how.spawn.files.map((f) => ({ alias: f.alias, file: decodeFile(f), template: f.template })));
       const env: Record<string, string> = {};
@@ -167,31 +183,34 @@ function refuseToken(scope: Scope, flags: AuditExtra): never {
   });
 }
 
-// The agent's token is bound to the process tree holding it (agent-binding.ts): this binds a free
-// token to the caller's holder and returns the live process it is bound to when that is outside
-// the caller's tree, else null. On Linux the holder is found through /proc/<pid>/environ; on
-// other platforms only the requesting process is known to hold it, so nothing is ever bound.
-async function checkAgentBinding(core: BrokerCore, agent: string, token: string, pid: number): Promise<AncestryEntry | null> {
+// The agent's token is bound to the process tree holding it (agent-binding.ts). The caller's
+// ancestry and the token's holder are read once; the returned check gives the live process the
+// token is bound to when that is outside the caller's tree, else null, and with `bind` binds a
+// free token to the holder. On Linux the holder is found through /proc/<pid>/environ; on other
+// platforms only the requesting process is known to hold it, so nothing is ever bound.
+async function agentBinding(core: BrokerCore, agent: string, token: string, pid: number): Promise<(bind: boolean) => Promise<AncestryEntry | null>> {
   const platform = core.opts.platform;
   const ancestry = await readAncestry({ pid, platform });
   const self = { uid: core.uid, gid: process.getegid?.() ?? ancestry[0]?.gid ?? -1 };
   const holds = platform === 'linux' ? (entry: AncestryEntry) => initialEnvironHolds(entry, AGENT_TOKEN_VARIABLE, token, platform) : (_entry: AncestryEntry, index: number) => index === 0;
   const holder = ancestry[0]?.pid === pid ? tokenHolder(ancestry, self, holds) : -1;
-  const checked = await core.agentBindings.check(agent, tokenKey(token), { ancestry, holder, alive: (anchor) => isSameLiveProcess(anchor, platform) });
-  return checked.ok ? null : checked.anchor;
+  const key = tokenKey(token);
+  return async (bind) => {
+    const checked = await core.agentBindings.check(agent, key, { ancestry, holder, alive: (anchor) => isSameLiveProcess(anchor, platform) }, bind);
+    return checked.ok ? null : checked.anchor;
+  };
 }
 
 // A registered agent's token presented from outside the process tree it is bound to: refused
-// before the policy or anyone is asked, like a forged one.
-function refuseBoundToken(scope: Scope, flags: AuditExtra, agent: string, anchor: AncestryEntry): never {
+// before the policy or anyone is asked, like a forged one. `first`: false when another tree bound
+// the token while this request was being decided (its values are then not delivered).
+function refuseBoundToken(scope: Scope, flags: AuditExtra, agent: string, anchor: AncestryEntry, first = true): never {
   const { audit, actx } = scope;
-  audit.writeAll([
-    auditEvent('request_received', actx, { ...flags, agent }),
-    auditEvent('approval_denied', actx, { approver: 'policy', decision_reason: 'agent token bound to another process tree' }),
-  ]);
+  const denied = auditEvent('approval_denied', actx, { approver: 'policy', decision_reason: 'agent token bound to another process tree' });
+  audit.writeAll(first ? [auditEvent('request_received', actx, { ...flags, agent }), denied] : [denied]);
   throw new AgentSecretError(
     'approval.denied',
-    `request denied: ${AGENT_TOKEN_VARIABLE} of agent ${agent} is bound to another process tree, ${describeProcess(anchor)}; nobody was asked, nothing was resolved and the command did not run`,
+    `request denied: ${AGENT_TOKEN_VARIABLE} of agent ${agent} is bound to another process tree, ${describeProcess(anchor)}; ${first ? 'nobody was asked, nothing was resolved' : 'nothing was delivered'} and the command did not run`,
     { hint: `run it from under that process, or give the agent a new token: agent-secret agent remove ${agent}, then agent-secret agent add ${agent}` },
   );
 }

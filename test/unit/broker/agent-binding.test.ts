@@ -96,6 +96,20 @@ describe('the agent binding table', () => {
     expect(await table.check('builder', KEY, host(other, 1, []))).toEqual({ ok: true, boundTo: other[1] });
   });
 
+  it('a check without bind (before the decision) reads the table and never binds: a denied thief squats nothing', async () => {
+    const table = createAgentBindings();
+    const thief = [proc('node'), proc('sh'), proc('evil')];
+    expect(await table.check('builder', KEY, host(thief, 2), false)).toEqual({ ok: true, boundTo: null });
+    expect(table.boundTo('builder')).toBeNull();
+    // The rightful holder, granted, binds; a later unbound check from the thief's tree is refused.
+    const claude = proc('claude');
+    const owner = [proc('node'), claude];
+    expect(await table.check('builder', KEY, host(owner, 1), false)).toEqual({ ok: true, boundTo: null });
+    expect(await table.check('builder', KEY, host(owner, 1), true)).toEqual({ ok: true, boundTo: claude });
+    expect(await table.check('builder', KEY, host(thief, 2, [claude]), false)).toEqual({ ok: false, anchor: claude });
+    expect(await table.check('builder', KEY, host(owner, 1), false)).toEqual({ ok: true, boundTo: claude });
+  });
+
   it('a holder that is the requesting process itself binds nothing, and drops a gone binding', async () => {
     const table = createAgentBindings();
     expect(await table.check('builder', KEY, host([proc('node')], 0))).toEqual({ ok: true, boundTo: null });
