@@ -367,12 +367,13 @@ export interface Verdict {
 }
 
 /**
- * What the user's policy decides for this request, sent by `agent` (a registered agent, or null).
+ * What the user's policy decides for this request, sent by `agent` (a registered agent, or null);
+ * `systemPaths` are the system links argv[0] reaches the executable by (exec/systemPathsOf).
  * An allow rule whose rate limit is used up leaves the request to the human (headless: denies).
  */
-export function policyVerdict(core: BrokerCore, request: ApprovalRequest, userConfig: UserConfig, agent: string | null): Verdict {
+export function policyVerdict(core: BrokerCore, request: ApprovalRequest, userConfig: UserConfig, agent: string | null, systemPaths: readonly string[] = []): Verdict {
   const headless = userConfig.approver === 'none';
-  const decision = evaluatePolicy(userConfig.policy, policyInputOf(request, agent, core.now()), { headless });
+  const decision = evaluatePolicy(userConfig.policy, policyInputOf(request, agent, core.now(), systemPaths), { headless });
   if (decision.decision !== 'allow' || decision.rate === null || decision.rule === null) return { decision, ticket: null };
   const ticket = core.rates.take(decision.rule, decision.rate, core.now());
   if (ticket !== null) return { decision, ticket };

@@ -588,7 +588,7 @@ function addPolicyCommands(program: Command, ctx: CliContext, run: Run): void {
   )
     .addHelpText('after', '\nExamples:\n  agent-secret policy explain --profile deploy -- npm run deploy\n  agent-secret policy explain --json --secret API_TOKEN=op://CI/Deploy/token -- ./smoke.sh')
     .exitOverride((error) => {
-      throw execUsageErrorOf(error, ctx.args.slice(ctx.args.indexOf('explain') + 1), ctx.childArgv);
+      throw execUsageErrorOf(error, ctx.args.slice(ctx.args.indexOf('explain') + 1), ctx.childArgv, 'policy explain');
     })
     .action(async (options) => {
       const { runPolicyExplain } = await import('./commands/policy.js');

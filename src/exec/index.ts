@@ -2,7 +2,7 @@
 // running it. Inputs from the agent (argv, PATH) are untrusted; see each module's header.
 // Invariant: secret values leave this folder only as the child's environment.
 
-export { resolveExecutable, type ResolvedExecutable } from './resolve-executable.js';
+export { resolveExecutable, systemPathsOf, type ResolvedExecutable } from './resolve-executable.js';
 export { readIdentity, verifyIdentity, verifyIdentitySync, findMutability, findProjectFiles, openApprovedExecutable, type ExecTarget, type MutabilityFinding } from './identity.js';
 export { readScriptIdentities, verifyScriptsSync, SCRIPT_LIMITS, type ScriptScan } from './script-identity.js';
 export { buildChildEnv, findEnvConflicts, type ChildEnvInput } from './child-env.js';

@@ -7,6 +7,7 @@ import type { Stats } from 'node:fs';
 import { access, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
+import { SYSTEM_PROGRAM_DIRS } from '../policy/evaluate.js';
 import type { ExecutableIdentity } from '../request/types.js';
 import { identityOf } from './identity.js';
 
@@ -16,6 +17,21 @@ export interface ResolvedExecutable {
 }
 
 type Candidate = { kind: 'ok'; path: string; stats: Stats } | { kind: 'missing' | 'directory' | 'not_regular' | 'not_executable' };
+
+/**
+ * The system-directory paths by which argv[0] names this very executable: `/usr/bin/npm` for a
+ * request whose program resolved to `/usr/lib/node_modules/npm/bin/npm-cli.js`. A policy's bare
+ * program name (`npm`) matches through them; each is a link only an administrator can change,
+ * and what runs is the resolved file itself. Empty when argv[0] has a `/` outside those
+ * directories. At most one realpath per system directory.
+ */
+export async function systemPathsOf(argv0: string, executable: string): Promise<string[]> {
+  const name = argv0.slice(argv0.lastIndexOf('/') + 1);
+  if (name === '' || name === '.' || name === '..' || argv0.includes('\0')) return [];
+  const dirs = argv0.includes('/') ? SYSTEM_PROGRAM_DIRS.filter((d) => argv0 === `${d}/${name}`) : SYSTEM_PROGRAM_DIRS;
+  const found = await Promise.all(dirs.map(async (d) => ((await realpath(`${d}/${name}`).catch(() => null)) === executable ? `${d}/${name}` : null)));
+  return found.filter((p): p is string => p !== null);
+}
 
 /** Resolves argv[0] against cwd (when it has a '/') or PATH, to a real executable file. */
 export async function resolveExecutable(argv0: string, opts: { cwd: string; pathEnv: string | undefined }): Promise<ResolvedExecutable> {

@@ -81,16 +81,16 @@ const MAX_CORRECTED = 400;
  * the command after `--` and gives the corrected command line. `args` are the words between
  * `exec` and `--`, `command` the words after it (null without `--`). Anything else unchanged.
  */
-export function execUsageErrorOf(error: unknown, args: readonly string[], command: readonly string[] | null): unknown {
+export function execUsageErrorOf(error: unknown, args: readonly string[], command: readonly string[] | null, verb: 'exec' | 'policy explain' = 'exec'): unknown {
   if (!(error instanceof CommanderError)) return error;
   if (error.code !== 'commander.unknownOption' && error.code !== 'commander.excessArguments') return error;
   const at = firstCommandWord(args);
   if (at === -1) return error;
   const flags = args.slice(0, at);
   const words = [...args.slice(at), ...(command === null ? [] : ['--', ...command])];
-  const line = ['agent-secret', 'exec', ...flags, '--', ...words].map(shellQuote).join(' ');
-  const fallback = `agent-secret exec ${flags.length > 0 ? '[flags] ' : ''}-- CMD [ARGS...]`;
-  return new AgentSecretError('usage.invalid', `exec takes the command to run after --, but "${shellQuote(args[at] ?? '')}" came before it`, {
+  const line = ['agent-secret', ...verb.split(' '), ...flags, '--', ...words].map(shellQuote).join(' ');
+  const fallback = `agent-secret ${verb} ${flags.length > 0 ? '[flags] ' : ''}-- CMD [ARGS...]`;
+  return new AgentSecretError('usage.invalid', `${verb} takes the command ${verb === 'exec' ? 'to run' : 'to explain'} after --, but "${shellQuote(args[at] ?? '')}" came before it`, {
     hint: line.length <= MAX_CORRECTED ? line : fallback,
   });
 }

@@ -49,7 +49,7 @@ export function failedMatcher(rule: PolicyRule, input: PolicyInput): keyof RuleM
     ['project', () => matchProject(m, input)],
     ['secrets', () => matchSecrets(m.secrets, input.secrets, rule.decision === 'allow' ? 'every' : 'some')],
     ['templates', () => matchTemplates(m.templates, input, rule.decision === 'allow' ? 'every' : 'some')],
-    ['executable', () => m.executable === undefined || m.executable.some((e) => matchExecutable(e, input.executable))],
+    ['executable', () => m.executable === undefined || m.executable.some((e) => matchExecutable(e, input.executable, input.systemPaths))],
     ['argv', () => m.argv === undefined || m.argv.some((prefix) => argvStartsWith(prefix, input))],
     ['cwd', () => m.cwd === undefined || m.cwd.some((c) => pathWithin(c, input.cwd))],
     ['hours', () => m.hours === undefined || withinHours(m.hours, input.minuteOfDay)],
@@ -101,9 +101,13 @@ export function inSystemDir(path: string): boolean {
   return at > 0 ? SYSTEM_PROGRAM_DIRS.includes(path.slice(0, at)) : at === 0 && SYSTEM_PROGRAM_DIRS.includes('/');
 }
 
-/** `executable:`: an absolute pattern matches the resolved path; a bare name a system program of that name. */
-export function matchExecutable(pattern: string, executable: string): boolean {
-  return pattern.startsWith('/') ? globMatch(pattern, executable) : globMatch(pattern, baseName(executable)) && inSystemDir(executable);
+/**
+ * `executable:`: an absolute pattern matches the resolved path; a bare name a system program of
+ * that name, found directly or through a system directory's link to it (`/usr/bin/npm`).
+ */
+export function matchExecutable(pattern: string, executable: string, systemPaths: readonly string[] = []): boolean {
+  if (pattern.startsWith('/')) return globMatch(pattern, executable);
+  return (globMatch(pattern, baseName(executable)) && inSystemDir(executable)) || systemPaths.some((p) => globMatch(pattern, baseName(p)));
 }
 
 function argvStartsWith(prefix: readonly string[], input: PolicyInput): boolean {
@@ -113,8 +117,9 @@ function argvStartsWith(prefix: readonly string[], input: PolicyInput): boolean 
     const word = command[i] as string;
     if (i > 0) return globMatch(pattern, word);
     if (pattern.startsWith('/')) return globMatch(pattern, word) || globMatch(pattern, input.executable);
-    // A bare argv[0]: the program's name, and the program a system one (as resolved, or as given by path).
-    return globMatch(pattern, baseName(word)) && (inSystemDir(input.executable) || (word.startsWith('/') && inSystemDir(word)));
+    // A bare argv[0]: the program's name, and the program a system one (as resolved, as given by
+    // path, or through a system directory's link named like argv[0]).
+    return globMatch(pattern, baseName(word)) && (inSystemDir(input.executable) || (word.startsWith('/') && inSystemDir(word)) || (input.systemPaths?.length ?? 0) > 0);
   });
 }
 
@@ -122,7 +127,7 @@ function argvStartsWith(prefix: readonly string[], input: PolicyInput): boolean 
 export function bareNameOutsideSystem(rule: PolicyRule, input: PolicyInput): boolean {
   const name = baseName(input.executable);
   const bare = [...(rule.match.executable ?? []), ...(rule.match.argv ?? []).map((p) => p[0] as string)].filter((p) => !p.startsWith('/'));
-  return !inSystemDir(input.executable) && bare.some((p) => globMatch(p, name));
+  return !inSystemDir(input.executable) && (input.systemPaths?.length ?? 0) === 0 && bare.some((p) => globMatch(p, name));
 }
 
 function withinHours(hours: { start: number; end: number }, minute: number): boolean {

@@ -105,6 +105,8 @@ export interface PolicyInput {
   readonly secrets: readonly PolicySecret[];
   readonly templates: readonly PolicyTemplate[];
   readonly executable: string;
+  /** System-directory paths (as argv[0] names them) that resolve to `executable`: `/usr/bin/npm`. */
+  readonly systemPaths?: readonly string[];
   readonly command: readonly string[];
   readonly cwd: string;
   /** Local time of the broker: minutes after midnight and the weekday (0 = Sunday). */

@@ -8,7 +8,7 @@ import type { PolicyDecision, PolicyInput } from '../policy/types.js';
 import type { ApprovalRequest } from './types.js';
 
 /** The engine's input for `request`, decided at `now` (local time of this process). */
-export function policyInputOf(request: ApprovalRequest, agent: string | null, now: number): PolicyInput {
+export function policyInputOf(request: ApprovalRequest, agent: string | null, now: number, systemPaths: readonly string[] = []): PolicyInput {
   const at = new Date(now);
   return {
     agent,
@@ -23,6 +23,7 @@ export function policyInputOf(request: ApprovalRequest, agent: string | null, no
     ],
     templates: request.templates.map((t) => ({ path: t.path, sha256: t.sha256 })),
     executable: request.executable,
+    systemPaths,
     command: request.command,
     cwd: request.cwd,
     minuteOfDay: at.getHours() * 60 + at.getMinutes(),
@@ -37,7 +38,10 @@ export function policyInputOf(request: ApprovalRequest, agent: string | null, no
 export function missingRuleOf(request: ApprovalRequest): string {
   // A bare name covers only a program in a system directory; anything else by its path.
   const program = inSystemDir(request.executable) ? request.executable.slice(request.executable.lastIndexOf('/') + 1) : quoteRef(request.executable);
+  // An id the user can keep or rename: the profile's name, else the program's.
+  const id = `allow-${(request.profile ?? baseName(request.executable)).replace(/[^A-Za-z0-9._-]/g, '-')}`.slice(0, 64);
   const parts = [
+    `id: ${id}`,
     'decision: allow',
     ...(request.profile === null ? [] : [`profile: ${request.profile}`]),
     `executable: ${program}`,
@@ -52,6 +56,8 @@ export function missingRuleOf(request: ApprovalRequest): string {
 const entry = (alias: string, ref: string, account: string | null) => `{alias: ${alias}, ref: ${quoteRef(ref)}${account === null ? '' : `, account: ${quoteRef(account)}`}}`;
 
 // A reference or path in YAML flow style: quoted when it holds a space or a YAML indicator.
+const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+
 const quoteRef = (text: string) => (/^[A-Za-z0-9_./:@+-]+$/.test(text) ? text : JSON.stringify(text));
 
 /** The JSON view of a decision (dry run, explain). */

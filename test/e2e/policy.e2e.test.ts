@@ -4,7 +4,7 @@
 // and the missing rule, a deny rule beats everything, a policy in the project is ignored, and
 // the dry run says what exec then does. Every run is scanned for canary values.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -114,7 +114,7 @@ describe('policy', () => {
     const denied = await runClean(sb, execArgs('cf', 'CF_TOKEN', '--secret', 'EXTRA=op://Infra/Shared/token'));
     expect(denied.code).toBe(10);
     expect(denied.stderr).toContain('approver is none');
-    expect(denied.stderr).toContain('missing rule: {decision: allow, profile: cf, executable: node, secrets: [{alias: CF_TOKEN, ref: op://Infra/Cloudflare/token}, {alias: EXTRA, ref: op://Infra/Shared/token}]}');
+    expect(denied.stderr).toContain('missing rule: {id: allow-cf, decision: allow, profile: cf, executable: node, secrets: [{alias: CF_TOKEN, ref: op://Infra/Cloudflare/token}, {alias: EXTRA, ref: op://Infra/Shared/token}]}');
     expect(sb.prompts()).toHaveLength(0);
     expect(sb.opCalls()).toHaveLength(1);
   });
@@ -174,6 +174,50 @@ rules:
     const allowed = await runClean(sb, args('node'));
     expect(allowed.code).toBe(0);
     expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
+  });
+
+  it('policy explain speaks for itself: its usage errors never hint a real exec, a forged token is refused as exec refuses it, and the clock is shown', async () => {
+    sb.useApprover('deny');
+    writePolicy(POLICY);
+    const misplaced = await runClean(sb, ['policy', 'explain', '--profile', 'cf', 'node', 'x.mjs']);
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toContain('policy explain takes the command to explain after --');
+    expect(misplaced.stderr).toContain('hint: agent-secret policy explain --profile cf -- node x.mjs');
+    const bare = await runClean(sb, ['policy', 'explain', '--profile', 'cf']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('hint: for example: agent-secret policy explain --profile deploy -- terraform plan');
+    for (const r of [misplaced, bare]) expect(r.stderr).not.toContain('agent-secret exec');
+
+    const forged = { env: { AGENT_SECRET_AGENT_TOKEN: 'asagent_not_a_real_one' } };
+    const explain = await runClean(sb, ['policy', 'explain', ...execArgs('cf', 'CF_TOKEN').slice(1)], forged);
+    expect(explain.code).toBe(0);
+    expect(explain.stdout).toContain('policy explain: deny (no rule)');
+    expect(explain.stdout).toContain('not the token of a registered agent');
+    expect(explain.stdout).not.toContain('missing rule:');
+    expect(explain.stdout).toMatch(/time: {5}(sun|mon|tue|wed|thu|fri|sat) \d\d:\d\d UTC[+-]\d\d:\d\d/);
+    const dry = JSON.parse((await runClean(sb, execArgs('cf', 'CF_TOKEN', '--dry-run', '--json'), forged)).stdout) as { policy: { decision: string } };
+    expect(dry.policy.decision).toBe('deny');
+    const exec = await runClean(sb, execArgs('cf', 'CF_TOKEN'), forged);
+    expect(exec.code).toBe(10);
+    expect(sb.prompts()).toHaveLength(0);
+  });
+
+  // npm is installed as a system link (/usr/bin/npm -> ../lib/node_modules/npm/bin/npm-cli.js) on
+  // Linux distributions and in Node's own installers: a bare `npm` in a rule is that program.
+  const npmLink = ['/usr/bin/npm', '/usr/local/bin/npm'].find((p) => existsSync(p) && lstatSync(p).isSymbolicLink() && !realpathSync(p).startsWith(dirname(p) + '/'));
+  it.runIf(npmLink !== undefined)('a bare program name in a rule matches a system program reached through its link (npm), in explain, the dry run and exec', async () => {
+    sb.useApprover('deny');
+    writePolicy('version: 1\nrules:\n  - id: npm-version\n    decision: allow\n    executable: npm\n    argv: ["npm --version"]\n    secrets: [{alias: CF_TOKEN, ref: "op://Infra/Cloudflare/token"}]\n');
+    const args = ['--profile', 'cf', '--', 'npm', '--version'];
+    const explain = await runClean(sb, ['policy', 'explain', ...args]);
+    expect(explain.stdout).toContain('policy explain: allow by rule npm-version');
+    const dry = JSON.parse((await runClean(sb, ['exec', '--dry-run', '--json', ...args])).stdout) as { policy: { decision: string; rule: string }; request: { executable: string } };
+    expect(dry.policy).toMatchObject({ decision: 'allow', rule: 'npm-version' });
+    expect(dry.request.executable).toBe(realpathSync(npmLink as string));
+    const exec = await runClean(sb, ['exec', ...args], { env: { PATH: `${dirname(npmLink as string)}:${sb.env.PATH ?? ''}` } });
+    expect(exec.code).toBe(0);
+    expect(exec.stdout).toMatch(/^\d+\.\d+\.\d+/);
+    expect(sb.prompts()).toHaveLength(0);
   });
 
   it('a rate limit holds across daemon stop: the daemon counts the audited deliveries again', async () => {

@@ -19,6 +19,7 @@ import { answerTogether, registryOf, decide, followChild, auditQueueFailure, NO_
 import { planFromArgv } from '../plan-argv.js';
 import { reuseKey } from '../reuse-key.js';
 import { decodeFile } from '../../request/codec.js';
+import { systemPathsOf } from '../../exec/index.js';
 import { fileValueKeys, resolutionKeys } from '../../request/template.js';
 import { needsCallerTerminal } from '../terminal.js';
 import { tokenHolder, tokenKey } from '../agent-binding.js';
@@ -100,7 +101,7 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
     if (how.forgedToken) refuseToken(scope, flags);
     if (how.boundElsewhere !== null && how.agent !== null) refuseBoundToken(scope, flags, how.agent, how.boundElsewhere);
     // The user's policy decides first: a deny is final, an allow skips the prompt, ask goes on as before.
-    const verdict = policyVerdict(core, request, userConfig, how.agent);
+    const verdict = policyVerdict(core, request, userConfig, how.agent, userConfig.policy === null ? [] : await systemPathsOf(request.command[0] ?? '', request.executable));
     let ticket = verdict.ticket;
     let reservation: Reservation | null = null;
     try {

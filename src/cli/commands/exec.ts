@@ -67,14 +67,28 @@ export async function policyOf(ctx: CliContext, request: ApprovalRequest): Promi
   const { evaluatePolicy } = await import('../../policy/evaluate.js');
   const { policyInputOf } = await import('../../request/policy-input.js');
   const config = await loadUserConfig(dirsInput(ctx));
-  return evaluatePolicy(config.policy, policyInputOf(request, await agentOf(ctx), Date.now()), { headless: config.approver === 'none' });
+  const who = await agentOf(ctx);
+  if (who.forged) return FORGED_TOKEN;
+  const { systemPathsOf } = await import('../../exec/index.js');
+  const systemPaths = config.policy === null ? [] : await systemPathsOf(request.command[0] ?? '', request.executable);
+  return evaluatePolicy(config.policy, policyInputOf(request, who.agent, Date.now(), systemPaths), { headless: config.approver === 'none' });
 }
 
-/** The registered agent whose AGENT_SECRET_AGENT_TOKEN this process carries, or null. */
-export async function agentOf(ctx: CliContext): Promise<string | null> {
+/** What exec does with an AGENT_SECRET_AGENT_TOKEN no registered agent has: refused before any rule. */
+export const FORGED_TOKEN: PolicyDecision = {
+  decision: 'deny',
+  rule: null,
+  why: 'AGENT_SECRET_AGENT_TOKEN is not the token of a registered agent (forged, mistyped, or the agent was removed): exec refuses it before any rule',
+  reuse: null,
+  rate: null,
+};
+
+/** The registered agent whose AGENT_SECRET_AGENT_TOKEN this process carries (null: none), and whether it carries one no agent has. */
+export async function agentOf(ctx: CliContext): Promise<{ agent: string | null; forged: boolean }> {
   const { agentOfToken, AGENT_TOKEN_VARIABLE } = await import('../../config/agents.js');
   const token = ctx.env[AGENT_TOKEN_VARIABLE];
-  return token === undefined ? null : agentOfToken(dirsInput(ctx), token);
+  const agent = token === undefined ? null : await agentOfToken(dirsInput(ctx), token);
+  return { agent, forged: token !== undefined && agent === null };
 }
 
 /** `account=…` / `source=…` for a secret's identity, naming the default when there is none. Pure. */

@@ -3,7 +3,7 @@
 // listed with its line and column, then the rules in the order they decide. `policy explain`
 // plans a request exactly as exec would and says which rule decides it, asking nobody.
 
-import { EXIT_CODES } from '../../core/errors.js';
+import { AgentSecretError, EXIT_CODES } from '../../core/errors.js';
 import type { ExecOptions } from '../../plan/exec-plan.js';
 import type { Policy, PolicyDecision, PolicyInput, PolicyRule } from '../../policy/types.js';
 import { dirsInput, type CliContext } from '../context.js';
@@ -88,12 +88,22 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
   const { loadUserConfig } = await import('../../config/user-config.js');
   const { bareNameOutsideSystem, evaluatePolicy, failedMatcher } = await import('../../policy/evaluate.js');
   const { decisionJson, missingRuleOf, policyInputOf } = await import('../../request/policy-input.js');
+  if (ctx.childArgv === null || ctx.childArgv.length === 0) {
+    // Said in explain's words: exec's own hint would ask the human and run the command.
+    throw new AgentSecretError('usage.missing_separator', 'policy explain needs the command to explain as argv after --', {
+      hint: 'for example: agent-secret policy explain --profile deploy -- terraform plan',
+    });
+  }
   const plan = await planExec(ctx, { ...options, dryRun: true });
   const config = await loadUserConfig(dirsInput(ctx));
   const headless = config.approver === 'none';
-  const { agentOf } = await import('./exec.js');
-  const input = policyInputOf(plan.request, await agentOf(ctx), Date.now());
-  const decision = evaluatePolicy(config.policy, input, { headless });
+  const { agentOf, FORGED_TOKEN } = await import('./exec.js');
+  const who = await agentOf(ctx);
+  const now = new Date();
+  const { systemPathsOf } = await import('../../exec/index.js');
+  const input = policyInputOf(plan.request, who.agent, now.getTime(), await systemPathsOf(plan.request.command[0] ?? '', plan.request.executable));
+  const decision = who.forged ? FORGED_TOKEN : evaluatePolicy(config.policy, input, { headless });
+  const missing = decision.decision === 'deny' && decision.rule === null && !who.forged ? missingRuleOf(plan.request) : null;
   const rules = config.policy === null ? [] : deciding(config.policy);
   const checks = rules.map((rule) => ({ rule, failed: failedMatcher(rule, input) }));
   if (options.json === true) {
@@ -101,7 +111,9 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
       policy: config.policy?.path ?? null,
       headless,
       ...decisionJson(decision),
-      missing_rule: decision.decision === 'deny' && decision.rule === null ? missingRuleOf(plan.request) : null,
+      missing_rule: missing,
+      // hours: and days: are read on this clock; the daemon decides on its own (docs/policy.md).
+      time: { local: clockText(now), utc_offset_minutes: -now.getTimezoneOffset() },
       rules: checks.map(({ rule, failed }) => ({ id: rule.id, decision: rule.decision, line: rule.line, matches: failed === null, failed_matcher: failed })),
       request: requestFacts(input),
     });
@@ -114,12 +126,23 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
     `request:  ${plan.request.profile === null ? '' : `profile ${plan.request.profile}; `}${plan.request.command.map(shellQuote).join(' ')}`,
     `secrets:  ${plan.request.secrets.map((s) => `${s.alias}=${s.ref}`).join(', ')}`,
     `requester: ${input.requester.join(' <- ') || '-'}`,
-    `agent:    ${input.agent ?? '(none: no registered agent token)'}`,
+    `agent:    ${who.forged ? '(AGENT_SECRET_AGENT_TOKEN is no registered agent\'s token: exec refuses it)' : (input.agent ?? '(none: no registered agent token)')}`,
+    `time:     ${clockText(now)} (this shell's clock; hours: and days: are decided on the daemon's)`,
     ...(rules.length === 0 ? [] : ['rules, in deciding order (deny rules first):']),
     ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed, (failed === 'executable' || failed === 'argv') && bareNameOutsideSystem(rule, input) ? input.executable : null)}`}`),
-    ...(decision.decision === 'deny' && decision.rule === null ? [`missing rule: ${missingRuleOf(plan.request)}`] : []),
+    ...(missing === null ? [] : [`missing rule: ${missing}`]),
   ]);
   return 0;
+}
+
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/** `wed 14:05 UTC+01:00`: the day and time a rule's days: and hours: are matched against. */
+function clockText(at: Date): string {
+  const offset = -at.getTimezoneOffset();
+  const abs = Math.abs(offset);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${DAYS[at.getDay()] ?? ''} ${pad(at.getHours())}:${pad(at.getMinutes())} UTC${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
 function deciding(policy: Policy): PolicyRule[] {

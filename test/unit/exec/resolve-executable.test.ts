@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentSecretError } from '../../../src/core/errors.js';
-import { resolveExecutable } from '../../../src/exec/index.js';
+import { resolveExecutable, systemPathsOf } from '../../../src/exec/index.js';
 
 let root: string;
 const isRoot = process.getuid?.() === 0;
@@ -124,5 +124,23 @@ describe('resolveExecutable', () => {
     const path = await program(join(root, 'b', 'others-x'), 0o601);
     const found = await resolveExecutable(path, { cwd: cwd(), pathEnv: undefined });
     expect(found.path).toBe(path);
+  });
+});
+
+describe('systemPathsOf', () => {
+  // /bin/sh exists on every POSIX system, as a file or a link (to dash, bash, or through /bin -> usr/bin).
+  it('finds the system-directory path argv[0] names the resolved program by', async () => {
+    const sh = await realpath('/bin/sh');
+    expect(await systemPathsOf('sh', sh)).toContain('/bin/sh');
+    expect(await systemPathsOf('/bin/sh', sh)).toEqual(['/bin/sh']);
+  });
+
+  it('finds nothing for another file, a path outside the system directories, or a name none of them has', async () => {
+    const own = await program(join(root, 'sh'));
+    expect(await systemPathsOf('sh', own)).toEqual([]);
+    expect(await systemPathsOf(own, own)).toEqual([]);
+    expect(await systemPathsOf('./sh', await realpath('/bin/sh'))).toEqual([]);
+    expect(await systemPathsOf('agent-secret-no-such-program', own)).toEqual([]);
+    expect(await systemPathsOf('', own)).toEqual([]);
   });
 });

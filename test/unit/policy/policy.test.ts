@@ -380,6 +380,10 @@ describe('bare program names', () => {
     ['npm in the project', { executable: '/home/u/src/app/npm', command: ['./npm', 'x'] }, null],
     ['npm in a subdirectory of /usr/bin', { executable: '/usr/bin/x/npm', command: ['npm', 'x'] }, null],
     ['an absolute glob', { executable: '/home/u/.nvm/versions/node/20/bin/deno', command: ['deno'] }, 'by-path'],
+    // /usr/bin/npm is a link to /usr/lib/node_modules/npm/bin/npm-cli.js: the system's npm.
+    ['npm through its /usr/bin link', { executable: '/usr/lib/node_modules/npm/bin/npm-cli.js', command: ['npm', 'x'], systemPaths: ['/usr/bin/npm'] }, 'npm'],
+    ['the same file with no system link to it', { executable: '/usr/lib/node_modules/npm/bin/npm-cli.js', command: ['npm', 'x'] }, null],
+    ['node through a system link (argv rule)', { executable: '/usr/local/Cellar/node/20/bin/node', command: ['node', 'purge.mjs'], systemPaths: ['/usr/local/bin/node'] }, 'purge'],
   ])('%s', (_name, over, rule) => {
     const got = evaluatePolicy(policy, input({ profile: null, ...over }), { headless: false });
     expect(got.rule).toBe(rule);
@@ -390,6 +394,13 @@ describe('bare program names', () => {
       fc.property(fc.stringMatching(/^\/[a-z]{1,6}(\/[a-z]{1,6}){0,3}$/), (dir) => {
         const got = matchExecutable('node', `${dir}/node`);
         expect(got).toBe(SYSTEM_PROGRAM_DIRS.includes(dir));
+      }),
+    );
+  });
+  it('a system link matches the bare name it is called, never another', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[a-z]{1,8}$/), fc.constantFrom(...SYSTEM_PROGRAM_DIRS), (pattern, linkName, dir) => {
+        expect(matchExecutable(pattern, '/opt/tool/libexec/real-binary', [`${dir}/${linkName}`])).toBe(pattern === linkName);
       }),
     );
   });

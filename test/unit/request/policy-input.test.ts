@@ -34,9 +34,10 @@ describe('policyInputOf', () => {
     expect(input.templates).toEqual([{ path: '/work/project/.npmrc.tpl', sha256: 'a'.repeat(64) }]);
   });
 
-  it('the missing rule, given an id, allows exactly that request and not the same paths in another account', () => {
-    for (const request of [sampleRequest(), sampleRequest({ templates: [template] as never })]) {
-      const rule = { id: 'pasted', ...(parse(missingRuleOf(request)) as Record<string, unknown>) };
+  it('the missing rule, pasted as it is, allows exactly that request and not the same paths in another account', () => {
+    for (const request of [sampleRequest(), sampleRequest({ templates: [template] as never }), sampleRequest({ profile: null })]) {
+      const rule = parse(missingRuleOf(request)) as Record<string, unknown>;
+      expect(rule.id).toBe(request.profile === null ? `allow-${request.executable.slice(request.executable.lastIndexOf('/') + 1)}` : `allow-${request.profile}`);
       const { policy, problems } = parsePolicy({ version: 1, rules: [rule] }, FILE, [], () => 1);
       expect(problems).toEqual([]);
       expect(evaluatePolicy(policy, policyInputOf(request, null, 0), { headless: true }).decision).toBe('allow');
