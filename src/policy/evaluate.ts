@@ -160,6 +160,18 @@ export function matchSecrets(patterns: readonly SecretPattern[] | undefined, sec
 }
 
 /**
+ * For explain: the first secret of the request an allow rule's list does not cover, and whether an
+ * entry would cover it but for the account (a request naming no account, or another one).
+ */
+export function firstUnlisted(patterns: readonly SecretPattern[], secrets: readonly PolicySecret[]): { secret: PolicySecret; accounts: string[] } | null {
+  const secret = secrets.find((s) => !patterns.some((p) => secretMatches(p, s)));
+  if (secret === undefined) return null;
+  const anyAccount = (p: SecretPattern): SecretPattern => Object.fromEntries(Object.entries(p).filter(([key]) => key !== 'account'));
+  const accounts = patterns.filter((p) => p.account !== undefined && secretMatches(anyAccount(p), secret)).map((p) => p.account as string);
+  return { secret, accounts };
+}
+
+/**
  * References match case-insensitively: 1Password resolves vault and item names and ids in any
  * case, and bws ids are UUIDs, so `op://prod/…` or an upper-case bws id must not dodge a rule
  * written in another case. A name never covers the same item addressed by its id (docs/policy.md).

@@ -282,6 +282,6 @@ function everyAccount(rule: PolicyRule, secrets: readonly SecretPattern[], names
   if (open.length === 0) return [];
   const what = open.map((s) => s.ref ?? `name ${s.name as string}`).join(', ');
   return [
-    `rule ${rule.id} (line ${rule.line}): allows ${what} in every 1Password account (a request's --account or OP_ACCOUNT picks one); add account: to the entry${open.some((s) => s.ref === undefined) ? ', or to the name in names:,' : ''} to pin it`,
+    `rule ${rule.id} (line ${rule.line}): allows ${what} in every 1Password account (a request's --account or OP_ACCOUNT picks one); add account: to the entry${open.some((s) => s.ref === undefined) ? ', or to the name in names:,' : ''} to pin it (requests must then name that account: the profile's account:, --account or OP_ACCOUNT)`,
   ];
 }

@@ -200,6 +200,14 @@ rules:
     const exec = await runClean(sb, execArgs('cf', 'CF_TOKEN'), forged);
     expect(exec.code).toBe(10);
     expect(sb.prompts()).toHaveLength(0);
+
+    // An entry pinned to an account: explain says the account is what does not match.
+    writePolicy(POLICY.replace('ref: "op://Infra/Cloudflare/token"}', 'ref: "op://Infra/Cloudflare/token", account: my.1password.com}'));
+    const unpinned = await runClean(sb, ['policy', 'explain', ...execArgs('cf', 'CF_TOKEN').slice(1)]);
+    expect(unpinned.stdout).toContain('CF_TOKEN names no account, and the entry for op://Infra/Cloudflare/token allows it only in my.1password.com');
+    const pinned = await runClean(sb, ['policy', 'explain', ...execArgs('cf', 'CF_TOKEN', '--account', 'my.1password.com').slice(1)]);
+    expect(pinned.stdout).toContain('policy explain: allow by rule cdn-purge');
+    expect(pinned.stdout).toContain('CF_TOKEN=op://Infra/Cloudflare/token (account my.1password.com)');
   });
 
   // npm is installed as a system link (/usr/bin/npm -> ../lib/node_modules/npm/bin/npm-cli.js) on

@@ -5,6 +5,7 @@
 
 import { AgentSecretError, EXIT_CODES } from '../../core/errors.js';
 import type { ExecOptions } from '../../plan/exec-plan.js';
+import { firstUnlisted } from '../../policy/evaluate.js';
 import type { Policy, PolicyDecision, PolicyInput, PolicyRule } from '../../policy/types.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { shellQuote, writeJson, writeLines } from '../render/output.js';
@@ -124,12 +125,12 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
     `why:      ${decision.why}`,
     `exec:     ${execWould(decision, headless)}`,
     `request:  ${plan.request.profile === null ? '' : `profile ${plan.request.profile}; `}${plan.request.command.map(shellQuote).join(' ')}`,
-    `secrets:  ${plan.request.secrets.map((s) => `${s.alias}=${s.ref}`).join(', ')}`,
+    `secrets:  ${input.secrets.map((s) => `${s.alias}=${s.ref}${s.account === null ? '' : ` (account ${s.account})`}`).join(', ')}`,
     `requester: ${input.requester.join(' <- ') || '-'}`,
     `agent:    ${who.forged ? '(AGENT_SECRET_AGENT_TOKEN is no registered agent\'s token: exec refuses it)' : (input.agent ?? '(none: no registered agent token)')}`,
     `time:     ${clockText(now)} (this shell's clock; hours: and days: are decided on the daemon's)`,
     ...(rules.length === 0 ? [] : ['rules, in deciding order (deny rules first):']),
-    ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed, (failed === 'executable' || failed === 'argv') && bareNameOutsideSystem(rule, input) ? input.executable : null)}`}`),
+    ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed, (failed === 'executable' || failed === 'argv') && bareNameOutsideSystem(rule, input) ? input.executable : null, input)}`}`),
     ...(missing === null ? [] : [`missing rule: ${missing}`]),
   ]);
   return 0;
@@ -149,10 +150,18 @@ function deciding(policy: Policy): PolicyRule[] {
   return [...policy.rules.filter((r) => r.decision === 'deny'), ...policy.rules.filter((r) => r.decision !== 'deny')];
 }
 
-function failedWhy(rule: PolicyRule, matcher: string, notSystem: string | null): string {
+function failedWhy(rule: PolicyRule, matcher: string, notSystem: string | null, input: PolicyInput): string {
   if (notSystem !== null) return `${matcher}: a bare program name matches only a program in a system directory (/usr/bin, /usr/local/bin, …), and ${notSystem} is not one; name it by absolute path`;
   if (matcher === 'templates') return rule.decision === 'allow' ? 'templates: an allow must name every template of the request (templates: path glob or sha256)' : 'templates: none of them is named';
-  if (matcher === 'secrets') return rule.decision === 'allow' ? 'secrets: an allow must list every secret of the request' : 'secrets: none of them is listed';
+  if (matcher === 'secrets' && rule.decision === 'allow') {
+    const gap = firstUnlisted(rule.match.secrets ?? [], input.secrets);
+    if (gap !== null && gap.accounts.length > 0) {
+      const asked = gap.secret.account === null ? 'names no account' : `names account ${gap.secret.account}`;
+      return `secrets: ${gap.secret.alias} ${asked}, and the entry for ${gap.secret.ref} allows it only in ${gap.accounts.join(', ')}; set that account in the profile (account:), with --account or OP_ACCOUNT`;
+    }
+    return `secrets: an allow must list every secret of the request${gap === null ? '' : `, and ${gap.secret.alias} (${gap.secret.ref}) is not listed`}`;
+  }
+  if (matcher === 'secrets') return 'secrets: none of them is listed';
   return `${matcher} does not match`;
 }
 
