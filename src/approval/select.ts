@@ -5,6 +5,7 @@
 
 import { AgentSecretError } from '../core/errors.js';
 import type { UserConfig } from '../config/user-config.js';
+import { policyPathBeside } from '../platform/dirs.js';
 import { TRUSTED_BIN_DIRS } from './approver-env.js';
 import { findProgram, isTrustedExecutable } from './find-program.js';
 import { createKdialogApprover } from './kdialog.js';
@@ -92,7 +93,7 @@ async function resolveApprover(config: UserConfig, host: HostInfo, options: Sele
         name: 'none',
         available: true,
         detail: 'approver is none (headless): nothing prompts; only what the policy allows runs',
-        hint: 'add a rule to ~/.config/agent-secret/policy.yml (agent-secret policy explain -- CMD shows what decides), or choose an approver in ~/.config/agent-secret/config.yml',
+        hint: `add a rule to ${config.policy?.path ?? policyPathBeside(config.path)} (agent-secret policy explain with the same flags -- CMD shows what decides), or choose an approver in ${config.path}`,
       };
     case 'macos':
       return resolveMacos(config, host, now);

@@ -11,7 +11,7 @@ import { auditEvent, openAuditLog, policyGrantsSince, type AuditContext, type Au
 import { createUserConfigLoader, type UserConfig } from '../config/user-config.js';
 import { AgentSecretError, isAgentSecretError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
-import { auditLogPath, type DirsInput } from '../platform/dirs.js';
+import { auditLogPath, policyPathBeside, type DirsInput } from '../platform/dirs.js';
 import { ExecExitedBodySchema, ExecSpawnFailedBodySchema, ExecStartedBodySchema } from '../protocol/messages.js';
 import { createRegistry, prepareResolution, type ProviderRegistry, type Resolution } from '../provider/index.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
@@ -404,11 +404,11 @@ export function policyDenied(scope: Scope, verdict: Verdict, before: AuditRecord
   ]);
   if (rule !== null) {
     throw new AgentSecretError('approval.denied', `request denied: ${why}; nobody was asked, nothing was resolved${ran}`, {
-      hint: 'the human wrote this rule; do not retry or work around it: tell the human what you needed (agent-secret policy explain -- CMD shows the rule)',
+      hint: 'the human wrote this rule; do not retry or work around it: tell the human what you needed (agent-secret policy explain with the same flags -- CMD shows the rule)',
     });
   }
   throw new AgentSecretError('approval.denied', `request denied: ${why}; missing rule: ${missingRuleOf(request)}; nothing was resolved${ran}`, {
-    hint: 'ask the human to add such a rule to ~/.config/agent-secret/policy.yml (agent-secret policy explain -- CMD shows what decides), or to choose an approver',
+    hint: `ask the human to add such a rule to ${userConfig.policy?.path ?? policyPathBeside(userConfig.path)} (agent-secret policy explain with the same flags -- CMD shows what decides), or to choose an approver`,
   });
 }
 

@@ -1,7 +1,7 @@
 // Per-user directories, computed from an injected environment and platform so that tests
 // and the broker (which plans with the caller's environment) never depend on the real HOME. Pure.
 
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface DirsInput {
   env: Readonly<Record<string, string | undefined>>;
@@ -52,7 +52,12 @@ export function dirsInput(ctx: { env: DirsInput['env']; platform: NodeJS.Platfor
 
 /** The user's policy file (next to config.yml): rules that decide requests without asking. */
 export function policyPath(input: DirsInput): string {
-  return join(userConfigDir(input), 'policy.yml');
+  return policyPathBeside(userConfigPath(input));
+}
+
+/** policy.yml beside a given config.yml: where the policy is, or goes once written. */
+export function policyPathBeside(configPath: string): string {
+  return join(dirname(configPath), 'policy.yml');
 }
 
 /** The registered agents (names and token hashes, never tokens), next to config.yml. */

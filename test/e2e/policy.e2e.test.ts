@@ -246,7 +246,15 @@ rules:
     const denied = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
     expect(denied.code).toBe(10);
     expect(denied.stderr).toContain('there is no policy');
+    // The hint names the policy file where this user's config really is (XDG_CONFIG_HOME), and
+    // explain with the flags of the denied command.
+    expect(denied.stderr).toContain(`ask the human to add such a rule to ${join(sb.root, 'config', 'agent-secret', 'policy.yml')} (agent-secret policy explain with the same flags -- CMD`);
+    expect(denied.stderr).not.toContain('~/.config');
     expect(sb.opCalls()).toHaveLength(0);
+    const check = await runClean(sb, ['policy', 'check']);
+    expect(check.stdout).toContain('policy check: ok, no policy; approver is none (headless), so every request is denied');
+    expect(check.stdout).not.toContain('every request goes to the human approver');
+    expect(check.stdout).toContain(`write rules in ${join(sb.root, 'config', 'agent-secret', 'policy.yml')}`);
   });
 
   it('a policy in the project directory is ignored, and a policy: key in the project config refused', async () => {

@@ -5,6 +5,7 @@
 
 import { AgentSecretError, EXIT_CODES } from '../../core/errors.js';
 import type { ExecOptions } from '../../plan/exec-plan.js';
+import { policyPathBeside } from '../../platform/dirs.js';
 import { firstUnlisted } from '../../policy/evaluate.js';
 import type { Policy, PolicyDecision, PolicyInput, PolicyRule } from '../../policy/types.js';
 import { dirsInput, type CliContext } from '../context.js';
@@ -37,9 +38,10 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
     return EXIT_CODES.usage;
   }
   if (policy === null) {
+    const where = config === null ? 'policy.yml beside your config.yml' : policyPathBeside(config.path);
     writeLines(ctx.stdout, [
-      'policy check: ok, no policy (every request goes to the human approver)',
-      headless ? 'approver is none (headless): with no policy, every request is denied' : 'write rules in ~/.config/agent-secret/policy.yml; see docs/policy.md',
+      headless ? 'policy check: ok, no policy; approver is none (headless), so every request is denied' : 'policy check: ok, no policy (every request goes to the human approver)',
+      `write rules in ${where}; see docs/policy.md`,
     ]);
     return 0;
   }
