@@ -246,9 +246,20 @@ function problemOf(at: KeyPath, issue: z.core.$ZodIssue): PolicyProblem {
  * names it spells, not the same item addressed by its id; an allow whose secrets entry names an
  * alias only lets the project (which the agent can edit) point that alias at any reference.
  */
-export function policyWarnings(policy: Policy, names: ReadonlyMap<string, { readonly ref: string; readonly account: string | null }> | null = null): string[] {
+export function policyWarnings(
+  policy: Policy,
+  names: ReadonlyMap<string, { readonly ref: string; readonly account: string | null }> | null = null,
+  agents: readonly string[] | null = null,
+): string[] {
   const out: string[] = [];
   for (const rule of policy.rules) {
+    // An agent: name no registered agent has (a typo, or not added yet): the rule waits for it.
+    const unregistered = agents === null ? [] : (rule.match.agent ?? []).filter((pattern) => !agents.some((a) => globMatch(pattern, a)));
+    if (unregistered.length > 0 && unregistered.length === rule.match.agent?.length) {
+      out.push(`rule ${rule.id} (line ${rule.line}): no registered agent is called ${unregistered.join(', ')} (agent-secret agent list), so the rule matches nothing until one is added`);
+    } else if (unregistered.length > 0) {
+      out.push(`rule ${rule.id} (line ${rule.line}): no registered agent is called ${unregistered.join(', ')} (agent-secret agent list)`);
+    }
     const secrets = rule.match.secrets ?? [];
     // A name no entry of names: can match (a pattern may still match one): the entry never matches.
     const unknown = names === null ? [] : secrets.filter((s) => s.name !== undefined && ![...names.keys()].some((n) => globMatch(s.name as string, n)));

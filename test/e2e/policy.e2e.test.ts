@@ -346,8 +346,11 @@ rules:
   it('a registered agent is allowed by its rule, named in the audit; a forged or removed token is refused', async () => {
     sb.useApprover('approve');
     writePolicy(AGENT_POLICY);
+    // Before the agent exists, policy check says the rule waits for it.
+    expect((await runClean(sb, ['policy', 'check'])).stdout).toContain('warning: rule builder-cdn (line 3): no registered agent is called builder');
     const added = await runClean(sb, ['agent', 'add', 'builder', '--json']);
     expect(added.code).toBe(0);
+    expect((await runClean(sb, ['policy', 'check'])).stdout).not.toContain('no registered agent');
     const { token } = JSON.parse(added.stdout) as { token: string };
     expect(token).toMatch(/^asagent_/);
     const stored = readFileSync(join(sb.root, 'config', 'agent-secret', 'agents.json'), 'utf8');

@@ -24,7 +24,7 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
       sources: report.sources,
       problems: report.problems,
       headless,
-      warnings: policy === null ? [] : (await import('../../policy/parse.js')).policyWarnings(policy, config?.names ?? new Map()),
+      warnings: policy === null ? [] : (await import('../../policy/parse.js')).policyWarnings(policy, config?.names ?? new Map(), await agentNames(ctx)),
       rules: policy === null ? [] : policy.rules.map(ruleJson),
     });
     return ok ? 0 : EXIT_CODES.usage;
@@ -33,7 +33,7 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
     writeLines(ctx.stdout, [
       `policy check: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`,
       ...report.problems.map((p) => `  ${p.file}:${p.line}:${p.col}: ${p.key}: ${p.problem}`),
-      'nothing was changed; the daemon refuses every request until the policy is fixed',
+      'fix these and run policy check again (rules are checked against each other once each one is sound); until then every exec fails (exit 2)',
     ]);
     return EXIT_CODES.usage;
   }
@@ -46,7 +46,7 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
     return 0;
   }
   const { policyWarnings } = await import('../../policy/parse.js');
-  const warnings = policyWarnings(policy, config?.names ?? new Map());
+  const warnings = policyWarnings(policy, config?.names ?? new Map(), await agentNames(ctx));
   writeLines(ctx.stdout, [
     `policy check: ok, ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'} in ${policy.path}`,
     ...describeOrder(policy),
@@ -54,6 +54,15 @@ export async function runPolicyCheck(ctx: CliContext, options: { json?: boolean 
     ...warnings.map((w) => `warning: ${w}`),
   ]);
   return 0;
+}
+
+/** The registered agents' names, for the warning about a rule naming none of them; null when agents.json cannot be read. */
+async function agentNames(ctx: CliContext): Promise<string[] | null> {
+  const { listAgents } = await import('../../config/agents.js');
+  return listAgents(dirsInput(ctx)).then(
+    (agents) => agents.map((a) => a.name),
+    () => null,
+  );
 }
 
 /** The rules in the order they decide: deny rules first, then allow and ask in file order. */

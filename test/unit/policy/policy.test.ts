@@ -352,6 +352,23 @@ describe('policy warnings', () => {
   });
 });
 
+describe('policy warnings about agents', () => {
+  it('warns about an agent: name no registered agent has; a pattern that covers one is fine', () => {
+    const policy = policyOf([
+      { id: 'ghosts', decision: 'allow', agent: 'ghost', secrets: ['op://Dev/**'] },
+      { id: 'some', decision: 'deny', agent: ['builder', 'bulider'], secrets: ['op://Prod/**'] },
+      { id: 'testers', decision: 'ask', agent: 'tester-*' },
+    ]);
+    const warnings = policyWarnings(policy, null, ['builder', 'tester-api']).filter((w) => w.includes('registered agent'));
+    expect(warnings).toEqual([
+      'rule ghosts (line 1): no registered agent is called ghost (agent-secret agent list), so the rule matches nothing until one is added',
+      'rule some (line 1): no registered agent is called bulider (agent-secret agent list)',
+    ]);
+    // Unknown (agents.json unreadable): no such warning.
+    expect(policyWarnings(policy, null, null).filter((w) => w.includes('registered agent'))).toEqual([]);
+  });
+});
+
 describe('policy warnings about names', () => {
   it('warns about a name names: does not define; a pattern that covers one is fine', () => {
     const policy = policyOf([
