@@ -96,6 +96,23 @@ const APPROVAL_FAILED = 'approval_failed';
  */
 export const APPROVER_FAILURE_REASONS: readonly string[] = ['malformed approver output', 'wrong id', 'approver output too large', 'approver could not be started'];
 
+/**
+ * Who decided, when the policy did: `rule ID`, `policy` (no rule, headless), or a refusal that is
+ * no rule's (fixed reasons: an unknown agent token, one bound to another tree, a spent rate limit).
+ */
+const POLICY_REFUSALS: Readonly<Record<string, string>> = {
+  'unknown agent token': 'unknown agent token',
+  'agent token bound to another process tree': 'agent token bound elsewhere',
+};
+function policyDecider(line: Line): string {
+  const refusal = line.event === 'approval_denied' ? POLICY_REFUSALS[line.decision_reason ?? ''] : undefined;
+  if (refusal !== undefined) return refusal;
+  if (line.policy_rule === undefined) return 'policy';
+  // An allow rule whose rate limit was spent, on a host with nobody to ask (broker/core.ts).
+  const spent = line.event === 'approval_denied' && (line.decision_reason ?? '').startsWith(`policy rule ${line.policy_rule} already allowed its `);
+  return spent ? `rate limit of rule ${line.policy_rule}` : `rule ${line.policy_rule}`;
+}
+
 /** Groups the trail's events by request id, in the order requests were first seen. */
 export function summarizeRequests(snapshot: TrailSnapshot): { requests: RequestSummary[]; unreadable: number } {
   const groups = new Map<string, Line[]>();
@@ -148,7 +165,7 @@ function summarize(lines: Line[]): RequestSummary {
   let exitCode: number | null = null;
   let decidedBy: string | null = null;
   for (const line of lines) {
-    if (DECISIONS[line.event] !== undefined) decidedBy = line.approver === 'policy' || line.policy_rule !== undefined ? (line.policy_rule === undefined ? 'policy' : `rule ${line.policy_rule}`) : null;
+    if (DECISIONS[line.event] !== undefined) decidedBy = line.approver === 'policy' || line.policy_rule !== undefined ? policyDecider(line) : null;
     const approverFailed = line.event === APPROVAL_FAILED || (line.event === 'approval_denied' && APPROVER_FAILURE_REASONS.includes(line.decision_reason ?? ''));
     if (approverFailed) {
       decision = 'approver_failed';

@@ -200,6 +200,7 @@ rules:
     const exec = await runClean(sb, execArgs('cf', 'CF_TOKEN'), forged);
     expect(exec.code).toBe(10);
     expect(sb.prompts()).toHaveLength(0);
+    expect((await runClean(sb, ['audit'])).stdout).toContain('denied: unknown agent token');
 
     // An entry pinned to an account: explain says the account is what does not match.
     writePolicy(POLICY.replace('ref: "op://Infra/Cloudflare/token"}', 'ref: "op://Infra/Cloudflare/token", account: my.1password.com}'));
@@ -239,6 +240,9 @@ rules:
     expect(again.code).toBe(10);
     expect(again.stderr).toContain('policy rule once already allowed its 1 delivery per 3600s');
     expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
+    const audit = await runClean(sb, ['audit']);
+    expect(audit.stdout).toContain('allowed by rule once');
+    expect(audit.stdout).toContain('denied: rate limit of rule once');
   });
 
   it('headless with no policy at all denies every exec', async () => {

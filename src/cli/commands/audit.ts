@@ -141,7 +141,7 @@ function decisionText(r: RequestSummary): string {
   const text = DECISION_TEXT[r.decision] ?? r.decision;
   if (r.decided_by === null) return text;
   if (r.decision === 'approved') return `allowed by ${r.decided_by}`;
-  if (r.decision === 'denied') return `denied by ${r.decided_by}`;
+  if (r.decision === 'denied') return r.decided_by === 'policy' || r.decided_by.startsWith('rule ') ? `denied by ${r.decided_by}` : `denied: ${r.decided_by}`;
   return `${text} (${r.decided_by})`;
 }
 

@@ -96,12 +96,26 @@ describe('summarizeRequests', () => {
       { id: 'req_pol', steps: [['request_received', { policy_decision: 'allow', policy_rule: 'ci-tests', agent: 'builder' }], ['approval_granted', { approver: 'policy', policy_rule: 'ci-tests' }]] },
       { id: 'req_den', steps: [['request_received', { policy_decision: 'deny' }], ['approval_denied', { approver: 'policy', decision_reason: 'no rule' }]] },
       { id: 'req_hum', steps: [['request_received', { policy_decision: 'ask', policy_rule: 'ask-ssh' }], ['approval_granted', { approver: 'command' }]] },
+      { id: 'req_tok', steps: [['request_received', {}], ['approval_denied', { approver: 'policy', decision_reason: 'unknown agent token' }]] },
+      { id: 'req_bnd', steps: [['request_received', { agent: 'builder' }], ['approval_denied', { approver: 'policy', decision_reason: 'agent token bound to another process tree' }]] },
+      {
+        id: 'req_rate',
+        steps: [
+          ['request_received', { policy_decision: 'deny', policy_rule: 'cf' }],
+          ['approval_denied', { approver: 'policy', policy_rule: 'cf', decision_reason: 'policy rule cf already allowed its 1 delivery per 3600s, and approver is none: nobody can be asked' }],
+        ],
+      },
+      { id: 'req_rule', steps: [['request_received', { policy_decision: 'deny', policy_rule: 'no-prod' }], ['approval_denied', { approver: 'policy', policy_rule: 'no-prod', decision_reason: 'policy rule no-prod denies it' }]] },
     ]);
     const { requests } = summarizeRequests(await readAuditTrail(file));
     expect(requests.map((r) => [r.request_id, r.decided_by, r.agent])).toEqual([
       ['req_pol', 'rule ci-tests', 'builder'],
       ['req_den', 'policy', null],
       ['req_hum', null, null],
+      ['req_tok', 'unknown agent token', null],
+      ['req_bnd', 'agent token bound elsewhere', 'builder'],
+      ['req_rate', 'rate limit of rule cf', null],
+      ['req_rule', 'rule no-prod', null],
     ]);
   });
 
