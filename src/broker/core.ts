@@ -378,7 +378,7 @@ export function policyVerdict(core: BrokerCore, request: ApprovalRequest, userCo
   const ticket = core.rates.take(decision.rule, decision.rate, core.now());
   if (ticket !== null) return { decision, ticket };
   const spent = `policy rule ${decision.rule} already allowed its ${deliveries(decision.rate.max)} per ${decision.rate.perSeconds}s`;
-  const why = headless ? `${spent}, and approver is none: nobody can be asked` : `${spent}: the human decides`;
+  const why = headless ? `${spent}, and approver is none` : `${spent}: the human decides`;
   return { decision: { ...decision, decision: headless ? 'deny' : 'ask', why, reuse: null }, ticket: null };
 }
 
@@ -403,8 +403,13 @@ export function policyDenied(scope: Scope, verdict: Verdict, before: AuditRecord
     auditEvent('approval_denied', actx, { approver: 'policy', approver_config: userConfig.policy?.path ?? userConfig.path, decision_reason: why, ...(rule === null ? {} : { policy_rule: rule }) }),
   ]);
   if (rule !== null) {
+    // A spent rate limit is an allow rule's bound, not a refusal: the window frees a slot.
+    const rate = verdict.decision.rate;
     throw new AgentSecretError('approval.denied', `request denied: ${why}; nobody was asked, nothing was resolved${ran}`, {
-      hint: 'the human wrote this rule; do not retry or work around it: tell the human what you needed (agent-secret policy explain with the same flags -- CMD shows the rule)',
+      hint:
+        rate === null
+          ? 'the human wrote this rule; do not retry or work around it: tell the human what you needed (agent-secret policy explain with the same flags -- CMD shows the rule)'
+          : `the rule allows ${rate.max} per ${rate.perSeconds}s: retry once the window has room, or ask the human to raise its rate: in the policy`,
     });
   }
   throw new AgentSecretError('approval.denied', `request denied: ${why}; missing rule: ${missingRuleOf(request)}; nothing was resolved${ran}`, {

@@ -21,7 +21,7 @@ export function evaluatePolicy(policy: Policy | null, input: PolicyInput, opts: 
   const first = rules.find((rule) => rule.decision !== 'deny' && ruleMatches(rule, input));
   if (first !== undefined) {
     if (first.decision === 'allow') return decided(first, 'allow', `allowed by policy rule ${first.id}`);
-    if (opts.headless) return decided(first, 'deny', `policy rule ${first.id} says ask, and approver is none: nobody can be asked`);
+    if (opts.headless) return decided(first, 'deny', `policy rule ${first.id} says ask, and approver is none`);
     return decided(first, 'ask', `policy rule ${first.id} leaves it to the human`);
   }
   const none = policy === null ? 'there is no policy' : `no rule of ${policy.path} matches`;

@@ -238,7 +238,8 @@ rules:
     expect((await runClean(sb, ['daemon', 'stop'])).code).toBe(0);
     const again = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
     expect(again.code).toBe(10);
-    expect(again.stderr).toContain('policy rule once already allowed its 1 delivery per 3600s');
+    expect(again.stderr).toContain('policy rule once already allowed its 1 delivery per 3600s, and approver is none; nobody was asked');
+    expect(again.stderr).toContain('hint: the rule allows 1 per 3600s: retry once the window has room');
     expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
     const audit = await runClean(sb, ['audit']);
     expect(audit.stdout).toContain('allowed by rule once');
