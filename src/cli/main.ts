@@ -2,7 +2,7 @@
 // outcome into an exit code. The only module that knows about process.* (besides the bin).
 
 import { homedir } from 'node:os';
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { AgentSecretError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { usageErrorOf } from '../plan/exec-options.js';
@@ -54,9 +54,10 @@ async function run(argv: readonly string[], overrides: Partial<CliContext>): Pro
   const json = jsonErrorMode(ctx.args);
   const debug = ctx.env.AGENT_SECRET_DEBUG === '1';
 
+  let program: Command | null = null;
   try {
     let result: Promise<number> | undefined;
-    const program = buildProgram(ctx, (r) => {
+    program = buildProgram(ctx, (r) => {
       result = r;
     });
     if (ctx.args.length === 0) {
@@ -76,7 +77,7 @@ async function run(argv: readonly string[], overrides: Partial<CliContext>): Pro
       if (thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version' || thrown.code === 'commander.help') {
         return 0;
       }
-      error = usageErrorOf(thrown);
+      error = usageErrorOf(thrown, program === null ? [] : commandPathOf(program, ctx.args));
     }
     const rendered = renderError(error, { debug });
     if (json !== null) ctx.stdout.write(`${json === 'compact' ? JSON.stringify(rendered.json) : JSON.stringify(rendered.json, null, 2)}\n`);
@@ -104,4 +105,18 @@ function watchOutput(stream: NodeJS.WriteStream): () => string | null {
     if (code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED') failure ??= code;
   });
   return () => failure;
+}
+
+/** The subcommand words of `args` (`agent add`), for a usage hint that names its own --help. */
+export function commandPathOf(program: Command, args: readonly string[]): string[] {
+  const path: string[] = [];
+  let command = program;
+  for (const word of args) {
+    if (word.startsWith('-')) continue;
+    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (sub === undefined) break;
+    path.push(sub.name());
+    command = sub;
+  }
+  return path;
 }

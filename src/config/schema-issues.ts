@@ -16,10 +16,12 @@ const SECRET = 'a reference (op://, bws:// or a declared provider scheme), or a 
  * Keys only the user's own config may set: a project file is the agent's to write, so it never
  * chooses who approves or which program reads secrets.
  */
-const USER_CONFIG_ONLY: Readonly<Record<string, string>> = {
-  providers: 'providers are declared only in your user config (~/.config/agent-secret/config.yml): a project file cannot choose which program reads secrets',
-  approver: 'the approver is chosen only in your user config (~/.config/agent-secret/config.yml), never by a project file',
-  op_path: 'op_path is set only in your user config (~/.config/agent-secret/config.yml), never by a project file',
+const USER_CONFIG_ONLY: Readonly<Record<string, readonly [problem: string, doc: string]>> = {
+  providers: ['providers are declared only in your user config (~/.config/agent-secret/config.yml): a project file cannot choose which program reads secrets', 'docs/providers.md'],
+  approver: ['the approver is chosen only in your user config (~/.config/agent-secret/config.yml), never by a project file', 'docs/approvers.md'],
+  op_path: ['op_path is set only in your user config (~/.config/agent-secret/config.yml), never by a project file', 'docs/providers.md'],
+  policy: ['a policy lives only in your user config (~/.config/agent-secret/policy.yml), never in a project file the agent can edit', 'docs/policy.md'],
+  names: ['logical names are defined only in your user config (names: in ~/.config/agent-secret/config.yml); a profile uses one with { name: NAME }', 'docs/policy.md#logical-names'],
 };
 const BIND = 'auto, parent, or a mapping with one of ancestor:, ancestor_name:, ancestor_names:';
 const BIND_NAME = 'an executable name such as zsh';
@@ -37,7 +39,7 @@ function convert(issue: ZodIssue, data: unknown, path: KeyPath): RawIssue[] {
       return issue.keys.map((key) => {
         const userOnly = path.length === 0 && Object.hasOwn(USER_CONFIG_ONLY, key) ? USER_CONFIG_ONLY[key] : undefined;
         if (userOnly !== undefined) {
-          return { code: 'schema.user_config_only' as const, path: [...path, key], at: 'key' as const, problem: userOnly, hint: 'remove it from this file; see docs/providers.md' };
+          return { code: 'schema.user_config_only' as const, path: [...path, key], at: 'key' as const, problem: userOnly[0], hint: `remove it from this file; see ${userOnly[1]}` };
         }
         return {
         code: 'schema.unknown_key' as const,

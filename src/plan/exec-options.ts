@@ -62,13 +62,13 @@ export function parseExecOptions(args: readonly string[], command: readonly stri
   return parser.opts<ExecOptions>();
 }
 
-/** A commander error as the usage error agent-secret reports (anything else unchanged). */
-export function usageErrorOf(error: unknown): unknown {
+/** A commander error as the usage error agent-secret reports (anything else unchanged); the hint names the subcommand's own --help. */
+export function usageErrorOf(error: unknown, commandPath: readonly string[] = []): unknown {
   if (!(error instanceof CommanderError)) return error;
   if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
     return new AgentSecretError('usage.invalid', 'exec --help is answered by the agent-secret command itself', { hint: 'run agent-secret exec --help' });
   }
-  return new AgentSecretError('usage.invalid', error.message.replace(/^error: /, ''), { hint: 'see agent-secret --help' });
+  return new AgentSecretError('usage.invalid', error.message.replace(/^error: /, ''), { hint: `see ${['agent-secret', ...commandPath].join(' ')} --help` });
 }
 
 // Past this length a corrected command line is no help to read: the generic form is shown.

@@ -271,6 +271,8 @@ rules:
     sb.write('agent-secret.yml', `${CONFIG}policy:\n  rules: []\n`);
     const refused = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
     expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('agent-secret.yml:12:1: a policy lives only in your user config');
+    expect(refused.stderr).toContain('hint: remove it from this file; see docs/policy.md');
     expect(sb.prompts()).toHaveLength(1);
   });
 

@@ -89,6 +89,17 @@ describe('edge rules', () => {
     expect(result.stderr).toContain("unknown option '--nope'");
     expect(calls).toEqual([]);
   });
+  it.each([
+    [['agent', 'add'], "missing required argument 'name'", 'hint: see agent-secret agent add --help'],
+    [['profile', 'show', '--bogus'], "unknown option '--bogus'", 'hint: see agent-secret profile show --help'],
+    [['doctor', '--bogus'], "unknown option '--bogus'", 'hint: see agent-secret doctor --help'],
+    [['frobnicate'], "unknown command 'frobnicate'", 'hint: see agent-secret --help'],
+  ])('a usage error in %j hints that command\'s own --help', async (argv, message, hint) => {
+    const result = await run(argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain(hint);
+  });
   it('-- after another command is refused', async () => {
     const result = await run(['doctor', '--', 'x']);
     expect(result.code).toBe(2);
