@@ -31,7 +31,7 @@ function checkName(secret: SecretSpec, names: NameRegistry): void {
   const named = names.get(secret.name as string);
   if (named !== undefined && named.ref === secret.ref && (named.account === null || named.account === secret.account)) return;
   throw new AgentSecretError('config.invalid', `${secret.alias} asks for the name ${secret.name as string}, which names: in the broker's user config ${named === undefined ? 'does not define' : 'maps to another reference or account'}`, {
-    hint: 'edit names: in ~/.config/agent-secret/config.yml (the broker reads it again at the next request), or ask for the reference with ref:',
+    hint: "a name means what names: in the daemon's own config.yml says: fix the entry there (it is read again at the next request)",
     details: { alias: secret.alias },
   });
 }

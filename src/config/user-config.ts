@@ -6,7 +6,7 @@
 import { errnoOf, lstatOrNull } from '../platform/fs.js';
 import { constants, type Stats } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
-import { dirname, isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { shellQuote } from '../core/display-text.js';
@@ -429,7 +429,10 @@ async function checkDirectory(path: string): Promise<void> {
 }
 
 function refused(path: string, problem: string, fix: string): AgentSecretError {
-  return new AgentSecretError('user_config.invalid', `${path} ${problem}; it chooses who approves secret access, so it is not trusted`, {
+  // What the file decides, so the refusal says why its trust matters.
+  const name = basename(path);
+  const decides = name === 'policy.yml' ? 'it decides which requests run without asking' : name === 'agents.json' ? 'it says which agents the policy trusts' : 'it chooses who approves secret access';
+  return new AgentSecretError('user_config.invalid', `${path} ${problem}; ${decides}, so it is not trusted`, {
     hint: fix,
     details: { file: path },
   });

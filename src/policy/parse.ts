@@ -77,7 +77,7 @@ const Duration = (low: number, high: number, example: string) =>
 const RuleSchema = z.strictObject(
   {
     id: z.string({ error: 'is required: a short name such as ci-deploy' }).refine((t) => ID.test(t), { error: 'must be letters, digits, ".", "_" or "-" (at most 64), starting with a letter or digit' }),
-    decision: z.enum(['allow', 'deny', 'ask'], { error: 'must be allow, deny or ask' }),
+    decision: z.enum(['allow', 'deny', 'ask'], { error: (issue) => (issue.input === undefined ? 'is required: allow, deny or ask' : 'must be allow, deny or ask') }),
     description: Text.optional(),
     agent: listOf(Text).optional(),
     requester: listOf(Text).optional(),

@@ -65,6 +65,13 @@ describe('loading', () => {
     expect(config.policy?.rules.map((r) => r.id)).toEqual(['a']);
   });
 
+  it('a policy.yml others can write is refused, saying what the file decides', async () => {
+    const path = join(dir, 'policy.yml');
+    writeFileSync(path, 'version: 1\nrules: []\n');
+    chmodSync(path, 0o666);
+    await expect(loadUserConfig(input())).rejects.toThrow(`${path} is writable by group or others; it decides which requests run without asking, so it is not trusted`);
+  });
+
   it('refuses a policy in both places', async () => {
     writeFileSync(join(dir, 'config.yml'), 'version: 1\npolicy:\n  rules: []\n', { mode: 0o600 });
     writeFileSync(join(dir, 'policy.yml'), 'version: 1\nrules: []\n', { mode: 0o600 });

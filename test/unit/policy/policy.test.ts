@@ -300,6 +300,8 @@ describe('templates', () => {
     );
   });
   it.each<[unknown, string]>([
+    [[{ id: 'a' }], 'rules.0.decision: is required: allow, deny or ask'],
+    [[{ id: 'a', decision: 'maybe' }], 'rules.0.decision: must be allow, deny or ask'],
     [[{ id: 'a', decision: 'allow', templates: [] }], 'rules.0.templates: an empty list matches nothing; remove the key (an allow rule then allows no template)'],
     [[{ id: 'a', decision: 'allow', templates: [{ sha256: 'xyz' }] }], 'rules.0.templates.0.sha256: must be 64 hex digits (sha256sum FILE)'],
     [[{ id: 'a', decision: 'allow', templates: [{ path: 'a', colour: 1 }] }], 'rules.0.templates.0.colour: unknown key'],
