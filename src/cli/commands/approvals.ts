@@ -64,7 +64,7 @@ export async function runApprovalsRevoke(ctx: CliContext, id: string | undefined
   }
   const count = revoked ?? 0;
   if (options.json === true) writeJson(ctx.stdout, { revoked: count });
-  else writeLines(ctx.stdout, [`revoked ${count} reusable approval${count === 1 ? '' : 's'}; their values were dropped from the daemon`]);
+  else writeLines(ctx.stdout, [count === 1 ? 'revoked 1 reusable approval; its values were dropped from the daemon' : `revoked ${count} reusable approvals; their values were dropped from the daemon`]);
   return 0;
 }
 
