@@ -143,8 +143,8 @@ export function parsePolicy(data: unknown, path: string, prefix: KeyPath, lineOf
     }
     const rule = toRule(parsed.data, lineOf(at));
     const seen = ids.get(rule.id);
-    if (seen !== undefined) problems.push({ path: [...at, 'id'], problem: `duplicate rule id (also rule ${seen + 1})` });
-    ids.set(rule.id, index);
+    if (seen !== undefined) problems.push({ path: [...at, 'id'], problem: `duplicate rule id: the rule at line ${seen} has it too; ids name rules in the audit, so each must be unique` });
+    ids.set(rule.id, rule.line);
     problems.push(...ruleProblems(rule, at));
     rules.push(rule);
     where.push(at);

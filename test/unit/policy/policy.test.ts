@@ -105,7 +105,7 @@ describe('parsePolicy', () => {
     [[{ id: 'a', decision: 'allow', hours: '09:00-09:00' }], 'rules.0.hours: the window is empty, so the rule can never match'],
     [[{ id: 'a', decision: 'deny', rate: { max: 1, per: '1h' } }], 'rules.0.rate: only an allow rule can have a rate limit (this one is deny)'],
     [[{ id: 'a', decision: 'allow', reuse: { ttl: '1h', max_uses: 3 } }], 'rules.0.reuse.ttl: must be a duration between 10s and 10m, such as 5m'],
-    [[{ id: 'a', decision: 'allow', profile: 'x' }, { id: 'a', decision: 'ask', profile: 'y' }], 'rules.1.id: duplicate rule id (also rule 1)'],
+    [[{ id: 'a', decision: 'allow', profile: 'x' }, { id: 'a', decision: 'ask', profile: 'y' }], 'rules.1.id: duplicate rule id: the rule at line 1 has it too; ids name rules in the audit, so each must be unique'],
     [[{ id: 'all', decision: 'ask' }, { id: 'b', decision: 'allow', profile: 'y' }], 'rules.1: can never match: rule all before it matches every request this one does'],
     [[{ id: 'a', decision: 'allow', profile: 'p' }, { id: 'b', decision: 'ask', profile: 'p' }], 'rules.1: can never match: rule a before it matches every request this one does'],
     [[{ id: 'a', decision: 'allow', profile: 'p' }, { id: 'none', decision: 'deny' }], 'rules.0: can never match: deny rule none matches every request, and deny rules decide first'],
