@@ -15,7 +15,7 @@ import { auditLogPath, policyPathBeside, type DirsInput } from '../platform/dirs
 import { ExecExitedBodySchema, ExecSpawnFailedBodySchema, ExecStartedBodySchema } from '../protocol/messages.js';
 import { createRegistry, prepareResolution, type ProviderRegistry, type Resolution } from '../provider/index.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
-import { createRateLimiter, type RateLimiter, type RateTicket } from '../policy/rate.js';
+import { createRateLimiter, formatDuration, type RateLimiter, type RateTicket } from '../policy/rate.js';
 import type { PolicyDecision } from '../policy/types.js';
 import { toWireRequest } from '../request/codec.js';
 import { resolutionSpecs } from '../request/template.js';
@@ -377,7 +377,7 @@ export function policyVerdict(core: BrokerCore, request: ApprovalRequest, userCo
   if (decision.decision !== 'allow' || decision.rate === null || decision.rule === null) return { decision, ticket: null };
   const ticket = core.rates.take(decision.rule, decision.rate, core.now());
   if (ticket !== null) return { decision, ticket };
-  const spent = `policy rule ${decision.rule} already allowed its ${deliveries(decision.rate.max)} per ${decision.rate.perSeconds}s`;
+  const spent = `policy rule ${decision.rule} already allowed its ${deliveries(decision.rate.max)} per ${formatDuration(decision.rate.perSeconds)}`;
   const why = headless ? `${spent}, and approver is none` : `${spent}: the human decides`;
   return { decision: { ...decision, decision: headless ? 'deny' : 'ask', why, reuse: null }, ticket: null };
 }
@@ -409,7 +409,7 @@ export function policyDenied(scope: Scope, verdict: Verdict, before: AuditRecord
       hint:
         rate === null
           ? 'the human wrote this rule; do not retry or work around it: tell the human what you needed (agent-secret policy explain with the same flags -- CMD shows the rule)'
-          : `the rule allows ${rate.max} per ${rate.perSeconds}s: retry once the window has room, or ask the human to raise its rate: in the policy`,
+          : `the rule allows ${rate.max} per ${formatDuration(rate.perSeconds)}: retry once the window has room, or ask the human to raise its rate: in the policy`,
     });
   }
   throw new AgentSecretError('approval.denied', `request denied: ${why}; missing rule: ${missingRuleOf(request)}; nothing was resolved${ran}`, {

@@ -53,3 +53,9 @@ export function createRateLimiter(): RateLimiter {
     },
   };
 }
+
+/** Seconds in the largest unit that divides them (`1h`, `10m`, `90s`): parseDuration's inverse. */
+export function formatDuration(seconds: number): string {
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) if (seconds > 0 && seconds % size === 0) return `${seconds / size}${unit}`;
+  return `${seconds}s`;
+}

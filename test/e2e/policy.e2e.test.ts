@@ -233,13 +233,13 @@ rules:
     sb.useApprover('approve', { approver: 'none' });
     writePolicy('version: 1\nrules:\n  - id: once\n    decision: allow\n    profile: cf\n    rate: {max: 1, per: 1h}\n');
     const explain = await runClean(sb, ['policy', 'explain', ...execArgs('cf', 'CF_TOKEN').slice(1)]);
-    expect(explain.stdout).toContain('at most 1 per 3600s (counted by the daemon: once spent, denied (approver is none))');
+    expect(explain.stdout).toContain('at most 1 per 1h (counted by the daemon: once spent, denied (approver is none))');
     expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'))).code).toBe(0);
     expect((await runClean(sb, ['daemon', 'stop'])).code).toBe(0);
     const again = await runClean(sb, execArgs('cf', 'CF_TOKEN'));
     expect(again.code).toBe(10);
-    expect(again.stderr).toContain('policy rule once already allowed its 1 delivery per 3600s, and approver is none; nobody was asked');
-    expect(again.stderr).toContain('hint: the rule allows 1 per 3600s: retry once the window has room');
+    expect(again.stderr).toContain('policy rule once already allowed its 1 delivery per 1h, and approver is none; nobody was asked');
+    expect(again.stderr).toContain('hint: the rule allows 1 per 1h: retry once the window has room');
     expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
     const audit = await runClean(sb, ['audit']);
     expect(audit.stdout).toContain('allowed by rule once');

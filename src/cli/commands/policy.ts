@@ -7,6 +7,7 @@ import { AgentSecretError, EXIT_CODES } from '../../core/errors.js';
 import type { ExecOptions } from '../../plan/exec-plan.js';
 import { policyPathBeside } from '../../platform/dirs.js';
 import { firstUnlisted } from '../../policy/evaluate.js';
+import { formatDuration } from '../../policy/rate.js';
 import type { Policy, PolicyDecision, PolicyInput, PolicyRule } from '../../policy/types.js';
 import { dirsInput, type CliContext } from '../context.js';
 import { shellQuote, writeJson, writeLines } from '../render/output.js';
@@ -74,7 +75,7 @@ export function describeOrder(policy: Policy): string[] {
 
 function bounds(rule: PolicyRule): string {
   const parts = [
-    ...(rule.rate === null ? [] : [`at most ${rule.rate.max} per ${rule.rate.perSeconds}s`]),
+    ...(rule.rate === null ? [] : [`at most ${rule.rate.max} per ${formatDuration(rule.rate.perSeconds)}`]),
     ...(rule.reuse === null ? [] : [`values kept ${rule.reuse.ttlSeconds}s for up to ${rule.reuse.maxUses} uses`]),
   ];
   return parts.length === 0 ? '' : `: ${parts.join(', ')}`;
@@ -181,7 +182,7 @@ function execWould(d: PolicyDecision, headless: boolean): string {
   if (d.decision === 'ask') return 'would ask the human approver';
   const kept = d.reuse === null ? '' : `; values kept ${d.reuse.ttlSeconds}s (at most the request ttl) for ${d.reuse.maxUses} uses`;
   const spent = headless ? 'once spent, denied (approver is none)' : 'once spent, the human decides';
-  const rate = d.rate === null ? '' : `; at most ${d.rate.max} per ${d.rate.perSeconds}s (counted by the daemon: ${spent})`;
+  const rate = d.rate === null ? '' : `; at most ${d.rate.max} per ${formatDuration(d.rate.perSeconds)} (counted by the daemon: ${spent})`;
   return `would run without asking${kept}${rate}`;
 }
 

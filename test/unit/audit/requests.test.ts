@@ -102,7 +102,7 @@ describe('summarizeRequests', () => {
         id: 'req_rate',
         steps: [
           ['request_received', { policy_decision: 'deny', policy_rule: 'cf' }],
-          ['approval_denied', { approver: 'policy', policy_rule: 'cf', decision_reason: 'policy rule cf already allowed its 1 delivery per 3600s, and approver is none' }],
+          ['approval_denied', { approver: 'policy', policy_rule: 'cf', decision_reason: 'policy rule cf already allowed its 1 delivery per 1h, and approver is none' }],
         ],
       },
       { id: 'req_rule', steps: [['request_received', { policy_decision: 'deny', policy_rule: 'no-prod' }], ['approval_denied', { approver: 'policy', policy_rule: 'no-prod', decision_reason: 'policy rule no-prod denies it' }]] },

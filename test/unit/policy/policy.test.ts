@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy, matchExecutable, SYSTEM_PROGRAM_DIRS } from '../../../src/policy/evaluate.js';
 import { globMatch, pathWithin } from '../../../src/policy/glob.js';
-import { parsePolicy, policyWarnings } from '../../../src/policy/parse.js';
-import { createRateLimiter } from '../../../src/policy/rate.js';
+import { parseDuration, parsePolicy, policyWarnings } from '../../../src/policy/parse.js';
+import { createRateLimiter, formatDuration } from '../../../src/policy/rate.js';
 import type { Policy, PolicyInput, PolicyRule, PolicySecret } from '../../../src/policy/types.js';
 
 const FILE = '/home/u/.config/agent-secret/policy.yml';
@@ -436,5 +436,25 @@ describe('rate limiter seeded from earlier deliveries', () => {
     // 61 s after the first: one slot free again.
     expect(limiter.take('r', limit, 62_000)).not.toBeNull();
     expect(limiter.take('r', limit, 62_001)).toBeNull();
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [3600, '1h'],
+    [600, '10m'],
+    [90, '90s'],
+    [86_400, '1d'],
+    [5400, '90m'],
+  ])('%i seconds reads %s', (seconds, text) => {
+    expect(formatDuration(seconds)).toBe(text);
+  });
+  it('reads back as the seconds it shows (what the user wrote as per:)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 999_999 }), fc.constantFrom('s', 'm', 'h', 'd'), (n, unit) => {
+        const seconds = parseDuration(`${n}${unit}`) as number;
+        expect(parseDuration(formatDuration(seconds))).toBe(seconds);
+      }),
+    );
   });
 });
