@@ -98,7 +98,8 @@ export const APPROVER_FAILURE_REASONS: readonly string[] = ['malformed approver 
 
 /**
  * Who decided, when the policy did: `rule ID`, `policy` (no rule, headless), or a refusal that is
- * no rule's (fixed reasons: an unknown agent token, one bound to another tree, a spent rate limit).
+ * no rule's (fixed reasons: an unknown agent token, one bound to another tree, a spent rate limit,
+ * a request the matching allow rule does not cover).
  */
 const POLICY_REFUSALS: Readonly<Record<string, string>> = {
   'unknown agent token': 'unknown agent token',
@@ -108,9 +109,12 @@ function policyDecider(line: Line): string {
   const refusal = line.event === 'approval_denied' ? POLICY_REFUSALS[line.decision_reason ?? ''] : undefined;
   if (refusal !== undefined) return refusal;
   if (line.policy_rule === undefined) return 'policy';
-  // An allow rule whose rate limit was spent, on a host with nobody to ask (broker/core.ts).
-  const spent = line.event === 'approval_denied' && (line.decision_reason ?? '').startsWith(`policy rule ${line.policy_rule} already allowed its `);
-  return spent ? `rate limit of rule ${line.policy_rule}` : `rule ${line.policy_rule}`;
+  // An allow rule whose rate limit was spent, or that does not cover what the request would start
+  // with (policy/evaluate.ts), on a host with nobody to ask.
+  const reason = line.event === 'approval_denied' ? (line.decision_reason ?? '') : '';
+  if (reason.startsWith(`policy rule ${line.policy_rule} already allowed its `)) return `rate limit of rule ${line.policy_rule}`;
+  if (reason.startsWith(`policy rule ${line.policy_rule} would allow it, but `)) return `not covered by rule ${line.policy_rule}`;
+  return `rule ${line.policy_rule}`;
 }
 
 /** Groups the trail's events by request id, in the order requests were first seen. */

@@ -19,7 +19,7 @@ import { createRateLimiter, formatDuration, type RateLimiter, type RateTicket } 
 import type { PolicyDecision } from '../policy/types.js';
 import { toWireRequest } from '../request/codec.js';
 import { resolutionSpecs } from '../request/template.js';
-import { missingRuleOf, policyInputOf } from '../request/policy-input.js';
+import { missingRuleOf, policyInputOf, type PolicyHostFacts } from '../request/policy-input.js';
 import type { ApprovalRequest } from '../request/types.js';
 import { createAgentBindings } from './agent-binding.js';
 import { clampReuse, createApprovalStore, type Reservation } from './approvals.js';
@@ -368,12 +368,12 @@ export interface Verdict {
 
 /**
  * What the user's policy decides for this request, sent by `agent` (a registered agent, or null);
- * `systemPaths` are the system links argv[0] reaches the executable by (exec/systemPathsOf).
+ * `host`: the system links argv[0] reaches the executable by, and the caller's environment.
  * An allow rule whose rate limit is used up leaves the request to the human (headless: denies).
  */
-export function policyVerdict(core: BrokerCore, request: ApprovalRequest, userConfig: UserConfig, agent: string | null, systemPaths: readonly string[] = []): Verdict {
+export function policyVerdict(core: BrokerCore, request: ApprovalRequest, userConfig: UserConfig, agent: string | null, host: PolicyHostFacts = {}): Verdict {
   const headless = userConfig.approver === 'none';
-  const decision = evaluatePolicy(userConfig.policy, policyInputOf(request, agent, core.now(), systemPaths), { headless });
+  const decision = evaluatePolicy(userConfig.policy, policyInputOf(request, agent, core.now(), host), { headless });
   if (decision.decision !== 'allow' || decision.rate === null || decision.rule === null) return { decision, ticket: null };
   const ticket = core.rates.take(decision.rule, decision.rate, core.now());
   if (ticket !== null) return { decision, ticket };
@@ -404,10 +404,13 @@ export function policyDenied(scope: Scope, verdict: Verdict, before: AuditRecord
   ]);
   if (rule !== null) {
     // A spent rate limit is an allow rule's bound, not a refusal: the window frees a slot.
+    // An allow rule that does not cover what this run would start with (policy/evaluate.ts).
     const rate = verdict.decision.rate;
+    const uncovered = why.startsWith(`policy rule ${rule} would allow it, but `);
     throw new AgentSecretError('approval.denied', `request denied: ${why}; nobody was asked, nothing was resolved${ran}`, {
-      hint:
-        rate === null
+      hint: uncovered
+        ? 'run it without those variables (unset them, or exec --pristine for a minimal environment) and without --allow-mutable-executable'
+        : rate === null
           ? 'the human wrote this rule; do not retry or work around it: tell the human what you needed (agent-secret policy explain with the same flags -- CMD shows the rule)'
           : `the rule allows ${rate.max} per ${formatDuration(rate.perSeconds)}: retry once the window has room, or ask the human to raise its rate: in the policy`,
     });

@@ -172,6 +172,48 @@ export function envRisk(name: string): EnvRiskRule | null {
   return envRiskRules(name)[0] ?? null;
 }
 
+/**
+ * The variables whose one purpose is to make a program load or run code it was not asked to:
+ * preload libraries, interpreter startup options, shell startup files, git commands run from
+ * config. A subset of the rules above, kept narrow on purpose: a policy's allow never covers a
+ * request whose child would start with one (docs/policy.md), and the wider list (PYTHONUNBUFFERED,
+ * SSL_CERT_FILE, HTTPS_PROXY, …) is in nearly every CI and container environment. Upper case.
+ */
+export const CODE_INJECTION_NAMES: ReadonlySet<string> = new Set([
+  'LD_PRELOAD',
+  'LD_AUDIT',
+  'DYLD_INSERT_LIBRARIES',
+  'NODE_OPTIONS',
+  'BASH_ENV',
+  'ENV',
+  'PYTHONPATH',
+  'PYTHONHOME',
+  'PYTHONSTARTUP',
+  'PERL5OPT',
+  'PERL5LIB',
+  'PERLLIB',
+  'RUBYOPT',
+  'RUBYLIB',
+  'JAVA_TOOL_OPTIONS',
+  'JDK_JAVA_OPTIONS',
+  '_JAVA_OPTIONS',
+  'GIT_CONFIG_COUNT',
+  'GIT_CONFIG_PARAMETERS',
+  'GIT_EXEC_PATH',
+  'GIT_SSH_COMMAND',
+  'GIT_SSH',
+  'GIT_PROXY_COMMAND',
+  'GIT_EXTERNAL_DIFF',
+  'GCONV_PATH',
+  'RUSTC_WRAPPER',
+  'RUSTC_WORKSPACE_WRAPPER',
+]);
+
+/** Whether a variable of this name (any letter case) injects code into the program it reaches. Pure. */
+export function injectsCode(name: string): boolean {
+  return CODE_INJECTION_NAMES.has(name.toUpperCase());
+}
+
 /** True when a variable of this name must never carry a secret (any matching rule refuses it). Pure. */
 export function refusedAsAlias(name: string): boolean {
   const rules = envRiskRules(name);

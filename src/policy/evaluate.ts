@@ -20,6 +20,12 @@ export function evaluatePolicy(policy: Policy | null, input: PolicyInput, opts: 
   if (deny !== undefined) return decided(deny, 'deny', `policy rule ${deny.id} denies it${deny.description === null ? '' : ` (${deny.description})`}`);
   const first = rules.find((rule) => rule.decision !== 'deny' && ruleMatches(rule, input));
   if (first !== undefined) {
+    const unsafe = input.unsafe ?? [];
+    if (first.decision === 'allow' && unsafe.length > 0) {
+      // The rule describes a plain run of the program; this one can run something else.
+      const why = `policy rule ${first.id} would allow it, but ${unsafe.join('; ')}, which can change what runs`;
+      return opts.headless ? decided(first, 'deny', `${why}; an allow never covers that, and approver is none`) : decided(first, 'ask', `${why}: the human decides`);
+    }
     if (first.decision === 'allow') return decided(first, 'allow', `allowed by policy rule ${first.id}`);
     if (opts.headless) return decided(first, 'deny', `policy rule ${first.id} says ask, and approver is none`);
     return decided(first, 'ask', `policy rule ${first.id} leaves it to the human`);
@@ -106,7 +112,7 @@ export function inSystemDir(path: string): boolean {
  * that name, found directly or through a system directory's link to it (`/usr/bin/npm`).
  */
 export function matchExecutable(pattern: string, executable: string, systemPaths: readonly string[] = []): boolean {
-  if (pattern.startsWith('/')) return globMatch(pattern, executable);
+  if (pattern.startsWith('/')) return globMatch(pattern, executable) || systemPaths.some((p) => globMatch(pattern, p));
   return (globMatch(pattern, baseName(executable)) && inSystemDir(executable)) || systemPaths.some((p) => globMatch(pattern, baseName(p)));
 }
 
@@ -116,10 +122,11 @@ function argvStartsWith(prefix: readonly string[], input: PolicyInput): boolean 
   return prefix.every((pattern, i) => {
     const word = command[i] as string;
     if (i > 0) return globMatch(pattern, word);
-    if (pattern.startsWith('/')) return globMatch(pattern, word) || globMatch(pattern, input.executable);
-    // A bare argv[0]: the program's name, and the program a system one (as resolved, as given by
-    // path, or through a system directory's link named like argv[0]).
-    return globMatch(pattern, baseName(word)) && (inSystemDir(input.executable) || (word.startsWith('/') && inSystemDir(word)) || (input.systemPaths?.length ?? 0) > 0);
+    // argv[0] is the agent's text (a link of its own, `/usr/lib/../../tmp/x`): what it names is
+    // the program that runs, so it follows the rule of `executable`, and a bare name must also
+    // be the name argv[0] gives (programs that read their own name behave by it).
+    if (pattern.startsWith('/')) return matchExecutable(pattern, input.executable, input.systemPaths);
+    return globMatch(pattern, baseName(word)) && matchExecutable(pattern, input.executable, input.systemPaths);
   });
 }
 

@@ -1,5 +1,6 @@
 // The policy's one pattern language: `*` is any run of characters but `/`, `**` any run at all,
-// `?` one character but `/`; everything else is literal (case-sensitive). Compiled once per
+// `?` one character but `/`, `\` makes the next character literal (`\*`); everything else is
+// literal (case-sensitive). Compiled once per
 // pattern and kept. Paths match by whole segments: `/home/me/src` covers `/home/me/src/app`,
 // never `/home/me/srcx`. Pure.
 
@@ -8,7 +9,7 @@ const MAX_CACHED = 4096;
 
 /** Whether `text` matches the glob `pattern` as a whole. */
 export function globMatch(pattern: string, text: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === text;
+  if (!/[*?\\]/.test(pattern)) return pattern === text;
   let re = compiled.get(pattern);
   if (re === undefined) {
     re = new RegExp(`^${globSource(pattern)}$`, 's');
@@ -22,7 +23,10 @@ function globSource(pattern: string): string {
   let out = '';
   for (let i = 0; i < pattern.length; i += 1) {
     const c = pattern[i] as string;
-    if (c === '*' && pattern[i + 1] === '*') {
+    if (c === '\\' && i + 1 < pattern.length) {
+      out += (pattern[i + 1] as string).replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+      i += 1;
+    } else if (c === '*' && pattern[i + 1] === '*') {
       out += '.*';
       i += 1;
     } else if (c === '*') out += '[^/]*';
@@ -30,6 +34,11 @@ function globSource(pattern: string): string {
     else out += c.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
   }
   return out;
+}
+
+/** `text` as a pattern that matches exactly it: `*`, `?` and `\` escaped. */
+export function globEscape(text: string): string {
+  return text.replace(/[\\*?]/g, '\\$&');
 }
 
 /** Whether the absolute `path` is `prefix` or inside it (whole segments; `prefix` may be a glob). */

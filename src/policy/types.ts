@@ -105,6 +105,11 @@ export interface PolicyInput {
   readonly secrets: readonly PolicySecret[];
   readonly templates: readonly PolicyTemplate[];
   readonly executable: string;
+  /**
+   * Why this request is not a plain run of its program (risky variables it would start with, a
+   * replaceable executable): an allow rule never covers it, the human decides (headless: denied).
+   */
+  readonly unsafe?: readonly string[];
   /** System-directory paths (as argv[0] names them) that resolve to `executable`: `/usr/bin/npm`. */
   readonly systemPaths?: readonly string[];
   readonly command: readonly string[];

@@ -2,15 +2,19 @@
 // the ApprovalRequest, the registered agent that sent it (if any), and the broker's local time.
 // Also the one-line description of the rule a denied request is missing. Pure.
 
+import { injectsCode } from '../core/env-risk.js';
 import { schemeOf } from '../core/ref.js';
 import { inSystemDir } from '../policy/evaluate.js';
 import type { PolicyDecision, PolicyInput } from '../policy/types.js';
+import { inheritedEnv } from './build.js';
 import type { ApprovalRequest } from './types.js';
 
 /** The engine's input for `request`, decided at `now` (local time of this process). */
-export function policyInputOf(request: ApprovalRequest, agent: string | null, now: number, systemPaths: readonly string[] = []): PolicyInput {
+export function policyInputOf(request: ApprovalRequest, agent: string | null, now: number, host: PolicyHostFacts = {}): PolicyInput {
   const at = new Date(now);
+  const systemPaths = host.systemPaths ?? [];
   return {
+    unsafe: unsafeFacts(request, host.env),
     agent,
     requester: request.requester.chain.map((p) => p.name),
     profile: request.profile,
@@ -29,6 +33,30 @@ export function policyInputOf(request: ApprovalRequest, agent: string | null, no
     minuteOfDay: at.getHours() * 60 + at.getMinutes(),
     weekday: at.getDay(),
   };
+}
+
+/** What the daemon (or the CLI, for explain) knows about the host beside the request. */
+export interface PolicyHostFacts {
+  /** System-directory links argv[0] reaches the executable by (exec/systemPathsOf). */
+  systemPaths?: readonly string[];
+  /** The caller's environment, which the child inherits (unknown: nothing is checked). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * What an allow rule never covers, because the request is not the plain run of its program the
+ * rule describes: a variable that injects code (core/env-risk.ts CODE_INJECTION_NAMES) from an
+ * env file or the caller's environment, or an executable the user can replace. Names only.
+ */
+function unsafeFacts(request: ApprovalRequest, env: PolicyHostFacts['env']): string[] {
+  const out: string[] = [];
+  if (request.allowMutableExecutable) out.push(`${request.executable} can be replaced by you or others (--allow-mutable-executable)`);
+  const replaced = new Set([...request.secrets.map((s) => s.alias), ...request.templates.map((t) => t.alias)]);
+  const inherited = env === undefined ? {} : inheritedEnv(env, request.pristine);
+  const names = [...request.plainEnvNames, ...Object.keys(inherited).filter((name) => inherited[name] !== undefined)];
+  const injecting = [...new Set(names.filter((name) => !replaced.has(name) && injectsCode(name)))].sort();
+  if (injecting.length > 0) out.push(`the command would start with ${injecting.map((n) => (n.length > 64 ? `${n.slice(0, 64)}…` : n)).join(', ')} set`);
+  return out;
 }
 
 /**

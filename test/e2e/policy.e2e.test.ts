@@ -4,7 +4,7 @@
 // and the missing rule, a deny rule beats everything, a policy in the project is ignored, and
 // the dry run says what exec then does. Every run is scanned for canary values.
 
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -209,6 +209,34 @@ rules:
     const pinned = await runClean(sb, ['policy', 'explain', ...execArgs('cf', 'CF_TOKEN', '--account', 'my.1password.com').slice(1)]);
     expect(pinned.stdout).toContain('policy explain: allow by rule cdn-purge');
     expect(pinned.stdout).toContain('CF_TOKEN=op://Infra/Cloudflare/token (account my.1password.com)');
+  });
+
+  it('an allow rule covers the program it names, not a link of the agent\'s to another one, nor a run that starts with code injected through the environment', async () => {
+    sb.useApprover('approve', { approver: 'none' });
+    writePolicy(POLICY.replace('executable: node', 'argv: ["node"]'));
+    // Started first, so it is not the daemon of the agent's PATH below (the fake op runs on node).
+    expect((await runClean(sb, ['daemon', 'start'])).code).toBe(0);
+    const loot = join(sb.root, 'loot');
+    // A link named node, in a directory first on PATH, to a system shell running the agent's script.
+    mkdirSync(join(sb.root, 'evil'), { recursive: true });
+    symlinkSync('/bin/sh', join(sb.root, 'evil', 'node'));
+    writeFileSync(join(sb.project, 'steal.sh'), `printf %s "$CF_TOKEN" > ${loot}\n`);
+    const linked = await runClean(sb, ['exec', '--profile', 'cf', '--', 'node', 'steal.sh'], { env: { PATH: `${join(sb.root, 'evil')}:${sb.env.PATH ?? ''}` } });
+    expect(linked.code).toBe(10);
+    expect(existsSync(loot)).toBe(false);
+    // The system node, but with NODE_OPTIONS loading the agent's code first: not the plain run the rule allows.
+    writeFileSync(join(sb.root, 'inject.cjs'), `if (process.env.CF_TOKEN) require('node:fs').writeFileSync(${JSON.stringify(loot)}, process.env.CF_TOKEN);\n`);
+    const injected = await runClean(sb, execArgs('cf', 'CF_TOKEN'), { env: { NODE_OPTIONS: `--require ${join(sb.root, 'inject.cjs')}` } });
+    expect(injected.code).toBe(10);
+    expect(injected.stderr).toContain('policy rule cdn-purge would allow it, but the command would start with NODE_OPTIONS set, which can change what runs');
+    expect(injected.stderr).toContain('hint: run it without those variables (unset them, or exec --pristine');
+    expect(existsSync(loot)).toBe(false);
+    const explain = await runClean(sb, ['policy', 'explain', ...execArgs('cf', 'CF_TOKEN').slice(1)], { env: { NODE_OPTIONS: `--require ${join(sb.root, 'inject.cjs')}` } });
+    expect(explain.stdout).toContain('policy explain: deny by rule cdn-purge');
+    // The same without it: allowed, nobody asked.
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN'))).code).toBe(0);
+    expect(seen('CF_TOKEN')).toEqual([cfDigest()]);
+    expect((await runClean(sb, ['audit'])).stdout).toContain('denied: not covered by rule cdn-purge');
   });
 
   // npm is installed as a system link (/usr/bin/npm -> ../lib/node_modules/npm/bin/npm-cli.js) on

@@ -37,6 +37,8 @@ interface ExecHow {
   forgedToken: boolean;
   /** The agent's token is bound to this live process, outside the caller's tree. */
   boundElsewhere: AncestryEntry | null;
+  /** The caller's environment, which the child inherits (what the policy checks for risky variables). */
+  env: Readonly<Record<string, string | undefined>>;
   /** Binds a free token to the caller's holder once the request is granted (null: no agent). */
   bindAgent: (() => Promise<AncestryEntry | null>) | null;
   reuseOnly: boolean;
@@ -74,6 +76,7 @@ async function handleExecArgv(core: BrokerCore, conv: Conversation): Promise<voi
   const how: ExecHow = {
     fingerprint,
     agent,
+    env: body.env,
     forgedToken: token !== undefined && agent === null,
     boundElsewhere: binding === null ? null : await binding(false),
     bindAgent: binding === null ? null : () => binding(true),
@@ -101,7 +104,10 @@ async function serveExec(core: BrokerCore, conv: Conversation, userConfig: UserC
     if (how.forgedToken) refuseToken(scope, flags);
     if (how.boundElsewhere !== null && how.agent !== null) refuseBoundToken(scope, flags, how.agent, how.boundElsewhere);
     // The user's policy decides first: a deny is final, an allow skips the prompt, ask goes on as before.
-    const verdict = policyVerdict(core, request, userConfig, how.agent, userConfig.policy === null ? [] : await systemPathsOf(request.command[0] ?? '', request.executable));
+    const verdict = policyVerdict(core, request, userConfig, how.agent, {
+      systemPaths: userConfig.policy === null ? [] : await systemPathsOf(request.command[0] ?? '', request.executable),
+      env: how.env,
+    });
     let ticket = verdict.ticket;
     let reservation: Reservation | null = null;
     try {

@@ -71,7 +71,7 @@ export async function policyOf(ctx: CliContext, request: ApprovalRequest): Promi
   if (who.forged) return FORGED_TOKEN;
   const { systemPathsOf } = await import('../../exec/index.js');
   const systemPaths = config.policy === null ? [] : await systemPathsOf(request.command[0] ?? '', request.executable);
-  return evaluatePolicy(config.policy, policyInputOf(request, who.agent, Date.now(), systemPaths), { headless: config.approver === 'none' });
+  return evaluatePolicy(config.policy, policyInputOf(request, who.agent, Date.now(), { systemPaths, env: ctx.env }), { headless: config.approver === 'none' });
 }
 
 /** What exec does with an AGENT_SECRET_AGENT_TOKEN no registered agent has: refused before any rule. */

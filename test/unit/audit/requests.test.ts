@@ -105,6 +105,13 @@ describe('summarizeRequests', () => {
           ['approval_denied', { approver: 'policy', policy_rule: 'cf', decision_reason: 'policy rule cf already allowed its 1 delivery per 1h, and approver is none' }],
         ],
       },
+      {
+        id: 'req_env',
+        steps: [
+          ['request_received', { policy_decision: 'deny', policy_rule: 'cf' }],
+          ['approval_denied', { approver: 'policy', policy_rule: 'cf', decision_reason: 'policy rule cf would allow it, but the command would start with NODE_OPTIONS set, which can change what runs' }],
+        ],
+      },
       { id: 'req_rule', steps: [['request_received', { policy_decision: 'deny', policy_rule: 'no-prod' }], ['approval_denied', { approver: 'policy', policy_rule: 'no-prod', decision_reason: 'policy rule no-prod denies it' }]] },
     ]);
     const { requests } = summarizeRequests(await readAuditTrail(file));
@@ -115,6 +122,7 @@ describe('summarizeRequests', () => {
       ['req_tok', 'unknown agent token', null],
       ['req_bnd', 'agent token bound elsewhere', 'builder'],
       ['req_rate', 'rate limit of rule cf', null],
+      ['req_env', 'not covered by rule cf', null],
       ['req_rule', 'rule no-prod', null],
     ]);
   });

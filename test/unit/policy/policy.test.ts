@@ -4,7 +4,10 @@ import { evaluatePolicy, matchExecutable, SYSTEM_PROGRAM_DIRS } from '../../../s
 import { globMatch, pathWithin } from '../../../src/policy/glob.js';
 import { parseDuration, parsePolicy, policyWarnings } from '../../../src/policy/parse.js';
 import { createRateLimiter, formatDuration } from '../../../src/policy/rate.js';
-import type { Policy, PolicyInput, PolicyRule, PolicySecret } from '../../../src/policy/types.js';
+import type { Policy, PolicyDecision, PolicyInput, PolicyRule, PolicySecret } from '../../../src/policy/types.js';
+import { policyInputOf } from '../../../src/request/policy-input.js';
+import type { ApprovalRequest } from '../../../src/request/types.js';
+import { sampleRequest } from '../audit/sample-request.js';
 
 const FILE = '/home/u/.config/agent-secret/policy.yml';
 
@@ -392,7 +395,7 @@ describe('bare program names', () => {
   ]);
   it.each<[string, Partial<PolicyInput>, string | null]>([
     ['node from /usr/bin', { executable: '/usr/bin/node', command: ['node', 'purge.mjs'] }, 'purge'],
-    ['node given by system path', { executable: '/usr/local/Cellar/node/20/bin/node', command: ['/usr/local/bin/node', 'purge.mjs'] }, 'purge'],
+    ['node given by system path', { executable: '/usr/local/Cellar/node/20/bin/node', command: ['/usr/local/bin/node', 'purge.mjs'], systemPaths: ['/usr/local/bin/node'] }, 'purge'],
     ['a node in /tmp, given by path', { executable: '/tmp/x/node', command: ['/tmp/x/node', 'purge.mjs'] }, null],
     ['a node in /tmp, found on PATH', { executable: '/tmp/x/node', command: ['node', 'purge.mjs'] }, null],
     ['npm in /opt/homebrew/bin', { executable: '/opt/homebrew/bin/npm', command: ['npm', 'x'] }, 'npm'],
@@ -403,6 +406,10 @@ describe('bare program names', () => {
     ['npm through its /usr/bin link', { executable: '/usr/lib/node_modules/npm/bin/npm-cli.js', command: ['npm', 'x'], systemPaths: ['/usr/bin/npm'] }, 'npm'],
     ['the same file with no system link to it', { executable: '/usr/lib/node_modules/npm/bin/npm-cli.js', command: ['npm', 'x'] }, null],
     ['node through a system link (argv rule)', { executable: '/usr/local/Cellar/node/20/bin/node', command: ['node', 'purge.mjs'], systemPaths: ['/usr/local/bin/node'] }, 'purge'],
+    // argv[0] is the agent's text: a link of its own named `node` to a system shell is not node.
+    ['a link named node to a system shell', { executable: '/usr/bin/dash', command: ['node', 'purge.mjs'] }, null],
+    ['a system node called by another name', { executable: '/usr/bin/node', command: ['nodejs-alias', 'purge.mjs'] }, null],
+    ['a path through .. out of the system directory', { executable: '/tmp/evil/node', command: ['/usr/bin/../../tmp/evil/node', 'purge.mjs'] }, null],
   ])('%s', (_name, over, rule) => {
     const got = evaluatePolicy(policy, input({ profile: null, ...over }), { headless: false });
     expect(got.rule).toBe(rule);
@@ -456,5 +463,46 @@ describe('formatDuration', () => {
         expect(parseDuration(formatDuration(seconds))).toBe(seconds);
       }),
     );
+  });
+});
+
+describe('an allow never covers a request that can run something else', () => {
+  const policy = policyOf([{ id: 'cf', decision: 'allow', secrets: ['op://Dev/**'] }]);
+  it.each<[string, boolean, PolicyDecision['decision']]>([
+    ['interactive', false, 'ask'],
+    ['headless', true, 'deny'],
+  ])('%s: the rule is named, the human decides (or nobody)', (_mode, headless, decision) => {
+    const got = evaluatePolicy(policy, input({ profile: null, secrets: [secret('A')], unsafe: ['the command would start with NODE_OPTIONS set'] }), { headless });
+    expect(got.decision).toBe(decision);
+    expect(got.rule).toBe('cf');
+    expect(got.why).toContain('policy rule cf would allow it, but the command would start with NODE_OPTIONS set');
+    expect(got.reuse).toBeNull();
+  });
+  it('whatever the rules, a request with an unsafe fact is never allowed; a deny still denies', () => {
+    const decisions = fc.constantFrom('allow', 'deny', 'ask');
+    fc.assert(
+      fc.property(fc.array(decisions, { minLength: 1, maxLength: 6 }), fc.boolean(), (kinds, headless) => {
+        // Rules one by one: policy check would call all but the first unreachable.
+        const rules = kinds.map((decision, i) => policyOf([{ id: `r${i}`, decision, secrets: ['op://Dev/**'] }]).rules[0] as PolicyRule);
+        const got = evaluatePolicy({ path: FILE, rules }, input({ profile: null, secrets: [secret('A')], unsafe: ['x'] }), { headless });
+        expect(got.decision).not.toBe('allow');
+        if (kinds.includes('deny')) expect(got.why).toContain('denies it');
+      }),
+    );
+  });
+});
+
+describe('what a request would start with', () => {
+  const request = (over: Partial<ApprovalRequest> = {}) => sampleRequest({ command: ['node', 'x.mjs'], executable: '/usr/bin/node', ...over });
+  it.each<[string, Record<string, string>, Partial<ApprovalRequest>, string[]]>([
+    ['NODE_OPTIONS from the caller', { NODE_OPTIONS: '--require /tmp/x.js', PATH: '/usr/bin' }, {}, ['the command would start with NODE_OPTIONS set']],
+    ['any letter case', { ld_preload: '/tmp/x.so' }, {}, ['the command would start with ld_preload set']],
+    ['ambient and common variables are fine', { PATH: '/x', HOME: '/h', PYTHONUNBUFFERED: '1', SSL_CERT_FILE: '/c', HTTPS_PROXY: 'h' }, {}, []],
+    ['--pristine drops the caller\'s', { NODE_OPTIONS: '-r x' }, { pristine: true }, []],
+    ['an env file that sets one', {}, { plainEnvNames: ['BASH_ENV'] }, ['the command would start with BASH_ENV set']],
+    ['a secret alias replaces the variable', { GIT_SSH_COMMAND: 'x' }, { secrets: [{ ...sampleRequest().secrets[0], alias: 'GIT_SSH_COMMAND' } as never] }, []],
+    ['a replaceable executable', {}, { allowMutableExecutable: true }, ['/usr/bin/node can be replaced by you or others (--allow-mutable-executable)']],
+  ])('%s', (_name, env, over, unsafe) => {
+    expect(policyInputOf(request(over), null, 0, { env }).unsafe).toEqual(unsafe);
   });
 });
