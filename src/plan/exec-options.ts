@@ -57,7 +57,7 @@ export function parseExecOptions(args: readonly string[], command: readonly stri
   try {
     parser.parse([...args], { from: 'user' });
   } catch (error) {
-    throw usageErrorOf(execUsageErrorOf(error, args, command));
+    throw usageErrorOf(execUsageErrorOf(error, args, command), ['exec']);
   }
   return parser.opts<ExecOptions>();
 }
