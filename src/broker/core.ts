@@ -19,7 +19,7 @@ import { createRateLimiter, formatDuration, type RateLimiter, type RateTicket } 
 import type { PolicyDecision } from '../policy/types.js';
 import { toWireRequest } from '../request/codec.js';
 import { resolutionSpecs } from '../request/template.js';
-import { missingRuleOf, policyInputOf, type PolicyHostFacts } from '../request/policy-input.js';
+import { missingRuleNote, missingRuleOf, policyInputOf, type PolicyHostFacts } from '../request/policy-input.js';
 import type { ApprovalRequest } from '../request/types.js';
 import { createAgentBindings } from './agent-binding.js';
 import { clampReuse, createApprovalStore, type Reservation } from './approvals.js';
@@ -415,8 +415,9 @@ export function policyDenied(scope: Scope, verdict: Verdict, before: AuditRecord
           : `the rule allows ${rate.max} per ${formatDuration(rate.perSeconds)}: retry once the window has room, or ask the human to raise its rate: in the policy`,
     });
   }
+  const note = missingRuleNote(request);
   throw new AgentSecretError('approval.denied', `request denied: ${why}; missing rule: ${missingRuleOf(request)}; nothing was resolved${ran}`, {
-    hint: `ask the human to add such a rule to ${userConfig.policy?.path ?? policyPathBeside(userConfig.path)} (agent-secret policy explain with the same flags -- CMD shows what decides), or to choose an approver`,
+    hint: `ask the human to add such a rule to ${userConfig.policy?.path ?? policyPathBeside(userConfig.path)} (agent-secret policy explain with the same flags -- CMD shows what decides), or to choose an approver${note === null ? '' : `; note: ${note}`}`,
   });
 }
 

@@ -2,11 +2,14 @@
 // the ApprovalRequest, the registered agent that sent it (if any), and the broker's local time.
 // Also the one-line description of the rule a denied request is missing. Pure.
 
+import { interpreterFamily, unwrapOnce } from '../core/command-line.js';
 import { injectsCode } from '../core/env-risk.js';
 import { schemeOf } from '../core/ref.js';
 import { inSystemDir } from '../policy/evaluate.js';
+import { globEscape } from '../policy/glob.js';
 import type { PolicyDecision, PolicyInput } from '../policy/types.js';
 import { inheritedEnv } from './build.js';
+import { commandRiskWarning } from './warnings.js';
 import type { ApprovalRequest } from './types.js';
 
 /** The engine's input for `request`, decided at `now` (local time of this process). */
@@ -61,32 +64,54 @@ function unsafeFacts(request: ApprovalRequest, env: PolicyHostFacts['env']): str
 
 /**
  * The rule a request denied for want of one would need, in policy.yml's words: names only
- * (profile, program, aliases), never the full command line.
+ * (profile, program, aliases), never the full command line. Every value is a YAML string that
+ * matches exactly itself (glob characters escaped), so pasted as it is the rule allows this
+ * request and nothing wider.
  */
 export function missingRuleOf(request: ApprovalRequest): string {
   // A bare name covers only a program in a system directory; anything else by its path.
-  const program = inSystemDir(request.executable) ? request.executable.slice(request.executable.lastIndexOf('/') + 1) : quoteRef(request.executable);
+  const program = inSystemDir(request.executable) ? baseName(request.executable) : request.executable;
   // An id the user can keep or rename: the profile's name, else the program's.
   const id = `allow-${(request.profile ?? baseName(request.executable)).replace(/[^A-Za-z0-9._-]/g, '-')}`.slice(0, 64);
   const parts = [
-    `id: ${id}`,
+    `id: ${scalar(id)}`,
     'decision: allow',
-    ...(request.profile === null ? [] : [`profile: ${request.profile}`]),
-    `executable: ${program}`,
+    ...(request.profile === null ? [] : [`profile: ${pattern(request.profile)}`]),
+    `executable: ${pattern(program)}`,
     `secrets: [${[...request.secrets.map((s) => entry(s.alias, s.ref, s.account)), ...request.templates.flatMap((t) => t.refs.map((ref) => entry(t.alias, ref, t.account)))].join(', ')}]`,
-    ...(request.templates.length === 0 ? [] : [`templates: [${request.templates.map((t) => `{path: ${quoteRef(t.path)}, sha256: ${t.sha256}}`).join(', ')}]`]),
+    ...(request.templates.length === 0 ? [] : [`templates: [${request.templates.map((t) => `{path: ${pattern(t.path)}, sha256: ${t.sha256}}`).join(', ')}]`]),
   ];
   return `{${parts.join(', ')}}`;
 }
 
+/**
+ * Why the missing rule may be wider than it looks: a program that runs whatever it is given (a
+ * shell, an interpreter, a wrapper such as env) allows any code once a rule names only it. Null
+ * for other programs.
+ */
+export function missingRuleNote(request: ApprovalRequest): string | null {
+  const name = baseName(request.executable);
+  const runsAnything = commandRiskWarning(request.command, request.executable) !== null || RUNS_CODE.has(interpreterFamily(name)) || unwrapOnce(request.command) !== null;
+  return runsAnything ? `${name} runs whatever code it is given: a rule that names only the program allows any of it, so add argv: with the script or subcommand` : null;
+}
+
+// Interpreter families (core/command-line.ts) whose first operand is the code to run.
+const RUNS_CODE: ReadonlySet<string> = new Set(['python', 'node', 'perl', 'ruby', 'php', 'lua', 'awk', 'deno', 'bun', 'Rscript']);
+
 // One secret of the missing rule, pinned to the account the request names (a path alone would
 // allow it from every account).
-const entry = (alias: string, ref: string, account: string | null) => `{alias: ${alias}, ref: ${quoteRef(ref)}${account === null ? '' : `, account: ${quoteRef(account)}`}}`;
+const entry = (alias: string, ref: string, account: string | null) => `{alias: ${pattern(alias)}, ref: ${pattern(ref)}${account === null ? '' : `, account: ${pattern(account)}`}}`;
 
-// A reference or path in YAML flow style: quoted when it holds a space or a YAML indicator.
 const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
-const quoteRef = (text: string) => (/^[A-Za-z0-9_./:@+-]+$/.test(text) ? text : JSON.stringify(text));
+// Plain when YAML reads it back as this very string, double-quoted (JSON) otherwise: `true`,
+// `null`, `1e3`, `0x1f`, `[`, a trailing `:` and spaces would otherwise turn into other values or
+// break the file.
+const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./:@+-]*(?<!:)$/;
+const KEYWORDS = /^(true|false|null|yes|no|on|off|y|n)$/i;
+const scalar = (text: string) => (PLAIN.test(text) && !KEYWORDS.test(text) ? text : JSON.stringify(text));
+// A value the policy reads as a pattern: `*`, `?` and `\` escaped so it matches only itself.
+const pattern = (text: string) => scalar(globEscape(text));
 
 /** The JSON view of a decision (dry run, explain). */
 export function decisionJson(d: PolicyDecision): Record<string, unknown> {

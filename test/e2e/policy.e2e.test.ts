@@ -115,6 +115,8 @@ describe('policy', () => {
     expect(denied.code).toBe(10);
     expect(denied.stderr).toContain('approver is none');
     expect(denied.stderr).toContain('missing rule: {id: allow-cf, decision: allow, profile: cf, executable: node, secrets: [{alias: CF_TOKEN, ref: op://Infra/Cloudflare/token}, {alias: EXTRA, ref: op://Infra/Shared/token}]}');
+    // node runs whatever it is given: the denial says a rule naming only it would allow any code.
+    expect(denied.stderr).toContain('note: node runs whatever code it is given: a rule that names only the program allows any of it, so add argv: with the script');
     expect(sb.prompts()).toHaveLength(0);
     expect(sb.opCalls()).toHaveLength(1);
   });

@@ -100,7 +100,7 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
   const { planExec } = await import('../../plan/exec-plan.js');
   const { loadUserConfig } = await import('../../config/user-config.js');
   const { bareNameOutsideSystem, evaluatePolicy, failedMatcher } = await import('../../policy/evaluate.js');
-  const { decisionJson, missingRuleOf, policyInputOf } = await import('../../request/policy-input.js');
+  const { decisionJson, missingRuleNote, missingRuleOf, policyInputOf } = await import('../../request/policy-input.js');
   if (ctx.childArgv === null || ctx.childArgv.length === 0) {
     // Said in explain's words: exec's own hint would ask the human and run the command.
     throw new AgentSecretError('usage.missing_separator', 'policy explain needs the command to explain as argv after --', {
@@ -117,6 +117,7 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
   const input = policyInputOf(plan.request, who.agent, now.getTime(), { systemPaths: await systemPathsOf(plan.request.command[0] ?? '', plan.request.executable), env: ctx.env });
   const decision = who.forged ? FORGED_TOKEN : evaluatePolicy(config.policy, input, { headless });
   const missing = decision.decision === 'deny' && decision.rule === null && !who.forged ? missingRuleOf(plan.request) : null;
+  const note = missing === null ? null : missingRuleNote(plan.request);
   const rules = config.policy === null ? [] : deciding(config.policy);
   const checks = rules.map((rule) => ({ rule, failed: failedMatcher(rule, input) }));
   if (options.json === true) {
@@ -125,6 +126,7 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
       headless,
       ...decisionJson(decision),
       missing_rule: missing,
+      missing_rule_note: note,
       // hours: and days: are read on this clock; the daemon decides on its own (docs/policy.md).
       time: { local: clockText(now), utc_offset_minutes: -now.getTimezoneOffset() },
       rules: checks.map(({ rule, failed }) => ({ id: rule.id, decision: rule.decision, line: rule.line, matches: failed === null, failed_matcher: failed })),
@@ -143,7 +145,7 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
     `time:     ${clockText(now)} (this shell's clock; hours: and days: are decided on the daemon's)`,
     ...(rules.length === 0 ? [] : ['rules, in deciding order (deny rules first):']),
     ...checks.map(({ rule, failed }) => `  ${rule.decision.padEnd(5)} ${rule.id} (line ${rule.line}): ${failed === null ? 'matches' : `no, ${failedWhy(rule, failed, (failed === 'executable' || failed === 'argv') && bareNameOutsideSystem(rule, input) ? input.executable : null, input)}`}`),
-    ...(missing === null ? [] : [`missing rule: ${missing}`]),
+    ...(missing === null ? [] : [`missing rule: ${missing}`, ...(note === null ? [] : [`note: ${note}`])]),
   ]);
   return 0;
 }

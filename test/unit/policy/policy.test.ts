@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy, matchExecutable, SYSTEM_PROGRAM_DIRS } from '../../../src/policy/evaluate.js';
-import { globMatch, pathWithin } from '../../../src/policy/glob.js';
+import { globEscape, globMatch, pathWithin } from '../../../src/policy/glob.js';
 import { parseDuration, parsePolicy, policyWarnings } from '../../../src/policy/parse.js';
 import { createRateLimiter, formatDuration } from '../../../src/policy/rate.js';
 import type { Policy, PolicyDecision, PolicyInput, PolicyRule, PolicySecret } from '../../../src/policy/types.js';
@@ -48,8 +48,23 @@ describe('globMatch and pathWithin', () => {
     ['API_?', 'API_1', true],
     ['a.b', 'axb', false],
     ['deploy*', 'deploy:prod', true],
+    ['kv/a\\*b', 'kv/a*b', true],
+    ['kv/a\\*b', 'kv/axb', false],
+    ['kv/a\\?', 'kv/a?', true],
+    ['kv/a\\?', 'kv/ab', false],
+    ['kv/a\\\\b', 'kv/a\\b', true],
+    ['kv/\\**', 'kv/*tail', true],
   ])('%s ~ %s is %s', (pattern, text, want) => {
     expect(globMatch(pattern, text)).toBe(want);
+  });
+  it('an escaped text matches exactly itself', () => {
+    const text = fc.stringMatching(/^[a-c*?\\/.]{0,10}$/);
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        expect(globMatch(globEscape(a), a)).toBe(true);
+        expect(globMatch(globEscape(a), b)).toBe(a === b);
+      }),
+    );
   });
   it.each([
     ['/home/u/src', '/home/u/src/app', true],

@@ -1,10 +1,11 @@
 // The request as the policy sees it: every reference the child could get, a template's included,
 // so that a rule allowing a subset of secrets never lets a template's reference through.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { evaluatePolicy } from '../../../src/policy/evaluate.js';
 import { parsePolicy } from '../../../src/policy/parse.js';
-import { missingRuleOf, policyInputOf } from '../../../src/request/policy-input.js';
+import { missingRuleNote, missingRuleOf, policyInputOf } from '../../../src/request/policy-input.js';
 import { sampleRequest } from '../audit/sample-request.js';
 
 const FILE = '/home/u/.config/agent-secret/policy.yml';
@@ -59,5 +60,52 @@ describe('policyInputOf', () => {
     const withTemplate = evaluatePolicy(policy, policyInputOf(sampleRequest({ templates: [template] as never }), null, 0), { headless: false });
     expect(withTemplate.decision).toBe('ask');
     expect(evaluatePolicy(policy, policyInputOf(sampleRequest({ templates: [template] as never }), null, 0), { headless: true }).decision).toBe('deny');
+  });
+});
+
+describe('the missing rule, pasted as it is', () => {
+  // Text the agent controls (a provider program's reference, a program's path) may hold glob
+  // characters and YAML indicators: the printed rule must still allow exactly this request.
+  const hostile = fc.stringMatching(/^[a-z*?\\[\]{},#:'" !&|>%@`-]{1,12}$/);
+  it('allows the request it was printed for and nothing wider (fast-check)', () => {
+    fc.assert(
+      fc.property(hostile, hostile, fc.constantFrom(null, 'deploy', 'true', 'null'), (path, key, profile) => {
+        const request = sampleRequest({
+          executable: `/opt/${path}/tool`,
+          command: ['tool'],
+          profile,
+          templates: [],
+          secrets: [{ alias: 'T', ref: `vault://kv/${key}`, provider: 'vault', account: null, source: 'flag', delivery: 'env', file: null }] as never,
+        });
+        const text = missingRuleOf(request);
+        const { policy, problems } = parsePolicy({ version: 1, rules: [parse(text) as unknown] }, FILE, [], () => 1);
+        expect(problems).toEqual([]);
+        expect(evaluatePolicy(policy, policyInputOf(request, null, 0), { headless: true }).decision).toBe('allow');
+        const wider = { ...request, secrets: [{ ...request.secrets[0], ref: `vault://kv/${key}x` }] } as never;
+        expect(evaluatePolicy(policy, policyInputOf(wider, null, 0), { headless: true }).decision).toBe('deny');
+        const elsewhere = { ...request, executable: `/opt/${path}x/tool` };
+        expect(evaluatePolicy(policy, policyInputOf(elsewhere, null, 0), { headless: true }).decision).toBe('deny');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it.each([
+    ['/usr/bin/true', 'executable: "true"'],
+    ['/usr/bin/[', 'executable: "["'],
+    ['/opt/tools/**/lint', 'executable: "/opt/tools/\\\\*\\\\*/lint"'],
+  ])('%s is written so YAML and the policy read it back as that program', (executable, fragment) => {
+    expect(missingRuleOf(sampleRequest({ executable, command: ['x'] }))).toContain(fragment);
+  });
+
+  it.each<[string[], string, boolean]>([
+    [['node', 'purge.mjs'], '/usr/bin/node', true],
+    [['sh', '-c', 'x'], '/usr/bin/dash', true],
+    [['env', 'FOO=1', 'terraform', 'plan'], '/usr/bin/env', true],
+    [['terraform', 'plan'], '/usr/local/bin/terraform', false],
+  ])('%j: a note that the program runs whatever it is given: %s', (command, executable, noted) => {
+    const note = missingRuleNote(sampleRequest({ command, executable }));
+    expect(note !== null).toBe(noted);
+    if (noted) expect(note).toContain('add argv:');
   });
 });
