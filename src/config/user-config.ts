@@ -363,7 +363,8 @@ function printableKey(key: string): string {
 
 function invalid(path: string, pos: Position, key: string, problem: string): AgentSecretError {
   return new AgentSecretError('user_config.invalid', `${path}:${pos.line}:${pos.col}: ${key}: ${problem}`, {
-    hint: HINT,
+    // policy.yml has its own checker and page; config.yml the approvers section.
+    hint: basename(path) === 'policy.yml' ? 'fix it: agent-secret policy check lists every problem; docs/policy.md describes the rules' : HINT,
     details: { file: path, line: pos.line, col: pos.col, key },
   });
 }

@@ -65,6 +65,18 @@ describe('loading', () => {
     expect(config.policy?.rules.map((r) => r.id)).toEqual(['a']);
   });
 
+  it('a policy.yml that is not YAML points at policy check, not at the approvers', async () => {
+    const path = join(dir, 'policy.yml');
+    writeFileSync(path, 'version: 1\nrules: [\n', { mode: 0o600 });
+    const error = await loadUserConfig(input()).then(
+      () => null,
+      (e: unknown) => e as AgentSecretError,
+    );
+    expect(error?.message).toContain(`${path}:`);
+    expect(error?.message).toContain('not valid YAML');
+    expect(error?.hint).toBe('fix it: agent-secret policy check lists every problem; docs/policy.md describes the rules');
+  });
+
   it('a policy.yml others can write is refused, saying what the file decides', async () => {
     const path = join(dir, 'policy.yml');
     writeFileSync(path, 'version: 1\nrules: []\n');
