@@ -274,7 +274,7 @@ try {
   // its rate slot are the difference). Alias POLICY_BENCH is the rule's; BENCH goes to the human.
   writeFileSync(
     join(reuseEnv.XDG_CONFIG_HOME, 'agent-secret', 'policy.yml'),
-    'version: 1\nrules:\n  - id: bench\n    decision: allow\n    argv: ["true"]\n    secrets: [{alias: POLICY_BENCH, ref: \"op://Infra/Cloudflare/token\"}]\n    rate: { max: 100000, per: 1h }\n    reuse: { ttl: 10m, max_uses: 20 }\n',
+    'version: 1\nrules:\n  - id: bench\n    decision: allow\n    argv: ["true"]\n    secrets: [{alias: POLICY_BENCH, ref: "op://Infra/Cloudflare/token"}]\n    rate: { max: 100000, per: 1h }\n    reuse: { ttl: 10m, max_uses: 20 }\n',
     { mode: 0o600 },
   );
   const policyArgs = [bin, 'exec', '--reason', 'bench policy', '--ttl', '10m', '--secret', 'POLICY_BENCH=op://Infra/Cloudflare/token', '--', 'true'];

@@ -207,11 +207,35 @@ export const CODE_INJECTION_NAMES: ReadonlySet<string> = new Set([
   'GCONV_PATH',
   'RUSTC_WRAPPER',
   'RUSTC_WORKSPACE_WRAPPER',
+  'RUSTC',
+  'CARGO_BUILD_RUSTC',
+  'CARGO_BUILD_RUSTC_WRAPPER',
+  'CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER',
+  'GIT_CONFIG_GLOBAL',
+  'GIT_CONFIG_SYSTEM',
+  'GIT_DIR',
+  'PYTHONUSERBASE',
+  'PERL5DB',
+  'NODE_PATH',
+  'CLASSPATH',
+  'BUNDLE_GEMFILE',
+  'NPM_CONFIG_NODE_OPTIONS',
+  'NPM_CONFIG_SCRIPT_SHELL',
 ]);
+
+/**
+ * Prefixes of the same kind: every dynamic-loader variable (`LD_LIBRARY_PATH` replaces the
+ * libraries a program loads), bash's exported functions (`BASH_FUNC_curl%%` redefines a command
+ * inside any bash script), and cargo's per-target runners. Upper case.
+ */
+export const CODE_INJECTION_PREFIXES: readonly string[] = ['LD_', 'DYLD_', 'BASH_FUNC_', 'CARGO_TARGET_'];
 
 /** Whether a variable of this name (any letter case) injects code into the program it reaches. Pure. */
 export function injectsCode(name: string): boolean {
-  return CODE_INJECTION_NAMES.has(name.toUpperCase());
+  const upper = name.toUpperCase();
+  if (CODE_INJECTION_NAMES.has(upper)) return true;
+  if (upper.startsWith('CARGO_TARGET_')) return upper.endsWith('_RUNNER') || upper.endsWith('_LINKER');
+  return CODE_INJECTION_PREFIXES.some((prefix) => upper.startsWith(prefix));
 }
 
 /** True when a variable of this name must never carry a secret (any matching rule refuses it). Pure. */

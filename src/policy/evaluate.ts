@@ -55,7 +55,7 @@ export function failedMatcher(rule: PolicyRule, input: PolicyInput): keyof RuleM
     ['project', () => matchProject(m, input)],
     ['secrets', () => matchSecrets(m.secrets, input.secrets, rule.decision === 'allow' ? 'every' : 'some')],
     ['templates', () => matchTemplates(m.templates, input, rule.decision === 'allow' ? 'every' : 'some')],
-    ['executable', () => m.executable === undefined || m.executable.some((e) => matchExecutable(e, input.executable, input.systemPaths))],
+    ['executable', () => m.executable === undefined || (calledByItsName(input) && m.executable.some((e) => matchExecutable(e, input.executable, input.systemPaths)))],
     ['argv', () => m.argv === undefined || m.argv.some((prefix) => argvStartsWith(prefix, input))],
     ['cwd', () => m.cwd === undefined || m.cwd.some((c) => pathWithin(c, input.cwd))],
     ['hours', () => m.hours === undefined || withinHours(m.hours, input.minuteOfDay)],
@@ -125,9 +125,20 @@ function argvStartsWith(prefix: readonly string[], input: PolicyInput): boolean 
     // argv[0] is the agent's text (a link of its own, `/usr/lib/../../tmp/x`): what it names is
     // the program that runs, so it follows the rule of `executable`, and a bare name must also
     // be the name argv[0] gives (programs that read their own name behave by it).
+    if (!calledByItsName(input)) return false;
     if (pattern.startsWith('/')) return matchExecutable(pattern, input.executable, input.systemPaths);
     return globMatch(pattern, baseName(word)) && matchExecutable(pattern, input.executable, input.systemPaths);
   });
+}
+
+/**
+ * Whether argv[0] calls the program by its own name, or by the name of a system link to it:
+ * multi-call programs act on the name they are called by (`git-difftool` is git running
+ * difftool, busybox is every tool), so a link of the agent's with another name is another program.
+ */
+function calledByItsName(input: PolicyInput): boolean {
+  const name = baseName(input.command[0] ?? '');
+  return name === baseName(input.executable) || (input.systemPaths ?? []).some((p) => baseName(p) === name);
 }
 
 /** Why a bare name in the rule's `executable`/`argv` does not match this program, when that is the reason. */
@@ -162,7 +173,7 @@ function templateMatches(p: TemplatePattern, t: PolicyTemplate, base: string): b
 /** `every`: each requested secret is one the list names (allow); `some`: at least one is (deny, ask). */
 export function matchSecrets(patterns: readonly SecretPattern[] | undefined, secrets: readonly PolicySecret[], mode: 'every' | 'some'): boolean {
   if (patterns === undefined) return true;
-  const listed = (secret: PolicySecret) => patterns.some((p) => secretMatches(p, secret));
+  const listed = (secret: PolicySecret) => patterns.some((p) => secretMatches(p, secret, mode === 'some'));
   return mode === 'every' ? secrets.every(listed) : secrets.some(listed);
 }
 
@@ -183,14 +194,18 @@ export function firstUnlisted(patterns: readonly SecretPattern[], secrets: reado
  * case, and bws ids are UUIDs, so `op://prod/…` or an upper-case bws id must not dodge a rule
  * written in another case. A name never covers the same item addressed by its id (docs/policy.md).
  */
-export function refMatches(pattern: string, ref: string): boolean {
+export function refMatches(pattern: string, ref: string, foldAnyScheme = false): boolean {
+  // A provider program's store may tell `kv/Prod` from `kv/prod`: an allow matches its references
+  // exactly; a deny or ask (`foldAnyScheme`) folds every scheme, the wider, safer reading.
+  const scheme = ref.slice(0, Math.max(0, ref.indexOf('://'))).toLowerCase();
+  if (!foldAnyScheme && scheme !== 'op' && scheme !== 'bws') return globMatch(pattern, ref);
   return globMatch(pattern.toLowerCase(), ref.toLowerCase());
 }
 
-export function secretMatches(p: SecretPattern, s: PolicySecret): boolean {
+export function secretMatches(p: SecretPattern, s: PolicySecret, foldAnyScheme = false): boolean {
   return (
     (p.alias === undefined || globMatch(p.alias, s.alias)) &&
-    (p.ref === undefined || refMatches(p.ref, s.ref)) &&
+    (p.ref === undefined || refMatches(p.ref, s.ref, foldAnyScheme)) &&
     (p.account === undefined || (s.account !== null && globMatch(p.account, s.account))) &&
     (p.provider === undefined || globMatch(p.provider, s.provider)) &&
     (p.name === undefined || (s.name !== null && globMatch(p.name, s.name)))

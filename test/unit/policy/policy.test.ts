@@ -6,6 +6,7 @@ import { parseDuration, parsePolicy, policyWarnings } from '../../../src/policy/
 import { createRateLimiter, formatDuration } from '../../../src/policy/rate.js';
 import type { Policy, PolicyDecision, PolicyInput, PolicyRule, PolicySecret } from '../../../src/policy/types.js';
 import { policyInputOf } from '../../../src/request/policy-input.js';
+import { injectsCode } from '../../../src/core/env-risk.js';
 import type { ApprovalRequest } from '../../../src/request/types.js';
 import { sampleRequest } from '../audit/sample-request.js';
 
@@ -278,6 +279,18 @@ describe('reference spellings (case)', () => {
       }),
     );
   });
+  it('a provider program\'s references: an allow matches them exactly (its store may tell cases apart), a deny in any case', () => {
+    const p = policyOf([
+      { id: 'no-prod', decision: 'deny', secrets: ['vault://kv/Prod/**'] },
+      { id: 'dev', decision: 'allow', secrets: ['vault://kv/dev/*'] },
+    ]);
+    const decide = (ref: string) => evaluatePolicy(p, input({ profile: null, secrets: [{ ...secret('S', ref), provider: 'vault' }] }), { headless: true });
+    expect(decide('vault://kv/dev/a').decision).toBe('allow');
+    expect(decide('vault://kv/DEV/a').decision).toBe('deny');
+    expect(decide('vault://kv/DEV/a').rule).toBeNull();
+    expect(decide('vault://kv/prod/a').rule).toBe('no-prod');
+    expect(decide('VAULT://KV/PROD/a').rule).toBe('no-prod');
+  });
   it('says the deny once, with its description', () => {
     const got = evaluatePolicy(policy, input({ secrets: [secret('S', 'op://Prod/a/b')] }), { headless: false });
     expect(got.why).toBe('policy rule no-prod denies it (Never prod)');
@@ -425,6 +438,9 @@ describe('bare program names', () => {
     ['a link named node to a system shell', { executable: '/usr/bin/dash', command: ['node', 'purge.mjs'] }, null],
     ['a system node called by another name', { executable: '/usr/bin/node', command: ['nodejs-alias', 'purge.mjs'] }, null],
     ['a path through .. out of the system directory', { executable: '/tmp/evil/node', command: ['/usr/bin/../../tmp/evil/node', 'purge.mjs'] }, null],
+    // Multi-call programs act on the name they are called by: git-difftool is git running difftool.
+    ['npm called through a link of another name', { executable: '/opt/homebrew/bin/npm', command: ['/tmp/x/npm-evil', 'x'] }, null],
+    ['deno by path, called by another name', { executable: '/home/u/.nvm/versions/node/20/bin/deno', command: ['/tmp/x/deno-run'] }, null],
   ])('%s', (_name, over, rule) => {
     const got = evaluatePolicy(policy, input({ profile: null, ...over }), { headless: false });
     expect(got.rule).toBe(rule);
@@ -504,6 +520,42 @@ describe('an allow never covers a request that can run something else', () => {
         if (kinds.includes('deny')) expect(got.why).toContain('denies it');
       }),
     );
+  });
+});
+
+describe('a program called by another name', () => {
+  it('an absolute argv[0] pattern needs the program called by its own name (or a system link\'s)', () => {
+    const policy = policyOf([{ id: 'fetch', decision: 'allow', argv: [['/usr/bin/git', 'fetch']] }]);
+    const decide = (command: string[], systemPaths: string[] = []) => evaluatePolicy(policy, input({ profile: null, executable: '/usr/bin/git', command, systemPaths }), { headless: true }).decision;
+    expect(decide(['/usr/bin/git', 'fetch'])).toBe('allow');
+    expect(decide(['git', 'fetch'], ['/usr/bin/git'])).toBe('allow');
+    expect(decide(['/tmp/x/git-difftool', 'fetch'])).toBe('deny');
+    expect(decide(['/tmp/x/git', 'fetch'])).toBe('allow');
+  });
+});
+
+describe('code-injecting variables', () => {
+  it.each<[string, boolean]>([
+    ['LD_PRELOAD', true],
+    ['ld_library_path', true],
+    ['DYLD_INSERT_LIBRARIES', true],
+    ['BASH_FUNC_curl%%', true],
+    ['npm_config_node_options', true],
+    ['npm_config_script_shell', true],
+    ['GIT_CONFIG_GLOBAL', true],
+    ['CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER', true],
+    ['PYTHONUSERBASE', true],
+    // Common in CI and containers: the prompt warns, the policy does not stop on them.
+    ['npm_config_cache', false],
+    ['npm_config_userconfig', false],
+    ['PYTHONUNBUFFERED', false],
+    ['SSL_CERT_FILE', false],
+    ['CARGO_HOME', false],
+    ['CARGO_TARGET_DIR', false],
+    ['GIT_ASKPASS', false],
+    ['PATH', false],
+  ])('%s injects code: %s', (name, want) => {
+    expect(injectsCode(name)).toBe(want);
   });
 });
 
