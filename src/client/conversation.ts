@@ -135,13 +135,15 @@ export function errorFromFrame(body: Record<string, unknown>): AgentSecretError 
   return new AgentSecretError(code, message, hint === undefined ? {} : { hint });
 }
 
-// The daemon's texts are ours and value-free; still, show no control characters and nothing long.
+// The daemon's texts are ours and value-free; still, show no control characters and nothing
+// unbounded (a headless denial's missing rule, with its command line and references, runs long).
+const MAX_DAEMON_TEXT = 4000;
 function cleanText(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   // eslint-disable-next-line no-control-regex
   const text = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/gu, ' ').trim();
   if (text === '') return undefined;
-  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+  return text.length > MAX_DAEMON_TEXT ? `${text.slice(0, MAX_DAEMON_TEXT - 3)}...` : text;
 }
 
 

@@ -63,8 +63,8 @@ function unsafeFacts(request: ApprovalRequest, env: PolicyHostFacts['env']): str
 }
 
 /**
- * The rule a request denied for want of one would need, in policy.yml's words: names only
- * (profile, program, aliases), never the full command line. Every value is a YAML string that
+ * The rule a request denied for want of one would need, in policy.yml's words: the profile, the
+ * program, its command line when short, the secrets with their accounts. Every value is a YAML string that
  * matches exactly itself (glob characters escaped), so pasted as it is the rule allows this
  * request and nothing wider.
  */
@@ -78,6 +78,8 @@ export function missingRuleOf(request: ApprovalRequest): string {
     'decision: allow',
     ...(request.profile === null ? [] : [`profile: ${pattern(request.profile)}`]),
     `executable: ${pattern(program)}`,
+    // The exact command line when it is short: a program alone would allow any arguments.
+    ...(argvFits(request.command) ? [`argv: [[${[request.executable, ...request.command.slice(1)].map(pattern).join(', ')}]]`] : []),
     `secrets: [${[...request.secrets.map((s) => entry(s.alias, s.ref, s.account)), ...request.templates.flatMap((t) => t.refs.map((ref) => entry(t.alias, ref, t.account)))].join(', ')}]`,
     ...(request.templates.length === 0 ? [] : [`templates: [${request.templates.map((t) => `{path: ${pattern(t.path)}, sha256: ${t.sha256}}`).join(', ')}]`]),
   ];
@@ -85,15 +87,19 @@ export function missingRuleOf(request: ApprovalRequest): string {
 }
 
 /**
- * Why the missing rule may be wider than it looks: a program that runs whatever it is given (a
- * shell, an interpreter, a wrapper such as env) allows any code once a rule names only it. Null
- * for other programs.
+ * What the human should know before pasting the missing rule: a command line too long to print
+ * (the rule then names only the program, with any arguments), or a program that runs whatever
+ * code it is given (a shell, an interpreter, a wrapper such as env). Null otherwise.
  */
 export function missingRuleNote(request: ApprovalRequest): string | null {
   const name = baseName(request.executable);
+  if (!argvFits(request.command)) return `the command line is too long to print as argv:; a rule that names only ${name} allows it with any arguments, so add argv: with the words that matter`;
   const runsAnything = commandRiskWarning(request.command, request.executable) !== null || RUNS_CODE.has(interpreterFamily(name)) || unwrapOnce(request.command) !== null;
-  return runsAnything ? `${name} runs whatever code it is given: a rule that names only the program allows any of it, so add argv: with the script or subcommand` : null;
+  return runsAnything ? `${name} runs whatever code it is given: the argv: above pins how this command line starts (words after it are allowed too); widen it only with care` : null;
 }
+
+// How long a command line the missing rule spells out in argv: (longer ones get a note instead).
+const argvFits = (command: readonly string[]) => command.length <= 16 && command.reduce((n, w) => n + w.length + 1, 0) <= 1024;
 
 // Interpreter families (core/command-line.ts) whose first operand is the code to run.
 const RUNS_CODE: ReadonlySet<string> = new Set(['python', 'node', 'perl', 'ruby', 'php', 'lua', 'awk', 'deno', 'bun', 'Rscript']);

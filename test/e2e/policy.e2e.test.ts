@@ -114,11 +114,20 @@ describe('policy', () => {
     const denied = await runClean(sb, execArgs('cf', 'CF_TOKEN', '--secret', 'EXTRA=op://Infra/Shared/token'));
     expect(denied.code).toBe(10);
     expect(denied.stderr).toContain('approver is none');
-    expect(denied.stderr).toContain('missing rule: {id: allow-cf, decision: allow, profile: cf, executable: node, secrets: [{alias: CF_TOKEN, ref: op://Infra/Cloudflare/token}, {alias: EXTRA, ref: op://Infra/Shared/token}]}');
-    // node runs whatever it is given: the denial says a rule naming only it would allow any code.
-    expect(denied.stderr).toContain('note: node runs whatever code it is given: a rule that names only the program allows any of it, so add argv: with the script');
+    const argv = `[[${realpathSync(process.execPath)}, ${join(PROGRAMS, 'append-env.mjs')}, ${sb.root}, CF_TOKEN]]`;
+    expect(denied.stderr).toContain(
+      `missing rule: {id: allow-cf, decision: allow, profile: cf, executable: node, argv: ${argv}, secrets: [{alias: CF_TOKEN, ref: op://Infra/Cloudflare/token}, {alias: EXTRA, ref: op://Infra/Shared/token}]}`,
+    );
+    // node runs whatever it is given: the denial says the argv pins it, and how far.
+    expect(denied.stderr).toContain('note: node runs whatever code it is given: the argv: above pins how this command line starts');
+    // Pasted as it is, the missing rule lets exactly that request through, and nothing is asked.
+    const missing = /missing rule: (\{.*\}); nothing was resolved/.exec(denied.stderr)?.[1] as string;
+    writePolicy(`${POLICY}  - ${missing}\n`);
+    expect((await runClean(sb, ['policy', 'check'])).code).toBe(0);
+    expect((await runClean(sb, execArgs('cf', 'CF_TOKEN', '--secret', 'EXTRA=op://Infra/Shared/token'))).code).toBe(0);
     expect(sb.prompts()).toHaveLength(0);
-    expect(sb.opCalls()).toHaveLength(1);
+    // One op call for the first allowed run, one for the run the pasted rule allowed.
+    expect(sb.opCalls()).toHaveLength(2);
   });
 
   it('a deny by reference holds for every case spelling of the reference', async () => {

@@ -104,8 +104,26 @@ describe('the missing rule, pasted as it is', () => {
     [['env', 'FOO=1', 'terraform', 'plan'], '/usr/bin/env', true],
     [['terraform', 'plan'], '/usr/local/bin/terraform', false],
   ])('%j: a note that the program runs whatever it is given: %s', (command, executable, noted) => {
-    const note = missingRuleNote(sampleRequest({ command, executable }));
+    const request = sampleRequest({ command, executable });
+    const note = missingRuleNote(request);
     expect(note !== null).toBe(noted);
-    if (noted) expect(note).toContain('add argv:');
+    if (noted) expect(note).toContain('runs whatever code it is given: the argv: above pins how this command line starts');
+    // The rule pins the command line: the same program with other arguments is not allowed.
+    const rule = parse(missingRuleOf(request)) as Record<string, unknown>;
+    const { policy } = parsePolicy({ version: 1, rules: [rule] }, FILE, [], () => 1);
+    // sh is /usr/bin/sh, a system link to dash (what systemPathsOf finds on the host).
+    const host = { systemPaths: command[0] === 'sh' ? ['/usr/bin/sh'] : [] };
+    expect(evaluatePolicy(policy, policyInputOf(request, null, 0, host), { headless: true }).decision).toBe('allow');
+    // argv is a prefix: trailing words are allowed, a changed one is not.
+    const other = { ...request, command: [...request.command, '--and-more'] };
+    expect(evaluatePolicy(policy, policyInputOf(other, null, 0, host), { headless: true }).decision).toBe('allow');
+    const changed = { ...request, command: [request.command[0] as string, 'other', ...request.command.slice(2)] };
+    expect(evaluatePolicy(policy, policyInputOf(changed, null, 0, host), { headless: true }).decision).toBe('deny');
+  });
+
+  it('a command line too long to print leaves argv: out and says so', () => {
+    const request = sampleRequest({ command: ['terraform', ...Array.from({ length: 20 }, (_, i) => `-var=x${i}`)], executable: '/usr/local/bin/terraform' });
+    expect(missingRuleOf(request)).not.toContain('argv:');
+    expect(missingRuleNote(request)).toContain('too long to print as argv:');
   });
 });
