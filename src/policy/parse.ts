@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { HoursWindow, Policy, PolicyDecisionKind, PolicyRule, RateLimit, ReuseBound, RuleMatchers, SecretPattern, TemplatePattern } from './types.js';
 import { globMatch } from './glob.js';
+import { unwrapOnce } from '../core/command-line.js';
 
 export type KeyPath = ReadonlyArray<string | number>;
 
@@ -265,17 +266,45 @@ export function policyWarnings(
     const unknown = names === null ? [] : secrets.filter((s) => s.name !== undefined && ![...names.keys()].some((n) => globMatch(s.name as string, n)));
     if (unknown.length > 0) out.push(`rule ${rule.id} (line ${rule.line}): names: in config.yml defines no ${unknown.map((s) => s.name).join(', ')}, so ${unknown.length === 1 ? 'that entry never matches' : 'those entries never match'}`);
     if (rule.decision === 'allow') out.push(...everyAccount(rule, secrets, names));
-    if (rule.decision === 'deny' && secrets.some((s) => s.ref?.startsWith('op://') === true)) {
+    if (rule.decision === 'deny' && secrets.some((s) => s.ref?.toLowerCase().startsWith('op://') === true)) {
       out.push(`rule ${rule.id} (line ${rule.line}): a deny by 1Password vault or item name does not cover the same item addressed by its id; add the ids too (op item get NAME --format json shows them)`);
     }
     const aliasOnly = secrets.filter((s) => s.alias !== undefined && s.ref === undefined && s.name === undefined);
-    if (aliasOnly.length > 0 && rule.decision === 'allow') {
-      out.push(`rule ${rule.id} (line ${rule.line}): secrets by alias (${aliasOnly.map((s) => s.alias).join(', ')}) without ref: or name: allow any reference of that provider or account the project file points them at`);
-    } else if (aliasOnly.length > 0) {
+    // Entries an allow cannot pin to a secret: no ref or name (`{provider: op}`, `{account: "*"}`),
+    // or a ref whose scheme is a pattern (`"**://**"`, `"o?://Infra/**"`).
+    const unpinned = secrets.filter((s) => (s.ref === undefined && s.name === undefined) || (s.ref !== undefined && /[*?\\]/.test(s.ref.slice(0, Math.max(0, s.ref.indexOf('://'))))));
+    if (unpinned.length > 0 && rule.decision === 'allow') {
+      out.push(`rule ${rule.id} (line ${rule.line}): ${unpinned.length === 1 ? 'an entry' : `${unpinned.length} entries`} of secrets: without a ref: (or with a pattern for its provider) or name: allow${unpinned.length === 1 ? 's' : ''} any secret of any provider or account they do not name, wherever the project file points an alias; pin each with ref: or name:`);
+    }
+    if (rule.decision === 'allow') out.push(...wideArgv(rule), ...unpinnedTemplates(rule));
+    if (aliasOnly.length > 0 && rule.decision !== 'allow') {
       out.push(`rule ${rule.id} (line ${rule.line}): an ${rule.decision} by alias only is dodged by renaming the alias in the project file; match by ref to make it hold`);
     }
   }
   return out;
+}
+
+/**
+ * An allow rule whose argv starts with a wrapper (`timeout 60 node x`, `env node x`): the wrapper
+ * finds a bare program after it on the caller's PATH, which the rule does not check.
+ */
+function wideArgv(rule: PolicyRule): string[] {
+  const bare = (rule.match.argv ?? []).flatMap((prefix) => {
+    const inner = unwrapOnce(prefix.map((word) => word.replace(/\\(.)/g, '$1')));
+    const program = inner?.[0];
+    return program !== undefined && !program.startsWith('/') ? [`${prefix[0] as string} … ${program}`] : [];
+  });
+  return bare.length === 0
+    ? []
+    : [`rule ${rule.id} (line ${rule.line}): argv: ${bare.join(', ')}: the wrapper finds the program after it on the caller's PATH, which the rule does not check; name that program by its absolute path`];
+}
+
+/** An allow rule's templates: entries by path alone: the agent can rewrite the file between runs. */
+function unpinnedTemplates(rule: PolicyRule): string[] {
+  const byPath = (rule.match.templates ?? []).filter((t) => t.sha256 === undefined);
+  return byPath.length === 0
+    ? []
+    : [`rule ${rule.id} (line ${rule.line}): templates: ${byPath.map((t) => t.path).join(', ')} without sha256: the agent can rewrite such a template (a kubeconfig exec: plugin, an .npmrc registry) and still be allowed; add sha256: (sha256sum FILE)`];
 }
 
 /**

@@ -355,7 +355,7 @@ describe('policy warnings', () => {
     );
     expect(warnings).toHaveLength(4);
     expect(warnings[0]).toContain('rule no-prod (line 1): a deny by 1Password vault or item name does not cover the same item addressed by its id');
-    expect(warnings[1]).toContain('rule cf (line 1): secrets by alias (CF_TOKEN) without ref: or name: allow any reference of that provider or account');
+    expect(warnings[1]).toContain('rule cf (line 1): an entry of secrets: without a ref: (or with a pattern for its provider) or name: allows any secret');
     expect(warnings[2]).toContain('rule pinned (line 1): allows op://Dev/a/b in every 1Password account');
     expect(warnings[3]).toContain('rule ask-ssh (line 1): an ask by alias only is dodged by renaming');
   });
@@ -382,6 +382,26 @@ describe('policy warnings', () => {
     // A deny or ask from any account is the safe direction: no such warning.
     const ask = policyWarnings(policyOf([{ id: 'r', decision: 'ask', secrets: [entry] }]), names);
     expect(ask.some((w) => w.includes('in every 1Password account'))).toBe(false);
+  });
+});
+
+describe('policy warnings about wide allows', () => {
+  it.each<[string, unknown, string | null]>([
+    ['a provider alone', { id: 'r', decision: 'allow', secrets: [{ provider: 'op' }] }, 'an entry of secrets: without a ref:'],
+    ['any account', { id: 'r', decision: 'allow', secrets: [{ account: '*' }] }, 'an entry of secrets: without a ref:'],
+    ['a pattern for the scheme', { id: 'r', decision: 'allow', secrets: ['**://**'] }, 'with a pattern for its provider'],
+    ['o? for op', { id: 'r', decision: 'allow', secrets: [{ ref: 'o?://Infra/**', account: 'a.1password.com' }] }, 'with a pattern for its provider'],
+    ['a template by path alone', { id: 'r', decision: 'allow', secrets: [{ ref: 'op://I/k/t', account: 'a' }], templates: ['deploy/*.tpl'] }, 'templates: deploy/*.tpl without sha256'],
+    ['a wrapper before a bare program', { id: 'r', decision: 'allow', argv: ['timeout 60 node test.mjs'], secrets: [{ ref: 'op://I/k/t', account: 'a' }] }, 'argv: timeout … node: the wrapper finds the program after it on the caller\'s PATH'],
+    ['a wrapper before an absolute program', { id: 'r', decision: 'allow', argv: ['timeout 60 /usr/bin/node test.mjs'], secrets: [{ ref: 'op://I/k/t', account: 'a' }] }, null],
+    ['a pinned entry', { id: 'r', decision: 'allow', secrets: [{ ref: 'op://I/k/t', account: 'a' }] }, null],
+  ])('%s', (_name, rule, warning) => {
+    const warnings = policyWarnings(policyOf([rule]));
+    if (warning === null) expect(warnings).toEqual([]);
+    else expect(warnings.join('\n')).toContain(warning);
+  });
+  it('a deny by 1Password name is reminded about ids in any case spelling', () => {
+    expect(policyWarnings(policyOf([{ id: 'd', decision: 'deny', secrets: ['OP://Prod/**'] }])).join('\n')).toContain('does not cover the same item addressed by its id');
   });
 });
 
