@@ -406,7 +406,7 @@ export function policyDenied(scope: Scope, verdict: Verdict, before: AuditRecord
     // A spent rate limit is an allow rule's bound, not a refusal: the window frees a slot.
     // An allow rule that does not cover what this run would start with (policy/evaluate.ts).
     const rate = verdict.decision.rate;
-    const uncovered = why.startsWith(`policy rule ${rule} would allow it, but `);
+    const uncovered = verdict.decision.uncovered === true;
     throw new AgentSecretError('approval.denied', `request denied: ${why}; nobody was asked, nothing was resolved${ran}`, {
       hint: uncovered
         ? 'run it without those variables (unset them, or exec --pristine for a minimal environment) and without --allow-mutable-executable'

@@ -24,7 +24,8 @@ export function evaluatePolicy(policy: Policy | null, input: PolicyInput, opts: 
     if (first.decision === 'allow' && unsafe.length > 0) {
       // The rule describes a plain run of the program; this one can run something else.
       const why = `policy rule ${first.id} would allow it, but ${unsafe.join('; ')}, which can change what runs`;
-      return opts.headless ? decided(first, 'deny', `${why}; an allow never covers that, and approver is none`) : decided(first, 'ask', `${why}: the human decides`);
+      const decision = opts.headless ? decided(first, 'deny', `${why}; an allow never covers that, and approver is none`) : decided(first, 'ask', `${why}: the human decides`);
+      return { ...decision, uncovered: true };
     }
     if (first.decision === 'allow') return decided(first, 'allow', `allowed by policy rule ${first.id}`);
     if (opts.headless) return decided(first, 'deny', `policy rule ${first.id} says ask, and approver is none`);

@@ -127,4 +127,6 @@ export interface PolicyDecision {
   readonly why: string;
   readonly reuse: ReuseBound | null;
   readonly rate: RateLimit | null;
+  /** An allow rule matched, but the request starts with what no allow covers (`PolicyInput.unsafe`). */
+  readonly uncovered?: boolean;
 }

@@ -135,7 +135,7 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
     return 0;
   }
   writeLines(ctx.stdout, [
-    `policy explain: ${decision.decision}${decision.rule === null ? ' (no rule)' : ` by rule ${decision.rule}`} (nobody asked, nothing resolved, nothing run)`,
+    `policy explain: ${decision.decision}${decision.rule === null ? ' (no rule)' : decision.uncovered === true ? ` (rule ${decision.rule} would allow it, not this run)` : ` by rule ${decision.rule}`} (nobody asked, nothing resolved, nothing run)`,
     `why:      ${decision.why}`,
     `exec:     ${execWould(decision, headless)}`,
     `request:  ${plan.request.profile === null ? '' : `profile ${plan.request.profile}; `}${plan.request.command.map(shellQuote).join(' ')}`,

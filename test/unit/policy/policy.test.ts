@@ -527,6 +527,7 @@ describe('an allow never covers a request that can run something else', () => {
     expect(got.decision).toBe(decision);
     expect(got.rule).toBe('cf');
     expect(got.why).toContain('policy rule cf would allow it, but the command would start with NODE_OPTIONS set');
+    expect(got.uncovered).toBe(true);
     expect(got.reuse).toBeNull();
   });
   it('whatever the rules, a request with an unsafe fact is never allowed; a deny still denies', () => {
