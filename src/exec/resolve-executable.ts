@@ -7,7 +7,7 @@ import type { Stats } from 'node:fs';
 import { access, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { AgentSecretError } from '../core/errors.js';
-import { SYSTEM_PROGRAM_DIRS } from '../policy/evaluate.js';
+import { SYSTEM_PROGRAM_DIRS } from '../core/program-dirs.js';
 import type { ExecutableIdentity } from '../request/types.js';
 import { identityOf } from './identity.js';
 

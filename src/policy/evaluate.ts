@@ -5,6 +5,7 @@
 // of the request is one it lists (a subset allow never covers a secret outside it); a deny or
 // ask rule matches when any secret is. Pure: time comes in with the input.
 
+import { inSystemDir } from '../core/program-dirs.js';
 import { baseName, globMatch, pathWithin } from './glob.js';
 import type { Policy, PolicyDecision, PolicyInput, PolicyRule, PolicySecret, PolicyTemplate, RuleMatchers, SecretPattern, TemplatePattern } from './types.js';
 
@@ -82,30 +83,6 @@ function matchProject(m: RuleMatchers, input: PolicyInput): boolean {
 /** An absolute pattern matches the whole path; a bare one the program's name. */
 export function matchProgram(pattern: string, program: string): boolean {
   return pattern.startsWith('/') ? globMatch(pattern, program) : globMatch(pattern, baseName(program));
-}
-
-/**
- * Where a bare program name in `executable:` or argv[0] of `argv:` may live: directories only an
- * administrator writes. `node` in a rule never matches `/tmp/x/node`; anything else is named by
- * its absolute path or a path glob. One list, kept here as data.
- */
-export const SYSTEM_PROGRAM_DIRS: readonly string[] = [
-  '/usr/bin',
-  '/bin',
-  '/usr/sbin',
-  '/sbin',
-  '/usr/local/bin',
-  '/usr/local/sbin',
-  '/opt/homebrew/bin',
-  '/opt/local/bin',
-  '/nix/var/nix/profiles/default/bin',
-  '/run/current-system/sw/bin',
-];
-
-/** Whether the absolute `path` is a file directly in one of SYSTEM_PROGRAM_DIRS. */
-export function inSystemDir(path: string): boolean {
-  const at = path.lastIndexOf('/');
-  return at > 0 ? SYSTEM_PROGRAM_DIRS.includes(path.slice(0, at)) : at === 0 && SYSTEM_PROGRAM_DIRS.includes('/');
 }
 
 /**

@@ -5,7 +5,7 @@
 import { interpreterFamily, unwrapOnce } from '../core/command-line.js';
 import { injectsCode } from '../core/env-risk.js';
 import { schemeOf } from '../core/ref.js';
-import { inSystemDir } from '../policy/evaluate.js';
+import { inSystemDir } from '../core/program-dirs.js';
 import { globEscape } from '../policy/glob.js';
 import type { PolicyDecision, PolicyInput } from '../policy/types.js';
 import { inheritedEnv } from './build.js';
@@ -58,7 +58,9 @@ function unsafeFacts(request: ApprovalRequest, env: PolicyHostFacts['env']): str
   const inherited = env === undefined ? {} : inheritedEnv(env, request.pristine);
   const names = [...request.plainEnvNames, ...Object.keys(inherited).filter((name) => inherited[name] !== undefined)];
   const injecting = [...new Set(names.filter((name) => !replaced.has(name) && injectsCode(name)))].sort();
-  if (injecting.length > 0) out.push(`the command would start with ${injecting.map((n) => (n.length > 64 ? `${n.slice(0, 64)}…` : n)).join(', ')} set`);
+  // Names come from the caller: shown clipped and as printable ASCII (`BASH_FUNC_x%%` stays legible).
+  const shown = (n: string) => (n.length > 64 ? `${n.slice(0, 64)}…` : n).replace(/[^\x21-\x7e…]/g, '?');
+  if (injecting.length > 0) out.push(`the command would start with ${injecting.map(shown).join(', ')} set`);
   return out;
 }
 

@@ -69,7 +69,7 @@ export async function policyOf(ctx: CliContext, request: ApprovalRequest): Promi
   const config = await loadUserConfig(dirsInput(ctx));
   const who = await agentOf(ctx);
   if (who.forged) return FORGED_TOKEN;
-  const { systemPathsOf } = await import('../../exec/index.js');
+  const { systemPathsOf } = await import('../../exec/resolve-executable.js');
   const systemPaths = config.policy === null ? [] : await systemPathsOf(request.command[0] ?? '', request.executable);
   return evaluatePolicy(config.policy, policyInputOf(request, who.agent, Date.now(), { systemPaths, env: ctx.env }), { headless: config.approver === 'none' });
 }

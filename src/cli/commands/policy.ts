@@ -113,7 +113,7 @@ export async function runPolicyExplain(ctx: CliContext, options: ExecOptions & {
   const { agentOf, FORGED_TOKEN } = await import('./exec.js');
   const who = await agentOf(ctx);
   const now = new Date();
-  const { systemPathsOf } = await import('../../exec/index.js');
+  const { systemPathsOf } = await import('../../exec/resolve-executable.js');
   const input = policyInputOf(plan.request, who.agent, now.getTime(), { systemPaths: await systemPathsOf(plan.request.command[0] ?? '', plan.request.executable), env: ctx.env });
   const decision = who.forged ? FORGED_TOKEN : evaluatePolicy(config.policy, input, { headless });
   const missing = decision.decision === 'deny' && decision.rule === null && !who.forged ? missingRuleOf(plan.request) : null;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy, matchExecutable, SYSTEM_PROGRAM_DIRS } from '../../../src/policy/evaluate.js';
+import { SYSTEM_PROGRAM_DIRS } from '../../../src/core/program-dirs.js';
+import { evaluatePolicy, matchExecutable } from '../../../src/policy/evaluate.js';
 import { globEscape, globMatch, pathWithin } from '../../../src/policy/glob.js';
 import { parseDuration, parsePolicy, policyWarnings } from '../../../src/policy/parse.js';
 import { createRateLimiter, formatDuration } from '../../../src/policy/rate.js';
@@ -585,6 +586,7 @@ describe('what a request would start with', () => {
   it.each<[string, Record<string, string>, Partial<ApprovalRequest>, string[]]>([
     ['NODE_OPTIONS from the caller', { NODE_OPTIONS: '--require /tmp/x.js', PATH: '/usr/bin' }, {}, ['the command would start with NODE_OPTIONS set']],
     ['any letter case', { ld_preload: '/tmp/x.so' }, {}, ['the command would start with ld_preload set']],
+    ['a name with a terminal escape is shown printable', { 'BASH_FUNC_x\u001b[31m%%': '() { :; }' }, {}, ['the command would start with BASH_FUNC_x?[31m%% set']],
     ['ambient and common variables are fine', { PATH: '/x', HOME: '/h', PYTHONUNBUFFERED: '1', SSL_CERT_FILE: '/c', HTTPS_PROXY: 'h' }, {}, []],
     ['--pristine drops the caller\'s', { NODE_OPTIONS: '-r x' }, { pristine: true }, []],
     ['an env file that sets one', {}, { plainEnvNames: ['BASH_ENV'] }, ['the command would start with BASH_ENV set']],
